@@ -1,0 +1,88 @@
+//! Command-line interface: clap commands mapped onto the library, and outcomes mapped onto
+//! exit codes (0 clean, 1 findings at or above `--fail-on`, 2 the tool could not do its job).
+//! This is the output layer: it is the one place that writes to stdout and stderr.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod policy_cmd;
+mod scan_cmd;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "custos", version, about = "Policy-as-code compliance checks for data and ML pipelines")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan files and directories against the bundled and your own Rego policies.
+    Scan(scan_cmd::ScanArgs),
+    /// Inspect and test policies.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
+}
+
+/// Options that locate configuration and policies, shared by several commands.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// Extra policy directory or .rego file (repeatable); added to `[policies] dirs`.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// Do not load the bundled policies.
+    #[arg(long)]
+    pub no_bundled: bool,
+    /// Configuration file (default: custos.toml in the scanned directory or an ancestor).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any custos.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+/// Parse arguments, run, and return the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Scan(args) => scan_cmd::run(&args),
+        Command::Policy(cmd) => policy_cmd::run(&cmd),
+    }
+}
+
+/// Print a setup error with miette's formatting and return exit code 2.
+pub(crate) fn fail(err: miette::Report) -> i32 {
+    eprintln!("{err:?}");
+    EXIT_ERROR
+}
+
+/// Load the config named by the flags, or discovered from `start`.
+pub(crate) fn load_config(args: &PolicyArgs, start: &std::path::Path) -> Result<crate::config::Config, miette::Report> {
+    let root_dir = if start.is_dir() {
+        start.to_path_buf()
+    } else {
+        start.parent().map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
+    };
+    if args.no_config {
+        return Ok(crate::config::Config::defaults(PathBuf::from(".")));
+    }
+    let file = args.config.clone().or_else(|| crate::config::Config::discover(&root_dir));
+    match file {
+        Some(f) => crate::config::Config::load(&f).map_err(|e| miette::Report::new(*e)),
+        None => Ok(crate::config::Config::defaults(PathBuf::from("."))),
+    }
+}

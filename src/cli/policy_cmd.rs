@@ -1,0 +1,154 @@
+//! `custos policy list` and `custos policy test`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use super::{fail, load_config, PolicyArgs, EXIT_FINDINGS, EXIT_OK};
+use crate::policy::test::Outcome;
+use crate::policy::{PolicySet, PolicySources, BUILTIN_RULES};
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// List every rule: id, severity, title, kinds, controls.
+    List(ListArgs),
+    /// Run `test_*` rules in `*_test.rego` files (OPA semantics); exit 1 on any failure.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Directory of policies and their tests (default: the bundled policies).
+    pub dir: Option<PathBuf>,
+    /// Print line coverage per policy file.
+    #[arg(long)]
+    pub coverage: bool,
+    #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+}
+
+pub fn run(cmd: &PolicyCommand) -> i32 {
+    match cmd {
+        PolicyCommand::List(a) => list(a),
+        PolicyCommand::Test(a) => test(a),
+    }
+}
+
+fn list(args: &ListArgs) -> i32 {
+    let config = match load_config(&args.policies, &PathBuf::from(".")) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let mut dirs = config.policy_dirs.clone();
+    dirs.extend(args.policies.policy.iter().cloned());
+    let sources = PolicySources {
+        include_bundled: !args.policies.no_bundled,
+        dirs,
+        include_tests: false,
+    };
+    let set = match PolicySet::load(&sources, &config.data, Duration::from_secs(5)) {
+        Ok(s) => s,
+        Err(e) => return fail(miette::Report::new(e)),
+    };
+    if args.format == "json" {
+        let rules: Vec<_> = set.rules().collect();
+        match serde_json::to_string_pretty(&serde_json::json!({
+            "rules": rules,
+            "builtin": BUILTIN_RULES.iter().map(|(id, t)| serde_json::json!({"id": id, "title": t})).collect::<Vec<_>>(),
+        })) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(miette::miette!("{e}")),
+        }
+        return EXIT_OK;
+    }
+    println!("{:<14} {:<9} {:<58} {:<28} CONTROLS", "ID", "SEVERITY", "TITLE", "KINDS");
+    for r in set.rules() {
+        let kinds = if r.kinds.is_empty() {
+            "*".to_owned()
+        } else {
+            r.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",")
+        };
+        let title = if r.title.is_empty() { format!("({})", r.sources.join(", ")) } else { r.title.clone() };
+        println!(
+            "{:<14} {:<9} {:<58} {:<28} {}",
+            r.id,
+            config.severity_for(&r.id, r.severity).as_str(),
+            title,
+            kinds,
+            r.controls.join(", ")
+        );
+    }
+    for (id, title) in BUILTIN_RULES {
+        println!("{id:<14} {:<9} {title:<58} {:<28}", "-", "*");
+    }
+    EXIT_OK
+}
+
+fn test(args: &TestArgs) -> i32 {
+    let sources = PolicySources {
+        include_bundled: args.dir.is_none(),
+        dirs: args.dir.iter().cloned().collect(),
+        include_tests: true,
+    };
+    let set = match PolicySet::load(&sources, &serde_json::json!({}), Duration::from_secs(30)) {
+        Ok(s) => s,
+        Err(e) => return fail(miette::Report::new(e)),
+    };
+    let run = crate::policy::test::run(&set, args.coverage);
+    if args.format == "json" {
+        match serde_json::to_string_pretty(&run) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(miette::miette!("{e}")),
+        }
+    } else {
+        for r in &run.results {
+            let tag = match r.outcome {
+                Outcome::Pass => "PASS",
+                Outcome::Fail => "FAIL",
+                Outcome::Error => "ERROR",
+            };
+            match &r.detail {
+                Some(d) => println!("{tag}  {}  ({})  {}", r.name, r.file, d.lines().next().unwrap_or_default()),
+                None => println!("{tag}  {}  ({})", r.name, r.file),
+            }
+        }
+        if let Some(cov) = &run.coverage {
+            println!();
+            println!("coverage:");
+            for c in cov {
+                println!(
+                    "  {:>6.1}%  {}  ({} of {} lines{})",
+                    c.percent(),
+                    c.path,
+                    c.covered,
+                    c.covered + c.not_covered,
+                    if c.uncovered_lines.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; not covered: {}", c.uncovered_lines.iter().map(u32::to_string).collect::<Vec<_>>().join(","))
+                    }
+                );
+            }
+        }
+        println!();
+        println!("policy-test: {} passed, {} failed", run.passed(), run.failed());
+    }
+    if run.results.is_empty() {
+        eprintln!("custos: no test_* rules found in *_test.rego files");
+        return EXIT_FINDINGS;
+    }
+    if run.failed() > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}

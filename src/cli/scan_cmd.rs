@@ -1,0 +1,105 @@
+//! `custos scan`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{fail, load_config, PolicyArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::finding::Severity;
+use crate::parse::Limits;
+use crate::policy::{PolicySet, PolicySources};
+use crate::report::{self, RenderOptions};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    /// Exit 1 when a failing finding is at or above this severity.
+    #[arg(long, value_parser = ["low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+    /// Skip files larger than this many bytes (default 5 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
+    /// Time limit for one policy on one document, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub policy_timeout_ms: Option<u64>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Colour: auto, always or never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+pub fn run(args: &ScanArgs) -> i32 {
+    let first = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let mut config = match load_config(&args.policies, &first) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    if let Some(s) = &args.fail_on {
+        match s.parse::<Severity>() {
+            Ok(s) => config.fail_on = s,
+            Err(e) => return fail(miette::miette!("{e}")),
+        }
+    }
+    if let Some(m) = args.max_file_size {
+        config.max_file_size = m;
+    }
+    if let Some(t) = args.policy_timeout_ms {
+        config.policy_timeout_ms = t;
+    }
+    let mut dirs = config.policy_dirs.clone();
+    dirs.extend(args.policies.policy.iter().cloned());
+    let sources = PolicySources {
+        include_bundled: !args.policies.no_bundled,
+        dirs,
+        include_tests: false,
+    };
+    let policies = match PolicySet::load(&sources, &config.data, Duration::from_millis(config.policy_timeout_ms)) {
+        Ok(p) => p,
+        Err(e) => return fail(miette::Report::new(e)),
+    };
+    let report = match crate::scan::run(&args.paths, &config, &policies, &Limits::default()) {
+        Ok(r) => r,
+        Err(e) => return fail(miette::Report::new_boxed(Box::new(RootDiag(e)))),
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let Some(renderer) = report::renderer(&args.format, RenderOptions { color }) else {
+        return fail(miette::miette!("unknown format {}", args.format));
+    };
+    let mut buf = Vec::new();
+    if let Err(e) = renderer.render(&report, &mut buf) {
+        return fail(miette::miette!("could not render report: {e}"));
+    }
+    let written = match &args.output {
+        Some(path) => std::fs::write(path, &buf).map_err(|e| format!("{}: {e}", path.display())),
+        None => std::io::stdout().lock().write_all(&buf).map_err(|e| e.to_string()),
+    };
+    if let Err(e) = written {
+        eprintln!("custos: could not write report: {e}");
+        return EXIT_ERROR;
+    }
+    if report.failing(config.fail_on) > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error(transparent)]
+struct RootDiag(crate::discover::RootError);

@@ -1,0 +1,401 @@
+//! `custos.toml`: what to scan, which policies, data for policies, waivers.
+//!
+//! Every key is known: an unknown key or a bad value is a diagnostic that points at its line
+//! in the file (deserialised with `deny_unknown_fields`, values that need checking kept as
+//! `toml::Spanned` so the error can carry their span). Command-line flags override the file.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+use thiserror::Error;
+use toml::Spanned;
+
+use crate::document::Kind;
+use crate::finding::Severity;
+
+pub const FILE_NAME: &str = "custos.toml";
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+/// A problem in the configuration file, pointing into it.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(custos::config))]
+pub struct ConfigError {
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("here")]
+    pub at: Option<SourceSpan>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    fail_on: Option<Spanned<String>>,
+    max_file_size: Option<Spanned<toml::Value>>,
+    policy_timeout_ms: Option<u64>,
+    parse_error_severity: Option<Spanned<String>>,
+    #[serde(default)]
+    policies: RawPolicies,
+    #[serde(default)]
+    data: toml::Table,
+    #[serde(default)]
+    classify: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    waivers: Vec<RawWaiver>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicies {
+    #[serde(default)]
+    dirs: Vec<String>,
+    #[serde(default)]
+    disabled: Vec<String>,
+    #[serde(default)]
+    severity: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    rule: String,
+    path: Option<Spanned<String>>,
+    reason: String,
+    owner: Option<String>,
+    expires: Option<Spanned<String>>,
+}
+
+/// A waiver: accepted risk for a rule (optionally only under a path glob), until a date.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub rule: String,
+    pub path: Option<String>,
+    pub matcher: Option<globset::GlobMatcher>,
+    pub reason: String,
+    pub owner: Option<String>,
+    /// `YYYY-MM-DD`, validated.
+    pub expires: Option<String>,
+    /// 1-based line in custos.toml, for findings about the waiver itself.
+    pub line: usize,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory that include/exclude/classify/waiver globs are relative to.
+    pub root: PathBuf,
+    /// The file this came from, if any.
+    pub file: Option<PathBuf>,
+    pub include: Option<GlobSet>,
+    pub exclude: GlobSet,
+    pub fail_on: Severity,
+    pub max_file_size: u64,
+    pub policy_timeout_ms: u64,
+    pub parse_error_severity: Severity,
+    pub policy_dirs: Vec<PathBuf>,
+    pub disabled: Vec<String>,
+    pub severity_overrides: BTreeMap<String, Severity>,
+    pub data: serde_json::Value,
+    pub classify: Vec<(globset::GlobMatcher, Kind)>,
+    pub waivers: Vec<Waiver>,
+}
+
+impl Config {
+    pub fn defaults(root: PathBuf) -> Self {
+        Self {
+            root,
+            file: None,
+            include: None,
+            exclude: GlobSet::empty(),
+            fail_on: Severity::Low,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            policy_timeout_ms: 5_000,
+            parse_error_severity: Severity::High,
+            policy_dirs: Vec::new(),
+            disabled: Vec::new(),
+            severity_overrides: BTreeMap::new(),
+            data: serde_json::Value::Object(serde_json::Map::new()),
+            classify: Vec::new(),
+            waivers: Vec::new(),
+        }
+    }
+
+    /// Find `custos.toml` in `start` or its ancestors, stopping at a repository root (`.git`).
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let start = start.canonicalize().ok()?;
+        let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
+        while let Some(d) = dir {
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            if d.join(".git").exists() {
+                return None;
+            }
+            dir = d.parent();
+        }
+        None
+    }
+
+    /// Load and validate a config file.
+    pub fn load(path: &Path) -> Result<Self, Box<ConfigError>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Box::new(ConfigError {
+                message: format!("cannot read {}: {e}", path.display()),
+                src: NamedSource::new(path.display().to_string(), String::new()),
+                at: None,
+            })
+        })?;
+        let root = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Self::from_str(&text, &path.display().to_string(), root).map(|mut c| {
+            c.file = Some(path.to_path_buf());
+            c
+        })
+    }
+
+    /// Parse config text; `name` is used in diagnostics, `root` anchors relative paths.
+    pub fn from_str(text: &str, name: &str, root: PathBuf) -> Result<Self, Box<ConfigError>> {
+        let err = |message: String, span: Option<Range<usize>>| {
+            Box::new(ConfigError {
+                message,
+                src: NamedSource::new(name, text.to_owned()),
+                at: span.map(|r| SourceSpan::from(r.start..r.end.max(r.start))),
+            })
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| err(e.message().to_owned(), e.span()))?;
+        let mut cfg = Config::defaults(root.clone());
+
+        let globset = |pats: &[Spanned<String>]| -> Result<GlobSet, Box<ConfigError>> {
+            let mut b = GlobSetBuilder::new();
+            for p in pats {
+                let g = Glob::new(p.get_ref())
+                    .map_err(|e| err(format!("invalid glob: {e}"), Some(p.span())))?;
+                b.add(g);
+            }
+            b.build().map_err(|e| err(format!("invalid globs: {e}"), None))
+        };
+        if !raw.include.is_empty() {
+            cfg.include = Some(globset(&raw.include)?);
+        }
+        cfg.exclude = globset(&raw.exclude)?;
+        let severity = |s: &Spanned<String>| {
+            s.get_ref().parse::<Severity>().map_err(|m| err(m, Some(s.span())))
+        };
+        if let Some(s) = &raw.fail_on {
+            cfg.fail_on = severity(s)?;
+        }
+        if let Some(s) = &raw.parse_error_severity {
+            cfg.parse_error_severity = severity(s)?;
+        }
+        if let Some(v) = &raw.max_file_size {
+            cfg.max_file_size = parse_size(v.get_ref()).map_err(|m| err(m, Some(v.span())))?;
+        }
+        if let Some(ms) = raw.policy_timeout_ms {
+            cfg.policy_timeout_ms = ms;
+        }
+        cfg.policy_dirs = raw.policies.dirs.iter().map(|d| root.join(d)).collect();
+        cfg.disabled = raw.policies.disabled;
+        for (rule, s) in &raw.policies.severity {
+            cfg.severity_overrides.insert(rule.clone(), severity(s)?);
+        }
+        cfg.data = serde_json::to_value(&raw.data)
+            .map_err(|e| err(format!("[data] cannot be handed to policies: {e}"), None))?;
+        for (pattern, kind) in &raw.classify {
+            let k = Kind::parse(kind.get_ref()).ok_or_else(|| {
+                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                err(
+                    format!("unknown kind `{}` (expected one of: {})", kind.get_ref(), names.join(", ")),
+                    Some(kind.span()),
+                )
+            })?;
+            let g = Glob::new(pattern).map_err(|e| err(format!("invalid glob `{pattern}`: {e}"), Some(kind.span())))?;
+            cfg.classify.push((g.compile_matcher(), k));
+        }
+        for w in raw.waivers {
+            let at = w.expires.as_ref().map(Spanned::span).or_else(|| w.path.as_ref().map(Spanned::span));
+            let line = at.map_or(1, |r| text[..r.start.min(text.len())].matches('\n').count() + 1);
+            if let Some(e) = &w.expires {
+                if !is_iso_date(e.get_ref()) {
+                    return Err(err(format!("`expires` must be a date as YYYY-MM-DD, not `{}`", e.get_ref()), Some(e.span())));
+                }
+            }
+            let matcher = match &w.path {
+                Some(p) => Some(
+                    Glob::new(p.get_ref())
+                        .map_err(|e| err(format!("invalid glob: {e}"), Some(p.span())))?
+                        .compile_matcher(),
+                ),
+                None => None,
+            };
+            cfg.waivers.push(Waiver {
+                rule: w.rule,
+                path: w.path.map(Spanned::into_inner),
+                matcher,
+                reason: w.reason,
+                owner: w.owner,
+                expires: w.expires.map(Spanned::into_inner),
+                line,
+            });
+        }
+        Ok(cfg)
+    }
+
+    /// Is `rel` (relative to the config root) selected by include/exclude?
+    pub fn selects(&self, rel: &Path) -> bool {
+        if self.exclude.is_match(rel) {
+            return false;
+        }
+        self.include.as_ref().is_none_or(|inc| inc.is_match(rel))
+    }
+
+    /// Severity after overrides.
+    pub fn severity_for(&self, rule: &str, default: Severity) -> Severity {
+        self.severity_overrides.get(rule).copied().unwrap_or(default)
+    }
+
+    pub fn is_disabled(&self, rule: &str) -> bool {
+        self.disabled.iter().any(|r| r == rule)
+    }
+}
+
+fn parse_size(v: &toml::Value) -> Result<u64, String> {
+    match v {
+        toml::Value::Integer(i) => u64::try_from(*i).map_err(|_| "size must not be negative".to_owned()),
+        toml::Value::String(s) => {
+            let s = s.trim();
+            let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let (num, unit) = s.split_at(split);
+            let n: u64 = num.parse().map_err(|_| format!("invalid size `{s}`"))?;
+            let mult = match unit.trim().to_ascii_lowercase().as_str() {
+                "" | "b" => 1,
+                "k" | "kb" | "kib" => 1024,
+                "m" | "mb" | "mib" => 1024 * 1024,
+                "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+                other => return Err(format!("unknown size unit `{other}` (use B, KiB, MiB or GiB)")),
+            };
+            n.checked_mul(mult).ok_or_else(|| format!("size `{s}` is too large"))
+        }
+        _ => Err("size must be a number of bytes or a string like \"5MiB\"".to_owned()),
+    }
+}
+
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && matches!(s[5..7].parse::<u8>(), Ok(1..=12))
+        && matches!(s[8..10].parse::<u8>(), Ok(1..=31))
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`, for comparing waiver expiry dates.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_date(i64::try_from(secs / 86_400).unwrap_or(0))
+}
+
+/// Days since 1970-01-01 → `YYYY-MM-DD` (Howard Hinnant's civil-from-days algorithm).
+pub fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, Box<ConfigError>> {
+        Config::from_str(text, "custos.toml", PathBuf::from("."))
+    }
+
+    fn line_of(e: &ConfigError, text: &str) -> usize {
+        let off = e.at.expect("span").offset();
+        text[..off].matches('\n').count() + 1
+    }
+
+    #[test]
+    fn unknown_key_points_at_its_line() {
+        let text = "fail_on = \"high\"\n\n[policies]\ndirs = []\nbogus = 1\n";
+        let e = load(text).unwrap_err();
+        assert!(e.message.contains("bogus"), "{}", e.message);
+        assert_eq!(line_of(&e, text), 5);
+    }
+
+    #[test]
+    fn bad_values_point_at_their_line() {
+        let text = "exclude = [\"a\"]\nfail_on = \"urgent\"\n";
+        let e = load(text).unwrap_err();
+        assert!(e.message.contains("urgent"));
+        assert_eq!(line_of(&e, text), 2);
+        let text = "[classify]\n\"x/*.yaml\" = \"kubernetez\"\n";
+        let e = load(text).unwrap_err();
+        assert!(e.message.contains("kubernetez"));
+        assert_eq!(line_of(&e, text), 2);
+        let text = "max_file_size = \"5 parsecs\"\n";
+        assert!(load(text).is_err());
+        let text = "[[waivers]]\nrule = \"X\"\nreason = \"r\"\nexpires = \"next week\"\n";
+        let e = load(text).unwrap_err();
+        assert_eq!(line_of(&e, text), 4);
+    }
+
+    #[test]
+    fn full_config_loads() {
+        let text = r#"
+include = ["**/*.tf", "**/*.yaml"]
+exclude = ["vendor/**"]
+fail_on = "medium"
+max_file_size = "1MiB"
+[policies]
+dirs = ["policy"]
+disabled = ["TF001"]
+severity = { TF002 = "critical" }
+[data]
+prohibited_buckets = ["public-*"]
+[[waivers]]
+rule = "TF002"
+path = "legacy/**"
+reason = "migrating"
+owner = "data-platform"
+expires = "2030-01-31"
+"#;
+        let c = load(text).expect("valid");
+        assert_eq!(c.fail_on, Severity::Medium);
+        assert_eq!(c.max_file_size, 1024 * 1024);
+        assert_eq!(c.severity_for("TF002", Severity::High), Severity::Critical);
+        assert!(c.is_disabled("TF001"));
+        assert_eq!(c.data["prohibited_buckets"][0], "public-*");
+        assert!(c.selects(Path::new("main.tf")));
+        assert!(!c.selects(Path::new("vendor/x.tf")));
+        assert!(!c.selects(Path::new("README.md")));
+        assert_eq!(c.waivers[0].line, 17);
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(19_723), "2024-01-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+    }
+}

@@ -1,0 +1,360 @@
+//! Discovery and classification: which files a scan reads, and what each one is.
+//!
+//! The walk is `walkdir` in sorted order with symlinks never followed blindly: a symlinked
+//! file inside the root is read, a symlink that leaves the root or points at a directory is
+//! noted and skipped, so loops cannot hang a scan. `.gitignore` and `.custosignore` files are
+//! honoured with git's hierarchy (a stack of matchers, innermost first); `.git` is never read.
+//!
+//! Files are only *listed* here; reading, the binary check and content sniffing happen in
+//! the parallel per-file stage ([`classify`] is called from there).
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::Match;
+use regex::Regex;
+
+use crate::config::Config;
+use crate::document::Kind;
+use crate::parse::Syntax;
+
+/// A file selected for scanning.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Where to read it.
+    pub fs_path: PathBuf,
+    /// How to name it in output.
+    pub display: String,
+    pub size: u64,
+}
+
+/// A file or directory passed over, and why. Shown in the output; never silent.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Note {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub files: Vec<Candidate>,
+    pub notes: Vec<Note>,
+}
+
+/// A root that could not be scanned at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot scan `{path}`: {reason}")]
+pub struct RootError {
+    pub path: String,
+    pub reason: String,
+}
+
+const IGNORE_FILES: [&str; 2] = [".gitignore", ".custosignore"];
+
+/// List the files under `roots` that the config selects.
+pub fn discover(roots: &[PathBuf], config: &Config) -> Result<Discovered, RootError> {
+    let mut out = Discovered::default();
+    for root in roots {
+        let meta = std::fs::metadata(root).map_err(|e| RootError {
+            path: root.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        if meta.is_file() {
+            let display = display_path(root);
+            if config.selects(&rel_to(&config.root, root)) {
+                push_sized(&mut out, root.clone(), display, meta.len(), config);
+            }
+            continue;
+        }
+        walk_dir(root, config, &mut out)?;
+    }
+    out.notes.sort();
+    out.notes.dedup();
+    Ok(out)
+}
+
+fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), RootError> {
+    let canon_root = root.canonicalize().map_err(|e| RootError {
+        path: root.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    std::fs::read_dir(root).map_err(|e| RootError {
+        path: root.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let mut stack: Vec<(usize, Gitignore)> = Vec::new();
+    let mut it = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = it.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map_or_else(|| root.display().to_string(), display_path);
+                out.notes.push(Note { path, message: format!("not read: {e}") });
+                continue;
+            }
+        };
+        let depth = entry.depth();
+        while stack.last().is_some_and(|(d, _)| *d >= depth) {
+            stack.pop();
+        }
+        let path = entry.path();
+        let ft = entry.file_type();
+        let is_dir = ft.is_dir();
+        if depth > 0 {
+            if is_dir && entry.file_name() == ".git" {
+                it.skip_current_dir();
+                continue;
+            }
+            if is_ignored(&stack, path, is_dir) {
+                if is_dir {
+                    it.skip_current_dir();
+                }
+                continue;
+            }
+        }
+        if is_dir {
+            if let Some(gi) = load_ignores(path, out) {
+                stack.push((depth, gi));
+            }
+            continue;
+        }
+        let rel = rel_to(&config.root, path);
+        if !config.selects(&rel) {
+            continue;
+        }
+        let display = display_path(path);
+        if ft.is_symlink() {
+            match path.canonicalize() {
+                Err(e) => out.notes.push(Note { path: display, message: format!("broken symlink not followed: {e}") }),
+                Ok(target) if !target.starts_with(&canon_root) => out.notes.push(Note {
+                    path: display,
+                    message: "symlink points outside the scanned root; not followed".into(),
+                }),
+                Ok(target) if target.is_dir() => out.notes.push(Note {
+                    path: display,
+                    message: "symlinked directory not followed".into(),
+                }),
+                Ok(target) => {
+                    let size = std::fs::metadata(&target).map_or(0, |m| m.len());
+                    push_sized(out, path.to_path_buf(), display, size, config);
+                }
+            }
+            continue;
+        }
+        let size = entry.metadata().map_or(0, |m| m.len());
+        push_sized(out, path.to_path_buf(), display, size, config);
+    }
+    Ok(())
+}
+
+fn push_sized(out: &mut Discovered, fs_path: PathBuf, display: String, size: u64, config: &Config) {
+    if size > config.max_file_size {
+        out.notes.push(Note {
+            path: display,
+            message: format!(
+                "skipped: {size} bytes is over the size limit of {} bytes (max_file_size)",
+                config.max_file_size
+            ),
+        });
+    } else {
+        out.files.push(Candidate { fs_path, display, size });
+    }
+}
+
+fn is_ignored(stack: &[(usize, Gitignore)], path: &Path, is_dir: bool) -> bool {
+    for (_, gi) in stack.iter().rev() {
+        match gi.matched(path, is_dir) {
+            Match::Ignore(_) => return true,
+            Match::Whitelist(_) => return false,
+            Match::None => {}
+        }
+    }
+    false
+}
+
+fn load_ignores(dir: &Path, out: &mut Discovered) -> Option<Gitignore> {
+    let mut builder = GitignoreBuilder::new(dir);
+    let mut any = false;
+    for name in IGNORE_FILES {
+        let f = dir.join(name);
+        if f.is_file() {
+            any = true;
+            if let Some(e) = builder.add(&f) {
+                out.notes.push(Note { path: display_path(&f), message: format!("ignore file partly unreadable: {e}") });
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    match builder.build() {
+        Ok(gi) => Some(gi),
+        Err(e) => {
+            out.notes.push(Note { path: display_path(dir), message: format!("ignore rules not usable: {e}") });
+            None
+        }
+    }
+}
+
+/// `path` relative to `base` when it lies below it (lexically or after canonicalising).
+pub fn rel_to(base: &Path, path: &Path) -> PathBuf {
+    let strip = |p: &Path| p.strip_prefix("./").map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf());
+    let (b, p) = (strip(base), strip(path));
+    if b.as_os_str() == "." || b.as_os_str().is_empty() {
+        if p.is_relative() {
+            return p;
+        }
+    }
+    if let Ok(r) = p.strip_prefix(&b) {
+        return r.to_path_buf();
+    }
+    if let (Ok(cb), Ok(cp)) = (base.canonicalize(), path.canonicalize()) {
+        if let Ok(r) = cp.strip_prefix(&cb) {
+            return r.to_path_buf();
+        }
+    }
+    p
+}
+
+/// The path as shown to users: as given, without a leading `./`, with `/` separators.
+pub fn display_path(p: &Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map_or(s.clone(), str::to_owned)
+}
+
+static AIRFLOW_IMPORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^\s*(from|import)\s+airflow\b").expect("static regex"));
+static K8S: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^apiVersion:\s*\S+").expect("static regex")
+});
+static K8S_KIND: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^kind:\s*\S+").expect("static regex"));
+static CFN_YAML: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^AWSTemplateFormatVersion\s*:|^\s+Type:\s*['"]?AWS::"#).expect("static regex")
+});
+static CFN_JSON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""AWSTemplateFormatVersion"\s*:|"Type"\s*:\s*"AWS::"#).expect("static regex")
+});
+
+/// Decide what a file is, from config overrides, its path, then its content.
+pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
+    let name = rel.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let rel_s = rel.to_string_lossy().replace('\\', "/");
+    let syntax_for_name = || -> Syntax {
+        if name.ends_with(".json") {
+            Syntax::Json
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            Syntax::Yaml
+        } else if name.ends_with(".tf") || name.ends_with(".tfvars") || name.ends_with(".hcl") {
+            Syntax::Hcl
+        } else {
+            Syntax::Text
+        }
+    };
+    for (glob, kind) in &config.classify {
+        if glob.is_match(rel) {
+            let syntax = match kind {
+                Kind::Json => Syntax::Json,
+                Kind::Yaml | Kind::Kubernetes | Kind::GithubActions | Kind::GitlabCi | Kind::DockerCompose => Syntax::Yaml,
+                Kind::Terraform | Kind::CloudFormation => syntax_for_name(),
+                _ => Syntax::Text,
+            };
+            return (*kind, syntax);
+        }
+    }
+    let ext_is = |exts: &[&str]| exts.iter().any(|e| name.ends_with(e));
+    if ext_is(&[".tf.json", ".tfvars.json"]) {
+        return (Kind::Terraform, Syntax::Json);
+    }
+    if ext_is(&[".tf", ".tfvars"]) {
+        return (Kind::Terraform, Syntax::Hcl);
+    }
+    if ext_is(&[".yaml", ".yml"]) {
+        let kind = if rel_s.contains(".github/workflows/") {
+            Kind::GithubActions
+        } else if name == ".gitlab-ci.yml" || name == ".gitlab-ci.yaml" {
+            Kind::GitlabCi
+        } else if name.starts_with("docker-compose") || name.starts_with("compose.") {
+            Kind::DockerCompose
+        } else if CFN_YAML.is_match(content) {
+            Kind::CloudFormation
+        } else if K8S.is_match(content) && K8S_KIND.is_match(content) {
+            Kind::Kubernetes
+        } else {
+            Kind::Yaml
+        };
+        return (kind, Syntax::Yaml);
+    }
+    if ext_is(&[".jsonl", ".ndjson"]) {
+        return (Kind::LogJsonl, Syntax::Text);
+    }
+    if ext_is(&[".json", ".template"]) && (name.ends_with(".json") || CFN_JSON.is_match(content)) {
+        let kind = if CFN_JSON.is_match(content) { Kind::CloudFormation } else { Kind::Json };
+        return (kind, Syntax::Json);
+    }
+    if ext_is(&[".py"]) {
+        let kind = if AIRFLOW_IMPORT.is_match(content) { Kind::AirflowDag } else { Kind::Python };
+        return (kind, Syntax::Text);
+    }
+    if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+        return (Kind::Dotenv, Syntax::Text);
+    }
+    if ext_is(&[".cfg", ".ini"]) {
+        return (Kind::Ini, Syntax::Text);
+    }
+    if ext_is(&[".log"]) {
+        return (Kind::LogText, Syntax::Text);
+    }
+    (Kind::Text, Syntax::Text)
+}
+
+/// A file is binary if its first 8 KiB hold a NUL byte (git's heuristic).
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    bytes.iter().take(8192).any(|&b| b == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> Config {
+        Config::defaults(PathBuf::from("."))
+    }
+
+    #[test]
+    fn classification_by_path_and_content() {
+        let c = cfg();
+        let k = |p: &str, content: &str| classify(Path::new(p), content, &c);
+        assert_eq!(k("main.tf", ""), (Kind::Terraform, Syntax::Hcl));
+        assert_eq!(k("x.tf.json", "{}"), (Kind::Terraform, Syntax::Json));
+        assert_eq!(k(".github/workflows/ci.yml", "on: push"), (Kind::GithubActions, Syntax::Yaml));
+        assert_eq!(k("deploy/app.yaml", "apiVersion: v1\nkind: Pod\n"), (Kind::Kubernetes, Syntax::Yaml));
+        assert_eq!(
+            k("stack.yaml", "AWSTemplateFormatVersion: '2010-09-09'\n"),
+            (Kind::CloudFormation, Syntax::Yaml)
+        );
+        assert_eq!(k("conf.yaml", "a: 1"), (Kind::Yaml, Syntax::Yaml));
+        assert_eq!(k("dags/etl.py", "from airflow import DAG\n"), (Kind::AirflowDag, Syntax::Text));
+        assert_eq!(k("lib/x.py", "import os\n"), (Kind::Python, Syntax::Text));
+        assert_eq!(k("docker-compose.yml", ""), (Kind::DockerCompose, Syntax::Yaml));
+        assert_eq!(k(".env", ""), (Kind::Dotenv, Syntax::Text));
+        assert_eq!(k("README.md", ""), (Kind::Text, Syntax::Text));
+    }
+
+    #[test]
+    fn config_overrides_classification() {
+        let c = Config::from_str("[classify]\n\"manifests/*.yml\" = \"kubernetes\"\n", "custos.toml", PathBuf::from("."))
+            .expect("valid");
+        assert_eq!(classify(Path::new("manifests/a.yml"), "", &c).0, Kind::Kubernetes);
+    }
+
+    #[test]
+    fn binary_sniff() {
+        assert!(looks_binary(b"abc\0def"));
+        assert!(!looks_binary("héllo".as_bytes()));
+    }
+}

@@ -1,0 +1,17 @@
+//! custos: a policy-as-code compliance checker for data and ML pipelines.
+//!
+//! The crate is layered like the pipeline it runs, and dependencies only point downwards:
+//! vocabulary ([`document`], [`finding`]) ← [`parse`] ← [`policy`] ← [`report`] ← `cli`.
+//! [`scan`] wires discovery, parsing, evaluation and suppression together; the binary in
+//! `main.rs` only maps arguments to a run and a run to an exit code.
+
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod document;
+pub mod finding;
+pub mod parse;
+pub mod policy;
+pub mod report;
+pub mod scan;
+pub mod suppress;

@@ -1,0 +1,280 @@
+//! HCL (Terraform `.tf`, `.tfvars`) to JSON with spans, via `hcl-edit` (which keeps byte spans).
+//!
+//! The JSON shape is the one conftest users already write policies against (hcl2json):
+//! `resource "aws_s3_bucket" "b" { … }` becomes `input.resource.aws_s3_bucket.b`, nested blocks
+//! become objects under their name, and a block type repeated in one body becomes an array.
+//! Expressions that are not literals are kept as their source text in `${…}`, as hcl2json does,
+//! so a policy can tell `"${var.key}"` (a reference) from a literal.
+
+use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::structure::{Block, BlockLabel, Body, Structure};
+use hcl_edit::template::{Element, Template};
+use hcl_edit::Span as _;
+use serde_json::{Map, Number, Value};
+
+use super::{check_depth, Limits, ParseError, Parsed, ParsedDoc};
+use crate::document::{push_token, Span, SpanMap};
+
+pub fn parse(source: &str, limits: &Limits) -> Parsed {
+    if let Err(e) = check_depth(source, limits.max_depth, b"[{(", b"]})") {
+        return Parsed::failed(e);
+    }
+    match hcl_edit::parser::parse_body(source) {
+        Ok(body) => {
+            let mut cx = Converter { source, spans: SpanMap::new() };
+            let value = cx.body(&body, "");
+            cx.spans.insert(String::new(), Span::new(0, source.len()));
+            Parsed {
+                docs: vec![ParsedDoc { value, spans: cx.spans }],
+                error: None,
+            }
+        }
+        Err(e) => {
+            let loc = e.location();
+            Parsed::failed(ParseError::at(e.message().to_owned(), loc.offset()))
+        }
+    }
+}
+
+struct Converter<'a> {
+    source: &'a str,
+    spans: SpanMap,
+}
+
+impl Converter<'_> {
+    fn body(&mut self, body: &Body, pointer: &str) -> Value {
+        let mut map = Map::new();
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let key = attr.key.as_str().to_owned();
+                    let p = push_token(pointer, &key);
+                    let v = self.expr(&attr.value, &p);
+                    map.insert(key, v);
+                }
+                Structure::Block(block) => self.block(block, &mut map, pointer),
+            }
+        }
+        Value::Object(map)
+    }
+
+    /// Insert a block at `map[ident][label…]`, turning the slot into an array on repetition.
+    fn block(&mut self, block: &Block, map: &mut Map<String, Value>, pointer: &str) {
+        let block_span = block.span().map(Span::from);
+        let mut path = vec![block.ident.as_str().to_owned()];
+        path.extend(block.labels.iter().map(|l| match l {
+            BlockLabel::Ident(i) => i.as_str().to_owned(),
+            BlockLabel::String(s) => s.value().clone(),
+        }));
+        let Some((last, parents)) = path.split_last() else { return };
+
+        // Walk/create the intermediate objects for ident and leading labels.
+        let mut slot = map;
+        let mut p = pointer.to_owned();
+        for seg in parents {
+            p = push_token(&p, seg);
+            if let Some(s) = block_span {
+                self.spans.entry(p.clone()).or_insert(s);
+            }
+            let entry = slot.entry(seg.clone()).or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                // A label collides with an attribute of the same name: keep both by nesting
+                // the block under the attribute's name is impossible, so replace with an object
+                // holding the block (the attribute was invalid Terraform anyway).
+                *entry = Value::Object(Map::new());
+            }
+            let Value::Object(next) = entry else { return };
+            slot = next;
+        }
+        let leaf_pointer = push_token(&p, last);
+        match slot.get_mut(last) {
+            None => {
+                let v = self.body(&block.body, &leaf_pointer);
+                if let Some(s) = block_span {
+                    self.spans.insert(leaf_pointer, s);
+                }
+                slot.insert(last.clone(), v);
+            }
+            Some(existing) => {
+                if !existing.is_array() {
+                    self.rekey(&leaf_pointer, &push_token(&leaf_pointer, "0"));
+                    let first = std::mem::take(existing);
+                    *existing = Value::Array(vec![first]);
+                }
+                if let Value::Array(items) = existing {
+                    let ip = push_token(&leaf_pointer, &items.len().to_string());
+                    let v = self.body(&block.body, &ip);
+                    if let Some(s) = block_span {
+                        self.spans.insert(ip, s);
+                    }
+                    items.push(v);
+                }
+            }
+        }
+    }
+
+    /// Move every span at or below `from` to the same place below `to`.
+    fn rekey(&mut self, from: &str, to: &str) {
+        let prefix = format!("{from}/");
+        let moved: Vec<(String, Span)> = self
+            .spans
+            .iter()
+            .filter(|(k, _)| k.as_str() == from || k.starts_with(&prefix))
+            .map(|(k, s)| (format!("{to}{}", &k[from.len()..]), *s))
+            .collect();
+        self.spans.retain(|k, _| !(k.as_str() == from || k.starts_with(&prefix)));
+        let whole = moved.iter().find(|(k, _)| k == to).map(|(_, s)| *s);
+        self.spans.extend(moved);
+        if let Some(s) = whole {
+            self.spans.insert(from.to_owned(), s);
+        }
+    }
+
+    fn text(&self, span: Option<std::ops::Range<usize>>) -> Option<&str> {
+        span.and_then(|r| self.source.get(r))
+    }
+
+    fn expr(&mut self, expr: &Expression, pointer: &str) -> Value {
+        let span = expr.span();
+        if let Some(s) = span.clone() {
+            self.spans.insert(pointer.to_owned(), Span::from(s));
+        }
+        match expr {
+            Expression::Null(_) => Value::Null,
+            Expression::Bool(b) => Value::Bool(*b.value()),
+            Expression::Number(n) => serde_json::from_str::<Number>(&n.value().to_string())
+                .map_or_else(|_| Value::String(n.value().to_string()), Value::Number),
+            Expression::String(s) => Value::String(s.value().clone()),
+            Expression::Array(a) => Value::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, e)| self.expr(e, &push_token(pointer, &i.to_string())))
+                    .collect(),
+            ),
+            Expression::Object(o) => {
+                let mut map = Map::new();
+                for (k, v) in o.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(i) => i.as_str().to_owned(),
+                        ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                        ObjectKey::Expression(e) => {
+                            self.text(e.span()).map_or_else(|| e.to_string(), str::to_owned)
+                        }
+                    };
+                    let child = self.expr(v.expr(), &push_token(pointer, &key));
+                    map.insert(key, child);
+                }
+                Value::Object(map)
+            }
+            Expression::StringTemplate(t) => self.template(t, span.map(|r| (r.start + 1)..r.end.saturating_sub(1))),
+            Expression::HeredocTemplate(h) => self.template(&h.template, h.template.span()),
+            Expression::Parenthesis(p) => self.expr(p.inner(), pointer),
+            other => {
+                let text = self
+                    .text(span)
+                    .map_or_else(|| other.to_string(), |t| t.trim().to_owned());
+                Value::String(format!("${{{text}}}"))
+            }
+        }
+    }
+
+    /// A template with only literal parts is a plain string; otherwise keep its source text.
+    fn template(&self, t: &Template, inner: Option<std::ops::Range<usize>>) -> Value {
+        let mut literal = String::new();
+        for el in t.iter() {
+            match el {
+                Element::Literal(s) => literal.push_str(s.value()),
+                _ => {
+                    return Value::String(
+                        self.text(inner).map_or_else(|| t.to_string(), str::to_owned),
+                    )
+                }
+            }
+        }
+        Value::String(literal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(src: &str) -> ParsedDoc {
+        let p = parse(src, &Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
+        p.docs.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn conftest_shape_for_resources() {
+        let src = r#"
+provider "aws" {
+  region     = "us-east-1"
+  access_key = "AKIA0000000000000000"
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = "acme-logs"
+  tags = { Name = "logs" }
+  server_side_encryption_configuration {
+    rule {
+      apply_server_side_encryption_by_default {
+        sse_algorithm = "aws:kms"
+      }
+    }
+  }
+}
+"#;
+        let d = one(src);
+        let v = &d.value;
+        assert_eq!(v["provider"]["aws"]["region"], "us-east-1");
+        assert_eq!(v["resource"]["aws_s3_bucket"]["logs"]["bucket"], "acme-logs");
+        assert_eq!(v["resource"]["aws_s3_bucket"]["logs"]["tags"]["Name"], "logs");
+        assert_eq!(
+            v["resource"]["aws_s3_bucket"]["logs"]["server_side_encryption_configuration"]["rule"]
+                ["apply_server_side_encryption_by_default"]["sse_algorithm"],
+            "aws:kms"
+        );
+        let s = d.spans["/provider/aws/access_key"];
+        assert_eq!(&src[s.range()], "\"AKIA0000000000000000\"");
+        let b = d.spans["/resource/aws_s3_bucket/logs"];
+        assert!(src[b.range()].starts_with("resource \"aws_s3_bucket\" \"logs\""));
+    }
+
+    #[test]
+    fn references_and_templates_keep_source_text() {
+        let d = one("a = var.x\nb = \"pre-${var.env}\"\nc = \"plain\"\nd = upper(\"x\")\ne = (1)\n");
+        assert_eq!(d.value["a"], "${var.x}");
+        assert_eq!(d.value["b"], "pre-${var.env}");
+        assert_eq!(d.value["c"], "plain");
+        assert_eq!(d.value["d"], "${upper(\"x\")}");
+        assert_eq!(d.value["e"], 1);
+    }
+
+    #[test]
+    fn repeated_blocks_become_arrays_with_rekeyed_spans() {
+        let src = "resource \"aws_security_group\" \"sg\" {\n  ingress { from_port = 1 }\n  ingress { from_port = 2 }\n}\n";
+        let d = one(src);
+        let ing = &d.value["resource"]["aws_security_group"]["sg"]["ingress"];
+        assert_eq!(ing[0]["from_port"], 1);
+        assert_eq!(ing[1]["from_port"], 2);
+        let s0 = d.spans["/resource/aws_security_group/sg/ingress/0/from_port"];
+        assert_eq!(&src[s0.range()], "1");
+        let s1 = d.spans["/resource/aws_security_group/sg/ingress/1/from_port"];
+        assert_eq!(&src[s1.range()], "2");
+    }
+
+    #[test]
+    fn heredoc_literal() {
+        let d = one("p = <<EOT\nhello\nEOT\n");
+        assert_eq!(d.value["p"], "hello\n");
+    }
+
+    #[test]
+    fn syntax_error_has_location() {
+        let src = "resource \"a\" \"b\" {\n  x = \n}\n";
+        let p = parse(src, &Limits::default());
+        let e = p.error.expect("error");
+        assert!(e.span.unwrap().start > 0);
+    }
+}

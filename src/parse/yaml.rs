@@ -1,0 +1,493 @@
+//! YAML with spans, built from `saphyr-parser`'s event stream.
+//!
+//! The event parser gives a start and end marker for every node, which a DOM-producing YAML
+//! library would throw away. Building the JSON value ourselves from events also lets us bound
+//! what a hostile file can do: nesting is limited, and alias expansion is charged against a
+//! node budget so that a "billion laughs" file is an error instead of an out-of-memory kill.
+//!
+//! Scalars are resolved with the YAML 1.2 core schema. Multi-document streams produce one
+//! document per `---`. Merge keys (`<<`) are applied.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
+use serde_json::{Map, Number, Value};
+
+use super::{Limits, ParseError, Parsed, ParsedDoc};
+use crate::document::{push_token, Span, SpanMap};
+
+pub fn parse(source: &str, limits: &Limits) -> Parsed {
+    let offsets = CharOffsets::new(source);
+    let mut builder = Builder {
+        limits: *limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        spans: SpanMap::new(),
+        root: None,
+    };
+    let mut out = Parsed::default();
+    for item in Parser::new_from_str(source) {
+        match item {
+            Ok((event, span)) => {
+                let start = offsets.byte(span.start.index());
+                let end = offsets.byte(span.end.index());
+                match builder.event(event, Span::new(start, end.max(start))) {
+                    Ok(Some(doc)) => out.docs.push(doc),
+                    Ok(None) => {}
+                    Err(e) => {
+                        out.error = Some(e);
+                        return out;
+                    }
+                }
+            }
+            Err(e) => {
+                out.error = Some(ParseError::at(
+                    e.info().to_owned(),
+                    offsets.byte(e.marker().index()),
+                ));
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// saphyr reports positions in characters; documents use bytes.
+struct CharOffsets {
+    /// Byte offset of each char index; empty when the source is ASCII (index == offset).
+    table: Vec<usize>,
+    len: usize,
+}
+
+impl CharOffsets {
+    fn new(source: &str) -> Self {
+        let table = if source.is_ascii() {
+            Vec::new()
+        } else {
+            source.char_indices().map(|(i, _)| i).collect()
+        };
+        Self {
+            table,
+            len: source.len(),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        if self.table.is_empty() {
+            char_index.min(self.len)
+        } else {
+            self.table.get(char_index).copied().unwrap_or(self.len)
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        pointer: String,
+        start: usize,
+        anchor: usize,
+        intrinsic: Option<&'static str>,
+    },
+    Map {
+        map: Map<String, Value>,
+        pointer: String,
+        start: usize,
+        anchor: usize,
+        key: Option<String>,
+        intrinsic: Option<&'static str>,
+        /// Values merged in through `<<`, applied at the end where no explicit key overrides.
+        merges: Vec<Map<String, Value>>,
+    },
+}
+
+struct Builder {
+    limits: Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Value>,
+    alias_nodes: usize,
+    spans: SpanMap,
+    root: Option<Value>,
+}
+
+const MERGE_KEY: &str = "<<";
+
+impl Builder {
+    /// Pointer of the node that starts now, or `None` when it is a mapping key.
+    fn child_pointer(&self) -> Option<String> {
+        match self.stack.last() {
+            None => Some(String::new()),
+            Some(Frame::Seq { items, pointer, .. }) => Some(push_token(pointer, &items.len().to_string())),
+            Some(Frame::Map { key: Some(k), pointer, .. }) => Some(push_token(pointer, k)),
+            Some(Frame::Map { key: None, .. }) => None,
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<Option<ParsedDoc>, ParseError> {
+        match event {
+            Event::DocumentStart(_) => {
+                self.spans.clear();
+                self.root = None;
+                self.alias_nodes = 0;
+            }
+            Event::DocumentEnd => {
+                let value = self.root.take().unwrap_or(Value::Null);
+                let spans = std::mem::take(&mut self.spans);
+                return Ok(Some(ParsedDoc { value, spans }));
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = resolve_scalar(&text, style, tag.as_deref());
+                let value = wrap_intrinsic(value, tag.as_deref().and_then(cfn_intrinsic));
+                if let Some(p) = self.child_pointer() {
+                    self.spans.insert(p, span);
+                }
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.emit(value, span)?;
+            }
+            Event::Alias(id) => {
+                let value = self.anchors.get(&id).cloned().ok_or_else(|| {
+                    ParseError::at("alias refers to an unknown anchor", span.start)
+                })?;
+                self.alias_nodes += count_nodes(&value);
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    return Err(ParseError::at(
+                        format!(
+                            "alias expansion exceeds {} nodes (a YAML alias bomb?); refusing to expand",
+                            self.limits.max_alias_nodes
+                        ),
+                        span.start,
+                    ));
+                }
+                if let Some(p) = self.child_pointer() {
+                    self.spans.insert(p, span);
+                }
+                self.emit(value, span)?;
+            }
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                let intrinsic = tag.as_deref().and_then(cfn_intrinsic);
+                if self.stack.len() >= self.limits.max_depth {
+                    return Err(ParseError::at(
+                        format!("nesting deeper than {} levels; refusing to parse", self.limits.max_depth),
+                        span.start,
+                    ));
+                }
+                let pointer = self.child_pointer().unwrap_or_default();
+                let frame = if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Seq {
+                        items: Vec::new(),
+                        pointer,
+                        start: span.start,
+                        anchor,
+                        intrinsic,
+                    }
+                } else {
+                    Frame::Map {
+                        map: Map::new(),
+                        pointer,
+                        start: span.start,
+                        anchor,
+                        key: None,
+                        intrinsic,
+                        merges: Vec::new(),
+                    }
+                };
+                self.stack.push(frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Err(ParseError::at("unbalanced end of collection", span.start));
+                };
+                let (value, pointer, start, anchor) = match frame {
+                    Frame::Seq { items, pointer, start, anchor, intrinsic } => {
+                        (wrap_intrinsic(Value::Array(items), intrinsic), pointer, start, anchor)
+                    }
+                    Frame::Map { mut map, pointer, start, anchor, merges, intrinsic, .. } => {
+                        for merged in merges {
+                            for (k, v) in merged {
+                                map.entry(k).or_insert(v);
+                            }
+                        }
+                        (wrap_intrinsic(Value::Object(map), intrinsic), pointer, start, anchor)
+                    }
+                };
+                // A container that is itself a mapping key has no pointer of its own.
+                let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+                let whole = Span::new(start, span.end.max(start));
+                if !is_key {
+                    self.spans.insert(pointer, whole);
+                }
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.emit(value, whole)?;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        Ok(None)
+    }
+
+    /// Hand a finished node to its parent (or make it the document root).
+    fn emit(&mut self, value: Value, span: Span) -> Result<(), ParseError> {
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map { map, key, merges, .. }) => match key.take() {
+                None => {
+                    *key = Some(match value {
+                        Value::String(s) => s,
+                        Value::Null => "null".to_owned(),
+                        other => other.to_string(),
+                    });
+                }
+                Some(k) if k == MERGE_KEY => match value {
+                    Value::Object(m) => merges.push(m),
+                    Value::Array(items) => {
+                        for item in items {
+                            match item {
+                                Value::Object(m) => merges.push(m),
+                                _ => return Err(ParseError::at("merge key `<<` takes mappings only", span.start)),
+                            }
+                        }
+                    }
+                    _ => return Err(ParseError::at("merge key `<<` takes mappings only", span.start)),
+                },
+                Some(k) => {
+                    map.insert(k, value);
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// CloudFormation's short-form intrinsic tags and the JSON key each stands for.
+const CFN_INTRINSICS: &[(&str, &str)] = &[
+    ("Ref", "Ref"),
+    ("Condition", "Condition"),
+    ("Base64", "Fn::Base64"),
+    ("Cidr", "Fn::Cidr"),
+    ("FindInMap", "Fn::FindInMap"),
+    ("GetAtt", "Fn::GetAtt"),
+    ("GetAZs", "Fn::GetAZs"),
+    ("ImportValue", "Fn::ImportValue"),
+    ("Join", "Fn::Join"),
+    ("Select", "Fn::Select"),
+    ("Split", "Fn::Split"),
+    ("Sub", "Fn::Sub"),
+    ("Transform", "Fn::Transform"),
+    ("And", "Fn::And"),
+    ("Equals", "Fn::Equals"),
+    ("If", "Fn::If"),
+    ("Not", "Fn::Not"),
+    ("Or", "Fn::Or"),
+    ("ToJsonString", "Fn::ToJsonString"),
+    ("Length", "Fn::Length"),
+];
+
+fn cfn_intrinsic(tag: &Tag) -> Option<&'static str> {
+    if tag.handle != "!" {
+        return None;
+    }
+    CFN_INTRINSICS.iter().find(|(short, _)| *short == tag.suffix).map(|(_, long)| *long)
+}
+
+/// `!Ref x` → `{"Ref": "x"}`; `!GetAtt a.b` → `{"Fn::GetAtt": ["a", "b"]}` (the JSON template form).
+fn wrap_intrinsic(value: Value, intrinsic: Option<&'static str>) -> Value {
+    let Some(name) = intrinsic else { return value };
+    let value = match (name, value) {
+        ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
+            Some((a, b)) => Value::Array(vec![Value::String(a.to_owned()), Value::String(b.to_owned())]),
+            None => Value::String(s),
+        },
+        (_, v) => v,
+    };
+    let mut m = Map::new();
+    m.insert(name.to_owned(), value);
+    Value::Object(m)
+}
+
+fn count_nodes(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
+        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// YAML 1.2 core schema resolution for plain scalars; quoted and block scalars are strings.
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    if let Some(tag) = tag {
+        if tag.is_yaml_core_schema() || tag.handle == "!!" {
+            match tag.suffix.as_str() {
+                "str" | "binary" | "timestamp" => return Value::String(text.to_owned()),
+                "null" => return Value::Null,
+                _ => {}
+            }
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(text.to_owned());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(n) = resolve_int(text) {
+        return Value::Number(n);
+    }
+    if is_float(text) {
+        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    Value::String(text.to_owned())
+}
+
+fn resolve_int(text: &str) -> Option<Number> {
+    let (neg, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, body) = if let Some(h) = digits.strip_prefix("0x") {
+        if neg || text.starts_with('+') {
+            return None;
+        }
+        (16, h)
+    } else if let Some(o) = digits.strip_prefix("0o") {
+        if neg || text.starts_with('+') {
+            return None;
+        }
+        (8, o)
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(body, radix).ok()?;
+    if neg {
+        let v = i64::try_from(magnitude).ok()?;
+        Some(Number::from(-v))
+    } else {
+        Some(Number::from(magnitude))
+    }
+}
+
+fn is_float(text: &str) -> bool {
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let mut parts = mantissa.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let mantissa_ok = match frac {
+        Some(f) => digits(int) && digits(f) && !(int.is_empty() && f.is_empty()),
+        None => !int.is_empty() && digits(int),
+    };
+    let exp_ok = exp.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exp_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(src: &str) -> ParsedDoc {
+        let p = parse(src, &Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
+        assert_eq!(p.docs.len(), 1);
+        p.docs.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn scalars_follow_core_schema() {
+        let d = one("a: 1\nb: true\nc: ~\nd: '1'\ne: 1.5\nf: yes\ng: 0x1F\nh: -3\ni: 1e3\n");
+        let v = &d.value;
+        assert_eq!(v["a"], 1);
+        assert_eq!(v["b"], true);
+        assert!(v["c"].is_null());
+        assert_eq!(v["d"], "1");
+        assert_eq!(v["e"], 1.5);
+        assert_eq!(v["f"], "yes");
+        assert_eq!(v["g"], 31);
+        assert_eq!(v["h"], -3);
+        assert_eq!(v["i"], 1000.0);
+    }
+
+    #[test]
+    fn spans_are_bytes_even_after_multibyte_text() {
+        let src = "name: \"héllo wörld\"\nkey: secret-value\n";
+        let d = one(src);
+        let s = d.spans["/key"];
+        assert_eq!(&src[s.range()], "secret-value");
+    }
+
+    #[test]
+    fn nested_pointers() {
+        let src = "spec:\n  containers:\n    - name: app\n      image: x\n";
+        let d = one(src);
+        let s = d.spans["/spec/containers/0/image"];
+        assert_eq!(&src[s.range()], "x");
+        assert!(d.spans.contains_key("/spec/containers/0"));
+    }
+
+    #[test]
+    fn multi_document_streams() {
+        let p = parse("a: 1\n---\nb: 2\n---\n", &Limits::default());
+        assert!(p.error.is_none());
+        assert_eq!(p.docs.len(), 3);
+        assert_eq!(p.docs[1].value["b"], 2);
+        let s = p.docs[1].spans["/b"];
+        assert_eq!(s.start, 12);
+    }
+
+    #[test]
+    fn merge_keys_and_aliases() {
+        let d = one("base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n");
+        assert_eq!(d.value["derived"]["x"], 1);
+        assert_eq!(d.value["derived"]["y"], 3);
+    }
+
+    #[test]
+    fn cloudformation_intrinsics_become_json_form() {
+        let d = one("A: !Ref Param\nB: !GetAtt Res.Arn\nC: !Sub\n  - '${X}'\n  - {X: 1}\nD: !!str 12\n");
+        assert_eq!(d.value["A"]["Ref"], "Param");
+        assert_eq!(d.value["B"]["Fn::GetAtt"][1], "Arn");
+        assert_eq!(d.value["C"]["Fn::Sub"][0], "${X}");
+        assert_eq!(d.value["D"], "12");
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut src = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
+        let mut prev = "a";
+        for n in names {
+            src.push_str(&format!("{n}: &{n} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+            prev = n;
+        }
+        let p = parse(&src, &Limits::default());
+        let e = p.error.expect("bomb must be refused");
+        assert!(e.message.contains("alias expansion"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_error_has_location() {
+        let src = "a: 1\nb: [1, 2\nc: 3\n";
+        let p = parse(src, &Limits::default());
+        let e = p.error.expect("error");
+        assert!(e.span.is_some());
+    }
+}

@@ -1,0 +1,176 @@
+//! The default terminal output: one miette diagnostic per finding (rule, severity,
+//! file:line:col, the source line with the span underlined, remediation as help), then notes
+//! and a summary. Values of sensitive findings are masked in the snippet.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+
+use super::{mask, Render, RenderOptions};
+use crate::document::Span;
+use crate::finding::{Finding, Level, Severity};
+use crate::scan::ScanReport;
+
+pub struct Human {
+    pub options: RenderOptions,
+}
+
+struct FindingDiagnostic {
+    header: String,
+    code: String,
+    level: Level,
+    help: Option<String>,
+    src: Option<NamedSource<String>>,
+    label: Option<(String, Span)>,
+}
+
+impl fmt::Debug for FindingDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.header)
+    }
+}
+
+impl fmt::Display for FindingDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.header)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic {}
+
+impl Diagnostic for FindingDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.level {
+            Level::Failure => miette::Severity::Error,
+            Level::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.src.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (text, span) = self.label.as_ref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new(
+            Some(text.clone()),
+            span.start,
+            span.end - span.start,
+        ))))
+    }
+}
+
+/// Limit a span to its first line so a whole resource block does not fill the screen.
+fn first_line(source: &str, span: Span) -> Span {
+    let end = source
+        .get(span.start..span.end)
+        .and_then(|t| t.find('\n'))
+        .map_or(span.end, |i| span.start + i);
+    Span::new(span.start, end.max(span.start))
+}
+
+fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
+    let header = if f.title.is_empty() {
+        format!("[{}] {}", f.severity, f.message)
+    } else {
+        format!("[{}] {}: {}", f.severity, f.title, f.message)
+    };
+    let mut d = FindingDiagnostic {
+        header,
+        code: f.rule_id.clone(),
+        level: f.level,
+        help: f.remediation.clone(),
+        src: None,
+        label: None,
+    };
+    if let (Some(src), Some(span)) = (report.sources.get(&f.path), f.span) {
+        let span = first_line(src, span);
+        let text = if f.sensitive {
+            let mut masked = src.clone();
+            if let Some(secret) = src.get(span.range()) {
+                masked.replace_range(span.range(), &mask(secret));
+            }
+            masked
+        } else {
+            src.clone()
+        };
+        let label = match f.level {
+            Level::Failure => "here",
+            Level::Warning => "warning here",
+        };
+        d.src = Some(NamedSource::new(&f.path, text));
+        d.label = Some((label.to_owned(), span));
+    }
+    d
+}
+
+impl Render for Human {
+    fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+        let theme = if self.options.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+        for f in &report.findings {
+            let d = diagnostic(f, report);
+            let mut s = String::new();
+            if handler.render_report(&mut s, &d).is_err() {
+                s = format!("{}: {} {}\n", f.path, f.rule_id, d.header);
+            }
+            if d.src.is_none() {
+                // No position to show: still name the file.
+                writeln!(out, "{}:", f.path)?;
+            }
+            write!(out, "{s}")?;
+            if !f.controls.is_empty() {
+                writeln!(out, "  controls: {}", f.controls.join(", "))?;
+            }
+            writeln!(out)?;
+        }
+        for n in &report.notes {
+            writeln!(out, "note: {}: {}", n.path, n.message)?;
+        }
+        if !report.notes.is_empty() {
+            writeln!(out)?;
+        }
+        let counts: Vec<String> = Severity::ALL
+            .iter()
+            .rev()
+            .filter_map(|s| {
+                let n = report.findings.iter().filter(|f| f.severity == *s).count();
+                (n > 0).then(|| format!("{n} {s}"))
+            })
+            .collect();
+        let st = &report.stats;
+        write!(
+            out,
+            "custos: {} finding{}{} in {} file{} ({} document{}, {} rules)",
+            report.findings.len(),
+            if report.findings.len() == 1 { "" } else { "s" },
+            if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) },
+            st.files_scanned,
+            if st.files_scanned == 1 { "" } else { "s" },
+            st.documents,
+            if st.documents == 1 { "" } else { "s" },
+            st.rules,
+        )?;
+        if st.suppressed_inline + st.waived > 0 {
+            write!(out, "; {} suppressed inline, {} waived", st.suppressed_inline, st.waived)?;
+        }
+        if let Some(t) = report.fail_on {
+            let failing = report.failing(t);
+            if failing > 0 {
+                write!(out, "; FAILED: {failing} at or above {t}")?;
+            } else {
+                write!(out, "; passed (fail-on {t})")?;
+            }
+        }
+        writeln!(out)
+    }
+}

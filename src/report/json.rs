@@ -1,0 +1,127 @@
+//! `--format json`: a stable, versioned schema (documented in `docs/json-output.md`).
+//! Bump [`SCHEMA_VERSION`] on any incompatible change. No source snippets are included, so
+//! no secret value can reach this output through them.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Render;
+use crate::document::LineIndex;
+use crate::finding::{Finding, Level, Severity};
+use crate::scan::{ScanReport, Stats};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub struct Json;
+
+#[derive(Serialize)]
+struct Out<'a> {
+    version: u32,
+    tool: Tool,
+    summary: Summary<'a>,
+    findings: Vec<OutFinding<'a>>,
+    notes: &'a [crate::discover::Note],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    #[serde(flatten)]
+    stats: &'a Stats,
+    findings: usize,
+    by_severity: std::collections::BTreeMap<&'static str, usize>,
+    fail_on: Option<Severity>,
+    failed: bool,
+}
+
+#[derive(Serialize)]
+struct Location {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    start_byte: usize,
+    end_byte: usize,
+}
+
+#[derive(Serialize)]
+struct OutFinding<'a> {
+    rule_id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    level: Level,
+    message: &'a str,
+    path: &'a str,
+    location: Option<Location>,
+    kind: Option<&'static str>,
+    pointer: Option<&'a str>,
+    fingerprint: &'a str,
+    controls: &'a [String],
+    remediation: Option<&'a str>,
+}
+
+fn location(f: &Finding, report: &ScanReport) -> Option<Location> {
+    let span = f.span?;
+    let src = report.sources.get(&f.path)?;
+    let idx = LineIndex::new(src);
+    let (line, column) = idx.line_col(src, span.start);
+    let (end_line, end_column) = idx.line_col(src, span.end);
+    Some(Location {
+        line,
+        column,
+        end_line,
+        end_column,
+        start_byte: span.start,
+        end_byte: span.end,
+    })
+}
+
+impl Render for Json {
+    fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+        let mut by_severity = std::collections::BTreeMap::new();
+        for s in Severity::ALL {
+            by_severity.insert(s.as_str(), report.findings.iter().filter(|f| f.severity == s).count());
+        }
+        let doc = Out {
+            version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "custos",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            summary: Summary {
+                stats: &report.stats,
+                findings: report.findings.len(),
+                by_severity,
+                fail_on: report.fail_on,
+                failed: report.fail_on.is_some_and(|t| report.failing(t) > 0),
+            },
+            findings: report
+                .findings
+                .iter()
+                .map(|f| OutFinding {
+                    rule_id: &f.rule_id,
+                    title: &f.title,
+                    severity: f.severity,
+                    level: f.level,
+                    message: &f.message,
+                    path: &f.path,
+                    location: location(f, report),
+                    kind: f.kind.map(crate::document::Kind::as_str),
+                    pointer: f.pointer.as_deref(),
+                    fingerprint: &f.fingerprint,
+                    controls: &f.controls,
+                    remediation: f.remediation.as_deref(),
+                })
+                .collect(),
+            notes: &report.notes,
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+        writeln!(out)
+    }
+}
