@@ -5,7 +5,10 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
 
 use super::{mask, Render, RenderOptions};
 use crate::document::Span;
@@ -16,12 +19,37 @@ pub struct Human {
     pub options: RenderOptions,
 }
 
+/// A file's (masked) text that shows only the whole line(s) a span touches: no context lines,
+/// which could hold secrets nobody has flagged, and no clipping to the span either.
+struct LineSource {
+    name: String,
+    text: String,
+}
+
+impl SourceCode for LineSource {
+    fn read_span<'a>(&'a self, span: &SourceSpan, _before: usize, _after: usize) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let start = span.offset().min(self.text.len());
+        let end = (start + span.len()).min(self.text.len());
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[end..].find('\n').map_or(self.text.len(), |i| end + i);
+        let inner = self.text.as_str().read_span(&SourceSpan::from(line_start..line_end), 0, 0)?;
+        let column = self.text[line_start..start].chars().count();
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
+    }
+}
+
 struct FindingDiagnostic {
     header: String,
-    code: String,
     level: Level,
     help: Option<String>,
-    src: Option<NamedSource<String>>,
+    src: Option<LineSource>,
     label: Option<(String, Span)>,
 }
 
@@ -40,9 +68,6 @@ impl fmt::Display for FindingDiagnostic {
 impl std::error::Error for FindingDiagnostic {}
 
 impl Diagnostic for FindingDiagnostic {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.code))
-    }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.level {
             Level::Failure => miette::Severity::Error,
@@ -74,15 +99,27 @@ fn first_line(source: &str, span: Span) -> Span {
     Span::new(span.start, end.max(span.start))
 }
 
+/// The source of `path` with the span of every sensitive finding in it masked, so that no
+/// snippet (of this finding or of another one on a nearby line) shows a secret.
+fn masked_source(path: &str, src: &str, report: &ScanReport) -> String {
+    let mut text = src.to_owned();
+    for f in report.findings.iter().filter(|f| f.sensitive && f.path == path) {
+        let Some(span) = f.span else { continue };
+        if let Some(secret) = src.get(span.range()) {
+            text.replace_range(span.range(), &mask(secret));
+        }
+    }
+    text
+}
+
 fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
     let header = if f.title.is_empty() {
-        format!("[{}] {}", f.severity, f.message)
+        format!("{} [{}] {}", f.rule_id, f.severity, f.message)
     } else {
-        format!("[{}] {}: {}", f.severity, f.title, f.message)
+        format!("{} [{}] {}: {}", f.rule_id, f.severity, f.title, f.message)
     };
     let mut d = FindingDiagnostic {
         header,
-        code: f.rule_id.clone(),
         level: f.level,
         help: f.remediation.clone(),
         src: None,
@@ -90,20 +127,12 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
     };
     if let (Some(src), Some(span)) = (report.sources.get(&f.path), f.span) {
         let span = first_line(src, span);
-        let text = if f.sensitive {
-            let mut masked = src.clone();
-            if let Some(secret) = src.get(span.range()) {
-                masked.replace_range(span.range(), &mask(secret));
-            }
-            masked
-        } else {
-            src.clone()
-        };
+        let text = masked_source(&f.path, src, report);
         let label = match f.level {
             Level::Failure => "here",
             Level::Warning => "warning here",
         };
-        d.src = Some(NamedSource::new(&f.path, text));
+        d.src = Some(LineSource { name: f.path.clone(), text });
         d.label = Some((label.to_owned(), span));
     }
     d
@@ -116,7 +145,7 @@ impl Render for Human {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
-        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(0);
         for f in &report.findings {
             let d = diagnostic(f, report);
             let mut s = String::new();

@@ -1,0 +1,61 @@
+# TF001: a provider block sets a credential to a literal value.
+# AWS `access_key`/`secret_key`/`token`, AzureRM/AzureAD `client_secret` and certificate
+# passwords, Google `access_token` and inline service-account JSON in `credentials`.
+# References (`var.x`, `file(...)`) are not literals; a `credentials` path is not a secret.
+package custos.terraform.provider_credentials
+
+import rego.v1
+
+metadata := {
+	"id": "TF001",
+	"title": "Hardcoded credential in Terraform provider",
+	"severity": "critical",
+	"kinds": ["terraform"],
+	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],
+	"remediation": "Remove the literal and let the provider read credentials from the environment, a shared credentials file, workload identity or a secrets manager; rotate the exposed credential.",
+	"sensitive": true,
+}
+
+secret_attrs := {
+	"aws": {"access_key", "secret_key", "token"},
+	"azurerm": {"client_secret", "client_certificate_password"},
+	"azuread": {"client_secret", "client_certificate_password"},
+	"google": {"credentials", "access_token"},
+	"google-beta": {"credentials", "access_token"},
+}
+
+# [provider name, path to its block, block] — a provider declared several times is an array.
+providers contains [name, ["provider", name], body] if {
+	some name, body in input.provider
+	is_object(body)
+}
+
+providers contains [name, ["provider", name, i], body] if {
+	some name, list in input.provider
+	is_array(list)
+	some i, body in list
+}
+
+literal(v) if {
+	is_string(v)
+	trim_space(v) != ""
+	not contains(v, "${")
+}
+
+secret_value(attr, v) if {
+	attr != "credentials"
+	literal(v)
+}
+
+# `credentials` may be a file path; only inline key material is a secret.
+secret_value("credentials", v) if {
+	literal(v)
+	contains(v, "private_key")
+}
+
+deny contains {"msg": msg, "path": array.concat(base, [attr])} if {
+	some [name, base, body] in providers
+	some attr in secret_attrs[name]
+	secret_value(attr, body[attr])
+	msg := sprintf("provider %q sets `%s` to a literal value", [name, attr])
+}
