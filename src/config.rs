@@ -67,7 +67,7 @@ struct RawPolicies {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWaiver {
-    rule: String,
+    rule: Spanned<String>,
     path: Option<Spanned<String>>,
     reason: String,
     owner: Option<String>,
@@ -136,7 +136,12 @@ impl Config {
         while let Some(d) = dir {
             let candidate = d.join(FILE_NAME);
             if candidate.is_file() {
-                return Some(candidate);
+                // Name it relative to the working directory when it lies below it.
+                let cwd = std::env::current_dir().ok().and_then(|c| c.canonicalize().ok());
+                return Some(match cwd.and_then(|c| candidate.strip_prefix(c).ok().map(Path::to_path_buf)) {
+                    Some(rel) => rel,
+                    None => candidate,
+                });
             }
             if d.join(".git").exists() {
                 return None;
@@ -223,8 +228,7 @@ impl Config {
             cfg.classify.push((g.compile_matcher(), k));
         }
         for w in raw.waivers {
-            let at = w.expires.as_ref().map(Spanned::span).or_else(|| w.path.as_ref().map(Spanned::span));
-            let line = at.map_or(1, |r| text[..r.start.min(text.len())].matches('\n').count() + 1);
+            let line = text[..w.rule.span().start.min(text.len())].matches('\n').count() + 1;
             if let Some(e) = &w.expires {
                 if !is_iso_date(e.get_ref()) {
                     return Err(err(format!("`expires` must be a date as YYYY-MM-DD, not `{}`", e.get_ref()), Some(e.span())));
@@ -239,7 +243,7 @@ impl Config {
                 None => None,
             };
             cfg.waivers.push(Waiver {
-                rule: w.rule,
+                rule: w.rule.into_inner(),
                 path: w.path.map(Spanned::into_inner),
                 matcher,
                 reason: w.reason,
@@ -389,7 +393,7 @@ expires = "2030-01-31"
         assert!(c.selects(Path::new("main.tf")));
         assert!(!c.selects(Path::new("vendor/x.tf")));
         assert!(!c.selects(Path::new("README.md")));
-        assert_eq!(c.waivers[0].line, 17);
+        assert_eq!(c.waivers[0].line, 13);
     }
 
     #[test]

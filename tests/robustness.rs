@@ -1,0 +1,125 @@
+//! Hostile and broken input: every bad file gets a clear message with a location, nothing
+//! panics, and the good files beside it are still scanned.
+
+mod common;
+
+use std::fs;
+
+use common::{rule_ids, scan_json, triples};
+
+#[test]
+fn broken_files_do_not_stop_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    fs::write(p.join("good.tf"), "resource \"aws_s3_bucket\" \"ok\" {\n  bucket = \"acme\"\n}\n").unwrap();
+    fs::write(p.join("bad.tf"), "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \n}\n").unwrap();
+    fs::write(p.join("bad.yaml"), "a: 1\nb: [1, 2\nc: 3\n").unwrap();
+    fs::write(p.join("bad.json"), "{\n  \"a\": 1,\n  \"b\": \n}\n").unwrap();
+    fs::write(p.join("binary.yaml"), b"\x00\x01\x02ELF\x00garbage").unwrap();
+    fs::write(p.join("empty.yaml"), "").unwrap();
+    fs::write(p.join("empty.tf"), "").unwrap();
+    fs::write(p.join("empty.json"), "").unwrap();
+    fs::write(p.join("latin1.yaml"), b"name: caf\xe9\npassword: x\n").unwrap();
+    let mut bomb = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut prev = 'a';
+    for n in 'b'..='j' {
+        bomb.push_str(&format!("{n}: &{n} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+        prev = n;
+    }
+    fs::write(p.join("bomb.yaml"), bomb).unwrap();
+    fs::write(p.join("deep.json"), "[".repeat(200_000)).unwrap();
+    // 10 MB: over the default 5 MiB limit.
+    fs::write(p.join("big.yaml"), "k: v\n".repeat(2_000_000)).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(".", p.join("loop")).unwrap();
+        std::os::unix::fs::symlink("a_link", p.join("b_link")).unwrap();
+        std::os::unix::fs::symlink("b_link", p.join("a_link")).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", p.join("outside.yaml")).unwrap();
+        std::os::unix::fs::symlink("good.tf", p.join("inside.tf")).unwrap();
+    }
+
+    let (code, report, _) = scan_json(&[".", "--no-config"], p);
+    assert_eq!(code, 1);
+    let t = triples(&report);
+    let has = |path: &str, rule: &str| t.iter().any(|(p, _, r)| p == path && r == rule);
+    // The good file (and the in-root symlink to it) were still evaluated.
+    assert!(has("good.tf", "TF002"), "{t:?}");
+    assert!(has("inside.tf", "TF002"), "{t:?}");
+    for bad in ["bad.tf", "bad.yaml", "bad.json", "latin1.yaml", "bomb.yaml", "deep.json"] {
+        assert!(has(bad, "parse-error"), "{bad}: {t:?}");
+    }
+    // Parse errors carry the location the parser stopped at.
+    let line_of = |path: &str| t.iter().find(|(p, _, r)| p == path && r == "parse-error").map(|x| x.1);
+    assert_eq!(line_of("bad.tf"), Some(2));
+    assert_eq!(line_of("bad.json"), Some(4));
+    assert_eq!(line_of("latin1.yaml"), Some(1));
+    let msg = |path: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert!(msg("bomb.yaml").contains("alias"), "{}", msg("bomb.yaml"));
+    assert!(msg("latin1.yaml").contains("UTF-8"), "{}", msg("latin1.yaml"));
+    assert!(msg("deep.json").contains("nesting"), "{}", msg("deep.json"));
+    // Empty files are fine and produce nothing.
+    assert!(!t.iter().any(|(p, _, _)| p.starts_with("empty.")), "{t:?}");
+
+    let notes: Vec<(String, String)> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["path"].as_str().unwrap().to_owned(), n["message"].as_str().unwrap().to_owned()))
+        .collect();
+    let noted = |path: &str, words: &str| notes.iter().any(|(p, m)| p == path && m.contains(words));
+    assert!(noted("binary.yaml", "binary"), "{notes:?}");
+    assert!(noted("big.yaml", "size limit"), "{notes:?}");
+    #[cfg(unix)]
+    {
+        assert!(noted("loop", "symlinked directory"), "{notes:?}");
+        assert!(noted("outside.yaml", "outside"), "{notes:?}");
+        assert!(noted("a_link", "broken symlink"), "{notes:?}");
+    }
+}
+
+#[test]
+fn a_larger_limit_scans_the_big_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("big.yaml"), format!("{}password: hunter2-real\n", "k: v\n".repeat(10))).unwrap();
+    let (_, report, _) = scan_json(&[".", "--no-config", "--max-file-size", "20"], dir.path());
+    assert!(rule_ids(&report).is_empty());
+    assert!(report["notes"][0]["message"].as_str().unwrap().contains("size limit"));
+    let (_, report, _) = scan_json(&[".", "--no-config"], dir.path());
+    assert_eq!(rule_ids(&report), ["CFG001"]);
+}
+
+#[test]
+fn gitignore_custosignore_and_config_excludes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let bucket = "resource \"aws_s3_bucket\" \"x\" {\n  bucket = \"b\"\n}\n";
+    for f in ["kept.tf", "ignored/a.tf", "sub/skip.tf", "sub/keep.tf", "vendor/v.tf", "sub/negated.tf", ".git/x.tf"] {
+        fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
+        fs::write(p.join(f), bucket).unwrap();
+    }
+    fs::write(p.join(".gitignore"), "ignored/\n*.tf.bak\nnegated.tf\n").unwrap();
+    fs::write(p.join("sub/.custosignore"), "skip.tf\n").unwrap();
+    fs::write(p.join("sub/.gitignore"), "!negated.tf\n").unwrap();
+    fs::write(p.join("custos.toml"), "exclude = [\"vendor/**\"]\n").unwrap();
+    let (_, report, _) = scan_json(&["."], p);
+    let paths: Vec<String> = triples(&report).into_iter().map(|t| t.0).collect();
+    assert_eq!(paths, ["kept.tf", "sub/keep.tf", "sub/negated.tf"]);
+}
+
+#[test]
+fn explicit_files_are_scanned_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.yaml"), "token: abcdef123456\n").unwrap();
+    fs::write(dir.path().join("b.yaml"), "token: abcdef123456\n").unwrap();
+    let (_, report, _) = scan_json(&["a.yaml", "--no-config"], dir.path());
+    assert_eq!(triples(&report), [("a.yaml".to_owned(), 1, "CFG001".to_owned())]);
+}

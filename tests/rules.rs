@@ -1,0 +1,108 @@
+//! Every bundled rule has a `fail` fixture directory whose expected findings are marked
+//! (`custos-expect: RULE` on the line, or `expect.txt` for JSON), and a `pass` directory
+//! that must produce no findings at all. The scan must find exactly what is marked.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{repo, scan_json, triples};
+
+fn expected(dir: &Path) -> BTreeSet<(String, u64, String)> {
+    let mut out = BTreeSet::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).expect("below").to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(entry.path()).expect("read fixture");
+        let display = format!("{}/{rel}", dir.strip_prefix(repo()).expect("in repo").display());
+        if rel == "expect.txt" {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let (loc, rule) = line.split_once(' ').expect("`file:line RULE`");
+                let (file, n) = loc.rsplit_once(':').expect("file:line");
+                let path = format!("{}/{file}", dir.strip_prefix(repo()).expect("in repo").display());
+                out.insert((path, n.parse().expect("line number"), rule.trim().to_owned()));
+            }
+            continue;
+        }
+        for (i, line) in text.lines().enumerate() {
+            if let Some((_, rest)) = line.split_once("custos-expect:") {
+                for rule in rest.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                    out.insert((display.clone(), i as u64 + 1, rule.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn rule_dirs() -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(repo().join("fixtures/rules"))
+        .expect("fixtures/rules")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn every_bundled_rule_has_fixtures() {
+    let o = common::custos(&["policy", "list", "--format", "json", "--no-config"], &repo());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let bundled: BTreeSet<String> = v["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["bundled"] == true)
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    let dirs: BTreeSet<String> = rule_dirs().into_iter().collect();
+    assert_eq!(bundled, dirs, "each bundled rule needs fixtures/rules/<ID>/{{fail,pass}}");
+    for id in &dirs {
+        for kind in ["fail", "pass"] {
+            let d = repo().join("fixtures/rules").join(id).join(kind);
+            assert!(d.is_dir() && std::fs::read_dir(&d).expect("dir").next().is_some(), "{}", d.display());
+        }
+    }
+}
+
+#[test]
+fn fail_fixtures_find_exactly_what_is_marked() {
+    let cfg = repo().join("fixtures/rules/custos.toml");
+    for id in rule_dirs() {
+        let dir = repo().join("fixtures/rules").join(&id).join("fail");
+        let want = expected(&dir);
+        assert!(want.iter().any(|(_, _, r)| *r == id), "{id}: fail fixture marks no {id} finding");
+        let rel = format!("fixtures/rules/{id}/fail");
+        let (code, report, _) = scan_json(&[&rel, "--config", cfg.to_str().expect("utf8")], &repo());
+        let got: BTreeSet<_> = triples(&report).into_iter().collect();
+        assert_eq!(got, want, "{id}: findings differ from the marked ones");
+        assert_eq!(code, 1, "{id}: findings must fail the gate");
+    }
+}
+
+#[test]
+fn pass_fixtures_are_clean() {
+    let cfg = repo().join("fixtures/rules/custos.toml");
+    for id in rule_dirs() {
+        let rel = format!("fixtures/rules/{id}/pass");
+        let (code, report, _) = scan_json(&[&rel, "--config", cfg.to_str().expect("utf8")], &repo());
+        assert_eq!(triples(&report), vec![], "{id}: pass fixture has findings");
+        assert_eq!(code, 0);
+        assert!(report["summary"]["documents"].as_u64().unwrap_or(0) > 0, "{id}: nothing was evaluated");
+    }
+}
+
+#[test]
+fn bundled_policy_unit_tests_pass() {
+    let o = common::custos(&["policy", "test"], &repo());
+    let out = common::stdout(&o);
+    assert_eq!(common::code(&o), 0, "{out}{}", common::stderr(&o));
+    assert!(out.contains(" 0 failed"), "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+}
