@@ -1,1 +1,103 @@
-fn main(){}
+//! Scan throughput over a generated corpus of Terraform and YAML files (discovery, parsing,
+//! policy evaluation with the bundled rules, suppression), reported per byte and per file.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use custos::config::Config;
+use custos::parse::Limits;
+use custos::policy::{PolicySet, PolicySources};
+
+fn terraform(i: usize) -> String {
+    let mut s = format!(
+        "provider \"aws\" {{\n  region = \"eu-west-1\"\n  access_key = var.key_{i}\n}}\n\n\
+         variable \"env\" {{\n  default = \"prod\"\n}}\n\n"
+    );
+    for r in 0..4 {
+        let _ = write!(
+            s,
+            "resource \"aws_s3_bucket\" \"b{i}_{r}\" {{\n  bucket = \"acme-{i}-{r}\"\n  tags = {{ Team = \"data\", Env = var.env }}\n}}\n\n"
+        );
+        if r % 2 == 0 {
+            let _ = write!(
+                s,
+                "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"b{i}_{r}\" {{\n  bucket = aws_s3_bucket.b{i}_{r}.id\n  rule {{\n    apply_server_side_encryption_by_default {{\n      sse_algorithm = \"aws:kms\"\n    }}\n  }}\n}}\n\n"
+            );
+        }
+    }
+    s
+}
+
+fn yaml(i: usize) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc-{i}\n  labels: {{app: svc-{i}, team: data}}\n\
+         spec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n        - name: app\n          image: acme/svc:{i}\n\
+         \x20         args: [\"--input\", \"s3://acme-raw/{i}/\", \"--output\", \"s3://acme-curated/{i}/\"]\n\
+         \x20         env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef: {{name: db, key: password}}\n\
+         \x20           - name: LOG_LEVEL\n              value: info\n"
+    )
+}
+
+fn corpus(dir: &Path, n: usize) -> u64 {
+    let mut bytes = 0;
+    for i in 0..n {
+        let sub = dir.join(format!("mod{}", i / 100));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        let tf = terraform(i);
+        let y = yaml(i);
+        bytes += (tf.len() + y.len()) as u64;
+        std::fs::write(sub.join(format!("main{i}.tf")), tf).expect("write");
+        std::fs::write(sub.join(format!("deploy{i}.yaml")), y).expect("write");
+    }
+    bytes
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files_per_kind = 2_000;
+    let bytes = corpus(dir.path(), files_per_kind);
+    let mut config = Config::defaults(dir.path().to_path_buf());
+    config.data = serde_json::json!({"prohibited_buckets": ["public-*"]});
+    let policies = PolicySet::load(
+        &PolicySources {
+            include_bundled: true,
+            dirs: vec![],
+            include_tests: false,
+        },
+        &config.data,
+        Duration::from_secs(5),
+    )
+    .expect("policies");
+    let roots: Vec<PathBuf> = vec![dir.path().to_path_buf()];
+    let limits = Limits::default();
+
+    let mut g = c.benchmark_group("scan");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("tf+yaml corpus (bytes)", |b| {
+        b.iter(|| custos::scan::run(&roots, &config, &policies, &limits).expect("scan"));
+    });
+    g.throughput(Throughput::Elements((files_per_kind * 2) as u64));
+    g.bench_function("tf+yaml corpus (files)", |b| {
+        b.iter(|| custos::scan::run(&roots, &config, &policies, &limits).expect("scan"));
+    });
+    g.finish();
+
+    let mut p = c.benchmark_group("parse");
+    let tf = terraform(7).repeat(20);
+    p.throughput(Throughput::Bytes(tf.len() as u64));
+    p.bench_function("hcl", |b| {
+        b.iter(|| custos::parse::hcl::parse(&tf, &limits));
+    });
+    let y = yaml(7).replace("apiVersion", "---\napiVersion").repeat(20);
+    p.throughput(Throughput::Bytes(y.len() as u64));
+    p.bench_function("yaml", |b| {
+        b.iter(|| custos::parse::yaml::parse(&y, &limits));
+    });
+    p.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

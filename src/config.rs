@@ -132,16 +132,24 @@ impl Config {
     /// Find `custos.toml` in `start` or its ancestors, stopping at a repository root (`.git`).
     pub fn discover(start: &Path) -> Option<PathBuf> {
         let start = start.canonicalize().ok()?;
-        let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
+        let mut dir = if start.is_dir() {
+            Some(start.as_path())
+        } else {
+            start.parent()
+        };
         while let Some(d) = dir {
             let candidate = d.join(FILE_NAME);
             if candidate.is_file() {
                 // Name it relative to the working directory when it lies below it.
-                let cwd = std::env::current_dir().ok().and_then(|c| c.canonicalize().ok());
-                return Some(match cwd.and_then(|c| candidate.strip_prefix(c).ok().map(Path::to_path_buf)) {
-                    Some(rel) => rel,
-                    None => candidate,
-                });
+                let cwd = std::env::current_dir()
+                    .ok()
+                    .and_then(|c| c.canonicalize().ok());
+                return Some(
+                    match cwd.and_then(|c| candidate.strip_prefix(c).ok().map(Path::to_path_buf)) {
+                        Some(rel) => rel,
+                        None => candidate,
+                    },
+                );
             }
             if d.join(".git").exists() {
                 return None;
@@ -163,14 +171,14 @@ impl Config {
         let root = path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        Self::from_str(&text, &path.display().to_string(), root).map(|mut c| {
+        Self::from_str(&text, &path.display().to_string(), &root).map(|mut c| {
             c.file = Some(path.to_path_buf());
             c
         })
     }
 
     /// Parse config text; `name` is used in diagnostics, `root` anchors relative paths.
-    pub fn from_str(text: &str, name: &str, root: PathBuf) -> Result<Self, Box<ConfigError>> {
+    pub fn from_str(text: &str, name: &str, root: &Path) -> Result<Self, Box<ConfigError>> {
         let err = |message: String, span: Option<Range<usize>>| {
             Box::new(ConfigError {
                 message,
@@ -178,8 +186,9 @@ impl Config {
                 at: span.map(|r| SourceSpan::from(r.start..r.end.max(r.start))),
             })
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| err(e.message().to_owned(), e.span()))?;
-        let mut cfg = Config::defaults(root.clone());
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| err(e.message().to_owned(), e.span()))?;
+        let mut cfg = Config::defaults(root.to_path_buf());
 
         let globset = |pats: &[Spanned<String>]| -> Result<GlobSet, Box<ConfigError>> {
             let mut b = GlobSetBuilder::new();
@@ -188,14 +197,17 @@ impl Config {
                     .map_err(|e| err(format!("invalid glob: {e}"), Some(p.span())))?;
                 b.add(g);
             }
-            b.build().map_err(|e| err(format!("invalid globs: {e}"), None))
+            b.build()
+                .map_err(|e| err(format!("invalid globs: {e}"), None))
         };
         if !raw.include.is_empty() {
             cfg.include = Some(globset(&raw.include)?);
         }
         cfg.exclude = globset(&raw.exclude)?;
         let severity = |s: &Spanned<String>| {
-            s.get_ref().parse::<Severity>().map_err(|m| err(m, Some(s.span())))
+            s.get_ref()
+                .parse::<Severity>()
+                .map_err(|m| err(m, Some(s.span())))
         };
         if let Some(s) = &raw.fail_on {
             cfg.fail_on = severity(s)?;
@@ -220,18 +232,32 @@ impl Config {
             let k = Kind::parse(kind.get_ref()).ok_or_else(|| {
                 let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
                 err(
-                    format!("unknown kind `{}` (expected one of: {})", kind.get_ref(), names.join(", ")),
+                    format!(
+                        "unknown kind `{}` (expected one of: {})",
+                        kind.get_ref(),
+                        names.join(", ")
+                    ),
                     Some(kind.span()),
                 )
             })?;
-            let g = Glob::new(pattern).map_err(|e| err(format!("invalid glob `{pattern}`: {e}"), Some(kind.span())))?;
+            let g = Glob::new(pattern)
+                .map_err(|e| err(format!("invalid glob `{pattern}`: {e}"), Some(kind.span())))?;
             cfg.classify.push((g.compile_matcher(), k));
         }
         for w in raw.waivers {
-            let line = text[..w.rule.span().start.min(text.len())].matches('\n').count() + 1;
+            let line = text[..w.rule.span().start.min(text.len())]
+                .matches('\n')
+                .count()
+                + 1;
             if let Some(e) = &w.expires {
                 if !is_iso_date(e.get_ref()) {
-                    return Err(err(format!("`expires` must be a date as YYYY-MM-DD, not `{}`", e.get_ref()), Some(e.span())));
+                    return Err(err(
+                        format!(
+                            "`expires` must be a date as YYYY-MM-DD, not `{}`",
+                            e.get_ref()
+                        ),
+                        Some(e.span()),
+                    ));
                 }
             }
             let matcher = match &w.path {
@@ -265,7 +291,10 @@ impl Config {
 
     /// Severity after overrides.
     pub fn severity_for(&self, rule: &str, default: Severity) -> Severity {
-        self.severity_overrides.get(rule).copied().unwrap_or(default)
+        self.severity_overrides
+            .get(rule)
+            .copied()
+            .unwrap_or(default)
     }
 
     pub fn is_disabled(&self, rule: &str) -> bool {
@@ -275,7 +304,9 @@ impl Config {
 
 fn parse_size(v: &toml::Value) -> Result<u64, String> {
     match v {
-        toml::Value::Integer(i) => u64::try_from(*i).map_err(|_| "size must not be negative".to_owned()),
+        toml::Value::Integer(i) => {
+            u64::try_from(*i).map_err(|_| "size must not be negative".to_owned())
+        }
         toml::Value::String(s) => {
             let s = s.trim();
             let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -286,9 +317,14 @@ fn parse_size(v: &toml::Value) -> Result<u64, String> {
                 "k" | "kb" | "kib" => 1024,
                 "m" | "mb" | "mib" => 1024 * 1024,
                 "g" | "gb" | "gib" => 1024 * 1024 * 1024,
-                other => return Err(format!("unknown size unit `{other}` (use B, KiB, MiB or GiB)")),
+                other => {
+                    return Err(format!(
+                        "unknown size unit `{other}` (use B, KiB, MiB or GiB)"
+                    ))
+                }
             };
-            n.checked_mul(mult).ok_or_else(|| format!("size `{s}` is too large"))
+            n.checked_mul(mult)
+                .ok_or_else(|| format!("size `{s}` is too large"))
         }
         _ => Err("size must be a number of bytes or a string like \"5MiB\"".to_owned()),
     }
@@ -299,7 +335,9 @@ fn is_iso_date(s: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
         && matches!(s[5..7].parse::<u8>(), Ok(1..=12))
         && matches!(s[8..10].parse::<u8>(), Ok(1..=31))
 }
@@ -331,7 +369,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<Config, Box<ConfigError>> {
-        Config::from_str(text, "custos.toml", PathBuf::from("."))
+        Config::from_str(text, "custos.toml", Path::new("."))
     }
 
     fn line_of(e: &ConfigError, text: &str) -> usize {

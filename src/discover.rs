@@ -92,8 +92,13 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e.path().map_or_else(|| root.display().to_string(), display_path);
-                out.notes.push(Note { path, message: format!("not read: {e}") });
+                let path = e
+                    .path()
+                    .map_or_else(|| root.display().to_string(), display_path);
+                out.notes.push(Note {
+                    path,
+                    message: format!("not read: {e}"),
+                });
                 continue;
             }
         };
@@ -129,7 +134,10 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
         let display = display_path(path);
         if ft.is_symlink() {
             match path.canonicalize() {
-                Err(e) => out.notes.push(Note { path: display, message: format!("broken symlink not followed: {e}") }),
+                Err(e) => out.notes.push(Note {
+                    path: display,
+                    message: format!("broken symlink not followed: {e}"),
+                }),
                 Ok(target) if !target.starts_with(&canon_root) => out.notes.push(Note {
                     path: display,
                     message: "symlink points outside the scanned root; not followed".into(),
@@ -161,7 +169,11 @@ fn push_sized(out: &mut Discovered, fs_path: PathBuf, display: String, size: u64
             ),
         });
     } else {
-        out.files.push(Candidate { fs_path, display, size });
+        out.files.push(Candidate {
+            fs_path,
+            display,
+            size,
+        });
     }
 }
 
@@ -184,7 +196,10 @@ fn load_ignores(dir: &Path, out: &mut Discovered) -> Option<Gitignore> {
         if f.is_file() {
             any = true;
             if let Some(e) = builder.add(&f) {
-                out.notes.push(Note { path: display_path(&f), message: format!("ignore file partly unreadable: {e}") });
+                out.notes.push(Note {
+                    path: display_path(&f),
+                    message: format!("ignore file partly unreadable: {e}"),
+                });
             }
         }
     }
@@ -194,7 +209,10 @@ fn load_ignores(dir: &Path, out: &mut Discovered) -> Option<Gitignore> {
     match builder.build() {
         Ok(gi) => Some(gi),
         Err(e) => {
-            out.notes.push(Note { path: display_path(dir), message: format!("ignore rules not usable: {e}") });
+            out.notes.push(Note {
+                path: display_path(dir),
+                message: format!("ignore rules not usable: {e}"),
+            });
             None
         }
     }
@@ -202,12 +220,13 @@ fn load_ignores(dir: &Path, out: &mut Discovered) -> Option<Gitignore> {
 
 /// `path` relative to `base` when it lies below it (lexically or after canonicalising).
 pub fn rel_to(base: &Path, path: &Path) -> PathBuf {
-    let strip = |p: &Path| p.strip_prefix("./").map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf());
+    let strip = |p: &Path| {
+        p.strip_prefix("./")
+            .map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
+    };
     let (b, p) = (strip(base), strip(path));
-    if b.as_os_str() == "." || b.as_os_str().is_empty() {
-        if p.is_relative() {
-            return p;
-        }
+    if (b.as_os_str() == "." || b.as_os_str().is_empty()) && p.is_relative() {
+        return p;
     }
     if let Ok(r) = p.strip_prefix(&b) {
         return r.to_path_buf();
@@ -228,9 +247,8 @@ pub fn display_path(p: &Path) -> String {
 
 static AIRFLOW_IMPORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^\s*(from|import)\s+airflow\b").expect("static regex"));
-static K8S: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^apiVersion:\s*\S+").expect("static regex")
-});
+static K8S: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^apiVersion:\s*\S+").expect("static regex"));
 static K8S_KIND: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^kind:\s*\S+").expect("static regex"));
 static CFN_YAML: LazyLock<Regex> = LazyLock::new(|| {
@@ -241,8 +259,13 @@ static CFN_JSON: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Decide what a file is, from config overrides, its path, then its content.
+// `name` is lowercased once up front, so the suffix comparisons are case-insensitive.
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
 pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
-    let name = rel.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = rel
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     let rel_s = rel.to_string_lossy().replace('\\', "/");
     let syntax_for_name = || -> Syntax {
         if name.ends_with(".json") {
@@ -259,7 +282,11 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
         if glob.is_match(rel) {
             let syntax = match kind {
                 Kind::Json => Syntax::Json,
-                Kind::Yaml | Kind::Kubernetes | Kind::GithubActions | Kind::GitlabCi | Kind::DockerCompose => Syntax::Yaml,
+                Kind::Yaml
+                | Kind::Kubernetes
+                | Kind::GithubActions
+                | Kind::GitlabCi
+                | Kind::DockerCompose => Syntax::Yaml,
                 Kind::Terraform | Kind::CloudFormation => syntax_for_name(),
                 _ => Syntax::Text,
             };
@@ -293,11 +320,19 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
         return (Kind::LogJsonl, Syntax::Text);
     }
     if ext_is(&[".json", ".template"]) && (name.ends_with(".json") || CFN_JSON.is_match(content)) {
-        let kind = if CFN_JSON.is_match(content) { Kind::CloudFormation } else { Kind::Json };
+        let kind = if CFN_JSON.is_match(content) {
+            Kind::CloudFormation
+        } else {
+            Kind::Json
+        };
         return (kind, Syntax::Json);
     }
     if ext_is(&[".py"]) {
-        let kind = if AIRFLOW_IMPORT.is_match(content) { Kind::AirflowDag } else { Kind::Python };
+        let kind = if AIRFLOW_IMPORT.is_match(content) {
+            Kind::AirflowDag
+        } else {
+            Kind::Python
+        };
         return (kind, Syntax::Text);
     }
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
@@ -331,25 +366,44 @@ mod tests {
         let k = |p: &str, content: &str| classify(Path::new(p), content, &c);
         assert_eq!(k("main.tf", ""), (Kind::Terraform, Syntax::Hcl));
         assert_eq!(k("x.tf.json", "{}"), (Kind::Terraform, Syntax::Json));
-        assert_eq!(k(".github/workflows/ci.yml", "on: push"), (Kind::GithubActions, Syntax::Yaml));
-        assert_eq!(k("deploy/app.yaml", "apiVersion: v1\nkind: Pod\n"), (Kind::Kubernetes, Syntax::Yaml));
+        assert_eq!(
+            k(".github/workflows/ci.yml", "on: push"),
+            (Kind::GithubActions, Syntax::Yaml)
+        );
+        assert_eq!(
+            k("deploy/app.yaml", "apiVersion: v1\nkind: Pod\n"),
+            (Kind::Kubernetes, Syntax::Yaml)
+        );
         assert_eq!(
             k("stack.yaml", "AWSTemplateFormatVersion: '2010-09-09'\n"),
             (Kind::CloudFormation, Syntax::Yaml)
         );
         assert_eq!(k("conf.yaml", "a: 1"), (Kind::Yaml, Syntax::Yaml));
-        assert_eq!(k("dags/etl.py", "from airflow import DAG\n"), (Kind::AirflowDag, Syntax::Text));
+        assert_eq!(
+            k("dags/etl.py", "from airflow import DAG\n"),
+            (Kind::AirflowDag, Syntax::Text)
+        );
         assert_eq!(k("lib/x.py", "import os\n"), (Kind::Python, Syntax::Text));
-        assert_eq!(k("docker-compose.yml", ""), (Kind::DockerCompose, Syntax::Yaml));
+        assert_eq!(
+            k("docker-compose.yml", ""),
+            (Kind::DockerCompose, Syntax::Yaml)
+        );
         assert_eq!(k(".env", ""), (Kind::Dotenv, Syntax::Text));
         assert_eq!(k("README.md", ""), (Kind::Text, Syntax::Text));
     }
 
     #[test]
     fn config_overrides_classification() {
-        let c = Config::from_str("[classify]\n\"manifests/*.yml\" = \"kubernetes\"\n", "custos.toml", PathBuf::from("."))
-            .expect("valid");
-        assert_eq!(classify(Path::new("manifests/a.yml"), "", &c).0, Kind::Kubernetes);
+        let c = Config::from_str(
+            "[classify]\n\"manifests/*.yml\" = \"kubernetes\"\n",
+            "custos.toml",
+            Path::new("."),
+        )
+        .expect("valid");
+        assert_eq!(
+            classify(Path::new("manifests/a.yml"), "", &c).0,
+            Kind::Kubernetes
+        );
     }
 
     #[test]

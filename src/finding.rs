@@ -55,7 +55,9 @@ impl FromStr for Severity {
         Severity::ALL
             .into_iter()
             .find(|v| v.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown severity `{s}` (expected info, low, medium, high or critical)"))
+            .ok_or_else(|| {
+                format!("unknown severity `{s}` (expected info, low, medium, high or critical)")
+            })
     }
 }
 
@@ -131,11 +133,13 @@ impl Finding {
         h.update([0]);
         h.update(self.message.as_bytes());
         let digest = h.finalize();
-        self.fingerprint = digest[..16].iter().fold(String::with_capacity(32), |mut s, b| {
-            use fmt::Write;
-            let _ = write!(s, "{b:02x}");
-            s
-        });
+        self.fingerprint = digest[..16]
+            .iter()
+            .fold(String::with_capacity(32), |mut s, b| {
+                use fmt::Write;
+                let _ = write!(s, "{b:02x}");
+                s
+            });
     }
 }
 

@@ -62,12 +62,20 @@ struct FileResult {
 }
 
 /// Run a scan over `roots`.
-pub fn run(roots: &[PathBuf], config: &Config, policies: &PolicySet, limits: &Limits) -> Result<ScanReport, RootError> {
+pub fn run(
+    roots: &[PathBuf],
+    config: &Config,
+    policies: &PolicySet,
+    limits: &Limits,
+) -> Result<ScanReport, RootError> {
     let found = discover::discover(roots, config)?;
     let results: Vec<FileResult> = found
         .files
         .par_iter()
-        .map_init(|| policies.worker(), |ev, c| scan_file(ev, c, config, limits))
+        .map_init(
+            || policies.worker(),
+            |ev, c| scan_file(ev, c, config, limits),
+        )
         .collect();
 
     let mut report = ScanReport {
@@ -89,9 +97,14 @@ pub fn run(roots: &[PathBuf], config: &Config, policies: &PolicySet, limits: &Li
         }
         report.findings.extend(r.findings);
     }
-    report.stats.waived = suppress::apply_waivers(&mut report.findings, config, &crate::config::today());
+    report.stats.waived =
+        suppress::apply_waivers(&mut report.findings, config, &crate::config::today());
     if let Some(cfg_file) = &config.file {
-        if report.findings.iter().any(|f| f.rule_id.starts_with("waiver-")) {
+        if report
+            .findings
+            .iter()
+            .any(|f| f.rule_id.starts_with("waiver-"))
+        {
             if let Ok(src) = std::fs::read_to_string(cfg_file) {
                 report.sources.insert(discover::display_path(cfg_file), src);
             }
@@ -103,7 +116,12 @@ pub fn run(roots: &[PathBuf], config: &Config, policies: &PolicySet, limits: &Li
     Ok(report)
 }
 
-fn scan_file(ev: &mut Evaluator<'_>, c: &Candidate, config: &Config, limits: &Limits) -> FileResult {
+fn scan_file(
+    ev: &mut Evaluator<'_>,
+    c: &Candidate,
+    config: &Config,
+    limits: &Limits,
+) -> FileResult {
     let mut res = FileResult {
         findings: Vec::new(),
         notes: Vec::new(),
@@ -129,14 +147,20 @@ fn scan_file(ev: &mut Evaluator<'_>, c: &Candidate, config: &Config, limits: &Li
         }
     };
     if discover::looks_binary(&bytes) {
-        res.notes.push(Note { path: c.display.clone(), message: "skipped: binary file".into() });
+        res.notes.push(Note {
+            path: c.display.clone(),
+            message: "skipped: binary file".into(),
+        });
         return res;
     }
     // Re-check the size: the file may have grown since it was listed.
     if bytes.len() as u64 > config.max_file_size {
         res.notes.push(Note {
             path: c.display.clone(),
-            message: format!("skipped: over the size limit of {} bytes", config.max_file_size),
+            message: format!(
+                "skipped: over the size limit of {} bytes",
+                config.max_file_size
+            ),
         });
         return res;
     }
@@ -174,7 +198,10 @@ fn scan_file(ev: &mut Evaluator<'_>, c: &Candidate, config: &Config, limits: &Li
             let mut f = Finding::new(
                 "parse-error",
                 config.severity_for("parse-error", config.parse_error_severity),
-                format!("{} ({} could not be parsed; it was not fully checked)", err.message, kind),
+                format!(
+                    "{} ({} could not be parsed; it was not fully checked)",
+                    err.message, kind
+                ),
                 &c.display,
             );
             f.title = "File could not be parsed".into();
@@ -200,7 +227,13 @@ fn scan_file(ev: &mut Evaluator<'_>, c: &Candidate, config: &Config, limits: &Li
     finish(res, findings, source, kind, &lines)
 }
 
-fn finish(mut res: FileResult, mut findings: Vec<Finding>, source: String, kind: crate::document::Kind, lines: &LineIndex) -> FileResult {
+fn finish(
+    mut res: FileResult,
+    mut findings: Vec<Finding>,
+    source: String,
+    kind: crate::document::Kind,
+    lines: &LineIndex,
+) -> FileResult {
     res.suppressed = suppress::apply_inline(&mut findings, &source, kind, lines);
     for f in &mut findings {
         f.compute_fingerprint(Some(&source));

@@ -29,9 +29,13 @@ impl InlineIgnores {
             return Self { by_line };
         }
         for (i, line) in source.lines().enumerate() {
-            let Some(pos) = line.find(MARKER) else { continue };
+            let Some(pos) = line.find(MARKER) else {
+                continue;
+            };
             let before = &line[..pos];
-            let Some(prefix) = prefixes.iter().find(|p| before.contains(**p)) else { continue };
+            let Some(prefix) = prefixes.iter().find(|p| before.contains(**p)) else {
+                continue;
+            };
             let rest = &line[pos + MARKER.len()..];
             let rules_part = rest.split("--").next().unwrap_or("");
             let rules: Vec<String> = rules_part
@@ -43,7 +47,10 @@ impl InlineIgnores {
                 continue;
             }
             let line_no = i + 1;
-            by_line.entry(line_no).or_default().extend(rules.iter().cloned());
+            by_line
+                .entry(line_no)
+                .or_default()
+                .extend(rules.iter().cloned());
             // A comment alone on its line covers the next line.
             if before.trim_start().starts_with(prefix) {
                 by_line.entry(line_no + 1).or_default().extend(rules);
@@ -60,7 +67,12 @@ impl InlineIgnores {
 }
 
 /// Drop findings covered by inline comments; returns how many were dropped.
-pub fn apply_inline(findings: &mut Vec<Finding>, source: &str, kind: Kind, lines: &LineIndex) -> usize {
+pub fn apply_inline(
+    findings: &mut Vec<Finding>,
+    source: &str,
+    kind: Kind,
+    lines: &LineIndex,
+) -> usize {
     let ignores = InlineIgnores::scan(source, kind);
     let before = findings.len();
     findings.retain(|f| {
@@ -103,11 +115,15 @@ pub fn apply_waivers(findings: &mut Vec<Finding>, config: &Config, today: &str) 
         true
     });
     let waived = before - findings.len();
-    let file = config
+    let file = config.file.as_ref().map_or_else(
+        || crate::config::FILE_NAME.to_owned(),
+        |p| crate::discover::display_path(p),
+    );
+    let source = config
         .file
         .as_ref()
-        .map_or_else(|| crate::config::FILE_NAME.to_owned(), |p| crate::discover::display_path(p));
-    let source = config.file.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
     let lines = LineIndex::new(&source);
     for (i, w) in config.waivers.iter().enumerate() {
         let expired = w.expires.as_deref().is_some_and(|e| e < today);
@@ -122,7 +138,11 @@ pub fn apply_waivers(findings: &mut Vec<Finding>, config: &Config, today: &str) 
                     w.expires.as_deref().unwrap_or_default(),
                     w.owner.as_deref().unwrap_or("none"),
                     w.reason,
-                    if expired_hits[i] { "; its findings are reported again" } else { "" }
+                    if expired_hits[i] {
+                        "; its findings are reported again"
+                    } else {
+                        ""
+                    }
                 ),
             )
         } else if used[i] {
@@ -139,7 +159,11 @@ pub fn apply_waivers(findings: &mut Vec<Finding>, config: &Config, today: &str) 
             )
         };
         let mut f = Finding::new(rule, config.severity_for(rule, severity), message, &file);
-        f.title = if expired { "Expired waiver" } else { "Unused waiver" }.to_owned();
+        f.title = String::from(if expired {
+            "Expired waiver"
+        } else {
+            "Unused waiver"
+        });
         f.span = lines.line_span(&source, w.line);
         f.pointer = Some(format!("/waivers/{i}"));
         f.compute_fingerprint(None);
@@ -152,7 +176,6 @@ pub fn apply_waivers(findings: &mut Vec<Finding>, config: &Config, today: &str) 
 mod tests {
     use super::*;
     use crate::document::Span;
-    use std::path::PathBuf;
 
     #[test]
     fn inline_comment_on_line_and_line_above() {
@@ -174,9 +197,7 @@ mod tests {
             "[[waivers]]\nrule = \"TF002\"\npath = \"legacy/**\"\nreason = \"r\"\nexpires = \"2030-01-01\"\n\
              [[waivers]]\nrule = \"TF001\"\nreason = \"old\"\nexpires = \"2020-01-01\"\n\
              [[waivers]]\nrule = \"BKT001\"\nreason = \"never used\"\n",
-            "custos.toml",
-            PathBuf::from("."),
-        )
+            "custos.toml", Path::new("."))
         .expect("valid");
         let mut f1 = Finding::new("TF002", Severity::High, "m".into(), "legacy/a.tf");
         f1.span = Some(Span::new(0, 1));

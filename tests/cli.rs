@@ -18,11 +18,28 @@ fn demo_scan_fails_with_real_findings_and_json_schema() {
         assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
     }
     // The demo's custos.toml raises CFG001 to critical and sets fail_on = medium.
-    let cfg001 = report["findings"].as_array().unwrap().iter().find(|f| f["rule_id"] == "CFG001").unwrap();
+    let cfg001 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "CFG001")
+        .unwrap();
     assert_eq!(cfg001["severity"], "critical");
     assert_eq!(report["summary"]["fail_on"], "medium");
     let f = &report["findings"][0];
-    for key in ["rule_id", "title", "severity", "level", "message", "path", "location", "kind", "fingerprint", "controls", "remediation"] {
+    for key in [
+        "rule_id",
+        "title",
+        "severity",
+        "level",
+        "message",
+        "path",
+        "location",
+        "kind",
+        "fingerprint",
+        "controls",
+        "remediation",
+    ] {
         assert!(f.get(key).is_some(), "finding lacks `{key}`");
     }
     assert!(f["location"]["line"].as_u64().unwrap() >= 1);
@@ -42,7 +59,14 @@ fn fail_on_threshold_and_clean_exit() {
     assert_eq!(code(&o), 1);
     // …while the TF002 fixture only has high findings.
     let o = custos(
-        &["scan", "fixtures/rules/TF002/fail", "--fail-on", "critical", "--config", "fixtures/rules/custos.toml"],
+        &[
+            "scan",
+            "fixtures/rules/TF002/fail",
+            "--fail-on",
+            "critical",
+            "--config",
+            "fixtures/rules/custos.toml",
+        ],
         &repo(),
     );
     assert_eq!(code(&o), 0, "{}", stdout(&o));
@@ -61,7 +85,11 @@ fn missing_root_is_exit_2() {
 #[test]
 fn unknown_config_key_is_exit_2_pointing_at_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("custos.toml"), "fail_on = \"high\"\n[policies]\ndirz = [\"p\"]\n").unwrap();
+    fs::write(
+        dir.path().join("custos.toml"),
+        "fail_on = \"high\"\n[policies]\ndirz = [\"p\"]\n",
+    )
+    .unwrap();
     fs::write(dir.path().join("a.yaml"), "a: 1\n").unwrap();
     let o = custos(&["scan", "."], dir.path());
     assert_eq!(code(&o), 2);
@@ -73,7 +101,11 @@ fn unknown_config_key_is_exit_2_pointing_at_the_line() {
 #[test]
 fn rego_syntax_error_is_exit_2_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("bad.rego"), "package x\nimport rego.v1\n\ndeny contains msg if {\n  msg := \n}\n").unwrap();
+    fs::write(
+        dir.path().join("bad.rego"),
+        "package x\nimport rego.v1\n\ndeny contains msg if {\n  msg := \n}\n",
+    )
+    .unwrap();
     fs::write(dir.path().join("a.yaml"), "a: 1\n").unwrap();
     let o = custos(&["scan", "a.yaml", "--policy", "bad.rego"], dir.path());
     assert_eq!(code(&o), 2);
@@ -85,23 +117,54 @@ fn rego_syntax_error_is_exit_2_with_file_and_line() {
 #[test]
 fn conftest_policies_run_unchanged() {
     let (exit, report, _) = scan_json(
-        &["fixtures/conftest", "--policy", "fixtures/conftest/policy", "--no-bundled", "--no-config"],
+        &[
+            "fixtures/conftest",
+            "--policy",
+            "fixtures/conftest/policy",
+            "--no-bundled",
+            "--no-config",
+        ],
         &repo(),
     );
     assert_eq!(exit, 1);
     let findings = report["findings"].as_array().unwrap();
     let msgs: Vec<(&str, &str, &str)> = findings
         .iter()
-        .map(|f| (f["message"].as_str().unwrap(), f["level"].as_str().unwrap(), f["rule_id"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["message"].as_str().unwrap(),
+                f["level"].as_str().unwrap(),
+                f["rule_id"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert!(msgs.contains(&("Deployment web must set runAsNonRoot", "failure", "main")), "{msgs:?}");
-    assert!(msgs.contains(&("container web uses the latest tag", "warning", "main")), "{msgs:?}");
-    assert!(msgs.contains(&("Deployment needs at least 2 replicas", "failure", "main")), "{msgs:?}");
-    let alb = findings.iter().find(|f| f["message"] == "ALB listener uses HTTP").expect("_loc result");
+    assert!(
+        msgs.contains(&("Deployment web must set runAsNonRoot", "failure", "main")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.contains(&("container web uses the latest tag", "warning", "main")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.contains(&("Deployment needs at least 2 replicas", "failure", "main")),
+        "{msgs:?}"
+    );
+    let alb = findings
+        .iter()
+        .find(|f| f["message"] == "ALB listener uses HTTP")
+        .expect("_loc result");
     assert_eq!(alb["location"]["line"], 2);
     // Warnings never fail the gate on their own.
     let o = custos(
-        &["scan", "fixtures/conftest/deployment.yaml", "--policy", "fixtures/conftest/policy/base.rego", "--no-bundled", "--no-config"],
+        &[
+            "scan",
+            "fixtures/conftest/deployment.yaml",
+            "--policy",
+            "fixtures/conftest/policy/base.rego",
+            "--no-bundled",
+            "--no-config",
+        ],
         &repo(),
     );
     assert_eq!(code(&o), 1);
@@ -110,9 +173,16 @@ fn conftest_policies_run_unchanged() {
 #[test]
 fn warnings_alone_pass_the_gate() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("p.rego"), "package main\nwarn[msg] { input.a == 1; msg := \"a is 1\" }\n").unwrap();
+    fs::write(
+        dir.path().join("p.rego"),
+        "package main\nwarn[msg] { input.a == 1; msg := \"a is 1\" }\n",
+    )
+    .unwrap();
     fs::write(dir.path().join("a.yaml"), "a: 1\n").unwrap();
-    let (code, report, _) = scan_json(&["a.yaml", "--policy", "p.rego", "--no-bundled"], dir.path());
+    let (code, report, _) = scan_json(
+        &["a.yaml", "--policy", "p.rego", "--no-bundled"],
+        dir.path(),
+    );
     assert_eq!(rule_ids(&report), ["main"]);
     assert_eq!(code, 0);
 }
@@ -126,8 +196,15 @@ fn result_path_resolves_to_the_span() {
          deny contains {\"msg\": \"bad image\", \"path\": [\"spec\", \"containers\", 1, \"image\"]} if input.spec\n",
     )
     .unwrap();
-    fs::write(dir.path().join("a.yaml"), "spec:\n  containers:\n    - image: ok\n    - name: x\n      image: bad\n").unwrap();
-    let (_, report, _) = scan_json(&["a.yaml", "--policy", "p.rego", "--no-bundled"], dir.path());
+    fs::write(
+        dir.path().join("a.yaml"),
+        "spec:\n  containers:\n    - image: ok\n    - name: x\n      image: bad\n",
+    )
+    .unwrap();
+    let (_, report, _) = scan_json(
+        &["a.yaml", "--policy", "p.rego", "--no-bundled"],
+        dir.path(),
+    );
     let f = &report["findings"][0];
     assert_eq!(f["rule_id"], "X1");
     assert_eq!(f["severity"], "medium");
@@ -146,10 +223,20 @@ fn slow_policy_times_out_and_the_run_goes_on() {
     .unwrap();
     fs::write(dir.path().join("a.yaml"), "a: 1\n").unwrap();
     fs::write(dir.path().join("b.yaml"), "password: hunter2-real\n").unwrap();
-    let (code, report, _) = scan_json(&[".", "--policy", "slow.rego", "--policy-timeout-ms", "200"], dir.path());
+    let (code, report, _) = scan_json(
+        &[".", "--policy", "slow.rego", "--policy-timeout-ms", "200"],
+        dir.path(),
+    );
     let ids = rule_ids(&report);
-    assert_eq!(ids.iter().filter(|i| *i == "policy-error").count(), 2, "{ids:?}");
-    assert!(ids.contains(&"CFG001".to_owned()), "other rules still ran: {ids:?}");
+    assert_eq!(
+        ids.iter().filter(|i| *i == "policy-error").count(),
+        2,
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"CFG001".to_owned()),
+        "other rules still ran: {ids:?}"
+    );
     assert_eq!(code, 1);
 }
 
@@ -158,7 +245,15 @@ fn policy_list_shows_rules_and_controls() {
     let o = custos(&["policy", "list", "--no-config"], &repo());
     assert_eq!(code(&o), 0);
     let out = stdout(&o);
-    for needle in ["TF001", "TF002", "BKT001", "CFG001", "GDPR:Art.32", "terraform", "parse-error"] {
+    for needle in [
+        "TF001",
+        "TF002",
+        "BKT001",
+        "CFG001",
+        "GDPR:Art.32",
+        "terraform",
+        "parse-error",
+    ] {
         assert!(out.contains(needle), "{needle} missing:\n{out}");
     }
 }
@@ -166,7 +261,11 @@ fn policy_list_shows_rules_and_controls() {
 #[test]
 fn policy_test_reports_failures_and_coverage() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("p.rego"), "package p\nimport rego.v1\ndeny contains \"x\" if input.x\n").unwrap();
+    fs::write(
+        dir.path().join("p.rego"),
+        "package p\nimport rego.v1\ndeny contains \"x\" if input.x\n",
+    )
+    .unwrap();
     fs::write(
         dir.path().join("p_test.rego"),
         "package p_test\nimport rego.v1\nimport data.p\n\
@@ -180,7 +279,10 @@ fn policy_test_reports_failures_and_coverage() {
     assert!(out.contains("PASS  p_test.test_found"), "{out}");
     assert!(out.contains("FAIL  p_test.test_wrong"), "{out}");
     assert!(out.contains("1 passed, 1 failed"), "{out}");
-    assert!(out.contains("p.rego"), "coverage lists the policy file: {out}");
+    assert!(
+        out.contains("p.rego"),
+        "coverage lists the policy file: {out}"
+    );
 }
 
 /// Secrets planted in the fixtures; none may appear in any output, in full.
@@ -201,15 +303,39 @@ const PLANTED: &[&str] = &[
 fn no_output_contains_a_planted_secret() {
     let cfg = "fixtures/rules/custos.toml";
     for args in [
-        vec!["scan", "fixtures/rules", "--config", cfg, "--color", "never"],
-        vec!["scan", "fixtures/rules", "--config", cfg, "--color", "always"],
-        vec!["scan", "fixtures/rules", "--config", cfg, "--format", "json"],
+        vec![
+            "scan",
+            "fixtures/rules",
+            "--config",
+            cfg,
+            "--color",
+            "never",
+        ],
+        vec![
+            "scan",
+            "fixtures/rules",
+            "--config",
+            cfg,
+            "--color",
+            "always",
+        ],
+        vec![
+            "scan",
+            "fixtures/rules",
+            "--config",
+            cfg,
+            "--format",
+            "json",
+        ],
         vec!["scan", "fixtures/demo"],
         vec!["scan", "fixtures/demo", "--format", "json"],
     ] {
         let o = custos(&args, &repo());
         let all = format!("{}{}", stdout(&o), stderr(&o));
-        assert!(all.contains("CFG001") || all.contains("TF001"), "scan found nothing: {args:?}");
+        assert!(
+            all.contains("CFG001") || all.contains("TF001"),
+            "scan found nothing: {args:?}"
+        );
         for s in PLANTED {
             assert!(!all.contains(s), "{args:?} printed the secret {s}");
         }
@@ -222,10 +348,20 @@ fn fingerprints_survive_unrelated_line_moves() {
     let body = "resource \"aws_s3_bucket\" \"a\" {\n  bucket = \"x\"\n}\n";
     fs::write(dir.path().join("main.tf"), body).unwrap();
     let (_, r1, _) = scan_json(&["main.tf"], dir.path());
-    fs::write(dir.path().join("main.tf"), format!("# header\n\nlocals {{ a = 1 }}\n{body}")).unwrap();
+    fs::write(
+        dir.path().join("main.tf"),
+        format!("# header\n\nlocals {{ a = 1 }}\n{body}"),
+    )
+    .unwrap();
     let (_, r2, _) = scan_json(&["main.tf"], dir.path());
-    assert_eq!(r1["findings"][0]["fingerprint"], r2["findings"][0]["fingerprint"]);
-    assert_ne!(r1["findings"][0]["location"]["line"], r2["findings"][0]["location"]["line"]);
+    assert_eq!(
+        r1["findings"][0]["fingerprint"],
+        r2["findings"][0]["fingerprint"]
+    );
+    assert_ne!(
+        r1["findings"][0]["location"]["line"],
+        r2["findings"][0]["location"]["line"]
+    );
 }
 
 #[test]
@@ -238,7 +374,11 @@ fn inline_ignore_and_waivers() {
     )
     .unwrap();
     fs::create_dir(dir.path().join("legacy")).unwrap();
-    fs::write(dir.path().join("legacy/old.tf"), "resource \"aws_s3_bucket\" \"c\" {\n  bucket = \"z\"\n}\n").unwrap();
+    fs::write(
+        dir.path().join("legacy/old.tf"),
+        "resource \"aws_s3_bucket\" \"c\" {\n  bucket = \"z\"\n}\n",
+    )
+    .unwrap();
     fs::write(
         dir.path().join("custos.toml"),
         "[[waivers]]\nrule = \"TF002\"\npath = \"legacy/**\"\nreason = \"migration\"\nexpires = \"2999-01-01\"\n\n\
@@ -247,8 +387,17 @@ fn inline_ignore_and_waivers() {
     .unwrap();
     let (_, report, _) = scan_json(&["."], dir.path());
     let t = common::triples(&report);
-    let got: Vec<(&str, u64, &str)> = t.iter().map(|(p, l, r)| (p.as_str(), *l, r.as_str())).collect();
-    assert_eq!(got, [("custos.toml", 8, "waiver-expired"), ("main.tf", 5, "TF002")]);
+    let got: Vec<(&str, u64, &str)> = t
+        .iter()
+        .map(|(p, l, r)| (p.as_str(), *l, r.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("custos.toml", 8, "waiver-expired"),
+            ("main.tf", 5, "TF002")
+        ]
+    );
     assert_eq!(report["summary"]["suppressed_inline"], 1);
     assert_eq!(report["summary"]["waived"], 1);
 }

@@ -16,15 +16,30 @@ fn expected(dir: &Path) -> BTreeSet<(String, u64, String)> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry.path().strip_prefix(dir).expect("below").to_string_lossy().replace('\\', "/");
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("below")
+            .to_string_lossy()
+            .replace('\\', "/");
         let text = std::fs::read_to_string(entry.path()).expect("read fixture");
-        let display = format!("{}/{rel}", dir.strip_prefix(repo()).expect("in repo").display());
+        let display = format!(
+            "{}/{rel}",
+            dir.strip_prefix(repo()).expect("in repo").display()
+        );
         if rel == "expect.txt" {
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                 let (loc, rule) = line.split_once(' ').expect("`file:line RULE`");
                 let (file, n) = loc.rsplit_once(':').expect("file:line");
-                let path = format!("{}/{file}", dir.strip_prefix(repo()).expect("in repo").display());
-                out.insert((path, n.parse().expect("line number"), rule.trim().to_owned()));
+                let path = format!(
+                    "{}/{file}",
+                    dir.strip_prefix(repo()).expect("in repo").display()
+                );
+                out.insert((
+                    path,
+                    n.parse().expect("line number"),
+                    rule.trim().to_owned(),
+                ));
             }
             continue;
         }
@@ -52,7 +67,10 @@ fn rule_dirs() -> Vec<String> {
 
 #[test]
 fn every_bundled_rule_has_fixtures() {
-    let o = common::custos(&["policy", "list", "--format", "json", "--no-config"], &repo());
+    let o = common::custos(
+        &["policy", "list", "--format", "json", "--no-config"],
+        &repo(),
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     let bundled: BTreeSet<String> = v["rules"]
         .as_array()
@@ -62,11 +80,18 @@ fn every_bundled_rule_has_fixtures() {
         .map(|r| r["id"].as_str().expect("id").to_owned())
         .collect();
     let dirs: BTreeSet<String> = rule_dirs().into_iter().collect();
-    assert_eq!(bundled, dirs, "each bundled rule needs fixtures/rules/<ID>/{{fail,pass}}");
+    assert_eq!(
+        bundled, dirs,
+        "each bundled rule needs fixtures/rules/<ID>/{{fail,pass}}"
+    );
     for id in &dirs {
         for kind in ["fail", "pass"] {
             let d = repo().join("fixtures/rules").join(id).join(kind);
-            assert!(d.is_dir() && std::fs::read_dir(&d).expect("dir").next().is_some(), "{}", d.display());
+            assert!(
+                d.is_dir() && std::fs::read_dir(&d).expect("dir").next().is_some(),
+                "{}",
+                d.display()
+            );
         }
     }
 }
@@ -77,9 +102,13 @@ fn fail_fixtures_find_exactly_what_is_marked() {
     for id in rule_dirs() {
         let dir = repo().join("fixtures/rules").join(&id).join("fail");
         let want = expected(&dir);
-        assert!(want.iter().any(|(_, _, r)| *r == id), "{id}: fail fixture marks no {id} finding");
+        assert!(
+            want.iter().any(|(_, _, r)| *r == id),
+            "{id}: fail fixture marks no {id} finding"
+        );
         let rel = format!("fixtures/rules/{id}/fail");
-        let (code, report, _) = scan_json(&[&rel, "--config", cfg.to_str().expect("utf8")], &repo());
+        let (code, report, _) =
+            scan_json(&[&rel, "--config", cfg.to_str().expect("utf8")], &repo());
         let got: BTreeSet<_> = triples(&report).into_iter().collect();
         assert_eq!(got, want, "{id}: findings differ from the marked ones");
         assert_eq!(code, 1, "{id}: findings must fail the gate");
@@ -91,10 +120,14 @@ fn pass_fixtures_are_clean() {
     let cfg = repo().join("fixtures/rules/custos.toml");
     for id in rule_dirs() {
         let rel = format!("fixtures/rules/{id}/pass");
-        let (code, report, _) = scan_json(&[&rel, "--config", cfg.to_str().expect("utf8")], &repo());
+        let (code, report, _) =
+            scan_json(&[&rel, "--config", cfg.to_str().expect("utf8")], &repo());
         assert_eq!(triples(&report), vec![], "{id}: pass fixture has findings");
         assert_eq!(code, 0);
-        assert!(report["summary"]["documents"].as_u64().unwrap_or(0) > 0, "{id}: nothing was evaluated");
+        assert!(
+            report["summary"]["documents"].as_u64().unwrap_or(0) > 0,
+            "{id}: nothing was evaluated"
+        );
     }
 }
 

@@ -16,7 +16,11 @@ pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "custos", version, about = "Policy-as-code compliance checks for data and ML pipelines")]
+#[command(
+    name = "custos",
+    version,
+    about = "Policy-as-code compliance checks for data and ML pipelines"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,22 +69,31 @@ pub fn run() -> i32 {
 }
 
 /// Print a setup error with miette's formatting and return exit code 2.
+#[allow(clippy::needless_pass_by_value)] // callers hand over the report they built
 pub(crate) fn fail(err: miette::Report) -> i32 {
     eprintln!("{err:?}");
     EXIT_ERROR
 }
 
 /// Load the config named by the flags, or discovered from `start`.
-pub(crate) fn load_config(args: &PolicyArgs, start: &std::path::Path) -> Result<crate::config::Config, miette::Report> {
+pub(crate) fn load_config(
+    args: &PolicyArgs,
+    start: &std::path::Path,
+) -> Result<crate::config::Config, miette::Report> {
     let root_dir = if start.is_dir() {
         start.to_path_buf()
     } else {
-        start.parent().map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
+        start
+            .parent()
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
     };
     if args.no_config {
         return Ok(crate::config::Config::defaults(PathBuf::from(".")));
     }
-    let file = args.config.clone().or_else(|| crate::config::Config::discover(&root_dir));
+    let file = args
+        .config
+        .clone()
+        .or_else(|| crate::config::Config::discover(&root_dir));
     match file {
         Some(f) => crate::config::Config::load(&f).map_err(|e| miette::Report::new(*e)),
         None => Ok(crate::config::Config::defaults(PathBuf::from("."))),

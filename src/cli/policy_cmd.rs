@@ -70,14 +70,25 @@ fn list(args: &ListArgs) -> i32 {
         }
         return EXIT_OK;
     }
-    println!("{:<14} {:<9} {:<58} {:<28} CONTROLS", "ID", "SEVERITY", "TITLE", "KINDS");
+    println!(
+        "{:<14} {:<9} {:<58} {:<28} CONTROLS",
+        "ID", "SEVERITY", "TITLE", "KINDS"
+    );
     for r in set.rules() {
         let kinds = if r.kinds.is_empty() {
             "*".to_owned()
         } else {
-            r.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",")
+            r.kinds
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         };
-        let title = if r.title.is_empty() { format!("({})", r.sources.join(", ")) } else { r.title.clone() };
+        let title = if r.title.is_empty() {
+            format!("({})", r.sources.join(", "))
+        } else {
+            r.title.clone()
+        };
         println!(
             "{:<14} {:<9} {:<58} {:<28} {}",
             r.id,
@@ -117,7 +128,12 @@ fn test(args: &TestArgs) -> i32 {
                 Outcome::Error => "ERROR",
             };
             match &r.detail {
-                Some(d) => println!("{tag}  {}  ({})  {}", r.name, r.file, d.lines().next().unwrap_or_default()),
+                Some(d) => println!(
+                    "{tag}  {}  ({})  {}",
+                    r.name,
+                    r.file,
+                    d.lines().next().unwrap_or_default()
+                ),
                 None => println!("{tag}  {}  ({})", r.name, r.file),
             }
         }
@@ -134,13 +150,24 @@ fn test(args: &TestArgs) -> i32 {
                     if c.uncovered_lines.is_empty() {
                         String::new()
                     } else {
-                        format!("; not covered: {}", c.uncovered_lines.iter().map(u32::to_string).collect::<Vec<_>>().join(","))
+                        format!(
+                            "; not covered: {}",
+                            c.uncovered_lines
+                                .iter()
+                                .map(u32::to_string)
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        )
                     }
                 );
             }
         }
         println!();
-        println!("policy-test: {} passed, {} failed", run.passed(), run.failed());
+        println!(
+            "policy-test: {} passed, {} failed",
+            run.passed(),
+            run.failed()
+        );
     }
     if run.results.is_empty() {
         eprintln!("custos: no test_* rules found in *_test.rego files");

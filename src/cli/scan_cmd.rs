@@ -40,7 +40,11 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: &ScanArgs) -> i32 {
-    let first = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let first = args
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
     let mut config = match load_config(&args.policies, &first) {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -64,7 +68,11 @@ pub fn run(args: &ScanArgs) -> i32 {
         dirs,
         include_tests: false,
     };
-    let policies = match PolicySet::load(&sources, &config.data, Duration::from_millis(config.policy_timeout_ms)) {
+    let policies = match PolicySet::load(
+        &sources,
+        &config.data,
+        Duration::from_millis(config.policy_timeout_ms),
+    ) {
         Ok(p) => p,
         Err(e) => return fail(miette::Report::new(e)),
     };
@@ -87,7 +95,10 @@ pub fn run(args: &ScanArgs) -> i32 {
     }
     let written = match &args.output {
         Some(path) => std::fs::write(path, &buf).map_err(|e| format!("{}: {e}", path.display())),
-        None => std::io::stdout().lock().write_all(&buf).map_err(|e| e.to_string()),
+        None => std::io::stdout()
+            .lock()
+            .write_all(&buf)
+            .map_err(|e| e.to_string()),
     };
     if let Err(e) = written {
         eprintln!("custos: could not write report: {e}");

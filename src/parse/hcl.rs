@@ -21,11 +21,17 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
     }
     match hcl_edit::parser::parse_body(source) {
         Ok(body) => {
-            let mut cx = Converter { source, spans: SpanMap::new() };
+            let mut cx = Converter {
+                source,
+                spans: SpanMap::new(),
+            };
             let value = cx.body(&body, "");
             cx.spans.insert(String::new(), Span::new(0, source.len()));
             Parsed {
-                docs: vec![ParsedDoc { value, spans: cx.spans }],
+                docs: vec![ParsedDoc {
+                    value,
+                    spans: cx.spans,
+                }],
                 error: None,
             }
         }
@@ -44,7 +50,7 @@ struct Converter<'a> {
 impl Converter<'_> {
     fn body(&mut self, body: &Body, pointer: &str) -> Value {
         let mut map = Map::new();
-        for structure in body.iter() {
+        for structure in body {
             match structure {
                 Structure::Attribute(attr) => {
                     let key = attr.key.as_str().to_owned();
@@ -66,7 +72,9 @@ impl Converter<'_> {
             BlockLabel::Ident(i) => i.as_str().to_owned(),
             BlockLabel::String(s) => s.value().clone(),
         }));
-        let Some((last, parents)) = path.split_last() else { return };
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
 
         // Walk/create the intermediate objects for ident and leading labels.
         let mut slot = map;
@@ -76,7 +84,9 @@ impl Converter<'_> {
             if let Some(s) = block_span {
                 self.spans.entry(p.clone()).or_insert(s);
             }
-            let entry = slot.entry(seg.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let entry = slot
+                .entry(seg.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
                 // A label collides with an attribute of the same name: keep both by nesting
                 // the block under the attribute's name is impossible, so replace with an object
@@ -122,7 +132,8 @@ impl Converter<'_> {
             .filter(|(k, _)| k.as_str() == from || k.starts_with(&prefix))
             .map(|(k, s)| (format!("{to}{}", &k[from.len()..]), *s))
             .collect();
-        self.spans.retain(|k, _| !(k.as_str() == from || k.starts_with(&prefix)));
+        self.spans
+            .retain(|k, _| !(k.as_str() == from || k.starts_with(&prefix)));
         let whole = moved.iter().find(|(k, _)| k == to).map(|(_, s)| *s);
         self.spans.extend(moved);
         if let Some(s) = whole {
@@ -153,20 +164,22 @@ impl Converter<'_> {
             ),
             Expression::Object(o) => {
                 let mut map = Map::new();
-                for (k, v) in o.iter() {
+                for (k, v) in o {
                     let key = match k {
                         ObjectKey::Ident(i) => i.as_str().to_owned(),
                         ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
-                        ObjectKey::Expression(e) => {
-                            self.text(e.span()).map_or_else(|| e.to_string(), str::to_owned)
-                        }
+                        ObjectKey::Expression(e) => self
+                            .text(e.span())
+                            .map_or_else(|| e.to_string(), str::to_owned),
                     };
                     let child = self.expr(v.expr(), &push_token(pointer, &key));
                     map.insert(key, child);
                 }
                 Value::Object(map)
             }
-            Expression::StringTemplate(t) => self.template(t, span.map(|r| (r.start + 1)..r.end.saturating_sub(1))),
+            Expression::StringTemplate(t) => {
+                self.template(t, span.map(|r| (r.start + 1)..r.end.saturating_sub(1)))
+            }
             Expression::HeredocTemplate(h) => self.template(&h.template, h.template.span()),
             Expression::Parenthesis(p) => self.expr(p.inner(), pointer),
             other => {
@@ -181,12 +194,13 @@ impl Converter<'_> {
     /// A template with only literal parts is a plain string; otherwise keep its source text.
     fn template(&self, t: &Template, inner: Option<std::ops::Range<usize>>) -> Value {
         let mut literal = String::new();
-        for el in t.iter() {
+        for el in t {
             match el {
                 Element::Literal(s) => literal.push_str(s.value()),
                 _ => {
                     return Value::String(
-                        self.text(inner).map_or_else(|| t.to_string(), str::to_owned),
+                        self.text(inner)
+                            .map_or_else(|| t.to_string(), str::to_owned),
                     )
                 }
             }
@@ -228,8 +242,14 @@ resource "aws_s3_bucket" "logs" {
         let d = one(src);
         let v = &d.value;
         assert_eq!(v["provider"]["aws"]["region"], "us-east-1");
-        assert_eq!(v["resource"]["aws_s3_bucket"]["logs"]["bucket"], "acme-logs");
-        assert_eq!(v["resource"]["aws_s3_bucket"]["logs"]["tags"]["Name"], "logs");
+        assert_eq!(
+            v["resource"]["aws_s3_bucket"]["logs"]["bucket"],
+            "acme-logs"
+        );
+        assert_eq!(
+            v["resource"]["aws_s3_bucket"]["logs"]["tags"]["Name"],
+            "logs"
+        );
         assert_eq!(
             v["resource"]["aws_s3_bucket"]["logs"]["server_side_encryption_configuration"]["rule"]
                 ["apply_server_side_encryption_by_default"]["sse_algorithm"],
@@ -243,7 +263,8 @@ resource "aws_s3_bucket" "logs" {
 
     #[test]
     fn references_and_templates_keep_source_text() {
-        let d = one("a = var.x\nb = \"pre-${var.env}\"\nc = \"plain\"\nd = upper(\"x\")\ne = (1)\n");
+        let d =
+            one("a = var.x\nb = \"pre-${var.env}\"\nc = \"plain\"\nd = upper(\"x\")\ne = (1)\n");
         assert_eq!(d.value["a"], "${var.x}");
         assert_eq!(d.value["b"], "pre-${var.env}");
         assert_eq!(d.value["c"], "plain");

@@ -1,7 +1,7 @@
 //! Parsers: source text → JSON values with a span for every value.
 //!
 //! The registry is keyed by [`Syntax`], not by [`Kind`](crate::document::Kind): a Kubernetes
-//! manifest and a GitHub workflow are both YAML, and CloudFormation comes as YAML or JSON.
+//! manifest and a GitHub workflow are both YAML, and `CloudFormation` comes as YAML or JSON.
 //! Classification decides both the kind (which policies apply) and the syntax (which parser
 //! runs). Adding a format is one module here plus one row in [`PARSERS`].
 //!
@@ -100,7 +100,12 @@ pub fn parse(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
 
 /// Reject input nested deeper than `max` before a recursive parser sees it.
 /// Brackets inside double-quoted strings are skipped; the check errs towards counting.
-pub(crate) fn check_depth(source: &str, max: usize, open: &[u8], close: &[u8]) -> Result<(), ParseError> {
+pub(crate) fn check_depth(
+    source: &str,
+    max: usize,
+    open: &[u8],
+    close: &[u8],
+) -> Result<(), ParseError> {
     let mut depth = 0usize;
     let mut in_str = false;
     let mut escaped = false;
@@ -139,7 +144,11 @@ mod tests {
     #[test]
     fn registry_has_each_structured_syntax_once() {
         for syntax in [Syntax::Json, Syntax::Yaml, Syntax::Hcl] {
-            assert_eq!(PARSERS.iter().filter(|(s, _)| *s == syntax).count(), 1, "{syntax:?}");
+            assert_eq!(
+                PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
+                1,
+                "{syntax:?}"
+            );
         }
         assert!(parse(Syntax::Text, "x", &Limits::default()).is_none());
     }

@@ -118,8 +118,15 @@ impl Builder {
     fn child_pointer(&self) -> Option<String> {
         match self.stack.last() {
             None => Some(String::new()),
-            Some(Frame::Seq { items, pointer, .. }) => Some(push_token(pointer, &items.len().to_string())),
-            Some(Frame::Map { key: Some(k), pointer, .. }) => Some(push_token(pointer, k)),
+            Some(Frame::Seq { items, pointer, .. }) => {
+                Some(push_token(pointer, &items.len().to_string()))
+            }
+            Some(Frame::Map { key: Some(k), .. }) if k == MERGE_KEY => None,
+            Some(Frame::Map {
+                key: Some(k),
+                pointer,
+                ..
+            }) => Some(push_token(pointer, k)),
             Some(Frame::Map { key: None, .. }) => None,
         }
     }
@@ -170,11 +177,16 @@ impl Builder {
                 let intrinsic = tag.as_deref().and_then(cfn_intrinsic);
                 if self.stack.len() >= self.limits.max_depth {
                     return Err(ParseError::at(
-                        format!("nesting deeper than {} levels; refusing to parse", self.limits.max_depth),
+                        format!(
+                            "nesting deeper than {} levels; refusing to parse",
+                            self.limits.max_depth
+                        ),
                         span.start,
                     ));
                 }
-                let pointer = self.child_pointer().unwrap_or_default();
+                // A collection used as a mapping key (or merged through `<<`) has no pointer of
+                // its own; mark it with a NUL prefix, which no real pointer can start with.
+                let pointer = self.child_pointer().unwrap_or_else(|| "\u{0}".to_owned());
                 let frame = if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
                         items: Vec::new(),
@@ -201,20 +213,41 @@ impl Builder {
                     return Err(ParseError::at("unbalanced end of collection", span.start));
                 };
                 let (value, pointer, start, anchor) = match frame {
-                    Frame::Seq { items, pointer, start, anchor, intrinsic } => {
-                        (wrap_intrinsic(Value::Array(items), intrinsic), pointer, start, anchor)
-                    }
-                    Frame::Map { mut map, pointer, start, anchor, merges, intrinsic, .. } => {
+                    Frame::Seq {
+                        items,
+                        pointer,
+                        start,
+                        anchor,
+                        intrinsic,
+                    } => (
+                        wrap_intrinsic(Value::Array(items), intrinsic),
+                        pointer,
+                        start,
+                        anchor,
+                    ),
+                    Frame::Map {
+                        mut map,
+                        pointer,
+                        start,
+                        anchor,
+                        merges,
+                        intrinsic,
+                        ..
+                    } => {
                         for merged in merges {
                             for (k, v) in merged {
                                 map.entry(k).or_insert(v);
                             }
                         }
-                        (wrap_intrinsic(Value::Object(map), intrinsic), pointer, start, anchor)
+                        (
+                            wrap_intrinsic(Value::Object(map), intrinsic),
+                            pointer,
+                            start,
+                            anchor,
+                        )
                     }
                 };
-                // A container that is itself a mapping key has no pointer of its own.
-                let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+                let is_key = pointer.starts_with('\u{0}');
                 let whole = Span::new(start, span.end.max(start));
                 if !is_key {
                     self.spans.insert(pointer, whole);
@@ -234,7 +267,9 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(value),
             Some(Frame::Seq { items, .. }) => items.push(value),
-            Some(Frame::Map { map, key, merges, .. }) => match key.take() {
+            Some(Frame::Map {
+                map, key, merges, ..
+            }) => match key.take() {
                 None => {
                     *key = Some(match value {
                         Value::String(s) => s,
@@ -248,11 +283,21 @@ impl Builder {
                         for item in items {
                             match item {
                                 Value::Object(m) => merges.push(m),
-                                _ => return Err(ParseError::at("merge key `<<` takes mappings only", span.start)),
+                                _ => {
+                                    return Err(ParseError::at(
+                                        "merge key `<<` takes mappings only",
+                                        span.start,
+                                    ))
+                                }
                             }
                         }
                     }
-                    _ => return Err(ParseError::at("merge key `<<` takes mappings only", span.start)),
+                    _ => {
+                        return Err(ParseError::at(
+                            "merge key `<<` takes mappings only",
+                            span.start,
+                        ))
+                    }
                 },
                 Some(k) => {
                     map.insert(k, value);
@@ -263,7 +308,7 @@ impl Builder {
     }
 }
 
-/// CloudFormation's short-form intrinsic tags and the JSON key each stands for.
+/// `CloudFormation`'s short-form intrinsic tags and the JSON key each stands for.
 const CFN_INTRINSICS: &[(&str, &str)] = &[
     ("Ref", "Ref"),
     ("Condition", "Condition"),
@@ -291,7 +336,10 @@ fn cfn_intrinsic(tag: &Tag) -> Option<&'static str> {
     if tag.handle != "!" {
         return None;
     }
-    CFN_INTRINSICS.iter().find(|(short, _)| *short == tag.suffix).map(|(_, long)| *long)
+    CFN_INTRINSICS
+        .iter()
+        .find(|(short, _)| *short == tag.suffix)
+        .map(|(_, long)| *long)
 }
 
 /// `!Ref x` → `{"Ref": "x"}`; `!GetAtt a.b` → `{"Fn::GetAtt": ["a", "b"]}` (the JSON template form).
@@ -299,7 +347,10 @@ fn wrap_intrinsic(value: Value, intrinsic: Option<&'static str>) -> Value {
     let Some(name) = intrinsic else { return value };
     let value = match (name, value) {
         ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
-            Some((a, b)) => Value::Array(vec![Value::String(a.to_owned()), Value::String(b.to_owned())]),
+            Some((a, b)) => Value::Array(vec![
+                Value::String(a.to_owned()),
+                Value::String(b.to_owned()),
+            ]),
             None => Value::String(s),
         },
         (_, v) => v,
@@ -462,7 +513,9 @@ mod tests {
 
     #[test]
     fn cloudformation_intrinsics_become_json_form() {
-        let d = one("A: !Ref Param\nB: !GetAtt Res.Arn\nC: !Sub\n  - '${X}'\n  - {X: 1}\nD: !!str 12\n");
+        let d = one(
+            "A: !Ref Param\nB: !GetAtt Res.Arn\nC: !Sub\n  - '${X}'\n  - {X: 1}\nD: !!str 12\n",
+        );
         assert_eq!(d.value["A"]["Ref"], "Param");
         assert_eq!(d.value["B"]["Fn::GetAtt"][1], "Arn");
         assert_eq!(d.value["C"]["Fn::Sub"][0], "${X}");
@@ -471,11 +524,15 @@ mod tests {
 
     #[test]
     fn alias_bomb_is_refused() {
-        let mut src = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        use std::fmt::Write as _;
+        let mut src = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
         let mut prev = "a";
         for n in names {
-            src.push_str(&format!("{n}: &{n} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+            let refs = vec![format!("*{prev}"); 9].join(",");
+            let _ = writeln!(src, "{n}: &{n} [{refs}]");
             prev = n;
         }
         let p = parse(&src, &Limits::default());

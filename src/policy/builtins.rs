@@ -13,14 +13,18 @@ pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
         "parse_config".to_owned(),
         2,
         Box::new(|args: Vec<Value>| {
-            let (Some(Value::String(syntax)), Some(Value::String(text))) = (args.first(), args.get(1)) else {
+            let (Some(Value::String(syntax)), Some(Value::String(text))) =
+                (args.first(), args.get(1))
+            else {
                 anyhow::bail!("parse_config(syntax, text) takes two strings");
             };
             let syntax = match syntax.as_ref() {
                 "hcl" | "hcl2" | "tf" | "terraform" => Syntax::Hcl,
                 "yaml" | "yml" => Syntax::Yaml,
                 "json" => Syntax::Json,
-                other => anyhow::bail!("parse_config: unsupported syntax `{other}` (hcl2, yaml, json)"),
+                other => {
+                    anyhow::bail!("parse_config: unsupported syntax `{other}` (hcl2, yaml, json)")
+                }
             };
             let parsed = parse::parse(syntax, text, &Limits::default())
                 .ok_or_else(|| anyhow::anyhow!("no parser"))?;

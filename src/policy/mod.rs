@@ -31,11 +31,17 @@ include!(concat!(env!("OUT_DIR"), "/bundled_policies.rs"));
 
 /// Rule ids the engine itself emits; user and bundled rules may not reuse them.
 pub const BUILTIN_RULES: &[(&str, &str)] = &[
-    ("parse-error", "File could not be parsed; it was not checked"),
+    (
+        "parse-error",
+        "File could not be parsed; it was not checked",
+    ),
     ("read-error", "File could not be read; it was not checked"),
     ("policy-error", "A policy failed or timed out on a document"),
     ("waiver-expired", "A waiver in custos.toml has expired"),
-    ("waiver-unused", "A waiver in custos.toml matches no finding"),
+    (
+        "waiver-unused",
+        "A waiver in custos.toml matches no finding",
+    ),
 ];
 
 const ENTRY_RULES: [(&str, Level); 3] = [
@@ -115,15 +121,26 @@ pub struct PolicySet {
 
 impl std::fmt::Debug for PolicySet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PolicySet").field("rules", &self.rules.len()).finish_non_exhaustive()
+        f.debug_struct("PolicySet")
+            .field("rules", &self.rules.len())
+            .finish_non_exhaustive()
     }
+}
+
+/// What one Rego package declares, gathered across the files that make it up.
+#[derive(Default)]
+struct Pkg {
+    sources: Vec<String>,
+    rules: std::collections::BTreeSet<String>,
+    bundled: bool,
 }
 
 fn is_test_file(path: &str) -> bool {
     path.ends_with("_test.rego")
 }
 
-static ERR_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r":(\d+):\d+").expect("static regex"));
+static ERR_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r":(\d+):\d+").expect("static regex"));
 
 /// How far into the file a parse error got (for choosing between the v1 and v0 errors).
 fn error_line(msg: &str) -> u32 {
@@ -136,7 +153,11 @@ fn error_line(msg: &str) -> u32 {
 
 impl PolicySet {
     /// Load, compile and index policies. `data` is handed to policies as `data` (config `[data]`).
-    pub fn load(sources: &PolicySources, data: &serde_json::Value, timeout: Duration) -> Result<Self, PolicyError> {
+    pub fn load(
+        sources: &PolicySources,
+        data: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<Self, PolicyError> {
         let mut engine = Engine::new();
         engine.set_gather_prints(true);
         builtins::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
@@ -173,15 +194,11 @@ impl PolicySet {
             .map_err(|e| PolicyError::Engine(format!("config [data]: {e}")))?;
 
         // Index packages: which entry rules, test rules and metadata each one has.
-        #[derive(Default)]
-        struct Pkg {
-            sources: Vec<String>,
-            rules: std::collections::BTreeSet<String>,
-            bundled: bool,
-        }
         let mut pkgs: BTreeMap<String, Pkg> = BTreeMap::new();
         let mut tests = Vec::new();
-        let packages = engine.get_packages().map_err(|e| PolicyError::Engine(e.to_string()))?;
+        let packages = engine
+            .get_packages()
+            .map_err(|e| PolicyError::Engine(e.to_string()))?;
         let modules = engine.get_modules().clone();
         for (module, package) in modules.iter().zip(packages) {
             let path = module.package.span.source.get_path().clone();
@@ -191,11 +208,15 @@ impl PolicySet {
             for rule in &module.policy {
                 let refr = match rule.as_ref() {
                     Rule::Spec { head, .. } => match head {
-                        RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. } | RuleHead::Func { refr, .. } => refr,
+                        RuleHead::Compr { refr, .. }
+                        | RuleHead::Set { refr, .. }
+                        | RuleHead::Func { refr, .. } => refr,
                     },
                     Rule::Default { refr, .. } => refr,
                 };
-                let Ok(comps) = Parser::get_path_ref_components(refr) else { continue };
+                let Ok(comps) = Parser::get_path_ref_components(refr) else {
+                    continue;
+                };
                 let Some(first) = comps.first() else { continue };
                 let name = first.text().to_owned();
                 if name.starts_with("test_") && is_test_file(&path) {
@@ -228,10 +249,12 @@ impl PolicySet {
                         path: source_list.clone(),
                         message: e.to_string(),
                     })?;
-                parse_metadata(&v, &package, &pkg.sources, pkg.bundled).map_err(|message| PolicyError::Metadata {
-                    package: package.clone(),
-                    path: source_list.clone(),
-                    message,
+                parse_metadata(&v, &package, &pkg.sources, pkg.bundled).map_err(|message| {
+                    PolicyError::Metadata {
+                        package: package.clone(),
+                        path: source_list.clone(),
+                        message,
+                    }
                 })?
             } else {
                 RuleMeta {
@@ -256,7 +279,11 @@ impl PolicySet {
                 });
             }
             if let Some(first) = ids.insert(meta.id.clone(), source_list.clone()) {
-                return Err(PolicyError::DuplicateId { id: meta.id, first, second: source_list });
+                return Err(PolicyError::DuplicateId {
+                    id: meta.id,
+                    first,
+                    second: source_list,
+                });
             }
             rules.push(RulePackage { meta, entries });
         }
@@ -266,7 +293,11 @@ impl PolicySet {
             limit: timeout,
             check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
         });
-        Ok(Self { engine, rules, tests })
+        Ok(Self {
+            engine,
+            rules,
+            tests,
+        })
     }
 
     pub fn rules(&self) -> impl Iterator<Item = &RuleMeta> {
@@ -279,7 +310,10 @@ impl PolicySet {
 
     /// A copy of the loaded engine for one worker.
     pub fn worker(&self) -> Evaluator<'_> {
-        Evaluator { set: self, engine: self.engine.clone() }
+        Evaluator {
+            set: self,
+            engine: self.engine.clone(),
+        }
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -310,7 +344,13 @@ impl RuleFilter for crate::config::Config {
 
 impl Evaluator<'_> {
     /// Evaluate every applicable rule on `doc`; problems evaluating a rule become findings.
-    pub fn evaluate(&mut self, doc: &Document, source: &str, lines: &LineIndex, filter: &dyn RuleFilter) -> Vec<Finding> {
+    pub fn evaluate(
+        &mut self,
+        doc: &Document,
+        source: &str,
+        lines: &LineIndex,
+        filter: &dyn RuleFilter,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         let applicable: Vec<&RulePackage> = self
             .set
@@ -329,7 +369,9 @@ impl Evaluator<'_> {
                 match self.engine.eval_rule(entry.clone()) {
                     Ok(v) => {
                         for result in result_items(&v) {
-                            let mut f = result_to_finding(&result, &rule.meta, *level, doc, source, lines, root_span);
+                            let mut f = result_to_finding(
+                                &result, &rule.meta, *level, doc, source, lines, root_span,
+                            );
                             f.severity = filter.severity_for(&rule.meta.id, f.severity);
                             out.push(f);
                         }
@@ -338,7 +380,11 @@ impl Evaluator<'_> {
                         let mut f = Finding::new(
                             "policy-error",
                             Severity::High,
-                            format!("rule {} could not be evaluated on this document: {}", rule.meta.id, first_line(&e.to_string())),
+                            format!(
+                                "rule {} could not be evaluated on this document: {}",
+                                rule.meta.id,
+                                first_line(&e.to_string())
+                            ),
                             &doc.path,
                         );
                         f.title = "Policy evaluation failed".into();
@@ -404,11 +450,7 @@ fn result_to_finding(
                             pointer = Some(p);
                         }
                     }
-                    "_loc" => {
-                        if span.is_none() {
-                            span = loc_span(v, source, lines);
-                        }
-                    }
+                    "_loc" if span.is_none() => span = loc_span(v, source, lines),
                     "severity" => {
                         if let Ok(s) = v.as_string().map(|s| s.parse::<Severity>()) {
                             severity = s.unwrap_or(severity);
@@ -462,15 +504,34 @@ fn path_to_pointer(v: &Value) -> Option<String> {
 
 /// conftest's manual location: `{"line": N}` (1-based), optionally with `"file"`.
 fn loc_span(v: &Value, source: &str, lines: &LineIndex) -> Option<Span> {
-    let line = v["line"].as_u64().ok().or_else(|| v["line"].as_i64().ok().and_then(|i| u64::try_from(i).ok()))?;
+    let line = v["line"]
+        .as_u64()
+        .ok()
+        .or_else(|| v["line"].as_i64().ok().and_then(|i| u64::try_from(i).ok()))?;
     lines.line_span(source, usize::try_from(line).ok()?)
 }
 
-fn parse_metadata(v: &Value, package: &str, sources: &[String], bundled: bool) -> Result<RuleMeta, String> {
+fn parse_metadata(
+    v: &Value,
+    package: &str,
+    sources: &[String],
+    bundled: bool,
+) -> Result<RuleMeta, String> {
     let json: serde_json::Value = serde_json::to_value(v).map_err(|e| e.to_string())?;
     let obj = json.as_object().ok_or("`metadata` must be an object")?;
     for key in obj.keys() {
-        if !["id", "title", "severity", "kinds", "controls", "remediation", "sensitive", "description"].contains(&key.as_str()) {
+        if ![
+            "id",
+            "title",
+            "severity",
+            "kinds",
+            "controls",
+            "remediation",
+            "sensitive",
+            "description",
+        ]
+        .contains(&key.as_str())
+        {
             return Err(format!("unknown metadata key `{key}`"));
         }
     }
@@ -484,7 +545,11 @@ fn parse_metadata(v: &Value, package: &str, sources: &[String], bundled: bool) -
             None => Ok(Vec::new()),
             Some(serde_json::Value::Array(a)) => a
                 .iter()
-                .map(|x| x.as_str().map(str::to_owned).ok_or(format!("`metadata.{k}` must be a list of strings")))
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .ok_or(format!("`metadata.{k}` must be a list of strings"))
+                })
                 .collect(),
             Some(_) => Err(format!("`metadata.{k}` must be a list of strings")),
         }
@@ -504,7 +569,10 @@ fn parse_metadata(v: &Value, package: &str, sources: &[String], bundled: bool) -
         kinds,
         controls: list("controls")?,
         remediation: string("remediation"),
-        sensitive: obj.get("sensitive").and_then(serde_json::Value::as_bool).unwrap_or(false),
+        sensitive: obj
+            .get("sensitive")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false),
         package: package.to_owned(),
         sources: sources.to_vec(),
         bundled,
@@ -531,7 +599,11 @@ fn add_policy(engine: &mut Engine, path: String, src: String) -> Result<(), Poli
                 }
                 Err(e0) => {
                     let (m1, m0) = (e1.to_string(), e0.to_string());
-                    let message = if error_line(&m0) > error_line(&m1) { m0 } else { m1 };
+                    let message = if error_line(&m0) > error_line(&m1) {
+                        m0
+                    } else {
+                        m1
+                    };
                     Err(PolicyError::Compile { path, message })
                 }
             }
@@ -549,7 +621,10 @@ fn rego_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
         return Ok(vec![dir.to_path_buf()]);
     }
     let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| PolicyError::Read {
             path: dir.display().to_string(),
             reason: e.to_string(),

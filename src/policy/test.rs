@@ -51,7 +51,10 @@ pub struct TestRun {
 
 impl TestRun {
     pub fn passed(&self) -> usize {
-        self.results.iter().filter(|r| r.outcome == Outcome::Pass).count()
+        self.results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Pass)
+            .count()
     }
     pub fn failed(&self) -> usize {
         self.results.len() - self.passed()

@@ -1,13 +1,13 @@
 //! The default terminal output: one miette diagnostic per finding (rule, severity,
-//! file:line:col, the source line with the span underlined, remediation as help), then notes
+//! `file:line:col`, the source line with the span underlined, remediation as help), then notes
 //! and a summary. Values of sensitive findings are masked in the snippet.
 
 use std::fmt;
 use std::io::{self, Write};
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
-    SpanContents,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use super::{mask, Render, RenderOptions};
@@ -27,12 +27,22 @@ struct LineSource {
 }
 
 impl SourceCode for LineSource {
-    fn read_span<'a>(&'a self, span: &SourceSpan, _before: usize, _after: usize) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        _before: usize,
+        _after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let start = span.offset().min(self.text.len());
         let end = (start + span.len()).min(self.text.len());
         let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.text[end..].find('\n').map_or(self.text.len(), |i| end + i);
-        let inner = self.text.as_str().read_span(&SourceSpan::from(line_start..line_end), 0, 0)?;
+        let line_end = self.text[end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| end + i);
+        let inner = self
+            .text
+            .as_str()
+            .read_span(&SourceSpan::from(line_start..line_end), 0, 0)?;
         let column = self.text[line_start..start].chars().count();
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
@@ -75,7 +85,9 @@ impl Diagnostic for FindingDiagnostic {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.src.as_ref().map(|s| s as &dyn SourceCode)
@@ -103,7 +115,11 @@ fn first_line(source: &str, span: Span) -> Span {
 /// snippet (of this finding or of another one on a nearby line) shows a secret.
 fn masked_source(path: &str, src: &str, report: &ScanReport) -> String {
     let mut text = src.to_owned();
-    for f in report.findings.iter().filter(|f| f.sensitive && f.path == path) {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.sensitive && f.path == path)
+    {
         let Some(span) = f.span else { continue };
         if let Some(secret) = src.get(span.range()) {
             text.replace_range(span.range(), &mask(secret));
@@ -132,7 +148,10 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
             Level::Failure => "here",
             Level::Warning => "warning here",
         };
-        d.src = Some(LineSource { name: f.path.clone(), text });
+        d.src = Some(LineSource {
+            name: f.path.clone(),
+            text,
+        });
         d.label = Some((label.to_owned(), span));
     }
     d
@@ -182,7 +201,11 @@ impl Render for Human {
             "custos: {} finding{}{} in {} file{} ({} document{}, {} rules)",
             report.findings.len(),
             if report.findings.len() == 1 { "" } else { "s" },
-            if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) },
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", counts.join(", "))
+            },
             st.files_scanned,
             if st.files_scanned == 1 { "" } else { "s" },
             st.documents,
@@ -190,7 +213,11 @@ impl Render for Human {
             st.rules,
         )?;
         if st.suppressed_inline + st.waived > 0 {
-            write!(out, "; {} suppressed inline, {} waived", st.suppressed_inline, st.waived)?;
+            write!(
+                out,
+                "; {} suppressed inline, {} waived",
+                st.suppressed_inline, st.waived
+            )?;
         }
         if let Some(t) = report.fail_on {
             let failing = report.failing(t);

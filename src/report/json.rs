@@ -86,7 +86,10 @@ impl Render for Json {
     fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         let mut by_severity = std::collections::BTreeMap::new();
         for s in Severity::ALL {
-            by_severity.insert(s.as_str(), report.findings.iter().filter(|f| f.severity == s).count());
+            by_severity.insert(
+                s.as_str(),
+                report.findings.iter().filter(|f| f.severity == s).count(),
+            );
         }
         let doc = Out {
             version: SCHEMA_VERSION,

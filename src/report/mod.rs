@@ -22,15 +22,20 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
+type MakeRenderer = fn(RenderOptions) -> Box<dyn Render>;
+
 /// The format registry: name → renderer constructor.
-pub static FORMATS: &[(&str, fn(RenderOptions) -> Box<dyn Render>)] = &[
+pub static FORMATS: &[(&str, MakeRenderer)] = &[
     ("human", |o| Box::new(human::Human { options: o })),
     ("json", |_| Box::new(json::Json)),
 ];
 
 /// Look up a format by name.
 pub fn renderer(name: &str, options: RenderOptions) -> Option<Box<dyn Render>> {
-    FORMATS.iter().find(|(n, _)| *n == name).map(|(_, make)| make(options))
+    FORMATS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, make)| make(options))
 }
 
 pub use json::SCHEMA_VERSION;
