@@ -16,7 +16,7 @@ use crate::discover::{self, Candidate, Note, RootError};
 use crate::document::{Document, LineIndex, Span};
 use crate::finding::{self, Finding, Level, Severity};
 use crate::parse::{self, Limits};
-use crate::policy::{Evaluator, PolicySet};
+use crate::policy::{Evaluator, PolicySet, BUILTIN_RULES};
 use crate::suppress;
 
 /// Counts describing what a scan covered.
@@ -134,13 +134,7 @@ fn scan_file(
     let bytes = match std::fs::read(&c.fs_path) {
         Ok(b) => b,
         Err(e) => {
-            let mut f = Finding::new(
-                "read-error",
-                config.severity_for("read-error", config.parse_error_severity),
-                format!("could not read file: {e}"),
-                &c.display,
-            );
-            f.title = "File could not be read".into();
+            let mut f = file_problem("read-error", format!("could not read file: {e}"), c, config);
             f.compute_fingerprint(None);
             res.findings.push(f);
             return res;
@@ -180,13 +174,12 @@ fn scan_file(
     let mut findings = Vec::new();
     if let Some(at) = utf8_error {
         if syntax != parse::Syntax::Text {
-            let mut f = Finding::new(
+            let mut f = file_problem(
                 "parse-error",
-                config.severity_for("parse-error", config.parse_error_severity),
                 format!("file is not valid UTF-8 (first invalid byte at offset {at}); it was not checked"),
-                &c.display,
+                c,
+                config,
             );
-            f.title = "File could not be parsed".into();
             f.kind = Some(kind);
             f.span = Some(Span::new(at.min(source.len()), at.min(source.len())));
             findings.push(f);
@@ -195,16 +188,15 @@ fn scan_file(
     }
     if let Some(parsed) = parse::parse(syntax, &source, limits) {
         if let Some(err) = parsed.error {
-            let mut f = Finding::new(
+            let mut f = file_problem(
                 "parse-error",
-                config.severity_for("parse-error", config.parse_error_severity),
                 format!(
-                    "{} ({} could not be parsed; it was not fully checked)",
-                    err.message, kind
+                    "{} ({kind} could not be parsed; it was not fully checked)",
+                    err.message
                 ),
-                &c.display,
+                c,
+                config,
             );
-            f.title = "File could not be parsed".into();
             f.kind = Some(kind);
             f.span = err.span;
             findings.push(f);
@@ -225,6 +217,22 @@ fn scan_file(
         }
     }
     finish(res, findings, source, kind, &lines)
+}
+
+/// A finding about the file itself (it could not be read or parsed), at the configured severity.
+fn file_problem(rule: &str, message: String, c: &Candidate, config: &Config) -> Finding {
+    let mut f = Finding::new(
+        rule,
+        config.severity_for(rule, config.parse_error_severity),
+        message,
+        &c.display,
+    );
+    f.title = BUILTIN_RULES
+        .iter()
+        .find(|(id, _)| *id == rule)
+        .map(|(_, t)| (*t).to_owned())
+        .unwrap_or_default();
+    f
 }
 
 fn finish(

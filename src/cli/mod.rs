@@ -52,6 +52,19 @@ pub struct PolicyArgs {
     pub no_config: bool,
 }
 
+impl PolicyArgs {
+    /// Policies to load for a scan or listing: bundled (unless disabled), config dirs, flag dirs.
+    pub fn sources(&self, config: &crate::config::Config) -> crate::policy::PolicySources {
+        let mut dirs = config.policy_dirs.clone();
+        dirs.extend(self.policy.iter().cloned());
+        crate::policy::PolicySources {
+            include_bundled: !self.no_bundled,
+            dirs,
+            include_tests: false,
+        }
+    }
+}
+
 /// Parse arguments, run, and return the process exit code.
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {

@@ -48,13 +48,7 @@ fn list(args: &ListArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let mut dirs = config.policy_dirs.clone();
-    dirs.extend(args.policies.policy.iter().cloned());
-    let sources = PolicySources {
-        include_bundled: !args.policies.no_bundled,
-        dirs,
-        include_tests: false,
-    };
+    let sources = args.policies.sources(&config);
     let set = match PolicySet::load(&sources, &config.data, Duration::from_secs(5)) {
         Ok(s) => s,
         Err(e) => return fail(miette::Report::new(e)),

@@ -9,7 +9,7 @@ use clap::Args;
 use super::{fail, load_config, PolicyArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::finding::Severity;
 use crate::parse::Limits;
-use crate::policy::{PolicySet, PolicySources};
+use crate::policy::PolicySet;
 use crate::report::{self, RenderOptions};
 
 #[derive(Debug, Args)]
@@ -61,13 +61,7 @@ pub fn run(args: &ScanArgs) -> i32 {
     if let Some(t) = args.policy_timeout_ms {
         config.policy_timeout_ms = t;
     }
-    let mut dirs = config.policy_dirs.clone();
-    dirs.extend(args.policies.policy.iter().cloned());
-    let sources = PolicySources {
-        include_bundled: !args.policies.no_bundled,
-        dirs,
-        include_tests: false,
-    };
+    let sources = args.policies.sources(&config);
     let policies = match PolicySet::load(
         &sources,
         &config.data,

@@ -31,17 +31,11 @@ include!(concat!(env!("OUT_DIR"), "/bundled_policies.rs"));
 
 /// Rule ids the engine itself emits; user and bundled rules may not reuse them.
 pub const BUILTIN_RULES: &[(&str, &str)] = &[
-    (
-        "parse-error",
-        "File could not be parsed; it was not checked",
-    ),
-    ("read-error", "File could not be read; it was not checked"),
-    ("policy-error", "A policy failed or timed out on a document"),
-    ("waiver-expired", "A waiver in custos.toml has expired"),
-    (
-        "waiver-unused",
-        "A waiver in custos.toml matches no finding",
-    ),
+    ("parse-error", "File could not be parsed"),
+    ("read-error", "File could not be read"),
+    ("policy-error", "Policy evaluation failed"),
+    ("waiver-expired", "Expired waiver"),
+    ("waiver-unused", "Unused waiver"),
 ];
 
 const ENTRY_RULES: [(&str, Level); 3] = [
