@@ -5,6 +5,7 @@
 //! [`scan`] wires discovery, parsing, evaluation and suppression together; the binary in
 //! `main.rs` only maps arguments to a run and a run to an exit code.
 
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod discover;
