@@ -8,9 +8,11 @@
 //! O(log n) state (the Merkle accumulator), so memory does not grow with the chain.
 //! Only proof generation holds all leaf hashes (32 bytes per record).
 
+pub mod cloudtrail;
 pub mod jcs;
 pub mod merkle;
 pub mod note;
+pub mod proof;
 
 use std::io::{BufRead, Write};
 
@@ -282,18 +284,39 @@ pub fn verify<R: BufRead>(chain: R, checkpoints: &[OfferedCheckpoint]) -> Verify
     check_at(&acc, &mut next_pending, &mut results);
 
     let mut line_no = 0usize;
-    let mut lines = chain.lines();
+    let mut chain = chain;
+    let mut buf = Vec::new();
     loop {
-        let line = match lines.next() {
-            None => break,
-            Some(Ok(l)) => l,
-            Some(Err(e)) => {
+        buf.clear();
+        match chain.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
                 report.io_error = Some(format!("line {}: {e}", line_no + 1));
                 break;
             }
-        };
+        }
         line_no += 1;
-        let rec = match parse_record(&line) {
+        let terminated = buf.last() == Some(&b'\n');
+        if terminated {
+            buf.pop();
+        }
+        let line = match std::str::from_utf8(&buf) {
+            Ok(l) if terminated => l,
+            Ok(_) => {
+                report.add(line_no, None, ProblemKind::Malformed, "the last line has no terminating newline; the record may be truncated".into());
+                break;
+            }
+            Err(e) => {
+                report.add(line_no, None, ProblemKind::Malformed, format!("not valid UTF-8: {e}"));
+                prev = None;
+                expected_seq += 1;
+                acc.push(leaf_hash(&[]));
+                check_at(&acc, &mut next_pending, &mut results);
+                continue;
+            }
+        };
+        let rec = match parse_record(line) {
             Ok(r) => r,
             Err(e) => {
                 report.add(line_no, None, ProblemKind::Malformed, e);

@@ -4,6 +4,8 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod chain_cmd;
+mod cloudtrail_cmd;
 mod policy_cmd;
 mod scan_cmd;
 
@@ -33,6 +35,9 @@ enum Command {
     /// Inspect and test policies.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Seal, checkpoint, prove and verify tamper-evident audit logs.
+    #[command(subcommand)]
+    Chain(chain_cmd::ChainCommand),
 }
 
 /// Options that locate configuration and policies, shared by several commands.
@@ -78,6 +83,7 @@ pub fn run() -> i32 {
     match cli.command {
         Command::Scan(args) => scan_cmd::run(&args),
         Command::Policy(cmd) => policy_cmd::run(&cmd),
+        Command::Chain(cmd) => chain_cmd::run(&cmd),
     }
 }
 
