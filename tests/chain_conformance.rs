@@ -5,8 +5,14 @@
 use custos::chain::merkle::{self, from_hex, leaf_hash, Accumulator, Hash};
 
 fn vectors() -> serde_json::Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/merkle/rfc6962_8leaf.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (shared/ must sit beside the checkout)", path.display()));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/conformance/merkle/rfc6962_8leaf.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (shared/ must sit beside the checkout)",
+            path.display()
+        )
+    });
     serde_json::from_str(&text).expect("vector JSON")
 }
 
@@ -19,7 +25,10 @@ fn hs(v: &serde_json::Value) -> Vec<Hash> {
 }
 
 fn decode(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 fn leaf_hashes(v: &serde_json::Value) -> Vec<Hash> {
@@ -57,13 +66,23 @@ fn inclusion_proofs_generate_and_verify() {
     let cases = v["inclusion"].as_array().expect("inclusion");
     assert_eq!(cases.len(), 36);
     for c in cases {
-        let (i, n) = (c["index"].as_u64().unwrap(), c["tree_size"].as_u64().unwrap());
+        let (i, n) = (
+            c["index"].as_u64().unwrap(),
+            c["tree_size"].as_u64().unwrap(),
+        );
         let proof = hs(&c["proof"]);
         let size = usize::try_from(n).unwrap();
         let idx = usize::try_from(i).unwrap();
-        assert_eq!(merkle::inclusion_proof(idx, &leaves[..size]), proof, "generated proof {i}/{n}");
+        assert_eq!(
+            merkle::inclusion_proof(idx, &leaves[..size]),
+            proof,
+            "generated proof {i}/{n}"
+        );
         let root = h(&v["roots"][n.to_string()]);
-        assert!(merkle::verify_inclusion(&leaves[idx], i, n, &proof, &root), "verify {i}/{n}");
+        assert!(
+            merkle::verify_inclusion(&leaves[idx], i, n, &proof, &root),
+            "verify {i}/{n}"
+        );
     }
 }
 
@@ -74,19 +93,31 @@ fn consistency_proofs_generate_and_verify() {
     let cases = v["consistency"].as_array().expect("consistency");
     assert_eq!(cases.len(), 28);
     for c in cases {
-        let (m, n) = (c["old_size"].as_u64().unwrap(), c["new_size"].as_u64().unwrap());
+        let (m, n) = (
+            c["old_size"].as_u64().unwrap(),
+            c["new_size"].as_u64().unwrap(),
+        );
         let proof = hs(&c["proof"]);
         let size = usize::try_from(n).unwrap();
-        assert_eq!(merkle::consistency_proof(usize::try_from(m).unwrap(), &leaves[..size]), proof, "generated {m}->{n}");
+        assert_eq!(
+            merkle::consistency_proof(usize::try_from(m).unwrap(), &leaves[..size]),
+            proof,
+            "generated {m}->{n}"
+        );
         let (old, new) = (h(&v["roots"][m.to_string()]), h(&v["roots"][n.to_string()]));
-        assert!(merkle::verify_consistency(m, n, &old, &new, &proof), "verify {m}->{n}");
+        assert!(
+            merkle::verify_consistency(m, n, &old, &new, &proof),
+            "verify {m}->{n}"
+        );
     }
 }
 
 #[test]
 fn every_invalid_proof_is_rejected() {
     let v = vectors();
-    let bad_incl = v["invalid_inclusion"].as_array().expect("invalid_inclusion");
+    let bad_incl = v["invalid_inclusion"]
+        .as_array()
+        .expect("invalid_inclusion");
     assert!(!bad_incl.is_empty());
     for c in bad_incl {
         let ok = merkle::verify_inclusion(
@@ -98,7 +129,9 @@ fn every_invalid_proof_is_rejected() {
         );
         assert!(!ok, "accepted invalid inclusion proof ({}): {c}", c["why"]);
     }
-    let bad_cons = v["invalid_consistency"].as_array().expect("invalid_consistency");
+    let bad_cons = v["invalid_consistency"]
+        .as_array()
+        .expect("invalid_consistency");
     assert!(!bad_cons.is_empty());
     for c in bad_cons {
         let ok = merkle::verify_consistency(
@@ -108,6 +141,10 @@ fn every_invalid_proof_is_rejected() {
             &h(&c["new_root"]),
             &hs(&c["proof"]),
         );
-        assert!(!ok, "accepted invalid consistency proof ({}): {c}", c["why"]);
+        assert!(
+            !ok,
+            "accepted invalid consistency proof ({}): {c}",
+            c["why"]
+        );
     }
 }

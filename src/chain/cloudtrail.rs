@@ -47,7 +47,10 @@ impl PublicKey {
             .or_else(|_| RsaPublicKey::from_public_key_der(der))
             .map_err(|e| format!("not an RSA public key (PKCS#1 or SPKI DER): {e}"))?;
         let pkcs1 = key.to_pkcs1_der().map_err(|e| e.to_string())?;
-        Ok(Self { fingerprint: to_hex(&Md5::digest(pkcs1.as_bytes())), key })
+        Ok(Self {
+            fingerprint: to_hex(&Md5::digest(pkcs1.as_bytes())),
+            key,
+        })
     }
 
     /// Keys from a file: `aws cloudtrail list-public-keys` JSON, PEM (PKCS#1 or SPKI), or DER.
@@ -57,23 +60,40 @@ impl PublicKey {
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let t = text.trim_start();
             if t.starts_with('{') {
-                let v: serde_json::Value = serde_json::from_str(t).map_err(|e| err(e.to_string()))?;
-                let list = v["PublicKeyList"].as_array().ok_or_else(|| err("no PublicKeyList".into()))?;
+                let v: serde_json::Value =
+                    serde_json::from_str(t).map_err(|e| err(e.to_string()))?;
+                let list = v["PublicKeyList"]
+                    .as_array()
+                    .ok_or_else(|| err("no PublicKeyList".into()))?;
                 return list
                     .iter()
                     .map(|k| {
-                        let der = B64.decode(k["Value"].as_str().unwrap_or_default()).map_err(|e| err(format!("Value: {e}")))?;
+                        let der = B64
+                            .decode(k["Value"].as_str().unwrap_or_default())
+                            .map_err(|e| err(format!("Value: {e}")))?;
                         Self::from_der(&der).map_err(err)
                     })
                     .collect();
             }
             if t.starts_with("-----BEGIN RSA PUBLIC KEY-----") {
                 let key = RsaPublicKey::from_pkcs1_pem(t).map_err(|e| err(e.to_string()))?;
-                return Self::from_der(key.to_pkcs1_der().map_err(|e| err(e.to_string()))?.as_bytes()).map(|k| vec![k]).map_err(err);
+                return Self::from_der(
+                    key.to_pkcs1_der()
+                        .map_err(|e| err(e.to_string()))?
+                        .as_bytes(),
+                )
+                .map(|k| vec![k])
+                .map_err(err);
             }
             if t.starts_with("-----BEGIN PUBLIC KEY-----") {
                 let key = RsaPublicKey::from_public_key_pem(t).map_err(|e| err(e.to_string()))?;
-                return Self::from_der(key.to_pkcs1_der().map_err(|e| err(e.to_string()))?.as_bytes()).map(|k| vec![k]).map_err(err);
+                return Self::from_der(
+                    key.to_pkcs1_der()
+                        .map_err(|e| err(e.to_string()))?
+                        .as_bytes(),
+                )
+                .map(|k| vec![k])
+                .map_err(err);
             }
         }
         Self::from_der(&bytes).map(|k| vec![k]).map_err(err)
@@ -105,7 +125,11 @@ impl TrailReport {
         self.problems.is_empty()
     }
     fn problem(&mut self, file: &str, kind: &'static str, detail: String) {
-        self.problems.push(TrailProblem { file: file.to_owned(), kind, detail });
+        self.problems.push(TrailProblem {
+            file: file.to_owned(),
+            kind,
+            detail,
+        });
     }
 }
 
@@ -144,25 +168,37 @@ fn read_content(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// `2015-08-17T15:01:31Z` → seconds since the epoch.
-pub fn parse_time(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+pub fn parse_time(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    let shape = bytes.len() == 20
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes[10] == b'T'
+        && bytes[13] == b':'
+        && bytes[16] == b':'
+        && bytes[19] == b'Z';
+    if !shape {
         return None;
     }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, se) = (n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?, n(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
-    // Days from civil (Howard Hinnant).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + se)
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
 fn format_hours(secs: i64) -> String {
@@ -186,9 +222,16 @@ fn locate(root: &Path, key: &str) -> Option<PathBuf> {
 pub fn verify_dir(root: &Path, keys: &[PublicKey], as_of: i64) -> TrailReport {
     let mut report = TrailReport::default();
     let mut digests = Vec::new();
-    for entry in walkdir::WalkDir::new(root).sort_by_file_name().into_iter().flatten() {
+    for entry in walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy();
-        if !entry.file_type().is_file() || !name.contains("_CloudTrail-Digest_") || !(name.ends_with(".json.gz") || name.ends_with(".json")) {
+        if !entry.file_type().is_file()
+            || !name.contains("_CloudTrail-Digest_")
+            || !(name.ends_with(".json.gz") || name.ends_with(".json"))
+        {
             continue;
         }
         let display = crate::discover::display_path(entry.path());
@@ -207,13 +250,23 @@ pub fn verify_dir(root: &Path, keys: &[PublicKey], as_of: i64) -> TrailReport {
             }
         };
         let sig_path = PathBuf::from(format!("{}.sig", entry.path().display()));
-        let signature = std::fs::read_to_string(&sig_path).ok().map(|s| s.trim().to_ascii_lowercase());
+        let signature = std::fs::read_to_string(&sig_path)
+            .ok()
+            .map(|s| s.trim().to_ascii_lowercase());
         let times = (
-            json.get("digestEndTime").and_then(|v| v.as_str()).and_then(parse_time),
-            json.get("digestStartTime").and_then(|v| v.as_str()).and_then(parse_time),
+            json.get("digestEndTime")
+                .and_then(|v| v.as_str())
+                .and_then(parse_time),
+            json.get("digestStartTime")
+                .and_then(|v| v.as_str())
+                .and_then(parse_time),
         );
         let (Some(end), Some(start)) = times else {
-            report.problem(&display, "malformed", "digestStartTime/digestEndTime missing or not UTC timestamps".into());
+            report.problem(
+                &display,
+                "malformed",
+                "digestStartTime/digestEndTime missing or not UTC timestamps".into(),
+            );
             continue;
         };
         digests.push(DigestFile {
@@ -228,18 +281,31 @@ pub fn verify_dir(root: &Path, keys: &[PublicKey], as_of: i64) -> TrailReport {
     }
     report.digests = digests.len();
     if digests.is_empty() {
-        report.notes.push(format!("no CloudTrail digest files (*_CloudTrail-Digest_*.json.gz) under {}", root.display()));
+        report.notes.push(format!(
+            "no CloudTrail digest files (*_CloudTrail-Digest_*.json.gz) under {}",
+            root.display()
+        ));
         return report;
     }
 
     // One chain per trail and region: group by the digest file name without its timestamp.
     let mut chains: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, d) in digests.iter().enumerate() {
-        let name = d.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let group = name.rsplit_once('_').map_or(name.clone(), |(g, _)| g.to_owned());
+        let name = d
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let group = name
+            .rsplit_once('_')
+            .map_or(name.clone(), |(g, _)| g.to_owned());
         chains.entry(group).or_default().push(i);
     }
-    let by_key: HashMap<&str, usize> = digests.iter().enumerate().map(|(i, d)| (d.key(), i)).collect();
+    let by_key: HashMap<&str, usize> = digests
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.key(), i))
+        .collect();
 
     for d in &digests {
         check_signature(d, keys, &mut report);
@@ -283,16 +349,32 @@ pub fn verify_dir(root: &Path, keys: &[PublicKey], as_of: i64) -> TrailReport {
 
 fn check_signature(d: &DigestFile, keys: &[PublicKey], report: &mut TrailReport) {
     if d.field("digestSignatureAlgorithm") != Some("SHA256withRSA") {
-        report.problem(&d.display, "malformed", format!("unsupported digestSignatureAlgorithm {:?}", d.field("digestSignatureAlgorithm")));
+        report.problem(
+            &d.display,
+            "malformed",
+            format!(
+                "unsupported digestSignatureAlgorithm {:?}",
+                d.field("digestSignatureAlgorithm")
+            ),
+        );
         return;
     }
     let Some(sig_hex) = &d.signature else {
-        report.problem(&d.display, "bad-signature", "no signature: put the object's x-amz-meta-signature value in a .sig file beside it".into());
+        report.problem(
+            &d.display,
+            "bad-signature",
+            "no signature: put the object's x-amz-meta-signature value in a .sig file beside it"
+                .into(),
+        );
         return;
     };
     let fp = d.field("digestPublicKeyFingerprint").unwrap_or_default();
     let Some(key) = keys.iter().find(|k| k.fingerprint == fp) else {
-        report.problem(&d.display, "unknown-key", format!("no public key with fingerprint {fp} was supplied"));
+        report.problem(
+            &d.display,
+            "unknown-key",
+            format!("no public key with fingerprint {fp} was supplied"),
+        );
         return;
     };
     let prev_sig = d.field("previousDigestSignature").unwrap_or("null");
@@ -305,30 +387,67 @@ fn check_signature(d: &DigestFile, keys: &[PublicKey], report: &mut TrailReport)
         prev_sig
     );
     let sig = decode_hex(sig_hex);
-    if !sig.as_deref().is_some_and(|s| key.verify(message.as_bytes(), s)) {
+    if !sig
+        .as_deref()
+        .is_some_and(|s| key.verify(message.as_bytes(), s))
+    {
         report.problem(&d.display, "bad-signature", "the digest's signature does not verify (the digest file was altered, or signed by another key)".into());
     }
 }
 
-fn check_link(prev: &DigestFile, next: &DigestFile, by_key: &HashMap<&str, usize>, report: &mut TrailReport) {
+fn check_link(
+    prev: &DigestFile,
+    next: &DigestFile,
+    by_key: &HashMap<&str, usize>,
+    report: &mut TrailReport,
+) {
     let named = next.field("previousDigestS3Object").unwrap_or_default();
-    if named != prev.key() {
+    if named == prev.key() {
+        if next.field("previousDigestHashValue") != Some(prev.sha256.as_str()) {
+            report.problem(
+                &next.display,
+                "broken-link",
+                format!(
+                    "previousDigestHashValue does not match the SHA-256 of {}",
+                    prev.display
+                ),
+            );
+        }
+        if next
+            .field("previousDigestSignature")
+            .map(str::to_ascii_lowercase)
+            != prev.signature
+        {
+            report.problem(
+                &next.display,
+                "broken-link",
+                format!(
+                    "previousDigestSignature does not match the signature of {}",
+                    prev.display
+                ),
+            );
+        }
+    } else {
         // The digest `next` points at is not the one before it here: is it missing?
         if by_key.get(named).is_none() {
             report.problem(
                 &next.display,
                 "missing-digest",
-                format!("the previous digest {named} is missing (between {} and {})", prev.field("digestEndTime").unwrap_or_default(), next.field("digestStartTime").unwrap_or_default()),
+                format!(
+                    "the previous digest {named} is missing (between {} and {})",
+                    prev.field("digestEndTime").unwrap_or_default(),
+                    next.field("digestStartTime").unwrap_or_default()
+                ),
             );
         } else {
-            report.problem(&next.display, "broken-link", format!("points at {named}, not at the digest before it in time ({})", prev.key()));
-        }
-    } else {
-        if next.field("previousDigestHashValue") != Some(prev.sha256.as_str()) {
-            report.problem(&next.display, "broken-link", format!("previousDigestHashValue does not match the SHA-256 of {}", prev.display));
-        }
-        if next.field("previousDigestSignature").map(str::to_ascii_lowercase) != prev.signature {
-            report.problem(&next.display, "broken-link", format!("previousDigestSignature does not match the signature of {}", prev.display));
+            report.problem(
+                &next.display,
+                "broken-link",
+                format!(
+                    "points at {named}, not at the digest before it in time ({})",
+                    prev.key()
+                ),
+            );
         }
     }
     let gap = next.start - prev.end;
@@ -353,16 +472,35 @@ fn check_log_files(d: &DigestFile, root: &Path, report: &mut TrailReport) {
     };
     for f in files {
         report.log_files += 1;
-        let key = f.get("s3Object").and_then(|v| v.as_str()).unwrap_or_default();
-        let want = f.get("hashValue").and_then(|v| v.as_str()).unwrap_or_default().to_ascii_lowercase();
+        let key = f
+            .get("s3Object")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let want = f
+            .get("hashValue")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let Some(path) = locate(root, key) else {
-            report.problem(&d.display, "missing-log-file", format!("{key} is listed but not present"));
+            report.problem(
+                &d.display,
+                "missing-log-file",
+                format!("{key} is listed but not present"),
+            );
             continue;
         };
         match read_content(&path) {
             Ok(content) if to_hex(&Sha256::digest(&content)) == want => {}
-            Ok(_) => report.problem(&crate::discover::display_path(&path), "modified-log-file", format!("SHA-256 does not match the hash in {}", d.display)),
-            Err(e) => report.problem(&crate::discover::display_path(&path), "modified-log-file", e),
+            Ok(_) => report.problem(
+                &crate::discover::display_path(&path),
+                "modified-log-file",
+                format!("SHA-256 does not match the hash in {}", d.display),
+            ),
+            Err(e) => report.problem(
+                &crate::discover::display_path(&path),
+                "modified-log-file",
+                e,
+            ),
         }
     }
 }
@@ -371,7 +509,10 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]

@@ -40,12 +40,19 @@ const MAX_DEPTH: usize = 128;
 
 /// Parse one JSON text strictly (RFC 8259, I-JSON constraints of RFC 8785).
 pub fn parse(text: &str) -> Result<Json, String> {
-    let mut p = Parser { s: text.as_bytes(), i: 0, depth: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
     p.ws();
     let v = p.value()?;
     p.ws();
     if p.i != p.s.len() {
-        return Err(format!("unexpected content after the JSON value at byte {}", p.i));
+        return Err(format!(
+            "unexpected content after the JSON value at byte {}",
+            p.i
+        ));
     }
     Ok(v)
 }
@@ -161,9 +168,13 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
-        let h = self.s.get(self.i..self.i + 4).ok_or_else(|| format!("truncated \\u escape at byte {}", self.i))?;
+        let h = self
+            .s
+            .get(self.i..self.i + 4)
+            .ok_or_else(|| format!("truncated \\u escape at byte {}", self.i))?;
         let s = std::str::from_utf8(h).map_err(|_| format!("bad \\u escape at byte {}", self.i))?;
-        let v = u32::from_str_radix(s, 16).map_err(|_| format!("bad \\u escape at byte {}", self.i))?;
+        let v =
+            u32::from_str_radix(s, 16).map_err(|_| format!("bad \\u escape at byte {}", self.i))?;
         self.i += 4;
         Ok(v)
     }
@@ -189,7 +200,9 @@ impl Parser<'_> {
                 }
                 Some(b'\\') => {
                     self.i += 1;
-                    let Some(&e) = self.s.get(self.i) else { return self.err("unterminated escape") };
+                    let Some(&e) = self.s.get(self.i) else {
+                        return self.err("unterminated escape");
+                    };
                     self.i += 1;
                     match e {
                         b'"' => out.push('"'),
@@ -216,7 +229,11 @@ impl Parser<'_> {
                             } else {
                                 hi
                             };
-                            out.push(char::from_u32(c).ok_or_else(|| format!("invalid code point at byte {}", self.i))?);
+                            out.push(
+                                char::from_u32(c).ok_or_else(|| {
+                                    format!("invalid code point at byte {}", self.i)
+                                })?,
+                            );
                         }
                         _ => return self.err("invalid escape"),
                     }
@@ -259,19 +276,24 @@ impl Parser<'_> {
             }
         }
         let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
-        let v: f64 = text.parse().map_err(|_| format!("invalid number at byte {start}"))?;
+        let v: f64 = text
+            .parse()
+            .map_err(|_| format!("invalid number at byte {start}"))?;
         if !v.is_finite() {
             return Err(format!("number {text} at byte {start} is out of range"));
         }
         // An integer beyond 2^53 cannot be represented exactly; refuse instead of rounding.
         // Integer literals are checked on their digits (the double may already be rounded).
         let too_big = if integer {
-            text.parse::<i128>().map_or(true, |i| i.unsigned_abs() > 1u128 << 53)
+            text.parse::<i128>()
+                .map_or(true, |i| i.unsigned_abs() > 1u128 << 53)
         } else {
             v.fract() == 0.0 && v.abs() > MAX_SAFE
         };
         if too_big {
-            return Err(format!("integer {text} at byte {start} is beyond ±2^53 and cannot be represented exactly"));
+            return Err(format!(
+                "integer {text} at byte {start} is beyond ±2^53 and cannot be represented exactly"
+            ));
         }
         Ok(Json::Num(v))
     }
@@ -309,7 +331,10 @@ fn write_canonical(v: &Json, out: &mut String, skip: Option<&str>) {
             out.push(']');
         }
         Json::Obj(members) => {
-            let mut sorted: Vec<&(String, Json)> = members.iter().filter(|(k, _)| Some(k.as_str()) != skip).collect();
+            let mut sorted: Vec<&(String, Json)> = members
+                .iter()
+                .filter(|(k, _)| Some(k.as_str()) != skip)
+                .collect();
             // RFC 8785 §3.2.3: order by the UTF-16 code units of the keys.
             sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
             out.push('{');
@@ -373,7 +398,15 @@ mod tests {
             Json::Obj(m) => m.into_iter().map(|(k, _)| k).collect(),
             _ => unreachable!(),
         };
-        let expect = ["\r", "1", "\u{80}", "\u{f6}", "\u{20ac}", "\u{1f600}", "\u{fb33}"];
+        let expect = [
+            "\r",
+            "1",
+            "\u{80}",
+            "\u{f6}",
+            "\u{20ac}",
+            "\u{1f600}",
+            "\u{fb33}",
+        ];
         assert_eq!(keys, expect);
     }
 
@@ -420,7 +453,9 @@ mod tests {
 
     #[test]
     fn rejects_what_jcs_cannot_represent() {
-        assert!(parse(r#"{"a": 1, "a": 2}"#).unwrap_err().contains("duplicate"));
+        assert!(parse(r#"{"a": 1, "a": 2}"#)
+            .unwrap_err()
+            .contains("duplicate"));
         assert!(parse("9007199254740993").unwrap_err().contains("2^53"));
         assert!(parse("-9007199254740993").is_err());
         assert!(parse("1e400").is_err());

@@ -78,7 +78,9 @@ impl Accumulator {
     /// Root of the leaves pushed so far: fold the subtrees from the right.
     pub fn root(&self) -> Hash {
         let mut it = self.stack.iter().rev();
-        let Some(&(_, mut acc)) = it.next() else { return empty_root() };
+        let Some(&(_, mut acc)) = it.next() else {
+            return empty_root();
+        };
         for (_, left) in it {
             acc = node_hash(left, &acc);
         }
@@ -115,7 +117,11 @@ pub fn consistency_proof(m: usize, leaves: &[Hash]) -> Vec<Hash> {
 fn subproof(m: usize, leaves: &[Hash], complete: bool) -> Vec<Hash> {
     let n = leaves.len();
     if m == n {
-        return if complete { Vec::new() } else { vec![root(leaves)] };
+        return if complete {
+            Vec::new()
+        } else {
+            vec![root(leaves)]
+        };
     }
     let k = split(n);
     if m <= k {
@@ -158,7 +164,13 @@ pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root
 }
 
 /// RFC 9162 §2.1.4.2: verify that the tree of `new_size` extends the tree of `old_size`.
-pub fn verify_consistency(old_size: u64, new_size: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> bool {
+pub fn verify_consistency(
+    old_size: u64,
+    new_size: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> bool {
     if old_size > new_size {
         return false;
     }
@@ -178,7 +190,9 @@ pub fn verify_consistency(old_size: u64, new_size: u64, old_root: &Hash, new_roo
         path.push(*old_root);
     }
     path.extend_from_slice(proof);
-    let Some((first, rest)) = path.split_first() else { return false };
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
     let (mut f_n, mut s_n) = (old_size - 1, new_size - 1);
     while f_n & 1 == 1 {
         f_n >>= 1;
@@ -209,15 +223,20 @@ pub fn verify_consistency(old_size: u64, new_size: u64, old_root: &Hash, new_roo
 
 pub fn to_hex(h: &[u8]) -> String {
     use std::fmt::Write as _;
-    h.iter().fold(String::with_capacity(h.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    h.iter()
+        .fold(String::with_capacity(h.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Parse 64 lowercase hex digits (the chain format allows no other form).
 pub fn from_hex(s: &str) -> Option<Hash> {
-    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() != 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     let mut out = [0u8; 32];
@@ -255,13 +274,19 @@ mod tests {
             let r = root(&l);
             for i in 0..n {
                 let p = inclusion_proof(i, &l);
-                assert!(verify_inclusion(&l[i], i as u64, n as u64, &p, &r), "incl {i}/{n}");
+                assert!(
+                    verify_inclusion(&l[i], i as u64, n as u64, &p, &r),
+                    "incl {i}/{n}"
+                );
                 assert!(!verify_inclusion(&l[(i + 1) % n], i as u64, n as u64, &p, &r) || n == 1);
             }
             for m in 1..=n {
                 let p = consistency_proof(m, &l);
                 let old = root(&l[..m]);
-                assert!(verify_consistency(m as u64, n as u64, &old, &r, &p), "cons {m}/{n}");
+                assert!(
+                    verify_consistency(m as u64, n as u64, &old, &r, &p),
+                    "cons {m}/{n}"
+                );
             }
         }
     }

@@ -66,12 +66,21 @@ pub fn parse_record(line: &str) -> Result<Record, String> {
         None => return Err("missing `seq`".into()),
     };
     let hex = |k: &str| -> Result<Hash, String> {
-        let s = v.get(k).ok_or_else(|| format!("missing `{k}`"))?.as_str().ok_or_else(|| format!("`{k}` must be a string"))?;
+        let s = v
+            .get(k)
+            .ok_or_else(|| format!("missing `{k}`"))?
+            .as_str()
+            .ok_or_else(|| format!("`{k}` must be a string"))?;
         from_hex(s).ok_or_else(|| format!("`{k}` must be 64 lowercase hex digits"))
     };
     let prev_hash = hex("prev_hash")?;
     let hash = hex("hash")?;
-    Ok(Record { seq, prev_hash, hash, computed: content_hash(&v) })
+    Ok(Record {
+        seq,
+        prev_hash,
+        hash,
+        computed: content_hash(&v),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,16 +97,10 @@ pub enum SealError {
 }
 
 /// Turns plain JSON objects into chain records.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Sealer {
     next_seq: u64,
     prev: Hash,
-}
-
-impl Default for Sealer {
-    fn default() -> Self {
-        Self { next_seq: 0, prev: [0; 32] }
-    }
 }
 
 impl Sealer {
@@ -105,12 +108,20 @@ impl Sealer {
     pub fn resume<R: BufRead>(chain: R) -> Result<Self, SealError> {
         let report = verify(chain, &[]);
         if let Some(p) = report.problems.first() {
-            return Err(SealError::Broken(format!("line {}: {} ({})", p.line, p.kind.as_str(), p.detail)));
+            return Err(SealError::Broken(format!(
+                "line {}: {} ({})",
+                p.line,
+                p.kind.as_str(),
+                p.detail
+            )));
         }
         if let Some(e) = report.io_error {
             return Err(SealError::Broken(e));
         }
-        Ok(Self { next_seq: report.records, prev: report.last_hash.unwrap_or([0; 32]) })
+        Ok(Self {
+            next_seq: report.records,
+            prev: report.last_hash.unwrap_or([0; 32]),
+        })
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -119,13 +130,18 @@ impl Sealer {
 
     /// Seal one input line (a JSON object without reserved fields) into a record line.
     pub fn seal(&mut self, line: &str, line_no: usize) -> Result<String, SealError> {
-        let err = |message: String| SealError::Input { line: line_no, message };
+        let err = |message: String| SealError::Input {
+            line: line_no,
+            message,
+        };
         let v = jcs::parse(line).map_err(err)?;
         let Json::Obj(mut members) = v else {
             return Err(err("input lines must be JSON objects".into()));
         };
         if let Some((k, _)) = members.iter().find(|(k, _)| RESERVED.contains(&k.as_str())) {
-            return Err(err(format!("input already carries the reserved field `{k}`")));
+            return Err(err(format!(
+                "input already carries the reserved field `{k}`"
+            )));
         }
         #[allow(clippy::cast_precision_loss)]
         let seq = self.next_seq as f64;
@@ -145,7 +161,11 @@ impl Sealer {
     }
 
     /// Seal every non-blank line of `input` to `out`. Returns the number of records written.
-    pub fn seal_stream<R: BufRead, W: Write>(&mut self, input: R, out: &mut W) -> Result<u64, SealError> {
+    pub fn seal_stream<R: BufRead, W: Write>(
+        &mut self,
+        input: R,
+        out: &mut W,
+    ) -> Result<u64, SealError> {
         let mut n = 0;
         for (i, line) in input.lines().enumerate() {
             let line = line?;
@@ -236,7 +256,12 @@ impl VerifyReport {
 
     fn add(&mut self, line: usize, seq: Option<u64>, kind: ProblemKind, detail: String) {
         if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(Problem { line, seq, kind, detail });
+            self.problems.push(Problem {
+                line,
+                seq,
+                kind,
+                detail,
+            });
         } else {
             self.problems_not_shown += 1;
         }
@@ -304,11 +329,21 @@ pub fn verify<R: BufRead>(chain: R, checkpoints: &[OfferedCheckpoint]) -> Verify
         let line = match std::str::from_utf8(&buf) {
             Ok(l) if terminated => l,
             Ok(_) => {
-                report.add(line_no, None, ProblemKind::Malformed, "the last line has no terminating newline; the record may be truncated".into());
+                report.add(
+                    line_no,
+                    None,
+                    ProblemKind::Malformed,
+                    "the last line has no terminating newline; the record may be truncated".into(),
+                );
                 break;
             }
             Err(e) => {
-                report.add(line_no, None, ProblemKind::Malformed, format!("not valid UTF-8: {e}"));
+                report.add(
+                    line_no,
+                    None,
+                    ProblemKind::Malformed,
+                    format!("not valid UTF-8: {e}"),
+                );
                 prev = None;
                 expected_seq += 1;
                 acc.push(leaf_hash(&[]));
@@ -338,7 +373,12 @@ pub fn verify<R: BufRead>(chain: R, checkpoints: &[OfferedCheckpoint]) -> Verify
             );
         }
         if rec.computed != rec.hash {
-            report.add(line_no, Some(rec.seq), ProblemKind::Modified, "hash does not match the record's content".into());
+            report.add(
+                line_no,
+                Some(rec.seq),
+                ProblemKind::Modified,
+                "hash does not match the record's content".into(),
+            );
         }
         if let Some(p) = prev {
             if rec.prev_hash != p {
@@ -377,7 +417,10 @@ pub fn verify<R: BufRead>(chain: R, checkpoints: &[OfferedCheckpoint]) -> Verify
                     line,
                     cp.size.checked_sub(1),
                     ProblemKind::Rewritten,
-                    format!("the first {} records do not have the root signed in checkpoint {}", cp.size, c.source),
+                    format!(
+                        "the first {} records do not have the root signed in checkpoint {}",
+                        cp.size, c.source
+                    ),
                 );
             } else if results[i] == Some(true) {
                 report.trusted_size = Some(report.trusted_size.map_or(cp.size, |t| t.max(cp.size)));
@@ -396,7 +439,10 @@ pub fn verify<R: BufRead>(chain: R, checkpoints: &[OfferedCheckpoint]) -> Verify
 
 /// Open checkpoint notes against verifier keys. A note whose signature fails is a
 /// `bad-signature` problem (returned separately) and is not trusted.
-pub fn open_checkpoints(notes: &[(String, String)], keys: &[Verifier]) -> Result<(Vec<OfferedCheckpoint>, Vec<Problem>), String> {
+pub fn open_checkpoints(
+    notes: &[(String, String)],
+    keys: &[Verifier],
+) -> Result<(Vec<OfferedCheckpoint>, Vec<Problem>), String> {
     let mut offered = Vec::new();
     let mut problems = Vec::new();
     for (source, text) in notes {
@@ -423,7 +469,11 @@ pub fn open_checkpoints(notes: &[(String, String)], keys: &[Verifier]) -> Result
                 false
             }
         };
-        offered.push(OfferedCheckpoint { source: source.clone(), checkpoint, trusted });
+        offered.push(OfferedCheckpoint {
+            source: source.clone(),
+            checkpoint,
+            trusted,
+        });
     }
     Ok((offered, problems))
 }
@@ -435,7 +485,10 @@ pub fn read_leaves<R: BufRead>(chain: R) -> Result<Vec<(Hash, String)>, String> 
         let line = line.map_err(|e| format!("line {}: {e}", i + 1))?;
         let rec = parse_record(&line).map_err(|e| format!("line {}: {e}", i + 1))?;
         if rec.computed != rec.hash {
-            return Err(format!("line {}: hash does not match the record's content", i + 1));
+            return Err(format!(
+                "line {}: hash does not match the record's content",
+                i + 1
+            ));
         }
         out.push((rec.leaf(), line));
     }
@@ -449,12 +502,22 @@ mod tests {
     fn sealed(n: usize) -> Vec<String> {
         let mut s = Sealer::default();
         (0..n)
-            .map(|i| s.seal(&format!(r#"{{"event":"predict","i":{i},"model":"m1"}}"#), i + 1).unwrap())
+            .map(|i| {
+                s.seal(
+                    &format!(r#"{{"event":"predict","i":{i},"model":"m1"}}"#),
+                    i + 1,
+                )
+                .unwrap()
+            })
             .collect()
     }
 
     fn check(lines: &[String]) -> VerifyReport {
-        let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let text = lines.iter().fold(String::new(), |mut t, l| {
+            t.push_str(l);
+            t.push('\n');
+            t
+        });
         verify(text.as_bytes(), &[])
     }
 
@@ -482,7 +545,11 @@ mod tests {
     #[test]
     fn resume_continues_seq_and_link() {
         let lines = sealed(3);
-        let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let text = lines.iter().fold(String::new(), |mut t, l| {
+            t.push_str(l);
+            t.push('\n');
+            t
+        });
         let mut s = Sealer::resume(text.as_bytes()).unwrap();
         let more = s.seal(r#"{"x":1}"#, 1).unwrap();
         let mut all = lines.clone();

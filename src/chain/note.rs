@@ -57,7 +57,9 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Signer")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,7 +72,9 @@ fn split_key(s: &str, parts: usize) -> Result<Vec<&str>, NoteError> {
 }
 
 fn decode_key_material(b64: &str) -> Result<[u8; 32], NoteError> {
-    let raw = B64.decode(b64).map_err(|e| NoteError::Key(format!("base64: {e}")))?;
+    let raw = B64
+        .decode(b64)
+        .map_err(|e| NoteError::Key(format!("base64: {e}")))?;
     match raw.split_first() {
         Some((&ALG_ED25519, rest)) => rest
             .try_into()
@@ -83,7 +87,9 @@ fn decode_key_material(b64: &str) -> Result<[u8; 32], NoteError> {
 fn check_id(name: &str, hex_id: &str, public: &[u8; 32]) -> Result<[u8; 4], NoteError> {
     let id = key_id(name, public);
     if hex_id.len() != 8 || super::merkle::to_hex(&id) != hex_id.to_ascii_lowercase() {
-        return Err(NoteError::Key(format!("key id {hex_id} does not match the key")));
+        return Err(NoteError::Key(format!(
+            "key id {hex_id} does not match the key"
+        )));
     }
     Ok(id)
 }
@@ -97,13 +103,22 @@ impl Verifier {
         let public = decode_key_material(v[2])?;
         let id = check_id(v[0], v[1], &public)?;
         let key = VerifyingKey::from_bytes(&public).map_err(|e| NoteError::Key(e.to_string()))?;
-        Ok(Self { name: v[0].to_owned(), id, key })
+        Ok(Self {
+            name: v[0].to_owned(),
+            id,
+            key,
+        })
     }
 
     pub fn encode(&self) -> String {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, super::merkle::to_hex(&self.id), B64.encode(raw))
+        format!(
+            "{}+{}+{}",
+            self.name,
+            super::merkle::to_hex(&self.id),
+            B64.encode(raw)
+        )
     }
 }
 
@@ -111,11 +126,17 @@ impl Signer {
     /// A new key from 32 bytes of randomness.
     pub fn generate(name: &str, seed: [u8; 32]) -> Result<Self, NoteError> {
         if !valid_name(name) {
-            return Err(NoteError::Key(format!("invalid key name {name:?}: no '+', no spaces")));
+            return Err(NoteError::Key(format!(
+                "invalid key name {name:?}: no '+', no spaces"
+            )));
         }
         let key = SigningKey::from_bytes(&seed);
         let id = key_id(name, key.verifying_key().as_bytes());
-        Ok(Self { name: name.to_owned(), id, key })
+        Ok(Self {
+            name: name.to_owned(),
+            id,
+            key,
+        })
     }
 
     pub fn parse(s: &str) -> Result<Self, NoteError> {
@@ -130,28 +151,47 @@ impl Signer {
         let seed = decode_key_material(v[2])?;
         let key = SigningKey::from_bytes(&seed);
         let id = check_id(v[0], v[1], key.verifying_key().as_bytes())?;
-        Ok(Self { name: v[0].to_owned(), id, key })
+        Ok(Self {
+            name: v[0].to_owned(),
+            id,
+            key,
+        })
     }
 
     pub fn encode(&self) -> String {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(&self.key.to_bytes());
-        format!("PRIVATE+KEY+{}+{}+{}", self.name, super::merkle::to_hex(&self.id), B64.encode(raw))
+        format!(
+            "PRIVATE+KEY+{}+{}+{}",
+            self.name,
+            super::merkle::to_hex(&self.id),
+            B64.encode(raw)
+        )
     }
 
     pub fn verifier(&self) -> Verifier {
-        Verifier { name: self.name.clone(), id: self.id, key: self.key.verifying_key() }
+        Verifier {
+            name: self.name.clone(),
+            id: self.id,
+            key: self.key.verifying_key(),
+        }
     }
 
     /// Sign `text` (must end with a newline) into a note.
     pub fn sign(&self, text: &str) -> Result<String, NoteError> {
         if !text.ends_with('\n') {
-            return Err(NoteError::Malformed("note text must end with a newline".into()));
+            return Err(NoteError::Malformed(
+                "note text must end with a newline".into(),
+            ));
         }
         let sig = self.key.sign(text.as_bytes());
         let mut blob = self.id.to_vec();
         blob.extend_from_slice(&sig.to_bytes());
-        Ok(format!("{text}\n{SIG_PREFIX}{} {}\n", self.name, B64.encode(blob)))
+        Ok(format!(
+            "{text}\n{SIG_PREFIX}{} {}\n",
+            self.name,
+            B64.encode(blob)
+        ))
     }
 }
 
@@ -173,29 +213,43 @@ pub fn open<'a>(note: &'a str, verifiers: &[Verifier]) -> Result<(&'a str, Verdi
         .ok_or_else(|| NoteError::Malformed("no blank line before the signatures".into()))?;
     let (text, sigs) = (&note[..=i], &note[i + 2..]);
     if !sigs.ends_with('\n') {
-        return Err(NoteError::Malformed("signature block must end with a newline".into()));
+        return Err(NoteError::Malformed(
+            "signature block must end with a newline".into(),
+        ));
     }
     let mut verified = Vec::new();
     for line in sigs.lines() {
         let rest = line
             .strip_prefix(SIG_PREFIX)
             .ok_or_else(|| NoteError::Malformed(format!("bad signature line {line:?}")))?;
-        let (name, b64) = rest
-            .split_once(' ')
-            .ok_or_else(|| NoteError::Malformed("signature line needs a name and a signature".into()))?;
-        let blob = B64.decode(b64).map_err(|e| NoteError::Malformed(format!("signature base64: {e}")))?;
+        let (name, b64) = rest.split_once(' ').ok_or_else(|| {
+            NoteError::Malformed("signature line needs a name and a signature".into())
+        })?;
+        let blob = B64
+            .decode(b64)
+            .map_err(|e| NoteError::Malformed(format!("signature base64: {e}")))?;
         if blob.len() < 4 {
             return Err(NoteError::Malformed("signature too short".into()));
         }
         let (id, sig) = blob.split_at(4);
-        let Some(v) = verifiers.iter().find(|v| v.name == name && v.id == id) else { continue };
-        let ok = Signature::from_slice(sig).is_ok_and(|s| v.key.verify(text.as_bytes(), &s).is_ok());
+        let Some(v) = verifiers.iter().find(|v| v.name == name && v.id == id) else {
+            continue;
+        };
+        let ok =
+            Signature::from_slice(sig).is_ok_and(|s| v.key.verify(text.as_bytes(), &s).is_ok());
         if !ok {
             return Ok((text, Verdict::BadSignature(name.to_owned())));
         }
         verified.push(name.to_owned());
     }
-    Ok((text, if verified.is_empty() { Verdict::Unknown } else { Verdict::Verified(verified) }))
+    Ok((
+        text,
+        if verified.is_empty() {
+            Verdict::Unknown
+        } else {
+            Verdict::Verified(verified)
+        },
+    ))
 }
 
 /// A tlog checkpoint: an origin, a tree size and a root hash.
@@ -208,24 +262,45 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn text(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     pub fn parse_text(text: &str) -> Result<Self, NoteError> {
         let mut lines = text.split('\n');
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or_else(|| NoteError::Checkpoint("missing origin".into()))?;
-        let size_s = lines.next().ok_or_else(|| NoteError::Checkpoint("missing size".into()))?;
-        if size_s.is_empty() || (size_s.len() > 1 && size_s.starts_with('0')) || !size_s.bytes().all(|b| b.is_ascii_digit()) {
+        let origin = lines
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| NoteError::Checkpoint("missing origin".into()))?;
+        let size_s = lines
+            .next()
+            .ok_or_else(|| NoteError::Checkpoint("missing size".into()))?;
+        if size_s.is_empty()
+            || (size_s.len() > 1 && size_s.starts_with('0'))
+            || !size_s.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(NoteError::Checkpoint(format!("bad tree size {size_s:?}")));
         }
-        let size = size_s.parse().map_err(|_| NoteError::Checkpoint(format!("bad tree size {size_s:?}")))?;
-        let root_s = lines.next().ok_or_else(|| NoteError::Checkpoint("missing root hash".into()))?;
+        let size = size_s
+            .parse()
+            .map_err(|_| NoteError::Checkpoint(format!("bad tree size {size_s:?}")))?;
+        let root_s = lines
+            .next()
+            .ok_or_else(|| NoteError::Checkpoint("missing root hash".into()))?;
         let root: Hash = B64
             .decode(root_s)
             .ok()
             .and_then(|r| r.try_into().ok())
             .ok_or_else(|| NoteError::Checkpoint("root hash must be base64 of 32 bytes".into()))?;
-        Ok(Self { origin: origin.to_owned(), size, root })
+        Ok(Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+        })
     }
 }
 
@@ -252,14 +327,24 @@ mod tests {
     fn sign_and_open() {
         let s = Signer::generate("log", [1u8; 32]).unwrap();
         let other = Signer::generate("other", [2u8; 32]).unwrap();
-        let cp = Checkpoint { origin: "example.com/log".into(), size: 5, root: [9u8; 32] };
+        let cp = Checkpoint {
+            origin: "example.com/log".into(),
+            size: 5,
+            root: [9u8; 32],
+        };
         let note = s.sign(&cp.text()).unwrap();
         let (text, verdict) = open(&note, &[s.verifier()]).unwrap();
         assert_eq!(verdict, Verdict::Verified(vec!["log".into()]));
         assert_eq!(Checkpoint::parse_text(text).unwrap(), cp);
-        assert_eq!(open(&note, &[other.verifier()]).unwrap().1, Verdict::Unknown);
+        assert_eq!(
+            open(&note, &[other.verifier()]).unwrap().1,
+            Verdict::Unknown
+        );
         let tampered = note.replacen("\n5\n", "\n6\n", 1);
-        assert_eq!(open(&tampered, &[s.verifier()]).unwrap().1, Verdict::BadSignature("log".into()));
+        assert_eq!(
+            open(&tampered, &[s.verifier()]).unwrap().1,
+            Verdict::BadSignature("log".into())
+        );
     }
 
     /// A note signed by Go's sumdb/note documentation example key must verify.
@@ -272,7 +357,10 @@ mod tests {
         let v = Verifier::parse(vkey).unwrap();
         let (text, verdict) = open(note, &[v]).unwrap();
         // Ed25519 is deterministic: signing with the example's signer key gives the same note.
-        let s = Signer::parse("PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz").unwrap();
+        let s = Signer::parse(
+            "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+        )
+        .unwrap();
         assert_eq!(s.sign(text).unwrap(), note);
         assert_eq!(s.verifier().encode(), vkey);
         assert_eq!(verdict, Verdict::Verified(vec!["PeterNeumann".into()]));

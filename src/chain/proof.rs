@@ -35,19 +35,33 @@ pub enum ProofFile {
 }
 
 fn hashes(v: &[String]) -> Result<Vec<Hash>, String> {
-    v.iter().map(|h| from_hex(h).ok_or_else(|| format!("proof hash {h:?} is not 64 lowercase hex digits"))).collect()
+    v.iter()
+        .map(|h| {
+            from_hex(h).ok_or_else(|| format!("proof hash {h:?} is not 64 lowercase hex digits"))
+        })
+        .collect()
 }
 
-fn anchored(note_text: &str, keys: &[Verifier], size: u64, root: &Hash) -> Result<Checkpoint, String> {
+fn anchored(
+    note_text: &str,
+    keys: &[Verifier],
+    size: u64,
+    root: &Hash,
+) -> Result<Checkpoint, String> {
     let (body, verdict) = note::open(note_text, keys).map_err(|e| e.to_string())?;
     match verdict {
         Verdict::Verified(_) => {}
-        Verdict::BadSignature(n) => return Err(format!("checkpoint signature by {n} does not verify")),
+        Verdict::BadSignature(n) => {
+            return Err(format!("checkpoint signature by {n} does not verify"))
+        }
         Verdict::Unknown => return Err("checkpoint is not signed by any of the given keys".into()),
     }
     let cp = Checkpoint::parse_text(body).map_err(|e| e.to_string())?;
     if cp.size != size || cp.root != *root {
-        return Err(format!("checkpoint (size {}) does not match the proof's tree (size {size})", cp.size));
+        return Err(format!(
+            "checkpoint (size {}) does not match the proof's tree (size {size})",
+            cp.size
+        ));
     }
     Ok(cp)
 }
@@ -56,7 +70,15 @@ fn anchored(note_text: &str, keys: &[Verifier], size: u64, root: &Hash) -> Resul
 /// Returns a one-line description of what was proven.
 pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, String> {
     match p {
-        ProofFile::Inclusion { version, checkpoint, tree_size, root, seq, record, proof } => {
+        ProofFile::Inclusion {
+            version,
+            checkpoint,
+            tree_size,
+            root,
+            seq,
+            record,
+            proof,
+        } => {
             if *version != PROOF_VERSION {
                 return Err(format!("unsupported proof version {version}"));
             }
@@ -67,14 +89,30 @@ pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, String> {
                 return Err("the record's content does not match its hash".into());
             }
             if rec.seq != *seq {
-                return Err(format!("the record has seq {}, the proof claims {seq}", rec.seq));
+                return Err(format!(
+                    "the record has seq {}, the proof claims {seq}",
+                    rec.seq
+                ));
             }
             if !merkle::verify_inclusion(&rec.leaf(), *seq, *tree_size, &hashes(proof)?, &root) {
                 return Err("the inclusion proof does not verify".into());
             }
-            Ok(format!("record seq {seq} (hash {}) is included in {} at tree size {tree_size}", to_hex(&rec.hash), cp.origin))
+            Ok(format!(
+                "record seq {seq} (hash {}) is included in {} at tree size {tree_size}",
+                to_hex(&rec.hash),
+                cp.origin
+            ))
         }
-        ProofFile::Consistency { version, old_checkpoint, new_checkpoint, old_size, new_size, old_root, new_root, proof } => {
+        ProofFile::Consistency {
+            version,
+            old_checkpoint,
+            new_checkpoint,
+            old_size,
+            new_size,
+            old_root,
+            new_root,
+            proof,
+        } => {
             if *version != PROOF_VERSION {
                 return Err(format!("unsupported proof version {version}"));
             }
@@ -83,12 +121,24 @@ pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, String> {
             let old = anchored(old_checkpoint, keys, *old_size, &old_root)?;
             let new = anchored(new_checkpoint, keys, *new_size, &new_root)?;
             if old.origin != new.origin {
-                return Err(format!("checkpoints are for different logs ({} and {})", old.origin, new.origin));
+                return Err(format!(
+                    "checkpoints are for different logs ({} and {})",
+                    old.origin, new.origin
+                ));
             }
-            if !merkle::verify_consistency(*old_size, *new_size, &old_root, &new_root, &hashes(proof)?) {
+            if !merkle::verify_consistency(
+                *old_size,
+                *new_size,
+                &old_root,
+                &new_root,
+                &hashes(proof)?,
+            ) {
                 return Err("the consistency proof does not verify".into());
             }
-            Ok(format!("{}: the tree at size {new_size} extends the tree at size {old_size}", new.origin))
+            Ok(format!(
+                "{}: the tree at size {new_size} extends the tree at size {old_size}",
+                new.origin
+            ))
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `custos chain`: seal, keygen, checkpoint, verify, prove, verify-proof.
 
 use std::fs;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek as _, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
@@ -138,7 +138,9 @@ pub fn run(cmd: &ChainCommand) -> i32 {
 fn key_text(arg: &str) -> Result<String, String> {
     let p = Path::new(arg);
     if p.is_file() {
-        fs::read_to_string(p).map(|s| s.trim().to_owned()).map_err(|e| format!("{arg}: {e}"))
+        fs::read_to_string(p)
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| format!("{arg}: {e}"))
     } else {
         Ok(arg.trim().to_owned())
     }
@@ -149,9 +151,20 @@ fn verifiers(args: &[String]) -> Result<Vec<Verifier>, String> {
         .map(|a| {
             let t = key_text(a)?;
             if t.starts_with("PRIVATE+KEY+") {
-                return Err("--key takes a verifier key here; never hand a signer key to a verifier".into());
+                return Err(
+                    "--key takes a verifier key here; never hand a signer key to a verifier".into(),
+                );
             }
-            Verifier::parse(&t).map_err(|e| format!("--key {}: {e}", if Path::new(a).is_file() { a } else { "(inline)" }))
+            Verifier::parse(&t).map_err(|e| {
+                format!(
+                    "--key {}: {e}",
+                    if Path::new(a).is_file() {
+                        a
+                    } else {
+                        "(inline)"
+                    }
+                )
+            })
         })
         .collect()
 }
@@ -167,60 +180,86 @@ fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead>, String> {
 }
 
 fn open_chain(p: &Path) -> Result<BufReader<fs::File>, String> {
-    fs::File::open(p).map(BufReader::new).map_err(|e| format!("{}: {e}", p.display()))
+    fs::File::open(p)
+        .map(BufReader::new)
+        .map_err(|e| format!("{}: {e}", p.display()))
 }
 
 /// Write `bytes` to `path` atomically (temp file in the same directory, then rename).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     tmp.write_all(bytes).map_err(|e| e.to_string())?;
-    tmp.persist(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(())
 }
 
 fn seal(a: &SealArgs) -> Result<i32, String> {
     let input = open_input(a.input.as_deref())?;
     if let Some(chain_path) = &a.append_to {
-        let mut existing = fs::read(chain_path).map_err(|e| format!("{}: {e}", chain_path.display()))?;
+        let mut existing =
+            fs::read(chain_path).map_err(|e| format!("{}: {e}", chain_path.display()))?;
         if !existing.is_empty() && existing.last() != Some(&b'\n') {
-            return Err(format!("{} does not end with a newline; its last record may be truncated", chain_path.display()));
+            return Err(format!(
+                "{} does not end with a newline; its last record may be truncated",
+                chain_path.display()
+            ));
         }
-        let mut sealer = Sealer::resume(existing.as_slice()).map_err(|e| format!("{}: {e}", chain_path.display()))?;
+        let mut sealer = Sealer::resume(existing.as_slice())
+            .map_err(|e| format!("{}: {e}", chain_path.display()))?;
         // Seal into memory-bounded temp storage first, so a bad input line leaves the chain untouched.
         let mut staged = tempfile::tempfile().map_err(|e| e.to_string())?;
         let n = {
             let mut w = BufWriter::new(&mut staged);
-            let n = sealer.seal_stream(input, &mut w).map_err(|e| e.to_string())?;
+            let n = sealer
+                .seal_stream(input, &mut w)
+                .map_err(|e| e.to_string())?;
             w.flush().map_err(|e| e.to_string())?;
             n
         };
-        use std::io::Seek as _;
         staged.rewind().map_err(|e| e.to_string())?;
-        let mut out = fs::OpenOptions::new().append(true).open(chain_path).map_err(|e| format!("{}: {e}", chain_path.display()))?;
+        let mut out = fs::OpenOptions::new()
+            .append(true)
+            .open(chain_path)
+            .map_err(|e| format!("{}: {e}", chain_path.display()))?;
         std::io::copy(&mut staged, &mut out).map_err(|e| e.to_string())?;
         out.sync_all().map_err(|e| e.to_string())?;
         existing.clear();
-        eprintln!("custos: appended {n} records to {} (now {} records)", chain_path.display(), sealer.next_seq());
+        eprintln!(
+            "custos: appended {n} records to {} (now {} records)",
+            chain_path.display(),
+            sealer.next_seq()
+        );
         return Ok(EXIT_OK);
     }
     let mut sealer = Sealer::default();
-    match &a.output {
-        Some(path) => {
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let mut w = BufWriter::new(tmp);
-            let n = sealer.seal_stream(input, &mut w).map_err(|e| e.to_string())?;
-            let tmp = w.into_inner().map_err(|e| e.to_string())?;
-            tmp.persist(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            eprintln!("custos: sealed {n} records into {}", path.display());
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut w = BufWriter::new(stdout.lock());
-            sealer.seal_stream(input, &mut w).map_err(|e| e.to_string())?;
-            w.flush().map_err(|e| e.to_string())?;
-        }
+    if let Some(path) = &a.output {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp =
+            tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut w = BufWriter::new(tmp);
+        let n = sealer
+            .seal_stream(input, &mut w)
+            .map_err(|e| e.to_string())?;
+        let tmp = w.into_inner().map_err(|e| e.to_string())?;
+        tmp.persist(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("custos: sealed {n} records into {}", path.display());
+    } else {
+        let stdout = std::io::stdout();
+        let mut w = BufWriter::new(stdout.lock());
+        sealer
+            .seal_stream(input, &mut w)
+            .map_err(|e| e.to_string())?;
+        w.flush().map_err(|e| e.to_string())?;
     }
     Ok(EXIT_OK)
 }
@@ -229,12 +268,25 @@ fn keygen(a: &KeygenArgs) -> Result<i32, String> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| format!("no randomness: {e}"))?;
     let signer = Signer::generate(&a.name, seed).map_err(|e| e.to_string())?;
-    let base: String = a.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' }).collect();
+    let base: String = a
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let skey = a.out_dir.join(format!("{base}.key"));
     let vkey = a.out_dir.join(format!("{base}.pub"));
     for p in [&skey, &vkey] {
         if p.exists() {
-            return Err(format!("{} exists; refusing to overwrite a key", p.display()));
+            return Err(format!(
+                "{} exists; refusing to overwrite a key",
+                p.display()
+            ));
         }
     }
     let mut opts = fs::OpenOptions::new();
@@ -244,11 +296,18 @@ fn keygen(a: &KeygenArgs) -> Result<i32, String> {
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&skey).map_err(|e| format!("{}: {e}", skey.display()))?;
+    let mut f = opts
+        .open(&skey)
+        .map_err(|e| format!("{}: {e}", skey.display()))?;
     writeln!(f, "{}", signer.encode()).map_err(|e| e.to_string())?;
-    fs::write(&vkey, format!("{}\n", signer.verifier().encode())).map_err(|e| format!("{}: {e}", vkey.display()))?;
+    fs::write(&vkey, format!("{}\n", signer.verifier().encode()))
+        .map_err(|e| format!("{}: {e}", vkey.display()))?;
     println!("{}", signer.verifier().encode());
-    eprintln!("custos: signer key in {} (keep it secret), verifier key in {}", skey.display(), vkey.display());
+    eprintln!(
+        "custos: signer key in {} (keep it secret), verifier key in {}",
+        skey.display(),
+        vkey.display()
+    );
     Ok(EXIT_OK)
 }
 
@@ -263,11 +322,18 @@ fn checkpoint(a: &CheckpointArgs) -> Result<i32, String> {
             "{} does not verify ({} problems, first: {}); refusing to sign a checkpoint for it",
             a.chain.display(),
             report.problems.len() + report.problems_not_shown,
-            report.problems.first().map_or_else(|| report.io_error.clone().unwrap_or_default(), |p| format!("line {}: {}", p.line, p.kind.as_str()))
+            report.problems.first().map_or_else(
+                || report.io_error.clone().unwrap_or_default(),
+                |p| format!("line {}: {}", p.line, p.kind.as_str())
+            )
         ));
     }
     let root = root_of(&a.chain, report.records)?;
-    let cp = Checkpoint { origin: a.origin.clone(), size: report.records, root };
+    let cp = Checkpoint {
+        origin: a.origin.clone(),
+        size: report.records,
+        root,
+    };
     let note = signer.sign(&cp.text()).map_err(|e| e.to_string())?;
     match &a.output {
         Some(p) => write_atomic(p, note.as_bytes())?,
@@ -293,7 +359,11 @@ fn root_of(chain: &Path, size: u64) -> Result<merkle::Hash, String> {
 fn read_notes(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
     paths
         .iter()
-        .map(|p| fs::read_to_string(p).map(|t| (p.display().to_string(), t)).map_err(|e| format!("{}: {e}", p.display())))
+        .map(|p| {
+            fs::read_to_string(p)
+                .map(|t| (p.display().to_string(), t))
+                .map_err(|e| format!("{}: {e}", p.display()))
+        })
         .collect()
 }
 
@@ -321,11 +391,18 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
             "problems_not_shown": report.problems_not_shown,
             "caveat": report.caveat(),
         });
-        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+        );
     } else {
         print_human(&chain_path.display().to_string(), &report);
     }
-    Ok(if report.intact() { EXIT_OK } else { EXIT_FINDINGS })
+    Ok(if report.intact() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
 }
 
 fn print_human(name: &str, r: &VerifyReport) {
@@ -337,7 +414,10 @@ fn print_human(name: &str, r: &VerifyReport) {
             (true, Some(false)) => "signature ok, root DOES NOT match",
             (true, None) => "signature ok, covers records the chain does not have",
         };
-        println!("  checkpoint {} (origin {}, size {}): {state}", c.source, c.origin, c.size);
+        println!(
+            "  checkpoint {} (origin {}, size {}): {state}",
+            c.source, c.origin, c.size
+        );
     }
     for p in &r.problems {
         let at = match (p.line, p.seq) {
@@ -352,11 +432,17 @@ fn print_human(name: &str, r: &VerifyReport) {
     }
     if r.intact() {
         match r.trusted_size {
-            Some(n) => println!("INTACT: {} records; the first {n} are anchored by a trusted checkpoint", r.records),
+            Some(n) => println!(
+                "INTACT: {} records; the first {n} are anchored by a trusted checkpoint",
+                r.records
+            ),
             None => println!("INTACT: {} records, hash-linked", r.records),
         }
     } else {
-        println!("TAMPERED: {} problems", r.problems.len() + r.problems_not_shown);
+        println!(
+            "TAMPERED: {} problems",
+            r.problems.len() + r.problems_not_shown
+        );
     }
     if let Some(c) = r.caveat() {
         println!("note: {c}");
@@ -368,14 +454,24 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
     let hashes: Vec<merkle::Hash> = leaves.iter().map(|(h, _)| *h).collect();
     let load = |p: &Path| -> Result<(String, Checkpoint), String> {
         let text = fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        let (body, _) = crate::chain::note::open(&text, &[]).map_err(|e| format!("{}: {e}", p.display()))?;
+        let (body, _) =
+            crate::chain::note::open(&text, &[]).map_err(|e| format!("{}: {e}", p.display()))?;
         let cp = Checkpoint::parse_text(body).map_err(|e| format!("{}: {e}", p.display()))?;
         let size = usize::try_from(cp.size).map_err(|e| e.to_string())?;
         if size > hashes.len() {
-            return Err(format!("{} covers {} records; the chain has {}", p.display(), cp.size, hashes.len()));
+            return Err(format!(
+                "{} covers {} records; the chain has {}",
+                p.display(),
+                cp.size,
+                hashes.len()
+            ));
         }
         if merkle::root(&hashes[..size]) != cp.root {
-            return Err(format!("{}: the chain's first {} records do not have this checkpoint's root", p.display(), cp.size));
+            return Err(format!(
+                "{}: the chain's first {} records do not have this checkpoint's root",
+                p.display(),
+                cp.size
+            ));
         }
         Ok((text, cp))
     };
@@ -383,7 +479,10 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
         let cp_path = a.checkpoint.as_ref().ok_or("--seq needs --checkpoint")?;
         let (note, cp) = load(cp_path)?;
         if seq >= cp.size {
-            return Err(format!("seq {seq} is not covered by the checkpoint (size {})", cp.size));
+            return Err(format!(
+                "seq {seq} is not covered by the checkpoint (size {})",
+                cp.size
+            ));
         }
         let idx = usize::try_from(seq).map_err(|e| e.to_string())?;
         let size = usize::try_from(cp.size).map_err(|e| e.to_string())?;
@@ -394,7 +493,10 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
             root: to_hex(&cp.root),
             seq,
             record: leaves[idx].1.clone(),
-            proof: merkle::inclusion_proof(idx, &hashes[..size]).iter().map(|h| to_hex(h)).collect(),
+            proof: merkle::inclusion_proof(idx, &hashes[..size])
+                .iter()
+                .map(|h| to_hex(h))
+                .collect(),
         }
     } else if let [old, new] = a.consistency.as_slice() {
         let (old_note, o) = load(old)?;
@@ -402,7 +504,10 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
         if o.size > n.size {
             return Err("OLD must not be larger than NEW".into());
         }
-        let (m, size) = (usize::try_from(o.size).map_err(|e| e.to_string())?, usize::try_from(n.size).map_err(|e| e.to_string())?);
+        let (m, size) = (
+            usize::try_from(o.size).map_err(|e| e.to_string())?,
+            usize::try_from(n.size).map_err(|e| e.to_string())?,
+        );
         ProofFile::Consistency {
             version: PROOF_VERSION,
             old_checkpoint: old_note,
@@ -411,7 +516,10 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
             new_size: n.size,
             old_root: to_hex(&o.root),
             new_root: to_hex(&n.root),
-            proof: merkle::consistency_proof(m, &hashes[..size]).iter().map(|h| to_hex(h)).collect(),
+            proof: merkle::consistency_proof(m, &hashes[..size])
+                .iter()
+                .map(|h| to_hex(h))
+                .collect(),
         }
     } else {
         return Err("give --seq N --checkpoint FILE, or --consistency OLD NEW".into());
@@ -430,7 +538,8 @@ fn verify_proof(a: &VerifyProofArgs) -> Result<i32, String> {
     fs::File::open(&a.proof)
         .and_then(|mut f| f.read_to_string(&mut text))
         .map_err(|e| format!("{}: {e}", a.proof.display()))?;
-    let file: ProofFile = serde_json::from_str(&text).map_err(|e| format!("{}: not a proof file: {e}", a.proof.display()))?;
+    let file: ProofFile = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a proof file: {e}", a.proof.display()))?;
     match proof::verify(&file, &keys) {
         Ok(what) => {
             println!("VALID: {what}");
