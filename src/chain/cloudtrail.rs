@@ -46,6 +46,10 @@ impl PublicKey {
         let key = RsaPublicKey::from_pkcs1_der(der)
             .or_else(|_| RsaPublicKey::from_public_key_der(der))
             .map_err(|e| format!("not an RSA public key (PKCS#1 or SPKI DER): {e}"))?;
+        Self::from_key(key)
+    }
+
+    fn from_key(key: RsaPublicKey) -> Result<Self, String> {
         let pkcs1 = key.to_pkcs1_der().map_err(|e| e.to_string())?;
         Ok(Self {
             fingerprint: to_hex(&Md5::digest(pkcs1.as_bytes())),
@@ -75,25 +79,19 @@ impl PublicKey {
                     })
                     .collect();
             }
-            if t.starts_with("-----BEGIN RSA PUBLIC KEY-----") {
-                let key = RsaPublicKey::from_pkcs1_pem(t).map_err(|e| err(e.to_string()))?;
-                return Self::from_der(
-                    key.to_pkcs1_der()
-                        .map_err(|e| err(e.to_string()))?
-                        .as_bytes(),
+            let pem = if t.starts_with("-----BEGIN RSA PUBLIC KEY-----") {
+                Some(RsaPublicKey::from_pkcs1_pem(t))
+            } else if t.starts_with("-----BEGIN PUBLIC KEY-----") {
+                Some(
+                    RsaPublicKey::from_public_key_pem(t)
+                        .map_err(|e| rsa::pkcs1::Error::Pkcs8(e.into())),
                 )
-                .map(|k| vec![k])
-                .map_err(err);
-            }
-            if t.starts_with("-----BEGIN PUBLIC KEY-----") {
-                let key = RsaPublicKey::from_public_key_pem(t).map_err(|e| err(e.to_string()))?;
-                return Self::from_der(
-                    key.to_pkcs1_der()
-                        .map_err(|e| err(e.to_string()))?
-                        .as_bytes(),
-                )
-                .map(|k| vec![k])
-                .map_err(err);
+            } else {
+                None
+            };
+            if let Some(key) = pem {
+                let key = key.map_err(|e| err(e.to_string()))?;
+                return Self::from_key(key).map(|k| vec![k]).map_err(err);
             }
         }
         Self::from_der(&bytes).map(|k| vec![k]).map_err(err)

@@ -63,12 +63,27 @@ impl std::fmt::Debug for Signer {
     }
 }
 
-fn split_key(s: &str, parts: usize) -> Result<Vec<&str>, NoteError> {
-    let v: Vec<&str> = s.trim().splitn(parts, '+').collect();
-    if v.len() != parts {
+/// Split `name+keyid+base64` into the name, the hex key id and the 32 bytes of key material.
+fn split_key(s: &str) -> Result<(&str, &str, [u8; 32]), NoteError> {
+    let v: Vec<&str> = s.trim().splitn(3, '+').collect();
+    let [name, id, material] = v.as_slice() else {
         return Err(NoteError::Key("expected name+keyid+key".into()));
+    };
+    if !valid_name(name) {
+        return Err(NoteError::Key(format!("invalid key name {name:?}")));
     }
-    Ok(v)
+    Ok((name, id, decode_key_material(material)?))
+}
+
+/// `prefix` + `name+keyid+base64(0x01 ‖ material)`.
+fn encode_key(prefix: &str, name: &str, id: [u8; 4], material: &[u8; 32]) -> String {
+    let mut raw = vec![ALG_ED25519];
+    raw.extend_from_slice(material);
+    format!(
+        "{prefix}{name}+{}+{}",
+        super::merkle::to_hex(&id),
+        B64.encode(raw)
+    )
 }
 
 fn decode_key_material(b64: &str) -> Result<[u8; 32], NoteError> {
@@ -96,29 +111,18 @@ fn check_id(name: &str, hex_id: &str, public: &[u8; 32]) -> Result<[u8; 4], Note
 
 impl Verifier {
     pub fn parse(s: &str) -> Result<Self, NoteError> {
-        let v = split_key(s, 3)?;
-        if !valid_name(v[0]) {
-            return Err(NoteError::Key(format!("invalid key name {:?}", v[0])));
-        }
-        let public = decode_key_material(v[2])?;
-        let id = check_id(v[0], v[1], &public)?;
+        let (name, hex_id, public) = split_key(s)?;
+        let id = check_id(name, hex_id, &public)?;
         let key = VerifyingKey::from_bytes(&public).map_err(|e| NoteError::Key(e.to_string()))?;
         Ok(Self {
-            name: v[0].to_owned(),
+            name: name.to_owned(),
             id,
             key,
         })
     }
 
     pub fn encode(&self) -> String {
-        let mut raw = vec![ALG_ED25519];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            super::merkle::to_hex(&self.id),
-            B64.encode(raw)
-        )
+        encode_key("", &self.name, self.id, self.key.as_bytes())
     }
 }
 
@@ -144,29 +148,18 @@ impl Signer {
             .trim()
             .strip_prefix("PRIVATE+KEY+")
             .ok_or_else(|| NoteError::Key("signer key must start with PRIVATE+KEY+".into()))?;
-        let v = split_key(rest, 3)?;
-        if !valid_name(v[0]) {
-            return Err(NoteError::Key(format!("invalid key name {:?}", v[0])));
-        }
-        let seed = decode_key_material(v[2])?;
+        let (name, hex_id, seed) = split_key(rest)?;
         let key = SigningKey::from_bytes(&seed);
-        let id = check_id(v[0], v[1], key.verifying_key().as_bytes())?;
+        let id = check_id(name, hex_id, key.verifying_key().as_bytes())?;
         Ok(Self {
-            name: v[0].to_owned(),
+            name: name.to_owned(),
             id,
             key,
         })
     }
 
     pub fn encode(&self) -> String {
-        let mut raw = vec![ALG_ED25519];
-        raw.extend_from_slice(&self.key.to_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{}+{}",
-            self.name,
-            super::merkle::to_hex(&self.id),
-            B64.encode(raw)
-        )
+        encode_key("PRIVATE+KEY+", &self.name, self.id, &self.key.to_bytes())
     }
 
     pub fn verifier(&self) -> Verifier {
