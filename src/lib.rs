@@ -8,6 +8,7 @@
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod detect;
 pub mod discover;
 pub mod document;
 pub mod finding;

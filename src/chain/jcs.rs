@@ -299,6 +299,29 @@ impl Parser<'_> {
     }
 }
 
+/// Where canonical bytes go: a `String`, or straight into a hash function.
+pub trait Sink {
+    fn put(&mut self, s: &str);
+    fn put_char(&mut self, c: char) {
+        self.put(c.encode_utf8(&mut [0u8; 4]));
+    }
+}
+
+impl Sink for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+    fn put_char(&mut self, c: char) {
+        self.push(c);
+    }
+}
+
+impl Sink for sha2::Sha256 {
+    fn put(&mut self, s: &str) {
+        sha2::Digest::update(self, s.as_bytes());
+    }
+}
+
 /// Serialize `v` in RFC 8785 canonical form.
 pub fn canonical(v: &Json) -> String {
     let mut out = String::new();
@@ -314,70 +337,115 @@ pub fn canonical_without(v: &Json, skip: &str) -> String {
     out
 }
 
-fn write_canonical(v: &Json, out: &mut String, skip: Option<&str>) {
+/// Write the canonical form of `v` (minus top-level member `skip`) into `out`.
+pub fn write_canonical<S: Sink>(v: &Json, out: &mut S, skip: Option<&str>) {
     match v {
-        Json::Null => out.push_str("null"),
-        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Null => out.put("null"),
+        Json::Bool(b) => out.put(if *b { "true" } else { "false" }),
         Json::Num(n) => write_number(*n, out),
         Json::Str(s) => write_string(s, out),
         Json::Arr(items) => {
-            out.push('[');
+            out.put("[");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.put(",");
                 }
                 write_canonical(item, out, None);
             }
-            out.push(']');
+            out.put("]");
         }
         Json::Obj(members) => {
             let mut sorted: Vec<&(String, Json)> = members
                 .iter()
                 .filter(|(k, _)| Some(k.as_str()) != skip)
                 .collect();
-            // RFC 8785 §3.2.3: order by the UTF-16 code units of the keys.
-            sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            out.push('{');
+            sorted.sort_by(|a, b| utf16_cmp(&a.0, &b.0));
+            out.put("{");
             for (i, (k, val)) in sorted.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.put(",");
                 }
                 write_string(k, out);
-                out.push(':');
+                out.put(":");
                 write_canonical(val, out, None);
             }
-            out.push('}');
+            out.put("}");
         }
     }
 }
 
-fn write_number(n: f64, out: &mut String) {
+/// RFC 8785 §3.2.3: order by UTF-16 code units. UTF-8 byte order is the same order unless a
+/// supplementary-plane character (4-byte UTF-8, lead byte ≥ 0xF0) is involved, so bytes are
+/// compared directly when neither key has one.
+fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let supplementary = |s: &str| s.bytes().any(|x| x >= 0xF0);
+    if supplementary(a) || supplementary(b) {
+        a.encode_utf16().cmp(b.encode_utf16())
+    } else {
+        a.as_bytes().cmp(b.as_bytes())
+    }
+}
+
+fn write_number<S: Sink>(n: f64, out: &mut S) {
     if n == 0.0 {
-        out.push('0'); // also -0
+        out.put("0"); // also -0
+        return;
+    }
+    // Safe integers print as integers in ECMAScript; skip the float formatter for them.
+    if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
+        #[allow(clippy::cast_possible_truncation)]
+        let i = n as i64;
+        let mut buf = [0u8; 24];
+        let mut pos = buf.len();
+        let mut u = i.unsigned_abs();
+        loop {
+            pos -= 1;
+            #[allow(clippy::cast_possible_truncation)]
+            let digit = (u % 10) as u8;
+            buf[pos] = b'0' + digit;
+            u /= 10;
+            if u == 0 {
+                break;
+            }
+        }
+        if i < 0 {
+            pos -= 1;
+            buf[pos] = b'-';
+        }
+        out.put(std::str::from_utf8(&buf[pos..]).unwrap_or("0"));
         return;
     }
     let mut buf = ryu_js::Buffer::new();
-    out.push_str(buf.format_finite(n));
+    out.put(buf.format_finite(n));
 }
 
-fn write_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+fn write_string<S: Sink>(s: &str, out: &mut S) {
+    out.put("\"");
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\u{8}' => "\\b",
+            '\u{c}' => "\\f",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.put(&s[start..i]);
+        if esc.is_empty() {
+            let mut hex = String::with_capacity(6);
+            let _ = write!(hex, "\\u{:04x}", c as u32);
+            out.put(&hex);
+        } else {
+            out.put(esc);
         }
+        start = i + c.len_utf8();
     }
-    out.push('"');
+    out.put(&s[start..]);
+    out.put("\"");
 }
 
 #[cfg(test)]

@@ -47,7 +47,9 @@ impl Record {
 
 /// Hash of a record's content (the object without its `hash` member).
 pub fn content_hash(obj: &Json) -> Hash {
-    Sha256::digest(jcs::canonical_without(obj, "hash").as_bytes()).into()
+    let mut h = Sha256::new();
+    jcs::write_canonical(obj, &mut h, Some("hash"));
+    h.finalize().into()
 }
 
 /// Parse one chain line into a record, or say why it is malformed.

@@ -1,0 +1,135 @@
+//! Detectors: secrets and personal data in text, in Rust, shared by the scan (which turns
+//! detections into findings), Rego policies (as `custos.secrets` / `custos.pii` builtins) and
+//! `custos redact`.
+//!
+//! A detection is a rule or entity id and a byte range; the matched value itself never leaves
+//! this module except through [`preview`], which keeps a short prefix only.
+
+pub mod pii;
+pub mod secrets;
+
+/// One match: which rule or entity, and the byte range of the sensitive value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detection {
+    pub rule: &'static str,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Shannon entropy in bits per character.
+pub fn shannon_entropy(s: &str) -> f64 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Values that stand for a secret rather than being one: templates, variables, masks,
+/// angle-bracket placeholders, repeated filler characters.
+pub fn is_placeholder(v: &str) -> bool {
+    let t = v.trim();
+    if t.is_empty() {
+        return true;
+    }
+    if t.contains("${")
+        || t.contains("{{")
+        || t.contains("$(")
+        || t.contains("((")
+        || t.contains("%(")
+        || t.starts_with('$')
+    {
+        return true;
+    }
+    if t.starts_with('<') && t.ends_with('>') {
+        return true;
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower.contains("redacted")
+        || lower.contains("your-")
+        || lower.contains("your_")
+        || lower.starts_with("your")
+        || lower.contains("example") && lower.len() < 40
+    {
+        return true;
+    }
+    if matches!(
+        lower.as_str(),
+        "changeme"
+            | "change-me"
+            | "change_me"
+            | "replaceme"
+            | "replace-me"
+            | "todo"
+            | "tbd"
+            | "dummy"
+            | "placeholder"
+    ) {
+        return true;
+    }
+    // Filler: the same character (or x/*/.) over and over.
+    let mut chars = t.chars().filter(|c| !matches!(c, '-' | '_' | '.'));
+    if let Some(first) = chars.next() {
+        if chars.all(|c| c == first) {
+            return true;
+        }
+    }
+    lower
+        .chars()
+        .all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_' | '#'))
+}
+
+/// A short, safe preview of a sensitive value: at most four leading characters (fewer for
+/// short values) and its length.
+pub fn preview(v: &str) -> String {
+    let n = v.chars().count();
+    let keep = (n / 4).min(4);
+    let head: String = v.chars().take(keep).collect();
+    format!("{head}… ({n} chars)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_and_placeholders() {
+        assert!(shannon_entropy("aaaa") < 0.01);
+        assert!(shannon_entropy("Zq8Lm2Xw9Kt3Rp6Vb1Hs") > 4.0);
+        for p in [
+            "${X}",
+            "{{ t }}",
+            "$SECRET",
+            "<token>",
+            "xxxxxxxx",
+            "********",
+            "changeme",
+            "your-api-key",
+            "[REDACTED]",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for s in ["hunter2", "Zq8Lm2Xw9K", "s3cr3t-redis"] {
+            assert!(!is_placeholder(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn preview_never_shows_much() {
+        assert_eq!(preview("AKIA2E0A8F3B244C9986"), "AKIA… (20 chars)");
+        assert_eq!(preview("hunter2"), "h… (7 chars)");
+        assert_eq!(preview("abc"), "… (3 chars)");
+    }
+}

@@ -1,0 +1,712 @@
+//! The PII detector: candidate regexes, then validation the way Presidio's recognizers do it
+//! (Luhn and issuer ranges for cards, SSN area/group/serial rules, IBAN length and mod-97,
+//! NHS mod-11, Bitcoin base58check and bech32, Ethereum EIP-55), with context words raising
+//! confidence. Entities that are ambiguous without context (NHS and passport numbers, national
+//! phone formats, lower-case Ethereum addresses) are reported only when a context word is near.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use super::Detection;
+use crate::finding::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Entity {
+    Email,
+    Phone,
+    CreditCard,
+    UsSsn,
+    Iban,
+    IpAddress,
+    UkNhs,
+    CryptoWallet,
+    UsPassport,
+}
+
+/// Per entity: rule id, name, severity of an unredacted occurrence in a log.
+pub static ENTITIES: &[(Entity, &str, &str, Severity)] = &[
+    (Entity::Email, "PII001", "EMAIL", Severity::Medium),
+    (Entity::Phone, "PII002", "PHONE", Severity::Medium),
+    (
+        Entity::CreditCard,
+        "PII003",
+        "CREDIT_CARD",
+        Severity::Critical,
+    ),
+    (Entity::UsSsn, "PII004", "US_SSN", Severity::Critical),
+    (Entity::Iban, "PII005", "IBAN", Severity::High),
+    (Entity::IpAddress, "PII006", "IP_ADDRESS", Severity::Low),
+    (Entity::UkNhs, "PII007", "UK_NHS", Severity::High),
+    (
+        Entity::CryptoWallet,
+        "PII008",
+        "CRYPTO_WALLET",
+        Severity::Medium,
+    ),
+    (Entity::UsPassport, "PII009", "US_PASSPORT", Severity::High),
+];
+
+impl Entity {
+    pub fn id(self) -> &'static str {
+        ENTITIES
+            .iter()
+            .find(|e| e.0 == self)
+            .map_or("PII000", |e| e.1)
+    }
+    pub fn name(self) -> &'static str {
+        ENTITIES.iter().find(|e| e.0 == self).map_or("PII", |e| e.2)
+    }
+    pub fn severity(self) -> Severity {
+        ENTITIES
+            .iter()
+            .find(|e| e.0 == self)
+            .map_or(Severity::Medium, |e| e.3)
+    }
+    pub fn parse(name: &str) -> Option<Entity> {
+        ENTITIES
+            .iter()
+            .find(|e| e.2.eq_ignore_ascii_case(name) || e.1 == name)
+            .map(|e| e.0)
+    }
+    /// Entities reported by default. IP addresses are opt-in: every access log is full of them.
+    pub fn defaults() -> Vec<Entity> {
+        ENTITIES
+            .iter()
+            .map(|e| e.0)
+            .filter(|e| *e != Entity::IpAddress)
+            .collect()
+    }
+}
+
+struct Patterns {
+    email: Regex,
+    phone_intl: Regex,
+    phone_nanp: Regex,
+    card: Regex,
+    ssn: Regex,
+    iban: Regex,
+    ipv4: Regex,
+    ipv6: Regex,
+    nhs: Regex,
+    btc: Regex,
+    bech32: Regex,
+    eth: Regex,
+    passport: Regex,
+}
+
+static P: LazyLock<Patterns> = LazyLock::new(|| {
+    let r = |p: &str| Regex::new(p).expect("static PII regex");
+    Patterns {
+        email: r(
+            r"(?i)\b[a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b",
+        ),
+        phone_intl: r(r"(?:^|[^\w+])(\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,4}\)?){1,5}[ .\-]?\d{2,4})\b"),
+        phone_nanp: r(r"(?:^|[^\w])(\(?[2-9]\d{2}\)?[ .\-]\d{3}[ .\-]\d{4})\b"),
+        card: r(r"\b(?:\d[ \-]?){12,18}\d\b"),
+        ssn: r(r"\b(\d{3})([ \-])(\d{2})([ \-])(\d{4})\b"),
+        iban: r(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+        ipv4: r(
+            r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b",
+        ),
+        ipv6: r(r"(?i)(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}"),
+        nhs: r(r"\b\d{3}[ \-]?\d{3}[ \-]?\d{4}\b"),
+        btc: r(r"\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b"),
+        bech32: r(r"(?i)\bbc1[ac-hj-np-z02-9]{11,71}\b"),
+        eth: r(r"\b0x[0-9a-fA-F]{40}\b"),
+        passport: r(r"\b[A-Z]?\d{8,9}\b"),
+    }
+});
+
+/// Does one of `words` occur within 48 bytes before `start` (case-insensitive)?
+fn context(text: &str, start: usize, words: &[&str]) -> bool {
+    let mut from = start.saturating_sub(48);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let window = text[from..start].to_ascii_lowercase();
+    words.iter().any(|w| window.contains(w))
+}
+
+fn digits(s: &str) -> Vec<u8> {
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
+}
+
+pub fn luhn(d: &[u8]) -> bool {
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| {
+            let x = u32::from(x);
+            if i % 2 == 1 {
+                let y = x * 2;
+                if y > 9 {
+                    y - 9
+                } else {
+                    y
+                }
+            } else {
+                x
+            }
+        })
+        .sum();
+    !d.is_empty() && sum % 10 == 0
+}
+
+fn card_issuer_ok(d: &[u8]) -> bool {
+    let n = |k: usize| d.iter().take(k).fold(0u32, |a, &x| a * 10 + u32::from(x));
+    let len = d.len();
+    match d.first() {
+        Some(4) => matches!(len, 13 | 16 | 19),                // Visa
+        Some(5) => (51..=55).contains(&n(2)) && len == 16,     // Mastercard
+        Some(2) => (2221..=2720).contains(&n(4)) && len == 16, // Mastercard 2-series
+        Some(3) => {
+            (matches!(n(2), 34 | 37) && len == 15)                                 // Amex
+            || ((3528..=3589).contains(&n(4)) && (16..=19).contains(&len))                // JCB
+            || (((300..=305).contains(&n(3)) || matches!(n(2), 36 | 38 | 39)) && (14..=19).contains(&len))
+        } // Diners
+        Some(6) => {
+            (n(4) == 6011 || n(2) == 65 || (644..=649).contains(&n(3)) || n(2) == 62)
+                && (16..=19).contains(&len)
+        }
+        _ => false,
+    }
+}
+
+fn ssn_ok(area: &str, group: &str, serial: &str) -> bool {
+    let a: u32 = area.parse().unwrap_or(0);
+    if a == 0 || a == 666 || a >= 900 || group == "00" || serial == "0000" {
+        return false;
+    }
+    // Numbers published as examples or used in advertising.
+    !matches!(
+        format!("{area}{group}{serial}").as_str(),
+        "078051120" | "219099999" | "123456789"
+    )
+}
+
+/// IBAN length by country (ISO 13616 registry).
+fn iban_length(country: &str) -> Option<usize> {
+    const LENGTHS: &[(&str, usize)] = &[
+        ("AD", 24),
+        ("AE", 23),
+        ("AL", 28),
+        ("AT", 20),
+        ("AZ", 28),
+        ("BA", 20),
+        ("BE", 16),
+        ("BG", 22),
+        ("BH", 22),
+        ("BR", 29),
+        ("BY", 28),
+        ("CH", 21),
+        ("CR", 22),
+        ("CY", 28),
+        ("CZ", 24),
+        ("DE", 22),
+        ("DK", 18),
+        ("DO", 28),
+        ("EE", 20),
+        ("EG", 29),
+        ("ES", 24),
+        ("FI", 18),
+        ("FO", 18),
+        ("FR", 27),
+        ("GB", 22),
+        ("GE", 22),
+        ("GI", 23),
+        ("GL", 18),
+        ("GR", 27),
+        ("GT", 28),
+        ("HR", 21),
+        ("HU", 28),
+        ("IE", 22),
+        ("IL", 23),
+        ("IQ", 23),
+        ("IS", 26),
+        ("IT", 27),
+        ("JO", 30),
+        ("KW", 30),
+        ("KZ", 20),
+        ("LB", 28),
+        ("LC", 32),
+        ("LI", 21),
+        ("LT", 20),
+        ("LU", 20),
+        ("LV", 21),
+        ("MC", 27),
+        ("MD", 24),
+        ("ME", 22),
+        ("MK", 19),
+        ("MR", 27),
+        ("MT", 31),
+        ("MU", 30),
+        ("NL", 18),
+        ("NO", 15),
+        ("PK", 24),
+        ("PL", 28),
+        ("PS", 29),
+        ("PT", 25),
+        ("QA", 29),
+        ("RO", 24),
+        ("RS", 22),
+        ("SA", 24),
+        ("SC", 31),
+        ("SE", 24),
+        ("SI", 19),
+        ("SK", 24),
+        ("SM", 27),
+        ("ST", 25),
+        ("SV", 28),
+        ("TL", 23),
+        ("TN", 24),
+        ("TR", 26),
+        ("UA", 29),
+        ("VA", 22),
+        ("VG", 24),
+        ("XK", 20),
+    ];
+    LENGTHS.iter().find(|(c, _)| *c == country).map(|(_, l)| *l)
+}
+
+pub fn iban_ok(raw: &str) -> bool {
+    let s: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    if iban_length(s.get(..2).unwrap_or_default()) != Some(s.len()) {
+        return false;
+    }
+    let rearranged = format!("{}{}", &s[4..], &s[..4]);
+    let mut rem: u32 = 0;
+    for c in rearranged.chars() {
+        let v = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            'A'..='Z' => c as u32 - 'A' as u32 + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+pub fn nhs_ok(d: &[u8]) -> bool {
+    if d.len() != 10 {
+        return false;
+    }
+    let sum: u32 = d
+        .iter()
+        .take(9)
+        .zip((2..=10).rev())
+        .map(|(&x, w)| u32::from(x) * w)
+        .sum();
+    let check = 11 - (sum % 11);
+    let check = if check == 11 { 0 } else { check };
+    check != 10 && check == u32::from(d[9])
+}
+
+fn base58check_ok(s: &str) -> bool {
+    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let mut bytes: Vec<u8> = Vec::new();
+    for c in s.bytes() {
+        let Some(mut carry) = ALPHABET.iter().position(|&a| a == c) else {
+            return false;
+        };
+        for b in bytes.iter_mut().rev() {
+            carry += usize::from(*b) * 58;
+            *b = u8::try_from(carry & 0xff).unwrap_or(0);
+            carry >>= 8;
+        }
+        while carry > 0 {
+            bytes.insert(0, u8::try_from(carry & 0xff).unwrap_or(0));
+            carry >>= 8;
+        }
+    }
+    let zeros = s.bytes().take_while(|&c| c == b'1').count();
+    let mut full = vec![0u8; zeros];
+    full.extend(bytes);
+    if full.len() != 25 {
+        return false;
+    }
+    let (payload, check) = full.split_at(21);
+    let h = Sha256::digest(Sha256::digest(payload));
+    h[..4] == *check
+}
+
+fn bech32_ok(s: &str) -> bool {
+    const CHARSET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    let lower = s.to_ascii_lowercase();
+    if lower != s && s.to_ascii_uppercase() != s {
+        return false;
+    }
+    let Some(pos) = lower.rfind('1') else {
+        return false;
+    };
+    let (hrp, data) = (&lower[..pos], &lower[pos + 1..]);
+    let mut values: Vec<u32> = hrp.bytes().map(|b| u32::from(b >> 5)).collect();
+    values.push(0);
+    values.extend(hrp.bytes().map(|b| u32::from(b & 31)));
+    for c in data.bytes() {
+        let Some(v) = CHARSET.iter().position(|&x| x == c) else {
+            return false;
+        };
+        values.push(u32::try_from(v).unwrap_or(0));
+    }
+    let gen = [
+        0x3b6a_57b2u32,
+        0x2650_8e6d,
+        0x1ea1_19fa,
+        0x3d42_33dd,
+        0x2a14_62b3,
+    ];
+    let mut chk: u32 = 1;
+    for v in values {
+        let top = chk >> 25;
+        chk = ((chk & 0x1ff_ffff) << 5) ^ v;
+        for (i, g) in gen.iter().enumerate() {
+            if (top >> i) & 1 == 1 {
+                chk ^= g;
+            }
+        }
+    }
+    chk == 1 || chk == 0x2bc8_30a3 // bech32 or bech32m
+}
+
+fn eip55_ok(addr: &str) -> bool {
+    let hex = &addr[2..];
+    let lower = hex.to_ascii_lowercase();
+    let hash = sha3::Keccak256::digest(lower.as_bytes());
+    hex.chars().enumerate().all(|(i, c)| {
+        if !c.is_ascii_alphabetic() {
+            return true;
+        }
+        let nibble = (hash[i / 2] >> (if i % 2 == 0 { 4 } else { 0 })) & 0xf;
+        (nibble >= 8) == c.is_ascii_uppercase()
+    })
+}
+
+const PHONE_WORDS: &[&str] = &[
+    "phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "contact",
+];
+
+fn email_ok(m: &str) -> bool {
+    let (local, domain) = m.rsplit_once('@').unwrap_or_default();
+    let domain = domain.to_ascii_lowercase();
+    // RFC 2606/6761 reserved names are examples, not people; `git@host` is an SSH user.
+    let reserved = ["example.com", "example.org", "example.net"]
+        .iter()
+        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+        || [".example", ".test", ".invalid", ".localhost", ".local"]
+            .iter()
+            .any(|t| domain.ends_with(t));
+    !reserved && local != "git"
+}
+
+/// Find PII of the given entities in `text`.
+pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
+    let p = &*P;
+    let want = |e: Entity| entities.contains(&e);
+    let mut out: Vec<Detection> = Vec::new();
+    let push = |e: Entity, start: usize, end: usize, out: &mut Vec<Detection>| {
+        if !out.iter().any(|d| d.start < end && start < d.end) {
+            out.push(Detection {
+                rule: e.id(),
+                start,
+                end,
+            });
+        }
+    };
+    let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+    if want(Entity::Email) && memchr::memchr(b'@', text.as_bytes()).is_some() {
+        for m in p.email.find_iter(text) {
+            if email_ok(m.as_str()) {
+                push(Entity::Email, m.start(), m.end(), &mut out);
+            }
+        }
+    }
+    if !has_digit {
+        return out;
+    }
+    // Specific, checksummed entities first so a card is not also reported as a phone.
+    if want(Entity::CreditCard) {
+        for m in p.card.find_iter(text) {
+            let s = m.as_str();
+            let seps: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
+            if seps.windows(2).any(|w| w[0] != w[1]) {
+                continue;
+            }
+            let d = digits(s);
+            if (13..=19).contains(&d.len()) && luhn(&d) && card_issuer_ok(&d) {
+                push(Entity::CreditCard, m.start(), m.end(), &mut out);
+            }
+        }
+    }
+    if want(Entity::Iban) {
+        for m in p.iban.find_iter(text) {
+            if iban_ok(m.as_str()) {
+                push(Entity::Iban, m.start(), m.end(), &mut out);
+            }
+        }
+    }
+    if want(Entity::UsSsn) {
+        for c in p.ssn.captures_iter(text) {
+            let (Some(a), Some(s1), Some(g), Some(s2), Some(s)) =
+                (c.get(1), c.get(2), c.get(3), c.get(4), c.get(5))
+            else {
+                continue;
+            };
+            if s1.as_str() == s2.as_str() && ssn_ok(a.as_str(), g.as_str(), s.as_str()) {
+                push(Entity::UsSsn, a.start(), s.end(), &mut out);
+            }
+        }
+    }
+    if want(Entity::UkNhs) {
+        for m in p.nhs.find_iter(text) {
+            if nhs_ok(&digits(m.as_str())) && context(text, m.start(), &["nhs", "national health"])
+            {
+                push(Entity::UkNhs, m.start(), m.end(), &mut out);
+            }
+        }
+    }
+    if want(Entity::UsPassport) {
+        for m in p.passport.find_iter(text) {
+            if context(text, m.start(), &["passport"]) {
+                push(Entity::UsPassport, m.start(), m.end(), &mut out);
+            }
+        }
+    }
+    if want(Entity::CryptoWallet) {
+        for m in p.btc.find_iter(text) {
+            if base58check_ok(m.as_str()) {
+                push(Entity::CryptoWallet, m.start(), m.end(), &mut out);
+            }
+        }
+        for m in p.bech32.find_iter(text) {
+            if bech32_ok(m.as_str()) {
+                push(Entity::CryptoWallet, m.start(), m.end(), &mut out);
+            }
+        }
+        for m in p.eth.find_iter(text) {
+            let s = m.as_str();
+            let mixed = s[2..].chars().any(|c| c.is_ascii_uppercase())
+                && s[2..].chars().any(|c| c.is_ascii_lowercase());
+            let ok = if mixed {
+                eip55_ok(s)
+            } else {
+                context(text, m.start(), &["wallet", "eth", "address"])
+            };
+            if ok {
+                push(Entity::CryptoWallet, m.start(), m.end(), &mut out);
+            }
+        }
+    }
+    if want(Entity::Phone) {
+        for c in p.phone_intl.captures_iter(text) {
+            let Some(m) = c.get(1) else { continue };
+            let n = digits(m.as_str()).len();
+            if (8..=15).contains(&n) {
+                push(Entity::Phone, m.start(), m.end(), &mut out);
+            }
+        }
+        for c in p.phone_nanp.captures_iter(text) {
+            let Some(m) = c.get(1) else { continue };
+            let s = m.as_str();
+            // "(555) 123-4567" is a phone by its shape; bare "555-123-4567" needs a context word.
+            if s.starts_with('(') || context(text, m.start(), PHONE_WORDS) {
+                push(Entity::Phone, m.start(), m.end(), &mut out);
+            }
+        }
+    }
+    if want(Entity::IpAddress) {
+        for m in p.ipv4.find_iter(text) {
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            if before == Some('.')
+                || after == Some('.')
+                    && text[m.end() + 1..].starts_with(|c: char| c.is_ascii_digit())
+            {
+                continue;
+            }
+            if m.as_str()
+                .parse::<Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_unspecified())
+            {
+                push(Entity::IpAddress, m.start(), m.end(), &mut out);
+            }
+        }
+        for m in p.ipv6.find_iter(text) {
+            if m.as_str().matches(':').count() >= 2
+                && m.as_str().parse::<Ipv6Addr>().is_ok()
+                && m.as_str().len() > 4
+            {
+                push(Entity::IpAddress, m.start(), m.end(), &mut out);
+            }
+        }
+    }
+    out.sort_by_key(|d| (d.start, d.rule));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str, e: Entity) -> Vec<&str> {
+        scan(text, &[e])
+            .into_iter()
+            .filter(|d| d.rule == e.id())
+            .map(|d| &text[d.start..d.end])
+            .collect()
+    }
+
+    /// (entity, true-positive samples with the value each must find, false-positive samples).
+    #[allow(clippy::type_complexity)]
+    const SAMPLES: &[(Entity, &[(&str, &str)], &[&str])] = &[
+        (
+            Entity::Email,
+            &[
+                (
+                    "contact jane.doe@acme-corp.io for access",
+                    "jane.doe@acme-corp.io",
+                ),
+                ("\"user\":\"MAX+ml@gmail.com\"", "MAX+ml@gmail.com"),
+            ],
+            &[
+                "git@github.com:org/repo.git",
+                "test@example.com",
+                "user@host",
+                "name@localhost.local",
+                "[REDACTED:EMAIL]",
+            ],
+        ),
+        (
+            Entity::CreditCard,
+            &[
+                ("card 4111 1111 1111 1111 exp 12/27", "4111 1111 1111 1111"),
+                ("pan=5500-0000-0000-0004", "5500-0000-0000-0004"),
+                ("amex 378282246310005", "378282246310005"),
+            ],
+            &[
+                "order 4111 1111 1111 1112",
+                "id 1234567812345678",
+                "4111-1111 1111-1111",
+                "ts 1700000000000000",
+            ],
+        ),
+        (
+            Entity::UsSsn,
+            &[
+                ("ssn: 536-22-8741", "536-22-8741"),
+                ("SSN 536 22 8741", "536 22 8741"),
+            ],
+            &[
+                "000-12-3456",
+                "666-12-3456",
+                "912-12-3456",
+                "536-00-8741",
+                "536-22-0000",
+                "078-05-1120",
+                "536-22 8741",
+                "2024-01-15",
+            ],
+        ),
+        (
+            Entity::Iban,
+            &[
+                (
+                    "IBAN DE89 3704 0044 0532 0130 00",
+                    "DE89 3704 0044 0532 0130 00",
+                ),
+                ("GB82WEST12345698765432", "GB82WEST12345698765432"),
+            ],
+            &[
+                "DE89 3704 0044 0532 0130 01",
+                "GB82WEST1234569876543",
+                "XX82WEST12345698765432",
+            ],
+        ),
+        (
+            Entity::UkNhs,
+            &[("NHS number: 943 476 5919", "943 476 5919")],
+            &["NHS number: 943 476 5918", "order 943 476 5919"],
+        ),
+        (
+            Entity::CryptoWallet,
+            &[
+                (
+                    "send to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+                    "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+                ),
+                (
+                    "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                    "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                ),
+                (
+                    "eth 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                ),
+            ],
+            &[
+                "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3",
+                "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD",
+                "commit 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            ],
+        ),
+        (
+            Entity::Phone,
+            &[
+                ("call +44 20 7946 0958 today", "+44 20 7946 0958"),
+                ("phone: 415-555-0132", "415-555-0132"),
+                ("(415) 555-0132", "(415) 555-0132"),
+            ],
+            &["version 415-555-0132", "2024-01-15 10:20:30", "+1"],
+        ),
+        (
+            Entity::UsPassport,
+            &[("passport no. 912803456", "912803456")],
+            &["order 912803456"],
+        ),
+        (
+            Entity::IpAddress,
+            &[
+                ("client 203.0.113.54 connected", "203.0.113.54"),
+                ("from 2001:db8::8a2e:370:7334", "2001:db8::8a2e:370:7334"),
+            ],
+            &["version 1.2.3.4.5", "256.1.1.1", "at 12:30:45"],
+        ),
+    ];
+
+    #[test]
+    fn every_entity_has_samples_and_they_hold() {
+        for (e, _, _, _) in ENTITIES {
+            assert!(SAMPLES.iter().any(|s| s.0 == *e), "{e:?} has no samples");
+        }
+        for (e, tps, fps) in SAMPLES {
+            for (text, want) in *tps {
+                assert_eq!(found(text, *e), vec![*want], "{e:?} on {text:?}");
+            }
+            for text in *fps {
+                assert!(
+                    found(text, *e).is_empty(),
+                    "{e:?} false positive on {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn validators() {
+        assert!(luhn(&digits("4111111111111111")));
+        assert!(!luhn(&digits("4111111111111112")));
+        assert!(iban_ok("DE89370400440532013000"));
+        assert!(nhs_ok(&digits("9434765919")));
+        assert!(Entity::parse("email") == Some(Entity::Email));
+    }
+}
