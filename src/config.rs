@@ -51,6 +51,18 @@ struct RawConfig {
     classify: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     waivers: Vec<RawWaiver>,
+    /// Scan an evenly spaced sample of at most this many lines per log file.
+    log_sample: Option<usize>,
+    /// Largest log file streamed (bytes or "10GiB"); logs are not held in memory.
+    max_log_size: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pii: RawPii,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPii {
+    entities: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,7 +119,13 @@ pub struct Config {
     pub data: serde_json::Value,
     pub classify: Vec<(globset::GlobMatcher, Kind)>,
     pub waivers: Vec<Waiver>,
+    pub log_sample: Option<usize>,
+    pub max_log_size: u64,
+    /// PII entities that count as findings in logs.
+    pub pii_entities: Vec<crate::detect::pii::Entity>,
 }
+
+pub const DEFAULT_MAX_LOG_SIZE: u64 = 64 * 1024 * 1024 * 1024;
 
 impl Config {
     pub fn defaults(root: PathBuf) -> Self {
@@ -126,6 +144,9 @@ impl Config {
             data: serde_json::Value::Object(serde_json::Map::new()),
             classify: Vec::new(),
             waivers: Vec::new(),
+            log_sample: None,
+            max_log_size: DEFAULT_MAX_LOG_SIZE,
+            pii_entities: crate::detect::pii::Entity::defaults(),
         }
     }
 
@@ -217,6 +238,29 @@ impl Config {
         }
         if let Some(v) = &raw.max_file_size {
             cfg.max_file_size = parse_size(v.get_ref()).map_err(|m| err(m, Some(v.span())))?;
+        }
+        cfg.log_sample = raw.log_sample;
+        if let Some(v) = &raw.max_log_size {
+            cfg.max_log_size = parse_size(v.get_ref()).map_err(|m| err(m, Some(v.span())))?;
+        }
+        if let Some(list) = &raw.pii.entities {
+            cfg.pii_entities = list
+                .iter()
+                .map(|e| {
+                    crate::detect::pii::Entity::parse(e.get_ref()).ok_or_else(|| {
+                        let names: Vec<&str> =
+                            crate::detect::pii::ENTITIES.iter().map(|x| x.2).collect();
+                        err(
+                            format!(
+                                "unknown PII entity `{}` (expected one of: {})",
+                                e.get_ref(),
+                                names.join(", ")
+                            ),
+                            Some(e.span()),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
         }
         if let Some(ms) = raw.policy_timeout_ms {
             cfg.policy_timeout_ms = ms;

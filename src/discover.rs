@@ -159,8 +159,35 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
     Ok(())
 }
 
+/// Log files are streamed, not read whole, so they have their own (larger) size limit.
+pub fn is_log_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    [".log", ".jsonl", ".ndjson"]
+        .iter()
+        .any(|e| name.ends_with(e))
+}
+
 fn push_sized(out: &mut Discovered, fs_path: PathBuf, display: String, size: u64, config: &Config) {
-    if size > config.max_file_size {
+    if is_log_name(&fs_path) {
+        if size > config.max_log_size {
+            out.notes.push(Note {
+                path: display,
+                message: format!(
+                    "skipped: {size} bytes is over the log size limit of {} bytes (max_log_size)",
+                    config.max_log_size
+                ),
+            });
+        } else {
+            out.files.push(Candidate {
+                fs_path,
+                display,
+                size,
+            });
+        }
+    } else if size > config.max_file_size {
         out.notes.push(Note {
             path: display,
             message: format!(

@@ -89,6 +89,26 @@ pub struct Finding {
     /// The spanned text is a secret: renderers must mask it in snippets.
     #[serde(skip)]
     pub sensitive: bool,
+    /// For files scanned as a stream (logs), whose source is not kept: the finding's line,
+    /// already masked, and where the span sits in it.
+    #[serde(skip)]
+    pub excerpt: Option<Excerpt>,
+}
+
+/// One line of a streamed file, masked, with the finding's position in it.
+#[derive(Debug, Clone)]
+pub struct Excerpt {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// Byte offset of the excerpt's start in the file.
+    pub line_start: usize,
+    /// 1-based column (in characters) of the finding in the full line.
+    pub column: usize,
+    /// The line with every sensitive value masked (and long lines shortened).
+    pub text: String,
+    /// Byte range of the finding within `text`.
+    pub start: usize,
+    pub end: usize,
 }
 
 impl Finding {
@@ -108,6 +128,7 @@ impl Finding {
             controls: Vec::new(),
             remediation: None,
             sensitive: false,
+            excerpt: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod detect;
 pub mod discover;
 pub mod document;
 pub mod finding;
+pub mod logs;
 pub mod parse;
 pub mod policy;
 pub mod report;

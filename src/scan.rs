@@ -12,9 +12,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::detect::secrets;
 use crate::discover::{self, Candidate, Note, RootError};
-use crate::document::{Document, LineIndex, Span};
+use crate::document::{Document, Kind, LineIndex, Span};
 use crate::finding::{self, Finding, Level, Severity};
+use crate::logs;
 use crate::parse::{self, Limits};
 use crate::policy::{Evaluator, PolicySet, BUILTIN_RULES};
 use crate::suppress;
@@ -131,6 +133,9 @@ fn scan_file(
         source: None,
         scanned: false,
     };
+    if discover::is_log_name(&c.fs_path) {
+        return scan_log(res, c, config);
+    }
     let bytes = match std::fs::read(&c.fs_path) {
         Ok(b) => b,
         Err(e) => {
@@ -216,7 +221,162 @@ fn scan_file(
             findings.extend(ev.evaluate(&doc, &source, &lines, config));
         }
     }
+    findings.extend(detector_findings(
+        &source, kind, &c.display, &findings, config,
+    ));
     finish(res, findings, source, kind, &lines)
+}
+
+/// Secret-detector findings for a whole file; none where a policy already flagged the value.
+fn detector_findings(
+    source: &str,
+    kind: Kind,
+    path: &str,
+    existing: &[Finding],
+    config: &Config,
+) -> Vec<Finding> {
+    let ctx = match kind {
+        Kind::Python | Kind::AirflowDag | Kind::Terraform => secrets::Context::Code,
+        _ => secrets::Context::Config,
+    };
+    let mut out = Vec::new();
+    for d in secrets::scan(source, ctx) {
+        if config.is_disabled(d.rule) {
+            continue;
+        }
+        let covered = existing
+            .iter()
+            .any(|f| f.sensitive && f.span.is_some_and(|s| s.start <= d.start && d.end <= s.end));
+        if covered {
+            continue;
+        }
+        let value = source.get(d.start..d.end).unwrap_or_default();
+        let (title, severity, message) = logs::describe(&d, value);
+        let mut f = Finding::new(d.rule, config.severity_for(d.rule, severity), message, path);
+        f.title = title;
+        f.kind = Some(kind);
+        f.span = Some(Span::new(d.start, d.end));
+        f.sensitive = true;
+        f.controls = SECRET_CONTROLS.iter().map(|c| (*c).to_owned()).collect();
+        f.remediation = Some(SECRET_REMEDIATION.to_owned());
+        out.push(f);
+    }
+    out
+}
+
+const SECRET_CONTROLS: &[&str] = &[
+    "SOC2:CC6.1",
+    "ISO27001:A.5.17",
+    "ISO27001:A.8.12",
+    "NIST-800-53:IA-5",
+];
+const SECRET_REMEDIATION: &str =
+    "Remove the value from the file and its history, rotate it, and load it at run time from a secret store or the environment.";
+const PII_CONTROLS: &[&str] = &[
+    "GDPR:Art.5(1)(c)",
+    "GDPR:Art.32",
+    "SOC2:P4.1",
+    "ISO27001:A.8.11",
+];
+const PII_REMEDIATION: &str =
+    "Redact personal data before it is logged (e.g. pipe the log through `custos redact`), and purge the affected log files.";
+
+/// A log file, streamed: secret and PII findings, each with its own masked excerpt.
+fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
+    let mut head = Vec::with_capacity(8192);
+    let opened = std::fs::File::open(&c.fs_path).and_then(|f| {
+        use std::io::Read as _;
+        f.take(8192).read_to_end(&mut head)
+    });
+    if let Err(e) = opened {
+        let mut f = file_problem("read-error", format!("could not read file: {e}"), c, config);
+        f.compute_fingerprint(None);
+        res.findings.push(f);
+        return res;
+    }
+    if discover::looks_binary(&head) {
+        res.notes.push(Note {
+            path: c.display.clone(),
+            message: "skipped: binary file".into(),
+        });
+        return res;
+    }
+    let rel = discover::rel_to(&config.root, &c.fs_path);
+    let first_line = String::from_utf8_lossy(&head);
+    let first_line = first_line
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    // A [classify] override wins; otherwise the first line tells JSONL, nginx and plain text apart.
+    let overridden = config
+        .classify
+        .iter()
+        .find(|(g, _)| g.is_match(&rel))
+        .map(|(_, k)| *k);
+    let kind = match overridden {
+        Some(k @ (Kind::LogJsonl | Kind::LogNginx | Kind::LogText)) => k,
+        _ => logs::sniff(first_line),
+    };
+    let opts = logs::LogOptions {
+        entities: config.pii_entities.clone(),
+        sample: config.log_sample,
+    };
+    match logs::scan_file(&c.fs_path, &c.display, kind, &opts) {
+        Ok(scan) => {
+            res.scanned = true;
+            res.bytes = scan.bytes;
+            res.documents += 1;
+            for mut f in scan.findings {
+                if config.is_disabled(&f.rule_id) {
+                    continue;
+                }
+                f.severity = config.severity_for(&f.rule_id, f.severity);
+                let (controls, remediation) = if f.rule_id.starts_with("PII") {
+                    (PII_CONTROLS, PII_REMEDIATION)
+                } else {
+                    (SECRET_CONTROLS, SECRET_REMEDIATION)
+                };
+                f.controls = controls.iter().map(|c| (*c).to_owned()).collect();
+                f.remediation = Some(remediation.to_owned());
+                let line_text = f
+                    .excerpt
+                    .as_ref()
+                    .map(|e| e.text.clone())
+                    .unwrap_or_default();
+                // Fingerprint on the (masked) line, not its position in the file.
+                let file_span = f.span;
+                f.span = f.excerpt.as_ref().map(|e| Span::new(e.start, e.end));
+                f.compute_fingerprint(Some(&line_text));
+                f.span = file_span;
+                res.findings.push(f);
+            }
+            if scan.lines_scanned < scan.lines {
+                res.notes.push(Note {
+                    path: c.display.clone(),
+                    message: format!(
+                        "sampled: scanned {} of {} lines (log_sample)",
+                        scan.lines_scanned, scan.lines
+                    ),
+                });
+            }
+            if scan.dropped > 0 {
+                res.notes.push(Note {
+                    path: c.display.clone(),
+                    message: format!(
+                        "{} more findings not listed (at most {} per log file)",
+                        scan.dropped,
+                        logs::MAX_FINDINGS_PER_LOG
+                    ),
+                });
+            }
+        }
+        Err(e) => {
+            let mut f = file_problem("read-error", format!("could not read file: {e}"), c, config);
+            f.compute_fingerprint(None);
+            res.findings.push(f);
+        }
+    }
+    res
 }
 
 /// A finding about the file itself (it could not be read or parsed), at the configured severity.
@@ -239,7 +399,7 @@ fn finish(
     mut res: FileResult,
     mut findings: Vec<Finding>,
     source: String,
-    kind: crate::document::Kind,
+    kind: Kind,
     lines: &LineIndex,
 ) -> FileResult {
     res.suppressed = suppress::apply_inline(&mut findings, &source, kind, lines);

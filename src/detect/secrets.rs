@@ -417,6 +417,11 @@ pub static RULES: &[SecretRule] = &[
             "password: changeme",
             "token_url = https://auth.example.com/token",
             "password: str",
+            "apiKey: vault:secret/data/feature-store#api_key",
+            "MasterUserPassword: !Ref DBPassword",
+            "client_secret: arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/api",
+            "credentials: /var/run/secrets/gcp.json",
+            "credentials = \"/etc/gcp/service-account.json\"",
         ],
     },
 ];
@@ -504,6 +509,26 @@ const STOPWORDS: &[&str] = &[
     "default",
 ];
 
+/// References to secret stores: the value names where the secret is kept.
+const SECRET_STORE_PREFIXES: &[&str] = &[
+    "vault:",
+    "ref+",
+    "arn:aws:secretsmanager:",
+    "arn:aws:ssm:",
+    "arn:aws:kms:",
+    "projects/",
+    "sm://",
+    "ssm:",
+    "secretsmanager:",
+    "@microsoft.keyvault",
+    "azurekeyvault:",
+    "keyvault:",
+    "op://",
+    "file:",
+    "env:",
+    "secret://",
+];
+
 fn jwt_header_ok(token: &str) -> bool {
     let header = token.split('.').next().unwrap_or_default();
     URL_SAFE_NO_PAD
@@ -524,6 +549,13 @@ fn generic_ok(caps: &regex::Captures<'_>, secret: &str, after: &str, ctx: Contex
     }
     let lower = secret.to_ascii_lowercase();
     if STOPWORDS.contains(&lower.as_str()) {
+        return false;
+    }
+    // A YAML tag (`!Ref Param`), a secret-store reference or a file path is not the secret itself.
+    if secret.starts_with('!') || SECRET_STORE_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+        return false;
+    }
+    if secret.starts_with('/') || secret.starts_with("./") || secret.starts_with("~/") {
         return false;
     }
     // Unquoted dotted identifiers are references (`config.password`, `os.environ`).

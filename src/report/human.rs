@@ -24,6 +24,8 @@ pub struct Human {
 struct LineSource {
     name: String,
     text: String,
+    /// For an excerpt: (0-based line number, byte offset of `text` in the file).
+    excerpt_at: Option<(usize, usize)>,
 }
 
 impl SourceCode for LineSource {
@@ -33,6 +35,18 @@ impl SourceCode for LineSource {
         _before: usize,
         _after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        if let Some((line, base)) = self.excerpt_at {
+            let start = span.offset().saturating_sub(base).min(self.text.len());
+            let column = self.text.get(..start).map_or(0, |p| p.chars().count());
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.name.clone(),
+                self.text.as_bytes(),
+                SourceSpan::from(base..base + self.text.len()),
+                line,
+                column,
+                1,
+            )));
+        }
         let start = span.offset().min(self.text.len());
         let end = (start + span.len()).min(self.text.len());
         let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -141,7 +155,21 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
         src: None,
         label: None,
     };
-    if let (Some(src), Some(span)) = (report.sources.get(&f.path), f.span) {
+    if let Some(e) = &f.excerpt {
+        let label = match f.level {
+            Level::Failure => "here",
+            Level::Warning => "warning here",
+        };
+        d.src = Some(LineSource {
+            name: f.path.clone(),
+            text: e.text.clone(),
+            excerpt_at: Some((e.line - 1, e.line_start)),
+        });
+        d.label = Some((
+            label.to_owned(),
+            Span::new(e.line_start + e.start, e.line_start + e.end),
+        ));
+    } else if let (Some(src), Some(span)) = (report.sources.get(&f.path), f.span) {
         let span = first_line(src, span);
         let text = masked_source(&f.path, src, report);
         let label = match f.level {
@@ -151,6 +179,7 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
         d.src = Some(LineSource {
             name: f.path.clone(),
             text,
+            excerpt_at: None,
         });
         d.label = Some((label.to_owned(), span));
     }

@@ -68,6 +68,17 @@ struct OutFinding<'a> {
 
 fn location(f: &Finding, report: &ScanReport) -> Option<Location> {
     let span = f.span?;
+    if let Some(e) = &f.excerpt {
+        let width = e.text.get(e.start..e.end).map_or(0, |t| t.chars().count());
+        return Some(Location {
+            line: e.line,
+            column: e.column,
+            end_line: e.line,
+            end_column: e.column + width,
+            start_byte: span.start,
+            end_byte: span.end,
+        });
+    }
     let src = report.sources.get(&f.path)?;
     let idx = LineIndex::new(src);
     let (line, column) = idx.line_col(src, span.start);

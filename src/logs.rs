@@ -1,0 +1,281 @@
+//! Log samples: JSONL (including LLM prompt/response logs), nginx access logs and plain text,
+//! read as a stream so memory stays bounded whatever the size of the file.
+//!
+//! Every line goes through the secret detector and the PII detector. Findings keep their own
+//! masked copy of the line ([`Excerpt`]) because the file's text is not kept. nginx lines also
+//! have their request URI and referrer percent-decoded and scanned again, so that an email or a
+//! key hidden as `%40` is still found (reported on the whole field). With `--log-sample N`, a
+//! deterministic, evenly spaced sample of N lines is scanned instead of every line.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::detect::{self, pii, secrets, Detection};
+use crate::document::Kind;
+use crate::finding::{Excerpt, Finding, Severity};
+
+/// Longest line kept whole in an excerpt; longer lines are cut around the match.
+const EXCERPT_MAX: usize = 240;
+/// Findings kept per log file; beyond this they are counted in a note.
+pub const MAX_FINDINGS_PER_LOG: usize = 1_000;
+
+static NGINX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^(?P<addr>\S+) \S+ (?P<user>\S+) \[[^\]]+\] "(?P<method>[A-Z]+) (?P<uri>\S+)[^"]*" \d{3} \S+(?: "(?P<referrer>[^"]*)" "(?P<agent>[^"]*)")?"#)
+        .expect("static regex")
+});
+
+/// Is this line an nginx common/combined log line?
+pub fn is_nginx_line(line: &str) -> bool {
+    NGINX.is_match(line)
+}
+
+/// What a log scan produced.
+#[derive(Debug, Default)]
+pub struct LogScan {
+    pub findings: Vec<Finding>,
+    pub lines: usize,
+    pub lines_scanned: usize,
+    pub bytes: u64,
+    pub dropped: usize,
+}
+
+/// Settings for log scanning.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    pub entities: Vec<pii::Entity>,
+    /// Scan an evenly spaced sample of at most this many lines.
+    pub sample: Option<usize>,
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return None;
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Detections on one line: secrets, PII, and (for nginx) the decoded URI and referrer.
+pub fn detect_line(line: &str, kind: Kind, entities: &[pii::Entity]) -> Vec<Detection> {
+    let mut found = secrets::scan(line, secrets::Context::Config);
+    for d in pii::scan(line, entities) {
+        if !found.iter().any(|f| f.start < d.end && d.start < f.end) {
+            found.push(d);
+        }
+    }
+    if kind == Kind::LogNginx {
+        if let Some(c) = NGINX.captures(line) {
+            for field in ["uri", "referrer"] {
+                let Some(m) = c.name(field) else { continue };
+                let Some(decoded) = percent_decode(m.as_str()) else {
+                    continue;
+                };
+                let mut inner = secrets::scan(&decoded, secrets::Context::Config);
+                inner.extend(pii::scan(&decoded, entities));
+                for d in inner {
+                    // Report on the whole field, unless the raw line already showed this rule there.
+                    if !found
+                        .iter()
+                        .any(|f| f.rule == d.rule && f.start < m.end() && m.start() < f.end)
+                    {
+                        found.push(Detection {
+                            rule: d.rule,
+                            start: m.start(),
+                            end: m.end(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    found.sort_by_key(|d| (d.start, d.rule));
+    found
+}
+
+/// Title, severity and message for a detection (the value only as a short preview).
+pub fn describe(d: &Detection, value: &str) -> (String, Severity, String) {
+    if let Some(rule) = secrets::rule(d.rule) {
+        return (
+            rule.title.to_owned(),
+            rule.severity,
+            format!("value {}", detect::preview(value)),
+        );
+    }
+    let entity = pii::ENTITIES.iter().find(|e| e.1 == d.rule);
+    let (name, sev) = entity.map_or(("PII", Severity::Medium), |e| (e.2, e.3));
+    (
+        format!("Unredacted {name}"),
+        sev,
+        format!("value {}", detect::preview(value)),
+    )
+}
+
+/// Mask every detection in `line` (same byte length) and cut it to a window around `focus`.
+fn excerpt(
+    line: &str,
+    dets: &[Detection],
+    focus: &Detection,
+    line_no: usize,
+    line_start: usize,
+) -> Excerpt {
+    let mut masked = line.to_owned();
+    for d in dets {
+        if let Some(v) = line.get(d.start..d.end) {
+            masked.replace_range(d.start..d.end, &crate::report::mask(v));
+        }
+    }
+    let (mut from, mut to) = (0, masked.len());
+    if masked.len() > EXCERPT_MAX {
+        from = focus.start.saturating_sub(EXCERPT_MAX / 3);
+        to = (focus.end + EXCERPT_MAX / 3).min(masked.len());
+        while !masked.is_char_boundary(from) {
+            from -= 1;
+        }
+        while !masked.is_char_boundary(to) {
+            to += 1;
+        }
+    }
+    Excerpt {
+        line: line_no,
+        line_start: line_start + from,
+        column: line.get(..focus.start).map_or(1, |p| p.chars().count() + 1),
+        text: masked[from..to].to_owned(),
+        start: focus.start - from,
+        end: focus.end.min(to) - from,
+    }
+}
+
+fn count_lines(path: &Path) -> std::io::Result<usize> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut n, mut last) = (0usize, b'\n');
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        n += memchr::memchr_iter(b'\n', &buf[..k]).count();
+        last = buf[k - 1];
+    }
+    Ok(n + usize::from(last != b'\n'))
+}
+
+/// Scan a log file as a stream.
+pub fn scan_file(
+    path: &Path,
+    display: &str,
+    kind: Kind,
+    opts: &LogOptions,
+) -> std::io::Result<LogScan> {
+    let stride = match opts.sample {
+        Some(n) if n > 0 => {
+            let total = count_lines(path)?;
+            total.div_ceil(n).max(1)
+        }
+        _ => 1,
+    };
+    let mut out = LogScan::default();
+    let mut reader = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let mut buf = Vec::new();
+    let mut offset = 0usize;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        out.lines += 1;
+        out.bytes += n as u64;
+        let line_start = offset;
+        offset += n;
+        if (out.lines - 1) % stride != 0 {
+            continue;
+        }
+        out.lines_scanned += 1;
+        let text = String::from_utf8_lossy(&buf);
+        let line = text.trim_end_matches(['\n', '\r']);
+        let dets = detect_line(line, kind, &opts.entities);
+        for d in &dets {
+            if out.findings.len() >= MAX_FINDINGS_PER_LOG {
+                out.dropped += 1;
+                continue;
+            }
+            let value = line.get(d.start..d.end).unwrap_or_default();
+            let (title, severity, message) = describe(d, value);
+            let mut f = Finding::new(d.rule, severity, message, display);
+            f.title = title;
+            f.kind = Some(kind);
+            f.sensitive = true;
+            f.span = Some(crate::document::Span::new(
+                line_start + d.start,
+                line_start + d.end,
+            ));
+            f.excerpt = Some(excerpt(line, &dets, d, out.lines, line_start));
+            out.findings.push(f);
+        }
+    }
+    Ok(out)
+}
+
+/// Classify a `.log` file from its first non-empty line.
+pub fn sniff(first_line: &str) -> Kind {
+    let t = first_line.trim_start();
+    if t.starts_with('{') && serde_json::from_str::<serde_json::Value>(t.trim_end()).is_ok() {
+        Kind::LogJsonl
+    } else if is_nginx_line(t) {
+        Kind::LogNginx
+    } else {
+        Kind::LogText
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nginx_lines_and_decoding() {
+        let line = r#"203.0.113.7 - - [22/Nov/2026:06:00:00 +0000] "GET /signup?email=jane.doe%40acme-corp.io&next=%2F HTTP/1.1" 302 0 "-" "curl/8.5""#;
+        assert!(is_nginx_line(line));
+        assert_eq!(sniff(line), Kind::LogNginx);
+        let d = detect_line(line, Kind::LogNginx, &pii::Entity::defaults());
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].rule, "PII001");
+        assert!(line[d[0].start..d[0].end].starts_with("/signup"));
+        assert_eq!(percent_decode("a%40b").as_deref(), Some("a@b"));
+    }
+
+    #[test]
+    fn excerpts_are_masked_and_cut() {
+        let line = format!(
+            "{} token=ghp_4Nd8cR2xWq7Lm9Zt3Kp6Vb1Hs5Jf0Ga8Ye2Q {}",
+            "x".repeat(400),
+            "y".repeat(400)
+        );
+        let dets = detect_line(&line, Kind::LogText, &[]);
+        assert_eq!(dets.len(), 1);
+        let e = excerpt(&line, &dets, &dets[0], 7, 1000);
+        assert!(e.text.len() <= EXCERPT_MAX + 8);
+        assert!(!e.text.contains("4Nd8cR2xWq7Lm9Zt3Kp6"));
+        assert_eq!(&e.text[e.start..e.start + 4], "ghp_");
+        assert_eq!(e.line, 7);
+    }
+}
