@@ -191,6 +191,7 @@ fn scan_file(
             return finish(res, findings, source, kind, &lines);
         }
     }
+    let mut ciphertext: Vec<Span> = Vec::new();
     if let Some(parsed) = parse::parse(syntax, &source, limits) {
         if let Some(err) = parsed.error {
             let mut f = file_problem(
@@ -210,6 +211,13 @@ fn scan_file(
             if d.value.is_null() {
                 continue;
             }
+            // Ciphertext committed on purpose (SealedSecret `encryptedData`) is not a secret.
+            ciphertext.extend(
+                d.spans
+                    .iter()
+                    .filter(|(p, _)| p.contains("/encryptedData/"))
+                    .map(|(_, s)| *s),
+            );
             let doc = Document {
                 path: c.display.clone(),
                 kind,
@@ -222,7 +230,12 @@ fn scan_file(
         }
     }
     findings.extend(detector_findings(
-        &source, kind, &c.display, &findings, config,
+        &source,
+        kind,
+        &c.display,
+        &findings,
+        &ciphertext,
+        config,
     ));
     finish(res, findings, source, kind, &lines)
 }
@@ -233,6 +246,7 @@ fn detector_findings(
     kind: Kind,
     path: &str,
     existing: &[Finding],
+    ciphertext: &[Span],
     config: &Config,
 ) -> Vec<Finding> {
     let ctx = match kind {
@@ -247,7 +261,11 @@ fn detector_findings(
         let covered = existing
             .iter()
             .any(|f| f.sensitive && f.span.is_some_and(|s| s.start <= d.start && d.end <= s.end));
-        if covered {
+        if covered
+            || ciphertext
+                .iter()
+                .any(|s| s.start <= d.start && d.end <= s.end)
+        {
             continue;
         }
         let value = source.get(d.start..d.end).unwrap_or_default();

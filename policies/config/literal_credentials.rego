@@ -28,7 +28,23 @@ not_secret_patterns := [
 	`(?i)^your[_\- ]`,
 	`(?i)^(vault:|ref\+|arn:aws:(secretsmanager|ssm|kms):|projects/[^/]+/secrets/|sm://|ssm:|secretsmanager:|@microsoft\.keyvault|azurekeyvault:|keyvault:|op://|file:|env:|secret://)`,
 	`^(/|\./|\.\./|~/)\S*$`,
+	# The name of a key, not its value (`secretKey: token` in an ExternalSecret).
+	`(?i)^(str|string|token|password|passwd|secret|secrets|key|value|required|optional|env)$`,
 ]
+
+# Kubernetes Secret objects are judged by SEC025 (with base64 decoding).
+k8s_secret if {
+	input.kind == "Secret"
+	input.apiVersion
+}
+
+# Ciphertext (SealedSecret `encryptedData`, SOPS `ENC[...]`) is safe to commit.
+encrypted(path, value) if "encryptedData" in path
+
+encrypted(_, value) if {
+	is_string(value)
+	startswith(value, "ENC[")
+}
 
 literal_secret(v) if {
 	is_string(v)
@@ -45,12 +61,14 @@ placeholder(s) if {
 }
 
 deny contains {"msg": msg, "path": path} if {
+	not k8s_secret
 	walk(input, [path, value])
 	count(path) > 0
 	key := path[count(path) - 1]
 	is_string(key)
 	regex.match(credential_key, key)
 	literal_secret(value)
+	not encrypted(path, value)
 	number_only_for_passwords(key, value)
 	msg := sprintf("`%s` is set to a literal credential", [key])
 }

@@ -45,6 +45,17 @@ test_templates_and_references_pass if {
 	count(r) == 0
 }
 
+test_sealed_external_and_k8s_secrets_pass if {
+	r := cfg001.deny with input as {"kind": "SealedSecret", "spec": {"encryptedData": {"password": "AgBy3i4OJSWK+PiTySYZZA9rO43"}}}
+	count(r) == 0
+	r2 := cfg001.deny with input as {"kind": "ExternalSecret", "spec": {"data": [{"secretKey": "token"}]}}
+	count(r2) == 0
+	r3 := cfg001.deny with input as {"apiVersion": "v1", "kind": "Secret", "stringData": {"password": "hunter2-prod"}}
+	count(r3) == 0
+	r4 := cfg001.deny with input as {"db": {"password": "ENC[AES256_GCM,data:Zq8Lm2,iv:x,tag:y,type:str]"}}
+	count(r4) == 0
+}
+
 test_unrelated_keys_pass if {
 	r := cfg001.deny with input as {
 		"max_tokens": 256,

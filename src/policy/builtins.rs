@@ -8,7 +8,56 @@ use regorus::{Engine, Value};
 
 use crate::parse::{self, Limits, Syntax};
 
+/// Detections as Rego values: rule, position and a short preview; never the value itself.
+fn detections(text: &str, found: Vec<crate::detect::Detection>) -> Value {
+    let items: Vec<Value> = found
+        .into_iter()
+        .map(|d| {
+            let value = text.get(d.start..d.end).unwrap_or_default();
+            let (title, severity, _) = crate::logs::describe(&d, value);
+            let mut m = std::collections::BTreeMap::new();
+            m.insert(Value::from("rule"), Value::from(d.rule));
+            m.insert(Value::from("title"), Value::from(title));
+            m.insert(Value::from("severity"), Value::from(severity.as_str()));
+            m.insert(Value::from("start"), Value::from(d.start as u64));
+            m.insert(Value::from("end"), Value::from(d.end as u64));
+            m.insert(
+                Value::from("preview"),
+                Value::from(crate::detect::preview(value)),
+            );
+            Value::from(m)
+        })
+        .collect();
+    Value::from(items)
+}
+
 pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
+    engine.add_extension(
+        "custos.secrets".to_owned(),
+        1,
+        Box::new(|args: Vec<Value>| {
+            let Some(Value::String(s)) = args.first() else {
+                anyhow::bail!("custos.secrets(text) takes a string");
+            };
+            Ok(detections(
+                s,
+                crate::detect::secrets::scan(s, crate::detect::secrets::Context::Config),
+            ))
+        }),
+    )?;
+    engine.add_extension(
+        "custos.pii".to_owned(),
+        1,
+        Box::new(|args: Vec<Value>| {
+            let Some(Value::String(s)) = args.first() else {
+                anyhow::bail!("custos.pii(text) takes a string");
+            };
+            Ok(detections(
+                s,
+                crate::detect::pii::scan(s, &crate::detect::pii::Entity::defaults()),
+            ))
+        }),
+    )?;
     engine.add_extension(
         "parse_config".to_owned(),
         2,
