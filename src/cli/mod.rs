@@ -7,6 +7,7 @@
 mod chain_cmd;
 mod cloudtrail_cmd;
 mod policy_cmd;
+mod redact_cmd;
 mod scan_cmd;
 
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ enum Command {
     /// Inspect and test policies.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Redact secrets and personal data from a log stream (stdin → stdout).
+    Redact(redact_cmd::RedactArgs),
     /// Seal, checkpoint, prove and verify tamper-evident audit logs.
     #[command(subcommand)]
     Chain(chain_cmd::ChainCommand),
@@ -84,6 +87,7 @@ pub fn run() -> i32 {
         Command::Scan(args) => scan_cmd::run(&args),
         Command::Policy(cmd) => policy_cmd::run(&cmd),
         Command::Chain(cmd) => chain_cmd::run(&cmd),
+        Command::Redact(args) => redact_cmd::run(&args),
     }
 }
 

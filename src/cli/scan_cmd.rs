@@ -29,6 +29,9 @@ pub struct ScanArgs {
     /// Time limit for one policy on one document, in milliseconds.
     #[arg(long, value_name = "MS")]
     pub policy_timeout_ms: Option<u64>,
+    /// Scan an evenly spaced, deterministic sample of at most N lines per log file.
+    #[arg(long, value_name = "N")]
+    pub log_sample: Option<usize>,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -57,6 +60,9 @@ pub fn run(args: &ScanArgs) -> i32 {
     }
     if let Some(m) = args.max_file_size {
         config.max_file_size = m;
+    }
+    if let Some(n) = args.log_sample {
+        config.log_sample = Some(n);
     }
     if let Some(t) = args.policy_timeout_ms {
         config.policy_timeout_ms = t;
