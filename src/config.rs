@@ -63,6 +63,15 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawPii {
     entities: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    source: Vec<RawPiiSource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPiiSource {
+    path: Spanned<String>,
+    entities: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +132,8 @@ pub struct Config {
     pub max_log_size: u64,
     /// PII entities that count as findings in logs.
     pub pii_entities: Vec<crate::detect::pii::Entity>,
+    /// Per log source (path glob): the entities that count there, first match wins.
+    pub pii_sources: Vec<(globset::GlobMatcher, Vec<crate::detect::pii::Entity>)>,
 }
 
 pub const DEFAULT_MAX_LOG_SIZE: u64 = 64 * 1024 * 1024 * 1024;
@@ -147,6 +158,7 @@ impl Config {
             log_sample: None,
             max_log_size: DEFAULT_MAX_LOG_SIZE,
             pii_entities: crate::detect::pii::Entity::defaults(),
+            pii_sources: Vec::new(),
         }
     }
 
@@ -243,24 +255,24 @@ impl Config {
         if let Some(v) = &raw.max_log_size {
             cfg.max_log_size = parse_size(v.get_ref()).map_err(|m| err(m, Some(v.span())))?;
         }
-        if let Some(list) = &raw.pii.entities {
-            cfg.pii_entities = list
-                .iter()
+        let entities = |list: &[Spanned<String>]| -> Result<Vec<crate::detect::pii::Entity>, Box<ConfigError>> {
+            list.iter()
                 .map(|e| {
                     crate::detect::pii::Entity::parse(e.get_ref()).ok_or_else(|| {
-                        let names: Vec<&str> =
-                            crate::detect::pii::ENTITIES.iter().map(|x| x.2).collect();
-                        err(
-                            format!(
-                                "unknown PII entity `{}` (expected one of: {})",
-                                e.get_ref(),
-                                names.join(", ")
-                            ),
-                            Some(e.span()),
-                        )
+                        let names: Vec<&str> = crate::detect::pii::ENTITIES.iter().map(|x| x.2).collect();
+                        err(format!("unknown PII entity `{}` (expected one of: {})", e.get_ref(), names.join(", ")), Some(e.span()))
                     })
                 })
-                .collect::<Result<_, _>>()?;
+                .collect()
+        };
+        if let Some(list) = &raw.pii.entities {
+            cfg.pii_entities = entities(list)?;
+        }
+        for s in &raw.pii.source {
+            let g = Glob::new(s.path.get_ref())
+                .map_err(|e| err(format!("invalid glob: {e}"), Some(s.path.span())))?;
+            cfg.pii_sources
+                .push((g.compile_matcher(), entities(&s.entities)?));
         }
         if let Some(ms) = raw.policy_timeout_ms {
             cfg.policy_timeout_ms = ms;
@@ -339,6 +351,14 @@ impl Config {
             .get(rule)
             .copied()
             .unwrap_or(default)
+    }
+
+    /// PII entities that count for the log at `rel`.
+    pub fn pii_entities_for(&self, rel: &Path) -> Vec<crate::detect::pii::Entity> {
+        self.pii_sources
+            .iter()
+            .find(|(g, _)| g.is_match(rel))
+            .map_or_else(|| self.pii_entities.clone(), |(_, e)| e.clone())
     }
 
     pub fn is_disabled(&self, rule: &str) -> bool {
@@ -476,6 +496,24 @@ expires = "2030-01-31"
         assert!(!c.selects(Path::new("vendor/x.tf")));
         assert!(!c.selects(Path::new("README.md")));
         assert_eq!(c.waivers[0].line, 13);
+    }
+
+    #[test]
+    fn pii_entities_per_source() {
+        use crate::detect::pii::Entity;
+        let c = load("[pii]\nentities = [\"EMAIL\"]\n[[pii.source]]\npath = \"logs/nginx/**\"\nentities = [\"email\", \"IP_ADDRESS\"]\n").unwrap();
+        assert_eq!(
+            c.pii_entities_for(Path::new("logs/app.log")),
+            vec![Entity::Email]
+        );
+        assert_eq!(
+            c.pii_entities_for(Path::new("logs/nginx/access.log")),
+            vec![Entity::Email, Entity::IpAddress]
+        );
+        let text = "[pii]\nentities = [\"EMAIL\", \"SHOE_SIZE\"]\n";
+        let e = load(text).unwrap_err();
+        assert!(e.message.contains("SHOE_SIZE"));
+        assert_eq!(line_of(&e, text), 2);
     }
 
     #[test]

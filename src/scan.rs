@@ -336,7 +336,7 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
         _ => logs::sniff(first_line),
     };
     let opts = logs::LogOptions {
-        entities: config.pii_entities.clone(),
+        entities: config.pii_entities_for(&rel),
         sample: config.log_sample,
     };
     match logs::scan_file(&c.fs_path, &c.display, kind, &opts) {

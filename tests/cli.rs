@@ -297,6 +297,28 @@ const PLANTED: &[&str] = &[
     "4815162342",
     "9c2b7f1e4d8a6b3c",
     "feat-2024-Summer!",
+    // fixtures/labelled: secrets and PII in code, configs and logs.
+    "Wareh0use-2024!",
+    "Zq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0",
+    "AKIA4QW2ZK7NB3XT9PLM",
+    "Etl-Pr0d-77",
+    "dapi4c2e8a6b0d1f3e5c7a9b2d4f6e8a0c1b",
+    "sk_live_51Hq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Ga8Ye",
+    "letmein123",
+    "Xq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
+    "Airfl0w-Db-Pass",
+    "ana.lopez@globex-mail.com",
+    "5555 5555 5555 4444",
+    "536-22-8741",
+    "GB82 WEST 1234 5698 7654 32",
+    "+44 20 7946 0958",
+    "943 476 5919",
+    "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+    "Rk8Lm2Xw9Kt3Rp6Vb1Hs",
+    "maria.rossi",
+    "Depl0y-S3cret",
+    "ghs_Zx9Lm2Qw8Er4Ty6Ui1Op3As5Df7Gh0Jk2Lz4X",
+    "415-555-0132",
 ];
 
 #[test]
@@ -329,11 +351,32 @@ fn no_output_contains_a_planted_secret() {
         ],
         vec!["scan", "fixtures/demo"],
         vec!["scan", "fixtures/demo", "--format", "json"],
+        vec![
+            "scan",
+            "fixtures/labelled",
+            "--no-config",
+            "--color",
+            "never",
+        ],
+        vec![
+            "scan",
+            "fixtures/labelled",
+            "--no-config",
+            "--color",
+            "always",
+        ],
+        vec![
+            "scan",
+            "fixtures/labelled",
+            "--no-config",
+            "--format",
+            "json",
+        ],
     ] {
         let o = custos(&args, &repo());
         let all = format!("{}{}", stdout(&o), stderr(&o));
         assert!(
-            all.contains("CFG001") || all.contains("TF001"),
+            all.contains("CFG001") || all.contains("TF001") || all.contains("PII001"),
             "scan found nothing: {args:?}"
         );
         for s in PLANTED {

@@ -55,8 +55,16 @@ fn list(args: &ListArgs) -> i32 {
     };
     if args.format == "json" {
         let rules: Vec<_> = set.rules().collect();
+        let detectors: Vec<serde_json::Value> = crate::detect::secrets::RULES
+            .iter()
+            .map(|r| serde_json::json!({"id": r.id, "title": r.title, "severity": r.severity, "kinds": ["*"]}))
+            .chain(crate::detect::pii::ENTITIES.iter().map(|e| {
+                serde_json::json!({"id": e.1, "title": format!("Unredacted {} in a log", e.2), "severity": e.3, "kinds": ["log-jsonl", "log-nginx", "log-text"]})
+            }))
+            .collect();
         match serde_json::to_string_pretty(&serde_json::json!({
             "rules": rules,
+            "detectors": detectors,
             "builtin": BUILTIN_RULES.iter().map(|(id, t)| serde_json::json!({"id": id, "title": t})).collect::<Vec<_>>(),
         })) {
             Ok(s) => println!("{s}"),
@@ -90,6 +98,23 @@ fn list(args: &ListArgs) -> i32 {
             title,
             kinds,
             r.controls.join(", ")
+        );
+    }
+    for r in crate::detect::secrets::RULES {
+        println!(
+            "{:<14} {:<9} {:<58} {:<28}",
+            r.id,
+            config.severity_for(r.id, r.severity).as_str(),
+            r.title,
+            "*"
+        );
+    }
+    for (_, id, name, sev) in crate::detect::pii::ENTITIES {
+        println!(
+            "{id:<14} {:<9} {:<58} {:<28} GDPR:Art.5(1)(c), GDPR:Art.32",
+            config.severity_for(id, *sev).as_str(),
+            format!("Unredacted {name} in a log"),
+            "log-jsonl,log-nginx,log-text"
         );
     }
     for (id, title) in BUILTIN_RULES {
