@@ -82,6 +82,9 @@ impl Entity {
 }
 
 struct Patterns {
+    /// One pass over the text finds every window that could hold a non-email entity; the
+    /// validating patterns below then only run inside those windows.
+    candidates: Regex,
     email: Regex,
     phone_intl: Regex,
     phone_nanp: Regex,
@@ -100,6 +103,13 @@ struct Patterns {
 static P: LazyLock<Patterns> = LazyLock::new(|| {
     let r = |p: &str| Regex::new(p).expect("static PII regex");
     Patterns {
+        candidates: r(concat!(
+            r"[+(]?\d[\d \-.()]{5,40}\d",
+            r"|\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b",
+            r"|(?i:\bbc1[ac-hj-np-z02-9]{11,71}\b)",
+            r"|\b0x[0-9a-fA-F]{40}\b",
+            r"|\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b",
+        )),
         email: r(
             r"(?i)\b[a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b",
         ),
@@ -409,6 +419,26 @@ fn email_ok(m: &str) -> bool {
     !reserved && local != "git"
 }
 
+/// A match found inside a window, shifted back to a position in the whole text.
+struct Hit<'t> {
+    start: usize,
+    end: usize,
+    text: &'t str,
+}
+
+fn hits<'t>(re: &Regex, windows: &[(usize, &'t str)]) -> Vec<Hit<'t>> {
+    windows
+        .iter()
+        .flat_map(|&(base, win)| {
+            re.find_iter(win).map(move |m| Hit {
+                start: base + m.start(),
+                end: base + m.end(),
+                text: m.as_str(),
+            })
+        })
+        .collect()
+}
+
 /// Find PII of the given entities in `text`.
 pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
     let p = &*P;
@@ -423,7 +453,6 @@ pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
             });
         }
     };
-    let has_digit = text.bytes().any(|b| b.is_ascii_digit());
     if want(Entity::Email) && memchr::memchr(b'@', text.as_bytes()).is_some() {
         for m in p.email.find_iter(text) {
             if email_ok(m.as_str()) {
@@ -431,98 +460,14 @@ pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
             }
         }
     }
-    if !has_digit {
-        return out;
-    }
-    // Specific, checksummed entities first so a card is not also reported as a phone.
-    if want(Entity::CreditCard) {
-        for m in p.card.find_iter(text) {
-            let s = m.as_str();
-            let seps: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
-            if seps.windows(2).any(|w| w[0] != w[1]) {
-                continue;
-            }
-            let d = digits(s);
-            if (13..=19).contains(&d.len()) && luhn(&d) && card_issuer_ok(&d) {
-                push(Entity::CreditCard, m.start(), m.end(), &mut out);
-            }
-        }
-    }
-    if want(Entity::Iban) {
-        for m in p.iban.find_iter(text) {
-            if iban_ok(m.as_str()) {
-                push(Entity::Iban, m.start(), m.end(), &mut out);
-            }
-        }
-    }
-    if want(Entity::UsSsn) {
-        for c in p.ssn.captures_iter(text) {
-            let (Some(a), Some(s1), Some(g), Some(s2), Some(s)) =
-                (c.get(1), c.get(2), c.get(3), c.get(4), c.get(5))
-            else {
-                continue;
-            };
-            if s1.as_str() == s2.as_str() && ssn_ok(a.as_str(), g.as_str(), s.as_str()) {
-                push(Entity::UsSsn, a.start(), s.end(), &mut out);
-            }
-        }
-    }
-    if want(Entity::UkNhs) {
-        for m in p.nhs.find_iter(text) {
-            if nhs_ok(&digits(m.as_str())) && context(text, m.start(), &["nhs", "national health"])
-            {
-                push(Entity::UkNhs, m.start(), m.end(), &mut out);
-            }
-        }
-    }
-    if want(Entity::UsPassport) {
-        for m in p.passport.find_iter(text) {
-            if context(text, m.start(), &["passport"]) {
-                push(Entity::UsPassport, m.start(), m.end(), &mut out);
-            }
-        }
-    }
-    if want(Entity::CryptoWallet) {
-        for m in p.btc.find_iter(text) {
-            if base58check_ok(m.as_str()) {
-                push(Entity::CryptoWallet, m.start(), m.end(), &mut out);
-            }
-        }
-        for m in p.bech32.find_iter(text) {
-            if bech32_ok(m.as_str()) {
-                push(Entity::CryptoWallet, m.start(), m.end(), &mut out);
-            }
-        }
-        for m in p.eth.find_iter(text) {
-            let s = m.as_str();
-            let mixed = s[2..].chars().any(|c| c.is_ascii_uppercase())
-                && s[2..].chars().any(|c| c.is_ascii_lowercase());
-            let ok = if mixed {
-                eip55_ok(s)
-            } else {
-                context(text, m.start(), &["wallet", "eth", "address"])
-            };
-            if ok {
-                push(Entity::CryptoWallet, m.start(), m.end(), &mut out);
-            }
-        }
-    }
-    if want(Entity::Phone) {
-        for c in p.phone_intl.captures_iter(text) {
-            let Some(m) = c.get(1) else { continue };
-            let n = digits(m.as_str()).len();
-            if (8..=15).contains(&n) {
-                push(Entity::Phone, m.start(), m.end(), &mut out);
-            }
-        }
-        for c in p.phone_nanp.captures_iter(text) {
-            let Some(m) = c.get(1) else { continue };
-            let s = m.as_str();
-            // "(555) 123-4567" is a phone by its shape; bare "555-123-4567" needs a context word.
-            if s.starts_with('(') || context(text, m.start(), PHONE_WORDS) {
-                push(Entity::Phone, m.start(), m.end(), &mut out);
-            }
-        }
+    // One pass for every other entity's candidates; validators run inside the windows only.
+    let windows: Vec<(usize, &str)> = p
+        .candidates
+        .find_iter(text)
+        .map(|m| (m.start(), m.as_str()))
+        .collect();
+    if !windows.is_empty() {
+        scan_windows(text, &windows, &want, &mut out, &push);
     }
     if want(Entity::IpAddress) {
         for m in p.ipv4.find_iter(text) {
@@ -552,6 +497,113 @@ pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
     }
     out.sort_by_key(|d| (d.start, d.rule));
     out
+}
+
+/// Checksummed entities first, so a card is not also reported as a phone.
+fn scan_windows(
+    text: &str,
+    windows: &[(usize, &str)],
+    want: &dyn Fn(Entity) -> bool,
+    out: &mut Vec<Detection>,
+    push: &dyn Fn(Entity, usize, usize, &mut Vec<Detection>),
+) {
+    let p = &*P;
+    if want(Entity::CreditCard) {
+        for h in hits(&p.card, windows) {
+            let seps: Vec<char> = h.text.chars().filter(|c| !c.is_ascii_digit()).collect();
+            if seps.windows(2).any(|w| w[0] != w[1]) {
+                continue;
+            }
+            let d = digits(h.text);
+            if (13..=19).contains(&d.len()) && luhn(&d) && card_issuer_ok(&d) {
+                push(Entity::CreditCard, h.start, h.end, out);
+            }
+        }
+    }
+    if want(Entity::Iban) {
+        for h in hits(&p.iban, windows) {
+            if iban_ok(h.text) {
+                push(Entity::Iban, h.start, h.end, out);
+            }
+        }
+    }
+    if want(Entity::UsSsn) {
+        for &(base, win) in windows {
+            for c in p.ssn.captures_iter(win) {
+                let (Some(a), Some(s1), Some(g), Some(s2), Some(s)) =
+                    (c.get(1), c.get(2), c.get(3), c.get(4), c.get(5))
+                else {
+                    continue;
+                };
+                if s1.as_str() == s2.as_str() && ssn_ok(a.as_str(), g.as_str(), s.as_str()) {
+                    push(Entity::UsSsn, base + a.start(), base + s.end(), out);
+                }
+            }
+        }
+    }
+    if want(Entity::UkNhs) {
+        for h in hits(&p.nhs, windows) {
+            if nhs_ok(&digits(h.text)) && context(text, h.start, &["nhs", "national health"]) {
+                push(Entity::UkNhs, h.start, h.end, out);
+            }
+        }
+    }
+    if want(Entity::UsPassport) {
+        for h in hits(&p.passport, windows) {
+            if context(text, h.start, &["passport"]) {
+                push(Entity::UsPassport, h.start, h.end, out);
+            }
+        }
+    }
+    if want(Entity::CryptoWallet) {
+        for h in hits(&p.btc, windows) {
+            if base58check_ok(h.text) {
+                push(Entity::CryptoWallet, h.start, h.end, out);
+            }
+        }
+        for h in hits(&p.bech32, windows) {
+            if bech32_ok(h.text) {
+                push(Entity::CryptoWallet, h.start, h.end, out);
+            }
+        }
+        for h in hits(&p.eth, windows) {
+            let hex = &h.text[2..];
+            let mixed = hex.chars().any(|c| c.is_ascii_uppercase())
+                && hex.chars().any(|c| c.is_ascii_lowercase());
+            let ok = if mixed {
+                eip55_ok(h.text)
+            } else {
+                context(text, h.start, &["wallet", "eth", "address"])
+            };
+            if ok {
+                push(Entity::CryptoWallet, h.start, h.end, out);
+            }
+        }
+    }
+    if want(Entity::Phone) {
+        for &(base, win) in windows {
+            // The phone patterns look one character back for a boundary: give them that character.
+            let from = text[..base]
+                .char_indices()
+                .next_back()
+                .map_or(base, |(i, _)| i);
+            let region = &text[from..base + win.len()];
+            for c in p.phone_intl.captures_iter(region) {
+                let Some(m) = c.get(1) else { continue };
+                let n = digits(m.as_str()).len();
+                if (8..=15).contains(&n) {
+                    push(Entity::Phone, from + m.start(), from + m.end(), out);
+                }
+            }
+            for c in p.phone_nanp.captures_iter(region) {
+                let Some(m) = c.get(1) else { continue };
+                // "(555) 123-4567" is a phone by its shape; bare "555-123-4567" needs a context word.
+                if m.as_str().starts_with('(') || context(text, from + m.start(), PHONE_WORDS) {
+                    push(Entity::Phone, from + m.start(), from + m.end(), out);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
