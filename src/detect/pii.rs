@@ -499,13 +499,16 @@ pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
     out
 }
 
+/// Adds a detection unless it overlaps one already found.
+type Push<'a> = &'a dyn Fn(Entity, usize, usize, &mut Vec<Detection>);
+
 /// Checksummed entities first, so a card is not also reported as a phone.
 fn scan_windows(
     text: &str,
     windows: &[(usize, &str)],
     want: &dyn Fn(Entity) -> bool,
     out: &mut Vec<Detection>,
-    push: &dyn Fn(Entity, usize, usize, &mut Vec<Detection>),
+    push: Push<'_>,
 ) {
     let p = &*P;
     if want(Entity::CreditCard) {
