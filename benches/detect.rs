@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("detect");
     g.throughput(Throughput::Bytes(code.len() as u64));
     g.bench_function("secrets on code", |b| {
-        b.iter(|| secrets::scan(&code, secrets::Context::Code))
+        b.iter(|| secrets::scan(&code, secrets::Context::Code));
     });
     g.throughput(Throughput::Bytes(logs.len() as u64));
     g.bench_function("secrets on JSONL logs (per line)", |b| {
