@@ -325,7 +325,9 @@ pub static RULES: &[SecretRule] = &[
         title: "Credentials in a connection URI",
         severity: Severity::High,
         keywords: &["://"],
-        pattern: r#"(?i)\b[a-z][a-z0-9+.\-]*://(?P<user>[^:@/\s"'<>]*):(?P<secret>[^@/\s"'<>]+)@[a-z0-9.\-\[\]_]+"#,
+        // Userinfo holds no `|`, `\`, `^`, braces or brackets (RFC 3986), which keeps regex
+        // alternations like `sm://|ssm:|x@y` from looking like credentials.
+        pattern: r#"(?i)\b[a-z][a-z0-9+.\-]*://(?P<user>[^:@/\s"'<>|\\^{}\[\]`]*):(?P<secret>[^@/\s"'<>|\\^{}\[\]`]+)@[a-z0-9.\-\[\]_]+"#,
         min_entropy: 0.0,
         allow: &[],
         check: Check::UriPassword,
@@ -342,6 +344,7 @@ pub static RULES: &[SecretRule] = &[
             "s3://aws_default@bucket/key",
             "https://user@host/path",
             "mysql://root:<password>@localhost/app",
+            "`(?i)^(vault:|sm://|ssm:|secretsmanager:|@microsoft\\.keyvault|op://)`",
         ],
     },
     SecretRule {
