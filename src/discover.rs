@@ -355,12 +355,10 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
         return (kind, Syntax::Json);
     }
     if ext_is(&[".py"]) {
-        let kind = if AIRFLOW_IMPORT.is_match(content) {
-            Kind::AirflowDag
-        } else {
-            Kind::Python
-        };
-        return (kind, Syntax::Text);
+        if AIRFLOW_IMPORT.is_match(content) {
+            return (Kind::AirflowDag, Syntax::Python);
+        }
+        return (Kind::Python, Syntax::Text);
     }
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
         return (Kind::Dotenv, Syntax::Text);
@@ -408,7 +406,7 @@ mod tests {
         assert_eq!(k("conf.yaml", "a: 1"), (Kind::Yaml, Syntax::Yaml));
         assert_eq!(
             k("dags/etl.py", "from airflow import DAG\n"),
-            (Kind::AirflowDag, Syntax::Text)
+            (Kind::AirflowDag, Syntax::Python)
         );
         assert_eq!(k("lib/x.py", "import os\n"), (Kind::Python, Syntax::Text));
         assert_eq!(

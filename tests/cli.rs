@@ -14,7 +14,16 @@ fn demo_scan_fails_with_real_findings_and_json_schema() {
     assert_eq!(report["version"], 1);
     assert_eq!(report["tool"]["name"], "custos");
     let ids = rule_ids(&report);
-    for id in ["TF001", "TF002", "BKT001", "CFG001", "parse-error"] {
+    for id in [
+        "TF001",
+        "TF002",
+        "BKT001",
+        "CFG001",
+        "AF001",
+        "AF003",
+        "AF004",
+        "parse-error",
+    ] {
         assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
     }
     // The demo's custos.toml raises CFG001 to critical and sets fail_on = medium.
@@ -73,6 +82,21 @@ fn fail_on_threshold_and_clean_exit() {
     assert!(stdout(&o).contains("passed (fail-on critical)"));
     let o = custos(&["scan", "fixtures/rules/TF002/pass"], &repo());
     assert_eq!(code(&o), 0);
+}
+
+/// Regression: `custos scan FILE` with a bare file name must still find ./custos.toml.
+#[test]
+fn config_is_found_when_scanning_a_bare_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("custos.toml"),
+        "[data]\nprohibited_buckets = [\"public-*\"]\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("job.yaml"), "output: s3://public-dump/x\n").unwrap();
+    let (code, report, _) = scan_json(&["job.yaml"], dir.path());
+    assert_eq!(rule_ids(&report), ["BKT001"]);
+    assert_eq!(code, 1);
 }
 
 #[test]
@@ -297,6 +321,7 @@ const PLANTED: &[&str] = &[
     "4815162342",
     "9c2b7f1e4d8a6b3c",
     "feat-2024-Summer!",
+    "Feat-Wh-2024!",
     // fixtures/labelled: secrets and PII in code, configs and logs.
     "Wareh0use-2024!",
     "Zq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0",

@@ -49,6 +49,11 @@ fn yaml_spans() {
 }
 
 #[test]
+fn airflow_dag_model_spans() {
+    insta::assert_snapshot!(render("fixtures/parse/dag.py", Syntax::Python));
+}
+
+#[test]
 fn json_spans() {
     insta::assert_snapshot!(render("fixtures/parse/settings.json", Syntax::Json));
 }

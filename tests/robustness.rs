@@ -174,3 +174,26 @@ fn explicit_files_are_scanned_as_given() {
         [("a.yaml".to_owned(), 1, "CFG001".to_owned())]
     );
 }
+
+/// A DAG with a syntax error: the error is reported where it is, and what parsed is still checked.
+#[test]
+fn broken_dag_reports_the_error_and_still_checks_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("broken_dag.py"),
+        "from airflow import DAG\nfrom airflow.models import Connection\n\nConnection(conn_id=\"c\", password=\"Pw-Literal-99\")\n\nwith DAG(\"d\" as dag:\n    pass\n",
+    )
+    .unwrap();
+    let (code, report, _) = scan_json(&[".", "--no-config"], dir.path());
+    assert_eq!(code, 1);
+    let t = triples(&report);
+    assert!(
+        t.contains(&("broken_dag.py".to_owned(), 4, "AF001".to_owned())),
+        "{t:?}"
+    );
+    let parse = t
+        .iter()
+        .find(|x| x.2 == "parse-error")
+        .expect("parse-error finding");
+    assert_eq!(parse.1, 6, "{t:?}");
+}

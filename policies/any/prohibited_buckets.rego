@@ -1,4 +1,4 @@
-# BKT001: data must not go to a prohibited (or unapproved) bucket.
+# BKT001: data must not go to a prohibited (or unapproved) bucket. (Airflow DAGs have AF003.)
 # Looks at every value whose key names a bucket (`bucket`, `bucket_name`, `s3_bucket`,
 # `dest_bucket`, `BucketName`, …) and at every s3:// URI in any string, in every structured
 # document. Terraform references (`${aws_s3_bucket.x.id}`) and templates are not literals and
@@ -12,7 +12,7 @@ metadata := {
 	"id": "BKT001",
 	"title": "Prohibited or unapproved bucket",
 	"severity": "high",
-	"kinds": ["*"],
+	"kinds": ["terraform", "cloudformation", "kubernetes", "github-actions", "gitlab-ci", "docker-compose", "yaml", "json"],
 	"controls": ["SOC2:CC6.7", "ISO27001:A.5.14", "GDPR:Art.44"],
 	"remediation": "Write to an approved bucket (see approved_buckets / prohibited_buckets in custos.toml [data]), or get the bucket approved.",
 }

@@ -106,8 +106,10 @@ pub(crate) fn load_config(
     let root_dir = if start.is_dir() {
         start.to_path_buf()
     } else {
+        // A bare file name has an empty parent: that is the current directory.
         start
             .parent()
+            .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
     };
     if args.no_config {

@@ -10,6 +10,7 @@
 
 pub mod hcl;
 pub mod json;
+pub mod python;
 pub mod yaml;
 
 use crate::document::{Span, SpanMap};
@@ -20,6 +21,8 @@ pub enum Syntax {
     Json,
     Yaml,
     Hcl,
+    /// Airflow DAG files: Python, modelled as a DAG (tree-sitter).
+    Python,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -88,6 +91,7 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Json, json::parse),
     (Syntax::Yaml, yaml::parse),
     (Syntax::Hcl, hcl::parse),
+    (Syntax::Python, python::parse),
 ];
 
 /// Parse `source` as `syntax`; `None` for syntaxes without a structural parser.
@@ -143,7 +147,7 @@ mod tests {
 
     #[test]
     fn registry_has_each_structured_syntax_once() {
-        for syntax in [Syntax::Json, Syntax::Yaml, Syntax::Hcl] {
+        for syntax in [Syntax::Json, Syntax::Yaml, Syntax::Hcl, Syntax::Python] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
                 1,

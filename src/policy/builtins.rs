@@ -71,8 +71,11 @@ pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
                 "hcl" | "hcl2" | "tf" | "terraform" => Syntax::Hcl,
                 "yaml" | "yml" => Syntax::Yaml,
                 "json" => Syntax::Json,
+                "python" | "airflow" => Syntax::Python,
                 other => {
-                    anyhow::bail!("parse_config: unsupported syntax `{other}` (hcl2, yaml, json)")
+                    anyhow::bail!(
+                        "parse_config: unsupported syntax `{other}` (hcl2, yaml, json, python)"
+                    )
                 }
             };
             let parsed = parse::parse(syntax, text, &Limits::default())

@@ -1,0 +1,38 @@
+# AF002: credentials embedded in a connection URI anywhere in a DAG file (SQLAlchemy, JDBC
+# `password=`, MongoDB, Redis, AMQP, HTTP basic auth, `AIRFLOW_CONN_*` values). The connection
+# id in an object-storage URI's userinfo (`s3://aws_default@bucket/`) is not a credential.
+package custos.airflow.uri_credentials
+
+import rego.v1
+
+metadata := {
+	"id": "AF002",
+	"title": "Credentials in a connection URI in an Airflow DAG",
+	"severity": "critical",
+	"kinds": ["airflow-dag"],
+	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],
+	"remediation": "Define the connection in a secrets backend (or AIRFLOW_CONN_* from a secret) and refer to it by conn_id; rotate the exposed password.",
+	"sensitive": true,
+}
+
+uri_rules := {"SEC020", "SEC021"}
+
+uri_secret(s) if {
+	is_string(s)
+	some d in custos.secrets(s)
+	d.rule in uri_rules
+}
+
+deny contains {"msg": "a connection URI in this string embeds a password", "path": ["strings", i]} if {
+	some i, s in input.strings
+	not s.in_call
+	uri_secret(s.value)
+}
+
+deny contains {"msg": msg, "path": full} if {
+	some i, c in input.calls
+	walk(c.kwargs, [p, v])
+	uri_secret(v)
+	full := array.concat(["calls", i, "kwargs"], p)
+	msg := sprintf("%s(…) gets a connection URI with an embedded password", [c.class])
+}
