@@ -40,6 +40,19 @@ fn yaml(i: usize) -> String {
     )
 }
 
+fn dag(i: usize) -> String {
+    format!(
+        "from datetime import datetime\n\nfrom airflow import DAG\nfrom airflow.decorators import task\n\
+         from airflow.operators.bash import BashOperator\n\
+         from airflow.providers.amazon.aws.transfers.sql_to_s3 import SqlToS3Operator\n\n\
+         BUCKET = \"acme-features-{i}\"\ndefault_args = {{\"owner\": \"data\", \"retries\": 2}}\n\n\
+         with DAG(\"dag_{i}\", start_date=datetime(2024, 1, 1), schedule=\"@daily\", default_args=default_args):\n\
+         \x20   export = SqlToS3Operator(task_id=\"export\", sql_conn_id=\"warehouse\", query=\"select {i}\", s3_bucket=BUCKET, s3_key=\"k/{{{{ ds }}}}\")\n\
+         \x20   run = BashOperator(task_id=\"run\", bash_command=\"dbt run --vars '{{{{ ds }}}}'\", env={{\"DBT_PASSWORD\": \"{{{{ conn.wh.password }}}}\"}})\n\n\
+         \x20   @task\n    def check():\n        return {i}\n\n    export >> run >> check()\n"
+    )
+}
+
 fn corpus(dir: &Path, n: usize) -> u64 {
     let mut bytes = 0;
     for i in 0..n {
@@ -54,6 +67,7 @@ fn corpus(dir: &Path, n: usize) -> u64 {
     bytes
 }
 
+#[allow(clippy::many_single_char_names)] // c, b, g, d, p: criterion handles and groups
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let files_per_kind = 2_000;
@@ -84,6 +98,28 @@ fn bench(c: &mut Criterion) {
         b.iter(|| custos::scan::run(&roots, &config, &policies, &limits).expect("scan"));
     });
     g.finish();
+
+    // Airflow DAGs: tree-sitter model + the bundled rules, per file.
+    let dags = tempfile::tempdir().expect("tempdir");
+    let mut dag_bytes = 0u64;
+    let dag_count = 1_000;
+    for i in 0..dag_count {
+        let text = dag(i);
+        dag_bytes += text.len() as u64;
+        std::fs::write(dags.path().join(format!("dag_{i}.py")), text).expect("write");
+    }
+    let dag_roots = vec![dags.path().to_path_buf()];
+    let mut d = c.benchmark_group("airflow");
+    d.sample_size(10);
+    d.throughput(Throughput::Elements(dag_count as u64));
+    d.bench_function("DAG files parsed and evaluated (files)", |b| {
+        b.iter(|| custos::scan::run(&dag_roots, &config, &policies, &limits).expect("scan"));
+    });
+    d.throughput(Throughput::Bytes(dag_bytes));
+    d.bench_function("DAG files parsed and evaluated (bytes)", |b| {
+        b.iter(|| custos::scan::run(&dag_roots, &config, &policies, &limits).expect("scan"));
+    });
+    d.finish();
 
     let mut p = c.benchmark_group("parse");
     let tf = terraform(7).repeat(20);
