@@ -504,7 +504,7 @@ fn check_log_files(d: &DigestFile, root: &Path, report: &mut TrailReport) {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

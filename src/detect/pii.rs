@@ -166,7 +166,7 @@ pub fn luhn(d: &[u8]) -> bool {
             }
         })
         .sum();
-    !d.is_empty() && sum % 10 == 0
+    !d.is_empty() && sum.is_multiple_of(10)
 }
 
 fn card_issuer_ok(d: &[u8]) -> bool {
