@@ -120,7 +120,9 @@ fn is_airflow(path: &str) -> bool {
 /// What a class path is, for policies.
 fn category(path: &str) -> &'static str {
     let class = path.rsplit('.').next().unwrap_or(path);
-    if DAG_CLASSES.contains(&path) || class == "DAG" {
+    if path.starts_with("boto3.") || path == "boto3" {
+        "client"
+    } else if DAG_CLASSES.contains(&path) || class == "DAG" {
         "dag"
     } else if class == "Connection" {
         "connection"
@@ -550,12 +552,12 @@ impl<'s> Model<'s> {
         }
         let receiver_category = receiver.as_deref().map(category);
         let relevant = is_airflow(&resolved)
-            || matches!(receiver_category, Some("hook"))
+            || matches!(receiver_category, Some("hook" | "client"))
             || resolved.starts_with("os.environ");
         if !relevant {
             return false;
         }
-        let hook_method = method.is_some() && matches!(receiver_category, Some("hook"));
+        let hook_method = method.is_some() && matches!(receiver_category, Some("hook" | "client"));
         let cat = if hook_method {
             "hook-method"
         } else {
@@ -622,15 +624,39 @@ impl<'s> Model<'s> {
         ) else {
             return;
         };
-        // `hook = S3Hook(...)`: remember the variable's class for later method calls.
+        // `hook = S3Hook(...)`, `s3 = boto3.client("s3")`, `client = hook.get_conn()`:
+        // remember the variable's class for later method calls.
         if left.kind() == "identifier" && right.kind() == "call" {
-            if let Some(path) = right
-                .child_by_field_name("function")
+            let func = right.child_by_field_name("function");
+            let mut class = func
                 .and_then(|f| self.resolve(f))
-            {
-                if category(&path) == "hook" {
-                    self.hook_vars.insert(self.text(left).to_owned(), path);
+                .filter(|p| matches!(category(p), "hook" | "client"));
+            if class.is_none() {
+                // A client obtained from a hook: `hook.get_conn()`, `S3Hook(...).get_client_type("s3")`.
+                if let Some(f) = func.filter(|f| f.kind() == "attribute") {
+                    let method = f.child_by_field_name("attribute").map(|a| self.text(a));
+                    let receiver = match f.child_by_field_name("object") {
+                        Some(o) if o.kind() == "identifier" => {
+                            self.hook_vars.get(self.text(o)).cloned()
+                        }
+                        Some(o) if o.kind() == "call" => o
+                            .child_by_field_name("function")
+                            .and_then(|x| self.resolve(x)),
+                        _ => None,
+                    };
+                    let from_hook = receiver.is_some_and(|r| category(&r) == "hook");
+                    if from_hook
+                        && matches!(
+                            method,
+                            Some("get_conn" | "get_client_type" | "get_resource_type")
+                        )
+                    {
+                        class = Some("boto3.client".to_owned());
+                    }
                 }
+            }
+            if let Some(path) = class {
+                self.hook_vars.insert(self.text(left).to_owned(), path);
             }
         }
         // `os.environ["KEY"] = value`.
