@@ -171,29 +171,16 @@ pub fn is_log_name(path: &Path) -> bool {
 }
 
 fn push_sized(out: &mut Discovered, fs_path: PathBuf, display: String, size: u64, config: &Config) {
-    if is_log_name(&fs_path) {
-        if size > config.max_log_size {
-            out.notes.push(Note {
-                path: display,
-                message: format!(
-                    "skipped: {size} bytes is over the log size limit of {} bytes (max_log_size)",
-                    config.max_log_size
-                ),
-            });
-        } else {
-            out.files.push(Candidate {
-                fs_path,
-                display,
-                size,
-            });
-        }
-    } else if size > config.max_file_size {
+    // Logs are streamed, so they have their own (larger) limit.
+    let (limit, what, key) = if is_log_name(&fs_path) {
+        (config.max_log_size, "log size limit", "max_log_size")
+    } else {
+        (config.max_file_size, "size limit", "max_file_size")
+    };
+    if size > limit {
         out.notes.push(Note {
             path: display,
-            message: format!(
-                "skipped: {size} bytes is over the size limit of {} bytes (max_file_size)",
-                config.max_file_size
-            ),
+            message: format!("skipped: {size} bytes is over the {what} of {limit} bytes ({key})"),
         });
     } else {
         out.files.push(Candidate {

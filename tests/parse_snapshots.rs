@@ -50,7 +50,10 @@ fn yaml_spans() {
 
 #[test]
 fn airflow_dag_model_spans() {
-    insta::assert_snapshot!(render("fixtures/parse/dag.py", Syntax::Python));
+    insta::assert_snapshot!(render(
+        "fixtures/rules/AF001/fail/warehouse_sync.py",
+        Syntax::Python
+    ));
 }
 
 #[test]
