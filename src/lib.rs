@@ -19,3 +19,4 @@ pub mod redact;
 pub mod report;
 pub mod scan;
 pub mod suppress;
+pub mod terraform;

@@ -71,12 +71,14 @@ pub fn run(
     limits: &Limits,
 ) -> Result<ScanReport, RootError> {
     let found = discover::discover(roots, config)?;
+    // Terraform modules are directories: gather what each module declares first.
+    let modules = crate::terraform::ModuleIndex::build(&found.files, limits);
     let results: Vec<FileResult> = found
         .files
         .par_iter()
         .map_init(
             || policies.worker(),
-            |ev, c| scan_file(ev, c, config, limits),
+            |ev, c| scan_file(ev, c, config, limits, &modules),
         )
         .collect();
 
@@ -123,6 +125,7 @@ fn scan_file(
     c: &Candidate,
     config: &Config,
     limits: &Limits,
+    modules: &crate::terraform::ModuleIndex,
 ) -> FileResult {
     let mut res = FileResult {
         findings: Vec::new(),
@@ -218,11 +221,17 @@ fn scan_file(
                     .filter(|(p, _)| p.contains("/encryptedData/"))
                     .map(|(_, s)| *s),
             );
+            let mut input = d.value;
+            if kind == Kind::Terraform {
+                if let Some(module) = modules.module_for(&c.fs_path) {
+                    module.enrich(&mut input);
+                }
+            }
             let doc = Document {
                 path: c.display.clone(),
                 kind,
                 index,
-                input: d.value,
+                input,
                 spans: d.spans,
             };
             res.documents += 1;
