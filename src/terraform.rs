@@ -279,8 +279,7 @@ fn merged_value(s: &Sibling) -> Value {
             let enabled = status
                 .as_ref()
                 .and_then(Value::as_str)
-                .map(|st| Value::Bool(st == "Enabled"))
-                .unwrap_or(Value::Null);
+                .map_or(Value::Null, |st| Value::Bool(st == "Enabled"));
             let mut m = Map::new();
             m.insert("enabled".into(), enabled);
             if let Some(st) = status {
