@@ -68,6 +68,10 @@ pub struct Module {
     tfvars: Map<String, Value>,
     locals: Map<String, Value>,
     siblings: Vec<Sibling>,
+    /// `aws_s3_account_public_access_block`: applies to every bucket of the account.
+    account_pab: Option<Value>,
+    /// `target_bucket` of every access-logging configuration (reference or name).
+    log_targets: Vec<String>,
 }
 
 /// Modules by directory.
@@ -77,7 +81,11 @@ pub struct ModuleIndex {
 }
 
 fn is_tf(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e == "tf")
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.ends_with(".tf") || name.ends_with(".tf.json")
 }
 
 fn is_auto_tfvars(p: &Path) -> bool {
@@ -99,7 +107,12 @@ fn each_object(v: &Value) -> Vec<&Map<String, Value>> {
 
 fn facts(path: &Path, limits: &Limits) -> Option<(PathBuf, Module)> {
     let source = std::fs::read_to_string(path).ok()?;
-    let parsed = parse::parse(Syntax::Hcl, &source, limits)?;
+    let syntax = if path.to_string_lossy().ends_with(".json") {
+        Syntax::Json
+    } else {
+        Syntax::Hcl
+    };
+    let parsed = parse::parse(syntax, &source, limits)?;
     let doc = parsed.docs.into_iter().next()?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut m = Module::default();
@@ -122,6 +135,35 @@ fn facts(path: &Path, limits: &Limits) -> Option<(PathBuf, Module)> {
         }
     }
     if let Some(resources) = doc.value.get("resource").and_then(Value::as_object) {
+        if let Some(account) = resources
+            .get("aws_s3_account_public_access_block")
+            .and_then(Value::as_object)
+        {
+            m.account_pab = account
+                .values()
+                .flat_map(each_object)
+                .next()
+                .map(|b| Value::Object(b.clone()));
+        }
+        if let Some(buckets) = resources.get("aws_s3_bucket").and_then(Value::as_object) {
+            for body in buckets.values().flat_map(each_object) {
+                for l in body.get("logging").map(each_object).unwrap_or_default() {
+                    if let Some(t) = l.get("target_bucket").and_then(Value::as_str) {
+                        m.log_targets.push(t.to_owned());
+                    }
+                }
+            }
+        }
+        if let Some(logging) = resources
+            .get("aws_s3_bucket_logging")
+            .and_then(Value::as_object)
+        {
+            for body in logging.values().flat_map(each_object) {
+                if let Some(t) = body.get("target_bucket").and_then(Value::as_str) {
+                    m.log_targets.push(t.to_owned());
+                }
+            }
+        }
         for (ty, key) in SIBLINGS {
             let Some(instances) = resources.get(*ty).and_then(Value::as_object) else {
                 continue;
@@ -160,6 +202,8 @@ impl ModuleIndex {
             e.tfvars.extend(m.tfvars);
             e.locals.extend(m.locals);
             e.siblings.extend(m.siblings);
+            e.account_pab = e.account_pab.take().or(m.account_pab);
+            e.log_targets.extend(m.log_targets);
         }
         for m in modules.values_mut() {
             m.resolve_locals();
@@ -260,6 +304,24 @@ impl Module {
                 let mut merged = merged_value(s);
                 self.substitute(&mut merged, 0);
                 bucket.insert(s.key.to_owned(), merged);
+            }
+            if let (Some(pab), false) = (
+                &self.account_pab,
+                bucket.contains_key("public_access_block"),
+            ) {
+                bucket.insert("public_access_block".to_owned(), pab.clone());
+            }
+            // Buckets that receive other buckets' access logs (anywhere in the module).
+            let receives_logs = self.log_targets.iter().any(|t| {
+                let mut resolved = Value::String(t.clone());
+                self.substitute(&mut resolved, 0);
+                BUCKET_REF
+                    .captures(t)
+                    .is_some_and(|c| &c[1] == name.as_str())
+                    || (resolved.as_str().is_some() && resolved.as_str() == literal_name.as_deref())
+            });
+            if receives_logs {
+                bucket.insert("custos_log_target".to_owned(), Value::Bool(true));
             }
         }
     }

@@ -450,7 +450,8 @@ fn inline_ignore_and_waivers() {
     fs::write(
         dir.path().join("custos.toml"),
         "[[waivers]]\nrule = \"TF002\"\npath = \"legacy/**\"\nreason = \"migration\"\nexpires = \"2999-01-01\"\n\n\
-         [[waivers]]\nrule = \"TF001\"\nreason = \"gone\"\nexpires = \"2001-01-01\"\n",
+         [[waivers]]\nrule = \"TF001\"\nreason = \"gone\"\nexpires = \"2001-01-01\"\n\n\
+         [policies]\ndisabled = [\"TF004\", \"TF005\", \"TF006\"]\n",
     )
     .unwrap();
     let (_, report, _) = scan_json(&["."], dir.path());

@@ -1,0 +1,23 @@
+# TF003: an S3 bucket is encrypted, but not with a customer-managed KMS key (SSE-S3 `AES256`, or
+# `aws:kms` with the AWS-managed `aws/s3` key). Data and logs should use a key whose policy and
+# rotation you control. Buckets with no encryption declared at all are TF002's.
+package custos.terraform.s3_kms
+
+import data.custos.lib.s3
+import rego.v1
+
+metadata := {
+	"id": "TF003",
+	"title": "S3 bucket not encrypted with a customer-managed KMS key",
+	"severity": "medium",
+	"kinds": ["terraform"],
+	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "NIST-800-53:SC-12"],
+	"remediation": "Set sse_algorithm = \"aws:kms\" with kms_master_key_id = a customer-managed aws_kms_key (with rotation enabled).",
+}
+
+deny contains {"msg": msg, "path": ["resource", "aws_s3_bucket", name]} if {
+	some [name, b] in s3.buckets
+	s3.has_sse(b)
+	not s3.customer_managed_kms(b)
+	msg := sprintf("%s is encrypted without a customer-managed KMS key", [s3.label(name, b)])
+}
