@@ -83,9 +83,12 @@ pub struct ModuleIndex {
 fn is_tf(p: &Path) -> bool {
     let name = p
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    name.ends_with(".tf") || name.ends_with(".tf.json")
+    // Lowercased above; the suffix checks are case-insensitive.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
+    let tf = name.ends_with(".tf") || name.ends_with(".tf.json");
+    tf
 }
 
 fn is_auto_tfvars(p: &Path) -> bool {
