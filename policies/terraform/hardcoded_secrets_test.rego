@@ -1,0 +1,44 @@
+package custos.terraform.hardcoded_secrets_test
+
+import data.custos.terraform.hardcoded_secrets as tf010
+import rego.v1
+
+test_variables if {
+	r := tf010.deny with input as parse_config("hcl2", `
+variable "db_password" { default = "Pg-Admin-2024" }
+variable "signing" {
+  sensitive = true
+  default   = "k-9f8e7d6c5b"
+}
+variable "region" { default = "eu-west-1" }
+variable "api_token" { default = "" }
+`)
+	count(r) == 2
+}
+
+test_resources_and_envs if {
+	r := tf010.deny with input as parse_config("hcl2", `
+resource "aws_db_instance" "db" { password = "Pg-Admin-2024" }
+resource "aws_rds_cluster" "c" { master_password = random_password.db.result }
+resource "aws_lambda_function" "f" {
+  environment {
+    variables = { STRIPE_SECRET = "sk-literal-value-1", LOG_LEVEL = "info", DB_PASSWORD = var.db_password }
+  }
+}
+resource "aws_instance" "vm" {
+  user_data = <<EOT
+#!/bin/bash
+export GITHUB_TOKEN=ghp_4Nd8cR2xWq7Lm9Zt3Kp6Vb1Hs5Jf0Ga8Ye2Q
+EOT
+}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([{ name = "app", environment = [{ name = "DB_PASSWORD", value = "Ecs-Pw-99" }, { name = "LEVEL", value = "x" }] }])
+}
+`)
+	count(r) == 4
+}
+
+test_json_container_definitions if {
+	r := tf010.deny with input as {"resource": {"aws_ecs_task_definition": {"t": {"container_definitions": "[{\"name\": \"app\", \"environment\": [{\"name\": \"API_KEY\", \"value\": \"k-3f9a8b7c6d\"}]}]"}}}}
+	count(r) == 1
+}
