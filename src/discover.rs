@@ -302,6 +302,7 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
                 | Kind::GitlabCi
                 | Kind::DockerCompose => Syntax::Yaml,
                 Kind::Terraform | Kind::CloudFormation => syntax_for_name(),
+                Kind::Ini => Syntax::Ini,
                 _ => Syntax::Text,
             };
             return (*kind, syntax);
@@ -350,8 +351,11 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
         return (Kind::Dotenv, Syntax::Text);
     }
-    if ext_is(&[".cfg", ".ini"]) {
-        return (Kind::Ini, Syntax::Text);
+    // DVC keeps its remotes in `.dvc/config` (and `config.local`), INI syntax.
+    if ext_is(&[".cfg", ".ini"])
+        || (rel_s.contains(".dvc/") && (name == "config" || name == "config.local"))
+    {
+        return (Kind::Ini, Syntax::Ini);
     }
     if ext_is(&[".log"]) {
         return (Kind::LogText, Syntax::Text);

@@ -9,6 +9,7 @@
 //! location, beside whatever documents parsed before it.
 
 pub mod hcl;
+pub mod ini;
 pub mod json;
 pub mod python;
 pub mod yaml;
@@ -23,6 +24,8 @@ pub enum Syntax {
     Hcl,
     /// Airflow DAG files: Python, modelled as a DAG (tree-sitter).
     Python,
+    /// INI-style configuration (`airflow.cfg`, `.dvc/config`).
+    Ini,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -92,6 +95,7 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Yaml, yaml::parse),
     (Syntax::Hcl, hcl::parse),
     (Syntax::Python, python::parse),
+    (Syntax::Ini, ini::parse),
 ];
 
 /// Parse `source` as `syntax`; `None` for syntaxes without a structural parser.
@@ -147,7 +151,13 @@ mod tests {
 
     #[test]
     fn registry_has_each_structured_syntax_once() {
-        for syntax in [Syntax::Json, Syntax::Yaml, Syntax::Hcl, Syntax::Python] {
+        for syntax in [
+            Syntax::Json,
+            Syntax::Yaml,
+            Syntax::Hcl,
+            Syntax::Python,
+            Syntax::Ini,
+        ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
                 1,

@@ -96,6 +96,9 @@ enum Frame {
         start: usize,
         anchor: usize,
         key: Option<String>,
+        /// Where the pending key starts: a collection value's span starts at its key, so a
+        /// finding about an object points at the line that names it.
+        key_start: usize,
         intrinsic: Option<&'static str>,
         /// Values merged in through `<<`, applied at the end where no explicit key overrides.
         merges: Vec<Map<String, Value>>,
@@ -187,11 +190,19 @@ impl Builder {
                 // A collection used as a mapping key (or merged through `<<`) has no pointer of
                 // its own; mark it with a NUL prefix, which no real pointer can start with.
                 let pointer = self.child_pointer().unwrap_or_else(|| "\u{0}".to_owned());
+                let start = match self.stack.last() {
+                    Some(Frame::Map {
+                        key: Some(_),
+                        key_start,
+                        ..
+                    }) => (*key_start).min(span.start),
+                    _ => span.start,
+                };
                 let frame = if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
                         items: Vec::new(),
                         pointer,
-                        start: span.start,
+                        start,
                         anchor,
                         intrinsic,
                     }
@@ -199,9 +210,10 @@ impl Builder {
                     Frame::Map {
                         map: Map::new(),
                         pointer,
-                        start: span.start,
+                        start,
                         anchor,
                         key: None,
+                        key_start: 0,
                         intrinsic,
                         merges: Vec::new(),
                     }
@@ -268,9 +280,14 @@ impl Builder {
             None => self.root = Some(value),
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map {
-                map, key, merges, ..
+                map,
+                key,
+                key_start,
+                merges,
+                ..
             }) => match key.take() {
                 None => {
+                    *key_start = span.start;
                     *key = Some(match value {
                         Value::String(s) => s,
                         Value::Null => "null".to_owned(),

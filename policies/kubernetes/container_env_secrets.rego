@@ -1,0 +1,26 @@
+# K8S001: a container's `env` sets a credential-named variable to a literal `value` (instead of
+# `valueFrom.secretKeyRef`), in any workload (Pod, Deployment, StatefulSet, Job, CronJob, …).
+package custos.kubernetes.container_env_secrets
+
+import data.custos.lib.credentials
+import rego.v1
+
+metadata := {
+	"id": "K8S001",
+	"title": "Literal secret in a Kubernetes container env",
+	"severity": "high",
+	"kinds": ["kubernetes"],
+	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "CIS-K8S:5.4.1"],
+	"remediation": "Use valueFrom.secretKeyRef (or envFrom.secretRef) pointing at a Secret managed outside the repository.",
+	"sensitive": true,
+}
+
+deny contains {"msg": msg, "path": array.concat(path, ["value"])} if {
+	walk(input, [path, v])
+	count(path) >= 2
+	path[count(path) - 2] == "env"
+	is_object(v)
+	credentials.key(v.name)
+	credentials.literal(v.value)
+	msg := sprintf("env %s is set to a literal credential", [v.name])
+}
