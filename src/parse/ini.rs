@@ -45,7 +45,7 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
                 .strip_prefix('\'')
                 .and_then(|n| n.strip_suffix('\''))
                 .unwrap_or(name);
-            section = name.to_owned();
+            name.clone_into(&mut section);
             let p = push_token("", &section);
             spans
                 .entry(p)
