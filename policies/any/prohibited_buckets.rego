@@ -40,8 +40,12 @@ deny contains {"msg": msg, "path": path} if {
 	buckets.configured
 	walk(input, [path, value])
 	is_string(value)
-	contains(value, "://")
+	uri_like(value)
 	some name in buckets.uri_buckets(value)
 	reason := buckets.not_allowed(name)
-	msg := sprintf("%s (in an s3 URI)", [reason])
+	msg := sprintf("%s (in an s3 URI or ARN)", [reason])
 }
+
+uri_like(v) if contains(v, "://")
+
+uri_like(v) if contains(v, ":s3:::")

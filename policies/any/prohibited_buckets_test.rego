@@ -25,6 +25,12 @@ test_uri_with_connection_id_userinfo if {
 	count(r) == 1
 }
 
+test_arn_in_a_policy_document if {
+	r := prohibited_buckets.deny with input as {"resource": {"aws_iam_policy": {"p": {"policy": "{\"Statement\": [{\"Resource\": \"arn:aws:s3:::public-dump/*\"}]}"}}}}
+		with data.prohibited_buckets as cfg.prohibited_buckets
+	count(r) == 1
+}
+
 test_double_star_crosses_dots if {
 	r := prohibited_buckets.deny with input as {"bucket_name": "team.data.shared"}
 		with data.prohibited_buckets as cfg.prohibited_buckets

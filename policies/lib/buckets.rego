@@ -33,7 +33,8 @@ not_allowed(name) := msg if {
 	msg := sprintf("bucket %q is not on the approved list", [name])
 }
 
-# Bucket names in s3://, s3a://, s3n:// URIs inside a string (userinfo, e.g. a connection id, skipped).
+# Bucket names in s3://, s3a://, s3n:// URIs inside a string (userinfo, e.g. a connection id,
+# skipped), and in S3 ARNs (`arn:aws:s3:::bucket/*` in IAM and bucket policies).
 uri_buckets(s) := {m[1] |
-	some m in regex.find_all_string_submatch_n(`s3[an]?://(?:[^@/\s"']+@)?([a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9])`, s, -1)
+	some m in regex.find_all_string_submatch_n(`(?:s3[an]?://(?:[^@/\s"']+@)?|arn:aws[a-z\-]*:s3:::)([a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9])`, s, -1)
 }
