@@ -168,3 +168,16 @@ fn clean_airflow_dags_have_no_findings() {
         "every clean DAG was modelled and evaluated"
     );
 }
+
+/// The vulnerable-by-design repository (Terraform across files, CloudFormation, Kubernetes,
+/// GitHub Actions, docker-compose, .env, airflow.cfg, dbt, DVC, MLflow): every seeded problem is
+/// found at its line, and nothing else is reported.
+#[test]
+fn vulnerable_repo_finds_exactly_what_is_seeded() {
+    let dir = repo().join("fixtures/vulnerable");
+    let want = expected(&dir);
+    assert!(want.len() >= 40, "the repository seeds many problems");
+    let (code, report, _) = scan_json(&["fixtures/vulnerable"], &repo());
+    assert_eq!(triples(&report), want);
+    assert_eq!(code, 1);
+}
