@@ -72,6 +72,8 @@ pub struct Module {
     account_pab: Option<Value>,
     /// `target_bucket` of every access-logging configuration (reference or name).
     log_targets: Vec<String>,
+    /// Calls of local modules: (module directory, the call's arguments).
+    calls: Vec<(PathBuf, Map<String, Value>)>,
 }
 
 /// Modules by directory.
@@ -130,6 +132,29 @@ fn facts(path: &Path, limits: &Limits) -> Option<(PathBuf, Module)> {
             if let Some(default) = each_object(body).first().and_then(|b| b.get("default")) {
                 m.vars.insert(name.clone(), default.clone());
             }
+        }
+    }
+    // `module "x" { source = "./modules/x" … }`: remember the call and its arguments.
+    if let Some(modules) = doc.value.get("module").and_then(Value::as_object) {
+        for body in modules.values().flat_map(each_object) {
+            let Some(source) = body.get("source").and_then(Value::as_str) else {
+                continue;
+            };
+            if !(source.starts_with("./") || source.starts_with("../")) {
+                continue;
+            }
+            let mut args = body.clone();
+            for meta in [
+                "source",
+                "version",
+                "providers",
+                "count",
+                "for_each",
+                "depends_on",
+            ] {
+                args.remove(meta);
+            }
+            m.calls.push((normalize(&dir.join(source)), args));
         }
     }
     if let Some(locals) = doc.value.get("locals") {
@@ -200,13 +225,43 @@ impl ModuleIndex {
             .collect();
         let mut modules: HashMap<PathBuf, Module> = HashMap::new();
         for (dir, m) in per_file {
-            let e = modules.entry(dir).or_default();
+            let e = modules.entry(normalize(&dir)).or_default();
             e.vars.extend(m.vars);
             e.tfvars.extend(m.tfvars);
             e.locals.extend(m.locals);
             e.siblings.extend(m.siblings);
             e.account_pab = e.account_pab.take().or(m.account_pab);
             e.log_targets.extend(m.log_targets);
+            e.calls.extend(m.calls);
+        }
+        // A local module called from exactly one place is evaluated with that call's static
+        // arguments, as Terraform would (several callers: its own defaults, as written).
+        let mut callers: HashMap<PathBuf, Vec<(PathBuf, Map<String, Value>)>> = HashMap::new();
+        for (dir, m) in &modules {
+            for (target, args) in &m.calls {
+                callers
+                    .entry(target.clone())
+                    .or_default()
+                    .push((dir.clone(), args.clone()));
+            }
+        }
+        for (target, calls) in callers {
+            let [(caller_dir, args)] = calls.as_slice() else {
+                continue;
+            };
+            let Some(caller) = modules.get(caller_dir).cloned() else {
+                continue;
+            };
+            let Some(module) = modules.get_mut(&target) else {
+                continue;
+            };
+            for (name, value) in args {
+                let mut v = value.clone();
+                caller.substitute(&mut v, 0);
+                if !v.as_str().is_some_and(|s| s.contains("${")) {
+                    module.tfvars.insert(name.clone(), v);
+                }
+            }
         }
         for m in modules.values_mut() {
             m.resolve_locals();
@@ -216,7 +271,7 @@ impl ModuleIndex {
 
     pub fn module_for(&self, file: &Path) -> Option<&Module> {
         self.modules
-            .get(&file.parent().map(Path::to_path_buf).unwrap_or_default())
+            .get(&normalize(file.parent().unwrap_or(Path::new(""))))
     }
 }
 
@@ -330,6 +385,23 @@ impl Module {
     }
 }
 
+/// `a/./b/../c` → `a/c`, lexically (module sources are relative paths).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// A sibling's body in the shape of the v3 inline block it replaces.
 fn merged_value(s: &Sibling) -> Value {
     let body = s.body.as_object().cloned().unwrap_or_default();
@@ -434,6 +506,32 @@ mod tests {
         let b = &v["resource"]["aws_s3_bucket"]["logs"];
         assert_eq!(b["bucket"], "data-logs");
         assert_eq!(b["public_access_block"]["block_public_acls"], true);
+    }
+
+    #[test]
+    fn a_local_module_takes_its_single_callers_arguments() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("modules/bucket")).unwrap();
+        let files = [
+            ("main.tf", "locals { team = \"ml\" }\nmodule \"exports\" {\n  source = \"./modules/bucket\"\n  name   = \"public-${local.team}-exports\"\n}\n"),
+            ("modules/bucket/main.tf", "variable \"name\" {}\nresource \"aws_s3_bucket\" \"this\" {\n  bucket = var.name\n}\n"),
+        ];
+        let mut cands = Vec::new();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            cands.push(Candidate {
+                fs_path: p,
+                display: name.to_owned(),
+                size: text.len() as u64,
+            });
+        }
+        let idx = ModuleIndex::build(&cands, &Limits::default());
+        let v = enriched(&idx, &cands[1]);
+        assert_eq!(
+            v["resource"]["aws_s3_bucket"]["this"]["bucket"],
+            "public-ml-exports"
+        );
     }
 
     #[test]
