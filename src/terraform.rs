@@ -61,6 +61,9 @@ struct Sibling {
     body: Value,
 }
 
+/// A call of a local module: its directory and the call's arguments.
+type ModuleCall = (PathBuf, Map<String, Value>);
+
 /// What a module's files declare, merged.
 #[derive(Debug, Default, Clone)]
 pub struct Module {
@@ -73,7 +76,7 @@ pub struct Module {
     /// `target_bucket` of every access-logging configuration (reference or name).
     log_targets: Vec<String>,
     /// Calls of local modules: (module directory, the call's arguments).
-    calls: Vec<(PathBuf, Map<String, Value>)>,
+    calls: Vec<ModuleCall>,
 }
 
 /// Modules by directory.
@@ -236,7 +239,7 @@ impl ModuleIndex {
         }
         // A local module called from exactly one place is evaluated with that call's static
         // arguments, as Terraform would (several callers: its own defaults, as written).
-        let mut callers: HashMap<PathBuf, Vec<(PathBuf, Map<String, Value>)>> = HashMap::new();
+        let mut callers: HashMap<PathBuf, Vec<ModuleCall>> = HashMap::new();
         for (dir, m) in &modules {
             for (target, args) in &m.calls {
                 callers
