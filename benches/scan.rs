@@ -99,6 +99,30 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // Terraform only: module resolution and sibling merging on, all bundled rules.
+    let tf_dir = tempfile::tempdir().expect("tempdir");
+    let mut tf_bytes = 0u64;
+    let tf_count = 2_000;
+    for i in 0..tf_count {
+        let sub = tf_dir.path().join(format!("mod{}", i / 100));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        let text = terraform(i);
+        tf_bytes += text.len() as u64;
+        std::fs::write(sub.join(format!("main{i}.tf")), text).expect("write");
+    }
+    let tf_roots = vec![tf_dir.path().to_path_buf()];
+    let mut t = c.benchmark_group("terraform");
+    t.sample_size(10);
+    t.throughput(Throughput::Elements(tf_count as u64));
+    t.bench_function("files with resolution and merging (files)", |b| {
+        b.iter(|| custos::scan::run(&tf_roots, &config, &policies, &limits).expect("scan"));
+    });
+    t.throughput(Throughput::Bytes(tf_bytes));
+    t.bench_function("files with resolution and merging (bytes)", |b| {
+        b.iter(|| custos::scan::run(&tf_roots, &config, &policies, &limits).expect("scan"));
+    });
+    t.finish();
+
     // Airflow DAGs: tree-sitter model + the bundled rules, per file.
     let dags = tempfile::tempdir().expect("tempdir");
     let mut dag_bytes = 0u64;
