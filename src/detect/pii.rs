@@ -88,6 +88,8 @@ struct Patterns {
     email: Regex,
     phone_intl: Regex,
     phone_nanp: Regex,
+    /// National formats with a trunk prefix: UK `07700 900123`, `020 7946 0958`, DE `030 1234567`.
+    phone_national: Regex,
     card: Regex,
     ssn: Regex,
     iban: Regex,
@@ -115,6 +117,7 @@ static P: LazyLock<Patterns> = LazyLock::new(|| {
         ),
         phone_intl: r(r"(?:^|[^\w+])(\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,4}\)?){1,5}[ .\-]?\d{2,4})\b"),
         phone_nanp: r(r"(?:^|[^\w])(\(?[2-9]\d{2}\)?[ .\-]\d{3}[ .\-]\d{4})\b"),
+        phone_national: r(r"(?:^|[^\w+])(\(?0\d{2,4}\)?[ \-]?\d{3,4}[ \-]?\d{3,4})\b"),
         card: r(r"\b(?:\d[ \-]?){12,18}\d\b"),
         ssn: r(r"\b(\d{3})([ \-])(\d{2})([ \-])(\d{4})\b"),
         iban: r(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
@@ -598,6 +601,14 @@ fn scan_windows(
                     push(Entity::Phone, from + m.start(), from + m.end(), out);
                 }
             }
+            for c in p.phone_national.captures_iter(region) {
+                let Some(m) = c.get(1) else { continue };
+                let n = digits(m.as_str()).len();
+                // A leading-zero number is only a phone where the text says so.
+                if (9..=12).contains(&n) && context(text, from + m.start(), PHONE_WORDS) {
+                    push(Entity::Phone, from + m.start(), from + m.end(), out);
+                }
+            }
             for c in p.phone_nanp.captures_iter(region) {
                 let Some(m) = c.get(1) else { continue };
                 // "(555) 123-4567" is a phone by its shape; bare "555-123-4567" needs a context word.
@@ -720,8 +731,16 @@ mod tests {
                 ("call +44 20 7946 0958 today", "+44 20 7946 0958"),
                 ("phone: 415-555-0132", "415-555-0132"),
                 ("(415) 555-0132", "(415) 555-0132"),
+                ("mobile 07700 900123", "07700 900123"),
+                ("Tel. 030 1234567", "030 1234567"),
             ],
-            &["version 415-555-0132", "2024-01-15 10:20:30", "+1"],
+            &[
+                "version 415-555-0132",
+                "2024-01-15 10:20:30",
+                "+1",
+                "order 07700 900123",
+                "build 020 7946 0958",
+            ],
         ),
         (
             Entity::UsPassport,
