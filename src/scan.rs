@@ -32,10 +32,24 @@ pub struct Stats {
     pub waived: usize,
 }
 
+/// Findings that were found and counted but not listed individually (a log file over the
+/// listing cap): they count in every total and in the gate exactly like listed ones.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unlisted {
+    pub path: String,
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub level: Level,
+    pub count: usize,
+}
+
 /// Everything a renderer needs.
 #[derive(Debug, Default)]
 pub struct ScanReport {
     pub findings: Vec<Finding>,
+    /// Counted, not listed (see [`Unlisted`]); sorted by path, then rule, then severity.
+    pub unlisted: Vec<Unlisted>,
     pub notes: Vec<Note>,
     pub stats: Stats,
     /// Source of each file that has findings, keyed by display path.
@@ -44,17 +58,45 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
-    /// Findings that fail the gate at `threshold` (warnings never do).
+    /// Findings that fail the gate at `threshold` (warnings never do), listed or not.
     pub fn failing(&self, threshold: Severity) -> usize {
-        self.findings
+        let listed = self
+            .findings
             .iter()
             .filter(|f| f.level == Level::Failure && f.severity >= threshold)
+            .count();
+        let unlisted: usize = self
+            .unlisted
+            .iter()
+            .filter(|u| u.level == Level::Failure && u.severity >= threshold)
+            .map(|u| u.count)
+            .sum();
+        listed + unlisted
+    }
+
+    /// Every finding, listed or not.
+    pub fn total_findings(&self) -> usize {
+        self.findings.len() + self.unlisted.iter().map(|u| u.count).sum::<usize>()
+    }
+
+    /// Findings of one severity, listed or not.
+    pub fn count_severity(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
             .count()
+            + self
+                .unlisted
+                .iter()
+                .filter(|u| u.severity == severity)
+                .map(|u| u.count)
+                .sum::<usize>()
     }
 }
 
 struct FileResult {
     findings: Vec<Finding>,
+    unlisted: Vec<Unlisted>,
     notes: Vec<Note>,
     documents: usize,
     bytes: u64,
@@ -100,6 +142,7 @@ pub fn run(
             }
         }
         report.findings.extend(r.findings);
+        report.unlisted.extend(r.unlisted);
     }
     report.stats.waived =
         suppress::apply_waivers(&mut report.findings, config, &crate::config::today());
@@ -115,6 +158,9 @@ pub fn run(
         }
     }
     finding::sort_findings(&mut report.findings);
+    report.unlisted.sort_by(|a, b| {
+        (&a.path, &a.rule_id, b.severity).cmp(&(&b.path, &b.rule_id, a.severity))
+    });
     finding::disambiguate_fingerprints(&mut report.findings);
     report.notes.sort();
     Ok(report)
@@ -129,6 +175,7 @@ fn scan_file(
 ) -> FileResult {
     let mut res = FileResult {
         findings: Vec::new(),
+        unlisted: Vec::new(),
         notes: Vec::new(),
         documents: 0,
         bytes: 0,
@@ -348,16 +395,16 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
         entities: config.pii_entities_for(&rel),
         sample: config.log_sample,
     };
-    match logs::scan_file(&c.fs_path, &c.display, kind, &opts) {
+    let rate = |rule: &str, severity: Severity| {
+        (!config.is_disabled(rule)).then(|| config.severity_for(rule, severity))
+    };
+    match logs::scan_file(&c.fs_path, &c.display, kind, &opts, &rate) {
         Ok(scan) => {
+            let unlisted = scan.unlisted_total();
             res.scanned = true;
             res.bytes = scan.bytes;
             res.documents += 1;
             for mut f in scan.findings {
-                if config.is_disabled(&f.rule_id) {
-                    continue;
-                }
-                f.severity = config.severity_for(&f.rule_id, f.severity);
                 let (controls, remediation) = if f.rule_id.starts_with("PII") {
                     (PII_CONTROLS, PII_REMEDIATION)
                 } else {
@@ -386,14 +433,25 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
                     ),
                 });
             }
-            if scan.dropped > 0 {
+            if unlisted > 0 {
                 res.notes.push(Note {
                     path: c.display.clone(),
                     message: format!(
-                        "{} more findings not listed (at most {} per log file)",
-                        scan.dropped,
+                        "{unlisted} more finding{} counted but not listed (at most {} listed per log file, most severe first); they count in the totals and the exit code",
+                        if unlisted == 1 { "" } else { "s" },
                         logs::MAX_FINDINGS_PER_LOG
                     ),
+                });
+            }
+            for ((rule_id, severity), count) in scan.unlisted {
+                let title = logs::title_of(&rule_id);
+                res.unlisted.push(Unlisted {
+                    path: c.display.clone(),
+                    rule_id,
+                    title,
+                    severity,
+                    level: Level::Failure,
+                    count,
                 });
             }
         }

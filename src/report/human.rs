@@ -216,20 +216,32 @@ impl Render for Human {
         if !report.notes.is_empty() {
             writeln!(out)?;
         }
+        if !report.unlisted.is_empty() {
+            writeln!(out, "counted but not listed:")?;
+            for u in &report.unlisted {
+                writeln!(
+                    out,
+                    "  {}: {} {} ({}) ×{}",
+                    u.path, u.rule_id, u.severity, u.title, u.count
+                )?;
+            }
+            writeln!(out)?;
+        }
         let counts: Vec<String> = Severity::ALL
             .iter()
             .rev()
             .filter_map(|s| {
-                let n = report.findings.iter().filter(|f| f.severity == *s).count();
+                let n = report.count_severity(*s);
                 (n > 0).then(|| format!("{n} {s}"))
             })
             .collect();
         let st = &report.stats;
+        let total = report.total_findings();
         write!(
             out,
             "custos: {} finding{}{} in {} file{} ({} document{}, {} rules)",
-            report.findings.len(),
-            if report.findings.len() == 1 { "" } else { "s" },
+            total,
+            if total == 1 { "" } else { "s" },
             if counts.is_empty() {
                 String::new()
             } else {
@@ -241,6 +253,9 @@ impl Render for Human {
             if st.documents == 1 { "" } else { "s" },
             st.rules,
         )?;
+        if !report.unlisted.is_empty() {
+            write!(out, "; {} listed", report.findings.len())?;
+        }
         if st.suppressed_inline + st.waived > 0 {
             write!(
                 out,

@@ -21,6 +21,7 @@ struct Out<'a> {
     tool: Tool,
     summary: Summary<'a>,
     findings: Vec<OutFinding<'a>>,
+    unlisted: &'a [crate::scan::Unlisted],
     notes: &'a [crate::discover::Note],
 }
 
@@ -34,7 +35,9 @@ struct Tool {
 struct Summary<'a> {
     #[serde(flatten)]
     stats: &'a Stats,
+    /// Every finding, listed or counted in `unlisted`.
     findings: usize,
+    listed: usize,
     by_severity: std::collections::BTreeMap<&'static str, usize>,
     fail_on: Option<Severity>,
     failed: bool,
@@ -99,7 +102,7 @@ impl Render for Json {
         for s in Severity::ALL {
             by_severity.insert(
                 s.as_str(),
-                report.findings.iter().filter(|f| f.severity == s).count(),
+                report.count_severity(s),
             );
         }
         let doc = Out {
@@ -110,7 +113,8 @@ impl Render for Json {
             },
             summary: Summary {
                 stats: &report.stats,
-                findings: report.findings.len(),
+                findings: report.total_findings(),
+                listed: report.findings.len(),
                 by_severity,
                 fail_on: report.fail_on,
                 failed: report.fail_on.is_some_and(|t| report.failing(t) > 0),
@@ -133,6 +137,7 @@ impl Render for Json {
                     remediation: f.remediation.as_deref(),
                 })
                 .collect(),
+            unlisted: &report.unlisted,
             notes: &report.notes,
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
