@@ -60,6 +60,15 @@ pub fn discover(roots: &[PathBuf], config: &Config) -> Result<Discovered, RootEr
             path: root.display().to_string(),
             reason: e.to_string(),
         })?;
+        if !meta.is_file() && !meta.is_dir() {
+            return Err(RootError {
+                path: root.display().to_string(),
+                reason: format!(
+                    "not a regular file or directory ({}); not scanned",
+                    special_kind(&meta.file_type())
+                ),
+            });
+        }
         if meta.is_file() {
             let display = display_path(root);
             if config.selects(&rel_to(&config.root, root)) {
@@ -146,6 +155,10 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
                     path: display,
                     message: "symlinked directory not followed".into(),
                 }),
+                Ok(target) if !target.is_file() => out.notes.push(Note {
+                    path: display,
+                    message: "skipped: symlink to a special file (not a regular file)".into(),
+                }),
                 Ok(target) => {
                     let size = std::fs::metadata(&target).map_or(0, |m| m.len());
                     push_sized(out, path.to_path_buf(), display, size, config);
@@ -153,10 +166,44 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
             }
             continue;
         }
+        if !ft.is_file() {
+            // Opening a FIFO blocks until a writer appears, and a device can be endless: such
+            // files are never opened.
+            out.notes.push(Note {
+                path: display,
+                message: format!("skipped: {} (not a regular file)", special_kind(&ft)),
+            });
+            continue;
+        }
         let size = entry.metadata().map_or(0, |m| m.len());
         push_sized(out, path.to_path_buf(), display, size, config);
     }
     Ok(())
+}
+
+/// What kind of special file this is, in words.
+fn special_kind(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if ft.is_fifo() {
+            return "FIFO";
+        }
+        if ft.is_socket() {
+            return "socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "device";
+        }
+    }
+    let _ = ft;
+    "special file"
+}
+
+/// Is `path` (still) a regular file, or a symlink to one? Checked right before a file is
+/// opened, since it may have been replaced by a FIFO after it was listed.
+pub fn is_regular_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// Log files are streamed, not read whole, so they have their own (larger) size limit.

@@ -183,6 +183,13 @@ fn scan_file(
         source: None,
         scanned: false,
     };
+    if !discover::is_regular_file(&c.fs_path) {
+        res.notes.push(Note {
+            path: c.display.clone(),
+            message: "skipped: no longer a regular file when it was opened".into(),
+        });
+        return res;
+    }
     if discover::is_log_name(&c.fs_path) {
         return scan_log(res, c, config);
     }
