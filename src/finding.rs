@@ -86,6 +86,8 @@ pub struct Finding {
     pub fingerprint: String,
     pub controls: Vec<String>,
     pub remediation: Option<String>,
+    /// What part of the repository the file belongs to (tests, docs, …).
+    pub context: crate::context::PathContext,
     /// The spanned text is a secret: renderers must mask it in snippets.
     #[serde(skip)]
     pub sensitive: bool,
@@ -127,6 +129,7 @@ impl Finding {
             fingerprint: String::new(),
             controls: Vec::new(),
             remediation: None,
+            context: crate::context::PathContext::Source,
             sensitive: false,
             excerpt: None,
         }

@@ -120,7 +120,13 @@ pub fn run(
         .par_iter()
         .map_init(
             || policies.worker(),
-            |ev, c| scan_file(ev, c, config, limits, &modules),
+            |ev, c| {
+                let mut r = scan_file(ev, c, config, limits, &modules);
+                let rel = discover::rel_to(&config.root, &c.fs_path);
+                let ctx = config.context_of(&rel, &within_root(roots, &c.fs_path));
+                apply_context(&mut r.findings, ctx, config, r.source.as_deref());
+                r
+            },
         )
         .collect();
 
@@ -164,6 +170,58 @@ pub fn run(
     finding::disambiguate_fingerprints(&mut report.findings);
     report.notes.sort();
     Ok(report)
+}
+
+/// The path of `path` inside the scanned root it was found under (the file name for a root
+/// that is a file): path conventions are judged on this, not on where the root itself sits.
+fn within_root(roots: &[PathBuf], path: &std::path::Path) -> PathBuf {
+    for r in roots {
+        if r.as_path() == path {
+            return path.file_name().map(PathBuf::from).unwrap_or_default();
+        }
+        if let Ok(rest) = path.strip_prefix(r) {
+            return rest.to_path_buf();
+        }
+    }
+    path.to_path_buf()
+}
+
+/// Rules whose findings cannot tell a real credential from a demo one by its form: a value
+/// under a credential-named key, a password in a URI, a JWT. In test, docs, example and
+/// vendored files they are warnings unless the value is also a high-confidence format.
+pub const DEMO_PRONE_RULES: &[&str] = &[
+    "SEC019", "SEC020", "SEC021", "SEC022", "SEC024", "AF001", "AF002", "CFG001", "K8S001",
+    "SEC025", "TF001", "TF010",
+];
+
+/// Label every finding with its file's context, and turn demo-prone credential findings in
+/// demo contexts into warnings (see [`crate::context`]).
+fn apply_context(
+    findings: &mut [Finding],
+    ctx: crate::context::PathContext,
+    config: &Config,
+    source: Option<&str>,
+) {
+    for f in findings.iter_mut() {
+        f.context = ctx;
+        if !(ctx.holds_demo_values()
+            && config.demote_demo_credentials
+            && f.level == Level::Failure
+            && DEMO_PRONE_RULES.contains(&f.rule_id.as_str()))
+        {
+            continue;
+        }
+        // A provider-issued key or a private key stays a failure wherever it is.
+        let text = source.zip(f.span).and_then(|(s, sp)| s.get(sp.range()));
+        let high_confidence = text.is_some_and(|t| {
+            secrets::scan(t, secrets::Context::Config)
+                .iter()
+                .any(|d| !DEMO_PRONE_RULES.contains(&d.rule))
+        });
+        if !high_confidence {
+            f.level = Level::Warning;
+        }
+    }
 }
 
 fn scan_file(

@@ -143,11 +143,14 @@ fn masked_source(path: &str, src: &str, report: &ScanReport) -> String {
 }
 
 fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
-    let header = if f.title.is_empty() {
+    let mut header = if f.title.is_empty() {
         format!("{} [{}] {}", f.rule_id, f.severity, f.message)
     } else {
         format!("{} [{}] {}: {}", f.rule_id, f.severity, f.title, f.message)
     };
+    if f.context != crate::context::PathContext::Source {
+        header.push_str(&format!(" ({} file)", f.context.as_str()));
+    }
     let mut d = FindingDiagnostic {
         header,
         level: f.level,

@@ -67,6 +67,7 @@ struct OutFinding<'a> {
     fingerprint: &'a str,
     controls: &'a [String],
     remediation: Option<&'a str>,
+    context: crate::context::PathContext,
 }
 
 fn location(f: &Finding, report: &ScanReport) -> Option<Location> {
@@ -135,6 +136,7 @@ impl Render for Json {
                     fingerprint: &f.fingerprint,
                     controls: &f.controls,
                     remediation: f.remediation.as_deref(),
+                    context: f.context,
                 })
                 .collect(),
             unlisted: &report.unlisted,
