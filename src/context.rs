@@ -141,14 +141,19 @@ pub fn by_convention(within: &Path) -> PathContext {
             return *ctx;
         }
     }
-    if is_test_file(name) {
+    // `parts` are lowercased already, so extensions compare as written here.
+    let ext = Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if is_test_file(name, &ext) {
         return PathContext::Test;
     }
-    if name.ends_with(".ipynb") {
+    if ext == "ipynb" {
         return PathContext::Notebook;
     }
-    let doc_ext = [".md", ".markdown", ".rst", ".adoc", ".asciidoc", ".txt"];
-    if doc_ext.iter().any(|e| name.ends_with(e)) && !is_requirements(name) {
+    let doc_ext = ["md", "markdown", "rst", "adoc", "asciidoc", "txt"];
+    if doc_ext.contains(&ext.as_str()) && !is_requirements(name) {
         return PathContext::Docs;
     }
     if name.starts_with("example") || name.contains(".example") || name.contains(".sample") {
@@ -162,17 +167,16 @@ fn is_requirements(name: &str) -> bool {
 }
 
 /// Test files by the naming conventions of the languages our users write.
-fn is_test_file(name: &str) -> bool {
+fn is_test_file(name: &str, ext: &str) -> bool {
     let stem = name.split('.').next().unwrap_or(name);
     name == "conftest.py"
-        || (stem.starts_with("test_") && name.ends_with(".py"))
+        || (stem.starts_with("test_") && ext == "py")
         || stem.ends_with("_test")
         || stem.ends_with("_tests")
         || stem.ends_with("_spec")
         || name.contains(".test.")
         || name.contains(".spec.")
-        || (stem.ends_with("test") && name.ends_with(".java"))
-        || (stem.ends_with("tests") && name.ends_with(".java"))
+        || ((stem.ends_with("test") || stem.ends_with("tests")) && ext == "java")
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ pub fn discover(roots: &[PathBuf], config: &Config) -> Result<Discovered, RootEr
                 path: root.display().to_string(),
                 reason: format!(
                     "not a regular file or directory ({}); not scanned",
-                    special_kind(&meta.file_type())
+                    special_kind(meta.file_type())
                 ),
             });
         }
@@ -171,7 +171,7 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
             // files are never opened.
             out.notes.push(Note {
                 path: display,
-                message: format!("skipped: {} (not a regular file)", special_kind(&ft)),
+                message: format!("skipped: {} (not a regular file)", special_kind(ft)),
             });
             continue;
         }
@@ -182,7 +182,7 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
 }
 
 /// What kind of special file this is, in words.
-fn special_kind(ft: &std::fs::FileType) -> &'static str {
+fn special_kind(ft: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt as _;

@@ -59,12 +59,11 @@ impl LogScan {
             return;
         }
         // Stable: among equal severities the earlier line stays listed.
-        self.findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        self.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         for f in self.findings.drain(cap..) {
             *self.unlisted.entry((f.rule_id, f.severity)).or_default() += 1;
         }
-        self.findings
-            .sort_by_key(|f| f.span.map_or(0, |s| s.start));
+        self.findings.sort_by_key(|f| f.span.map_or(0, |s| s.start));
     }
 }
 

@@ -164,9 +164,9 @@ pub fn run(
         }
     }
     finding::sort_findings(&mut report.findings);
-    report.unlisted.sort_by(|a, b| {
-        (&a.path, &a.rule_id, b.severity).cmp(&(&b.path, &b.rule_id, a.severity))
-    });
+    report
+        .unlisted
+        .sort_by(|a, b| (&a.path, &a.rule_id, b.severity).cmp(&(&b.path, &b.rule_id, a.severity)));
     finding::disambiguate_fingerprints(&mut report.findings);
     report.notes.sort();
     Ok(report)
@@ -553,6 +553,7 @@ fn finish(
     lines: &LineIndex,
 ) -> FileResult {
     res.suppressed = suppress::apply_inline(&mut findings, &source, kind, lines);
+    finding::fold_duplicates(&mut findings, &source);
     for f in &mut findings {
         f.compute_fingerprint(Some(&source));
     }

@@ -94,7 +94,9 @@ fn config_overrides_conventions_and_policy() {
     )
     .expect("config");
     let (_, report, _) = scan_json(&["."], dir.path());
-    assert!(levels(&report).iter().all(|(_, level, _)| level == "failure"));
+    assert!(levels(&report)
+        .iter()
+        .all(|(_, level, _)| level == "failure"));
 
     std::fs::write(
         dir.path().join("custos.toml"),

@@ -32,7 +32,10 @@ fn volume_cannot_bypass_the_gate() {
         &["--no-config", "--fail-on", "critical", "app.log"],
         dir.path(),
     );
-    assert_eq!(exit, 1, "critical findings beyond the listing cap must fail the gate");
+    assert_eq!(
+        exit, 1,
+        "critical findings beyond the listing cap must fail the gate"
+    );
     let summary = &report["summary"];
     assert_eq!(summary["failed"], true);
     // Every finding is counted: 5,000 emails + 15,000 key ids.
@@ -46,7 +49,10 @@ fn volume_cannot_bypass_the_gate() {
     assert!(listed.iter().all(|f| f["severity"] == "critical"));
     // The rest are counted per rule in the machine-readable output.
     let unlisted = report["unlisted"].as_array().expect("unlisted");
-    let total: u64 = unlisted.iter().map(|u| u["count"].as_u64().unwrap_or(0)).sum();
+    let total: u64 = unlisted
+        .iter()
+        .map(|u| u["count"].as_u64().unwrap_or(0))
+        .sum();
     assert_eq!(total, 19_000);
     assert!(unlisted
         .iter()

@@ -220,19 +220,32 @@ fn special_files_are_skipped_with_a_note_and_never_opened() {
     let (exit, report, _) = common::scan_json(&["--no-config", "."], dir.path());
     assert_eq!(exit, 1, "the real file is still scanned");
     let notes = report["notes"].to_string();
-    assert!(notes.contains("x.yaml") && notes.contains("FIFO"), "{notes}");
-    assert!(notes.contains("config.json") && notes.contains("socket"), "{notes}");
+    assert!(
+        notes.contains("x.yaml") && notes.contains("FIFO"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("config.json") && notes.contains("socket"),
+        "{notes}"
+    );
     assert!(common::rule_ids(&report).contains(&"TF001".to_owned()));
     // Named explicitly, a FIFO is an unusable input: exit 2 with the reason.
     let o = common::custos(&["scan", "--no-config", "x.yaml"], dir.path());
     assert_eq!(common::code(&o), 2);
-    assert!(common::stderr(&o).contains("FIFO"), "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("FIFO"),
+        "{}",
+        common::stderr(&o)
+    );
 }
 
 #[test]
 fn a_closed_stdout_ends_the_command_normally() {
     use std::process::{Command, Stdio};
-    for args in [&["policy", "list"][..], &["scan", "--no-config", "fixtures/demo"][..]] {
+    for args in [
+        &["policy", "list"][..],
+        &["scan", "--no-config", "fixtures/demo"][..],
+    ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
             .args(args)
             .current_dir(common::repo())

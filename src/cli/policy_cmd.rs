@@ -74,7 +74,10 @@ fn list(args: &ListArgs) -> i32 {
     }
     out!(
         "{:<14} {:<9} {:<58} {:<28} CONTROLS",
-        "ID", "SEVERITY", "TITLE", "KINDS"
+        "ID",
+        "SEVERITY",
+        "TITLE",
+        "KINDS"
     );
     for r in set.rules() {
         let kinds = if r.kinds.is_empty() {
@@ -146,14 +149,15 @@ fn test(args: &TestArgs) -> i32 {
                 Outcome::Fail => "FAIL",
                 Outcome::Error => "ERROR",
             };
-            match &r.detail {
-                Some(d) => out!(
+            if let Some(d) = &r.detail {
+                out!(
                     "{tag}  {}  ({})  {}",
                     r.name,
                     r.file,
                     d.lines().next().unwrap_or_default()
-                ),
-                None => out!("{tag}  {}  ({})", r.name, r.file),
+                );
+            } else {
+                out!("{tag}  {}  ({})", r.name, r.file);
             }
         }
         if let Some(cov) = &run.coverage {

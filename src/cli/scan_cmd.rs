@@ -94,12 +94,10 @@ pub fn run(args: &ScanArgs) -> i32 {
         return fail(miette::miette!("could not render report: {e}"));
     }
     let written = match &args.output {
-        Some(path) => {
-            std::fs::write(path, &buf).map_err(|source| WriteError::File {
-                path: path.clone(),
-                source,
-            })
-        }
+        Some(path) => std::fs::write(path, &buf).map_err(|source| WriteError::File {
+            path: path.clone(),
+            source,
+        }),
         None => std::io::stdout()
             .lock()
             .write_all(&buf)

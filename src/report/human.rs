@@ -149,7 +149,7 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
         format!("{} [{}] {}: {}", f.rule_id, f.severity, f.title, f.message)
     };
     if f.context != crate::context::PathContext::Source {
-        header.push_str(&format!(" ({} file)", f.context.as_str()));
+        header = format!("{header} ({} file)", f.context.as_str());
     }
     let mut d = FindingDiagnostic {
         header,
@@ -189,6 +189,38 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
     d
 }
 
+/// The other places folded into a finding, shortly: lines, and the paths that reach an anchor.
+fn also(f: &Finding, report: &ScanReport) -> String {
+    const SHOWN: usize = 10;
+    let src = report.sources.get(&f.path);
+    let idx = src.map(|s| crate::document::LineIndex::new(s));
+    let mut parts: Vec<String> = f
+        .related
+        .iter()
+        .take(SHOWN)
+        .map(|r| {
+            let line = r
+                .span
+                .zip(src.zip(idx.as_ref()))
+                .map(|(sp, (s, i))| i.line_col(s, sp.start).0);
+            match (&r.pointer, line) {
+                (Some(p), _) => format!("via {p}"),
+                (None, Some(l)) => format!("line {l}"),
+                (None, None) => "elsewhere in the file".to_owned(),
+            }
+        })
+        .collect();
+    if f.related.len() > SHOWN {
+        parts.push(format!("and {} more", f.related.len() - SHOWN));
+    }
+    format!(
+        "{} more occurrence{} ({})",
+        f.related.len(),
+        if f.related.len() == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
 impl Render for Human {
     fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         let theme = if self.options.color {
@@ -208,6 +240,9 @@ impl Render for Human {
                 writeln!(out, "{}:", f.path)?;
             }
             write!(out, "{s}")?;
+            if !f.related.is_empty() {
+                writeln!(out, "  also: {}", also(f, report))?;
+            }
             if !f.controls.is_empty() {
                 writeln!(out, "  controls: {}", f.controls.join(", "))?;
             }

@@ -68,6 +68,30 @@ struct OutFinding<'a> {
     controls: &'a [String],
     remediation: Option<&'a str>,
     context: crate::context::PathContext,
+    /// 1 + the other places folded into this finding.
+    occurrences: usize,
+    related: Vec<OutRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct OutRelated<'a> {
+    line: Option<usize>,
+    pointer: Option<&'a str>,
+}
+
+fn related<'a>(f: &'a Finding, report: &ScanReport) -> Vec<OutRelated<'a>> {
+    let src = report.sources.get(&f.path);
+    let idx = src.map(|s| LineIndex::new(s));
+    f.related
+        .iter()
+        .map(|r| OutRelated {
+            line: r
+                .span
+                .zip(src.zip(idx.as_ref()))
+                .map(|(sp, (s, i))| i.line_col(s, sp.start).0),
+            pointer: r.pointer.as_deref(),
+        })
+        .collect()
 }
 
 fn location(f: &Finding, report: &ScanReport) -> Option<Location> {
@@ -101,10 +125,7 @@ impl Render for Json {
     fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         let mut by_severity = std::collections::BTreeMap::new();
         for s in Severity::ALL {
-            by_severity.insert(
-                s.as_str(),
-                report.count_severity(s),
-            );
+            by_severity.insert(s.as_str(), report.count_severity(s));
         }
         let doc = Out {
             version: SCHEMA_VERSION,
@@ -137,6 +158,8 @@ impl Render for Json {
                     controls: &f.controls,
                     remediation: f.remediation.as_deref(),
                     context: f.context,
+                    occurrences: 1 + f.related.len(),
+                    related: related(f, report),
                 })
                 .collect(),
             unlisted: &report.unlisted,
