@@ -110,15 +110,16 @@ class Tally:
         wt = sum(self.weight.values())
         return [str(self.findings), str(self.in_scope), str(self.tp), str(self.demo), str(self.fp),
                 str(self.unlabelled), pct(self.tp, lab), pct(self.tp + self.demo, lab),
-                pct(self.weight["tp"], wt) if wt else "n/a"]
+                f"{pct(self.weight['tp'], wt)} / {pct(self.weight['tp'] + self.weight['demo'], wt)}"
+                if wt else "n/a"]
 
 
 HEADER = ["findings", "to label", "tp", "demo", "fp", "unlabelled", "strict tp/lab",
-          "lenient (tp+demo)/lab", "strict, sample-weighted"]
+          "lenient (tp+demo)/lab", "weighted strict / lenient"]
 
 
-def table(title: str, rows: dict[str, Tally], total: Tally) -> list[str]:
-    lines = [f"#### {title}", "", "| rule | " + " | ".join(HEADER) + " |",
+def table(title: str, rows: dict[str, Tally], total: Tally, what: str = "rule") -> list[str]:
+    lines = [f"#### {title}", "", f"| {what} | " + " | ".join(HEADER) + " |",
              "|---|" + "---:|" * len(HEADER)]
     for key in sorted(rows):
         lines.append(f"| {key} | " + " | ".join(rows[key].row()) + " |")
@@ -126,10 +127,10 @@ def table(title: str, rows: dict[str, Tally], total: Tally) -> list[str]:
     return lines
 
 
-def print_table(title: str, rows: dict[str, Tally], total: Tally) -> None:
+def print_table(title: str, rows: dict[str, Tally], total: Tally, what: str = "rule") -> None:
     print(f"\n== {title}")
-    widths = [max(len("rule"), *(len(k) for k in rows), 5)] + [max(len(h), 8) for h in HEADER]
-    head = ["rule"] + HEADER
+    widths = [max(len(what), *(len(k) for k in rows), 5)] + [max(len(h), 8) for h in HEADER]
+    head = [what] + HEADER
     print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
     for key in sorted(rows):
         print("  ".join(c.rjust(w) for c, w in zip([key] + rows[key].row(), widths)))
@@ -261,12 +262,13 @@ def main() -> int:
 
     print_table("all findings, per rule", rules_all, total_all)
     print_table("gate-failing findings (level failure), per rule", rules_gate, total_gate)
-    print_table("all findings, per source", sources_all, total_all)
+    print_table("all findings, per source", sources_all, total_all, "source")
     print(f"\ncustos {tool_version}; overall strict precision {pct(total_all.tp, total_all.labelled)}, "
           f"lenient {pct(total_all.tp + total_all.demo, total_all.labelled)} "
           f"({total_all.labelled} labelled of {total_all.in_scope} to label, {total_all.findings} findings); "
           f"gate-failing: strict {pct(total_gate.tp, total_gate.labelled)}, "
-          f"lenient {pct(total_gate.tp + total_gate.demo, total_gate.labelled)}")
+          f"lenient {pct(total_gate.tp + total_gate.demo, total_gate.labelled)}; "
+          f"sample-weighted strict / lenient: {total_all.row()[-1]}")
     if fp_classes:
         print("\nfalse-positive classes (most frequent first):")
         for cls, where in sorted(fp_classes.items(), key=lambda kv: (-len(kv[1]), kv[0])):
@@ -299,10 +301,11 @@ def main() -> int:
           f"**{pct(total_all.tp, total_all.labelled)}**, lenient ((tp+demo)/labelled) "
           f"**{pct(total_all.tp + total_all.demo, total_all.labelled)}**. "
           f"Gate-failing findings only: strict {pct(total_gate.tp, total_gate.labelled)}, "
-          f"lenient {pct(total_gate.tp + total_gate.demo, total_gate.labelled)}.", ""]
+          f"lenient {pct(total_gate.tp + total_gate.demo, total_gate.labelled)}. "
+          f"Weighted by each source's sampling rate (strict / lenient): {total_all.row()[-1]}.", ""]
     md += table("All findings, per rule", rules_all, total_all) + [""]
     md += table("Gate-failing findings (level failure), per rule", rules_gate, total_gate) + [""]
-    md += table("All findings, per source", sources_all, total_all) + [""]
+    md += table("All findings, per source", sources_all, total_all, "source") + [""]
     if fp_classes:
         md += ["#### False-positive classes", "", "| count | class | examples |", "|---:|---|---|"]
         for cls, where in sorted(fp_classes.items(), key=lambda kv: (-len(kv[1]), kv[0])):
