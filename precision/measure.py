@@ -189,6 +189,7 @@ def main() -> int:
     total_all, total_gate = Tally(), Tally()
     fp_classes: dict[str, list] = collections.defaultdict(list)
     demo_classes: dict[str, list] = collections.defaultdict(list)
+    tp_classes: dict[str, list] = collections.defaultdict(list)
     unlabelled: list[dict] = []
     missing_sources: list[str] = []
     hint_matches = 0
@@ -248,6 +249,8 @@ def main() -> int:
                     fp_classes[rec.get("class", "(no class)")].append(f"{name}:{f['path']}:{line}")
                 elif label == "demo":
                     demo_classes[rec.get("class", "(no class)")].append(f"{name}:{f['path']}:{line}")
+                else:
+                    tp_classes[rec.get("class", "(no class)")].append(f"{name}:{f['path']}:{line}")
             else:
                 unlabelled.append({"source": name, "path": f["path"], "rule_id": f["rule_id"],
                                    "fingerprint": f.get("fingerprint"), "line": line,
@@ -315,6 +318,11 @@ def main() -> int:
         md += ["#### Demo/test classes (correct detections of non-production values)", "",
                "| count | class | examples |", "|---:|---|---|"]
         for cls, where in sorted(demo_classes.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            md.append(f"| {len(where)} | {cls} | {', '.join(where[:2])} |")
+        md.append("")
+    if tp_classes:
+        md += ["#### True-positive classes", "", "| count | class | examples |", "|---:|---|---|"]
+        for cls, where in sorted(tp_classes.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             md.append(f"| {len(where)} | {cls} | {', '.join(where[:2])} |")
         md.append("")
     if missing_sources:
