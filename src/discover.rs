@@ -308,6 +308,12 @@ pub fn display_path(p: &Path) -> String {
 
 static AIRFLOW_IMPORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^\s*(from|import)\s+airflow\b").expect("static regex"));
+/// A Go-template action as Helm charts write them (not Jinja/Ansible `{{ var }}`, which leaves
+/// the YAML valid and is read as a placeholder value).
+static HELM_ACTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|include|template|define|toYaml|tpl|printf|quote|default|required|nindent|indent)\b)")
+        .expect("static regex")
+});
 static K8S: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^apiVersion:\s*\S+").expect("static regex"));
 static K8S_KIND: LazyLock<Regex> =
@@ -350,6 +356,7 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
                 | Kind::DockerCompose => Syntax::Yaml,
                 Kind::Terraform | Kind::CloudFormation => syntax_for_name(),
                 Kind::Ini => Syntax::Ini,
+                Kind::HelmTemplate => Syntax::HelmTemplate,
                 _ => Syntax::Text,
             };
             return (*kind, syntax);
@@ -361,6 +368,34 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
     }
     if ext_is(&[".tf", ".tfvars"]) {
         return (Kind::Terraform, Syntax::Hcl);
+    }
+    // Templates are not their target format until rendered.
+    if ext_is(&[".yaml", ".yml", ".tpl"]) && HELM_ACTION.is_match(content) {
+        return (Kind::HelmTemplate, Syntax::HelmTemplate);
+    }
+    if name.contains(".j2")
+        || ext_is(&[
+            ".jinja",
+            ".jinja2",
+            ".tmpl",
+            ".tpl",
+            ".mustache",
+            ".hbs",
+            ".njk",
+        ])
+    {
+        return (Kind::Text, Syntax::Text);
+    }
+    if ext_is(&[".jsonc"])
+        || (name.ends_with(".json")
+            && (name.starts_with("tsconfig")
+                || name.starts_with("jsconfig")
+                || name == "devcontainer.json"
+                || name == ".devcontainer.json"
+                || rel_s.contains(".vscode/")
+                || rel_s.contains(".devcontainer/")))
+    {
+        return (Kind::Json, Syntax::Jsonc);
     }
     if ext_is(&[".yaml", ".yml"]) {
         let kind = if rel_s.contains(".github/workflows/") {

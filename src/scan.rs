@@ -339,15 +339,34 @@ fn scan_file(
                     module.enrich(&mut input);
                 }
             }
+            // A Helm template's static YAML is a manifest: the Kubernetes rules apply to it.
+            let doc_kind = if kind == Kind::HelmTemplate
+                && input.get("apiVersion").is_some()
+                && input.get("kind").is_some()
+            {
+                Kind::Kubernetes
+            } else {
+                kind
+            };
             let doc = Document {
                 path: c.display.clone(),
-                kind,
+                kind: doc_kind,
                 index,
                 input,
                 spans: d.spans,
             };
             res.documents += 1;
-            findings.extend(ev.evaluate(&doc, &source, &lines, config));
+            findings.extend(
+                ev.evaluate(&doc, &source, &lines, config)
+                    .into_iter()
+                    .map(|mut f| {
+                        // Findings name the file's kind (a Helm template stays one).
+                        if f.kind.is_some() {
+                            f.kind = Some(kind);
+                        }
+                        f
+                    }),
+            );
         }
     }
     findings.extend(detector_findings(
