@@ -10,8 +10,7 @@ fn vectors() -> serde_json::Value {
         .join("tests")
         .join("vectors")
         .join("rfc6962_8leaf.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("vector JSON")
 }
 
