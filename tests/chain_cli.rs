@@ -55,6 +55,12 @@ fn verify_json(dir: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
 
 const CP: [&str; 4] = ["--checkpoint", "cp.txt", "--key", "example.com_audit.pub"];
 
+fn with_cp(chain: &str) -> Vec<&str> {
+    let mut v = vec![chain];
+    v.extend_from_slice(&CP);
+    v
+}
+
 #[test]
 fn intact_chain_with_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
@@ -265,14 +271,21 @@ fn proofs_verify_and_forgeries_do_not() {
         d,
     );
     assert_eq!(code(&o), 1, "{}", stdout(&o));
-    // A key that did not sign the checkpoint: rejected.
+    // A key that did not sign the checkpoint: nothing can be concluded (exit 2), and the
+    // output names who signed and whom we trust.
     assert_eq!(code(&custos(&["chain", "keygen", "other"], d)), 0);
+    let o = custos(
+        &["chain", "verify-proof", "p6.json", "--key", "other.pub"],
+        d,
+    );
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
     assert_eq!(
-        code(&custos(
-            &["chain", "verify-proof", "p6.json", "--key", "other.pub"],
-            d
-        )),
-        1
+        stdout(&o),
+        format!(
+            "CANNOT VERIFY: checkpoint not signed by a trusted key (signed by: {}; trusted: {})\n",
+            key_ref(d, "example.com_audit.pub"),
+            key_ref(d, "other.pub")
+        )
     );
 
     // Grow the log, checkpoint again, prove consistency.
@@ -375,4 +388,332 @@ fn checkpoint_refuses_a_tampered_chain() {
     );
     assert_eq!(code(&o), 2);
     assert!(!dir.path().join("cp3.txt").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verdicts: exact text, exit code, and the same verdict in human and JSON output.
+
+/// `name+keyid` of a verifier key file.
+fn key_ref(dir: &Path, file: &str) -> String {
+    let text = fs::read_to_string(dir.join(file)).unwrap();
+    let mut parts = text.trim().splitn(3, '+');
+    format!("{}+{}", parts.next().unwrap(), parts.next().unwrap())
+}
+
+/// Run `chain verify ARGS` in human and in JSON format; assert both exit with the same code
+/// and that the human verdict line is exactly the JSON `summary`. Returns (code, human, json).
+fn verdict(dir: &Path, args: &[&str]) -> (i32, String, serde_json::Value) {
+    let mut human_args = vec!["chain", "verify"];
+    human_args.extend_from_slice(args);
+    let human = custos(&human_args, dir);
+    let mut json_args = human_args.clone();
+    json_args.extend_from_slice(&["--format", "json"]);
+    let json = custos(&json_args, dir);
+    let text = stdout(&human);
+    let v: serde_json::Value =
+        serde_json::from_slice(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&json)));
+    assert_eq!(code(&human), code(&json), "{text}\n{v}");
+    let summary = v["summary"].as_str().expect("summary");
+    assert!(
+        text.lines().any(|l| l == summary),
+        "human output lacks the JSON summary {summary:?}:\n{text}"
+    );
+    assert_eq!(v["intact"], v["verdict"] == "intact", "{v}");
+    assert!(!common::stderr(&human).contains("panicked"));
+    (code(&human), text, v)
+}
+
+fn append(dir: &Path, file: &str, bytes: &[u8]) {
+    use std::io::Write as _;
+    fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join(file))
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
+}
+
+#[test]
+fn checkpoint_signed_by_an_untrusted_key_cannot_be_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 3);
+    assert_eq!(code(&custos(&["chain", "keygen", "other"], d)), 0);
+    let args = [
+        "chain.jsonl",
+        "--checkpoint",
+        "cp.txt",
+        "--key",
+        "other.pub",
+    ];
+    let (c, human, v) = verdict(d, &args);
+    let why = format!(
+        "not signed by a trusted key (signed by: {}; trusted: {})",
+        key_ref(d, "example.com_audit.pub"),
+        key_ref(d, "other.pub")
+    );
+    assert_eq!(c, 2, "{human}");
+    assert_eq!(v["verdict"], "cannot-verify");
+    assert_eq!(
+        v["summary"],
+        format!("CANNOT VERIFY: checkpoint cp.txt {why}")
+    );
+    assert_eq!(v["problems"], serde_json::json!([]));
+    assert_eq!(v["checkpoints"][0]["signature"], "not-trusted");
+    assert!(
+        human.contains(&format!(
+            "  checkpoint cp.txt (origin example.com/audit, size 3): {why}; not used\n"
+        )),
+        "{human}"
+    );
+    assert!(!human.contains("TAMPERED"), "{human}");
+
+    // With the right key as well, the checkpoint is used: intact.
+    let (c, _, v) = verdict(
+        d,
+        &[
+            "chain.jsonl",
+            "--checkpoint",
+            "cp.txt",
+            "--key",
+            "other.pub",
+            "--key",
+            "example.com_audit.pub",
+        ],
+    );
+    assert_eq!(c, 0);
+    assert_eq!(
+        v["summary"],
+        "INTACT: 3 records, all anchored by a trusted checkpoint"
+    );
+
+    // Evidence of tampering in the chain itself still wins: exit 1.
+    let chain = fs::read_to_string(d.join("chain.jsonl"))
+        .unwrap()
+        .replacen("\"i\":1", "\"i\":7", 1);
+    fs::write(d.join("chain.jsonl"), chain).unwrap();
+    let (c, human, v) = verdict(d, &args);
+    assert_eq!(c, 1, "{human}");
+    assert_eq!(v["summary"], "TAMPERED: 1 problem");
+    assert!(human.contains("line 2 (seq 1): modified — "), "{human}");
+}
+
+#[test]
+fn bad_signature_by_a_trusted_key_is_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 4);
+    let cp = fs::read_to_string(d.join("cp.txt")).unwrap();
+    fs::write(d.join("cp.txt"), cp.replacen("\n4\n", "\n3\n", 1)).unwrap();
+    let (c, human, v) = verdict(d, &with_cp("chain.jsonl"));
+    assert_eq!(c, 1, "{human}");
+    assert_eq!(v["verdict"], "tampered");
+    assert_eq!(v["summary"], "TAMPERED: 1 problem");
+    let signer = key_ref(d, "example.com_audit.pub");
+    assert!(
+        human.contains(&format!(
+            "checkpoint: bad-signature — checkpoint cp.txt: the signature by {signer} does not verify\n"
+        )),
+        "{human}"
+    );
+}
+
+#[test]
+fn a_single_trailing_empty_line_is_not_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 3);
+    append(d, "chain.jsonl", b"\n");
+    let (c, human, v) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(c, 0, "{human}");
+    assert_eq!(v["summary"], "INTACT: 3 records, hash-linked");
+    assert_eq!(v["records"], 3);
+    assert_eq!(v["trailing_empty_line"], 4);
+    assert!(human.starts_with("chain.jsonl: 3 records\n"), "{human}");
+    assert!(
+        human.contains("note: line 4 is an empty line after the last record; ignored, not a record (--strict rejects it)\n"),
+        "{human}"
+    );
+    // The checkpoint of the 3 records still anchors all of them.
+    let (c, _, v) = verdict(
+        d,
+        &[
+            "chain.jsonl",
+            "--checkpoint",
+            "cp.txt",
+            "--key",
+            "example.com_audit.pub",
+        ],
+    );
+    assert_eq!(c, 0);
+    assert_eq!(
+        v["summary"],
+        "INTACT: 3 records, all anchored by a trusted checkpoint"
+    );
+
+    // --strict rejects it.
+    let (c, human, v) = verdict(d, &["chain.jsonl", "--strict"]);
+    assert_eq!(c, 1, "{human}");
+    assert_eq!(v["summary"], "TAMPERED: 1 problem");
+    assert!(
+        human.contains(
+            "line 4: malformed — empty line after the last record (strict mode allows none)\n"
+        ),
+        "{human}"
+    );
+
+    // Appending after it is refused (the new records would follow a non-record line).
+    fs::write(d.join("more.jsonl"), "{\"x\":1}\n").unwrap();
+    let o = custos(
+        &["chain", "seal", "more.jsonl", "--append-to", "chain.jsonl"],
+        d,
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        common::stderr(&o).contains("line 4 is an empty line after the last record"),
+        "{}",
+        common::stderr(&o)
+    );
+
+    // Two trailing empty lines: the first is between records and lines, so malformed.
+    append(d, "chain.jsonl", b"\n");
+    let (c, human, v) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(c, 1, "{human}");
+    assert_eq!(v["summary"], "TAMPERED: 1 problem");
+    assert!(
+        human.contains(
+            "line 4: malformed — empty line between records (an empty line is not a record)\n"
+        ),
+        "{human}"
+    );
+}
+
+#[test]
+fn an_empty_line_between_records_is_malformed_and_links_are_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 3);
+    let chain = fs::read_to_string(d.join("chain.jsonl")).unwrap();
+    let lines: Vec<&str> = chain.lines().collect();
+    fs::write(
+        d.join("chain.jsonl"),
+        format!("{}\n\n{}\n{}\n", lines[0], lines[1], lines[2]),
+    )
+    .unwrap();
+    let (c, human, v) = verdict(d, &with_cp("chain.jsonl"));
+    assert_eq!(c, 1, "{human}");
+    assert_eq!(v["records"], 3);
+    assert_eq!(v["summary"], "TAMPERED: 1 problem");
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["line"], 2);
+    assert_eq!(problems[0]["kind"], "malformed");
+    // The records around it still link, and the checkpoint still matches them.
+    assert_eq!(v["trusted_size"], 3);
+}
+
+#[test]
+fn an_empty_chain_is_not_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 2);
+    fs::write(d.join("empty.jsonl"), "").unwrap();
+    let (c, human, v) = verdict(d, &["empty.jsonl"]);
+    assert_eq!(c, 2, "{human}");
+    assert_eq!(v["verdict"], "empty");
+    assert_eq!(v["summary"], "EMPTY: no records");
+    assert!(human.starts_with("empty.jsonl: 0 records\n"), "{human}");
+    assert!(!human.contains("INTACT"), "{human}");
+
+    let (c, _, v) = verdict(d, &["empty.jsonl", "--allow-empty"]);
+    assert_eq!(c, 0);
+    assert_eq!(v["summary"], "EMPTY: no records");
+
+    // A file holding only the one ignorable empty line has no records either.
+    fs::write(d.join("blank.jsonl"), "\n").unwrap();
+    let (c, _, v) = verdict(d, &["blank.jsonl"]);
+    assert_eq!(c, 2);
+    assert_eq!(v["summary"], "EMPTY: no records");
+
+    // A trusted checkpoint says there were 2 records: the chain was truncated.
+    for allow in [&[][..], &["--allow-empty"][..]] {
+        let mut args = vec![
+            "empty.jsonl",
+            "--checkpoint",
+            "cp.txt",
+            "--key",
+            "example.com_audit.pub",
+        ];
+        args.extend_from_slice(allow);
+        let (c, human, v) = verdict(d, &args);
+        assert_eq!(c, 1, "{human}");
+        assert_eq!(v["summary"], "TAMPERED: 1 problem");
+        assert!(
+            human.contains(
+                "checkpoint: truncated — checkpoint cp.txt covers 2 records but the chain has 0\n"
+            ),
+            "{human}"
+        );
+        // No "no trusted checkpoint" caveat beside a trusted checkpoint's finding.
+        assert!(v["caveat"].is_null(), "{v}");
+    }
+}
+
+#[test]
+fn counts_are_in_the_right_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("one.jsonl"), "{\"event\":\"only\"}\n").unwrap();
+    let o = custos(&["chain", "seal", "one.jsonl", "-o", "chain.jsonl"], d);
+    assert_eq!(code(&o), 0);
+    assert_eq!(
+        common::stderr(&o),
+        "custos: sealed 1 record into chain.jsonl\n"
+    );
+    let (c, human, v) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(c, 0);
+    assert!(human.starts_with("chain.jsonl: 1 record\n"), "{human}");
+    assert_eq!(v["summary"], "INTACT: 1 record, hash-linked");
+
+    let o = custos(
+        &["chain", "seal", "one.jsonl", "--append-to", "chain.jsonl"],
+        d,
+    );
+    assert_eq!(
+        common::stderr(&o),
+        "custos: appended 1 record to chain.jsonl (now 2 records)\n"
+    );
+
+    // One problem, then two.
+    let text = fs::read_to_string(d.join("chain.jsonl")).unwrap();
+    fs::write(d.join("chain.jsonl"), text.replacen("only", "0nly", 1)).unwrap();
+    let (c, _, v) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(c, 1);
+    assert_eq!(v["summary"], "TAMPERED: 1 problem");
+    let text = fs::read_to_string(d.join("chain.jsonl")).unwrap();
+    fs::write(d.join("chain.jsonl"), text.replace("only", "0nly")).unwrap();
+    let (c, _, v) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(c, 1);
+    assert_eq!(v["summary"], "TAMPERED: 2 problems");
+
+    // checkpoint refuses with the count in the right number.
+    assert_eq!(code(&custos(&["chain", "keygen", "k"], d)), 0);
+    let o = custos(
+        &[
+            "chain",
+            "checkpoint",
+            "chain.jsonl",
+            "--key",
+            "k.key",
+            "--origin",
+            "x",
+        ],
+        d,
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        common::stderr(&o).contains("does not verify (2 problems, first: line 1: modified — "),
+        "{}",
+        common::stderr(&o)
+    );
 }

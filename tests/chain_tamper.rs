@@ -43,15 +43,14 @@ fn checkpoint_for(lines: &[String]) -> OfferedCheckpoint {
         .iter()
         .map(|l| chain::parse_record(l).unwrap().leaf())
         .collect();
-    OfferedCheckpoint {
-        source: "cp".into(),
-        checkpoint: Checkpoint {
+    OfferedCheckpoint::trusted(
+        "cp",
+        Checkpoint {
             origin: "test".into(),
             size: leaves.len() as u64,
             root: merkle::root(&leaves),
         },
-        trusted: true,
-    }
+    )
 }
 
 fn verify(lines: &[String], cps: &[OfferedCheckpoint]) -> VerifyReport {
