@@ -717,3 +717,82 @@ fn counts_are_in_the_right_number() {
         common::stderr(&o)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile inputs: each is a clear problem at its line with the right exit code, never a panic.
+
+/// A 3-record chain whose second line is replaced by `replacement`; returns the verdict.
+fn with_line_2(replacement: &[u8]) -> (i32, String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 3);
+    let chain = fs::read(d.join("chain.jsonl")).unwrap();
+    let lines: Vec<&[u8]> = chain.split(|&b| b == b'\n').collect();
+    let mut edited = Vec::new();
+    for l in [lines[0], replacement, lines[2]] {
+        edited.extend_from_slice(l);
+        edited.push(b'\n');
+    }
+    fs::write(d.join("chain.jsonl"), edited).unwrap();
+    verdict(d, &["chain.jsonl"])
+}
+
+/// Exactly one problem: `malformed` at line 2, whose detail contains `needle`.
+fn assert_only_malformed_line_2(r: &(i32, String, serde_json::Value), needle: &str) {
+    let (c, human, v) = r;
+    assert_eq!(*c, 1, "{human}");
+    assert_eq!(v["summary"], "TAMPERED: 1 problem", "{human}");
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["line"], 2);
+    assert_eq!(problems[0]["kind"], "malformed");
+    let detail = problems[0]["detail"].as_str().unwrap();
+    assert!(detail.contains(needle), "{detail:?} lacks {needle:?}");
+    assert!(
+        human.contains(&format!("line 2: malformed — {detail}\n")),
+        "{human}"
+    );
+    // The record after it was still read: the chain has 3 records.
+    assert_eq!(v["records"], 3);
+}
+
+#[test]
+fn a_record_with_100k_keys_seals_and_verifies() {
+    use sha2::Digest as _;
+    const KEYS: usize = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Keys in descending order in the input; canonical form has them ascending.
+    let mut plain = String::from("{");
+    for i in (0..KEYS).rev() {
+        let _ = write!(plain, "\"k{i:06}\":{i},");
+    }
+    plain.pop();
+    plain.push_str("}\n");
+    fs::write(d.join("wide.jsonl"), &plain).unwrap();
+    let sealed = custos(&["chain", "seal", "wide.jsonl", "-o", "chain.jsonl"], d);
+    assert_eq!(code(&sealed), 0, "{}", common::stderr(&sealed));
+    // Built independently: the canonical form without `hash` lists every key once, ascending,
+    // then the reserved fields; `hash` is its SHA-256 and sorts first.
+    let mut content = String::from("{");
+    for i in 0..KEYS {
+        let _ = write!(content, "\"k{i:06}\":{i},");
+    }
+    let _ = write!(content, "\"prev_hash\":\"{}\",\"seq\":0}}", "0".repeat(64));
+    let hash = custos::chain::merkle::to_hex(&sha2::Sha256::digest(content.as_bytes()));
+    let want = format!("{{\"hash\":\"{hash}\",{}\n", &content[1..]);
+    let record = fs::read_to_string(d.join("chain.jsonl")).unwrap();
+    assert!(
+        record == want,
+        "the sealed record is not the canonical form"
+    );
+    let (status, human, json) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(status, 0, "{human}");
+    assert_eq!(json["summary"], "INTACT: 1 record, hash-linked");
+
+    // One duplicated key among 100k: malformed, named, at its byte.
+    let dup = plain.replacen("\"k000007\":7", "\"k000008\":7", 1);
+    let at = dup.rfind("\"k000008\"").unwrap();
+    let found = with_line_2(dup.trim_end().as_bytes());
+    assert_only_malformed_line_2(&found, &format!("duplicate key \"k000008\" at byte {at}"));
+}
