@@ -737,6 +737,15 @@ fn with_line_2(replacement: &[u8]) -> (i32, String, serde_json::Value) {
     verdict(d, &["chain.jsonl"])
 }
 
+/// The record on line 2 of a fresh 3-record chain, with `extra` spliced in as its first member.
+fn record_2_with(extra: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), 3);
+    let chain = fs::read_to_string(dir.path().join("chain.jsonl")).unwrap();
+    let line = chain.lines().nth(1).unwrap();
+    format!("{{{extra},{}", &line[1..])
+}
+
 /// Exactly one problem: `malformed` at line 2, whose detail contains `needle`.
 fn assert_only_malformed_line_2(r: &(i32, String, serde_json::Value), needle: &str) {
     let (c, human, v) = r;
@@ -754,6 +763,157 @@ fn assert_only_malformed_line_2(r: &(i32, String, serde_json::Value), needle: &s
     );
     // The record after it was still read: the chain has 3 records.
     assert_eq!(v["records"], 3);
+}
+
+#[test]
+fn hostile_numbers_strings_and_keys_are_malformed_at_their_line() {
+    for (extra, needle) in [
+        (r#""a":1,"a":2"#, r#"duplicate key "a" at byte 7"#),
+        (r#""n":1e400"#, "number 1e400 at byte 5 is out of range"),
+        (
+            r#""n":-0"#,
+            "negative zero -0 at byte 5 cannot be represented (JCS writes it as 0)",
+        ),
+        (r#""n":1e-400"#, "number 1e-400 at byte 5 is too small"),
+        (
+            r#""n":9007199254740993"#,
+            "integer 9007199254740993 at byte 5 is beyond ±2^53",
+        ),
+        (r#""s":"\ud800""#, "lone surrogate in string"),
+        (r#""s":"\udc00x""#, "lone surrogate in string"),
+        (r#""s":"\ud800\u0041""#, "lone surrogate in string"),
+    ] {
+        let line = record_2_with(extra);
+        let r = with_line_2(line.as_bytes());
+        assert_only_malformed_line_2(&r, needle);
+    }
+    let deep = format!("{{\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_only_malformed_line_2(&with_line_2(deep.as_bytes()), "nesting too deep");
+}
+
+#[test]
+fn binary_garbage_is_malformed_lines_not_a_crash() {
+    // Deterministic pseudo-random bytes, newlines included.
+    let mut x: u32 = 0x2545_f491;
+    let garbage: Vec<u8> = (0..20_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x.to_le_bytes()[0]
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut bytes = garbage.clone();
+    bytes.push(b'\n');
+    fs::write(d.join("garbage.bin"), &bytes).unwrap();
+    let (c, human, v) = verdict(d, &["garbage.bin"]);
+    assert_eq!(c, 1, "{human}");
+    let problems = v["problems"].as_array().unwrap();
+    let lines = bytes.split(|&b| b == b'\n').count() - 1;
+    let empty_lines = bytes.windows(2).filter(|w| w == b"\n\n").count()
+        + usize::from(bytes.first() == Some(&b'\n'));
+    // Every line is reported, each exactly once, as malformed, in order.
+    assert_eq!(problems.len(), lines, "{human}");
+    for (i, p) in problems.iter().enumerate() {
+        assert_eq!(p["line"], i + 1);
+        assert_eq!(p["kind"], "malformed");
+    }
+    assert_eq!(v["records"], (lines - empty_lines) as u64);
+    assert_eq!(
+        v["summary"],
+        format!(
+            "TAMPERED: {lines} problem{}",
+            if lines == 1 { "" } else { "s" }
+        )
+    );
+    // Without its final newline the last line is reported as possibly truncated.
+    fs::write(d.join("garbage.bin"), &garbage).unwrap();
+    let (c, _, v) = verdict(d, &["garbage.bin"]);
+    assert_eq!(c, 1);
+    let last = v["problems"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no terminating newline"),
+        "{last}"
+    );
+}
+
+#[test]
+fn records_over_the_size_limit_are_malformed_and_verification_goes_on() {
+    let limit = 16 * 1024 * 1024;
+    // 10 MB, under the limit: seals and verifies.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let big = "x".repeat(10_000_000);
+    fs::write(
+        d.join("plain.jsonl"),
+        format!("{{\"i\":0}}\n{{\"blob\":\"{big}\"}}\n{{\"i\":2}}\n"),
+    )
+    .unwrap();
+    let o = custos(&["chain", "seal", "plain.jsonl", "-o", "chain.jsonl"], d);
+    assert_eq!(code(&o), 0, "{}", common::stderr(&o));
+    let (c, human, v) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(c, 0, "{human}");
+    assert_eq!(v["summary"], "INTACT: 3 records, hash-linked");
+
+    // Over the limit: replace record 2 by a line of limit + 1 bytes, and modify record 3.
+    let chain = fs::read_to_string(d.join("chain.jsonl")).unwrap();
+    let lines: Vec<&str> = chain.lines().collect();
+    let huge = format!("{{\"blob\":\"{}\"}}", "y".repeat(limit - 10));
+    assert_eq!(huge.len(), limit + 1);
+    let third = lines[2].replacen("\"i\":2", "\"i\":3", 1);
+    fs::write(
+        d.join("chain.jsonl"),
+        format!("{}\n{huge}\n{third}\n", lines[0]),
+    )
+    .unwrap();
+    let (c, human, v) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(c, 1, "{human}");
+    assert_eq!(v["summary"], "TAMPERED: 2 problems");
+    assert!(
+        human.contains(&format!(
+            "line 2: malformed — the line is {} bytes, over the limit of {limit} bytes per record; not checked\n",
+            limit + 1
+        )),
+        "{human}"
+    );
+    // The record after it was still verified.
+    assert!(human.contains("line 3 (seq 2): modified — "), "{human}");
+    assert_eq!(v["records"], 3);
+
+    // Exactly at the limit is checked (and here, being unsealed, has no seq).
+    let at_limit = format!("{{\"blob\":\"{}\"}}", "y".repeat(limit - 11));
+    assert_eq!(at_limit.len(), limit);
+    fs::write(
+        d.join("chain.jsonl"),
+        format!("{}\n{at_limit}\n{}\n", lines[0], lines[2]),
+    )
+    .unwrap();
+    let (c, human, _) = verdict(d, &["chain.jsonl"]);
+    assert_eq!(c, 1);
+    assert!(
+        human.contains("line 2: malformed — missing `seq`\n"),
+        "{human}"
+    );
+
+    // seal refuses to write a record verify would refuse: this input line is under the limit,
+    // but the record it seals to (with seq, prev_hash and hash: 161 more bytes) is over it.
+    let input = format!("{{\"blob\":\"{}\"}}", "y".repeat(limit - 100));
+    fs::write(d.join("huge.jsonl"), format!("{input}\n")).unwrap();
+    let o = custos(&["chain", "seal", "huge.jsonl", "-o", "out.jsonl"], d);
+    assert_eq!(code(&o), 2);
+    assert!(
+        common::stderr(&o).contains(&format!(
+            "line 1: the sealed record would be {} bytes, over the limit of {limit} bytes (16 MiB) per record",
+            input.len() + 161
+        )),
+        "{}",
+        common::stderr(&o)
+    );
 }
 
 #[test]

@@ -263,3 +263,33 @@ mod flips {
         }
     }
 }
+
+mod arbitrary_input {
+    use super::*;
+    use custos::chain::VerifyOptions;
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Whatever the bytes (and a small record limit, to reach the over-long path), verify
+        /// returns; every problem points at a line that exists; no more records are counted
+        /// than there are lines.
+        #[test]
+        fn arbitrary_bytes_give_problems_at_real_lines(
+            bytes in prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\n'), Just(b'{')], 0..600),
+            limit in 1usize..200,
+            strict in any::<bool>(),
+        ) {
+            let opts = VerifyOptions { strict, max_record_bytes: limit };
+            let r = chain::verify_with(bytes.as_slice(), &[], opts);
+            let lines = bytes.split(|&b| b == b'\n').count()
+                - usize::from(bytes.is_empty() || bytes.last() == Some(&b'\n'));
+            prop_assert!(r.records <= lines as u64);
+            for p in &r.problems {
+                prop_assert!(p.line >= 1 && p.line <= lines, "line {} of {}", p.line, lines);
+            }
+            if !bytes.is_empty() && r.problems.is_empty() {
+                // Only a lone ignorable empty line can leave no records and no problems.
+                prop_assert!(r.records > 0 || bytes == b"\n");
+            }
+        }
+    }
+}

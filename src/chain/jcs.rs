@@ -296,6 +296,21 @@ impl Parser<'_> {
         if !v.is_finite() {
             return Err(format!("number {text} at byte {start} is out of range"));
         }
+        if v == 0.0 {
+            // JCS writes every zero as `0`: a negative zero, or a non-zero number that
+            // underflows to zero, would be silently changed by canonicalisation.
+            let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+            if mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+                return Err(format!(
+                    "number {text} at byte {start} is too small: it would become 0"
+                ));
+            }
+            if text.starts_with('-') {
+                return Err(format!(
+                    "negative zero {text} at byte {start} cannot be represented (JCS writes it as 0)"
+                ));
+            }
+        }
         // An integer beyond 2^53 cannot be represented exactly; refuse instead of rounding.
         // Integer literals are checked on their digits (the double may already be rounded).
         let too_big = if integer {
@@ -598,7 +613,18 @@ mod tests {
             .contains("duplicate"));
         assert!(parse("9007199254740993").unwrap_err().contains("2^53"));
         assert!(parse("-9007199254740993").is_err());
-        assert!(parse("1e400").is_err());
+        assert!(parse("1e400").unwrap_err().contains("out of range"));
+        assert!(parse("-1e400").unwrap_err().contains("out of range"));
+        for z in ["-0", "-0.0", "-0e7", "-0E-2"] {
+            assert!(parse(z).unwrap_err().contains("negative zero"), "{z}");
+        }
+        for tiny in ["1e-400", "-2.5e-999", "0.000001e-400"] {
+            assert!(parse(tiny).unwrap_err().contains("too small"), "{tiny}");
+        }
+        for zero in ["0", "0.0", "0e10", "0.000E-5"] {
+            assert_eq!(parse(zero), Ok(Json::Num(0.0)), "{zero}");
+        }
+        assert!(parse("5e-324").is_ok());
         assert!(parse(r#""\ud800""#).unwrap_err().contains("surrogate"));
         assert!(parse("[1,]").is_err());
         assert!(parse("01").is_err());
