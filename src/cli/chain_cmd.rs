@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::chain::merkle::{self, to_hex};
 use crate::chain::note::{Checkpoint, Signer, Verifier};
-use crate::chain::proof::{self, ProofFile, PROOF_VERSION};
-use crate::chain::{self, Sealer, VerifyReport};
+use crate::chain::proof::{self, ProofFailure, ProofFile, PROOF_VERSION};
+use crate::chain::{self, counted, Outcome, Sealer, SignatureCheck, VerifyOptions, VerifyReport};
 
 #[derive(Debug, Subcommand)]
 pub enum ChainCommand {
@@ -20,7 +20,11 @@ pub enum ChainCommand {
     Keygen(KeygenArgs),
     /// Write a signed checkpoint for the chain's current size.
     Checkpoint(CheckpointArgs),
-    /// Verify a chain (exit 0 intact, 1 tampered, 2 unusable input).
+    /// Verify a chain (exit 0 intact, 1 tampered, 2 cannot verify: unusable input, a checkpoint
+    /// no trusted key signed, or an empty chain).
+    ///
+    /// One record (one line) is at most 16 MiB; a longer line is reported as `malformed` and
+    /// verification goes on with the next line.
     Verify(VerifyArgs),
     /// Emit an inclusion proof for one record, or a consistency proof between two checkpoints.
     Prove(ProveArgs),
@@ -82,6 +86,12 @@ pub struct VerifyArgs {
     /// CloudTrail: the time the tail is judged at (default: now), e.g. 2026-01-01T00:00:00Z.
     #[arg(long)]
     pub as_of: Option<String>,
+    /// Reject an empty line after the last record (by default a single one is ignored).
+    #[arg(long, conflicts_with = "cloudtrail")]
+    pub strict: bool,
+    /// An empty chain (no records) passes with exit 0 instead of exit 2.
+    #[arg(long, conflicts_with = "cloudtrail")]
+    pub allow_empty: bool,
     #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
 }
@@ -231,9 +241,10 @@ fn seal(a: &SealArgs) -> Result<i32, String> {
         out.sync_all().map_err(|e| e.to_string())?;
         existing.clear();
         eprintln!(
-            "custos: appended {n} records to {} (now {} records)",
+            "custos: appended {} to {} (now {})",
+            counted(n, "record"),
             chain_path.display(),
-            sealer.next_seq()
+            counted(sealer.next_seq(), "record")
         );
         return Ok(EXIT_OK);
     }
@@ -252,7 +263,11 @@ fn seal(a: &SealArgs) -> Result<i32, String> {
         let tmp = w.into_inner().map_err(|e| e.to_string())?;
         tmp.persist(path)
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        eprintln!("custos: sealed {n} records into {}", path.display());
+        eprintln!(
+            "custos: sealed {} into {}",
+            counted(n, "record"),
+            path.display()
+        );
     } else {
         let stdout = std::io::stdout();
         let mut w = BufWriter::new(stdout.lock());
@@ -317,22 +332,29 @@ fn checkpoint(a: &CheckpointArgs) -> Result<i32, String> {
         return Err("--origin must be one non-empty line".into());
     }
     let report = chain::verify(open_chain(&a.chain)?, &[]);
+    if let Some(e) = &report.io_error {
+        return Err(format!("{}: {e}", a.chain.display()));
+    }
     if !report.intact() {
         return Err(format!(
-            "{} does not verify ({} problems, first: {}); refusing to sign a checkpoint for it",
+            "{} does not verify ({}, first: {}); refusing to sign a checkpoint for it",
             a.chain.display(),
-            report.problems.len() + report.problems_not_shown,
-            report.problems.first().map_or_else(
-                || report.io_error.clone().unwrap_or_default(),
-                |p| format!("line {}: {}", p.line, p.kind.as_str())
-            )
+            counted(report.problem_count(), "problem"),
+            report
+                .problems
+                .first()
+                .map_or_else(String::new, |p| format!(
+                    "line {}: {} — {}",
+                    p.line,
+                    p.kind.as_str(),
+                    p.detail
+                ))
         ));
     }
-    let root = root_of(&a.chain, report.records)?;
     let cp = Checkpoint {
         origin: a.origin.clone(),
         size: report.records,
-        root,
+        root: report.root,
     };
     let note = signer.sign(&cp.text()).map_err(|e| e.to_string())?;
     match &a.output {
@@ -340,20 +362,6 @@ fn checkpoint(a: &CheckpointArgs) -> Result<i32, String> {
         None => print!("{note}"),
     }
     Ok(EXIT_OK)
-}
-
-/// Root of the first `size` records of a chain (streaming).
-fn root_of(chain: &Path, size: u64) -> Result<merkle::Hash, String> {
-    let mut acc = merkle::Accumulator::default();
-    for (i, line) in open_chain(chain)?.lines().enumerate() {
-        if acc.size() == size {
-            break;
-        }
-        let line = line.map_err(|e| e.to_string())?;
-        let rec = chain::parse_record(&line).map_err(|e| format!("line {}: {e}", i + 1))?;
-        acc.push(rec.leaf());
-    }
-    Ok(acc.root())
 }
 
 fn read_notes(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
@@ -374,21 +382,29 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
         return Err("--checkpoint needs at least one --key to verify its signature".into());
     }
     let (offered, sig_problems) = chain::open_checkpoints(&read_notes(&a.checkpoint)?, &keys)?;
-    let mut report = chain::verify(open_chain(chain_path)?, &offered);
+    let opts = VerifyOptions {
+        strict: a.strict,
+        ..VerifyOptions::default()
+    };
+    let mut report = chain::verify_with(open_chain(chain_path)?, &offered, opts);
     report.problems.splice(0..0, sig_problems);
     if let Some(e) = &report.io_error {
         return Err(format!("{}: {e}", chain_path.display()));
     }
+    let outcome = report.outcome();
     if a.format == "json" {
         let v = serde_json::json!({
             "version": 1,
             "chain": chain_path.display().to_string(),
-            "intact": report.intact(),
+            "verdict": outcome,
+            "summary": report.summary(),
+            "intact": outcome == Outcome::Intact,
             "records": report.records,
             "trusted_size": report.trusted_size,
             "checkpoints": report.checkpoints,
             "problems": report.problems,
             "problems_not_shown": report.problems_not_shown,
+            "trailing_empty_line": report.trailing_empty_line,
             "caveat": report.caveat(),
         });
         println!(
@@ -398,21 +414,29 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
     } else {
         print_human(&chain_path.display().to_string(), &report);
     }
-    Ok(if report.intact() {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
+    Ok(match outcome {
+        Outcome::Intact => EXIT_OK,
+        Outcome::Tampered => EXIT_FINDINGS,
+        Outcome::Empty if a.allow_empty => EXIT_OK,
+        Outcome::Empty | Outcome::CannotVerify => EXIT_ERROR,
     })
 }
 
 fn print_human(name: &str, r: &VerifyReport) {
-    println!("{name}: {} records", r.records);
+    println!("{name}: {}", counted(r.records, "record"));
     for c in &r.checkpoints {
-        let state = match (c.trusted, c.matches) {
-            (false, _) => "signature NOT verified; not used",
-            (true, Some(true)) => "signature ok, root matches",
-            (true, Some(false)) => "signature ok, root DOES NOT match",
-            (true, None) => "signature ok, covers records the chain does not have",
+        let state = match (c.signature, c.matches) {
+            (SignatureCheck::Verified, Some(true)) => "signature ok, root matches".to_owned(),
+            (SignatureCheck::Verified, Some(false)) => {
+                "signature ok, root DOES NOT match".to_owned()
+            }
+            (SignatureCheck::Verified, None) => {
+                "signature ok, covers records the chain does not have".to_owned()
+            }
+            (SignatureCheck::Bad | SignatureCheck::NotTrusted, _) => format!(
+                "{}; not used",
+                c.not_used.as_deref().unwrap_or("signature not verified")
+            ),
         };
         println!(
             "  checkpoint {} (origin {}, size {}): {state}",
@@ -428,20 +452,15 @@ fn print_human(name: &str, r: &VerifyReport) {
         println!("{at}: {} — {}", p.kind.as_str(), p.detail);
     }
     if r.problems_not_shown > 0 {
-        println!("… and {} more problems", r.problems_not_shown);
-    }
-    if r.intact() {
-        match r.trusted_size {
-            Some(n) => println!(
-                "INTACT: {} records; the first {n} are anchored by a trusted checkpoint",
-                r.records
-            ),
-            None => println!("INTACT: {} records, hash-linked", r.records),
-        }
-    } else {
         println!(
-            "TAMPERED: {} problems",
-            r.problems.len() + r.problems_not_shown
+            "… and {} not shown",
+            counted(r.problems_not_shown as u64, "more problem")
+        );
+    }
+    println!("{}", r.summary());
+    if let Some(line) = r.trailing_empty_line {
+        println!(
+            "note: line {line} is an empty line after the last record; ignored, not a record (--strict rejects it)"
         );
     }
     if let Some(c) = r.caveat() {
@@ -460,17 +479,17 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
         let size = usize::try_from(cp.size).map_err(|e| e.to_string())?;
         if size > hashes.len() {
             return Err(format!(
-                "{} covers {} records; the chain has {}",
+                "{} covers {}; the chain has {}",
                 p.display(),
-                cp.size,
+                counted(cp.size, "record"),
                 hashes.len()
             ));
         }
         if merkle::root(&hashes[..size]) != cp.root {
             return Err(format!(
-                "{}: the chain's first {} records do not have this checkpoint's root",
+                "{}: the chain's first {} do not have this checkpoint's root",
                 p.display(),
-                cp.size
+                counted(cp.size, "record")
             ));
         }
         Ok((text, cp))
@@ -545,9 +564,13 @@ fn verify_proof(a: &VerifyProofArgs) -> Result<i32, String> {
             println!("VALID: {what}");
             Ok(EXIT_OK)
         }
-        Err(why) => {
+        Err(ProofFailure::Invalid(why)) => {
             println!("INVALID: {why}");
             Ok(EXIT_FINDINGS)
+        }
+        Err(ProofFailure::CannotVerify(why)) => {
+            println!("CANNOT VERIFY: {why}");
+            Ok(EXIT_ERROR)
         }
     }
 }
