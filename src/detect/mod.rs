@@ -4,9 +4,14 @@
 //!
 //! A detection is a rule or entity id and a byte range; the matched value itself never leaves
 //! this module except through [`preview`], which keeps a short prefix only.
+//! [`high_entropy_tokens`] finds what no rule names but an excerpt must still mask.
 
+pub mod literal;
 pub mod pii;
 pub mod secrets;
+pub mod tokens;
+
+pub use tokens::high_entropy_tokens;
 
 /// One match: which rule or entity, and the byte range of the sensitive value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +43,18 @@ pub fn shannon_entropy(s: &str) -> f64 {
 }
 
 /// Values that stand for a secret rather than being one: templates, variables, masks,
-/// angle-bracket placeholders, repeated filler characters.
+/// angle-bracket placeholders, fill-in instructions (`INSERT_…`, `update-this-value`),
+/// `UPPER_SNAKE` variable names, elisions (`sk-…`, `...`), repeated filler characters.
 pub fn is_placeholder(v: &str) -> bool {
     let t = v.trim();
     if t.is_empty() {
+        return true;
+    }
+    if literal::is_upper_snake(t) || t.contains("...") || t.contains('…') {
+        return true;
+    }
+    // The documented AWS example credentials end in EXAMPLE / EXAMPLEKEY.
+    if t.ends_with("EXAMPLE") || t.ends_with("EXAMPLEKEY") {
         return true;
     }
     if t.contains("${")
@@ -62,6 +75,31 @@ pub fn is_placeholder(v: &str) -> bool {
         || lower.contains("your_")
         || lower.starts_with("your")
         || lower.contains("example") && lower.len() < 40
+    {
+        return true;
+    }
+    const FILL_INS: &[&str] = &[
+        "insert",
+        "enter-",
+        "enter_",
+        "replace-",
+        "replace_",
+        "update-this",
+        "update_this",
+        "set-me",
+        "set_me",
+        "setme",
+        "fill-in",
+        "fill_in",
+        "fillme",
+        "put-",
+        "put_",
+        "change-this",
+        "change_this",
+    ];
+    if FILL_INS.iter().any(|f| lower.starts_with(f))
+        || lower.contains("-here")
+        || lower.contains("_here")
     {
         return true;
     }
@@ -118,10 +156,29 @@ mod tests {
             "changeme",
             "your-api-key",
             "[REDACTED]",
+            "DB_PASSWORD",
+            "_REDIS_PASSWORD_",
+            "INSERT_API_KEY",
+            "insert-token",
+            "yourpassword",
+            "update-this-value",
+            "sk-ant-api03-...",
+            "%(password)s",
+            "$VAR",
+            "xxx",
+            "...",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         ] {
             assert!(is_placeholder(p), "{p}");
         }
-        for s in ["hunter2", "Zq8Lm2Xw9K", "s3cr3t-redis"] {
+        for s in [
+            "hunter2",
+            "Zq8Lm2Xw9K",
+            "s3cr3t-redis",
+            "HUNTER2",
+            "Summer2024!",
+            "Pr0d_Pass",
+        ] {
             assert!(!is_placeholder(s), "{s}");
         }
     }
