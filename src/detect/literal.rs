@@ -146,6 +146,28 @@ pub fn is_number(v: &str) -> bool {
             .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_' | b','))
 }
 
+/// A version or version range: `2.0.0-rc.20240315`, `^9.0.6`, `v1.30.2+k3s1`. Lock files and
+/// manifests pair package names like `csrf-token` or `jsonwebtoken` with these.
+pub fn is_version(v: &str) -> bool {
+    let t = v.trim_start_matches(['^', '~', '=', '<', '>', 'v', 'V']);
+    let core_len = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let core = &t[..core_len];
+    let parts: Vec<&str> = core.split('.').collect();
+    if !(2..=4).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
+        return false;
+    }
+    let rest = &t[core_len..];
+    if rest.is_empty() {
+        return true;
+    }
+    rest.starts_with(['-', '+'])
+        && rest[1..]
+            .split(['.', '-', '+'])
+            .all(|id| !id.is_empty() && (id.len() <= 8 || is_number(id) || is_words(id)))
+}
+
 /// Lengths in hex digits of common digests: MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512.
 const DIGEST_HEX_LENGTHS: &[usize] = &[32, 40, 56, 64, 96, 128];
 /// Lengths in base64 (padded or not) of SHA-1, SHA-256, SHA-384 and SHA-512 digests.
@@ -394,6 +416,12 @@ mod tests {
         }
         for v in ["hunter2", "Pa55/word9", "Zq8L/m2Xw9Kt3Rp6"] {
             assert!(!is_path(v), "{v}");
+        }
+        for v in ["2.0.0-rc.20240315", "^9.0.6", "v1.30.2+k3s1", "10.1.0-beta.1"] {
+            assert!(is_version(v), "{v}");
+        }
+        for v in ["1.2.3-Zq8Lm2Xw9Kt3Rp6Vb", "2024", "1..2", "Zq8Lm2Xw9K"] {
+            assert!(!is_version(v), "{v}");
         }
         assert!(is_made_up("mock_value") && is_made_up("fake-token"));
         assert!(!is_made_up("mock-Pr0d-1") && !is_made_up("hunter"));

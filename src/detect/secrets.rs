@@ -561,6 +561,7 @@ pub static RULES: &[SecretRule] = &[
             "\"profiles/PostgresUserPassword\": \"../reference/profiles/PostgresUserPassword.html\",",
             "password: conf/keys/db-password",
             "\"password\": \"mock_value\",",
+            "      csrf-token: 2.0.0-rc.20240315",
         ],
     },
 ];
@@ -818,6 +819,7 @@ fn generic_end(
     }
     let random = !literal::is_words(secret)
         && !literal::is_number(secret)
+        && !literal::is_version(secret)
         && secret.len() >= 8
         && shannon_entropy(secret) >= 3.0;
     random.then_some(end)
