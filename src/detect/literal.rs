@@ -67,8 +67,7 @@ const CREDENTIAL_WORDS: &[&str] = &[
 fn is_credential_segment(seg: &str) -> bool {
     let s = seg.to_ascii_lowercase();
     CREDENTIAL_WORDS.iter().any(|w| {
-        s == *w
-            || (w.len() >= 5 && (s.starts_with(w) || s.ends_with(w)) && s.len() <= w.len() + 8)
+        s == *w || (w.len() >= 5 && (s.starts_with(w) || s.ends_with(w)) && s.len() <= w.len() + 8)
     })
 }
 
@@ -141,8 +140,7 @@ pub fn is_made_up(v: &str) -> bool {
 /// Digits only (with `.`/`-`/`_` separators): a count, a port, an id, a date.
 pub fn is_number(v: &str) -> bool {
     v.bytes().any(|c| c.is_ascii_digit())
-        && v
-            .bytes()
+        && v.bytes()
             .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_' | b','))
 }
 
@@ -257,12 +255,27 @@ pub fn is_plain_url(v: &str) -> bool {
         return false;
     };
     !scheme.is_empty()
-        && scheme.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+')
+        && scheme
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'+')
         && !rest.contains('@')
         && rest
             .split(|c: char| !c.is_ascii_alphanumeric())
             .all(|s| s.len() <= 4 || is_words(s) || is_number(s))
 }
+
+/// Key endings (lower case, separators removed) of pagination cursors.
+const CURSORS: &[&str] = &[
+    "pagetoken",
+    "nexttoken",
+    "prevtoken",
+    "previoustoken",
+    "continuationtoken",
+    "paginationtoken",
+    "cursortoken",
+    "resumetoken",
+    "pagingtoken",
+];
 
 /// Keys whose value is not a credential even though the key ends in a credential word: page
 /// cursors (`nextPageToken`, `page_token`, `continuation_token`), and switches that say a
@@ -273,17 +286,6 @@ pub fn is_non_credential_key(key: &str) -> bool {
         .filter(u8::is_ascii_alphanumeric)
         .map(|c| char::from(c.to_ascii_lowercase()))
         .collect();
-    const CURSORS: &[&str] = &[
-        "pagetoken",
-        "nexttoken",
-        "prevtoken",
-        "previoustoken",
-        "continuationtoken",
-        "paginationtoken",
-        "cursortoken",
-        "resumetoken",
-        "pagingtoken",
-    ];
     if CURSORS.iter().any(|c| k.ends_with(c)) {
         return true;
     }
@@ -387,7 +389,12 @@ mod tests {
         ] {
             assert!(is_digest_key(k), "{k}");
         }
-        for k in ["shared_secret", "sharepoint_token", "password", "client_secret"] {
+        for k in [
+            "shared_secret",
+            "sharepoint_token",
+            "password",
+            "client_secret",
+        ] {
             assert!(!is_digest_key(k), "{k}");
         }
     }
@@ -417,7 +424,12 @@ mod tests {
         for v in ["hunter2", "Pa55/word9", "Zq8L/m2Xw9Kt3Rp6"] {
             assert!(!is_path(v), "{v}");
         }
-        for v in ["2.0.0-rc.20240315", "^9.0.6", "v1.30.2+k3s1", "10.1.0-beta.1"] {
+        for v in [
+            "2.0.0-rc.20240315",
+            "^9.0.6",
+            "v1.30.2+k3s1",
+            "10.1.0-beta.1",
+        ] {
             assert!(is_version(v), "{v}");
         }
         for v in ["1.2.3-Zq8Lm2Xw9Kt3Rp6Vb", "2024", "1..2", "Zq8Lm2Xw9K"] {

@@ -42,6 +42,27 @@ pub fn shannon_entropy(s: &str) -> f64 {
         .sum()
 }
 
+/// Lower-case starts of fill-in instructions: `INSERT_KEY`, `enter-your-token`, `set-me`.
+const FILL_INS: &[&str] = &[
+    "insert",
+    "enter-",
+    "enter_",
+    "replace-",
+    "replace_",
+    "update-this",
+    "update_this",
+    "set-me",
+    "set_me",
+    "setme",
+    "fill-in",
+    "fill_in",
+    "fillme",
+    "put-",
+    "put_",
+    "change-this",
+    "change_this",
+];
+
 /// Values that stand for a secret rather than being one: templates, variables, masks,
 /// angle-bracket placeholders, fill-in instructions (`INSERT_…`, `update-this-value`),
 /// `UPPER_SNAKE` variable names, elisions (`sk-…`, `...`), repeated filler characters.
@@ -78,25 +99,6 @@ pub fn is_placeholder(v: &str) -> bool {
     {
         return true;
     }
-    const FILL_INS: &[&str] = &[
-        "insert",
-        "enter-",
-        "enter_",
-        "replace-",
-        "replace_",
-        "update-this",
-        "update_this",
-        "set-me",
-        "set_me",
-        "setme",
-        "fill-in",
-        "fill_in",
-        "fillme",
-        "put-",
-        "put_",
-        "change-this",
-        "change_this",
-    ];
     if FILL_INS.iter().any(|f| lower.starts_with(f))
         || lower.contains("-here")
         || lower.contains("_here")

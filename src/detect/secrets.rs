@@ -5,6 +5,14 @@
 //! a `secret` group (the bytes that are reported, always redacted); a match is then filtered by
 //! minimum entropy, known example values and placeholders. Each rule carries true- and
 //! false-positive samples that the test suite checks, in the way gitleaks validates its rules.
+//!
+//! How a file is written decides what a literal is ([`Context`], chosen per file by
+//! [`Context::for_file`]): in source code only string literals are values; in config, shell and
+//! logs unquoted values are too; prose adds that a value followed by more words is a sentence;
+//! in lock files and detect-secrets baselines no digest is a credential. The generic rule then
+//! asks [`super::literal`] what the value is (a reference, a name, a placeholder, a digest, a
+//! type, plain words) before it reports it. The AWS secret access key has no prefix of its own,
+//! so it is recognised by what stands next to it on the line: a key id, or words naming it.
 
 use std::sync::LazyLock;
 
@@ -62,7 +70,16 @@ const CODE_EXTENSIONS: &[&str] = &[
     ".pyx", ".zig", ".nim",
 ];
 const PROSE_EXTENSIONS: &[&str] = &[
-    ".md", ".markdown", ".mdx", ".rst", ".txt", ".adoc", ".asciidoc", ".org", ".ipynb", ".tex",
+    ".md",
+    ".markdown",
+    ".mdx",
+    ".rst",
+    ".txt",
+    ".adoc",
+    ".asciidoc",
+    ".org",
+    ".ipynb",
+    ".tex",
 ];
 
 impl Context {
@@ -809,9 +826,8 @@ fn generic_end(
     {
         return None;
     }
-    let password_like = key.ends_with("password")
-        || key.ends_with("passwd")
-        || key.ends_with("passphrase");
+    let password_like =
+        key.ends_with("password") || key.ends_with("passwd") || key.ends_with("passphrase");
     // Weak passwords are still passwords; other secrets must look random: not plain words,
     // not a number, and of some length and entropy.
     if password_like {
@@ -869,9 +885,8 @@ fn aws_secret_ok(text: &str, start: usize, end: usize, secret: &str) -> bool {
             && (before.contains("key") || before.contains("sk")))
 }
 
-static AWS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b").expect("static regex")
-});
+static AWS_KEY_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b").expect("static regex"));
 
 fn uri_password_ok(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
@@ -920,7 +935,9 @@ pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
                 Check::Jwt => jwt_header_ok(secret).then_some(m.end()),
                 Check::Generic => generic_end(&caps, m, text, ctx),
                 Check::UriPassword => uri_password_ok(secret).then_some(m.end()),
-                Check::AwsSecret => aws_secret_ok(text, m.start(), m.end(), secret).then_some(m.end()),
+                Check::AwsSecret => {
+                    aws_secret_ok(text, m.start(), m.end(), secret).then_some(m.end())
+                }
             };
             let Some(end) = end else {
                 continue;
@@ -1025,8 +1042,11 @@ mod tests {
         assert_eq!(d[0].rule, "SEC003");
     }
 
+    /// The rule and the exact value a sample must produce.
+    type Expected = Option<(&'static str, &'static str)>;
+
     /// Lines judged in a given context: (context, line, the value that must be reported, if any).
-    const CONTEXT_SAMPLES: &[(Context, &str, Option<(&str, &str)>)] = &[
+    const CONTEXT_SAMPLES: &[(Context, &str, Expected)] = &[
         // Code: only string literals are values; calls, fields, types and addresses are not.
         (Context::Code, "cfg.Passwd = pwd", None),
         (Context::Code, "secret := &corev1.Secret{}", None),

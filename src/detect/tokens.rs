@@ -79,7 +79,7 @@ pub fn is_credential_like(tok: &str) -> bool {
     if !(has_lower || has_upper) {
         return false;
     }
-    if !has_digit && !(has_b64_sym && has_lower && has_upper) {
+    if !(has_digit || has_b64_sym && has_lower && has_upper) {
         return false;
     }
     // Words and numbers joined by separators: `support-v2-model-2024`, `release_2024_11_22`.
@@ -153,8 +153,14 @@ mod tests {
                 "{\"prompt\":\"use Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2 please\"}",
                 "Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2",
             ),
-            ("GET /x?key=Zq8Lm2Xw9Kt3Rp6Vb1Hs HTTP/1.1", "Zq8Lm2Xw9Kt3Rp6Vb1Hs"),
-            ("token glpat-x7Kq2Lm9Zt3Rp6Vb1Hs5J.", "glpat-x7Kq2Lm9Zt3Rp6Vb1Hs5J"),
+            (
+                "GET /x?key=Zq8Lm2Xw9Kt3Rp6Vb1Hs HTTP/1.1",
+                "Zq8Lm2Xw9Kt3Rp6Vb1Hs",
+            ),
+            (
+                "token glpat-x7Kq2Lm9Zt3Rp6Vb1Hs5J.",
+                "glpat-x7Kq2Lm9Zt3Rp6Vb1Hs5J",
+            ),
             (
                 "fernet Zq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T= ok",
                 "Zq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
