@@ -191,4 +191,25 @@ mod tests {
         assert_eq!(preview("hunter2"), "h… (7 chars)");
         assert_eq!(preview("abc"), "… (3 chars)");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// The detectors never panic and report ranges on char boundaries, in every context.
+        #[test]
+        fn detectors_are_total(line in "(\\PC|[=:\"' ]|password|secret|token|AKIA|4111){0,80}") {
+            for ctx in [
+                super::secrets::Context::Code,
+                super::secrets::Context::Config,
+                super::secrets::Context::Prose,
+                super::secrets::Context::Digests,
+            ] {
+                for d in super::secrets::scan(&line, ctx) {
+                    proptest::prop_assert!(line.get(d.start..d.end).is_some());
+                }
+            }
+            for d in super::pii::scan(&line, &super::pii::Entity::defaults()) {
+                proptest::prop_assert!(line.get(d.start..d.end).is_some());
+            }
+        }
+    }
 }

@@ -205,4 +205,20 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(&line[r[0].clone()], "Zq8Lm2Xw9Kt3Rp6Vb1Hs");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// Any text: ranges are ordered, disjoint, on char boundaries, and each is a token
+        /// that [`is_credential_like`] accepts.
+        #[test]
+        fn ranges_are_sound_on_any_text(line in "(\\PC|[A-Za-z0-9+/=_.~-]){0,120}") {
+            let mut last = 0;
+            for r in high_entropy_tokens(&line) {
+                proptest::prop_assert!(r.start >= last && r.start < r.end);
+                proptest::prop_assert!(line.is_char_boundary(r.start) && line.is_char_boundary(r.end));
+                proptest::prop_assert!(is_credential_like(&line[r.clone()]));
+                last = r.end;
+            }
+        }
+    }
 }
