@@ -442,10 +442,7 @@ fn detector_findings(
     ciphertext: &[Span],
     config: &Config,
 ) -> Vec<Finding> {
-    let ctx = match kind {
-        Kind::Python | Kind::AirflowDag | Kind::Terraform => secrets::Context::Code,
-        _ => secrets::Context::Config,
-    };
+    let ctx = secrets::Context::for_file(path, kind);
     let mut out = Vec::new();
     for d in secrets::scan(source, ctx) {
         if config.is_disabled(d.rule) {
