@@ -273,8 +273,9 @@ pub enum Outcome {
     /// At least one problem: evidence of tampering (or of damage) in the chain or a
     /// checkpoint signed by a trusted key.
     Tampered,
-    /// No problem found, but an offered checkpoint is not signed by any trusted key, so what
-    /// it would have anchored was not verified.
+    /// No problem found, but something needed for a conclusion could not be used: a
+    /// checkpoint no trusted key signed (so what it would anchor was not verified), or for
+    /// CloudTrail no digest files, or digests signed by a key that was not supplied.
     CannotVerify,
     /// No problem found and no records: nothing was verified.
     Empty,
