@@ -317,7 +317,7 @@ fn keygen(a: &KeygenArgs) -> Result<i32, String> {
     writeln!(f, "{}", signer.encode()).map_err(|e| e.to_string())?;
     fs::write(&vkey, format!("{}\n", signer.verifier().encode()))
         .map_err(|e| format!("{}: {e}", vkey.display()))?;
-    println!("{}", signer.verifier().encode());
+    out!("{}", signer.verifier().encode());
     eprintln!(
         "custos: signer key in {} (keep it secret), verifier key in {}",
         skey.display(),
@@ -359,7 +359,12 @@ fn checkpoint(a: &CheckpointArgs) -> Result<i32, String> {
     let note = signer.sign(&cp.text()).map_err(|e| e.to_string())?;
     match &a.output {
         Some(p) => write_atomic(p, note.as_bytes())?,
-        None => print!("{note}"),
+        None => {
+            use std::io::Write as _;
+            if let Err(e) = std::io::stdout().lock().write_all(note.as_bytes()) {
+                super::stdout_failed(&e);
+            }
+        }
     }
     Ok(EXIT_OK)
 }
@@ -407,7 +412,7 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
             "trailing_empty_line": report.trailing_empty_line,
             "caveat": report.caveat(),
         });
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
         );
@@ -423,7 +428,7 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
 }
 
 fn print_human(name: &str, r: &VerifyReport) {
-    println!("{name}: {}", counted(r.records, "record"));
+    out!("{name}: {}", counted(r.records, "record"));
     for c in &r.checkpoints {
         let state = match (c.signature, c.matches) {
             (SignatureCheck::Verified, Some(true)) => "signature ok, root matches".to_owned(),
@@ -438,9 +443,11 @@ fn print_human(name: &str, r: &VerifyReport) {
                 c.not_used.as_deref().unwrap_or("signature not verified")
             ),
         };
-        println!(
+        out!(
             "  checkpoint {} (origin {}, size {}): {state}",
-            c.source, c.origin, c.size
+            c.source,
+            c.origin,
+            c.size
         );
     }
     for p in &r.problems {
@@ -449,22 +456,22 @@ fn print_human(name: &str, r: &VerifyReport) {
             (l, Some(s)) => format!("line {l} (seq {s})"),
             (l, None) => format!("line {l}"),
         };
-        println!("{at}: {} — {}", p.kind.as_str(), p.detail);
+        out!("{at}: {} — {}", p.kind.as_str(), p.detail);
     }
     if r.problems_not_shown > 0 {
-        println!(
+        out!(
             "… and {} not shown",
             counted(r.problems_not_shown as u64, "more problem")
         );
     }
-    println!("{}", r.summary());
+    out!("{}", r.summary());
     if let Some(line) = r.trailing_empty_line {
-        println!(
+        out!(
             "note: line {line} is an empty line after the last record; ignored, not a record (--strict rejects it)"
         );
     }
     if let Some(c) = r.caveat() {
-        println!("note: {c}");
+        out!("note: {c}");
     }
 }
 
@@ -546,7 +553,7 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
     let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
     match &a.output {
         Some(p) => write_atomic(p, format!("{json}\n").as_bytes())?,
-        None => println!("{json}"),
+        None => out!("{json}"),
     }
     Ok(EXIT_OK)
 }
@@ -561,15 +568,15 @@ fn verify_proof(a: &VerifyProofArgs) -> Result<i32, String> {
         .map_err(|e| format!("{}: not a proof file: {e}", a.proof.display()))?;
     match proof::verify(&file, &keys) {
         Ok(what) => {
-            println!("VALID: {what}");
+            out!("VALID: {what}");
             Ok(EXIT_OK)
         }
         Err(ProofFailure::Invalid(why)) => {
-            println!("INVALID: {why}");
+            out!("INVALID: {why}");
             Ok(EXIT_FINDINGS)
         }
         Err(ProofFailure::CannotVerify(why)) => {
-            println!("CANNOT VERIFY: {why}");
+            out!("CANNOT VERIFY: {why}");
             Ok(EXIT_ERROR)
         }
     }

@@ -33,7 +33,7 @@ pub fn run(a: &VerifyArgs) -> Result<i32, String> {
     let report = cloudtrail::verify_dir(dir, &keys, as_of);
     let outcome = report.outcome();
     if a.format == "json" {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "version": 1,
@@ -45,19 +45,19 @@ pub fn run(a: &VerifyArgs) -> Result<i32, String> {
             .map_err(|e| e.to_string())?
         );
     } else {
-        println!(
+        out!(
             "{}: {}, {}",
             dir.display(),
             counted(report.digests as u64, "digest file"),
             counted(report.log_files as u64, "log file")
         );
         for p in &report.problems {
-            println!("{}: {} — {}", p.file, p.kind, p.detail);
+            out!("{}: {} — {}", p.file, p.kind, p.detail);
         }
         for n in &report.notes {
-            println!("note: {n}");
+            out!("note: {n}");
         }
-        println!("{}", report.summary());
+        out!("{}", report.summary());
     }
     Ok(match outcome {
         Outcome::Intact => EXIT_OK,
