@@ -357,13 +357,12 @@ fn checkpoint(a: &CheckpointArgs) -> Result<i32, String> {
         root: report.root,
     };
     let note = signer.sign(&cp.text()).map_err(|e| e.to_string())?;
-    match &a.output {
-        Some(p) => write_atomic(p, note.as_bytes())?,
-        None => {
-            use std::io::Write as _;
-            if let Err(e) = std::io::stdout().lock().write_all(note.as_bytes()) {
-                super::stdout_failed(&e);
-            }
+    if let Some(p) = &a.output {
+        write_atomic(p, note.as_bytes())?;
+    } else {
+        use std::io::Write as _;
+        if let Err(e) = std::io::stdout().lock().write_all(note.as_bytes()) {
+            super::stdout_failed(&e);
         }
     }
     Ok(EXIT_OK)
