@@ -550,9 +550,10 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
         return Err("give --seq N --checkpoint FILE, or --consistency OLD NEW".into());
     };
     let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
-    match &a.output {
-        Some(p) => write_atomic(p, format!("{json}\n").as_bytes())?,
-        None => out!("{json}"),
+    if let Some(p) = &a.output {
+        write_atomic(p, format!("{json}\n").as_bytes())?;
+    } else {
+        out!("{json}");
     }
     Ok(EXIT_OK)
 }
