@@ -35,7 +35,11 @@ fn version_names_the_commit_and_the_policy_set() {
         h.update(std::fs::read(f).expect("read"));
         h.update([0]);
     }
-    let want: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let want = h.finalize().iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
 
     let o = common::custos(&["--version"], &repo);
     assert_eq!(common::code(&o), 0);
