@@ -156,6 +156,8 @@ pub struct Config {
     pub rule_refs: Vec<(String, Range<usize>, &'static str)>,
     /// The file's name and text, for diagnostics raised after loading.
     pub source: Option<(String, String)>,
+    /// Every rule id of the loaded catalog, once policies are loaded (empty: not checked).
+    pub known_rules: Vec<String>,
     pub data: serde_json::Value,
     pub classify: Vec<(globset::GlobMatcher, Kind)>,
     pub waivers: Vec<Waiver>,
@@ -189,6 +191,7 @@ impl Config {
             severity_overrides: BTreeMap::new(),
             rule_refs: Vec::new(),
             source: None,
+            known_rules: Vec::new(),
             data: serde_json::Value::Object(serde_json::Map::new()),
             classify: Vec::new(),
             waivers: Vec::new(),

@@ -333,7 +333,7 @@ fn scan_file(
             f.kind = Some(kind);
             f.span = Some(Span::new(at.min(source.len()), at.min(source.len())));
             findings.push(f);
-            return finish(res, findings, source, kind, &lines);
+            return finish(res, findings, source, kind, &lines, c, config);
         }
     }
     let mut ciphertext: Vec<Span> = Vec::new();
@@ -372,7 +372,7 @@ fn scan_file(
                 f.kind = Some(kind);
                 f.span = d.spans.get("").copied();
                 findings.push(f);
-                return finish(res, findings, source, kind, &lines);
+                return finish(res, findings, source, kind, &lines, c, config);
             }
         }
         for (index, d) in parsed.docs.into_iter().enumerate() {
@@ -430,7 +430,7 @@ fn scan_file(
         &ciphertext,
         config,
     ));
-    finish(res, findings, source, kind, &lines)
+    finish(res, findings, source, kind, &lines, c, config)
 }
 
 /// Secret-detector findings for a whole file; none where a policy already flagged the value.
@@ -649,8 +649,17 @@ fn finish(
     source: String,
     kind: Kind,
     lines: &LineIndex,
+    c: &Candidate,
+    config: &Config,
 ) -> FileResult {
-    res.suppressed = suppress::apply_inline(&mut findings, &source, kind, lines);
+    res.suppressed = suppress::apply_inline(
+        &mut findings,
+        &source,
+        kind,
+        lines,
+        &c.display,
+        &config.known_rules,
+    );
     finding::fold_duplicates(&mut findings, &source);
     for f in &mut findings {
         f.compute_fingerprint(Some(&source));

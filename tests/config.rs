@@ -62,3 +62,33 @@ fn an_oversized_config_is_refused_with_its_size() {
         "{err}"
     );
 }
+
+#[test]
+fn an_inline_ignore_of_an_unknown_rule_is_a_warning_at_the_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "# custos:ignore ZZZ123 -- typo\nlocals {}\nprovider \"aws\" {\n  # custos:ignore TF001 -- test account\n  access_key = \"AKIA2E0A8F3B244C9986\"\n}\n",
+    )
+    .expect("tf");
+    let (exit, report, _) = common::scan_json(&["--no-config", "."], dir.path());
+    let findings = report["findings"].as_array().expect("findings");
+    let unknown: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "ignore-unknown-rule")
+        .collect();
+    assert_eq!(unknown.len(), 1, "{findings:#?}");
+    assert_eq!(unknown[0]["level"], "warning");
+    assert_eq!(unknown[0]["location"]["line"], 1);
+    assert_eq!(unknown[0]["location"]["column"], 17);
+    assert!(unknown[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("ZZZ123"));
+    // The known id did suppress; the secret detector's own finding on that line is separate.
+    assert!(
+        !findings.iter().any(|f| f["rule_id"] == "TF001"),
+        "{findings:#?}"
+    );
+    let _ = exit;
+}

@@ -83,6 +83,7 @@ pub fn run(args: &ScanArgs) -> i32 {
     if let Err(e) = config.check_rule_ids(&known) {
         return fail(miette::Report::new(*e));
     }
+    config.known_rules = known.iter().map(|k| (*k).to_owned()).collect();
     let report = match crate::scan::run(&args.paths, &config, &policies, &Limits::default()) {
         Ok(r) => r,
         Err(e) => return fail(miette::Report::new_boxed(Box::new(RootDiag(e)))),
