@@ -9,7 +9,7 @@
 #   head is `github.event.pull_request.head.sha|ref|repo.full_name`, `github.head_ref`, the merge
 #   commit, or `refs/pull/<n>/head|merge`, given to `actions/checkout` (`with.ref` or
 #   `with.repository`) or to `git fetch/checkout/switch/…` or `gh pr checkout` in a run step
-#   (directly or through an `env:` variable). A job has secrets when anything in it (or the
+#   (directly or through an `env:` variable), or passed as an input to a reusable workflow. A job has secrets when anything in it (or the
 #   workflow `env:`) reads `${{ secrets.* }}`, or it passes `secrets: inherit`/`secrets:` to a
 #   reusable workflow.
 package custos.ci.github_actions
@@ -130,6 +130,16 @@ checks_out_head(j, step) if {
 	regex.match(git_checkout, line)
 	some name in bound(j, step, pr_head)
 	regex.match(env_ref(name), line)
+}
+
+# A reusable workflow called with the head as an input and with secrets: the callee checks it out.
+deny contains {"msg": sprintf("pull_request_target job %q passes the pull request head and secrets to a reusable workflow", [job]), "path": ["jobs", job, "with", k]} if {
+	"pull_request_target" in triggers
+	some job, j in jobs
+	is_string(shape.get(j, "uses", null))
+	uses_secrets(j)
+	some k, v in shape.object_or_empty(shape.get(j, "with", {}))
+	regex.match(pr_head, shape.string_or(v, ""))
 }
 
 deny contains {"msg": sprintf("pull_request_target job %q checks out the pull request head and has secrets", [job]), "path": ["jobs", job, "steps", i]} if {

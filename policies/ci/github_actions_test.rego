@@ -70,6 +70,15 @@ test_head_checkout_in_run_steps if {
 	paths(r) == {["jobs", "t", "steps", 0]}
 }
 
+test_reusable_workflow_with_head_and_secrets if {
+	r := ci001.deny with input as {"on": "pull_request_target", "jobs": {
+		"call": {"uses": "./.github/workflows/build.yml", "with": {"ref": "${{ github.event.pull_request.head.sha }}", "env": "ci"}, "secrets": "inherit"},
+		"no_secrets": {"uses": "./.github/workflows/build.yml", "with": {"ref": "${{ github.event.pull_request.head.sha }}"}},
+		"base": {"uses": "./.github/workflows/build.yml", "with": {"ref": "${{ github.sha }}"}, "secrets": {"T": "${{ secrets.T }}"}},
+	}}
+	paths(r) == {["jobs", "call", "with", "ref"]}
+}
+
 test_secrets_inherit_and_repository_checkout if {
 	r := ci001.deny with input as {"on": ["pull_request_target"], "jobs": {"t": {
 		"secrets": "inherit",

@@ -50,11 +50,20 @@ lockfile if {
 
 skip_document if k8s_secret
 
+# A Secret inside a `List` manifest (also judged by SEC025).
+listed_secret(path) if {
+	count(path) > 2
+	path[0] == "items"
+	input.items[path[1]].kind == "Secret"
+}
+
 skip_document if lockfile
 
 # Parts of a document whose keys are not configuration: dependency maps (package names),
 # digest maps, and ciphertext (SealedSecret `encryptedData`).
 skipped_ancestor := `(?i)^((dev|peer|optional|bundled?)?dependencies|requires|overrides|resolutions|packages|hash|hashes|digests?|checksums?|sha\d*|md5|integrity|fingerprints?|encryptedData)$`
+
+skipped(path) if listed_secret(path)
 
 skipped(path) if {
 	some p in path
