@@ -346,8 +346,7 @@ impl Builder {
                                 let first = suffix.split('/').nth(1).unwrap_or_default();
                                 let key = first.replace("~1", "/").replace("~0", "~");
                                 let target = format!("{pointer}{suffix}");
-                                if merged_keys.contains(&key) && !self.spans.contains_key(&target)
-                                {
+                                if merged_keys.contains(&key) && !self.spans.contains_key(&target) {
                                     self.record(target, s);
                                 }
                             }
