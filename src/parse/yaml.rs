@@ -7,11 +7,6 @@
 //!
 //! Scalars are resolved with the YAML 1.2 core schema. Multi-document streams produce one
 //! document per `---`. Merge keys (`<<`) are applied.
-//!
-//! A value that comes from an anchor — through an alias (`env: *shared`) or a merge key
-//! (`<<: *shared`) — keeps the spans of the anchored text: a finding about it points at the one
-//! place where it is written, so the same secret merged into seven services is reported at one
-//! span (and deduplicated), not at seven unrelated `environment:` blocks.
 
 use std::collections::HashMap;
 
@@ -27,11 +22,8 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
         limits: *limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
-        anchor_spans: HashMap::new(),
         alias_nodes: 0,
         spans: SpanMap::new(),
-        log: Vec::new(),
-        anchored_open: 0,
         root: None,
     };
     let mut out = Parsed::default();
@@ -97,8 +89,6 @@ enum Frame {
         start: usize,
         anchor: usize,
         intrinsic: Option<&'static str>,
-        /// Length of the span log when the node started (see [`Builder::log`]).
-        log_start: usize,
     },
     Map {
         map: Map<String, Value>,
@@ -112,72 +102,21 @@ enum Frame {
         intrinsic: Option<&'static str>,
         /// Values merged in through `<<`, applied at the end where no explicit key overrides.
         merges: Vec<Map<String, Value>>,
-        /// Spans of the anchored text merged in through `<<`, relative to this mapping
-        /// (`/key/…`), in merge order.
-        merge_spans: Vec<(String, Span)>,
-        log_start: usize,
     },
 }
-
-/// Spans of an anchored node, relative to it (`""` is the node itself).
-type RelSpans = Vec<(String, Span)>;
 
 struct Builder {
     limits: Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Value>,
-    /// Spans of each anchored node and its descendants, for the values aliases copy.
-    anchor_spans: HashMap<usize, RelSpans>,
     alias_nodes: usize,
     spans: SpanMap,
-    /// Every span recorded while an anchored node is open, in order, so that the node's
-    /// descendants are a suffix of it when the node ends; empty otherwise.
-    log: Vec<(String, Span)>,
-    /// Anchored collections currently open.
-    anchored_open: usize,
     root: Option<Value>,
 }
 
 const MERGE_KEY: &str = "<<";
 
 impl Builder {
-    /// Record the span of the value at `pointer`.
-    fn record(&mut self, pointer: String, span: Span) {
-        if self.anchored_open > 0 {
-            self.log.push((pointer.clone(), span));
-        }
-        self.spans.insert(pointer, span);
-    }
-
-    /// Spans of the node that ends now at `pointer`, relative to it, from the log.
-    fn relative_spans(&self, pointer: &str, whole: Span, log_start: usize) -> RelSpans {
-        let mut rel = vec![(String::new(), whole)];
-        for (p, s) in self.log.get(log_start..).unwrap_or_default() {
-            if let Some(suffix) = p.strip_prefix(pointer) {
-                if suffix.starts_with('/') {
-                    rel.push((suffix.to_owned(), *s));
-                }
-            }
-        }
-        rel
-    }
-
-    /// Where an alias's spans go when it is merged (`<<: *a` or `<<: [*a, *b]`): the mapping
-    /// that merges it.
-    fn merging_map(&mut self) -> Option<&mut Vec<(String, Span)>> {
-        let n = self.stack.len();
-        let is_merge = |f: &Frame| matches!(f, Frame::Map { key: Some(k), .. } if k == MERGE_KEY);
-        let idx = match self.stack.last()? {
-            f if is_merge(f) => n - 1,
-            Frame::Seq { .. } if n >= 2 && self.stack.get(n - 2).is_some_and(is_merge) => n - 2,
-            _ => return None,
-        };
-        match self.stack.get_mut(idx) {
-            Some(Frame::Map { merge_spans, .. }) => Some(merge_spans),
-            _ => None,
-        }
-    }
-
     /// Pointer of the node that starts now, or `None` when it is a mapping key.
     fn child_pointer(&self) -> Option<String> {
         match self.stack.last() {
@@ -211,12 +150,10 @@ impl Builder {
                 let value = resolve_scalar(&text, style, tag.as_deref());
                 let value = wrap_intrinsic(value, tag.as_deref().and_then(cfn_intrinsic));
                 if let Some(p) = self.child_pointer() {
-                    self.record(p, span);
+                    self.spans.insert(p, span);
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, value.clone());
-                    self.anchor_spans
-                        .insert(anchor, vec![(String::new(), span)]);
                 }
                 self.emit(value, span)?;
             }
@@ -234,18 +171,8 @@ impl Builder {
                         span.start,
                     ));
                 }
-                // The aliased value keeps the spans of the anchored text.
-                let rel = self.anchor_spans.get(&id).cloned().unwrap_or_default();
-                if let Some(merge_spans) = self.merging_map() {
-                    merge_spans.extend(rel.into_iter().filter(|(suffix, _)| !suffix.is_empty()));
-                } else if let Some(p) = self.child_pointer() {
-                    if rel.is_empty() {
-                        self.record(p, span);
-                    } else {
-                        for (suffix, s) in rel {
-                            self.record(format!("{p}{suffix}"), s);
-                        }
-                    }
+                if let Some(p) = self.child_pointer() {
+                    self.spans.insert(p, span);
                 }
                 self.emit(value, span)?;
             }
@@ -271,10 +198,6 @@ impl Builder {
                     }) => (*key_start).min(span.start),
                     _ => span.start,
                 };
-                if anchor > 0 {
-                    self.anchored_open += 1;
-                }
-                let log_start = self.log.len();
                 let frame = if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
                         items: Vec::new(),
@@ -282,7 +205,6 @@ impl Builder {
                         start,
                         anchor,
                         intrinsic,
-                        log_start,
                     }
                 } else {
                     Frame::Map {
@@ -294,8 +216,6 @@ impl Builder {
                         key_start: 0,
                         intrinsic,
                         merges: Vec::new(),
-                        merge_spans: Vec::new(),
-                        log_start,
                     }
                 };
                 self.stack.push(frame);
@@ -304,20 +224,18 @@ impl Builder {
                 let Some(frame) = self.stack.pop() else {
                     return Err(ParseError::at("unbalanced end of collection", span.start));
                 };
-                let (value, pointer, start, anchor, log_start) = match frame {
+                let (value, pointer, start, anchor) = match frame {
                     Frame::Seq {
                         items,
                         pointer,
                         start,
                         anchor,
                         intrinsic,
-                        log_start,
                     } => (
                         wrap_intrinsic(Value::Array(items), intrinsic),
                         pointer,
                         start,
                         anchor,
-                        log_start,
                     ),
                     Frame::Map {
                         mut map,
@@ -325,30 +243,12 @@ impl Builder {
                         start,
                         anchor,
                         merges,
-                        merge_spans,
                         intrinsic,
-                        log_start,
                         ..
                     } => {
-                        let mut merged_keys = std::collections::HashSet::new();
                         for merged in merges {
                             for (k, v) in merged {
-                                if !map.contains_key(&k) {
-                                    merged_keys.insert(k.clone());
-                                    map.insert(k, v);
-                                }
-                            }
-                        }
-                        // Merged values keep the spans of the anchored text (first merge wins,
-                        // as for the values).
-                        if !pointer.starts_with('\u{0}') {
-                            for (suffix, s) in merge_spans {
-                                let first = suffix.split('/').nth(1).unwrap_or_default();
-                                let key = first.replace("~1", "/").replace("~0", "~");
-                                let target = format!("{pointer}{suffix}");
-                                if merged_keys.contains(&key) && !self.spans.contains_key(&target) {
-                                    self.record(target, s);
-                                }
+                                map.entry(k).or_insert(v);
                             }
                         }
                         (
@@ -356,23 +256,16 @@ impl Builder {
                             pointer,
                             start,
                             anchor,
-                            log_start,
                         )
                     }
                 };
                 let is_key = pointer.starts_with('\u{0}');
                 let whole = Span::new(start, span.end.max(start));
-                if anchor > 0 {
-                    let rel = self.relative_spans(&pointer, whole, log_start);
-                    self.anchor_spans.insert(anchor, rel);
-                    self.anchors.insert(anchor, value.clone());
-                    self.anchored_open = self.anchored_open.saturating_sub(1);
-                    if self.anchored_open == 0 {
-                        self.log.clear();
-                    }
-                }
                 if !is_key {
-                    self.record(pointer, whole);
+                    self.spans.insert(pointer, whole);
+                }
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
                 }
                 self.emit(value, whole)?;
             }
@@ -633,31 +526,6 @@ mod tests {
         let d = one("base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n");
         assert_eq!(d.value["derived"]["x"], 1);
         assert_eq!(d.value["derived"]["y"], 3);
-    }
-
-    /// Values from an anchor keep the anchored text's spans, so one secret merged into many
-    /// places is reported at one span.
-    #[test]
-    fn merged_and_aliased_values_keep_the_anchor_spans() {
-        let src = "x-env: &env\n  TOKEN: tk-1\n  nested: {a: 1}\nx-more: &more\n  <<: *env\n  EXTRA: e\nsvc:\n  a:\n    <<: *env\n    TOKEN: own\n  b:\n    <<: [*more, {LATE: l}]\n  c: *env\n";
-        let d = one(src);
-        let text = |p: &str| &src[d.spans[p].range()];
-        // An explicit key wins over the merged one, value and span alike.
-        assert_eq!(d.value["svc"]["a"]["TOKEN"], "own");
-        assert_eq!(text("/svc/a/TOKEN"), "own");
-        // Merged: the span of the anchored text.
-        assert_eq!(d.spans["/svc/a/nested/a"], d.spans["/x-env/nested/a"]);
-        // Through a merge of a mapping that itself merged the anchor.
-        assert_eq!(d.spans["/svc/b/TOKEN"], d.spans["/x-env/TOKEN"]);
-        assert_eq!(d.spans["/svc/b/EXTRA"], d.spans["/x-more/EXTRA"]);
-        assert_eq!(d.spans["/x-more/TOKEN"], d.spans["/x-env/TOKEN"]);
-        // Aliased: the node and every descendant.
-        assert_eq!(d.spans["/svc/c"], d.spans["/x-env"]);
-        assert_eq!(d.spans["/svc/c/TOKEN"], d.spans["/x-env/TOKEN"]);
-        assert_eq!(text("/svc/c/TOKEN"), "tk-1");
-        // An inline mapping merged in has no anchor: its values fall back to the merging map.
-        assert_eq!(d.value["svc"]["b"]["LATE"], "l");
-        assert!(!d.spans.contains_key("/svc/b/LATE"));
     }
 
     #[test]
