@@ -14,6 +14,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
+use crate::context::PathContext;
 use crate::document::Kind;
 use crate::finding::Severity;
 
@@ -57,6 +58,28 @@ struct RawConfig {
     max_log_size: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pii: RawPii,
+    #[serde(default)]
+    context: RawContext,
+}
+
+/// `[context]`: path globs forced to a context, and how demo credentials are treated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContext {
+    #[serde(default)]
+    source: Vec<Spanned<String>>,
+    #[serde(default)]
+    test: Vec<Spanned<String>>,
+    #[serde(default)]
+    docs: Vec<Spanned<String>>,
+    #[serde(default)]
+    example: Vec<Spanned<String>>,
+    #[serde(default)]
+    notebook: Vec<Spanned<String>>,
+    #[serde(default)]
+    vendored: Vec<Spanned<String>>,
+    /// `warning` (default) or `failure`: generic credentials in test/docs/example/vendored files.
+    demo_credentials: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +157,10 @@ pub struct Config {
     pub pii_entities: Vec<crate::detect::pii::Entity>,
     /// Per log source (path glob): the entities that count there, first match wins.
     pub pii_sources: Vec<(globset::GlobMatcher, Vec<crate::detect::pii::Entity>)>,
+    /// `[context]` globs (relative to `root`), first match wins over the path conventions.
+    pub context_globs: Vec<(globset::GlobMatcher, PathContext)>,
+    /// Generic credentials in test/docs/example/vendored files are warnings (default) or failures.
+    pub demote_demo_credentials: bool,
 }
 
 pub const DEFAULT_MAX_LOG_SIZE: u64 = 64 * 1024 * 1024 * 1024;
@@ -159,6 +186,8 @@ impl Config {
             max_log_size: DEFAULT_MAX_LOG_SIZE,
             pii_entities: crate::detect::pii::Entity::defaults(),
             pii_sources: Vec::new(),
+            context_globs: Vec::new(),
+            demote_demo_credentials: true,
         }
     }
 
@@ -300,6 +329,33 @@ impl Config {
                 .map_err(|e| err(format!("invalid glob `{pattern}`: {e}"), Some(kind.span())))?;
             cfg.classify.push((g.compile_matcher(), k));
         }
+        let ctx = &raw.context;
+        for (c, globs) in [
+            (PathContext::Source, &ctx.source),
+            (PathContext::Test, &ctx.test),
+            (PathContext::Docs, &ctx.docs),
+            (PathContext::Example, &ctx.example),
+            (PathContext::Notebook, &ctx.notebook),
+            (PathContext::Vendored, &ctx.vendored),
+        ] {
+            for g in globs {
+                let m = Glob::new(g.get_ref())
+                    .map_err(|e| err(format!("invalid glob: {e}"), Some(g.span())))?;
+                cfg.context_globs.push((m.compile_matcher(), c));
+            }
+        }
+        if let Some(v) = &ctx.demo_credentials {
+            cfg.demote_demo_credentials = match v.get_ref().as_str() {
+                "warning" => true,
+                "failure" => false,
+                other => {
+                    return Err(err(
+                        format!("`demo_credentials` is `warning` or `failure`, not `{other}`"),
+                        Some(v.span()),
+                    ))
+                }
+            };
+        }
         for w in raw.waivers {
             let line = text[..w.rule.span().start.min(text.len())]
                 .matches('\n')
@@ -359,6 +415,15 @@ impl Config {
             .iter()
             .find(|(g, _)| g.is_match(rel))
             .map_or_else(|| self.pii_entities.clone(), |(_, e)| e.clone())
+    }
+
+    /// The context of a file: `[context]` globs on `rel` (relative to the config root) first,
+    /// then the path conventions on `within` (relative to the scanned root).
+    pub fn context_of(&self, rel: &Path, within: &Path) -> PathContext {
+        self.context_globs
+            .iter()
+            .find(|(g, _)| g.is_match(rel))
+            .map_or_else(|| crate::context::by_convention(within), |(_, c)| *c)
     }
 
     pub fn is_disabled(&self, rule: &str) -> bool {

@@ -60,6 +60,15 @@ pub fn discover(roots: &[PathBuf], config: &Config) -> Result<Discovered, RootEr
             path: root.display().to_string(),
             reason: e.to_string(),
         })?;
+        if !meta.is_file() && !meta.is_dir() {
+            return Err(RootError {
+                path: root.display().to_string(),
+                reason: format!(
+                    "not a regular file or directory ({}); not scanned",
+                    special_kind(meta.file_type())
+                ),
+            });
+        }
         if meta.is_file() {
             let display = display_path(root);
             if config.selects(&rel_to(&config.root, root)) {
@@ -146,6 +155,10 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
                     path: display,
                     message: "symlinked directory not followed".into(),
                 }),
+                Ok(target) if !target.is_file() => out.notes.push(Note {
+                    path: display,
+                    message: "skipped: symlink to a special file (not a regular file)".into(),
+                }),
                 Ok(target) => {
                     let size = std::fs::metadata(&target).map_or(0, |m| m.len());
                     push_sized(out, path.to_path_buf(), display, size, config);
@@ -153,10 +166,44 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
             }
             continue;
         }
+        if !ft.is_file() {
+            // Opening a FIFO blocks until a writer appears, and a device can be endless: such
+            // files are never opened.
+            out.notes.push(Note {
+                path: display,
+                message: format!("skipped: {} (not a regular file)", special_kind(ft)),
+            });
+            continue;
+        }
         let size = entry.metadata().map_or(0, |m| m.len());
         push_sized(out, path.to_path_buf(), display, size, config);
     }
     Ok(())
+}
+
+/// What kind of special file this is, in words.
+fn special_kind(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if ft.is_fifo() {
+            return "FIFO";
+        }
+        if ft.is_socket() {
+            return "socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "device";
+        }
+    }
+    let _ = ft;
+    "special file"
+}
+
+/// Is `path` (still) a regular file, or a symlink to one? Checked right before a file is
+/// opened, since it may have been replaced by a FIFO after it was listed.
+pub fn is_regular_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// Log files are streamed, not read whole, so they have their own (larger) size limit.
@@ -261,6 +308,12 @@ pub fn display_path(p: &Path) -> String {
 
 static AIRFLOW_IMPORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^\s*(from|import)\s+airflow\b").expect("static regex"));
+/// A Go-template action as Helm charts write them (not Jinja/Ansible `{{ var }}`, which leaves
+/// the YAML valid and is read as a placeholder value).
+static HELM_ACTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|include|template|define|toYaml|tpl|printf|quote|default|required|nindent|indent)\b)")
+        .expect("static regex")
+});
 static K8S: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^apiVersion:\s*\S+").expect("static regex"));
 static K8S_KIND: LazyLock<Regex> =
@@ -303,6 +356,7 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
                 | Kind::DockerCompose => Syntax::Yaml,
                 Kind::Terraform | Kind::CloudFormation => syntax_for_name(),
                 Kind::Ini => Syntax::Ini,
+                Kind::HelmTemplate => Syntax::HelmTemplate,
                 _ => Syntax::Text,
             };
             return (*kind, syntax);
@@ -314,6 +368,34 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
     }
     if ext_is(&[".tf", ".tfvars"]) {
         return (Kind::Terraform, Syntax::Hcl);
+    }
+    // Templates are not their target format until rendered.
+    if ext_is(&[".yaml", ".yml", ".tpl"]) && HELM_ACTION.is_match(content) {
+        return (Kind::HelmTemplate, Syntax::HelmTemplate);
+    }
+    if name.contains(".j2")
+        || ext_is(&[
+            ".jinja",
+            ".jinja2",
+            ".tmpl",
+            ".tpl",
+            ".mustache",
+            ".hbs",
+            ".njk",
+        ])
+    {
+        return (Kind::Text, Syntax::Text);
+    }
+    if ext_is(&[".jsonc"])
+        || (name.ends_with(".json")
+            && (name.starts_with("tsconfig")
+                || name.starts_with("jsconfig")
+                || name == "devcontainer.json"
+                || name == ".devcontainer.json"
+                || rel_s.contains(".vscode/")
+                || rel_s.contains(".devcontainer/")))
+    {
+        return (Kind::Json, Syntax::Jsonc);
     }
     if ext_is(&[".yaml", ".yml"]) {
         let kind = if rel_s.contains(".github/workflows/") {

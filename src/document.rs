@@ -40,6 +40,7 @@ pub enum Kind {
     Terraform,
     CloudFormation,
     Kubernetes,
+    HelmTemplate,
     GithubActions,
     GitlabCi,
     DockerCompose,
@@ -55,12 +56,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
         Kind::CloudFormation,
         Kind::Kubernetes,
+        Kind::HelmTemplate,
         Kind::GithubActions,
         Kind::GitlabCi,
         Kind::DockerCompose,
@@ -81,6 +83,7 @@ impl Kind {
             Kind::Terraform => "terraform",
             Kind::CloudFormation => "cloudformation",
             Kind::Kubernetes => "kubernetes",
+            Kind::HelmTemplate => "helm-template",
             Kind::GithubActions => "github-actions",
             Kind::GitlabCi => "gitlab-ci",
             Kind::DockerCompose => "docker-compose",

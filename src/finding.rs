@@ -86,6 +86,12 @@ pub struct Finding {
     pub fingerprint: String,
     pub controls: Vec<String>,
     pub remediation: Option<String>,
+    /// What part of the repository the file belongs to (tests, docs, …).
+    pub context: crate::context::PathContext,
+    /// Other places in the same file with the same problem: the same value repeated, or the
+    /// same YAML anchor reached through aliases and merge keys. Reported once, here.
+    #[serde(skip)]
+    pub related: Vec<Related>,
     /// The spanned text is a secret: renderers must mask it in snippets.
     #[serde(skip)]
     pub sensitive: bool,
@@ -93,6 +99,100 @@ pub struct Finding {
     /// already masked, and where the span sits in it.
     #[serde(skip)]
     pub excerpt: Option<Excerpt>,
+}
+
+/// Another place of the same finding in the same file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub span: Option<Span>,
+    pub pointer: Option<String>,
+}
+
+/// Fold duplicates within one file's findings into one finding each, keeping the others as
+/// [`Finding::related`]:
+/// - the same rule and message at the same span (a value defined once under a YAML anchor and reached
+///   through aliases or `<<` merge keys): the finding whose pointer is shortest stays — that is
+///   the anchor's own, where one edit fixes all users;
+/// - the same rule on the same value text (a key repeated on many lines of a data file): the
+///   first occurrence stays.
+///
+/// Findings of different levels or severities are never folded together.
+pub fn fold_duplicates(findings: &mut Vec<Finding>, source: &str) {
+    use std::collections::HashMap;
+    if findings.len() < 2 {
+        return;
+    }
+    let value_of = |f: &Finding| -> Option<String> {
+        if f.pointer.is_some() || !f.sensitive {
+            return None;
+        }
+        let t = source.get(f.span?.range())?;
+        Some(t.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    // Order so that the representative of each group comes first.
+    findings.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            (
+                f.span.map(|s| s.start),
+                f.pointer.as_ref().map_or(0, String::len),
+                f.pointer.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut by_span: HashMap<(String, Level, Severity, Span, String), usize> = HashMap::new();
+    let mut by_value: HashMap<(String, Level, Severity, String), usize> = HashMap::new();
+    let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings.drain(..) {
+        let related = Related {
+            span: f.span,
+            pointer: f.pointer.clone(),
+        };
+        let head = f
+            .span
+            .and_then(|sp| {
+                by_span
+                    .get(&(
+                        f.rule_id.clone(),
+                        f.level,
+                        f.severity,
+                        sp,
+                        f.message.clone(),
+                    ))
+                    .copied()
+            })
+            .or_else(|| {
+                value_of(&f).and_then(|v| {
+                    by_value
+                        .get(&(f.rule_id.clone(), f.level, f.severity, v))
+                        .copied()
+                })
+            });
+        if let Some(i) = head {
+            if let Some(h) = kept.get_mut(i) {
+                h.related.push(related);
+                continue;
+            }
+        }
+        let i = kept.len();
+        if let Some(sp) = f.span {
+            by_span.insert(
+                (
+                    f.rule_id.clone(),
+                    f.level,
+                    f.severity,
+                    sp,
+                    f.message.clone(),
+                ),
+                i,
+            );
+        }
+        if let Some(v) = value_of(&f) {
+            by_value.insert((f.rule_id.clone(), f.level, f.severity, v), i);
+        }
+        kept.push(f);
+    }
+    *findings = kept;
 }
 
 /// One line of a streamed file, masked, with the finding's position in it.
@@ -127,6 +227,8 @@ impl Finding {
             fingerprint: String::new(),
             controls: Vec::new(),
             remediation: None,
+            context: crate::context::PathContext::Source,
+            related: Vec::new(),
             sensitive: false,
             excerpt: None,
         }

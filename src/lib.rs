@@ -8,6 +8,7 @@
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod detect;
 pub mod discover;
 pub mod document;

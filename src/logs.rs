@@ -19,7 +19,9 @@ use crate::finding::{Excerpt, Finding, Severity};
 
 /// Longest line kept whole in an excerpt; longer lines are cut around the match.
 const EXCERPT_MAX: usize = 240;
-/// Findings kept per log file; beyond this they are counted in a note.
+/// Findings *listed* per log file. Beyond this they are still counted (per rule and severity,
+/// see [`LogScan::unlisted`]) and still decide the exit code; the listed ones are the most
+/// severe, earliest first.
 pub const MAX_FINDINGS_PER_LOG: usize = 1_000;
 
 static NGINX: LazyLock<Regex> = LazyLock::new(|| {
@@ -35,12 +37,40 @@ pub fn is_nginx_line(line: &str) -> bool {
 /// What a log scan produced.
 #[derive(Debug, Default)]
 pub struct LogScan {
+    /// The listed findings: at most [`MAX_FINDINGS_PER_LOG`], the most severe first chosen.
     pub findings: Vec<Finding>,
     pub lines: usize,
     pub lines_scanned: usize,
     pub bytes: u64,
-    pub dropped: usize,
+    /// Findings over the listing cap, counted per (rule, severity): never dropped from the
+    /// totals or the gate.
+    pub unlisted: std::collections::BTreeMap<(String, Severity), usize>,
 }
+
+impl LogScan {
+    /// How many findings were found but not listed.
+    pub fn unlisted_total(&self) -> usize {
+        self.unlisted.values().sum()
+    }
+
+    /// Keep the `cap` most severe findings (earliest first among equals); count the rest.
+    fn shed(&mut self, cap: usize) {
+        if self.findings.len() <= cap {
+            return;
+        }
+        // Stable: among equal severities the earlier line stays listed.
+        self.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        for f in self.findings.drain(cap..) {
+            *self.unlisted.entry((f.rule_id, f.severity)).or_default() += 1;
+        }
+        self.findings.sort_by_key(|f| f.span.map_or(0, |s| s.start));
+    }
+}
+
+/// How a rule's finding is rated in this run: `None` when the rule is disabled, otherwise its
+/// (possibly overridden) severity. Applied before the listing cap, so the cap keeps what the
+/// configuration makes most severe.
+pub type Rate<'a> = &'a dyn Fn(&str, Severity) -> Option<Severity>;
 
 /// Settings for log scanning.
 #[derive(Debug, Clone)]
@@ -128,6 +158,18 @@ pub fn describe(d: &Detection, value: &str) -> (String, Severity, String) {
     )
 }
 
+/// The title a log finding of `rule` carries (as [`describe`] gives it).
+pub fn title_of(rule: &str) -> String {
+    if let Some(r) = secrets::rule(rule) {
+        return r.title.to_owned();
+    }
+    let name = pii::ENTITIES
+        .iter()
+        .find(|e| e.1 == rule)
+        .map_or("PII", |e| e.2);
+    format!("Unredacted {name}")
+}
+
 /// Mask every detection in `line` (same byte length) and cut it to a window around `focus`.
 fn excerpt(
     line: &str,
@@ -184,6 +226,7 @@ pub fn scan_file(
     display: &str,
     kind: Kind,
     opts: &LogOptions,
+    rate: Rate<'_>,
 ) -> std::io::Result<LogScan> {
     let stride = match opts.sample {
         Some(n) if n > 0 => {
@@ -214,12 +257,11 @@ pub fn scan_file(
         let line = text.trim_end_matches(['\n', '\r']);
         let dets = detect_line(line, kind, &opts.entities);
         for d in &dets {
-            if out.findings.len() >= MAX_FINDINGS_PER_LOG {
-                out.dropped += 1;
-                continue;
-            }
             let value = line.get(d.start..d.end).unwrap_or_default();
             let (title, severity, message) = describe(d, value);
+            let Some(severity) = rate(d.rule, severity) else {
+                continue;
+            };
             let mut f = Finding::new(d.rule, severity, message, display);
             f.title = title;
             f.kind = Some(kind);
@@ -231,7 +273,12 @@ pub fn scan_file(
             f.excerpt = Some(excerpt(line, &dets, d, out.lines, line_start));
             out.findings.push(f);
         }
+        // Memory stays bounded: never hold more than twice the cap before shedding.
+        if out.findings.len() >= 2 * MAX_FINDINGS_PER_LOG {
+            out.shed(MAX_FINDINGS_PER_LOG);
+        }
     }
+    out.shed(MAX_FINDINGS_PER_LOG);
     Ok(out)
 }
 

@@ -32,10 +32,24 @@ pub struct Stats {
     pub waived: usize,
 }
 
+/// Findings that were found and counted but not listed individually (a log file over the
+/// listing cap): they count in every total and in the gate exactly like listed ones.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unlisted {
+    pub path: String,
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub level: Level,
+    pub count: usize,
+}
+
 /// Everything a renderer needs.
 #[derive(Debug, Default)]
 pub struct ScanReport {
     pub findings: Vec<Finding>,
+    /// Counted, not listed (see [`Unlisted`]); sorted by path, then rule, then severity.
+    pub unlisted: Vec<Unlisted>,
     pub notes: Vec<Note>,
     pub stats: Stats,
     /// Source of each file that has findings, keyed by display path.
@@ -44,17 +58,45 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
-    /// Findings that fail the gate at `threshold` (warnings never do).
+    /// Findings that fail the gate at `threshold` (warnings never do), listed or not.
     pub fn failing(&self, threshold: Severity) -> usize {
-        self.findings
+        let listed = self
+            .findings
             .iter()
             .filter(|f| f.level == Level::Failure && f.severity >= threshold)
+            .count();
+        let unlisted: usize = self
+            .unlisted
+            .iter()
+            .filter(|u| u.level == Level::Failure && u.severity >= threshold)
+            .map(|u| u.count)
+            .sum();
+        listed + unlisted
+    }
+
+    /// Every finding, listed or not.
+    pub fn total_findings(&self) -> usize {
+        self.findings.len() + self.unlisted.iter().map(|u| u.count).sum::<usize>()
+    }
+
+    /// Findings of one severity, listed or not.
+    pub fn count_severity(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
             .count()
+            + self
+                .unlisted
+                .iter()
+                .filter(|u| u.severity == severity)
+                .map(|u| u.count)
+                .sum::<usize>()
     }
 }
 
 struct FileResult {
     findings: Vec<Finding>,
+    unlisted: Vec<Unlisted>,
     notes: Vec<Note>,
     documents: usize,
     bytes: u64,
@@ -78,7 +120,13 @@ pub fn run(
         .par_iter()
         .map_init(
             || policies.worker(),
-            |ev, c| scan_file(ev, c, config, limits, &modules),
+            |ev, c| {
+                let mut r = scan_file(ev, c, config, limits, &modules);
+                let rel = discover::rel_to(&config.root, &c.fs_path);
+                let ctx = config.context_of(&rel, &within_root(roots, &c.fs_path));
+                apply_context(&mut r.findings, ctx, config, r.source.as_deref());
+                r
+            },
         )
         .collect();
 
@@ -100,6 +148,7 @@ pub fn run(
             }
         }
         report.findings.extend(r.findings);
+        report.unlisted.extend(r.unlisted);
     }
     report.stats.waived =
         suppress::apply_waivers(&mut report.findings, config, &crate::config::today());
@@ -115,9 +164,64 @@ pub fn run(
         }
     }
     finding::sort_findings(&mut report.findings);
+    report
+        .unlisted
+        .sort_by(|a, b| (&a.path, &a.rule_id, b.severity).cmp(&(&b.path, &b.rule_id, a.severity)));
     finding::disambiguate_fingerprints(&mut report.findings);
     report.notes.sort();
     Ok(report)
+}
+
+/// The path of `path` inside the scanned root it was found under (the file name for a root
+/// that is a file): path conventions are judged on this, not on where the root itself sits.
+fn within_root(roots: &[PathBuf], path: &std::path::Path) -> PathBuf {
+    for r in roots {
+        if r.as_path() == path {
+            return path.file_name().map(PathBuf::from).unwrap_or_default();
+        }
+        if let Ok(rest) = path.strip_prefix(r) {
+            return rest.to_path_buf();
+        }
+    }
+    path.to_path_buf()
+}
+
+/// Rules whose findings cannot tell a real credential from a demo one by its form: a value
+/// under a credential-named key, a password in a URI, a JWT. In test, docs, example and
+/// vendored files they are warnings unless the value is also a high-confidence format.
+pub const DEMO_PRONE_RULES: &[&str] = &[
+    "SEC019", "SEC020", "SEC021", "SEC022", "SEC024", "AF001", "AF002", "CFG001", "K8S001",
+    "SEC025", "TF001", "TF010",
+];
+
+/// Label every finding with its file's context, and turn demo-prone credential findings in
+/// demo contexts into warnings (see [`crate::context`]).
+fn apply_context(
+    findings: &mut [Finding],
+    ctx: crate::context::PathContext,
+    config: &Config,
+    source: Option<&str>,
+) {
+    for f in findings.iter_mut() {
+        f.context = ctx;
+        if !(ctx.holds_demo_values()
+            && config.demote_demo_credentials
+            && f.level == Level::Failure
+            && DEMO_PRONE_RULES.contains(&f.rule_id.as_str()))
+        {
+            continue;
+        }
+        // A provider-issued key or a private key stays a failure wherever it is.
+        let text = source.zip(f.span).and_then(|(s, sp)| s.get(sp.range()));
+        let high_confidence = text.is_some_and(|t| {
+            secrets::scan(t, secrets::Context::Config)
+                .iter()
+                .any(|d| !DEMO_PRONE_RULES.contains(&d.rule))
+        });
+        if !high_confidence {
+            f.level = Level::Warning;
+        }
+    }
 }
 
 fn scan_file(
@@ -129,6 +233,7 @@ fn scan_file(
 ) -> FileResult {
     let mut res = FileResult {
         findings: Vec::new(),
+        unlisted: Vec::new(),
         notes: Vec::new(),
         documents: 0,
         bytes: 0,
@@ -136,6 +241,13 @@ fn scan_file(
         source: None,
         scanned: false,
     };
+    if !discover::is_regular_file(&c.fs_path) {
+        res.notes.push(Note {
+            path: c.display.clone(),
+            message: "skipped: no longer a regular file when it was opened".into(),
+        });
+        return res;
+    }
     if discover::is_log_name(&c.fs_path) {
         return scan_log(res, c, config);
     }
@@ -227,15 +339,34 @@ fn scan_file(
                     module.enrich(&mut input);
                 }
             }
+            // A Helm template's static YAML is a manifest: the Kubernetes rules apply to it.
+            let doc_kind = if kind == Kind::HelmTemplate
+                && input.get("apiVersion").is_some()
+                && input.get("kind").is_some()
+            {
+                Kind::Kubernetes
+            } else {
+                kind
+            };
             let doc = Document {
                 path: c.display.clone(),
-                kind,
+                kind: doc_kind,
                 index,
                 input,
                 spans: d.spans,
             };
             res.documents += 1;
-            findings.extend(ev.evaluate(&doc, &source, &lines, config));
+            findings.extend(
+                ev.evaluate(&doc, &source, &lines, config)
+                    .into_iter()
+                    .map(|mut f| {
+                        // Findings name the file's kind (a Helm template stays one).
+                        if f.kind.is_some() {
+                            f.kind = Some(kind);
+                        }
+                        f
+                    }),
+            );
         }
     }
     findings.extend(detector_findings(
@@ -348,16 +479,16 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
         entities: config.pii_entities_for(&rel),
         sample: config.log_sample,
     };
-    match logs::scan_file(&c.fs_path, &c.display, kind, &opts) {
+    let rate = |rule: &str, severity: Severity| {
+        (!config.is_disabled(rule)).then(|| config.severity_for(rule, severity))
+    };
+    match logs::scan_file(&c.fs_path, &c.display, kind, &opts, &rate) {
         Ok(scan) => {
+            let unlisted = scan.unlisted_total();
             res.scanned = true;
             res.bytes = scan.bytes;
             res.documents += 1;
             for mut f in scan.findings {
-                if config.is_disabled(&f.rule_id) {
-                    continue;
-                }
-                f.severity = config.severity_for(&f.rule_id, f.severity);
                 let (controls, remediation) = if f.rule_id.starts_with("PII") {
                     (PII_CONTROLS, PII_REMEDIATION)
                 } else {
@@ -386,14 +517,25 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
                     ),
                 });
             }
-            if scan.dropped > 0 {
+            if unlisted > 0 {
                 res.notes.push(Note {
                     path: c.display.clone(),
                     message: format!(
-                        "{} more findings not listed (at most {} per log file)",
-                        scan.dropped,
+                        "{unlisted} more finding{} counted but not listed (at most {} listed per log file, most severe first); they count in the totals and the exit code",
+                        if unlisted == 1 { "" } else { "s" },
                         logs::MAX_FINDINGS_PER_LOG
                     ),
+                });
+            }
+            for ((rule_id, severity), count) in scan.unlisted {
+                let title = logs::title_of(&rule_id);
+                res.unlisted.push(Unlisted {
+                    path: c.display.clone(),
+                    rule_id,
+                    title,
+                    severity,
+                    level: Level::Failure,
+                    count,
                 });
             }
         }
@@ -430,6 +572,7 @@ fn finish(
     lines: &LineIndex,
 ) -> FileResult {
     res.suppressed = suppress::apply_inline(&mut findings, &source, kind, lines);
+    finding::fold_duplicates(&mut findings, &source);
     for f in &mut findings {
         f.compute_fingerprint(Some(&source));
     }

@@ -198,3 +198,70 @@ fn broken_dag_reports_the_error_and_still_checks_the_rest() {
         .expect("parse-error finding");
     assert_eq!(parse.1, 6, "{t:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_skipped_with_a_note_and_never_opened() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("x.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let sock = dir.path().join("config.json");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).expect("socket");
+    std::fs::write(
+        dir.path().join("app.tf"),
+        "provider \"aws\" {\n  access_key = \"AKIA2E0A8F3B244C9986\"\n}\n",
+    )
+    .expect("write");
+    // A FIFO with no writer would block open() forever: the scan must finish.
+    let (exit, report, _) = common::scan_json(&["--no-config", "."], dir.path());
+    assert_eq!(exit, 1, "the real file is still scanned");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("x.yaml") && notes.contains("FIFO"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("config.json") && notes.contains("socket"),
+        "{notes}"
+    );
+    assert!(common::rule_ids(&report).contains(&"TF001".to_owned()));
+    // Named explicitly, a FIFO is an unusable input: exit 2 with the reason.
+    let o = common::custos(&["scan", "--no-config", "x.yaml"], dir.path());
+    assert_eq!(common::code(&o), 2);
+    assert!(
+        common::stderr(&o).contains("FIFO"),
+        "{}",
+        common::stderr(&o)
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_normally() {
+    use std::process::{Command, Stdio};
+    for args in [
+        &["policy", "list"][..],
+        &["scan", "--no-config", "fixtures/demo"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
+            .args(args)
+            .current_dir(common::repo())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the reading end before the command writes anything (`| head -0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {:?} {err}",
+            out.status
+        );
+    }
+}

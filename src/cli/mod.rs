@@ -4,6 +4,28 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// `println!` for command output, except that a closed stdout (`custos … | head -1`) ends the
+/// command normally instead of panicking: the reader has everything it asked for.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = writeln!(stdout, $($arg)*) {
+            $crate::cli::stdout_failed(&e);
+        }
+    }};
+}
+
+/// What to do when writing to stdout failed: a closed pipe is a normal end (exit 0); anything
+/// else is reported and the tool could not do its job (exit 2).
+pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(EXIT_OK);
+    }
+    eprintln!("custos: could not write to standard output: {e}");
+    std::process::exit(EXIT_ERROR);
+}
+
 mod chain_cmd;
 mod cloudtrail_cmd;
 mod policy_cmd;

@@ -67,14 +67,17 @@ fn list(args: &ListArgs) -> i32 {
             "detectors": detectors,
             "builtin": BUILTIN_RULES.iter().map(|(id, t)| serde_json::json!({"id": id, "title": t})).collect::<Vec<_>>(),
         })) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => out!("{s}"),
             Err(e) => return fail(miette::miette!("{e}")),
         }
         return EXIT_OK;
     }
-    println!(
+    out!(
         "{:<14} {:<9} {:<58} {:<28} CONTROLS",
-        "ID", "SEVERITY", "TITLE", "KINDS"
+        "ID",
+        "SEVERITY",
+        "TITLE",
+        "KINDS"
     );
     for r in set.rules() {
         let kinds = if r.kinds.is_empty() {
@@ -91,7 +94,7 @@ fn list(args: &ListArgs) -> i32 {
         } else {
             r.title.clone()
         };
-        println!(
+        out!(
             "{:<14} {:<9} {:<58} {:<28} {}",
             r.id,
             config.severity_for(&r.id, r.severity).as_str(),
@@ -101,7 +104,7 @@ fn list(args: &ListArgs) -> i32 {
         );
     }
     for r in crate::detect::secrets::RULES {
-        println!(
+        out!(
             "{:<14} {:<9} {:<58} {:<28}",
             r.id,
             config.severity_for(r.id, r.severity).as_str(),
@@ -110,7 +113,7 @@ fn list(args: &ListArgs) -> i32 {
         );
     }
     for (_, id, name, sev) in crate::detect::pii::ENTITIES {
-        println!(
+        out!(
             "{id:<14} {:<9} {:<58} {:<28} GDPR:Art.5(1)(c), GDPR:Art.32",
             config.severity_for(id, *sev).as_str(),
             format!("Unredacted {name} in a log"),
@@ -118,7 +121,7 @@ fn list(args: &ListArgs) -> i32 {
         );
     }
     for (id, title) in BUILTIN_RULES {
-        println!("{id:<14} {:<9} {title:<58} {:<28}", "-", "*");
+        out!("{id:<14} {:<9} {title:<58} {:<28}", "-", "*");
     }
     EXIT_OK
 }
@@ -136,7 +139,7 @@ fn test(args: &TestArgs) -> i32 {
     let run = crate::policy::test::run(&set, args.coverage);
     if args.format == "json" {
         match serde_json::to_string_pretty(&run) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => out!("{s}"),
             Err(e) => return fail(miette::miette!("{e}")),
         }
     } else {
@@ -146,21 +149,22 @@ fn test(args: &TestArgs) -> i32 {
                 Outcome::Fail => "FAIL",
                 Outcome::Error => "ERROR",
             };
-            match &r.detail {
-                Some(d) => println!(
+            if let Some(d) = &r.detail {
+                out!(
                     "{tag}  {}  ({})  {}",
                     r.name,
                     r.file,
                     d.lines().next().unwrap_or_default()
-                ),
-                None => println!("{tag}  {}  ({})", r.name, r.file),
+                );
+            } else {
+                out!("{tag}  {}  ({})", r.name, r.file);
             }
         }
         if let Some(cov) = &run.coverage {
-            println!();
-            println!("coverage:");
+            out!();
+            out!("coverage:");
             for c in cov {
-                println!(
+                out!(
                     "  {:>6.1}%  {}  ({} of {} lines{})",
                     c.percent(),
                     c.path,
@@ -181,8 +185,8 @@ fn test(args: &TestArgs) -> i32 {
                 );
             }
         }
-        println!();
-        println!(
+        out!();
+        out!(
             "policy-test: {} passed, {} failed",
             run.passed(),
             run.failed()

@@ -94,21 +94,42 @@ pub fn run(args: &ScanArgs) -> i32 {
         return fail(miette::miette!("could not render report: {e}"));
     }
     let written = match &args.output {
-        Some(path) => std::fs::write(path, &buf).map_err(|e| format!("{}: {e}", path.display())),
+        Some(path) => std::fs::write(path, &buf).map_err(|source| WriteError::File {
+            path: path.clone(),
+            source,
+        }),
         None => std::io::stdout()
             .lock()
             .write_all(&buf)
-            .map_err(|e| e.to_string()),
+            .and_then(|()| std::io::stdout().lock().flush())
+            .map_err(WriteError::Io),
     };
-    if let Err(e) = written {
-        eprintln!("custos: could not write report: {e}");
-        return EXIT_ERROR;
+    match written {
+        // A reader that closed the pipe (`custos scan | head`) has what it wanted; the exit
+        // code still tells the gate's verdict.
+        Err(WriteError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            eprintln!("custos: could not write report: {e}");
+            return EXIT_ERROR;
+        }
+        Ok(()) => {}
     }
     if report.failing(config.fail_on) > 0 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error("{}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("standard output: {0}")]
+    Io(std::io::Error),
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -1,6 +1,8 @@
 //! Strict JSON with spans, via `jsonc-parser`'s AST (every node carries its byte range).
 //! All JSON5/JSONC leniencies are switched off: a `.json` file that other tools would reject
-//! is a parse error here too.
+//! is a parse error here too. JSON-with-comments files (`tsconfig.json`, `.vscode/*.json`,
+//! `devcontainer.json`, `*.jsonc` — classification decides) go through [`parse_jsonc`], which
+//! allows exactly what their tools allow: comments and trailing commas.
 
 use jsonc_parser::ast;
 use jsonc_parser::{CollectOptions, ParseOptions};
@@ -10,13 +12,22 @@ use super::{check_depth, Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
 
 pub fn parse(source: &str, limits: &Limits) -> Parsed {
+    parse_with(source, limits, false)
+}
+
+/// JSON with comments and trailing commas (JSONC).
+pub fn parse_jsonc(source: &str, limits: &Limits) -> Parsed {
+    parse_with(source, limits, true)
+}
+
+fn parse_with(source: &str, limits: &Limits, jsonc: bool) -> Parsed {
     if let Err(e) = check_depth(source, limits.max_depth, b"[{", b"]}") {
         return Parsed::failed(e);
     }
     let opts = ParseOptions {
-        allow_comments: false,
+        allow_comments: jsonc,
         allow_loose_object_property_names: false,
-        allow_trailing_commas: false,
+        allow_trailing_commas: jsonc,
         allow_missing_commas: false,
         allow_single_quoted_strings: false,
         allow_hexadecimal_numbers: false,

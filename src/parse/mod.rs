@@ -12,6 +12,7 @@ pub mod hcl;
 pub mod ini;
 pub mod json;
 pub mod python;
+pub mod template;
 pub mod yaml;
 
 use crate::document::{Span, SpanMap};
@@ -26,6 +27,10 @@ pub enum Syntax {
     Python,
     /// INI-style configuration (`airflow.cfg`, `.dvc/config`).
     Ini,
+    /// JSON with comments and trailing commas (`tsconfig.json`, `*.jsonc`).
+    Jsonc,
+    /// A Helm (Go-template) YAML template: evaluated as far as its static YAML goes.
+    HelmTemplate,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -96,6 +101,8 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Hcl, hcl::parse),
     (Syntax::Python, python::parse),
     (Syntax::Ini, ini::parse),
+    (Syntax::Jsonc, json::parse_jsonc),
+    (Syntax::HelmTemplate, template::parse_helm),
 ];
 
 /// Parse `source` as `syntax`; `None` for syntaxes without a structural parser.
@@ -157,6 +164,8 @@ mod tests {
             Syntax::Hcl,
             Syntax::Python,
             Syntax::Ini,
+            Syntax::Jsonc,
+            Syntax::HelmTemplate,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),

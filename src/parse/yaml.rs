@@ -22,6 +22,9 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
         limits: *limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
+        anchor_pointers: HashMap::new(),
+        span_log: Vec::new(),
+        pending_origin: None,
         alias_nodes: 0,
         spans: SpanMap::new(),
         root: None,
@@ -89,6 +92,8 @@ enum Frame {
         start: usize,
         anchor: usize,
         intrinsic: Option<&'static str>,
+        /// `span_log` length when the node started.
+        mark: usize,
     },
     Map {
         map: Map<String, Value>,
@@ -100,8 +105,10 @@ enum Frame {
         /// finding about an object points at the line that names it.
         key_start: usize,
         intrinsic: Option<&'static str>,
-        /// Values merged in through `<<`, applied at the end where no explicit key overrides.
-        merges: Vec<Map<String, Value>>,
+        mark: usize,
+        /// Values merged in through `<<`, applied at the end where no explicit key overrides,
+        /// each with the anchor it came from (when it was a single alias).
+        merges: Vec<(Map<String, Value>, Option<usize>)>,
     },
 }
 
@@ -109,6 +116,14 @@ struct Builder {
     limits: Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Value>,
+    /// Where each anchored node was defined, when it has a pointer of its own, and the range
+    /// of `span_log` that holds its own and its descendants' pointers.
+    anchor_pointers: HashMap<usize, (String, usize, usize)>,
+    /// Pointers in the order their spans were set: a node's descendants are a contiguous run,
+    /// so an alias can copy exactly its anchor's spans without searching the map.
+    span_log: Vec<String>,
+    /// The anchor of the alias being emitted right now (for `<<: *anchor`).
+    pending_origin: Option<usize>,
     alias_nodes: usize,
     spans: SpanMap,
     root: Option<Value>,
@@ -138,6 +153,8 @@ impl Builder {
         match event {
             Event::DocumentStart(_) => {
                 self.spans.clear();
+                self.span_log.clear();
+                self.anchor_pointers.clear();
                 self.root = None;
                 self.alias_nodes = 0;
             }
@@ -149,11 +166,17 @@ impl Builder {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = resolve_scalar(&text, style, tag.as_deref());
                 let value = wrap_intrinsic(value, tag.as_deref().and_then(cfn_intrinsic));
-                if let Some(p) = self.child_pointer() {
-                    self.spans.insert(p, span);
+                let pointer = self.child_pointer();
+                let mark = self.span_log.len();
+                if let Some(p) = &pointer {
+                    self.set_span(p.clone(), span);
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, value.clone());
+                    if let Some(p) = pointer {
+                        self.anchor_pointers
+                            .insert(anchor, (p, mark, self.span_log.len()));
+                    }
                 }
                 self.emit(value, span)?;
             }
@@ -172,9 +195,15 @@ impl Builder {
                     ));
                 }
                 if let Some(p) = self.child_pointer() {
-                    self.spans.insert(p, span);
+                    self.set_span(p.clone(), span);
+                    // What the alias stands for is where it was written: a finding inside
+                    // it points at the anchor, so one value reused N times is one finding.
+                    self.copy_spans(id, None, &p);
                 }
-                self.emit(value, span)?;
+                self.pending_origin = self.anchor_pointers.contains_key(&id).then_some(id);
+                let emitted = self.emit(value, span);
+                self.pending_origin = None;
+                emitted?;
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
                 let intrinsic = tag.as_deref().and_then(cfn_intrinsic);
@@ -205,6 +234,7 @@ impl Builder {
                         start,
                         anchor,
                         intrinsic,
+                        mark: self.span_log.len(),
                     }
                 } else {
                     Frame::Map {
@@ -215,6 +245,7 @@ impl Builder {
                         key: None,
                         key_start: 0,
                         intrinsic,
+                        mark: self.span_log.len(),
                         merges: Vec::new(),
                     }
                 };
@@ -224,18 +255,20 @@ impl Builder {
                 let Some(frame) = self.stack.pop() else {
                     return Err(ParseError::at("unbalanced end of collection", span.start));
                 };
-                let (value, pointer, start, anchor) = match frame {
+                let (value, pointer, start, anchor, mark) = match frame {
                     Frame::Seq {
                         items,
                         pointer,
                         start,
                         anchor,
                         intrinsic,
+                        mark,
                     } => (
                         wrap_intrinsic(Value::Array(items), intrinsic),
                         pointer,
                         start,
                         anchor,
+                        mark,
                     ),
                     Frame::Map {
                         mut map,
@@ -244,11 +277,18 @@ impl Builder {
                         anchor,
                         merges,
                         intrinsic,
+                        mark,
                         ..
                     } => {
-                        for merged in merges {
+                        for (merged, origin) in merges {
                             for (k, v) in merged {
-                                map.entry(k).or_insert(v);
+                                if map.contains_key(&k) {
+                                    continue;
+                                }
+                                if let (Some(id), false) = (origin, pointer.starts_with('\u{0}')) {
+                                    self.copy_spans(id, Some(&k), &push_token(&pointer, &k));
+                                }
+                                map.insert(k, v);
                             }
                         }
                         (
@@ -256,22 +296,56 @@ impl Builder {
                             pointer,
                             start,
                             anchor,
+                            mark,
                         )
                     }
                 };
                 let is_key = pointer.starts_with('\u{0}');
                 let whole = Span::new(start, span.end.max(start));
                 if !is_key {
-                    self.spans.insert(pointer, whole);
+                    self.set_span(pointer.clone(), whole);
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, value.clone());
+                    if !is_key {
+                        self.anchor_pointers
+                            .insert(anchor, (pointer, mark, self.span_log.len()));
+                    }
                 }
                 self.emit(value, whole)?;
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
         Ok(None)
+    }
+
+    /// Give every node under pointer `from` (the anchored node) the same span under `to` (where
+    /// an alias or merge key repeats it). The work is bounded by the alias-expansion budget.
+    /// `member` narrows the copy to one key of an anchored mapping (a `<<` merge).
+    fn copy_spans(&mut self, anchor: usize, member: Option<&str>, to: &str) {
+        let Some((origin, from, until)) = self.anchor_pointers.get(&anchor) else {
+            return;
+        };
+        let base = member.map_or_else(|| origin.clone(), |m| push_token(origin, m));
+        let copies: Vec<(String, Span)> = self
+            .span_log
+            .get(*from..*until)
+            .unwrap_or_default()
+            .iter()
+            .filter(|k| {
+                k.starts_with(base.as_str())
+                    && (k.len() == base.len() || k.as_bytes().get(base.len()) == Some(&b'/'))
+            })
+            .filter_map(|k| Some((format!("{to}{}", &k[base.len()..]), *self.spans.get(k)?)))
+            .collect();
+        for (k, s) in copies {
+            self.set_span(k, s);
+        }
+    }
+
+    fn set_span(&mut self, pointer: String, span: Span) {
+        self.spans.insert(pointer.clone(), span);
+        self.span_log.push(pointer);
     }
 
     /// Hand a finished node to its parent (or make it the document root).
@@ -295,11 +369,11 @@ impl Builder {
                     });
                 }
                 Some(k) if k == MERGE_KEY => match value {
-                    Value::Object(m) => merges.push(m),
+                    Value::Object(m) => merges.push((m, self.pending_origin)),
                     Value::Array(items) => {
                         for item in items {
                             match item {
-                                Value::Object(m) => merges.push(m),
+                                Value::Object(m) => merges.push((m, None)),
                                 _ => {
                                     return Err(ParseError::at(
                                         "merge key `<<` takes mappings only",

@@ -143,11 +143,14 @@ fn masked_source(path: &str, src: &str, report: &ScanReport) -> String {
 }
 
 fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
-    let header = if f.title.is_empty() {
+    let mut header = if f.title.is_empty() {
         format!("{} [{}] {}", f.rule_id, f.severity, f.message)
     } else {
         format!("{} [{}] {}: {}", f.rule_id, f.severity, f.title, f.message)
     };
+    if f.context != crate::context::PathContext::Source {
+        header = format!("{header} ({} file)", f.context.as_str());
+    }
     let mut d = FindingDiagnostic {
         header,
         level: f.level,
@@ -186,6 +189,38 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
     d
 }
 
+/// The other places folded into a finding, shortly: lines, and the paths that reach an anchor.
+fn also(f: &Finding, report: &ScanReport) -> String {
+    const SHOWN: usize = 10;
+    let src = report.sources.get(&f.path);
+    let idx = src.map(|s| crate::document::LineIndex::new(s));
+    let mut parts: Vec<String> = f
+        .related
+        .iter()
+        .take(SHOWN)
+        .map(|r| {
+            let line = r
+                .span
+                .zip(src.zip(idx.as_ref()))
+                .map(|(sp, (s, i))| i.line_col(s, sp.start).0);
+            match (&r.pointer, line) {
+                (Some(p), _) => format!("via {p}"),
+                (None, Some(l)) => format!("line {l}"),
+                (None, None) => "elsewhere in the file".to_owned(),
+            }
+        })
+        .collect();
+    if f.related.len() > SHOWN {
+        parts.push(format!("and {} more", f.related.len() - SHOWN));
+    }
+    format!(
+        "{} more occurrence{} ({})",
+        f.related.len(),
+        if f.related.len() == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
 impl Render for Human {
     fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         let theme = if self.options.color {
@@ -205,6 +240,9 @@ impl Render for Human {
                 writeln!(out, "{}:", f.path)?;
             }
             write!(out, "{s}")?;
+            if !f.related.is_empty() {
+                writeln!(out, "  also: {}", also(f, report))?;
+            }
             if !f.controls.is_empty() {
                 writeln!(out, "  controls: {}", f.controls.join(", "))?;
             }
@@ -216,20 +254,32 @@ impl Render for Human {
         if !report.notes.is_empty() {
             writeln!(out)?;
         }
+        if !report.unlisted.is_empty() {
+            writeln!(out, "counted but not listed:")?;
+            for u in &report.unlisted {
+                writeln!(
+                    out,
+                    "  {}: {} {} ({}) ×{}",
+                    u.path, u.rule_id, u.severity, u.title, u.count
+                )?;
+            }
+            writeln!(out)?;
+        }
         let counts: Vec<String> = Severity::ALL
             .iter()
             .rev()
             .filter_map(|s| {
-                let n = report.findings.iter().filter(|f| f.severity == *s).count();
+                let n = report.count_severity(*s);
                 (n > 0).then(|| format!("{n} {s}"))
             })
             .collect();
         let st = &report.stats;
+        let total = report.total_findings();
         write!(
             out,
             "custos: {} finding{}{} in {} file{} ({} document{}, {} rules)",
-            report.findings.len(),
-            if report.findings.len() == 1 { "" } else { "s" },
+            total,
+            if total == 1 { "" } else { "s" },
             if counts.is_empty() {
                 String::new()
             } else {
@@ -241,6 +291,9 @@ impl Render for Human {
             if st.documents == 1 { "" } else { "s" },
             st.rules,
         )?;
+        if !report.unlisted.is_empty() {
+            write!(out, "; {} listed", report.findings.len())?;
+        }
         if st.suppressed_inline + st.waived > 0 {
             write!(
                 out,

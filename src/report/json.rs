@@ -21,6 +21,7 @@ struct Out<'a> {
     tool: Tool,
     summary: Summary<'a>,
     findings: Vec<OutFinding<'a>>,
+    unlisted: &'a [crate::scan::Unlisted],
     notes: &'a [crate::discover::Note],
 }
 
@@ -34,7 +35,9 @@ struct Tool {
 struct Summary<'a> {
     #[serde(flatten)]
     stats: &'a Stats,
+    /// Every finding, listed or counted in `unlisted`.
     findings: usize,
+    listed: usize,
     by_severity: std::collections::BTreeMap<&'static str, usize>,
     fail_on: Option<Severity>,
     failed: bool,
@@ -64,6 +67,31 @@ struct OutFinding<'a> {
     fingerprint: &'a str,
     controls: &'a [String],
     remediation: Option<&'a str>,
+    context: crate::context::PathContext,
+    /// 1 + the other places folded into this finding.
+    occurrences: usize,
+    related: Vec<OutRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct OutRelated<'a> {
+    line: Option<usize>,
+    pointer: Option<&'a str>,
+}
+
+fn related<'a>(f: &'a Finding, report: &ScanReport) -> Vec<OutRelated<'a>> {
+    let src = report.sources.get(&f.path);
+    let idx = src.map(|s| LineIndex::new(s));
+    f.related
+        .iter()
+        .map(|r| OutRelated {
+            line: r
+                .span
+                .zip(src.zip(idx.as_ref()))
+                .map(|(sp, (s, i))| i.line_col(s, sp.start).0),
+            pointer: r.pointer.as_deref(),
+        })
+        .collect()
 }
 
 fn location(f: &Finding, report: &ScanReport) -> Option<Location> {
@@ -97,10 +125,7 @@ impl Render for Json {
     fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         let mut by_severity = std::collections::BTreeMap::new();
         for s in Severity::ALL {
-            by_severity.insert(
-                s.as_str(),
-                report.findings.iter().filter(|f| f.severity == s).count(),
-            );
+            by_severity.insert(s.as_str(), report.count_severity(s));
         }
         let doc = Out {
             version: SCHEMA_VERSION,
@@ -110,7 +135,8 @@ impl Render for Json {
             },
             summary: Summary {
                 stats: &report.stats,
-                findings: report.findings.len(),
+                findings: report.total_findings(),
+                listed: report.findings.len(),
                 by_severity,
                 fail_on: report.fail_on,
                 failed: report.fail_on.is_some_and(|t| report.failing(t) > 0),
@@ -131,8 +157,12 @@ impl Render for Json {
                     fingerprint: &f.fingerprint,
                     controls: &f.controls,
                     remediation: f.remediation.as_deref(),
+                    context: f.context,
+                    occurrences: 1 + f.related.len(),
+                    related: related(f, report),
                 })
                 .collect(),
+            unlisted: &report.unlisted,
             notes: &report.notes,
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
