@@ -19,7 +19,7 @@ metadata := {
 	"id": "CFG001",
 	"title": "Literal credential in configuration",
 	"severity": "high",
-	"kinds": ["yaml", "json", "kubernetes", "github-actions", "gitlab-ci", "docker-compose", "cloudformation", "ini"],
+	"kinds": ["yaml", "json", "kubernetes", "helm-template", "github-actions", "gitlab-ci", "docker-compose", "cloudformation", "ini"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],
 	"remediation": "Move the value to a secret store (or CI secret) and reference it, e.g. ${{ secrets.NAME }}, ${ENV_VAR}, a Kubernetes secretKeyRef or a {{resolve:secretsmanager:…}} reference; rotate the exposed credential.",
 	"sensitive": true,
