@@ -10,8 +10,8 @@
 #   commit, or `refs/pull/<n>/head|merge`, given to `actions/checkout` (`with.ref` or
 #   `with.repository`) or to `git fetch/checkout/switch/…` or `gh pr checkout` in a run step
 #   (directly or through an `env:` variable), or passed as an input to a reusable workflow. A job has secrets when anything in it (or the
-#   workflow `env:`) reads `${{ secrets.* }}`, or it passes `secrets: inherit`/`secrets:` to a
-#   reusable workflow.
+#   workflow `env:`) reads `${{ secrets.* }}`, it passes `secrets: inherit`/`secrets:` to a
+#   reusable workflow, or it can mint cloud credentials (`permissions: {id-token: write}`).
 package custos.ci.github_actions
 
 import data.custos.ci.shell
@@ -83,7 +83,8 @@ triggers contains t if {
 
 pr_head := `github\.event\.pull_request\.head\.(sha|ref|repo\.full_name)|github\.head_ref|github\.event\.pull_request\.merge_commit_sha|refs/pull/|\bpull/(\$\{\{|[0-9]+/)`
 
-git_checkout := `(?m)\bgit\s+(-\S+\s+)*(fetch|checkout|switch|pull|reset|merge|worktree)\b`
+# `git [options] fetch|checkout|…` (not `git merge-base`, `git log`).
+git_checkout := `\bgit\b[^\n|;&]*?\s(fetch|checkout|switch|pull|reset|merge|worktree)(\s|$)`
 
 uses_secrets(j) if {
 	walk(j, [_, v])
@@ -98,6 +99,13 @@ uses_secrets(_) if {
 }
 
 uses_secrets(j) if shape.get(j, "secrets", null) == "inherit"
+
+# OIDC: the job can mint cloud credentials.
+uses_secrets(j) if shape.get(shape.get(j, "permissions", {}), "id-token", null) == "write"
+
+uses_secrets(_) if shape.get(shape.get(input, "permissions", {}), "id-token", null) == "write"
+
+uses_secrets(j) if shape.get(j, "permissions", null) == "write-all"
 
 uses_secrets(j) if count(shape.object_or_empty(shape.get(j, "secrets", {}))) > 0
 

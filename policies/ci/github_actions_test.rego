@@ -59,6 +59,7 @@ test_head_checkout_in_run_steps if {
 		"git fetch origin refs/pull/123/head",
 		"git checkout ${{ github.event.pull_request.head.sha }}",
 		"gh pr checkout ${{ github.event.pull_request.number }}",
+		"git -C src checkout ${{ github.event.pull_request.head.sha }}",
 	] {
 		r := ci001.deny with input as prt([{"run": run}, uses_secret])
 		paths(r) == {["jobs", "t", "steps", 0]}
@@ -89,6 +90,16 @@ test_secrets_inherit_and_repository_checkout if {
 	count(r2) == 1
 }
 
+test_oidc_credentials_count_as_secrets if {
+	r := ci001.deny with input as {"on": "pull_request_target", "jobs": {"t": {
+		"permissions": {"id-token": "write", "contents": "read"},
+		"steps": [checkout("${{ github.event.pull_request.head.sha }}"), {"uses": "google-github-actions/auth@v2"}],
+	}}}
+	count(r) == 1
+	r2 := ci001.deny with input as {"on": "pull_request_target", "permissions": {"id-token": "write"}, "jobs": {"t": {"steps": [checkout("${{ github.event.pull_request.head.sha }}")]}}}
+	count(r2) == 1
+}
+
 test_not_flagged_without_trigger_head_or_secrets if {
 	# pull_request, not pull_request_target.
 	r := ci001.deny with input as {"on": ["pull_request"], "jobs": {"t": {"steps": [checkout("${{ github.event.pull_request.head.sha }}"), uses_secret]}}}
@@ -99,6 +110,13 @@ test_not_flagged_without_trigger_head_or_secrets if {
 	# pull_request_target checking out the head in a job without secrets (labelling, linting).
 	r3 := ci001.deny with input as prt([checkout("${{ github.event.pull_request.head.sha }}"), {"run": "npm test"}])
 	count(r3) == 0
+	# Reading the head without checking it out.
+	r5 := ci001.deny with input as prt([
+		{"run": "git merge-base --is-ancestor ${{ github.event.pull_request.head.sha }} origin/main"},
+		{"run": "gh api repos/o/r/commits/${{ github.event.pull_request.head.sha }}"},
+		uses_secret,
+	])
+	count(r5) == 0
 	# Another job has the secrets.
 	r4 := ci001.deny with input as {"on": "pull_request_target", "jobs": {
 		"test": {"steps": [checkout("${{ github.event.pull_request.head.sha }}")]},

@@ -89,37 +89,45 @@ unquote(s) := substring(t, 1, count(t) - 2) if {
 	regex.match(`^(?:'.*'|".*")$`, t)
 } else := trim_space(s)
 
-deny contains {"msg": msg, "path": array.concat(path, sub)} if {
+# A mapping entry: the key names the credential. (Cheap checks first: this runs on every node.)
+deny contains {"msg": sprintf("`%s` is set to a literal credential", [key]), "path": path} if {
 	not skip_document
 	walk(input, [path, node])
-	some [key, sub, value, where] in candidates(path, node)
+	count(path) > 0
+	key := path[count(path) - 1]
+	is_string(key)
+	regex.match(credentials.credential_key_pattern, key)
+	credentials.literal_credential(key, node)
 	not skipped(path)
-	not encrypted(value)
-	msg := sprintf("`%s` is set to a literal credential%s", [key, where])
+	not encrypted(node)
 }
 
-# `[key, sub-path, value, note]` for each literal credential at `node` (found at `path`).
-candidates(path, node) := {[key, [], node, ""] |
-	# A mapping entry: the key names the credential.
-	count(path) > 0
-	key := path[count(path) - 1]
-	credentials.literal_credential(key, node)
-} | {[key, ["value"], value, " (long-form variable)"] |
-	# GitLab `variables: {DB_PASSWORD: {value: x, description: …}}`.
+# `DB_PASSWORD: {value: x, description: …}` (GitLab long-form variables), and
+# `{name: DB_PASSWORD, value: x}` outside Kubernetes `env` (K8S001 covers those).
+deny contains {"msg": sprintf("`%s` is set to a literal credential%s", [key, where]), "path": array.concat(path, ["value"])} if {
+	not skip_document
+	walk(input, [path, node])
 	is_object(node)
-	count(path) > 0
-	key := path[count(path) - 1]
 	value := node.value
+	some [key, where] in value_pair_keys(path, node)
 	credentials.literal_credential(key, value)
-} | {[key, ["value"], value, " (name/value pair)"] |
-	# `{name: DB_PASSWORD, value: x}` outside Kubernetes `env` (K8S001 covers those).
-	is_object(node)
+	not skipped(path)
+	not encrypted(value)
+}
+
+value_pair_keys(path, node) := {[k, " (long-form variable)"] |
+	count(path) > 0
+	k := path[count(path) - 1]
+} | {[k, " (name/value pair)"] |
+	k := node.name
+	is_string(k)
 	not k8s_env_entry(path)
-	key := node.name
-	value := node.value
-	credentials.literal_credential(key, value)
-} | {[m[1], [i], value, " (in an environment list)"] |
-	# docker-compose `environment: ["DB_PASSWORD=x"]`.
+}
+
+# docker-compose `environment: ["DB_PASSWORD=x"]`.
+deny contains {"msg": sprintf("`%s` is set to a literal credential (in an environment list)", [m[1]]), "path": array.concat(path, [i])} if {
+	not skip_document
+	walk(input, [path, node])
 	is_array(node)
 	count(path) > 0
 	path[count(path) - 1] in env_list_keys
@@ -128,6 +136,8 @@ candidates(path, node) := {[key, [], node, ""] |
 	some m in regex.find_all_string_submatch_n(env_assignment, item, 1)
 	value := unquote(m[2])
 	credentials.literal_credential(m[1], value)
+	not skipped(path)
+	not encrypted(value)
 }
 
 k8s_env_entry(path) if {

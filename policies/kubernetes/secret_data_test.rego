@@ -64,6 +64,15 @@ test_credential_shapes_under_neutral_keys if {
 	}
 }
 
+test_value_keys if {
+	r := sec025.deny with input as {"kind": "Secret", "data": {"key": "bXlwYXNzd29yZA=="}, "stringData": {
+		"value": "THIS IS UNSAFE!",
+		"tls.key": "x1y2z3",
+		"secret": "${SECRET}",
+	}}
+	paths(r) == {["data", "key"], ["stringData", "tls.key"]}
+}
+
 test_secrets_in_a_list if {
 	r := sec025.deny with input as {"kind": "List", "items": [
 		{"kind": "ConfigMap", "data": {"password": "aHVudGVy"}},
