@@ -12,7 +12,7 @@ metadata := {
 	"id": "BKT001",
 	"title": "Prohibited or unapproved bucket",
 	"severity": "high",
-	"kinds": ["terraform", "cloudformation", "kubernetes", "github-actions", "gitlab-ci", "docker-compose", "yaml", "json", "ini"],
+	"kinds": ["terraform", "cloudformation", "kubernetes", "helm-template", "github-actions", "gitlab-ci", "docker-compose", "yaml", "json", "ini"],
 	"controls": ["SOC2:CC6.7", "ISO27001:A.5.14", "GDPR:Art.44"],
 	"remediation": "Write to an approved bucket (see approved_buckets / prohibited_buckets in custos.toml [data]), or get the bucket approved.",
 }

@@ -61,3 +61,21 @@ test_nothing_configured_nothing_found if {
 	r := prohibited_buckets.deny with input as {"bucket": "public-exports"}
 	count(r) == 0
 }
+
+test_malformed_bucket_lists_are_ignored if {
+	r := prohibited_buckets.deny with input as {"bucket": "public-exports"}
+		with data.prohibited_buckets as "public-*"
+	count(r) == 0
+	r2 := prohibited_buckets.deny with input as {"bucket": "public-exports"}
+		with data.prohibited_buckets as [1, null, "public-*"]
+	count(r2) == 1
+}
+
+test_every_shape_is_total if {
+	shapes := [null, "x", 3, true, [], {}, [null, 1], {"bucket": 5}, {"bucket": ["public-x"]}, {"uri": 7}]
+	every s in shapes {
+		r := prohibited_buckets.deny with input as {"odd": s, "bucket": "public-exports"}
+			with data.prohibited_buckets as cfg.prohibited_buckets
+		{f.path | some f in r} == {["bucket"]}
+	}
+}

@@ -1,45 +1,147 @@
 # CFG001: a YAML/JSON key that names a credential is set to a literal value.
-# Not findings: empty values, templates and variables (`${VAR}`, `$VAR`, `{{ … }}`,
-# `${{ secrets.X }}`, `((var))`), placeholders (`<your-token>`, `xxxx`, `changeme`), references
-# to secret stores (Vault, AWS Secrets Manager/SSM, GCP Secret Manager, Azure Key Vault,
-# 1Password), file paths, and non-literal values (objects such as `secretKeyRef`, `!Ref`).
+#
+# Three shapes carry a key and its value: a mapping entry (`password: x`, compose `environment:`
+# as a map, GitHub `env:`), a long-form variable (`DB_PASSWORD: {value: x}` in GitLab, or
+# `{name: DB_PASSWORD, value: x}` in ECS task definitions and Helm values), and a `KEY=value`
+# string in an `environment`/`env`/`variables` list (docker-compose list form).
+#
+# Not findings (see lib/credentials.rego): empty values, templates and variables, placeholders,
+# secret-store references, names of Secrets and of keys inside them, file paths, flags, access
+# levels, non-literal values (objects such as `secretKeyRef`, `!Ref`), ciphertext, digests under
+# hash-named keys, dependency maps and lockfiles (keys there are package names).
 package custos.config.literal_credentials
 
 import data.custos.lib.credentials
+import data.custos.lib.shape
 import rego.v1
 
 metadata := {
 	"id": "CFG001",
 	"title": "Literal credential in configuration",
 	"severity": "high",
-	"kinds": ["yaml", "json", "kubernetes", "github-actions", "gitlab-ci", "docker-compose", "cloudformation", "ini"],
+	"kinds": ["yaml", "json", "kubernetes", "helm-template", "github-actions", "gitlab-ci", "docker-compose", "cloudformation", "ini"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],
 	"remediation": "Move the value to a secret store (or CI secret) and reference it, e.g. ${{ secrets.NAME }}, ${ENV_VAR}, a Kubernetes secretKeyRef or a {{resolve:secretsmanager:…}} reference; rotate the exposed credential.",
 	"sensitive": true,
 }
 
-# Kubernetes Secret objects are judged by SEC025 (with base64 decoding).
+# A Kubernetes manifest: Secret objects are judged by SEC025 (with base64 decoding) and container
+# `env` entries by K8S001.
+k8s_manifest if {
+	is_string(input.apiVersion)
+	is_string(input.kind)
+}
+
 k8s_secret if {
+	k8s_manifest
 	input.kind == "Secret"
-	input.apiVersion
 }
 
-# Ciphertext (SealedSecret `encryptedData`, SOPS `ENC[...]`) is safe to commit.
-encrypted(path, value) if "encryptedData" in path
+# Lockfiles (package-lock.json, pnpm-lock.yaml, composer.lock, Pipfile.lock): keys are package
+# names, values are versions and digests.
+lockfile if input.lockfileVersion
 
-encrypted(_, value) if {
+lockfile if input["content-hash"]
+
+lockfile if {
+	is_object(input._meta)
+	input._meta["pipfile-spec"]
+}
+
+skip_document if k8s_secret
+
+# A Secret inside a `List` manifest (also judged by SEC025).
+listed_secret(path) if {
+	count(path) > 2
+	path[0] == "items"
+	input.items[path[1]].kind == "Secret"
+}
+
+skip_document if lockfile
+
+# Parts of a document whose keys are not configuration: dependency maps (package names),
+# digest maps, and ciphertext (SealedSecret `encryptedData`).
+skipped_ancestor := `(?i)^((dev|peer|optional|bundled?)?dependencies|requires|overrides|resolutions|packages|hash|hashes|digests?|checksums?|sha\d*|md5|integrity|fingerprints?|encryptedData)$`
+
+skipped(path) if listed_secret(path)
+
+skipped(path) if {
+	some p in path
+	is_string(p)
+	regex.match(skipped_ancestor, p)
+}
+
+# SOPS ciphertext is safe to commit.
+encrypted(value) if {
 	is_string(value)
-	startswith(value, "ENC[")
+	startswith(trim_space(value), "ENC[")
 }
 
-deny contains {"msg": msg, "path": path} if {
-	not k8s_secret
-	walk(input, [path, value])
+# Lists of `KEY=value` strings.
+env_list_keys := {"environment", "env", "variables", "envs", "env_vars", "envVars", "extraEnv"}
+
+env_assignment := `^\s*(?:-\s+)?(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=(.*)$`
+
+# `'…'` or `"…"` around a whole value, as compose and shells write them.
+unquote(s) := substring(t, 1, count(t) - 2) if {
+	t := trim_space(s)
+	count(t) >= 2
+	regex.match(`^(?:'.*'|".*")$`, t)
+} else := trim_space(s)
+
+# A mapping entry: the key names the credential. (Cheap checks first: this runs on every node.)
+deny contains {"msg": sprintf("`%s` is set to a literal credential", [key]), "path": path} if {
+	not skip_document
+	walk(input, [path, node])
 	count(path) > 0
 	key := path[count(path) - 1]
 	is_string(key)
-	credentials.key(key)
-	credentials.literal_for(key, value)
-	not encrypted(path, value)
-	msg := sprintf("`%s` is set to a literal credential", [key])
+	regex.match(credentials.credential_key_pattern, key)
+	credentials.literal_credential(key, node)
+	not skipped(path)
+	not encrypted(node)
+}
+
+# `DB_PASSWORD: {value: x, description: …}` (GitLab long-form variables), and
+# `{name: DB_PASSWORD, value: x}` outside Kubernetes `env` (K8S001 covers those).
+deny contains {"msg": sprintf("`%s` is set to a literal credential%s", [key, where]), "path": array.concat(path, ["value"])} if {
+	not skip_document
+	walk(input, [path, node])
+	is_object(node)
+	value := node.value
+	some [key, where] in value_pair_keys(path, node)
+	credentials.literal_credential(key, value)
+	not skipped(path)
+	not encrypted(value)
+}
+
+value_pair_keys(path, node) := {[k, " (long-form variable)"] |
+	count(path) > 0
+	k := path[count(path) - 1]
+} | {[k, " (name/value pair)"] |
+	k := node.name
+	is_string(k)
+	not k8s_env_entry(path)
+}
+
+# docker-compose `environment: ["DB_PASSWORD=x"]`.
+deny contains {"msg": sprintf("`%s` is set to a literal credential (in an environment list)", [m[1]]), "path": array.concat(path, [i])} if {
+	not skip_document
+	walk(input, [path, node])
+	is_array(node)
+	count(path) > 0
+	path[count(path) - 1] in env_list_keys
+	some i, item in node
+	is_string(item)
+	some m in regex.find_all_string_submatch_n(env_assignment, item, 1)
+	value := unquote(m[2])
+	credentials.literal_credential(m[1], value)
+	not skipped(path)
+	not encrypted(value)
+}
+
+k8s_env_entry(path) if {
+	k8s_manifest
+	count(path) > 1
+	path[count(path) - 2] == "env"
 }

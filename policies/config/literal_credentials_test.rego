@@ -3,6 +3,8 @@ package custos.config.literal_credentials_test
 import data.custos.config.literal_credentials as cfg001
 import rego.v1
 
+paths(r) := {f.path | some f in r}
+
 test_literal_password_in_yaml if {
 	r := cfg001.deny with input as parse_config("yaml", `
 database:
@@ -10,19 +12,25 @@ database:
   password: hunter2-prod
   port: 5432
 `)
-	count(r) == 1
-	some f in r
-	f.path == ["database", "password"]
+	paths(r) == {["database", "password"]}
 }
 
-test_camel_case_and_numbers if {
-	r := cfg001.deny with input as {"apiKey": "k-9f8e7d6c5b4a", "clientSecret": "abc123def", "dbPassword": 123456}
-	count(r) == 3
+test_camel_case_short_forms_and_numbers if {
+	r := cfg001.deny with input as {
+		"apiKey": "k-9f8e7d6c5b4a", "clientSecret": "abc123def", "dbPassword": 123456,
+		"dbPass": "hunter2x", "FTP_PASS": "password1", "DB_PWD": "s3cr3t!",
+		"AIRFLOW__CORE__FERNET_KEY": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
+		"fernetKey": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
+	}
+	count(r) == 8
 }
 
-test_weak_password_still_found if {
-	r := cfg001.deny with input as {"POSTGRES_PASSWORD": "postgres"}
-	count(r) == 1
+test_weak_passwords_still_found if {
+	r := cfg001.deny with input as {
+		"POSTGRES_PASSWORD": "postgres", "admin": {"password": "admin"},
+		"secret_access_key": "dvc-literal-secret-key", "HF_TOKEN": "hf-literal-token-value",
+	}
+	count(r) == 4
 }
 
 test_templates_and_references_pass if {
@@ -34,14 +42,87 @@ test_templates_and_references_pass if {
 		"access_key": "((concourse-var))",
 		"private_key": "vault:secret/data/app#key",
 		"client_secret": "arn:aws:secretsmanager:us-east-1:123:secret:x",
+		"secret_key": "arn:aws:ssm:us-east-1:123:parameter/app/key",
+		"vault_token": "secret/data/ci/token",
 		"credentials": "/var/run/secrets/gcp.json",
 		"auth_token": "<your-token>",
-		"secret_key": "xxxxxxxx",
+		"secret_key_2": "xxxxxxxx",
 		"passphrase": "",
 		"db_password": {"secretKeyRef": {"name": "db", "key": "password"}},
 		"MasterUserPassword": {"Ref": "DBPassword"},
 		"Password": "{{resolve:secretsmanager:prod/db:SecretString:password}}",
+		"py_password": "%(db_password)s",
+		"dots_password": "...",
+		"erb_password": "<%= ENV['DB_PASSWORD'] %>",
+		"win_password": "%DB_PASSWORD%",
+		"ci_password": "changeme",
+		"other_password": "CHANGE_ME",
+		"GOOGLE_API_KEY": "GOOGLE_API_KEY_VAL",
+		"DB_PASSWORD": "DB_PASSWORD",
 	}
+	count(r) == 0
+}
+
+# Names of Secrets and of keys inside them, connection ids and variable names are not values.
+test_names_and_references_pass if {
+	r := cfg001.deny with input as parse_config("yaml", `
+auth:
+  existingSecret: airflow-cluster1-redis-password
+  existingSecretPasswordKey: redis-password
+  existingSecretKey: root.crt
+  passwordSecret: mysql-credentials
+  passwordSecretKey: postgresql-password
+  userSecret: mysql-credentials
+  userSecretKey: username
+  sshSecret: git-secret
+  sshSecretKey: id_rsa
+  secretName: tls-cert
+  secret_key_ref: {name: db, key: password}
+  password_key: db-password
+  aws_conn_id: aws_default
+  secret: airflow-git-secret
+  credentials: gcp-service-account
+`)
+	count(r) == 0
+}
+
+test_flags_access_levels_and_tokens_that_are_not_credentials_pass if {
+	r := cfg001.deny with input as parse_config("yaml", `
+ALLOW_EMPTY_PASSWORD: yes
+MYSQL_RANDOM_ROOT_PASSWORD: "yes"
+MARIADB_ALLOW_EMPTY_ROOT_PASSWORD: 1
+allowEmptyPassword: true
+permissions:
+  id-token: write
+  contents: read
+response:
+  nextPageToken: CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA
+  page_token: "abc123"
+  continuation_token: "eyJvZmZzZXQiOjEwMH0="
+tokenizer:
+  eos_token: "</s>"
+  pad_token: "[PAD]"
+  unk_token: "[UNK]"
+  bos_token: "<s>"
+labels:
+  password: "Forgot your password?"
+  webserverSecretKey: "THIS IS UNSAFE!"
+`)
+	count(r) == 0
+}
+
+test_digests_under_hash_keys_pass if {
+	r := cfg001.deny with input as parse_config("yaml", `
+password_sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+hashed_password: "$2b$12$KIXQJzZr6QXwz1m6vN5C0uB3bF4Y7lq6iXx0m2c8JfQ1vWkS9dZyG"
+hashedPassword: "$2b$12$KIXQJzZr6QXwz1m6vN5C0uB3bF4Y7lq6iXx0m2c8JfQ1vWkS9dZyG"
+checksums:
+  token: 4f2a9c1e7b3d5a8f0c6e2b9d1a7f3c5e
+sha256:
+  secret: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+image:
+  token: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+`)
 	count(r) == 0
 }
 
@@ -65,6 +146,86 @@ test_unrelated_keys_pass if {
 		"use_token": true,
 		"tokenizer": "bpe",
 		"num_token": 12,
+		"BACKEND_URL": "https://x",
+		"bypass": "enabled-for-tests",
+		"compass": "north-by-northwest",
 	}
 	count(r) == 0
+}
+
+test_backend_token_is_still_a_token if {
+	r := cfg001.deny with input as {"BACKEND_TOKEN": "bk-7c1e9a0b3d5f"}
+	count(r) == 1
+}
+
+# docker-compose `environment:` as a list of KEY=value strings; the finding points at the item.
+test_compose_environment_list if {
+	r := cfg001.deny with input as parse_config("yaml", `
+services:
+  web:
+    environment:
+      - "AIRFLOW__WEBSERVER__SECRET_KEY='a8f3kd9s0dk3x'"
+      - FTP_PASS=password1
+      - "- DB_PWD=abc123x"
+      - API_TOKEN
+      - PASS_THROUGH=${X}
+      - DB_PASSWORD=
+      - LOG_LEVEL=debug
+      - ALLOW_EMPTY_PASSWORD=yes
+`)
+	paths(r) == {
+		["services", "web", "environment", 0],
+		["services", "web", "environment", 1],
+		["services", "web", "environment", 2],
+	}
+}
+
+test_long_form_and_name_value_pairs if {
+	r := cfg001.deny with input as parse_config("yaml", `
+variables:
+  DEPLOY_TOKEN:
+    value: glpat-abc123def456
+    description: deploy token
+  REGION:
+    value: eu-west-1
+  SAFE_TOKEN:
+    value: $CI_DEPLOY_TOKEN
+containerDefinitions:
+  - name: app
+    environment:
+      - name: DB_PASSWORD
+        value: s3cr3t-v4lue
+      - name: LOG_LEVEL
+        value: info
+`)
+	paths(r) == {["variables", "DEPLOY_TOKEN", "value"], ["containerDefinitions", 0, "environment", 0, "value"]}
+}
+
+# In a Kubernetes manifest, container env entries belong to K8S001.
+test_k8s_env_entries_are_left_to_k8s001 if {
+	r := cfg001.deny with input as {
+		"apiVersion": "v1", "kind": "Pod",
+		"spec": {"containers": [{"name": "a", "env": [{"name": "DB_PASSWORD", "value": "s3cr3t-v4lue"}]}]},
+	}
+	count(r) == 0
+}
+
+test_lockfiles_and_dependency_maps_pass if {
+	r := cfg001.deny with input as {"lockfileVersion": 3, "packages": {"node_modules/gtoken": {"version": "5.0.0"}}, "x": {"token": "abc123def"}}
+	count(r) == 0
+	r2 := cfg001.deny with input as {"name": "app", "dependencies": {"gtoken": "^5.0.0", "registry-auth-token": "4.2.1"}}
+	count(r2) == 0
+}
+
+# Any shape of any part of a document is accepted, and an odd part does not hide the others.
+test_every_shape_is_total if {
+	shapes := [null, "", "x", 0, 1.5, true, [], {}, [null], [[["DB_PASSWORD=x1y2z3"]]], {"a": null}, "${x}"]
+	every s in shapes {
+		r := cfg001.deny with input as s
+		is_set(r)
+	}
+	every s in shapes {
+		r := cfg001.deny with input as {"odd": s, "environment": [s, "API_TOKEN=tk-81c9e2f04d7a"], "password": "hunter2-prod"}
+		count(r) == 2
+	}
 }

@@ -1,5 +1,7 @@
 # K8S001: a container's `env` sets a credential-named variable to a literal `value` (instead of
 # `valueFrom.secretKeyRef`), in any workload (Pod, Deployment, StatefulSet, Job, CronJob, …).
+# Names and references are not values (lib/credentials.rego): `$(OTHER_VAR)`, `${VAR}`, file
+# paths, Secret and key names, variable names, flags (`ALLOW_EMPTY_PASSWORD=yes`).
 package custos.kubernetes.container_env_secrets
 
 import data.custos.lib.credentials
@@ -17,10 +19,9 @@ metadata := {
 
 deny contains {"msg": msg, "path": array.concat(path, ["value"])} if {
 	walk(input, [path, v])
+	is_object(v)
 	count(path) >= 2
 	path[count(path) - 2] == "env"
-	is_object(v)
-	credentials.key(v.name)
-	credentials.literal(v.value)
+	credentials.literal_credential(v.name, v.value)
 	msg := sprintf("env %s is set to a literal credential", [v.name])
 }

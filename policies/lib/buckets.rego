@@ -4,12 +4,13 @@ package custos.lib.buckets
 
 import rego.v1
 
-prohibited_patterns := p if {
-	p := data.prohibited_buckets
+# Only string patterns count: a malformed list in config data never makes rules error.
+prohibited_patterns := [p | some p in data.prohibited_buckets; is_string(p)] if {
+	is_array(data.prohibited_buckets)
 } else := []
 
-approved_patterns := p if {
-	p := data.approved_buckets
+approved_patterns := [p | some p in data.approved_buckets; is_string(p)] if {
+	is_array(data.approved_buckets)
 } else := []
 
 # True when either list is set, so rules can skip walking documents otherwise.
@@ -36,5 +37,6 @@ not_allowed(name) := msg if {
 # Bucket names in s3://, s3a://, s3n:// URIs inside a string (userinfo, e.g. a connection id,
 # skipped), and in S3 ARNs (`arn:aws:s3:::bucket/*` in IAM and bucket policies).
 uri_buckets(s) := {m[1] |
+	is_string(s)
 	some m in regex.find_all_string_submatch_n(`(?:s3[an]?://(?:[^@/\s"']+@)?|arn:aws[a-z\-]*:s3:::)([a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9])`, s, -1)
 }
