@@ -422,23 +422,27 @@ fn scan_file(
             );
         }
     }
-    findings.extend(detector_findings(
+    let detected = detector_findings(
         &source,
         kind,
         &c.display,
-        &findings,
+        &mut findings,
         &ciphertext,
         config,
-    ));
+    );
+    findings.extend(detected);
     finish(res, findings, source, kind, &lines, c, config)
 }
 
-/// Secret-detector findings for a whole file; none where a policy already flagged the value.
+/// Secret-detector findings for a whole file; none where a policy already flagged the value —
+/// except that a specific format (an Airflow Fernet key, a provider-issued token) replaces the
+/// generic "credential-named key" config finding (CFG001) on the same value: one finding, the
+/// most precise title, severity and remediation.
 fn detector_findings(
     source: &str,
     kind: Kind,
     path: &str,
-    existing: &[Finding],
+    existing: &mut Vec<Finding>,
     ciphertext: &[Span],
     config: &Config,
 ) -> Vec<Finding> {
@@ -448,9 +452,15 @@ fn detector_findings(
         if config.is_disabled(d.rule) {
             continue;
         }
-        let covered = existing
-            .iter()
-            .any(|f| f.sensitive && f.span.is_some_and(|s| s.start <= d.start && d.end <= s.end));
+        let inside = |f: &Finding| {
+            f.sensitive && f.span.is_some_and(|s| s.start <= d.start && d.end <= s.end)
+        };
+        // Only the format-blind config rule yields; Terraform/Airflow/Kubernetes rules say
+        // more than a detector can (where the credential should come from instead).
+        if !DEMO_PRONE_RULES.contains(&d.rule) {
+            existing.retain(|f| !(inside(f) && f.rule_id == "CFG001"));
+        }
+        let covered = existing.iter().any(inside);
         if covered
             || ciphertext
                 .iter()
