@@ -900,11 +900,21 @@ fn uri_password_ok(secret: &str) -> bool {
 pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
     let c = &*COMPILED;
     let mut wanted = vec![false; RULES.len()];
+    // Line-scoped rules run on the lines where their keyword occurs, not on the whole text.
+    let mut lines: Vec<Vec<(usize, usize)>> = vec![Vec::new(); RULES.len()];
     let mut any = false;
     for m in c.prefilter.find_overlapping_iter(text) {
         for &r in &c.by_keyword[m.pattern().as_usize()] {
             wanted[r] = true;
             any = true;
+            if line_scoped(&RULES[r]) {
+                let b = text.as_bytes();
+                let from = memchr::memrchr(b'\n', &b[..m.start()]).map_or(0, |i| i + 1);
+                let to = memchr::memchr(b'\n', &b[m.start()..]).map_or(b.len(), |i| m.start() + i);
+                if lines[r].last().is_none_or(|&(_, end)| end < from) {
+                    lines[r].push((from, to));
+                }
+            }
         }
     }
     if !any {
@@ -915,46 +925,59 @@ pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
         if !wanted[i] {
             continue;
         }
-        for caps in c.regexes[i].captures_iter(text) {
-            let Some(m) = caps.name("secret") else {
+        let whole = [(0, text.len())];
+        let spans: &[(usize, usize)] = if line_scoped(rule) { &lines[i] } else { &whole };
+        for &(base, stop) in spans {
+            let Some(hay) = text.get(base..stop) else {
                 continue;
             };
-            let secret = m.as_str();
-            if is_placeholder(secret) || c.allows[i].iter().any(|a| a.is_match(secret)) {
-                continue;
-            }
-            // In a lock file or a baseline, a digest is only ever a digest.
-            if ctx == Context::Digests && literal::is_digest(secret) {
-                continue;
-            }
-            if rule.min_entropy > 0.0 && shannon_entropy(secret) < rule.min_entropy {
-                continue;
-            }
-            let end = match rule.check {
-                Check::None => Some(m.end()),
-                Check::Jwt => jwt_header_ok(secret).then_some(m.end()),
-                Check::Generic => generic_end(&caps, m, text, ctx),
-                Check::UriPassword => uri_password_ok(secret).then_some(m.end()),
-                Check::AwsSecret => {
-                    aws_secret_ok(text, m.start(), m.end(), secret).then_some(m.end())
+            for caps in c.regexes[i].captures_iter(hay) {
+                let Some(m) = caps.name("secret") else {
+                    continue;
+                };
+                let (start, m_end) = (base + m.start(), base + m.end());
+                let secret = m.as_str();
+                if is_placeholder(secret) || c.allows[i].iter().any(|a| a.is_match(secret)) {
+                    continue;
                 }
-            };
-            let Some(end) = end else {
-                continue;
-            };
-            // An earlier, more specific rule already reported this secret.
-            if out.iter().any(|d| d.start < end && m.start() < d.end) {
-                continue;
+                // In a lock file or a baseline, a digest is only ever a digest.
+                if ctx == Context::Digests && literal::is_digest(secret) {
+                    continue;
+                }
+                if rule.min_entropy > 0.0 && shannon_entropy(secret) < rule.min_entropy {
+                    continue;
+                }
+                let end = match rule.check {
+                    Check::None => Some(m_end),
+                    Check::Jwt => jwt_header_ok(secret).then_some(m_end),
+                    // Whole-text rules: `hay` is `text`, so positions need no shifting.
+                    Check::Generic => generic_end(&caps, m, text, ctx),
+                    Check::UriPassword => uri_password_ok(secret).then_some(m_end),
+                    Check::AwsSecret => aws_secret_ok(text, start, m_end, secret).then_some(m_end),
+                };
+                let Some(end) = end else {
+                    continue;
+                };
+                // An earlier, more specific rule already reported this secret.
+                if out.iter().any(|d| d.start < end && start < d.end) {
+                    continue;
+                }
+                out.push(Detection {
+                    rule: rule.id,
+                    start,
+                    end,
+                });
             }
-            out.push(Detection {
-                rule: rule.id,
-                start: m.start(),
-                end,
-            });
         }
     }
     out.sort_by_key(|d| (d.start, d.rule));
     out
+}
+
+/// Rules whose context is the line (the AWS secret key): their regex runs only on lines that
+/// hold one of their keywords, which is exact because the check looks no further than the line.
+fn line_scoped(rule: &SecretRule) -> bool {
+    rule.check == Check::AwsSecret
 }
 
 pub fn rule(id: &str) -> Option<&'static SecretRule> {
