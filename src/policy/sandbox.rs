@@ -81,7 +81,11 @@ const STARTUP: Duration = Duration::from_secs(60);
 
 /// Largest reply line the parent reads: a policy that returns more is a `policy-error`, so a
 /// worker cannot move its memory into the parent.
-const MAX_REPLY: u64 = 64 * 1024 * 1024;
+pub const MAX_REPLY: u64 = 16 * 1024 * 1024;
+
+/// Most results one untrusted entry rule may return for one document; each becomes a finding
+/// in the parent, so this bounds the parent's memory too.
+pub const MAX_RESULTS: usize = 10_000;
 
 /// The bounds on evaluating untrusted policies.
 #[derive(Debug, Clone)]
@@ -390,9 +394,21 @@ pub(crate) fn summarise(err: &str, timeout: Duration) -> (String, bool) {
     if message.starts_with("recursion detected") {
         // The first location is the rule that was re-entered; the rest is the chain of
         // rules being evaluated when it was, ending with it again.
-        let line = |l: &&str| l.rsplit_once(':').map_or(*l, |(a, _)| a).to_owned();
-        let rule = locations.first().map_or_else(|| "?".to_owned(), line);
-        let chain: Vec<String> = locations.iter().skip(1).map(line).collect();
+        let at = |l: &&str| l.rsplit_once(':').map_or(*l, |(a, _)| a).to_owned();
+        let rule = locations.first().map_or_else(|| "?".to_owned(), at);
+        let file = rule.rsplit_once(':').map_or("", |(f, _)| f).to_owned();
+        // Locations in the rule's own file are shortened to their line.
+        let chain: Vec<String> = locations
+            .iter()
+            .skip(1)
+            .map(|l| {
+                let a = at(l);
+                match a.rsplit_once(':') {
+                    Some((f, n)) if f == file => format!("line {n}"),
+                    _ => a,
+                }
+            })
+            .collect();
         return (
             format!(
                 "the rule at {rule} depends on itself ({}); Rego does not allow recursion",
@@ -632,6 +648,14 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
         for entry in req.entries {
             let reply = match engine.eval_rule(entry) {
                 Ok(Value::Undefined) => Reply::Undefined,
+                Ok(Value::Set(s)) if s.len() > MAX_RESULTS => Reply::Error(format!(
+                    "it returned {} results; at most {MAX_RESULTS} per document are accepted",
+                    s.len()
+                )),
+                Ok(Value::Array(a)) if a.len() > MAX_RESULTS => Reply::Error(format!(
+                    "it returned {} results; at most {MAX_RESULTS} per document are accepted",
+                    a.len()
+                )),
                 Ok(v) => Reply::Value(v),
                 Err(e) => Reply::Error(e.to_string()),
             };
@@ -669,7 +693,7 @@ mod tests {
         assert!(bound);
         assert_eq!(
             r,
-            "the rule at p.rego:3 depends on itself (p.rego:3 → p.rego:4); Rego does not allow recursion"
+            "the rule at p.rego:3 depends on itself (line 3 → line 4); Rego does not allow recursion"
         );
     }
 
