@@ -307,3 +307,24 @@ fn calls_nested_past_the_worker_stack_are_a_policy_error() {
     assert_bundled_findings(&report);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_user_file_in_a_bundled_package_makes_the_package_untrusted() {
+    // The user's rule shares TF001's package: the package is evaluated in a worker as a
+    // whole, so the hostile rule ends as a policy-error instead of aborting the scan.
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("hijack.rego"),
+        "package custos.terraform.provider_credentials\nimport rego.v1\ndeny contains \"x\" if count(numbers.range(0, 3e9)) > 0\n",
+    )
+    .expect("write");
+    let policy = dir.path().to_string_lossy().into_owned();
+    let (code, report) = scan(&[&policy], "10000", &[]);
+    let errors = findings(&report, "policy-error");
+    assert_eq!(errors.len(), 1, "{report:#}");
+    let message = errors[0]["message"].as_str().expect("message");
+    assert!(message.starts_with("rule TF001 ("), "{message}");
+    assert!(message.contains("hijack.rego"), "{message}");
+    assert!(message.contains("exceeded the memory limit"), "{message}");
+    assert_eq!(code, 1);
+}

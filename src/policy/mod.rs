@@ -144,6 +144,9 @@ impl std::fmt::Debug for PolicySet {
     }
 }
 
+/// (`data.pkg.deny`, level) for each entry rule of a package.
+type Entries = Vec<(String, Level)>;
+
 /// What one Rego package declares, gathered across the files that make it up.
 #[derive(Default)]
 struct Pkg {
@@ -309,7 +312,7 @@ impl PolicySet {
             }
         }
 
-        let rule_pkgs: Vec<(String, Pkg, Vec<(String, Level)>)> = pkgs
+        let rule_pkgs: Vec<(String, Pkg, Entries)> = pkgs
             .into_iter()
             .filter_map(|(package, pkg)| {
                 let entries: Vec<(String, Level)> = ENTRY_RULES
@@ -826,4 +829,26 @@ fn rego_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_policies_alone_are_trusted_and_start_no_worker() {
+        let set = PolicySet::load(
+            &PolicySources {
+                include_bundled: true,
+                dirs: Vec::new(),
+                include_tests: false,
+            },
+            &serde_json::json!({}),
+            Duration::from_secs(5),
+        )
+        .expect("bundled policies load");
+        assert!(set.sandbox.is_none());
+        assert!(!set.rules.is_empty());
+        assert!(set.rules.iter().all(|r| r.trusted && r.rejected.is_none()));
+    }
 }

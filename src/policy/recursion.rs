@@ -44,6 +44,14 @@ impl Cycle {
     }
 }
 
+/// Depth-first search state of a function.
+#[derive(Clone, Copy, PartialEq)]
+enum Colour {
+    White,
+    Grey,
+    Black,
+}
+
 /// A function: its definitions' location and the functions its bodies call.
 #[derive(Default)]
 struct Node {
@@ -313,12 +321,6 @@ pub fn find_cycles(modules: &[regorus::unstable::Ref<Module>]) -> Vec<Cycle> {
     }
 
     // Iterative depth-first search; a grey target is a back edge, i.e. a cycle.
-    #[derive(Clone, Copy, PartialEq)]
-    enum Colour {
-        White,
-        Grey,
-        Black,
-    }
     let names: Vec<&String> = functions.keys().collect();
     let index: BTreeMap<&String, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
     let succ: Vec<Vec<usize>> = functions
