@@ -325,7 +325,10 @@ impl PolicySet {
             .collect();
 
         // Untrusted rules run in workers: start one now, and let it evaluate their metadata.
-        let sandbox = if rule_pkgs.iter().any(|(_, p, _)| p.untrusted) {
+        let needs_worker = rule_pkgs.iter().any(|(package, p, _)| {
+            p.untrusted && (!rejected.contains_key(package) || p.rules.contains("metadata"))
+        });
+        let sandbox = if needs_worker {
             let setup = sandbox::Setup {
                 include_bundled: sources.include_bundled,
                 include_tests: sources.include_tests,
