@@ -46,6 +46,8 @@ struct RawConfig {
     fail_on: Option<Spanned<String>>,
     max_file_size: Option<Spanned<toml::Value>>,
     policy_timeout_ms: Option<u64>,
+    /// Address-space limit of one worker that evaluates user policies (bytes or "1GiB").
+    policy_memory_limit: Option<Spanned<toml::Value>>,
     parse_error_severity: Option<Spanned<String>>,
     #[serde(default)]
     policies: RawPolicies,
@@ -147,6 +149,8 @@ pub struct Config {
     pub fail_on: Severity,
     pub max_file_size: u64,
     pub policy_timeout_ms: u64,
+    /// Address-space limit of one user-policy worker process (docs/policy-bounds.md).
+    pub policy_memory_limit: u64,
     pub parse_error_severity: Severity,
     pub policy_dirs: Vec<PathBuf>,
     pub disabled: Vec<String>,
@@ -185,6 +189,7 @@ impl Config {
             fail_on: Severity::Low,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             policy_timeout_ms: 5_000,
+            policy_memory_limit: crate::policy::sandbox::DEFAULT_MEMORY_LIMIT,
             parse_error_severity: Severity::High,
             policy_dirs: Vec::new(),
             disabled: Vec::new(),
@@ -333,6 +338,17 @@ impl Config {
         }
         if let Some(ms) = raw.policy_timeout_ms {
             cfg.policy_timeout_ms = ms;
+        }
+        if let Some(v) = &raw.policy_memory_limit {
+            let n = parse_size(v.get_ref()).map_err(|m| err(m, Some(v.span())))?;
+            let min = crate::policy::sandbox::MIN_MEMORY_LIMIT;
+            if n < min {
+                return Err(err(
+                    format!("policy_memory_limit must be at least {} MiB", min >> 20),
+                    Some(v.span()),
+                ));
+            }
+            cfg.policy_memory_limit = n;
         }
         cfg.policy_dirs = raw.policies.dirs.iter().map(|d| root.join(d)).collect();
         for d in &raw.policies.disabled {

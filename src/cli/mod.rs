@@ -74,6 +74,9 @@ enum Command {
     /// Seal, checkpoint, prove and verify tamper-evident audit logs.
     #[command(subcommand)]
     Chain(chain_cmd::ChainCommand),
+    /// Internal: evaluate untrusted policies for a parent scan (see src/policy/sandbox.rs).
+    #[command(name = "policy-worker", hide = true)]
+    PolicyWorker,
 }
 
 /// Options that locate configuration and policies, shared by several commands.
@@ -121,6 +124,7 @@ pub fn run() -> i32 {
         Command::Policy(cmd) => policy_cmd::run(&cmd),
         Command::Chain(cmd) => chain_cmd::run(&cmd),
         Command::Redact(args) => redact_cmd::run(&args),
+        Command::PolicyWorker => crate::policy::sandbox::serve(std::io::stdin(), std::io::stdout()),
     }
 }
 

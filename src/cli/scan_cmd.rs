@@ -68,11 +68,9 @@ pub fn run(args: &ScanArgs) -> i32 {
         config.policy_timeout_ms = t;
     }
     let sources = args.policies.sources(&config);
-    let policies = match PolicySet::load(
-        &sources,
-        &config.data,
-        Duration::from_millis(config.policy_timeout_ms),
-    ) {
+    let mut bounds = crate::policy::Bounds::new(Duration::from_millis(config.policy_timeout_ms));
+    bounds.memory_limit = config.policy_memory_limit;
+    let policies = match PolicySet::load_bounded(&sources, &config.data, &bounds) {
         Ok(p) => p,
         Err(e) => return fail(miette::Report::new(e)),
     };

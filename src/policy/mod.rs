@@ -8,9 +8,21 @@
 //!
 //! Files are parsed as Rego v1 first and, failing that, as v0, so conftest policies written
 //! before OPA 1.0 (`deny[msg] { … }`) load without edits.
+//!
+//! Trust: bundled policies are custos's own code; they are compiled into an engine of their
+//! own and evaluated in-process, fast. A package with any file from the user is untrusted:
+//! it is checked for recursion when it loads (`recursion`) and evaluated in a bounded worker
+//! process (`sandbox`: memory, stack and time), so that whatever it does ends as a
+//! `policy-error` finding naming the rule, its files and the reason, and the scan goes on.
+//! A user file that extends a bundled package makes that package untrusted as a whole, and
+//! bundled rules never see user modules.
 
 mod builtins;
+mod recursion;
+pub mod sandbox;
 pub mod test;
+
+pub use sandbox::Bounds;
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -94,6 +106,11 @@ struct RulePackage {
     meta: RuleMeta,
     /// (`data.pkg.deny`, level) for each entry rule the package defines.
     entries: Vec<(String, Level)>,
+    /// Every file of the package is bundled: evaluated in-process.
+    trusted: bool,
+    /// Why the package is not evaluated at all (found recursive when it loaded, or its
+    /// metadata exceeded a bound): every document it applies to gets a `policy-error`.
+    rejected: Option<String>,
 }
 
 /// Where policies come from.
@@ -108,10 +125,16 @@ pub struct PolicySources {
 /// Compiled policies, ready to evaluate.
 #[derive(Clone)]
 pub struct PolicySet {
+    /// Every module loaded (for `policy test`).
     engine: Engine,
+    /// The bundled modules only: what evaluates trusted rules in-process.
+    trusted: Engine,
     rules: Vec<RulePackage>,
     /// (`data.pkg.test_x`, source path) for every test rule loaded.
     tests: Vec<(String, String)>,
+    timeout: Duration,
+    /// Workers for untrusted rules; `None` when every rule is bundled.
+    sandbox: Option<std::sync::Arc<sandbox::Sandbox>>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -122,12 +145,17 @@ impl std::fmt::Debug for PolicySet {
     }
 }
 
+/// (`data.pkg.deny`, level) for each entry rule of a package.
+type Entries = Vec<(String, Level)>;
+
 /// What one Rego package declares, gathered across the files that make it up.
 #[derive(Default)]
 struct Pkg {
     sources: Vec<String>,
     rules: std::collections::BTreeSet<String>,
     bundled: bool,
+    /// At least one file of the package is the user's.
+    untrusted: bool,
 }
 
 fn is_test_file(path: &str) -> bool {
@@ -146,6 +174,48 @@ fn error_line(msg: &str) -> u32 {
         .unwrap_or(0)
 }
 
+/// The bundled policy files to load, in order.
+fn bundled_files(include_bundled: bool, include_tests: bool) -> Vec<(String, String)> {
+    if !include_bundled {
+        return Vec::new();
+    }
+    BUNDLED
+        .iter()
+        .filter(|(path, _)| include_tests || !is_test_file(path))
+        .map(|(path, src)| ((*path).to_owned(), (*src).to_owned()))
+        .collect()
+}
+
+fn new_engine() -> Result<Engine, PolicyError> {
+    let mut engine = Engine::new();
+    engine.set_gather_prints(true);
+    builtins::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
+    Ok(engine)
+}
+
+fn set_timer(engine: &mut Engine, timeout: Duration) {
+    engine.set_execution_timer_config(ExecutionTimerConfig {
+        limit: timeout,
+        check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
+    });
+}
+
+/// The worker's engine: the same files, in the same order, as the parent's full engine.
+pub(crate) fn compile_untrusted(setup: &sandbox::Setup) -> Result<Engine, PolicyError> {
+    let mut engine = new_engine()?;
+    for (path, src) in bundled_files(setup.include_bundled, setup.include_tests) {
+        add_policy(&mut engine, path, src)?;
+    }
+    engine
+        .add_data(Value::from(setup.data.clone()))
+        .map_err(|e| PolicyError::Engine(format!("config [data]: {e}")))?;
+    for (path, src) in &setup.files {
+        add_policy(&mut engine, path.clone(), src.clone())?;
+    }
+    set_timer(&mut engine, Duration::from_millis(setup.timeout_ms));
+    Ok(engine)
+}
+
 impl PolicySet {
     /// Load, compile and index policies. `data` is handed to policies as `data` (config `[data]`).
     pub fn load(
@@ -153,17 +223,17 @@ impl PolicySet {
         data: &serde_json::Value,
         timeout: Duration,
     ) -> Result<Self, PolicyError> {
-        let mut engine = Engine::new();
-        engine.set_gather_prints(true);
-        builtins::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
-        let mut files: Vec<(String, String, bool)> = Vec::new();
-        if sources.include_bundled {
-            for (path, src) in BUNDLED {
-                if sources.include_tests || !is_test_file(path) {
-                    files.push(((*path).to_owned(), (*src).to_owned(), true));
-                }
-            }
-        }
+        Self::load_bounded(sources, data, &Bounds::new(timeout))
+    }
+
+    /// [`PolicySet::load`] with explicit bounds for untrusted policies.
+    pub fn load_bounded(
+        sources: &PolicySources,
+        data: &serde_json::Value,
+        bounds: &Bounds,
+    ) -> Result<Self, PolicyError> {
+        let timeout = bounds.timeout;
+        let mut user_files: Vec<(String, String)> = Vec::new();
         for dir in &sources.dirs {
             for path in rego_files(dir)? {
                 let display = crate::discover::display_path(&path);
@@ -174,19 +244,22 @@ impl PolicySet {
                     path: display.clone(),
                     reason: e.to_string(),
                 })?;
-                files.push((display, src, false));
+                user_files.push((display, src));
             }
         }
+        let mut trusted = new_engine()?;
         let mut bundled_paths = std::collections::HashSet::new();
-        for (path, src, bundled) in files {
-            if bundled {
-                bundled_paths.insert(path.clone());
-            }
-            add_policy(&mut engine, path, src)?;
+        for (path, src) in bundled_files(sources.include_bundled, sources.include_tests) {
+            bundled_paths.insert(path.clone());
+            add_policy(&mut trusted, path, src)?;
         }
-        engine
+        trusted
             .add_data(Value::from(data.clone()))
             .map_err(|e| PolicyError::Engine(format!("config [data]: {e}")))?;
+        let mut engine = trusted.clone();
+        for (path, src) in &user_files {
+            add_policy(&mut engine, path.clone(), src.clone())?;
+        }
 
         // Index packages: which entry rules, test rules and metadata each one has.
         let mut pkgs: BTreeMap<String, Pkg> = BTreeMap::new();
@@ -199,7 +272,11 @@ impl PolicySet {
             let path = module.package.span.source.get_path().clone();
             let pkg = pkgs.entry(package.clone()).or_default();
             pkg.sources.push(path.clone());
-            pkg.bundled |= bundled_paths.contains(&path);
+            if bundled_paths.contains(&path) {
+                pkg.bundled = true;
+            } else {
+                pkg.untrusted = true;
+            }
             for rule in &module.policy {
                 let refr = match rule.as_ref() {
                     Rule::Spec { head, .. } => match head {
@@ -224,26 +301,111 @@ impl PolicySet {
             }
         }
 
+        // Recursion is rejected before anything runs (only user code can bring it).
+        let mut rejected: BTreeMap<String, String> = BTreeMap::new();
+        if !user_files.is_empty() {
+            for cycle in recursion::find_cycles(&modules) {
+                for package in &cycle.packages {
+                    rejected
+                        .entry(package.clone())
+                        .or_insert_with(|| cycle.describe());
+                }
+            }
+        }
+
+        let rule_pkgs: Vec<(String, Pkg, Entries)> = pkgs
+            .into_iter()
+            .filter_map(|(package, pkg)| {
+                let entries: Vec<(String, Level)> = ENTRY_RULES
+                    .iter()
+                    .filter(|(r, _)| pkg.rules.contains(*r))
+                    .map(|(r, l)| (format!("{package}.{r}"), *l))
+                    .collect();
+                (!entries.is_empty()).then_some((package, pkg, entries))
+            })
+            .collect();
+
+        // Untrusted rules run in workers: start one now, and let it evaluate their metadata.
+        let needs_worker = rule_pkgs.iter().any(|(package, p, _)| {
+            p.untrusted && (!rejected.contains_key(package) || p.rules.contains("metadata"))
+        });
+        let sandbox = if needs_worker {
+            let setup = sandbox::Setup {
+                include_bundled: sources.include_bundled,
+                include_tests: sources.include_tests,
+                files: user_files.clone(),
+                data: data.clone(),
+                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                memory_limit: bounds.memory_limit,
+                stack_size: bounds.stack_size,
+            };
+            let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
+            sb.warm_up().map_err(PolicyError::Engine)?;
+            Some(std::sync::Arc::new(sb))
+        } else {
+            None
+        };
+        let untrusted_meta: Vec<String> = rule_pkgs
+            .iter()
+            .filter(|(_, p, _)| p.untrusted && p.rules.contains("metadata"))
+            .map(|(package, _, _)| format!("{package}.metadata"))
+            .collect();
+        let mut remote_meta: BTreeMap<String, sandbox::Outcome> = BTreeMap::new();
+        if let (Some(sb), false) = (&sandbox, untrusted_meta.is_empty()) {
+            let mut slot = None;
+            let outcomes = sb.evaluate(&mut slot, None, &untrusted_meta);
+            if let Some(w) = slot {
+                sb.checkin(w);
+            }
+            remote_meta = untrusted_meta.into_iter().zip(outcomes).collect();
+        }
+
         let mut rules = Vec::new();
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
-        for (package, pkg) in pkgs {
-            let entries: Vec<(String, Level)> = ENTRY_RULES
-                .iter()
-                .filter(|(r, _)| pkg.rules.contains(*r))
-                .map(|(r, l)| (format!("{package}.{r}"), *l))
-                .collect();
-            if entries.is_empty() {
-                continue;
-            }
+        for (package, pkg, entries) in rule_pkgs {
             let source_list = pkg.sources.join(", ");
-            let meta = if pkg.rules.contains("metadata") {
-                let v = engine
-                    .eval_rule(format!("{package}.metadata"))
-                    .map_err(|e| PolicyError::Metadata {
-                        package: package.clone(),
-                        path: source_list.clone(),
-                        message: e.to_string(),
-                    })?;
+            let mut reject = rejected.get(&package).cloned();
+            let meta_value = if !pkg.rules.contains("metadata") {
+                None
+            } else if pkg.untrusted {
+                match remote_meta.remove(&format!("{package}.metadata")) {
+                    Some(sandbox::Outcome::Value(v)) => Some(v),
+                    Some(sandbox::Outcome::Error {
+                        reason,
+                        bound: false,
+                    }) => {
+                        return Err(PolicyError::Metadata {
+                            package,
+                            path: source_list,
+                            message: reason,
+                        })
+                    }
+                    Some(sandbox::Outcome::Error {
+                        reason,
+                        bound: true,
+                    }) => {
+                        reject.get_or_insert(format!(
+                            "its metadata could not be evaluated: {reason}"
+                        ));
+                        None
+                    }
+                    None => {
+                        reject.get_or_insert("its metadata could not be evaluated".to_owned());
+                        None
+                    }
+                }
+            } else {
+                Some(
+                    trusted
+                        .eval_rule(format!("{package}.metadata"))
+                        .map_err(|e| PolicyError::Metadata {
+                            package: package.clone(),
+                            path: source_list.clone(),
+                            message: e.to_string(),
+                        })?,
+                )
+            };
+            let meta = if let Some(v) = meta_value {
                 parse_metadata(&v, &package, &pkg.sources, pkg.bundled).map_err(|message| {
                     PolicyError::Metadata {
                         package: package.clone(),
@@ -280,18 +442,24 @@ impl PolicySet {
                     second: source_list,
                 });
             }
-            rules.push(RulePackage { meta, entries });
+            rules.push(RulePackage {
+                meta,
+                entries,
+                trusted: !pkg.untrusted,
+                rejected: reject,
+            });
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
 
-        engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit: timeout,
-            check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
-        });
+        set_timer(&mut trusted, timeout);
+        set_timer(&mut engine, timeout);
         Ok(Self {
             engine,
+            trusted,
             rules,
             tests,
+            timeout,
+            sandbox,
         })
     }
 
@@ -303,11 +471,13 @@ impl PolicySet {
         &self.tests
     }
 
-    /// A copy of the loaded engine for one worker.
+    /// A copy of the trusted engine for one evaluation thread; untrusted rules go to a
+    /// policy worker it checks out on first use and hands back when dropped.
     pub fn worker(&self) -> Evaluator<'_> {
         Evaluator {
             set: self,
-            engine: self.engine.clone(),
+            engine: self.trusted.clone(),
+            worker: None,
         }
     }
 
@@ -316,10 +486,19 @@ impl PolicySet {
     }
 }
 
-/// Per-worker evaluation state.
+/// Per-thread evaluation state.
 pub struct Evaluator<'a> {
     set: &'a PolicySet,
     engine: Engine,
+    worker: Option<sandbox::Worker>,
+}
+
+impl Drop for Evaluator<'_> {
+    fn drop(&mut self) {
+        if let (Some(sb), Some(w)) = (&self.set.sandbox, self.worker.take()) {
+            sb.checkin(w);
+        }
+    }
 }
 
 /// Per-rule adjustments from configuration.
@@ -357,11 +536,54 @@ impl Evaluator<'_> {
         if applicable.is_empty() {
             return out;
         }
-        self.engine.set_input(Value::from(doc.input.clone()));
+        // Untrusted rules first, all in one round trip to a worker.
+        let remote: Vec<String> = applicable
+            .iter()
+            .filter(|r| !r.trusted && r.rejected.is_none())
+            .flat_map(|r| r.entries.iter().map(|(e, _)| e.clone()))
+            .collect();
+        let mut remote_out = match (&self.set.sandbox, remote.is_empty()) {
+            (Some(sb), false) => sb.evaluate(&mut self.worker, Some(&doc.input), &remote),
+            _ => Vec::new(),
+        }
+        .into_iter();
+        if applicable.iter().any(|r| r.trusted) {
+            self.engine.set_input(Value::from(doc.input.clone()));
+        }
         let root_span = doc.span_of("").map(|s| Span::new(s.start, s.start));
+        let policy_error = |message: String| {
+            let mut f = Finding::new("policy-error", Severity::High, message, &doc.path);
+            f.title = "Policy evaluation failed".into();
+            f.span = root_span;
+            f.kind = Some(doc.kind);
+            f.severity = filter.severity_for("policy-error", Severity::High);
+            f
+        };
         for rule in applicable {
+            let named = if rule.trusted {
+                rule.meta.id.clone()
+            } else {
+                format!("{} ({})", rule.meta.id, rule.meta.sources.join(", "))
+            };
+            if let Some(reason) = &rule.rejected {
+                out.push(policy_error(format!(
+                    "rule {named} was not evaluated: {reason}"
+                )));
+                continue;
+            }
             for (entry, level) in &rule.entries {
-                match self.engine.eval_rule(entry.clone()) {
+                let result = if rule.trusted {
+                    self.engine
+                        .eval_rule(entry.clone())
+                        .map_err(|e| sandbox::summarise(&e.to_string(), self.set.timeout).0)
+                } else {
+                    match remote_out.next() {
+                        Some(sandbox::Outcome::Value(v)) => Ok(v),
+                        Some(sandbox::Outcome::Error { reason, .. }) => Err(reason),
+                        None => Err("the policy worker gave no result".to_owned()),
+                    }
+                };
+                match result {
                     Ok(v) => {
                         for result in result_items(&v) {
                             let mut f = result_to_finding(
@@ -371,23 +593,9 @@ impl Evaluator<'_> {
                             out.push(f);
                         }
                     }
-                    Err(e) => {
-                        let mut f = Finding::new(
-                            "policy-error",
-                            Severity::High,
-                            format!(
-                                "rule {} could not be evaluated on this document: {}",
-                                rule.meta.id,
-                                first_line(&e.to_string())
-                            ),
-                            &doc.path,
-                        );
-                        f.title = "Policy evaluation failed".into();
-                        f.span = root_span;
-                        f.kind = Some(doc.kind);
-                        f.severity = filter.severity_for("policy-error", Severity::High);
-                        out.push(f);
-                    }
+                    Err(reason) => out.push(policy_error(format!(
+                        "rule {named} could not be evaluated on this document: {reason}"
+                    ))),
                 }
             }
         }
@@ -395,10 +603,6 @@ impl Evaluator<'_> {
         let _ = self.engine.take_prints();
         out
     }
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s)
 }
 
 /// The results of an entry rule: members of a set (or array); `true` counts as one result.
@@ -629,4 +833,26 @@ fn rego_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_policies_alone_are_trusted_and_start_no_worker() {
+        let set = PolicySet::load(
+            &PolicySources {
+                include_bundled: true,
+                dirs: Vec::new(),
+                include_tests: false,
+            },
+            &serde_json::json!({}),
+            Duration::from_secs(5),
+        )
+        .expect("bundled policies load");
+        assert!(set.sandbox.is_none());
+        assert!(!set.rules.is_empty());
+        assert!(set.rules.iter().all(|r| r.trusted && r.rejected.is_none()));
+    }
 }

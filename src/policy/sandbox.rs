@@ -1,0 +1,733 @@
+//! The bound around untrusted policies: a user's Rego runs in a child process — custos
+//! re-executing itself as `custos policy-worker` — with a capped address space and a fixed
+//! stack, watched by a deadline. Whatever a policy does, the worst it can do is end its own
+//! worker; the scan turns that into a `policy-error` finding and goes on with a fresh worker.
+//!
+//! # Why a process, and what was measured
+//!
+//! regorus's execution timer is cooperative: it is checked between expressions, never inside
+//! a builtin, and there is no hook for memory. In one process, three things end the whole run
+//! and none of them can be caught in Rust: an allocation that fails (`numbers.range(0, 3e9)`
+//! asks for 24 GB at once and aborts; a string that doubles in a loop reached 4.6 GB RSS
+//! before aborting), a stack overflow (a recursive function), and a builtin that never
+//! returns in time. The alternatives were measured against that list:
+//!
+//! - *Size caps on allocation-heavy builtins* (an extension can shadow a builtin: regorus
+//!   looks extensions up first). Each cap is per call; a comprehension that calls a capped
+//!   builtin a million times, set union, object construction, `sprintf` over a big array
+//!   still grow without bound, so caps cover examples rather than the class.
+//! - *regorus's `allocator-memory-limits`* swaps in a C allocator for the whole binary, counts
+//!   process-wide (a hostile policy on one thread fails trusted rules on another) and cannot
+//!   stop one huge allocation either.
+//! - *A bigger stack and a depth counter* bound recursion but not memory or builtins.
+//!
+//! A child process bounds all of them at once: the kernel refuses allocations past
+//! `RLIMIT_AS` (the worker aborts, the parent reads why from its stderr), the evaluation
+//! thread's stack is fixed (an overflow aborts the worker, not the scan), and the parent kills
+//! a worker that outlives the policy time limit plus [`GRACE`]. Bundled policies are trusted
+//! and stay in-process, so a scan without user policies starts no worker and pays nothing.
+//! A scan with user policies pays one worker start-up per parallel evaluator (the worker
+//! parses the policies once and then serves every document) and a JSON round trip per
+//! document; the numbers are in `docs/policy-bounds.md`.
+//!
+//! Recursion is also rejected before anything runs (see `recursion`), as OPA does: the
+//! worker's stack limit is the backstop for what a static check cannot see.
+//!
+//! # Protocol
+//!
+//! Newline-delimited JSON over the worker's stdin/stdout. The parent sends one [`Setup`]
+//! line; the worker answers [`Reply::Ready`] once the policies are compiled. Then, per
+//! document, the parent sends a [`Request`] (the input and the entry rules to evaluate) and
+//! the worker answers one [`Reply`] per entry, in order. The worker writes nothing else to
+//! stdout; its stderr is read only to recognise how it died, and never copied into a finding
+//! (it could hold input values).
+//!
+//! Limits: on Linux `RLIMIT_AS` is enforced by the kernel; on macOS it is not, so there the
+//! time limit is what bounds a growing worker. Every worker is bounded separately: the scan
+//! runs up to one worker per evaluation thread.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use regorus::Value;
+use serde::{Deserialize, Serialize};
+
+/// The hidden subcommand that runs a worker.
+pub const WORKER_COMMAND: &str = "policy-worker";
+
+/// Address space of one worker unless configured (`policy_memory_limit`).
+pub const DEFAULT_MEMORY_LIMIT: u64 = 1024 * 1024 * 1024;
+
+/// The smallest memory limit accepted: below this the worker cannot hold the compiled
+/// bundled policies and its own stack.
+pub const MIN_MEMORY_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Stack of the worker's evaluation thread. Function recursion is rejected at load time and
+/// rule recursion by regorus, so only a long acyclic chain of calls can come near this.
+pub const WORKER_STACK: usize = 64 * 1024 * 1024;
+
+/// How long past the policy time limit the parent waits before it kills a worker: the
+/// regorus timer is checked between expressions, so a worker inside a long builtin call
+/// overruns it a little.
+pub const GRACE: Duration = Duration::from_secs(1);
+
+/// How long a worker may take to start and compile the policies.
+const STARTUP: Duration = Duration::from_secs(60);
+
+/// Largest reply line the parent reads: a policy that returns more is a `policy-error`, so a
+/// worker cannot move its memory into the parent.
+pub const MAX_REPLY: u64 = 16 * 1024 * 1024;
+
+/// Most results one untrusted entry rule may return for one document; each becomes a finding
+/// in the parent, so this bounds the parent's memory too.
+pub const MAX_RESULTS: usize = 10_000;
+
+/// The bounds on evaluating untrusted policies.
+#[derive(Debug, Clone)]
+pub struct Bounds {
+    /// Time limit of one policy on one document (the regorus timer; the worker is killed at
+    /// this plus [`GRACE`]).
+    pub timeout: Duration,
+    /// Address-space limit of one worker process, in bytes.
+    pub memory_limit: u64,
+    /// Stack of the worker's evaluation thread, in bytes.
+    pub stack_size: usize,
+    /// The custos binary to run as the worker; `None` is the running executable.
+    pub worker_exe: Option<PathBuf>,
+}
+
+impl Bounds {
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            stack_size: WORKER_STACK,
+            worker_exe: None,
+        }
+    }
+}
+
+/// What the worker needs to compile exactly the policy set the parent compiled.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Setup {
+    pub include_bundled: bool,
+    pub include_tests: bool,
+    /// The user's policy files (display path, text), in load order.
+    pub files: Vec<(String, String)>,
+    pub data: serde_json::Value,
+    pub timeout_ms: u64,
+    pub memory_limit: u64,
+    pub stack_size: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Request {
+    /// `None`: evaluate without input (metadata).
+    input: Option<serde_json::Value>,
+    entries: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Reply {
+    Ready,
+    Value(Value),
+    Undefined,
+    Error(String),
+}
+
+/// The result of one entry rule evaluated in a worker.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    Value(Value),
+    /// The policy raised an error (a Rego error, or the regorus time limit): `reason` is one
+    /// line; `bound` tells a limit from an ordinary error.
+    Error {
+        reason: String,
+        bound: bool,
+    },
+}
+
+/// Why a worker is gone, or could not be used.
+enum Failure {
+    TimedOut,
+    Died,
+    TooLarge,
+}
+
+enum Line {
+    Text(String),
+    TooLong,
+}
+
+/// One running worker process.
+pub(crate) struct Worker {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    replies: Receiver<Line>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
+}
+
+impl Worker {
+    fn spawn(exe: &PathBuf, setup: &str) -> Result<Self, String> {
+        let mut child = Command::new(exe)
+            .arg(WORKER_COMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the policy worker {}: {e}", exe.display()))?;
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("cannot start the policy worker: no pipes".to_owned());
+        };
+        let (tx, replies) = mpsc::channel();
+        // Reader threads end at the worker's EOF, i.e. when it exits or is killed.
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut buf = Vec::new();
+                match (&mut reader)
+                    .take(MAX_REPLY + 1)
+                    .read_until(b'\n', &mut buf)
+                {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if buf.last() != Some(&b'\n') => {
+                        // Over the limit (or EOF mid-line): either way this worker is done.
+                        let line = if buf.len() as u64 > MAX_REPLY {
+                            Line::TooLong
+                        } else {
+                            break;
+                        };
+                        let _ = tx.send(line);
+                        break;
+                    }
+                    Ok(_) => {
+                        let text = String::from_utf8_lossy(&buf).into_owned();
+                        if tx.send(Line::Text(text)).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        let stderr = std::thread::spawn(move || {
+            // Keep the tail: the line that says why a worker aborted is its last.
+            let mut tail = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let mut stderr = stderr;
+            while let Ok(n) = stderr.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                tail.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                if tail.len() > 16 * 1024 {
+                    tail.drain(..tail.len() - 8 * 1024);
+                }
+            }
+            tail
+        });
+        let mut w = Self {
+            stdin: child.stdin.take(),
+            child,
+            replies,
+            stderr: Some(stderr),
+        };
+        if w.send(setup).is_err() {
+            return Err(format!(
+                "the policy worker did not start: {}",
+                w.death_reason(None)
+            ));
+        }
+        match w.recv(STARTUP) {
+            Ok(Reply::Ready) => Ok(w),
+            Ok(Reply::Error(e)) => {
+                w.kill();
+                Err(format!(
+                    "the policy worker could not load the policies: {e}"
+                ))
+            }
+            Ok(_) | Err(Failure::TooLarge) => {
+                w.kill();
+                Err("the policy worker did not start: unexpected reply".to_owned())
+            }
+            Err(Failure::TimedOut) => {
+                w.kill();
+                Err("the policy worker did not start within 60 s".to_owned())
+            }
+            Err(Failure::Died) => Err(format!(
+                "the policy worker did not start: {}",
+                w.death_reason(None)
+            )),
+        }
+    }
+
+    fn send(&mut self, line: &str) -> std::io::Result<()> {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("worker stdin closed"))?;
+        stdin.write_all(line.as_bytes())?;
+        stdin.write_all(b"\n")?;
+        stdin.flush()
+    }
+
+    fn recv(&mut self, within: Duration) -> Result<Reply, Failure> {
+        match self.replies.recv_timeout(within) {
+            Ok(Line::Text(t)) => serde_json::from_str(&t).map_err(|_| Failure::Died),
+            Ok(Line::TooLong) => Err(Failure::TooLarge),
+            Err(RecvTimeoutError::Timeout) => Err(Failure::TimedOut),
+            Err(RecvTimeoutError::Disconnected) => Err(Failure::Died),
+        }
+    }
+
+    fn kill(&mut self) {
+        self.stdin = None;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Wait for a worker whose stdout closed and say why it ended.
+    fn death_reason(&mut self, bounds: Option<&Bounds>) -> String {
+        self.stdin = None;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(s)) => break Some(s),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    break self.child.wait().ok();
+                }
+            }
+        };
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        classify(status, &String::from_utf8_lossy(&stderr), bounds)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A byte count for people: `1 GiB`, `64 MiB`, `1500 bytes`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (size, unit) in UNITS {
+        if n >= size && n.is_multiple_of(size) {
+            return format!("{} {unit}", n / size);
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Turn a dead worker's exit status and stderr into the reason a finding gives. Only lines
+/// custos itself recognises are quoted: stderr could carry input values.
+fn classify(status: Option<ExitStatus>, stderr: &str, bounds: Option<&Bounds>) -> String {
+    let mem = bounds.map_or(DEFAULT_MEMORY_LIMIT, |b| b.memory_limit);
+    let stack = bounds.map_or(WORKER_STACK, |b| b.stack_size);
+    if let Some(line) = stderr
+        .lines()
+        .find(|l| l.starts_with("memory allocation of ") && l.ends_with(" failed"))
+    {
+        return format!(
+            "it exceeded the memory limit of {} ({line})",
+            human_bytes(mem)
+        );
+    }
+    if stderr.contains("has overflowed its stack") {
+        return format!(
+            "it exceeded the stack limit of {} (calls nested too deeply)",
+            human_bytes(stack as u64)
+        );
+    }
+    #[cfg(unix)]
+    if let Some(sig) = status.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s)) {
+        return match sig {
+            9 => "the policy worker was killed (signal 9, most likely out of memory)".to_owned(),
+            _ => format!("the policy worker died (signal {sig})"),
+        };
+    }
+    match status.and_then(|s| s.code()) {
+        Some(code) => format!("the policy worker exited unexpectedly (exit code {code})"),
+        None => "the policy worker died".to_owned(),
+    }
+}
+
+/// One line a person can act on from a regorus error: where (the first `--> file:line:col`)
+/// and what (the `error:` line), with the chain of locations of a recursion.
+pub(crate) fn summarise(err: &str, timeout: Duration) -> (String, bool) {
+    if err.contains("execution exceeded time limit") {
+        return (
+            format!("it exceeded the time limit of {} ms", timeout.as_millis()),
+            true,
+        );
+    }
+    let locations: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("--> "))
+        .collect();
+    let message = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .or_else(|| {
+            err.lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with("-->") && !l.contains('|'))
+        })
+        .unwrap_or("evaluation failed")
+        .trim_end_matches(':');
+    if message.starts_with("recursion detected") {
+        // The first location is the rule that was re-entered; the rest is the chain of
+        // rules being evaluated when it was, ending with it again.
+        let at = |l: &&str| l.rsplit_once(':').map_or(*l, |(a, _)| a).to_owned();
+        let rule = locations.first().map_or_else(|| "?".to_owned(), at);
+        let file = rule.rsplit_once(':').map_or("", |(f, _)| f).to_owned();
+        // Locations in the rule's own file are shortened to their line.
+        let chain: Vec<String> = locations
+            .iter()
+            .skip(1)
+            .map(|l| {
+                let a = at(l);
+                match a.rsplit_once(':') {
+                    Some((f, n)) if f == file => format!("line {n}"),
+                    _ => a,
+                }
+            })
+            .collect();
+        return (
+            format!(
+                "the rule at {rule} depends on itself ({}); Rego does not allow recursion",
+                chain.join(" → ")
+            ),
+            true,
+        );
+    }
+    match locations.first() {
+        Some(at) => (format!("{at}: {message}"), false),
+        None => (message.to_owned(), false),
+    }
+}
+
+/// Workers for untrusted policies, started on demand and reused across documents.
+pub(crate) struct Sandbox {
+    setup: String,
+    exe: PathBuf,
+    bounds: Bounds,
+    idle: Mutex<Vec<Worker>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("bounds", &self.bounds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    pub fn new(setup: &Setup, bounds: Bounds) -> Result<Self, String> {
+        let exe = match &bounds.worker_exe {
+            Some(p) => p.clone(),
+            None => std::env::current_exe()
+                .map_err(|e| format!("cannot find the custos executable: {e}"))?,
+        };
+        let setup = serde_json::to_string(setup).map_err(|e| e.to_string())?;
+        Ok(Self {
+            setup,
+            exe,
+            bounds,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Start a worker now (so that a broken installation is a setup error, not a finding on
+    /// every document) and keep it for the first evaluator.
+    pub fn warm_up(&self) -> Result<(), String> {
+        let w = Worker::spawn(&self.exe, &self.setup)?;
+        self.checkin(w);
+        Ok(())
+    }
+
+    pub fn checkout(&self) -> Option<Worker> {
+        self.idle.lock().ok().and_then(|mut v| v.pop())
+    }
+
+    pub fn checkin(&self, w: Worker) {
+        if let Ok(mut v) = self.idle.lock() {
+            v.push(w);
+        }
+    }
+
+    /// Evaluate `entries` on `input` in a worker (`slot` holds the caller's worker between
+    /// calls); one outcome per entry, in order. A worker that dies or overruns is replaced,
+    /// and the entries after the one that ended it are evaluated in the new worker.
+    pub fn evaluate(
+        &self,
+        slot: &mut Option<Worker>,
+        input: Option<&serde_json::Value>,
+        entries: &[String],
+    ) -> Vec<Outcome> {
+        let mut out: Vec<Outcome> = Vec::with_capacity(entries.len());
+        let input_json = match input.map(serde_json::to_string).transpose() {
+            Ok(j) => j.unwrap_or_else(|| "null".to_owned()),
+            Err(e) => {
+                let reason = format!("the document could not be handed to the worker: {e}");
+                return entries
+                    .iter()
+                    .map(|_| Outcome::Error {
+                        reason: reason.clone(),
+                        bound: false,
+                    })
+                    .collect();
+            }
+        };
+        let deadline = self.bounds.timeout + GRACE;
+        while out.len() < entries.len() {
+            let remaining = entries.get(out.len()..).unwrap_or_default();
+            let mut worker = match slot.take().or_else(|| self.checkout()) {
+                Some(w) => w,
+                None => match Worker::spawn(&self.exe, &self.setup) {
+                    Ok(w) => w,
+                    Err(reason) => {
+                        out.extend(remaining.iter().map(|_| Outcome::Error {
+                            reason: reason.clone(),
+                            bound: true,
+                        }));
+                        break;
+                    }
+                },
+            };
+            let request = format!(
+                "{{\"input\":{input_json},\"entries\":{}}}",
+                serde_json::to_string(remaining).unwrap_or_else(|_| "[]".to_owned())
+            );
+            if worker.send(&request).is_err() {
+                out.push(Outcome::Error {
+                    reason: worker.death_reason(Some(&self.bounds)),
+                    bound: true,
+                });
+                continue;
+            }
+            let mut keep = true;
+            for _ in remaining {
+                match worker.recv(deadline) {
+                    Ok(Reply::Value(v)) => out.push(Outcome::Value(v)),
+                    Ok(Reply::Undefined) => out.push(Outcome::Value(Value::Undefined)),
+                    Ok(Reply::Error(e)) => {
+                        let (reason, bound) = summarise(&e, self.bounds.timeout);
+                        out.push(Outcome::Error { reason, bound });
+                    }
+                    Ok(Reply::Ready) | Err(Failure::Died) => {
+                        out.push(Outcome::Error {
+                            reason: worker.death_reason(Some(&self.bounds)),
+                            bound: true,
+                        });
+                        keep = false;
+                        break;
+                    }
+                    Err(Failure::TimedOut) => {
+                        worker.kill();
+                        out.push(Outcome::Error {
+                            reason: format!(
+                                "it exceeded the time limit of {} ms and its worker was stopped",
+                                self.bounds.timeout.as_millis()
+                            ),
+                            bound: true,
+                        });
+                        keep = false;
+                        break;
+                    }
+                    Err(Failure::TooLarge) => {
+                        worker.kill();
+                        out.push(Outcome::Error {
+                            reason: format!("its result is larger than {}", human_bytes(MAX_REPLY)),
+                            bound: true,
+                        });
+                        keep = false;
+                        break;
+                    }
+                }
+            }
+            // A worker that was stopped is dropped here; the loop starts a fresh one for
+            // the entries still to do.
+            if keep {
+                *slot = Some(worker);
+            }
+        }
+        out
+    }
+}
+
+/// Apply the worker's own limits. `setrlimit` on itself needs no `unsafe` and no `pre_exec`.
+fn apply_limits(setup: &Setup) {
+    #[cfg(unix)]
+    {
+        // A worker that aborts must not leave a core file of the user's data behind.
+        let _ = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0);
+        let _ = rlimit::setrlimit(rlimit::Resource::AS, setup.memory_limit, setup.memory_limit);
+    }
+    #[cfg(not(unix))]
+    let _ = setup;
+}
+
+/// The worker: read the setup, cap this process, compile the policies on a thread with a
+/// fixed stack, then answer requests until stdin closes. Returns the process exit code.
+pub fn serve<R, W>(input: R, output: W) -> i32
+where
+    R: Read + Send + 'static,
+    W: Write + Send + 'static,
+{
+    let mut reader = BufReader::new(input);
+    let mut line = String::new();
+    if !matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+        return 2;
+    }
+    let Ok(setup) = serde_json::from_str::<Setup>(&line) else {
+        return 2;
+    };
+    apply_limits(&setup);
+    let stack = setup.stack_size;
+    let spawned = std::thread::Builder::new()
+        .name("policy-worker".to_owned())
+        .stack_size(stack)
+        .spawn(move || run_worker(&setup, reader, output));
+    match spawned {
+        Ok(h) => h.join().unwrap_or(2),
+        Err(_) => 2,
+    }
+}
+
+fn write_reply(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
+    let text = serde_json::to_string(reply).unwrap_or_else(|e| {
+        serde_json::to_string(&Reply::Error(format!("result not representable: {e}")))
+            .unwrap_or_default()
+    });
+    out.write_all(text.as_bytes())?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32 {
+    let mut output = std::io::BufWriter::new(output);
+    let mut engine = match super::compile_untrusted(setup) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = write_reply(&mut output, &Reply::Error(e.to_string()));
+            return 2;
+        }
+    };
+    if write_reply(&mut output, &Reply::Ready).is_err() {
+        return 0;
+    }
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) | Err(_) => return 0,
+            Ok(_) => {}
+        }
+        let Ok(req) = serde_json::from_str::<Request>(&line) else {
+            return 2;
+        };
+        engine.set_input(req.input.map_or(Value::Undefined, Value::from));
+        for entry in req.entries {
+            let reply = match engine.eval_rule(entry) {
+                Ok(Value::Undefined) => Reply::Undefined,
+                Ok(Value::Set(s)) if s.len() > MAX_RESULTS => Reply::Error(format!(
+                    "it returned {} results; at most {MAX_RESULTS} per document are accepted",
+                    s.len()
+                )),
+                Ok(Value::Array(a)) if a.len() > MAX_RESULTS => Reply::Error(format!(
+                    "it returned {} results; at most {MAX_RESULTS} per document are accepted",
+                    a.len()
+                )),
+                Ok(v) => Reply::Value(v),
+                Err(e) => Reply::Error(e.to_string()),
+            };
+            let _ = engine.take_prints();
+            if write_reply(&mut output, &reply).is_err() {
+                return 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summarise_keeps_location_and_message_only() {
+        let err = "\n--> p.rego:3:1\n  |\n3 | deny contains x if { secret == \"hunter2\" }\n  | ^\nerror: something failed";
+        let (r, bound) = summarise(err, Duration::from_secs(5));
+        assert_eq!(r, "p.rego:3:1: something failed");
+        assert!(!bound);
+        assert!(!r.contains("hunter2"));
+    }
+
+    #[test]
+    fn summarise_names_time_limit_and_rule_cycles() {
+        let (r, bound) = summarise(
+            "execution exceeded time limit (elapsed=2063995114ns, limit=2000000000ns)",
+            Duration::from_secs(2),
+        );
+        assert_eq!(r, "it exceeded the time limit of 2000 ms");
+        assert!(bound);
+        let err = "\n--> p.rego:3:1\n  |\n3 | a if b\n  | ^\nerror: recursion detected when evaluating rule:\n--> p.rego:3:1\n  |\n3 | a if b\n  | ^\ndepends on: \n--> p.rego:4:1\n  |\n4 | b if a\n  | ^\ndepends on: cyclic evaluation";
+        let (r, bound) = summarise(err, Duration::from_secs(5));
+        assert!(bound);
+        assert_eq!(
+            r,
+            "the rule at p.rego:3 depends on itself (line 3 → line 4); Rego does not allow recursion"
+        );
+    }
+
+    #[test]
+    fn classify_recognises_allocation_failure_and_stack_overflow_only() {
+        let b = Bounds::new(Duration::from_secs(1));
+        let r = classify(
+            None,
+            "memory allocation of 24000000024 bytes failed\n",
+            Some(&b),
+        );
+        assert_eq!(
+            r,
+            "it exceeded the memory limit of 1 GiB (memory allocation of 24000000024 bytes failed)"
+        );
+        let r = classify(
+            None,
+            "\nthread 'policy-worker' has overflowed its stack\nfatal runtime error: stack overflow\n",
+            Some(&b),
+        );
+        assert_eq!(
+            r,
+            "it exceeded the stack limit of 64 MiB (calls nested too deeply)"
+        );
+        // Anything else on stderr is not quoted.
+        let r = classify(None, "panicked at 'AKIA2E0A8F3B244C9986'", Some(&b));
+        assert!(!r.contains("AKIA"), "{r}");
+    }
+
+    #[test]
+    fn human_bytes_uses_the_largest_exact_unit() {
+        assert_eq!(human_bytes(1 << 30), "1 GiB");
+        assert_eq!(human_bytes(64 << 20), "64 MiB");
+        assert_eq!(human_bytes(1536), "1536 bytes");
+        assert_eq!(human_bytes(3 << 10), "3 KiB");
+    }
+}
