@@ -221,20 +221,20 @@ fn scan_file(
                     .filter(|(p, _)| p.contains("/encryptedData/"))
                     .map(|(_, s)| *s),
             );
-            let mut input = d.value;
-            if kind == Kind::Terraform {
-                if let Some(module) = modules.module_for(&c.fs_path) {
-                    module.enrich(&mut input);
-                }
-            }
             let doc = Document {
                 path: c.display.clone(),
                 kind,
                 index,
-                input,
+                input: d.value,
                 spans: d.spans,
             };
             res.documents += 1;
+            if kind == Kind::Terraform {
+                // Module context: resolution, sibling merging, per-call-site module evaluation.
+                let eval = &mut |d: &Document, s: &str, l: &LineIndex| ev.evaluate(d, s, l, config);
+                findings.extend(modules.evaluate(&c.fs_path, doc, &source, &lines, eval));
+                continue;
+            }
             findings.extend(ev.evaluate(&doc, &source, &lines, config));
         }
     }
