@@ -37,8 +37,11 @@
 //!   rest of the pointer is followed into the argument's value when it has spans, e.g. a key
 //!   of a `tags` map), with the message prefixed `module.<name> (<module file>)`. Three callers
 //!   passing `storage_encrypted = false` are three findings, each at its own argument;
-//! - every other finding is the module's own (present whatever the arguments): it is reported
-//!   once in the module's file, deduplicated across its calls.
+//! - a finding that no argument produced but that only some calls have (a resource or block
+//!   that exists, or a default that applies, because of what a call passes or leaves out) is
+//!   also that call's, reported at its `module "<name>"` block;
+//! - a finding that every call has, with no argument involved, is the module's own: it is
+//!   reported once, in the module's file.
 //!
 //! Rules help this by pointing at the attribute that is wrong when it is set (e.g.
 //! `storage_encrypted`), and at the resource when something is missing. A module that nobody in
@@ -181,6 +184,15 @@ pub struct Module {
     /// (index into [`ModuleIndex::calls`], the call's scope).
     called: Vec<(usize, Scope)>,
     files: Vec<ModuleFile>,
+    /// Per file: the findings not attributed to an argument in *every* call (computed once).
+    common: Vec<OnceLock<HashSet<FindingKey>>>,
+}
+
+/// What identifies a finding across evaluations of one file: rule, pointer, message.
+type FindingKey = (String, Option<String>, String);
+
+fn key_of(f: &Finding) -> FindingKey {
+    (f.rule_id.clone(), f.pointer.clone(), f.message.clone())
 }
 
 /// A module file evaluated in one call's scope: its findings, and for each the caller argument
@@ -729,6 +741,7 @@ impl ModuleIndex {
                 m.files.clear();
                 continue;
             }
+            m.common = (0..m.files.len()).map(|_| OnceLock::new()).collect();
             for (i, _) in &m.called {
                 for f in 0..m.files.len() {
                     evaluated.insert((*i, f), OnceLock::new());
@@ -774,17 +787,16 @@ impl ModuleIndex {
         let file = module.files.iter().position(|f| f.fs_path == fs_path);
         match file {
             Some(fi) if doc.index == 0 && !module.called.is_empty() => {
-                let mut seen = HashSet::new();
-                for (ci, _) in &module.called {
-                    let Some(ev) = self.evaluated_in_call(*ci, fi, eval) else {
-                        continue;
-                    };
-                    for (f, attributed) in &ev.findings {
-                        if attributed.is_none()
-                            && seen.insert((f.rule_id.clone(), f.pointer.clone(), f.message.clone()))
-                        {
-                            out.push(f.clone());
-                        }
+                // The module's own findings: in every call, whatever its arguments.
+                let common = self.common(module, fi, eval);
+                if let Some((ci, _)) = module.called.first() {
+                    if let Some(ev) = self.evaluated_in_call(*ci, fi, eval) {
+                        out.extend(
+                            ev.findings
+                                .iter()
+                                .filter(|(f, a)| a.is_none() && common.contains(&key_of(f)))
+                                .map(|(f, _)| f.clone()),
+                        );
                     }
                 }
             }
@@ -798,6 +810,8 @@ impl ModuleIndex {
         if doc.index != 0 {
             return out;
         }
+        // The findings of the modules this file calls that are this call's: caused by one of
+        // its arguments (at the argument), or present in some calls but not all (at the call).
         for ci in self.calls_by_file.get(fs_path).into_iter().flatten() {
             let Some(call) = self.calls.get(*ci) else {
                 continue;
@@ -809,11 +823,13 @@ impl ModuleIndex {
                 let Some(ev) = self.evaluated_in_call(*ci, fi, eval) else {
                     continue;
                 };
+                let common = self.common(target, fi, eval);
                 for (f, attributed) in &ev.findings {
-                    let Some((arg, rest)) = attributed else {
-                        continue;
+                    let pointer = match attributed {
+                        Some((arg, rest)) => format!("{}{rest}", push_token(&call.pointer, arg)),
+                        None if !common.contains(&key_of(f)) => call.pointer.clone(),
+                        None => continue,
                     };
-                    let pointer = format!("{}{rest}", push_token(&call.pointer, arg));
                     let mut g = f.clone();
                     g.message = format!("module.{} ({}): {}", call.name, f.path, f.message);
                     g.path.clone_from(&doc.path);
@@ -824,6 +840,40 @@ impl ModuleIndex {
             }
         }
         out
+    }
+
+    /// The unattributed findings file `fi` of `module` has in every call of the module.
+    fn common<'s>(
+        &'s self,
+        module: &'s Module,
+        fi: usize,
+        eval: &mut EvalFn<'_>,
+    ) -> &'s HashSet<FindingKey> {
+        static EMPTY: OnceLock<HashSet<FindingKey>> = OnceLock::new();
+        let Some(slot) = module.common.get(fi) else {
+            return EMPTY.get_or_init(HashSet::new);
+        };
+        if let Some(c) = slot.get() {
+            return c;
+        }
+        let mut common: Option<HashSet<FindingKey>> = None;
+        for (ci, _) in &module.called {
+            let keys: HashSet<FindingKey> = self
+                .evaluated_in_call(*ci, fi, eval)
+                .map(|ev| {
+                    ev.findings
+                        .iter()
+                        .filter(|(_, a)| a.is_none())
+                        .map(|(f, _)| key_of(f))
+                        .collect()
+                })
+                .unwrap_or_default();
+            common = Some(match common {
+                None => keys,
+                Some(c) => c.intersection(&keys).cloned().collect(),
+            });
+        }
+        slot.get_or_init(|| common.unwrap_or_default())
     }
 
     /// File `fi` of the module called by call `ci`, evaluated in that call's scope (once).
@@ -1221,6 +1271,37 @@ mod tests {
         let own = evaluate(&idx, &c[1]);
         let msgs: Vec<&str> = own.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(msgs, vec!["this exists"]);
+    }
+
+    #[test]
+    fn a_finding_only_some_calls_have_is_reported_at_those_calls() {
+        let (_d, idx, c) = module(&[
+            (
+                "main.tf",
+                "module \"on\" {\n  source  = \"./db\"\n  encrypt = true\n}\n\
+                 module \"default\" {\n  source = \"./db\"\n}\n",
+            ),
+            (
+                "db/main.tf",
+                "variable \"encrypt\" { default = false }\nresource \"aws_rds_cluster\" \"this\" {\n  storage_encrypted = var.encrypt\n}\n",
+            ),
+        ]);
+        let src = std::fs::read_to_string(&c[0].fs_path).unwrap();
+        let caller = evaluate(&idx, &c[0]);
+        let at: Vec<(String, usize)> = caller
+            .iter()
+            .map(|f| {
+                let s = f.span.unwrap();
+                (f.message.clone(), src[..s.start].lines().count() + 1)
+            })
+            .collect();
+        assert_eq!(
+            at,
+            vec![("module.default (db/main.tf): this unencrypted".to_owned(), 5)],
+            "the default applies to the call that passes nothing: at its module block"
+        );
+        let own: Vec<String> = evaluate(&idx, &c[1]).into_iter().map(|f| f.message).collect();
+        assert_eq!(own, vec!["this exists"]);
     }
 
     #[test]
