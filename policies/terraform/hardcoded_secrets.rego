@@ -59,26 +59,47 @@ deny contains {"msg": msg, "path": array.concat(path, [attr])} if {
 }
 
 # Write-only arguments of any resource (and of its blocks, one level down). Their version
-# counters (`*_wo_version`) are numbers, not secrets.
+# counters (`*_wo_version`) are numbers, not secrets. The document, then each resource, is
+# screened for a `_wo` key in its serialised form (one builtin call each), so attributes are
+# looked into only where such a key exists.
 write_only(attr) if {
 	is_string(attr)
 	endswith(attr, "_wo")
 }
 
-deny contains {"msg": msg, "path": array.concat(path, [attr])} if {
+any_write_only if contains(json.marshal(tf.section("resource")), `_wo"`)
+
+with_write_only contains [ty, path, name, r] if {
+	any_write_only
 	some ty, _ in tf.section("resource")
 	some [path, name, r] in tf.resources(ty)
+	contains(json.marshal(r), `_wo"`)
+}
+
+deny contains {"msg": msg, "path": array.concat(path, [attr])} if {
+	some [ty, path, name, r] in with_write_only
 	some attr, v in r
 	write_only(attr)
 	literal(v)
 	msg := sprintf("%s.%s sets the write-only argument %s to a literal", [ty, name, attr])
 }
 
-deny contains {"msg": msg, "path": array.concat(array.concat(array.concat(path, [block]), i), [attr])} if {
-	some ty, _ in tf.section("resource")
-	some [path, name, r] in tf.resources(ty)
-	some block, _ in r
-	some [i, b] in tf.blocks_at(r, block)
+deny contains {"msg": msg, "path": array.concat(path, [block, attr])} if {
+	some [ty, path, name, r] in with_write_only
+	some block, b in r
+	is_object(b)
+	some attr, v in b
+	write_only(attr)
+	literal(v)
+	msg := sprintf("%s.%s sets the write-only argument %s.%s to a literal", [ty, name, block, attr])
+}
+
+deny contains {"msg": msg, "path": array.concat(path, [block, i, attr])} if {
+	some [ty, path, name, r] in with_write_only
+	some block, blocks in r
+	is_array(blocks)
+	some i, b in blocks
+	is_object(b)
 	some attr, v in b
 	write_only(attr)
 	literal(v)
