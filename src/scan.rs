@@ -386,16 +386,10 @@ fn scan_file(
                     .filter(|(p, _)| p.contains("/encryptedData/"))
                     .map(|(_, s)| *s),
             );
-            let mut input = d.value;
-            if kind == Kind::Terraform {
-                if let Some(module) = modules.module_for(&c.fs_path) {
-                    module.enrich(&mut input);
-                }
-            }
             // A Helm template's static YAML is a manifest: the Kubernetes rules apply to it.
             let doc_kind = if kind == Kind::HelmTemplate
-                && input.get("apiVersion").is_some()
-                && input.get("kind").is_some()
+                && d.value.get("apiVersion").is_some()
+                && d.value.get("kind").is_some()
             {
                 Kind::Kubernetes
             } else {
@@ -405,10 +399,16 @@ fn scan_file(
                 path: c.display.clone(),
                 kind: doc_kind,
                 index,
-                input,
+                input: d.value,
                 spans: d.spans,
             };
             res.documents += 1;
+            if kind == Kind::Terraform {
+                // Module context: resolution, sibling merging, per-call-site module evaluation.
+                let eval = &mut |d: &Document, s: &str, l: &LineIndex| ev.evaluate(d, s, l, config);
+                findings.extend(modules.evaluate(&c.fs_path, doc, &source, &lines, eval));
+                continue;
+            }
             findings.extend(
                 ev.evaluate(&doc, &source, &lines, config)
                     .into_iter()

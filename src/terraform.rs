@@ -1,27 +1,67 @@
 //! Terraform module context: what one file cannot see on its own.
 //!
-//! A Terraform module is a directory. Before policies run on a `.tf` file, this module:
-//! - resolves what is static: variable defaults, overridden by the auto-loaded `terraform.tfvars`
-//!   and `*.auto.tfvars`, then `locals`, substituted into `"${var.x}"` / `"${local.y}"`
-//!   references and into string interpolations;
-//! - merges the AWS provider v4+ sibling resources (`aws_s3_bucket_versioning`,
+//! A Terraform module is a directory. Before policies run on a `.tf` file, this module
+//! *enriches* its document in a **scope** — a module's variables bound to values, and its
+//! `locals` resolved in them:
+//! - every `"${…}"` expression string that is static is evaluated (see [`expr`]): variables,
+//!   locals, conditionals, `try`/`coalesce`/`lookup` and pure functions; references to what is
+//!   only known at apply time stay as their text;
+//! - a resource whose `count` or `for_each` is statically zero/empty is removed (it does not
+//!   exist); a `dynamic "x"` block becomes `x` blocks, one per static `for_each` element with its
+//!   iterator bound (one block with unknown values when `for_each` is not static), and the
+//!   `dynamic` key is removed;
+//! - the AWS provider v4+ sibling resources (`aws_s3_bucket_versioning`,
 //!   `…_server_side_encryption_configuration`, `…_public_access_block`, `…_logging`,
-//!   `…_object_lock_configuration`, `…_acl`, `…_policy`) into the `aws_s3_bucket` they configure,
-//!   wherever in the module they are declared, in the shape of the provider v3 inline blocks — so
-//!   one rule covers both provider styles.
+//!   `…_object_lock_configuration`, `…_acl`, `…_policy`) are merged into the `aws_s3_bucket` they
+//!   configure, wherever in the module they are declared, in the shape of the provider v3 inline
+//!   blocks (one rule covers both provider styles); the account-level public access block goes
+//!   to every bucket, and buckets that receive access logs are marked `custos_log_target`.
+//!   Siblings are indexed once per scope by the bucket they name — a reference
+//!   (`aws_s3_bucket.x.id`, indexed `x[0]`, splat, or through a conditional/`try`) or a resolved
+//!   literal name — so merging is linear in the number of resources.
 //!
-//! Spans are untouched: a merged value has none of its own, so findings about it point at the
-//! bucket. Facts are gathered in one parallel pre-pass over the module's `.tf`/`.tfvars` files.
+//! **Scopes.** A module's own scope binds each variable to `terraform.tfvars`/`*.auto.tfvars`,
+//! else its default, else leaves it unknown. A local module (`source = "./…"` or `"../…"`)
+//! called from elsewhere in the scan gets one more scope **per call site**: each variable is
+//! bound to that call's argument, evaluated in the caller's own scope (a non-static argument
+//! leaves the variable unknown; a static object argument keeps its static parts, and its
+//! non-static leaves become opaque `"${caller: …}"` strings), else to the variable's default.
+//! Values bound from an argument carry the argument's name, and every substitution that reads
+//! one is recorded with the JSON pointer where it landed (its **provenance**).
+//!
+//! **Per-call-site evaluation.** Each file of a called module is evaluated once per call (the
+//! result is computed by whichever file's scan needs it first and shared), and each finding is
+//! split by its pointer:
+//! - a finding whose pointer is at or below a substitution that read argument `a` is that
+//!   call's: it is reported in the **caller's file**, at the span of `module.<name>.<a>` (the
+//!   rest of the pointer is followed into the argument's value when it has spans, e.g. a key
+//!   of a `tags` map), with the message prefixed `module.<name> (<module file>)`. Three callers
+//!   passing `storage_encrypted = false` are three findings, each at its own argument;
+//! - a finding that no argument produced but that only some calls have (a resource or block
+//!   that exists, or a default that applies, because of what a call passes or leaves out) is
+//!   also that call's, reported at its `module "<name>"` block;
+//! - a finding that every call has, with no argument involved, is the module's own: it is
+//!   reported once, in the module's file.
+//!
+//! Rules help this by pointing at the attribute that is wrong when it is set (e.g.
+//! `storage_encrypted`), and at the resource when something is missing. A module that nobody in
+//! the scan calls is evaluated in its own scope only. Arguments are evaluated in the caller's
+//! own scope, so values flow one level of module nesting. Facts are gathered in one parallel
+//! pre-pass over the module's `.tf`/`.tf.json`/`.tfvars` files.
 
-use std::collections::HashMap;
+mod expr;
+
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
-use regex::Regex;
 use serde_json::{Map, Value};
 
+use self::expr::{Binding, Env, Resolved, Val};
 use crate::discover::Candidate;
+use crate::document::{push_token, Document, Kind, LineIndex, SpanMap};
+use crate::finding::Finding;
 use crate::parse::{self, Limits, Syntax};
 
 /// Sibling resource type → the inline (v3) key it stands for on the bucket.
@@ -41,49 +81,139 @@ const SIBLINGS: &[(&str, &str)] = &[
     ("aws_s3_bucket_policy", "policy"),
 ];
 
-static BUCKET_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\$\{aws_s3_bucket\.([A-Za-z0-9_\-]+)(?:\[[^\]]*\])?\.(?:id|bucket)\}$")
-        .expect("static regex")
-});
-static REF: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{(var|local)\.([A-Za-z0-9_\-]+)\}").expect("static regex"));
+/// `dynamic` blocks expand to at most this many instances.
+const MAX_DYNAMIC: usize = 64;
 
-#[derive(Debug, Clone)]
-enum Target {
-    Resource(String),
-    Name(String),
-}
+/// Arguments of a `module` block that are not the module's variables.
+const META_ARGS: &[&str] = &[
+    "source",
+    "version",
+    "providers",
+    "count",
+    "for_each",
+    "depends_on",
+];
 
+/// A sibling resource as written: the bucket it names and its body.
 #[derive(Debug, Clone)]
-struct Sibling {
+struct RawSibling {
     key: &'static str,
-    target: Target,
-    body: Value,
+    body: Map<String, Value>,
 }
 
-/// A call of a local module: its directory and the call's arguments.
-type ModuleCall = (PathBuf, Map<String, Value>);
+/// A call of a local module, as written.
+#[derive(Debug, Clone)]
+struct Call {
+    /// Directory of the called module.
+    target: PathBuf,
+    /// The calling file and its module directory.
+    file: PathBuf,
+    dir: PathBuf,
+    /// The `module` block's label and its JSON pointer in the caller's document.
+    name: String,
+    pointer: String,
+    /// The call's arguments (meta-arguments removed) and its `count` / `for_each`.
+    args: Map<String, Value>,
+    count: Option<Value>,
+    for_each: Option<Value>,
+}
 
-/// What a module's files declare, merged.
+/// What a module's files declare, as written.
 #[derive(Debug, Default, Clone)]
-pub struct Module {
-    vars: Map<String, Value>,
+struct Decls {
+    defaults: Map<String, Value>,
     tfvars: Map<String, Value>,
     locals: Map<String, Value>,
-    siblings: Vec<Sibling>,
+    siblings: Vec<RawSibling>,
     /// `aws_s3_account_public_access_block`: applies to every bucket of the account.
-    account_pab: Option<Value>,
-    /// `target_bucket` of every access-logging configuration (reference or name).
-    log_targets: Vec<String>,
-    /// Calls of local modules: (module directory, the call's arguments).
-    calls: Vec<ModuleCall>,
+    account_pab: Option<Map<String, Value>>,
+    /// `target_bucket` of every access-logging configuration.
+    log_targets: Vec<Value>,
+    calls: Vec<Call>,
 }
 
-/// Modules by directory.
+impl Decls {
+    fn extend(&mut self, other: Decls) {
+        self.defaults.extend(other.defaults);
+        self.tfvars.extend(other.tfvars);
+        self.locals.extend(other.locals);
+        self.siblings.extend(other.siblings);
+        self.account_pab = self.account_pab.take().or(other.account_pab);
+        self.log_targets.extend(other.log_targets);
+        self.calls.extend(other.calls);
+    }
+}
+
+/// A value merged into a bucket, with where argument values landed in it.
+#[derive(Debug, Clone)]
+struct Merged {
+    key: &'static str,
+    value: Value,
+    provenance: Vec<(String, String)>,
+}
+
+/// A module's declarations resolved in one scope.
+#[derive(Debug, Default)]
+pub struct Scope {
+    vars: HashMap<String, Binding>,
+    locals: Resolved,
+    /// Sibling values by the bucket they configure: resource name, or literal bucket name.
+    by_resource: HashMap<String, Vec<Merged>>,
+    by_name: HashMap<String, Vec<Merged>>,
+    account_pab: Option<Merged>,
+    log_target_resources: HashSet<String>,
+    log_target_names: HashSet<String>,
+}
+
+/// A file of a called module, kept for evaluation per call.
+#[derive(Debug)]
+struct ModuleFile {
+    fs_path: PathBuf,
+    display: String,
+    source: String,
+    lines: LineIndex,
+    value: Value,
+    spans: SpanMap,
+}
+
+/// One module: its declarations, its own scope, and a scope per call from elsewhere.
+#[derive(Debug, Default)]
+pub struct Module {
+    decls: Decls,
+    own: Scope,
+    /// (index into [`ModuleIndex::calls`], the call's scope).
+    called: Vec<(usize, Scope)>,
+    files: Vec<ModuleFile>,
+    /// Per file: the findings not attributed to an argument in *every* call (computed once).
+    common: Vec<OnceLock<HashSet<FindingKey>>>,
+}
+
+/// What identifies a finding across evaluations of one file: rule, pointer, message.
+type FindingKey = (String, Option<String>, String);
+
+fn key_of(f: &Finding) -> FindingKey {
+    (f.rule_id.clone(), f.pointer.clone(), f.message.clone())
+}
+
+/// A module file evaluated in one call's scope: its findings, and for each the caller argument
+/// it is attributed to (argument name, rest of the pointer below the substitution).
+#[derive(Debug, Default)]
+struct Evaluated {
+    findings: Vec<(Finding, Option<(String, String)>)>,
+}
+
+/// Modules by directory, the local module calls between them, and evaluations per call.
 #[derive(Debug, Default)]
 pub struct ModuleIndex {
     modules: HashMap<PathBuf, Module>,
+    calls: Vec<Call>,
+    calls_by_file: HashMap<PathBuf, Vec<usize>>,
+    /// (call, file index in the called module) → evaluation, computed once.
+    evaluated: HashMap<(usize, usize), OnceLock<Evaluated>>,
 }
+
+/// Evaluates one document with the policies (the scan's evaluator for this worker).
+pub type EvalFn<'a> = dyn FnMut(&Document, &str, &LineIndex) -> Vec<Finding> + 'a;
 
 fn is_tf(p: &Path) -> bool {
     let name = p
@@ -113,7 +243,22 @@ fn each_object(v: &Value) -> Vec<&Map<String, Value>> {
     }
 }
 
-fn facts(path: &Path, limits: &Limits) -> Option<(PathBuf, Module)> {
+/// Like [`each_object`], with each block's pointer suffix (`""` or `"/<i>"`).
+fn each_object_at(v: &Value) -> Vec<(String, &Map<String, Value>)> {
+    match v {
+        Value::Object(m) => vec![(String::new(), m)],
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| x.as_object().map(|m| (format!("/{i}"), m)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The facts one file contributes to its module, and the parsed file when it is Terraform.
+fn facts(c: &Candidate, limits: &Limits) -> Option<(PathBuf, Decls, Option<ModuleFile>)> {
+    let path = &c.fs_path;
     let source = std::fs::read_to_string(path).ok()?;
     let syntax = if path.to_string_lossy().ends_with(".json") {
         Syntax::Json
@@ -121,77 +266,71 @@ fn facts(path: &Path, limits: &Limits) -> Option<(PathBuf, Module)> {
         Syntax::Hcl
     };
     let parsed = parse::parse(syntax, &source, limits)?;
+    if parsed.error.is_some() {
+        return None;
+    }
     let doc = parsed.docs.into_iter().next()?;
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut m = Module::default();
+    let dir = normalize(path.parent().unwrap_or(Path::new("")));
+    let mut m = Decls::default();
     if is_auto_tfvars(path) {
         if let Value::Object(vars) = doc.value {
             m.tfvars = vars;
         }
-        return Some((dir, m));
+        return Some((dir, m, None));
     }
-    if let Some(vars) = doc.value.get("variable").and_then(Value::as_object) {
+    let root = &doc.value;
+    if let Some(vars) = root.get("variable").and_then(Value::as_object) {
         for (name, body) in vars {
             if let Some(default) = each_object(body).first().and_then(|b| b.get("default")) {
-                m.vars.insert(name.clone(), default.clone());
+                m.defaults.insert(name.clone(), default.clone());
             }
         }
     }
     // `module "x" { source = "./modules/x" … }`: remember the call and its arguments.
-    if let Some(modules) = doc.value.get("module").and_then(Value::as_object) {
-        for body in modules.values().flat_map(each_object) {
-            let Some(source) = body.get("source").and_then(Value::as_str) else {
-                continue;
-            };
-            if !(source.starts_with("./") || source.starts_with("../")) {
-                continue;
+    if let Some(modules) = root.get("module").and_then(Value::as_object) {
+        for (name, blocks) in modules {
+            for (suffix, body) in each_object_at(blocks) {
+                let Some(source) = body.get("source").and_then(Value::as_str) else {
+                    continue;
+                };
+                if !(source.starts_with("./") || source.starts_with("../")) {
+                    continue;
+                }
+                let mut args = body.clone();
+                for meta in META_ARGS {
+                    args.remove(*meta);
+                }
+                m.calls.push(Call {
+                    target: normalize(&dir.join(source)),
+                    file: path.clone(),
+                    dir: dir.clone(),
+                    name: name.clone(),
+                    pointer: format!("{}{suffix}", push_token(&push_token("", "module"), name)),
+                    args,
+                    count: body.get("count").cloned(),
+                    for_each: body.get("for_each").cloned(),
+                });
             }
-            let mut args = body.clone();
-            for meta in [
-                "source",
-                "version",
-                "providers",
-                "count",
-                "for_each",
-                "depends_on",
-            ] {
-                args.remove(meta);
-            }
-            m.calls.push((normalize(&dir.join(source)), args));
         }
     }
-    if let Some(locals) = doc.value.get("locals") {
+    if let Some(locals) = root.get("locals") {
         for block in each_object(locals) {
             m.locals.extend(block.clone());
         }
     }
-    if let Some(resources) = doc.value.get("resource").and_then(Value::as_object) {
+    if let Some(resources) = root.get("resource").and_then(Value::as_object) {
         if let Some(account) = resources
             .get("aws_s3_account_public_access_block")
             .and_then(Value::as_object)
         {
-            m.account_pab = account
-                .values()
-                .flat_map(each_object)
-                .next()
-                .map(|b| Value::Object(b.clone()));
+            m.account_pab = account.values().flat_map(each_object).next().cloned();
         }
         if let Some(buckets) = resources.get("aws_s3_bucket").and_then(Value::as_object) {
             for body in buckets.values().flat_map(each_object) {
                 for l in body.get("logging").map(each_object).unwrap_or_default() {
-                    if let Some(t) = l.get("target_bucket").and_then(Value::as_str) {
-                        m.log_targets.push(t.to_owned());
+                    if let Some(t) = l.get("target_bucket") {
+                        m.log_targets.push(t.clone());
                     }
-                }
-            }
-        }
-        if let Some(logging) = resources
-            .get("aws_s3_bucket_logging")
-            .and_then(Value::as_object)
-        {
-            for body in logging.values().flat_map(each_object) {
-                if let Some(t) = body.get("target_bucket").and_then(Value::as_str) {
-                    m.log_targets.push(t.to_owned());
                 }
             }
         }
@@ -200,191 +339,636 @@ fn facts(path: &Path, limits: &Limits) -> Option<(PathBuf, Module)> {
                 continue;
             };
             for body in instances.values().flat_map(each_object) {
-                let Some(bucket) = body.get("bucket").and_then(Value::as_str) else {
+                if *key == "logging" {
+                    if let Some(t) = body.get("target_bucket") {
+                        m.log_targets.push(t.clone());
+                    }
+                }
+                m.siblings.push(RawSibling {
+                    key,
+                    body: body.clone(),
+                });
+            }
+        }
+    }
+    let file = ModuleFile {
+        fs_path: path.clone(),
+        display: c.display.clone(),
+        lines: LineIndex::new(&source),
+        source,
+        value: doc.value,
+        spans: doc.spans,
+    };
+    Some((dir, m, Some(file)))
+}
+
+/// The bucket resource a reference kind names: `aws_s3_bucket.<name>.id` / `.bucket`.
+fn bucket_of_kind(kind: &str) -> Option<&str> {
+    let rest = kind.strip_prefix("aws_s3_bucket.")?;
+    let (name, attr) = rest.split_once('.')?;
+    matches!(attr, "id" | "bucket").then_some(name)
+}
+
+/// Which bucket a `bucket` / `target_bucket` value names in `scope`.
+enum BucketRef {
+    Resource(String),
+    Name(String),
+}
+
+fn bucket_ref(v: &Value, env: &mut Env<'_>) -> Option<BucketRef> {
+    let val = match v {
+        Value::String(s) => env.eval_str(s),
+        other => Val::Known(other.clone()),
+    };
+    env.take_used();
+    match val {
+        Val::Known(Value::String(s)) if !s.is_empty() => Some(BucketRef::Name(s)),
+        Val::Ref { kind, .. } => bucket_of_kind(&kind).map(|n| BucketRef::Resource(n.to_owned())),
+        _ => None,
+    }
+}
+
+/// A resource exists unless its `count`/`for_each` is statically zero or empty.
+fn exists(body: &Map<String, Value>) -> bool {
+    let zero = |v: Option<&Value>| match v {
+        Some(Value::Number(n)) => n.as_f64() == Some(0.0),
+        Some(Value::String(s)) => s == "0",
+        _ => false,
+    };
+    let empty = |v: Option<&Value>| match v {
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(m)) => m.is_empty(),
+        _ => false,
+    };
+    !(zero(body.get("count")) || empty(body.get("for_each")))
+}
+
+impl Scope {
+    fn build(decls: &Decls, vars: HashMap<String, Binding>) -> Scope {
+        let locals = expr::resolve_locals(&decls.locals, &vars);
+        let mut scope = Scope {
+            vars,
+            locals,
+            ..Scope::default()
+        };
+        let mut by_resource: HashMap<String, Vec<Merged>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<Merged>> = HashMap::new();
+        let mut targets = Vec::new();
+        let mut account_pab = None;
+        {
+            let mut w = Walker::new(&scope);
+            for s in &decls.siblings {
+                let mut body = Value::Object(s.body.clone());
+                w.provenance.clear();
+                w.walk(&mut body, &mut String::new());
+                let Value::Object(body) = body else { continue };
+                if !exists(&body) {
+                    continue;
+                }
+                let Some(target) = body.get("bucket").and_then(|b| bucket_ref(b, &mut w.env))
+                else {
                     continue;
                 };
-                let target = match BUCKET_REF.captures(bucket) {
-                    Some(c) => Target::Resource(c[1].to_owned()),
-                    None => Target::Name(bucket.to_owned()),
-                };
-                m.siblings.push(Sibling {
-                    key,
-                    target,
-                    body: Value::Object(body.clone()),
+                let merged = merged_value(s.key, body, std::mem::take(&mut w.provenance));
+                match target {
+                    BucketRef::Resource(r) => by_resource.entry(r).or_default().push(merged),
+                    BucketRef::Name(n) => by_name.entry(n).or_default().push(merged),
+                }
+            }
+            for t in &decls.log_targets {
+                if let Some(r) = bucket_ref(t, &mut w.env) {
+                    targets.push(r);
+                }
+            }
+            if let Some(pab) = &decls.account_pab {
+                let mut body = Value::Object(pab.clone());
+                w.provenance.clear();
+                w.walk(&mut body, &mut String::new());
+                account_pab = Some(Merged {
+                    key: "public_access_block",
+                    value: body,
+                    provenance: std::mem::take(&mut w.provenance),
                 });
             }
         }
+        scope.by_resource = by_resource;
+        scope.by_name = by_name;
+        scope.account_pab = account_pab;
+        for t in targets {
+            match t {
+                BucketRef::Resource(r) => scope.log_target_resources.insert(r),
+                BucketRef::Name(n) => scope.log_target_names.insert(n),
+            };
+        }
+        scope
     }
-    Some((dir, m))
-}
 
-impl ModuleIndex {
-    /// Gather facts from every Terraform file among `files`.
-    pub fn build(files: &[Candidate], limits: &Limits) -> Self {
-        let per_file: Vec<(PathBuf, Module)> = files
-            .par_iter()
-            .filter(|c| is_tf(&c.fs_path) || is_auto_tfvars(&c.fs_path))
-            .filter_map(|c| facts(&c.fs_path, limits))
-            .collect();
-        let mut modules: HashMap<PathBuf, Module> = HashMap::new();
-        for (dir, m) in per_file {
-            let e = modules.entry(normalize(&dir)).or_default();
-            e.vars.extend(m.vars);
-            e.tfvars.extend(m.tfvars);
-            e.locals.extend(m.locals);
-            e.siblings.extend(m.siblings);
-            e.account_pab = e.account_pab.take().or(m.account_pab);
-            e.log_targets.extend(m.log_targets);
-            e.calls.extend(m.calls);
-        }
-        // A local module called from exactly one place is evaluated with that call's static
-        // arguments, as Terraform would (several callers: its own defaults, as written).
-        let mut callers: HashMap<PathBuf, Vec<ModuleCall>> = HashMap::new();
-        for (dir, m) in &modules {
-            for (target, args) in &m.calls {
-                callers
-                    .entry(target.clone())
-                    .or_default()
-                    .push((dir.clone(), args.clone()));
-            }
-        }
-        for (target, calls) in callers {
-            let [(caller_dir, args)] = calls.as_slice() else {
-                continue;
-            };
-            let Some(caller) = modules.get(caller_dir).cloned() else {
-                continue;
-            };
-            let Some(module) = modules.get_mut(&target) else {
-                continue;
-            };
-            for (name, value) in args {
-                let mut v = value.clone();
-                caller.substitute(&mut v, 0);
-                if !v.as_str().is_some_and(|s| s.contains("${")) {
-                    module.tfvars.insert(name.clone(), v);
+    /// Resolve references in a document, expand `dynamic` blocks, drop resources that do not
+    /// exist, and merge sibling resources into its buckets. Returns the provenance: pointers
+    /// where a value passed by a module call landed, with the argument's name.
+    pub fn enrich(&self, input: &mut Value) -> Vec<(String, String)> {
+        let mut w = Walker::new(self);
+        w.walk(input, &mut String::new());
+        let mut provenance = std::mem::take(&mut w.provenance);
+        drop(w);
+        if let Some(resources) = input.get_mut("resource").and_then(Value::as_object_mut) {
+            for instances in resources.values_mut() {
+                if let Value::Object(by_name) = instances {
+                    by_name.retain(|_, body| body.as_object().is_none_or(exists));
                 }
             }
         }
-        for m in modules.values_mut() {
-            m.resolve_locals();
-        }
-        Self { modules }
-    }
-
-    pub fn module_for(&self, file: &Path) -> Option<&Module> {
-        self.modules
-            .get(&normalize(file.parent().unwrap_or(Path::new(""))))
-    }
-}
-
-impl Module {
-    fn value_of(&self, kind: &str, name: &str) -> Option<&Value> {
-        match kind {
-            "var" => self.tfvars.get(name).or_else(|| self.vars.get(name)),
-            _ => self.locals.get(name),
-        }
-    }
-
-    /// Locals may refer to variables and to each other: resolve a few rounds.
-    fn resolve_locals(&mut self) {
-        for _ in 0..4 {
-            let mut locals = std::mem::take(&mut self.locals);
-            for v in locals.values_mut() {
-                self.substitute(v, 0);
-            }
-            self.locals = locals;
-        }
-    }
-
-    /// Replace static `${var.x}` / `${local.y}` references inside `v`.
-    fn substitute(&self, v: &mut Value, depth: usize) {
-        if depth > 64 {
-            return;
-        }
-        match v {
-            Value::String(s) if s.contains("${") => {
-                // A whole-string reference takes the referenced value, whatever its type.
-                if let Some(c) = REF.captures(s) {
-                    if c.get(0).map(|m| m.as_str().len()) == Some(s.len()) {
-                        if let Some(val) = self.value_of(&c[1], &c[2]) {
-                            if !val.as_str().is_some_and(|t| t.contains("${")) {
-                                *v = val.clone();
-                            }
-                        }
-                        return;
-                    }
-                }
-                let replaced = REF.replace_all(s, |c: &regex::Captures<'_>| {
-                    match self.value_of(&c[1], &c[2]) {
-                        Some(Value::String(t)) if !t.contains("${") => t.clone(),
-                        Some(Value::Number(n)) => n.to_string(),
-                        Some(Value::Bool(b)) => b.to_string(),
-                        _ => c[0].to_owned(),
-                    }
-                });
-                *s = replaced.into_owned();
-            }
-            Value::Array(items) => items.iter_mut().for_each(|x| self.substitute(x, depth + 1)),
-            Value::Object(map) => map.values_mut().for_each(|x| self.substitute(x, depth + 1)),
-            _ => {}
-        }
-    }
-
-    /// Resolve references in a document and merge sibling resources into its buckets.
-    pub fn enrich(&self, input: &mut Value) {
-        self.substitute(input, 0);
         let Some(buckets) = input
             .pointer_mut("/resource/aws_s3_bucket")
             .and_then(Value::as_object_mut)
         else {
-            return;
+            return provenance;
         };
         for (name, body) in buckets.iter_mut() {
             let Value::Object(bucket) = body else {
                 continue;
             };
-            let literal_name = bucket
+            let base = push_token(&push_token("/resource", "aws_s3_bucket"), name);
+            let literal = bucket
                 .get("bucket")
                 .and_then(Value::as_str)
+                .filter(|s| !s.contains("${"))
                 .map(str::to_owned);
-            for s in &self.siblings {
-                let hit = match &s.target {
-                    Target::Resource(r) => r == name,
-                    Target::Name(n) => {
-                        let mut resolved = Value::String(n.clone());
-                        self.substitute(&mut resolved, 0);
-                        literal_name
-                            .as_deref()
-                            .is_some_and(|l| resolved.as_str() == Some(l) && !l.contains("${"))
-                    }
-                };
-                if !hit || bucket.contains_key(s.key) {
+            let by_name = literal
+                .as_deref()
+                .and_then(|l| self.by_name.get(l))
+                .into_iter()
+                .flatten();
+            let hits = self
+                .by_resource
+                .get(name)
+                .into_iter()
+                .flatten()
+                .chain(by_name)
+                .chain(self.account_pab.iter());
+            for m in hits {
+                if bucket.contains_key(m.key) {
                     continue;
                 }
-                let mut merged = merged_value(s);
-                self.substitute(&mut merged, 0);
-                bucket.insert(s.key.to_owned(), merged);
-            }
-            if let (Some(pab), false) = (
-                &self.account_pab,
-                bucket.contains_key("public_access_block"),
-            ) {
-                bucket.insert("public_access_block".to_owned(), pab.clone());
+                bucket.insert(m.key.to_owned(), m.value.clone());
+                let at = push_token(&base, m.key);
+                provenance.extend(
+                    m.provenance
+                        .iter()
+                        .map(|(p, a)| (format!("{at}{p}"), a.clone())),
+                );
             }
             // Buckets that receive other buckets' access logs (anywhere in the module).
-            let receives_logs = self.log_targets.iter().any(|t| {
-                let mut resolved = Value::String(t.clone());
-                self.substitute(&mut resolved, 0);
-                BUCKET_REF
-                    .captures(t)
-                    .is_some_and(|c| &c[1] == name.as_str())
-                    || (resolved.as_str().is_some() && resolved.as_str() == literal_name.as_deref())
-            });
-            if receives_logs {
+            if self.log_target_resources.contains(name)
+                || literal
+                    .as_deref()
+                    .is_some_and(|l| self.log_target_names.contains(l))
+            {
                 bucket.insert("custos_log_target".to_owned(), Value::Bool(true));
             }
         }
+        provenance
+    }
+}
+
+/// Walks a document, substituting what is static and recording provenance.
+struct Walker<'a> {
+    env: Env<'a>,
+    provenance: Vec<(String, String)>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(scope: &'a Scope) -> Self {
+        Walker {
+            env: Env::new(&scope.vars, &scope.locals),
+            provenance: Vec::new(),
+        }
+    }
+
+    fn walk(&mut self, v: &mut Value, ptr: &mut String) {
+        match v {
+            Value::String(s) if s.contains("${") => {
+                let val = self.env.eval_str(s);
+                let used = self.env.take_used();
+                let new = expr::substitute(s, val);
+                if new != *v {
+                    if let Some(arg) = used.into_iter().next() {
+                        self.provenance.push((ptr.clone(), arg));
+                    }
+                    *v = new;
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter_mut().enumerate() {
+                    let len = ptr.len();
+                    ptr.push('/');
+                    ptr.push_str(&i.to_string());
+                    self.walk(x, ptr);
+                    ptr.truncate(len);
+                }
+            }
+            Value::Object(map) => {
+                let dynamic = map.remove("dynamic");
+                for (k, x) in map.iter_mut() {
+                    let len = ptr.len();
+                    *ptr = push_token(ptr, k);
+                    self.walk(x, ptr);
+                    ptr.truncate(len);
+                }
+                if let Some(d) = dynamic {
+                    self.expand_dynamic(map, d, ptr);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `dynamic "x" { for_each = …, iterator = …, content { … } }` → `x` blocks in `map`.
+    fn expand_dynamic(&mut self, map: &mut Map<String, Value>, dynamic: Value, ptr: &str) {
+        let Value::Object(blocks) = dynamic else {
+            return;
+        };
+        for (name, specs) in blocks {
+            let specs = match specs {
+                Value::Array(items) => items,
+                other => vec![other],
+            };
+            for spec in specs {
+                let Value::Object(mut spec) = spec else {
+                    continue;
+                };
+                let iterator = spec
+                    .get("iterator")
+                    .and_then(Value::as_str)
+                    .map_or_else(
+                        || name.clone(),
+                        |s| {
+                            s.trim_start_matches("${")
+                                .trim_end_matches('}')
+                                .trim()
+                                .to_owned()
+                        },
+                    );
+                let content = match spec.remove("content") {
+                    Some(Value::Object(c)) => Value::Object(c),
+                    Some(Value::Array(items)) => items.into_iter().next().unwrap_or_default(),
+                    _ => Value::Object(Map::new()),
+                };
+                let for_each = spec.remove("for_each").unwrap_or(Value::Null);
+                let (val, args) = match &for_each {
+                    Value::String(s) => {
+                        let v = self.env.eval_str(s);
+                        (v, self.env.take_used())
+                    }
+                    other => (Val::Known(other.clone()), Vec::new()),
+                };
+                let instances: Option<Vec<(Value, Value)>> = match val {
+                    Val::Known(Value::Array(items)) => Some(
+                        items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, x)| (Value::from(i), x))
+                            .collect(),
+                    ),
+                    Val::Known(Value::Object(m)) => {
+                        Some(m.into_iter().map(|(k, x)| (Value::String(k), x)).collect())
+                    }
+                    Val::Known(Value::Null) => Some(Vec::new()),
+                    _ => None,
+                };
+                match instances {
+                    Some(list) => {
+                        for (key, value) in list.into_iter().take(MAX_DYNAMIC) {
+                            self.env.push_iter(&iterator, key, value, args.clone());
+                            self.insert_block(map, &name, content.clone(), ptr);
+                            self.env.pop_iter();
+                        }
+                    }
+                    None => self.insert_block(map, &name, content.clone(), ptr),
+                }
+            }
+        }
+    }
+
+    /// Walk `block` where it will land under `map[name]`, then put it there.
+    fn insert_block(&mut self, map: &mut Map<String, Value>, name: &str, mut block: Value, ptr: &str) {
+        let at = push_token(ptr, name);
+        let mut dest = match map.get(name) {
+            None => at.clone(),
+            Some(Value::Array(items)) => format!("{at}/{}", items.len()),
+            Some(_) => {
+                // The existing block becomes element 0: move its provenance along.
+                for (p, _) in &mut self.provenance {
+                    if *p == at || p.starts_with(&format!("{at}/")) {
+                        *p = format!("{at}/0{}", &p[at.len()..]);
+                    }
+                }
+                format!("{at}/1")
+            }
+        };
+        self.walk(&mut block, &mut dest);
+        match map.get_mut(name) {
+            None => {
+                map.insert(name.to_owned(), block);
+            }
+            Some(Value::Array(items)) => items.push(block),
+            Some(existing) => {
+                let first = std::mem::take(existing);
+                *existing = Value::Array(vec![first, block]);
+            }
+        }
+    }
+}
+
+impl ModuleIndex {
+    /// Gather facts from every Terraform file among `files` and build every scope.
+    pub fn build(files: &[Candidate], limits: &Limits) -> Self {
+        let mut per_file: Vec<(PathBuf, Decls, Option<ModuleFile>)> = files
+            .par_iter()
+            .filter(|c| is_tf(&c.fs_path) || is_auto_tfvars(&c.fs_path))
+            .filter_map(|c| facts(c, limits))
+            .collect();
+        per_file.sort_by(|a, b| {
+            let pa = a.2.as_ref().map(|f| &f.fs_path);
+            let pb = b.2.as_ref().map(|f| &f.fs_path);
+            (&a.0, pa).cmp(&(&b.0, pb))
+        });
+        let mut modules: HashMap<PathBuf, Module> = HashMap::new();
+        for (dir, decls, file) in per_file {
+            let e = modules.entry(dir).or_default();
+            e.decls.extend(decls);
+            e.files.extend(file);
+        }
+        // Each module's own scope: tfvars, else defaults.
+        modules.par_iter_mut().for_each(|(_, m)| {
+            let mut vars: HashMap<String, Binding> = HashMap::new();
+            for (k, v) in m.decls.defaults.iter().chain(&m.decls.tfvars) {
+                vars.insert(
+                    k.clone(),
+                    Binding::Known {
+                        value: v.clone(),
+                        arg: None,
+                    },
+                );
+            }
+            m.own = Scope::build(&m.decls, vars);
+        });
+        // Calls between modules of the scan, in a stable order; one scope per call.
+        let mut calls: Vec<Call> = modules
+            .values()
+            .flat_map(|m| m.decls.calls.iter().cloned())
+            .filter(|c| modules.contains_key(&c.target))
+            .collect();
+        calls.sort_by(|a, b| (&a.file, &a.pointer).cmp(&(&b.file, &b.pointer)));
+        let scopes: Vec<Option<(PathBuf, usize, Scope)>> = calls
+            .par_iter()
+            .enumerate()
+            .map(|(i, call)| {
+                let caller = modules.get(&call.dir)?;
+                let target = modules.get(&call.target)?;
+                call_scope(call, caller, target).map(|s| (call.target.clone(), i, s))
+            })
+            .collect();
+        for (target, i, scope) in scopes.into_iter().flatten() {
+            if let Some(m) = modules.get_mut(&target) {
+                m.called.push((i, scope));
+            }
+        }
+        let mut evaluated = HashMap::new();
+        let mut calls_by_file: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+        for m in modules.values_mut() {
+            if m.called.is_empty() {
+                m.files.clear();
+                continue;
+            }
+            m.common = (0..m.files.len()).map(|_| OnceLock::new()).collect();
+            for (i, _) in &m.called {
+                for f in 0..m.files.len() {
+                    evaluated.insert((*i, f), OnceLock::new());
+                }
+                if let Some(call) = calls.get(*i) {
+                    calls_by_file.entry(call.file.clone()).or_default().push(*i);
+                }
+            }
+        }
+        for v in calls_by_file.values_mut() {
+            v.sort_unstable();
+        }
+        Self {
+            modules,
+            calls,
+            calls_by_file,
+            evaluated,
+        }
+    }
+
+    /// The module a file belongs to.
+    pub fn module_for(&self, file: &Path) -> Option<&Module> {
+        self.modules
+            .get(&normalize(file.parent().unwrap_or(Path::new(""))))
+    }
+
+    /// Evaluate one Terraform document in its module context: its own findings (per call of
+    /// its module when the module is called from elsewhere), and the findings of the local
+    /// modules this file calls that are attributed to this file's arguments.
+    pub fn evaluate(
+        &self,
+        fs_path: &Path,
+        mut doc: Document,
+        source: &str,
+        lines: &LineIndex,
+        eval: &mut EvalFn<'_>,
+    ) -> Vec<Finding> {
+        let dir = normalize(fs_path.parent().unwrap_or(Path::new("")));
+        let Some(module) = self.modules.get(&dir) else {
+            return eval(&doc, source, lines);
+        };
+        let mut out = Vec::new();
+        let file = module.files.iter().position(|f| f.fs_path == fs_path);
+        match file {
+            Some(fi) if doc.index == 0 && !module.called.is_empty() => {
+                // The module's own findings: in every call, whatever its arguments.
+                let common = self.common(module, fi, eval);
+                if let Some((ci, _)) = module.called.first() {
+                    if let Some(ev) = self.evaluated_in_call(*ci, fi, eval) {
+                        out.extend(
+                            ev.findings
+                                .iter()
+                                .filter(|(f, a)| a.is_none() && common.contains(&key_of(f)))
+                                .map(|(f, _)| f.clone()),
+                        );
+                    }
+                }
+            }
+            _ => {
+                let mut input = std::mem::take(&mut doc.input);
+                module.own.enrich(&mut input);
+                doc.input = input;
+                out.extend(eval(&doc, source, lines));
+            }
+        }
+        if doc.index != 0 {
+            return out;
+        }
+        // The findings of the modules this file calls that are this call's: caused by one of
+        // its arguments (at the argument), or present in some calls but not all (at the call).
+        for ci in self.calls_by_file.get(fs_path).into_iter().flatten() {
+            let Some(call) = self.calls.get(*ci) else {
+                continue;
+            };
+            let Some(target) = self.modules.get(&call.target) else {
+                continue;
+            };
+            for fi in 0..target.files.len() {
+                let Some(ev) = self.evaluated_in_call(*ci, fi, eval) else {
+                    continue;
+                };
+                let common = self.common(target, fi, eval);
+                for (f, attributed) in &ev.findings {
+                    let pointer = match attributed {
+                        Some((arg, rest)) => format!("{}{rest}", push_token(&call.pointer, arg)),
+                        None if !common.contains(&key_of(f)) => call.pointer.clone(),
+                        None => continue,
+                    };
+                    let mut g = f.clone();
+                    g.message = format!("module.{} ({}): {}", call.name, f.path, f.message);
+                    g.path.clone_from(&doc.path);
+                    g.span = doc.span_of(&pointer);
+                    g.pointer = Some(pointer);
+                    out.push(g);
+                }
+            }
+        }
+        out
+    }
+
+    /// The unattributed findings file `fi` of `module` has in every call of the module.
+    fn common<'s>(
+        &'s self,
+        module: &'s Module,
+        fi: usize,
+        eval: &mut EvalFn<'_>,
+    ) -> &'s HashSet<FindingKey> {
+        static EMPTY: OnceLock<HashSet<FindingKey>> = OnceLock::new();
+        let Some(slot) = module.common.get(fi) else {
+            return EMPTY.get_or_init(HashSet::new);
+        };
+        if let Some(c) = slot.get() {
+            return c;
+        }
+        let mut common: Option<HashSet<FindingKey>> = None;
+        for (ci, _) in &module.called {
+            let keys: HashSet<FindingKey> = self
+                .evaluated_in_call(*ci, fi, eval)
+                .map(|ev| {
+                    ev.findings
+                        .iter()
+                        .filter(|(_, a)| a.is_none())
+                        .map(|(f, _)| key_of(f))
+                        .collect()
+                })
+                .unwrap_or_default();
+            common = Some(match common {
+                None => keys,
+                Some(c) => c.intersection(&keys).cloned().collect(),
+            });
+        }
+        slot.get_or_init(|| common.unwrap_or_default())
+    }
+
+    /// File `fi` of the module called by call `ci`, evaluated in that call's scope (once).
+    fn evaluated_in_call(&self, ci: usize, fi: usize, eval: &mut EvalFn<'_>) -> Option<&Evaluated> {
+        let slot = self.evaluated.get(&(ci, fi))?;
+        let call = self.calls.get(ci)?;
+        let module = self.modules.get(&call.target)?;
+        let file = module.files.get(fi)?;
+        let scope = &module.called.iter().find(|(i, _)| *i == ci)?.1;
+        Some(slot.get_or_init(|| {
+            let mut input = file.value.clone();
+            let provenance = scope.enrich(&mut input);
+            let doc = Document {
+                path: file.display.clone(),
+                kind: Kind::Terraform,
+                index: 0,
+                input,
+                spans: file.spans.clone(),
+            };
+            let findings = eval(&doc, &file.source, &file.lines)
+                .into_iter()
+                .map(|f| {
+                    let a = f.pointer.as_deref().and_then(|p| attribute(p, &provenance));
+                    (f, a)
+                })
+                .collect();
+            Evaluated { findings }
+        }))
+    }
+}
+
+/// The argument responsible for the value at `pointer`: the deepest recorded substitution at or
+/// above it, and the rest of the pointer below that substitution.
+fn attribute(pointer: &str, provenance: &[(String, String)]) -> Option<(String, String)> {
+    provenance
+        .iter()
+        .filter(|(p, _)| {
+            pointer == p || (pointer.starts_with(p.as_str()) && pointer[p.len()..].starts_with('/'))
+        })
+        .max_by_key(|(p, _)| p.len())
+        .map(|(p, a)| (a.clone(), pointer[p.len()..].to_owned()))
+}
+
+/// The scope of a module for one call: its arguments evaluated in the caller's own scope.
+fn call_scope(call: &Call, caller: &Module, target: &Module) -> Option<Scope> {
+    let mut env = Env::new(&caller.own.vars, &caller.own.locals);
+    // A call that creates no instance evaluates nothing.
+    for (key, meta) in [("count", &call.count), ("for_each", &call.for_each)] {
+        if let Some(v) = meta {
+            let mut body = Map::new();
+            body.insert(key.to_owned(), env.resolve(v.clone()));
+            if !exists(&body) {
+                return None;
+            }
+        }
+    }
+    let mut vars: HashMap<String, Binding> = target
+        .decls
+        .defaults
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Binding::Known {
+                    value: v.clone(),
+                    arg: None,
+                },
+            )
+        })
+        .collect();
+    for (name, raw) in &call.args {
+        let v = env.resolve(raw.clone());
+        env.take_used();
+        let binding = match v {
+            Value::String(s) if s.contains("${") => Binding::Unknown,
+            v => Binding::Known {
+                value: opaque_leaves(v),
+                arg: Some(name.clone()),
+            },
+        };
+        vars.insert(name.clone(), binding);
+    }
+    Some(Scope::build(&target.decls, vars))
+}
+
+/// Strings of the caller's scope that stayed expressions cannot be read in the callee's.
+fn opaque_leaves(v: Value) -> Value {
+    match v {
+        Value::String(s) if s.contains("${") => {
+            let inner = s.replace("${", "").replace('}', "");
+            Value::String(format!("${{caller: {inner}}}"))
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(opaque_leaves).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| (k, opaque_leaves(x))).collect()),
+        other => other,
     }
 }
 
@@ -405,10 +989,14 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// A sibling's body in the shape of the v3 inline block it replaces.
-fn merged_value(s: &Sibling) -> Value {
-    let body = s.body.as_object().cloned().unwrap_or_default();
-    match s.key {
+/// A sibling's body in the shape of the v3 inline block it replaces, with its provenance
+/// moved to match.
+fn merged_value(
+    key: &'static str,
+    mut body: Map<String, Value>,
+    provenance: Vec<(String, String)>,
+) -> Merged {
+    let (value, provenance) = match key {
         "versioning" => {
             let status = body.get("versioning_configuration").and_then(|v| {
                 each_object(v)
@@ -419,21 +1007,45 @@ fn merged_value(s: &Sibling) -> Value {
             let enabled = status
                 .as_ref()
                 .and_then(Value::as_str)
-                .map_or(Value::Null, |st| Value::Bool(st == "Enabled"));
+                .filter(|s| !s.contains("${"))
+                .map_or_else(
+                    || status.clone().unwrap_or(Value::Null),
+                    |st| Value::Bool(st == "Enabled"),
+                );
             let mut m = Map::new();
             m.insert("enabled".into(), enabled);
             if let Some(st) = status {
                 m.insert("status".into(), st);
             }
-            Value::Object(m)
+            let moved = provenance
+                .into_iter()
+                .filter(|(p, _)| p.starts_with("/versioning_configuration"))
+                .flat_map(|(_, a)| [("/enabled".to_owned(), a.clone()), ("/status".to_owned(), a)])
+                .collect();
+            (Value::Object(m), moved)
         }
-        "acl" => body.get("acl").cloned().unwrap_or(Value::Null),
-        "policy" => body.get("policy").cloned().unwrap_or(Value::Null),
+        "acl" | "policy" => {
+            let prefix = format!("/{key}");
+            let moved = provenance
+                .into_iter()
+                .filter(|(p, _)| p.starts_with(&prefix))
+                .map(|(p, a)| (p[prefix.len()..].to_owned(), a))
+                .collect();
+            (body.remove(key).unwrap_or(Value::Null), moved)
+        }
         _ => {
-            let mut m = body;
-            m.remove("bucket");
-            Value::Object(m)
+            body.remove("bucket");
+            let moved = provenance
+                .into_iter()
+                .filter(|(p, _)| !p.starts_with("/bucket"))
+                .collect();
+            (Value::Object(body), moved)
         }
+    };
+    Merged {
+        key,
+        value,
+        provenance,
     }
 }
 
@@ -441,11 +1053,12 @@ fn merged_value(s: &Sibling) -> Value {
 mod tests {
     use super::*;
 
-    fn module(files: &[(&str, &str)]) -> (tempfile::TempDir, ModuleIndex, Vec<Candidate>) {
+    fn write(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<Candidate>) {
         let dir = tempfile::tempdir().unwrap();
         let mut cands = Vec::new();
         for (name, text) in files {
             let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, text).unwrap();
             cands.push(Candidate {
                 fs_path: p,
@@ -453,19 +1066,74 @@ mod tests {
                 size: text.len() as u64,
             });
         }
-        let idx = ModuleIndex::build(&cands, &Limits::default());
-        (dir, idx, cands)
+        (dir, cands)
     }
 
-    fn enriched(idx: &ModuleIndex, c: &Candidate) -> Value {
+    fn module(files: &[(&str, &str)]) -> (tempfile::TempDir, ModuleIndex, Vec<Candidate>) {
+        let (d, cands) = write(files);
+        let idx = ModuleIndex::build(&cands, &Limits::default());
+        (d, idx, cands)
+    }
+
+    fn parsed(c: &Candidate) -> parse::ParsedDoc {
         let src = std::fs::read_to_string(&c.fs_path).unwrap();
-        let mut v = parse::parse(Syntax::Hcl, &src, &Limits::default())
+        parse::parse(Syntax::Hcl, &src, &Limits::default())
             .unwrap()
             .docs
             .remove(0)
-            .value;
-        idx.module_for(&c.fs_path).unwrap().enrich(&mut v);
+    }
+
+    fn enriched(idx: &ModuleIndex, c: &Candidate) -> Value {
+        let mut v = parsed(c).value;
+        idx.module_for(&c.fs_path).unwrap().own.enrich(&mut v);
         v
+    }
+
+    /// The "policies" here: one finding per `storage_encrypted` that is known and not true (at
+    /// the attribute), and one per cluster (at the resource).
+    fn fake_eval(doc: &Document, _src: &str, _l: &LineIndex) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Some(dbs) = doc.input.pointer("/resource/aws_rds_cluster").and_then(Value::as_object)
+        {
+            for (name, db) in dbs {
+                let v = db.get("storage_encrypted");
+                let unknown = v.and_then(Value::as_str).is_some_and(|s| s.contains("${"));
+                if v != Some(&Value::Bool(true)) && !unknown {
+                    let mut f = Finding::new(
+                        "T1",
+                        crate::finding::Severity::High,
+                        format!("{name} unencrypted"),
+                        &doc.path,
+                    );
+                    let p = format!("/resource/aws_rds_cluster/{name}/storage_encrypted");
+                    f.span = doc.span_of(&p);
+                    f.pointer = Some(p);
+                    out.push(f);
+                }
+                let mut g = Finding::new(
+                    "T2",
+                    crate::finding::Severity::Low,
+                    format!("{name} exists"),
+                    &doc.path,
+                );
+                g.pointer = Some(format!("/resource/aws_rds_cluster/{name}"));
+                out.push(g);
+            }
+        }
+        out
+    }
+
+    fn evaluate(idx: &ModuleIndex, c: &Candidate) -> Vec<Finding> {
+        let src = std::fs::read_to_string(&c.fs_path).unwrap();
+        let d = parsed(c);
+        let doc = Document {
+            path: c.display.clone(),
+            kind: Kind::Terraform,
+            index: 0,
+            input: d.value,
+            spans: d.spans,
+        };
+        idx.evaluate(&c.fs_path, doc, &src, &LineIndex::new(&src), &mut fake_eval)
     }
 
     #[test]
@@ -512,29 +1180,128 @@ mod tests {
     }
 
     #[test]
-    fn a_local_module_takes_its_single_callers_arguments() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("modules/bucket")).unwrap();
-        let files = [
-            ("main.tf", "locals { team = \"ml\" }\nmodule \"exports\" {\n  source = \"./modules/bucket\"\n  name   = \"public-${local.team}-exports\"\n}\n"),
-            ("modules/bucket/main.tf", "variable \"name\" {}\nresource \"aws_s3_bucket\" \"this\" {\n  bucket = var.name\n}\n"),
-        ];
-        let mut cands = Vec::new();
-        for (name, text) in files {
-            let p = dir.path().join(name);
-            std::fs::write(&p, text).unwrap();
-            cands.push(Candidate {
-                fs_path: p,
-                display: name.to_owned(),
-                size: text.len() as u64,
-            });
-        }
-        let idx = ModuleIndex::build(&cands, &Limits::default());
-        let v = enriched(&idx, &cands[1]);
+    fn conditional_and_indexed_bucket_references_link() {
+        let (_d, idx, c) = module(&[(
+            "main.tf",
+            "variable \"create\" {}\n\
+             resource \"aws_s3_bucket\" \"this\" {\n  count  = var.create ? 1 : 0\n  bucket = \"acme\"\n}\n\
+             resource \"aws_s3_bucket_server_side_encryption_configuration\" \"this\" {\n  bucket = var.create ? aws_s3_bucket.this[0].id : \"\"\n  rule {\n    apply_server_side_encryption_by_default { sse_algorithm = \"AES256\" }\n  }\n}\n\
+             resource \"aws_s3_bucket_versioning\" \"this\" {\n  bucket = try(aws_s3_bucket.this[0].bucket, null)\n  versioning_configuration { status = \"Enabled\" }\n}\n\
+             resource \"aws_s3_bucket_logging\" \"this\" {\n  bucket = one(aws_s3_bucket.this[*].id)\n  target_bucket = \"logs\"\n}\n",
+        )]);
+        let v = enriched(&idx, &c[0]);
+        let b = &v["resource"]["aws_s3_bucket"]["this"];
+        assert!(b["server_side_encryption_configuration"].is_object(), "{b}");
+        assert_eq!(b["versioning"]["enabled"], true);
+        assert_eq!(b["logging"]["target_bucket"], "logs");
+    }
+
+    #[test]
+    fn resources_that_do_not_exist_are_dropped_and_dynamic_blocks_expand() {
+        let (_d, idx, c) = module(&[(
+            "main.tf",
+            "variable \"enabled\" { default = false }\n\
+             variable \"rules\" {\n  default = [{ alg = \"aws:kms\" }, { alg = \"AES256\" }]\n}\n\
+             resource \"aws_kms_key\" \"k\" {\n  count = var.enabled ? 1 : 0\n}\n\
+             resource \"aws_thing\" \"t\" {\n  dynamic \"rule\" {\n    for_each = var.rules\n    content {\n      algorithm = rule.value.alg\n    }\n  }\n  dynamic \"unknown\" {\n    for_each = aws_x.y.list\n    iterator = it\n    content {\n      v = it.value\n    }\n  }\n  dynamic \"none\" {\n    for_each = []\n    content {}\n  }\n}\n",
+        )]);
+        let v = enriched(&idx, &c[0]);
+        assert!(v["resource"]["aws_kms_key"].get("k").is_none());
+        let t = &v["resource"]["aws_thing"]["t"];
+        assert_eq!(t["rule"][0]["algorithm"], "aws:kms");
+        assert_eq!(t["rule"][1]["algorithm"], "AES256");
+        assert_eq!(t["unknown"]["v"], "${it.value}");
+        assert!(t.get("none").is_none() && t.get("dynamic").is_none(), "{t}");
+    }
+
+    #[test]
+    fn null_defaults_and_unresolved_expressions_are_kept_as_such() {
+        let (_d, idx, c) = module(&[(
+            "main.tf",
+            "variable \"bucket\" { default = null }\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = var.bucket\n  tags   = merge(var.tags, { Name = \"x\" })\n}\n",
+        )]);
+        let v = enriched(&idx, &c[0]);
+        let b = &v["resource"]["aws_s3_bucket"]["b"];
+        assert_eq!(b["bucket"], Value::Null);
+        assert_eq!(b["tags"], "${merge(var.tags, { Name = \"x\" })}");
+    }
+
+    #[test]
+    fn a_local_module_is_evaluated_per_call_site_with_findings_at_the_callers_argument() {
+        let (_d, idx, c) = module(&[
+            (
+                "main.tf",
+                "module \"a\" {\n  source            = \"./modules/db\"\n  storage_encrypted = false\n}\n\
+                 module \"b\" {\n  source = \"./modules/db\"\n}\n\
+                 module \"c\" {\n  source            = \"./modules/db\"\n  storage_encrypted = var.enc\n}\n\
+                 module \"d\" {\n  source            = \"./modules/db\"\n  storage_encrypted = local.off\n}\n\
+                 module \"e\" {\n  source            = \"./modules/db\"\n  count             = 0\n  storage_encrypted = false\n}\n\
+                 locals {\n  off = false\n}\n",
+            ),
+            (
+                "modules/db/main.tf",
+                "variable \"storage_encrypted\" { default = true }\nresource \"aws_rds_cluster\" \"this\" {\n  storage_encrypted = var.storage_encrypted\n}\n",
+            ),
+        ]);
+        let caller = evaluate(&idx, &c[0]);
+        let lines: Vec<(String, String)> = caller
+            .iter()
+            .map(|f| {
+                let s = f.span.unwrap();
+                let src = std::fs::read_to_string(&c[0].fs_path).unwrap();
+                (f.message.clone(), src[s.range()].to_owned())
+            })
+            .collect();
         assert_eq!(
-            v["resource"]["aws_s3_bucket"]["this"]["bucket"],
-            "public-ml-exports"
+            lines,
+            vec![
+                (
+                    "module.a (modules/db/main.tf): this unencrypted".to_owned(),
+                    "false".to_owned()
+                ),
+                (
+                    "module.d (modules/db/main.tf): this unencrypted".to_owned(),
+                    "local.off".to_owned()
+                ),
+            ],
+            "one finding per call passing false, at its argument; the unknown var.enc is not one"
         );
+        assert!(caller.iter().all(|f| f.path == "main.tf"));
+        // The module's own file: the finding that does not depend on arguments, once.
+        let own = evaluate(&idx, &c[1]);
+        let msgs: Vec<&str> = own.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(msgs, vec!["this exists"]);
+    }
+
+    #[test]
+    fn a_finding_only_some_calls_have_is_reported_at_those_calls() {
+        let (_d, idx, c) = module(&[
+            (
+                "main.tf",
+                "module \"on\" {\n  source  = \"./db\"\n  encrypt = true\n}\n\
+                 module \"default\" {\n  source = \"./db\"\n}\n",
+            ),
+            (
+                "db/main.tf",
+                "variable \"encrypt\" { default = false }\nresource \"aws_rds_cluster\" \"this\" {\n  storage_encrypted = var.encrypt\n}\n",
+            ),
+        ]);
+        let src = std::fs::read_to_string(&c[0].fs_path).unwrap();
+        let caller = evaluate(&idx, &c[0]);
+        let at: Vec<(String, usize)> = caller
+            .iter()
+            .map(|f| {
+                let s = f.span.unwrap();
+                (f.message.clone(), src[..s.start].lines().count() + 1)
+            })
+            .collect();
+        assert_eq!(
+            at,
+            vec![("module.default (db/main.tf): this unencrypted".to_owned(), 5)],
+            "the default applies to the call that passes nothing: at its module block"
+        );
+        let own: Vec<String> = evaluate(&idx, &c[1]).into_iter().map(|f| f.message).collect();
+        assert_eq!(own, vec!["this exists"]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 # TF008: a CloudTrail trail without log file validation (digest files), without KMS encryption,
-# or not multi-region. Each is a separate finding with its own message.
+# or not multi-region. Each is a separate finding with its own message, at the attribute when
+# it is written. Unresolved expressions are not judged.
 package custos.terraform.cloudtrail
 
+import data.custos.lib.terraform as tf
 import rego.v1
 
 metadata := {
@@ -13,22 +15,22 @@ metadata := {
 	"remediation": "Set enable_log_file_validation = true, kms_key_id = a customer-managed key, and is_multi_region_trail = true.",
 }
 
-trails contains [name, t] if {
-	some name, t in input.resource.aws_cloudtrail
-	is_object(t)
+trails := tf.resources("aws_cloudtrail")
+
+deny contains {"msg": msg, "path": tf.at(path, t, "enable_log_file_validation")} if {
+	some [path, name, t] in trails
+	tf.known_not_true(tf.get(t, "enable_log_file_validation", false))
+	msg := sprintf("aws_cloudtrail.%s has log file validation off (no digest files to prove logs were not altered)", [name])
 }
 
-deny contains {"msg": sprintf("aws_cloudtrail.%s has log file validation off (no digest files to prove logs were not altered)", [name]), "path": ["resource", "aws_cloudtrail", name]} if {
-	some [name, t] in trails
-	object.get(t, "enable_log_file_validation", false) != true
+deny contains {"msg": msg, "path": tf.at(path, t, "kms_key_id")} if {
+	some [path, name, t] in trails
+	not tf.set(tf.get(t, "kms_key_id", null))
+	msg := sprintf("aws_cloudtrail.%s is not encrypted with a KMS key", [name])
 }
 
-deny contains {"msg": sprintf("aws_cloudtrail.%s is not encrypted with a KMS key", [name]), "path": ["resource", "aws_cloudtrail", name]} if {
-	some [name, t] in trails
-	not t.kms_key_id
-}
-
-deny contains {"msg": sprintf("aws_cloudtrail.%s is not multi-region", [name]), "path": ["resource", "aws_cloudtrail", name]} if {
-	some [name, t] in trails
-	object.get(t, "is_multi_region_trail", false) != true
+deny contains {"msg": msg, "path": tf.at(path, t, "is_multi_region_trail")} if {
+	some [path, name, t] in trails
+	tf.known_not_true(tf.get(t, "is_multi_region_trail", false))
+	msg := sprintf("aws_cloudtrail.%s is not multi-region", [name])
 }

@@ -19,3 +19,12 @@ resource "aws_cloudtrail" "main" {
 }`)
 	count(r) == 0
 }
+
+test_empty_key_and_unresolved_settings if {
+	r := tf008.deny with input as {"resource": {"aws_cloudtrail": {"t": {
+		"kms_key_id": "",
+		"enable_log_file_validation": "${var.validate}",
+		"is_multi_region_trail": false,
+	}}}}
+	{f.path | some f in r} == {["resource", "aws_cloudtrail", "t", "kms_key_id"], ["resource", "aws_cloudtrail", "t", "is_multi_region_trail"]}
+}

@@ -42,3 +42,33 @@ test_json_container_definitions if {
 	r := tf010.deny with input as {"resource": {"aws_ecs_task_definition": {"t": {"container_definitions": "[{\"name\": \"app\", \"environment\": [{\"name\": \"API_KEY\", \"value\": \"k-3f9a8b7c6d\"}]}]"}}}}
 	count(r) == 1
 }
+
+test_write_only_arguments if {
+	r := tf010.deny with input as parse_config("hcl2", `
+resource "aws_db_instance" "db" {
+  password_wo         = "Pg-Admin-2025"
+  password_wo_version = 1
+}
+resource "google_bigquery_data_transfer_config" "s3" {
+  sensitive_params {
+    secret_access_key_wo = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+  }
+}
+resource "aws_ssm_parameter" "p" {
+  value_wo = ephemeral.random_password.p.result
+}
+resource "aws_secretsmanager_secret_version" "v" {
+  secret_string_wo = var.secret
+}
+`)
+	{f.path | some f in r} == {
+		["resource", "aws_db_instance", "db", "password_wo"],
+		["resource", "google_bigquery_data_transfer_config", "s3", "sensitive_params", "secret_access_key_wo"],
+	}
+}
+
+test_write_only_in_repeated_blocks if {
+	inp := {"resource": {"x_thing": {"t": {"settings": [{"token_wo": "tok-3f9a8b7c6d5e"}, {"token_wo": "${var.t}"}]}}}}
+	r := tf010.deny with input as inp
+	{f.path | some f in r} == {["resource", "x_thing", "t", "settings", 0, "token_wo"]}
+}

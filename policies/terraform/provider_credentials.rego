@@ -4,6 +4,7 @@
 # References (`var.x`, `file(...)`) are not literals; a `credentials` path is not a secret.
 package custos.terraform.provider_credentials
 
+import data.custos.lib.terraform as tf
 import rego.v1
 
 metadata := {
@@ -26,14 +27,15 @@ secret_attrs := {
 
 # [provider name, path to its block, block] — a provider declared several times is an array.
 providers contains [name, ["provider", name], body] if {
-	some name, body in input.provider
+	some name, body in tf.section("provider")
 	is_object(body)
 }
 
 providers contains [name, ["provider", name, i], body] if {
-	some name, list in input.provider
+	some name, list in tf.section("provider")
 	is_array(list)
 	some i, body in list
+	is_object(body)
 }
 
 literal(v) if {
@@ -55,7 +57,7 @@ secret_value("credentials", v) if {
 
 deny contains {"msg": msg, "path": array.concat(base, [attr])} if {
 	some [name, base, body] in providers
-	some attr in secret_attrs[name]
-	secret_value(attr, body[attr])
+	some attr in object.get(secret_attrs, name, set())
+	secret_value(attr, tf.get(body, attr, null))
 	msg := sprintf("provider %q sets `%s` to a literal value", [name, attr])
 }

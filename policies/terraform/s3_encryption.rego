@@ -1,9 +1,14 @@
 # TF002: an S3 bucket with no server-side encryption declared.
 # Declared means either the inline `server_side_encryption_configuration` block (AWS provider
 # v3 style) or an `aws_s3_bucket_server_side_encryption_configuration` resource whose `bucket`
-# refers to this bucket (v4+ style), by reference or by the same literal bucket name.
+# refers to this bucket (v4+ style): by reference — also indexed (`this[0]`), splat, or through
+# a conditional/`try` — or by the same literal bucket name. The module context merges such
+# resources from the whole module; within a document they are also matched here, through an
+# index of the buckets they name (linear in the number of resources).
 package custos.terraform.s3_encryption
 
+import data.custos.lib.s3
+import data.custos.lib.terraform as tf
 import rego.v1
 
 metadata := {
@@ -15,32 +20,24 @@ metadata := {
 	"remediation": "Add an aws_s3_bucket_server_side_encryption_configuration resource for the bucket (sse_algorithm \"aws:kms\" with a customer-managed key for data and logs), or the inline server_side_encryption_configuration block on provider v3.",
 }
 
-inline_sse(bucket) if bucket.server_side_encryption_configuration
+inline_sse(b) if count(tf.blocks(b, "server_side_encryption_configuration")) > 0
 
-refers_to(ref, name, _) if startswith(ref, sprintf("${aws_s3_bucket.%s.", [name]))
+inline_sse(b) if tf.unknown(tf.get(b, "server_side_encryption_configuration", null))
 
-refers_to(ref, name, _) if startswith(ref, sprintf("${aws_s3_bucket.%s[", [name]))
-
-refers_to(ref, _, bucket) if {
-	is_string(bucket.bucket)
-	not contains(bucket.bucket, "${")
-	ref == bucket.bucket
+# Every bucket an encryption configuration in this document names.
+sse_targets contains t if {
+	some [_, _, cfg] in tf.resources("aws_s3_bucket_server_side_encryption_configuration")
+	t := s3.target(tf.get(cfg, "bucket", null))
 }
 
-sse_configs contains cfg if {
-	some _, cfg in input.resource.aws_s3_bucket_server_side_encryption_configuration
-	is_object(cfg)
+sibling_sse(name, b) if {
+	some k in s3.keys(name, b)
+	k in sse_targets
 }
 
-sibling_sse(name, bucket) if {
-	some cfg in sse_configs
-	refers_to(cfg.bucket, name, bucket)
-}
-
-deny contains {"msg": msg, "path": ["resource", "aws_s3_bucket", name]} if {
-	some name, bucket in input.resource.aws_s3_bucket
-	is_object(bucket)
-	not inline_sse(bucket)
-	not sibling_sse(name, bucket)
+deny contains {"msg": msg, "path": path} if {
+	some [path, name, b] in s3.buckets
+	not inline_sse(b)
+	not sibling_sse(name, b)
 	msg := sprintf("aws_s3_bucket.%s declares no server-side encryption", [name])
 }

@@ -67,3 +67,38 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
 }`)
 	count(r) == 0
 }
+
+test_conditional_and_try_references if {
+	r := tf002.deny with input as parse_config("hcl2", `
+resource "aws_s3_bucket" "this" {
+  count  = var.create ? 1 : 0
+  bucket = var.bucket
+}
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  bucket = var.create ? aws_s3_bucket.this[0].id : ""
+}
+resource "aws_s3_bucket" "other" { bucket = "acme-other" }
+resource "aws_s3_bucket_server_side_encryption_configuration" "other" {
+  bucket = try(one(aws_s3_bucket.other[*].id), null)
+}`)
+	count(r) == 0
+}
+
+test_a_configuration_naming_two_buckets_covers_neither if {
+	r := tf002.deny with input as parse_config("hcl2", `
+resource "aws_s3_bucket" "a" { bucket = "acme-a" }
+resource "aws_s3_bucket" "b" { bucket = "acme-b" }
+resource "aws_s3_bucket_server_side_encryption_configuration" "x" {
+  bucket = var.first ? aws_s3_bucket.a.id : aws_s3_bucket.b.id
+}`)
+	count(r) == 2
+}
+
+test_data_sources_are_not_bucket_resources if {
+	r := tf002.deny with input as parse_config("hcl2", `
+resource "aws_s3_bucket" "logs" { bucket = "acme-logs" }
+resource "aws_s3_bucket_server_side_encryption_configuration" "x" {
+  bucket = data.aws_s3_bucket.logs.id
+}`)
+	count(r) == 1
+}

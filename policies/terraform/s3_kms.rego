@@ -1,9 +1,11 @@
 # TF003: an S3 bucket is encrypted, but not with a customer-managed KMS key (SSE-S3 `AES256`, or
-# `aws:kms` with the AWS-managed `aws/s3` key). Data and logs should use a key whose policy and
-# rotation you control. Buckets with no encryption declared at all are TF002's.
+# `aws:kms` without a key or with the AWS-managed `aws/s3` key). Data and logs should use a key
+# whose policy and rotation you control. Buckets with no encryption declared at all are TF002's;
+# an algorithm that is an unresolved expression is not judged.
 package custos.terraform.s3_kms
 
 import data.custos.lib.s3
+import data.custos.lib.terraform as tf
 import rego.v1
 
 metadata := {
@@ -15,9 +17,16 @@ metadata := {
 	"remediation": "Set sse_algorithm = \"aws:kms\" with kms_master_key_id = a customer-managed aws_kms_key (with rotation enabled).",
 }
 
-deny contains {"msg": msg, "path": ["resource", "aws_s3_bucket", name]} if {
-	some [name, b] in s3.buckets
+# The attribute that is wrong: the algorithm when it is not KMS, else the (missing) key.
+wrong(d) := "sse_algorithm" if not tf.get(d, "sse_algorithm", null) in s3.kms_algorithms
+
+wrong(d) := "kms_master_key_id" if tf.get(d, "sse_algorithm", null) in s3.kms_algorithms
+
+deny contains {"msg": msg, "path": tf.at(array.concat(path, p), d, wrong(d))} if {
+	some [path, name, b] in s3.buckets
 	s3.has_sse(b)
 	not s3.customer_managed_kms(b)
+	not s3.sse_unknown(b)
+	[p, d] := s3.sse_defaults_at(b)[0]
 	msg := sprintf("%s is encrypted without a customer-managed KMS key", [s3.label(name, b)])
 }

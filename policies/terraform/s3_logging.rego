@@ -1,9 +1,11 @@
 # TF006: an S3 bucket without server access logging. A bucket that receives other buckets'
 # access logs is not required to log itself (that would loop); the module context marks such
-# buckets `custos_log_target` when the logging configuration is in another file.
+# buckets `custos_log_target` when the logging configuration is in another file. Log targets
+# in the document are indexed once (linear in the number of buckets).
 package custos.terraform.s3_logging
 
 import data.custos.lib.s3
+import data.custos.lib.terraform as tf
 import rego.v1
 
 metadata := {
@@ -15,16 +17,31 @@ metadata := {
 	"remediation": "Add an aws_s3_bucket_logging resource (or logging { target_bucket = … } on provider v3) pointing at a log bucket.",
 }
 
-log_target(name, b) if {
-	some [_, other] in s3.buckets
-	some l in s3.as_list(object.get(other, "logging", []))
-	l.target_bucket in {b.bucket, sprintf("${aws_s3_bucket.%s.id}", [name]), sprintf("${aws_s3_bucket.%s.bucket}", [name])}
+log_targets contains t if {
+	some [_, _, b] in s3.buckets
+	some l in tf.blocks(b, "logging")
+	t := s3.target(tf.get(l, "target_bucket", null))
 }
 
-deny contains {"msg": msg, "path": ["resource", "aws_s3_bucket", name]} if {
-	some [name, b] in s3.buckets
-	not b.logging
-	not b.custos_log_target
-	not log_target(name, b)
+log_targets contains t if {
+	some [_, _, l] in tf.resources("aws_s3_bucket_logging")
+	t := s3.target(tf.get(l, "target_bucket", null))
+}
+
+logs(b) if count(tf.blocks(b, "logging")) > 0
+
+logs(b) if tf.unknown(tf.get(b, "logging", null))
+
+receives_logs(name, b) if tf.true_value(tf.get(b, "custos_log_target", false))
+
+receives_logs(name, b) if {
+	some k in s3.keys(name, b)
+	k in log_targets
+}
+
+deny contains {"msg": msg, "path": path} if {
+	some [path, name, b] in s3.buckets
+	not logs(b)
+	not receives_logs(name, b)
 	msg := sprintf("%s has no access logging", [s3.label(name, b)])
 }

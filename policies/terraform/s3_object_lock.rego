@@ -3,6 +3,7 @@
 package custos.terraform.s3_object_lock
 
 import data.custos.lib.s3
+import data.custos.lib.terraform as tf
 import rego.v1
 
 metadata := {
@@ -14,14 +15,22 @@ metadata := {
 	"remediation": "Create the bucket with object_lock_enabled = true and add an aws_s3_bucket_object_lock_configuration with a default retention (COMPLIANCE mode for regulated logs).",
 }
 
-locked(b) if b.object_lock_enabled == true
+locked(b) if tf.true_value(tf.get(b, "object_lock_enabled", false))
 
-locked(b) if b.object_lock_configuration.object_lock_enabled == "Enabled"
+locked(b) if tf.unknown(tf.get(b, "object_lock_enabled", false))
 
-locked(b) if b.object_lock_configuration.rule
+locked(b) if {
+	some c in tf.blocks(b, "object_lock_configuration")
+	tf.get(c, "object_lock_enabled", null) == "Enabled"
+}
 
-deny contains {"msg": msg, "path": ["resource", "aws_s3_bucket", name]} if {
-	some [name, b] in s3.buckets
+locked(b) if {
+	some c in tf.blocks(b, "object_lock_configuration")
+	tf.get(c, "rule", null) != null
+}
+
+deny contains {"msg": msg, "path": path} if {
+	some [path, name, b] in s3.buckets
 	s3.holds_audit_logs(b)
 	not locked(b)
 	msg := sprintf("%s holds audit logs but has no Object Lock", [s3.label(name, b)])

@@ -1,0 +1,119 @@
+# Total accessors for Terraform documents, shared by every Terraform rule.
+#
+# Valid Terraform reaches policies in many shapes: an attribute may be null (a variable whose
+# default is null), an expression the module context could not resolve ("${merge(var.a, …)}",
+# "${var.x}": *unknown*, never a finding on its own), a list where a map is usual (repeated
+# blocks), a scalar where a block is usual, or missing. regorus makes a builtin called with the
+# wrong type an error, so rules read the document only through these helpers, which are defined
+# for every shape.
+package custos.lib.terraform
+
+import rego.v1
+
+unknown(v) if {
+	is_string(v)
+	contains(v, "${")
+}
+
+obj(x) := x if is_object(x)
+
+obj(x) := {} if not is_object(x)
+
+# Blocks that may be one object or a list of objects; anything else is no block.
+list(x) := x if is_array(x)
+
+list(x) := [x] if is_object(x)
+
+list(x) := [] if {
+	not is_array(x)
+	not is_object(x)
+}
+
+str(x) := x if is_string(x)
+
+str(x) := "" if not is_string(x)
+
+get(x, k, d) := object.get(x, k, d) if is_object(x)
+
+get(x, k, d) := d if not is_object(x)
+
+# The object blocks named `k` in body `r` (a block repeated in one body is a list).
+blocks(r, k) := [b | some b in list(get(r, k, [])); is_object(b)]
+
+# [index suffix, block]: `[]` for a single block, `[i]` in a list, for finding paths.
+blocks_at(r, k) := [[[], get(r, k, null)]] if is_object(get(r, k, null))
+
+blocks_at(r, k) := [[[i], b] | some i, b in get(r, k, []); is_object(b)] if is_array(get(r, k, null))
+
+blocks_at(r, k) := [] if {
+	not is_object(get(r, k, null))
+	not is_array(get(r, k, null))
+}
+
+# A top-level section of the document (`resource`, `variable`, `provider`, …) as an object.
+section(k) := obj(get(input, k, {}))
+
+# Every instance of a resource type: [path, name, body]. A name declared twice (a list) gives
+# one entry per declaration.
+resources(ty) := [[p, name, b] |
+	some name, v in obj(get(section("resource"), ty, {}))
+	some [p, b] in instances(["resource", ty, name], v)
+]
+
+instances(p, v) := [[p, v]] if is_object(v)
+
+instances(p, v) := [[array.concat(p, [i]), b] | some i, b in v; is_object(b)] if is_array(v)
+
+instances(p, v) := [] if {
+	not is_object(v)
+	not is_array(v)
+}
+
+# Terraform converts the strings "true"/"false" for bool arguments.
+true_value(v) if v == true
+
+true_value(v) if v == "true"
+
+false_value(v) if v == false
+
+false_value(v) if v == "false"
+
+# A value that is known and not true; null counts (Terraform treats null as unset).
+known_not_true(v) if {
+	not true_value(v)
+	not unknown(v)
+}
+
+# A value that names something (a key, an ARN, a reference): non-empty string.
+set(v) if {
+	is_string(v)
+	trim_space(v) != ""
+}
+
+# Where a finding about attribute `k` of body `r` at `base` points: the attribute when it is
+# written, the resource when it is missing.
+at(base, r, k) := array.concat(base, [k]) if get(r, k, null) != null
+
+at(base, r, k) := base if get(r, k, null) == null
+
+# Like `at`, for attribute `k` of block `blk`: the attribute when it is written in a single
+# block, else the block when it is written, else the resource.
+at_block(base, r, blk, k) := array.concat(base, [blk, k]) if get(get(r, blk, null), k, null) != null
+
+at_block(base, r, blk, k) := array.concat(base, [blk]) if {
+	get(get(r, blk, null), k, null) == null
+	get(r, blk, null) != null
+}
+
+at_block(base, r, blk, _) := base if get(r, blk, null) == null
+
+# The resource name a reference names: "${aws_s3_bucket.x.id}", "${aws_s3_bucket.x[0].id}",
+# "${one(aws_s3_bucket.x[*].id)}", "${var.c ? aws_s3_bucket.x[0].id : ""}" → "x" (exactly
+# one resource of that type named).
+referenced(ty, v) := name if {
+	unknown(v)
+	pattern := sprintf(`(?:^|[^.\w])%s\.([A-Za-z0-9_\-]+)`, [ty])
+	names := {m[1] | some m in regex.find_all_string_submatch_n(pattern, v, -1)}
+	count(names) == 1
+	some name in names
+}
