@@ -19,8 +19,8 @@ test_camel_case_short_forms_and_numbers if {
 	r := cfg001.deny with input as {
 		"apiKey": "k-9f8e7d6c5b4a", "clientSecret": "abc123def", "dbPassword": 123456,
 		"dbPass": "hunter2x", "FTP_PASS": "password1", "DB_PWD": "s3cr3t!",
-		"AIRFLOW__CORE__FERNET_KEY": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
-		"fernetKey": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
+		"JWT_SIGNING_KEY": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
+		"hmacKey": "4f2a9c1e7b3d5a8f",
 	}
 	count(r) == 8
 }
