@@ -12,7 +12,6 @@
 package custos.config.literal_credentials
 
 import data.custos.lib.credentials
-import data.custos.lib.shape
 import rego.v1
 
 metadata := {
@@ -50,14 +49,14 @@ lockfile if {
 
 skip_document if k8s_secret
 
+skip_document if lockfile
+
 # A Secret inside a `List` manifest (also judged by SEC025).
 listed_secret(path) if {
 	count(path) > 2
 	path[0] == "items"
 	input.items[path[1]].kind == "Secret"
 }
-
-skip_document if lockfile
 
 # Parts of a document whose keys are not configuration: dependency maps (package names),
 # digest maps, and ciphertext (SealedSecret `encryptedData`).

@@ -126,6 +126,14 @@ image:
 	count(r) == 0
 }
 
+test_secrets_in_a_list_are_left_to_sec025 if {
+	r := cfg001.deny with input as {"apiVersion": "v1", "kind": "List", "items": [
+		{"kind": "Secret", "stringData": {"password": "hunter2-prod"}},
+		{"kind": "ConfigMap", "data": {"password": "hunter2-prod"}},
+	]}
+	{f.path | some f in r} == {["items", 1, "data", "password"]}
+}
+
 test_sealed_external_and_k8s_secrets_pass if {
 	r := cfg001.deny with input as {"kind": "SealedSecret", "spec": {"encryptedData": {"password": "AgBy3i4OJSWK+PiTySYZZA9rO43"}}}
 	count(r) == 0
@@ -215,6 +223,10 @@ test_lockfiles_and_dependency_maps_pass if {
 	count(r) == 0
 	r2 := cfg001.deny with input as {"name": "app", "dependencies": {"gtoken": "^5.0.0", "registry-auth-token": "4.2.1"}}
 	count(r2) == 0
+	r3 := cfg001.deny with input as {"_meta": {"pipfile-spec": 6}, "default": {"token": {"hashes": ["sha256:ab"], "version": "==1.0"}}}
+	count(r3) == 0
+	r4 := cfg001.deny with input as {"content-hash": "abc", "packages": [{"name": "x/token", "dist": {"token": "t0k3n-v4lue"}}]}
+	count(r4) == 0
 }
 
 # Any shape of any part of a document is accepted, and an odd part does not hide the others.

@@ -81,7 +81,7 @@ random_token(v) if {
 	regex.match(`^[A-Za-z0-9+/=_\-.~]+$`, s)
 	regex.match(`[0-9]`, s)
 	regex.match(`[A-Za-z]`, s)
-	not regex.match(`^[a-z0-9]+([.\-][a-z0-9]+)*(:\d+)?$`, s)
+	not regex.match(`^[a-z0-9]+([.\-][a-z0-9]+)+(:[0-9]+)?$`, s)
 	count({c | some c in split(s, "")}) >= 12
 	mixed_or_hex(s)
 }

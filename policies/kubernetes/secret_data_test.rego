@@ -73,6 +73,17 @@ test_value_keys if {
 	paths(r) == {["data", "key"], ["stringData", "tls.key"]}
 }
 
+test_random_tokens_under_neutral_keys if {
+	r := sec025.deny with input as {"kind": "Secret", "stringData": {
+		"ceph-admin": "AQBSgbNVJJ8TBxAAh1yTzU6sMVeVh4ZMkp5ZxQ==",
+		"signing": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
+		"hostname": "worker-7c1e9a0b3d5f42e8.internal",
+		"release": "feature-store-2024-06-01-build-17",
+		"lowercase": "abcdefghijklmnopqrstuvwxyz0123",
+	}}
+	paths(r) == {["stringData", "ceph-admin"], ["stringData", "signing"]}
+}
+
 test_secrets_in_a_list if {
 	r := sec025.deny with input as {"kind": "List", "items": [
 		{"kind": "ConfigMap", "data": {"password": "aHVudGVy"}},
