@@ -20,6 +20,9 @@ use crate::finding::Severity;
 
 pub const FILE_NAME: &str = "custos.toml";
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+/// Largest `custos.toml` read (1 MiB): a configuration is hand-written, and a huge one is a
+/// mistake (or an attack) that would otherwise cost memory out of proportion.
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
 
 /// A problem in the configuration file, pointing into it.
 #[derive(Debug, Error, Diagnostic)]
@@ -103,7 +106,7 @@ struct RawPolicies {
     #[serde(default)]
     dirs: Vec<String>,
     #[serde(default)]
-    disabled: Vec<String>,
+    disabled: Vec<Spanned<String>>,
     #[serde(default)]
     severity: BTreeMap<String, Spanned<String>>,
 }
@@ -148,6 +151,13 @@ pub struct Config {
     pub policy_dirs: Vec<PathBuf>,
     pub disabled: Vec<String>,
     pub severity_overrides: BTreeMap<String, Severity>,
+    /// Every rule id the file names (`disabled`, `severity`, waivers), where, and in what
+    /// role: checked against the rule catalog once policies are loaded.
+    pub rule_refs: Vec<(String, Range<usize>, &'static str)>,
+    /// The file's name and text, for diagnostics raised after loading.
+    pub source: Option<(String, String)>,
+    /// Every rule id of the loaded catalog, once policies are loaded (empty: not checked).
+    pub known_rules: Vec<String>,
     pub data: serde_json::Value,
     pub classify: Vec<(globset::GlobMatcher, Kind)>,
     pub waivers: Vec<Waiver>,
@@ -179,6 +189,9 @@ impl Config {
             policy_dirs: Vec::new(),
             disabled: Vec::new(),
             severity_overrides: BTreeMap::new(),
+            rule_refs: Vec::new(),
+            source: None,
+            known_rules: Vec::new(),
             data: serde_json::Value::Object(serde_json::Map::new()),
             classify: Vec::new(),
             waivers: Vec::new(),
@@ -223,6 +236,21 @@ impl Config {
 
     /// Load and validate a config file.
     pub fn load(path: &Path) -> Result<Self, Box<ConfigError>> {
+        let too_big = |len: u64| {
+            Box::new(ConfigError {
+                message: format!(
+                    "{} is {len} bytes; a configuration file may be at most {MAX_CONFIG_SIZE} bytes",
+                    path.display()
+                ),
+                src: NamedSource::new(path.display().to_string(), String::new()),
+                at: None,
+            })
+        };
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.len() > MAX_CONFIG_SIZE {
+                return Err(too_big(m.len()));
+            }
+        }
         let text = std::fs::read_to_string(path).map_err(|e| {
             Box::new(ConfigError {
                 message: format!("cannot read {}: {e}", path.display()),
@@ -307,10 +335,22 @@ impl Config {
             cfg.policy_timeout_ms = ms;
         }
         cfg.policy_dirs = raw.policies.dirs.iter().map(|d| root.join(d)).collect();
-        cfg.disabled = raw.policies.disabled;
+        for d in &raw.policies.disabled {
+            cfg.rule_refs
+                .push((d.get_ref().clone(), d.span(), "[policies] disabled"));
+        }
+        cfg.disabled = raw
+            .policies
+            .disabled
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect();
         for (rule, s) in &raw.policies.severity {
             cfg.severity_overrides.insert(rule.clone(), severity(s)?);
+            cfg.rule_refs
+                .push((rule.clone(), s.span(), "[policies.severity]"));
         }
+        cfg.source = Some((name.to_owned(), text.to_owned()));
         cfg.data = serde_json::to_value(&raw.data)
             .map_err(|e| err(format!("[data] cannot be handed to policies: {e}"), None))?;
         for (pattern, kind) in &raw.classify {
@@ -380,6 +420,8 @@ impl Config {
                 ),
                 None => None,
             };
+            cfg.rule_refs
+                .push((w.rule.get_ref().clone(), w.rule.span(), "a waiver"));
             cfg.waivers.push(Waiver {
                 rule: w.rule.into_inner(),
                 path: w.path.map(Spanned::into_inner),
@@ -424,6 +466,39 @@ impl Config {
             .iter()
             .find(|(g, _)| g.is_match(rel))
             .map_or_else(|| crate::context::by_convention(within), |(_, c)| *c)
+    }
+
+    /// Every rule id the file names must exist in the catalog (`known`): a typo in
+    /// `disabled`, a severity override or a waiver would otherwise pass without a word.
+    pub fn check_rule_ids(&self, known: &[&str]) -> Result<(), Box<ConfigError>> {
+        let Some((name, text)) = &self.source else {
+            return Ok(());
+        };
+        for (id, span, role) in &self.rule_refs {
+            if known.iter().any(|k| k == id) {
+                continue;
+            }
+            let best = known
+                .iter()
+                .map(|k| {
+                    (
+                        strsim::jaro_winkler(&k.to_lowercase(), &id.to_lowercase()),
+                        k,
+                    )
+                })
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let hint = best.map_or_else(
+                || " (`custos policy list` shows every rule id)".to_owned(),
+                |(_, k)| format!("; did you mean `{k}`?"),
+            );
+            return Err(Box::new(ConfigError {
+                message: format!("unknown rule id `{id}` in {role}{hint}"),
+                src: NamedSource::new(name, text.clone()),
+                at: Some(SourceSpan::from(span.start..span.end.max(span.start))),
+            }));
+        }
+        Ok(())
     }
 
     pub fn is_disabled(&self, rule: &str) -> bool {

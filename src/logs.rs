@@ -184,6 +184,16 @@ fn excerpt(
             masked.replace_range(d.start..d.end, &crate::report::mask(v));
         }
     }
+    // Whatever no detector recognised but looks like a credential is masked too: an excerpt
+    // must never carry a key a rule does not know (the same length, so spans stay valid).
+    for r in crate::detect::tokens::high_entropy_tokens(line) {
+        if dets.iter().any(|d| d.start < r.end && r.start < d.end) {
+            continue;
+        }
+        if let Some(v) = line.get(r.clone()) {
+            masked.replace_range(r, &crate::report::mask(v));
+        }
+    }
     let (mut from, mut to) = (0, masked.len());
     if masked.len() > EXCERPT_MAX {
         from = focus.start.saturating_sub(EXCERPT_MAX / 3);
@@ -324,5 +334,39 @@ mod tests {
         assert!(!e.text.contains("4Nd8cR2xWq7Lm9Zt3Kp6"));
         assert_eq!(&e.text[e.start..e.start + 4], "ghp_");
         assert_eq!(e.line, 7);
+    }
+
+    #[test]
+    fn excerpts_mask_credential_shaped_tokens_no_rule_knows() {
+        // An email (a finding) beside a random 32-character token that no rule matches.
+        let token = "q7Zt3Kp6Vb1Hs5Jf0Ga8Ye2QwX9mL4nR";
+        let line = format!("user jane.doe@acme-corp.io session {token} ok");
+        let dets = detect_line(&line, Kind::LogText, &pii::Entity::defaults());
+        assert!(!dets.is_empty());
+        let e = excerpt(&line, &dets, &dets[0], 1, 0);
+        assert!(!e.text.contains(token), "{}", e.text);
+        assert!(!e.text.contains(&token[8..]), "{}", e.text);
+        assert!(
+            e.text.contains("session "),
+            "ordinary words stay: {}",
+            e.text
+        );
+        assert_eq!(e.text.len(), line.len());
+    }
+
+    #[test]
+    fn an_llm_prompt_with_an_aws_key_pair_leaks_neither_half() {
+        let secret = "wJa9rXUtnFEMI7K7MDENGbPxRfiCYzq4HkT2mQ8v";
+        let line = format!(
+            r#"{{"role":"user","prompt":"deploy with AKIA2E0A8F3B244C9986 and secret {secret} please"}}"#
+        );
+        let dets = detect_line(&line, Kind::LogJsonl, &pii::Entity::defaults());
+        for d in &dets {
+            let e = excerpt(&line, &dets, d, 1, 0);
+            assert!(!e.text.contains(secret), "{}", e.text);
+            assert!(!e.text.contains(&secret[6..]), "{}", e.text);
+            assert!(!e.text.contains("2E0A8F3B244C9986"), "{}", e.text);
+        }
+        assert!(!dets.is_empty());
     }
 }

@@ -30,6 +30,9 @@ pub struct Stats {
     pub rules: usize,
     pub suppressed_inline: usize,
     pub waived: usize,
+    /// Files found but not scanned (binary, over a size limit, special files …); each has a
+    /// note saying why.
+    pub not_scanned: usize,
 }
 
 /// Findings that were found and counted but not listed individually (a log file over the
@@ -169,6 +172,11 @@ pub fn run(
         .sort_by(|a, b| (&a.path, &a.rule_id, b.severity).cmp(&(&b.path, &b.rule_id, a.severity)));
     finding::disambiguate_fingerprints(&mut report.findings);
     report.notes.sort();
+    report.stats.not_scanned = report
+        .notes
+        .iter()
+        .filter(|n| n.message.starts_with("skipped"))
+        .count();
     Ok(report)
 }
 
@@ -260,13 +268,35 @@ fn scan_file(
             return res;
         }
     };
+    // UTF-16 text (with a BOM) is text, not binary: decode it before the NUL-byte check.
+    let bytes = match decode_utf16(&bytes) {
+        Some(Ok(text)) => text.into_bytes(),
+        Some(Err(at)) => {
+            let mut f = file_problem(
+                "parse-error",
+                format!("file starts with a UTF-16 byte-order mark but is not valid UTF-16 (at byte {at}); it was not checked"),
+                c,
+                config,
+            );
+            f.compute_fingerprint(None);
+            res.findings.push(f);
+            return res;
+        }
+        None => bytes,
+    };
     if discover::looks_binary(&bytes) {
         res.notes.push(Note {
             path: c.display.clone(),
-            message: "skipped: binary file".into(),
+            message: "skipped: binary file (a NUL byte in its first 8 KiB)".into(),
         });
         return res;
     }
+    // A UTF-8 byte-order mark is not content: classify and parse as without it. (Byte
+    // offsets in the report are then counted from after the mark; lines are unchanged.)
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     // Re-check the size: the file may have grown since it was listed.
     if bytes.len() as u64 > config.max_file_size {
         res.notes.push(Note {
@@ -303,7 +333,7 @@ fn scan_file(
             f.kind = Some(kind);
             f.span = Some(Span::new(at.min(source.len()), at.min(source.len())));
             findings.push(f);
-            return finish(res, findings, source, kind, &lines);
+            return finish(res, findings, source, kind, &lines, c, config);
         }
     }
     let mut ciphertext: Vec<Span> = Vec::new();
@@ -321,6 +351,29 @@ fn scan_file(
             f.kind = Some(kind);
             f.span = err.span;
             findings.push(f);
+        }
+        // Terraform's JSON syntax is an object at the top level; anything else is not
+        // Terraform, and no rule would ever look at it.
+        if kind == Kind::Terraform && syntax == parse::Syntax::Json {
+            if let Some(d) = parsed.docs.iter().find(|d| !d.value.is_object()) {
+                let found = match &d.value {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    _ => "null",
+                };
+                let mut f = file_problem(
+                    "parse-error",
+                    format!("Terraform JSON must be an object at the top level, found {found}; it was not checked"),
+                    c,
+                    config,
+                );
+                f.kind = Some(kind);
+                f.span = d.spans.get("").copied();
+                findings.push(f);
+                return finish(res, findings, source, kind, &lines, c, config);
+            }
         }
         for (index, d) in parsed.docs.into_iter().enumerate() {
             if d.value.is_null() {
@@ -377,7 +430,7 @@ fn scan_file(
         &ciphertext,
         config,
     ));
-    finish(res, findings, source, kind, &lines)
+    finish(res, findings, source, kind, &lines, c, config)
 }
 
 /// Secret-detector findings for a whole file; none where a policy already flagged the value.
@@ -389,10 +442,7 @@ fn detector_findings(
     ciphertext: &[Span],
     config: &Config,
 ) -> Vec<Finding> {
-    let ctx = match kind {
-        Kind::Python | Kind::AirflowDag | Kind::Terraform => secrets::Context::Code,
-        _ => secrets::Context::Config,
-    };
+    let ctx = secrets::Context::for_file(path, kind);
     let mut out = Vec::new();
     for d in secrets::scan(source, ctx) {
         if config.is_disabled(d.rule) {
@@ -548,6 +598,35 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
     res
 }
 
+/// Decode a UTF-16 file that starts with a byte-order mark: `None` when it has none,
+/// `Err(offset)` when it is not valid UTF-16.
+fn decode_utf16(bytes: &[u8]) -> Option<Result<String, usize>> {
+    let (le, body) = match bytes {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        _ => return None,
+    };
+    if body.len() % 2 != 0 {
+        return Some(Err(bytes.len() - 1));
+    }
+    let units = body.chunks_exact(2).map(|p| {
+        let pair = [p[0], p[1]];
+        if le {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let mut out = String::with_capacity(body.len() / 2);
+    for (i, ch) in char::decode_utf16(units).enumerate() {
+        match ch {
+            Ok(c) => out.push(c),
+            Err(_) => return Some(Err(2 + 2 * i)),
+        }
+    }
+    Some(Ok(out))
+}
+
 /// A finding about the file itself (it could not be read or parsed), at the configured severity.
 fn file_problem(rule: &str, message: String, c: &Candidate, config: &Config) -> Finding {
     let mut f = Finding::new(
@@ -570,8 +649,17 @@ fn finish(
     source: String,
     kind: Kind,
     lines: &LineIndex,
+    c: &Candidate,
+    config: &Config,
 ) -> FileResult {
-    res.suppressed = suppress::apply_inline(&mut findings, &source, kind, lines);
+    res.suppressed = suppress::apply_inline(
+        &mut findings,
+        &source,
+        kind,
+        lines,
+        &c.display,
+        &config.known_rules,
+    );
     finding::fold_duplicates(&mut findings, &source);
     for f in &mut findings {
         f.compute_fingerprint(Some(&source));

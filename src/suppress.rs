@@ -19,16 +19,23 @@ const MARKER: &str = "custos:ignore";
 #[derive(Debug, Default)]
 pub struct InlineIgnores {
     by_line: HashMap<usize, Vec<String>>,
+    /// Every rule id written in a comment, with its byte range in the file.
+    named: Vec<(String, crate::document::Span)>,
 }
 
 impl InlineIgnores {
     pub fn scan(source: &str, kind: Kind) -> Self {
         let prefixes = kind.comment_prefixes();
         let mut by_line: HashMap<usize, Vec<String>> = HashMap::new();
+        let mut named = Vec::new();
         if prefixes.is_empty() || !source.contains(MARKER) {
-            return Self { by_line };
+            return Self { by_line, named };
         }
-        for (i, line) in source.lines().enumerate() {
+        let mut line_start = 0usize;
+        for (i, line) in source.split_inclusive('\n').enumerate() {
+            let start = line_start;
+            line_start += line.len();
+            let line = line.trim_end_matches(['\n', '\r']);
             let Some(pos) = line.find(MARKER) else {
                 continue;
             };
@@ -38,6 +45,17 @@ impl InlineIgnores {
             };
             let rest = &line[pos + MARKER.len()..];
             let rules_part = rest.split("--").next().unwrap_or("");
+            let base = start + pos + MARKER.len();
+            let mut off = 0;
+            for token in rules_part.split([',', ' ', '\t']) {
+                if !token.is_empty() && token != "*" {
+                    named.push((
+                        token.to_owned(),
+                        crate::document::Span::new(base + off, base + off + token.len()),
+                    ));
+                }
+                off += token.len() + 1;
+            }
             let rules: Vec<String> = rules_part
                 .split([',', ' ', '\t'])
                 .filter(|r| !r.is_empty())
@@ -56,7 +74,7 @@ impl InlineIgnores {
                 by_line.entry(line_no + 1).or_default().extend(rules);
             }
         }
-        Self { by_line }
+        Self { by_line, named }
     }
 
     pub fn suppresses(&self, rule: &str, line: usize) -> bool {
@@ -66,12 +84,16 @@ impl InlineIgnores {
     }
 }
 
-/// Drop findings covered by inline comments; returns how many were dropped.
+/// Drop findings covered by inline comments; returns how many were dropped. A comment that
+/// names a rule id not in `known` (when given) adds an `ignore-unknown-rule` warning at the
+/// id: a typo would otherwise suppress nothing without a word.
 pub fn apply_inline(
     findings: &mut Vec<Finding>,
     source: &str,
     kind: Kind,
     lines: &LineIndex,
+    path: &str,
+    known: &[String],
 ) -> usize {
     let ignores = InlineIgnores::scan(source, kind);
     let before = findings.len();
@@ -79,7 +101,26 @@ pub fn apply_inline(
         let line = f.span.map_or(1, |s| lines.line_col(source, s.start).0);
         !ignores.suppresses(&f.rule_id, line)
     });
-    before - findings.len()
+    let dropped = before - findings.len();
+    if !known.is_empty() {
+        for (id, span) in &ignores.named {
+            if known.iter().any(|k| k == id) {
+                continue;
+            }
+            let mut f = Finding::new(
+                "ignore-unknown-rule",
+                Severity::Low,
+                format!("`custos:ignore` names `{id}`, which is not a known rule id; it suppresses nothing"),
+                path,
+            );
+            "Inline ignore names an unknown rule".clone_into(&mut f.title);
+            f.level = crate::finding::Level::Warning;
+            f.span = Some(*span);
+            f.kind = Some(kind);
+            findings.push(f);
+        }
+    }
+    dropped
 }
 
 fn waiver_matches(w: &Waiver, f: &Finding, config: &Config) -> bool {

@@ -1,18 +1,16 @@
-//! The public RFC 6962 test vectors in ../shared/conformance/merkle: roots for every size,
-//! every inclusion and consistency proof (generated and verified), and every invalid proof
-//! rejected.
+//! The public RFC 6962 test vectors in `tests/vectors/rfc6962_8leaf.json` (provenance in
+//! `tests/vectors/README.md`): roots for every size, every inclusion and consistency proof
+//! (generated and verified), and every invalid proof rejected. Reads nothing outside the
+//! checkout.
 
 use custos::chain::merkle::{self, from_hex, leaf_hash, Accumulator, Hash};
 
 fn vectors() -> serde_json::Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/conformance/merkle/rfc6962_8leaf.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (shared/ must sit beside the checkout)",
-            path.display()
-        )
-    });
+        .join("tests")
+        .join("vectors")
+        .join("rfc6962_8leaf.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("vector JSON")
 }
 

@@ -43,15 +43,14 @@ fn checkpoint_for(lines: &[String]) -> OfferedCheckpoint {
         .iter()
         .map(|l| chain::parse_record(l).unwrap().leaf())
         .collect();
-    OfferedCheckpoint {
-        source: "cp".into(),
-        checkpoint: Checkpoint {
+    OfferedCheckpoint::trusted(
+        "cp",
+        Checkpoint {
             origin: "test".into(),
             size: leaves.len() as u64,
             root: merkle::root(&leaves),
         },
-        trusted: true,
-    }
+    )
 }
 
 fn verify(lines: &[String], cps: &[OfferedCheckpoint]) -> VerifyReport {
@@ -261,6 +260,36 @@ mod flips {
             prop_assert!(!r.intact(), "flip at {} not detected", at);
             let first = r.problems.iter().map(|p| p.line).min().unwrap_or(usize::MAX);
             prop_assert!(first <= line_of_byte, "first problem at line {} after the flipped byte's line {}", first, line_of_byte);
+        }
+    }
+}
+
+mod arbitrary_input {
+    use super::*;
+    use custos::chain::VerifyOptions;
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Whatever the bytes (and a small record limit, to reach the over-long path), verify
+        /// returns; every problem points at a line that exists; no more records are counted
+        /// than there are lines.
+        #[test]
+        fn arbitrary_bytes_give_problems_at_real_lines(
+            bytes in prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\n'), Just(b'{')], 0..600),
+            limit in 1usize..200,
+            strict in any::<bool>(),
+        ) {
+            let opts = VerifyOptions { strict, max_record_bytes: limit };
+            let r = chain::verify_with(bytes.as_slice(), &[], opts);
+            let lines = bytes.split(|&b| b == b'\n').count()
+                - usize::from(bytes.is_empty() || bytes.last() == Some(&b'\n'));
+            prop_assert!(r.records <= lines as u64);
+            for p in &r.problems {
+                prop_assert!(p.line >= 1 && p.line <= lines, "line {} of {}", p.line, lines);
+            }
+            if !bytes.is_empty() && r.problems.is_empty() {
+                // Only a lone ignorable empty line can leave no records and no problems.
+                prop_assert!(r.records > 0 || bytes == b"\n");
+            }
         }
     }
 }

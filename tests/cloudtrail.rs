@@ -321,3 +321,88 @@ fn cli_exit_codes() {
     let nokeys = common::custos(&["chain", "verify", "--cloudtrail", d], dir.path());
     assert_eq!(common::code(&nokeys), 2);
 }
+
+/// Run `chain verify --cloudtrail DIR …` in human and JSON format; both must exit alike and
+/// the human verdict line must be the JSON `summary`. Returns (code, human, json).
+fn cli_verdict(dir: &Path, extra: &[&str]) -> (i32, String, serde_json::Value) {
+    let keys = fixture("list-public-keys.json");
+    let mut args = vec![
+        "chain",
+        "verify",
+        "--cloudtrail",
+        ".",
+        "--public-keys",
+        keys.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let human = common::custos(&args, dir);
+    args.extend_from_slice(&["--format", "json"]);
+    let json = common::custos(&args, dir);
+    let text = common::stdout(&human);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(common::code(&human), common::code(&json), "{text}\n{v}");
+    let summary = v["summary"].as_str().unwrap();
+    assert!(
+        text.lines().any(|l| l == summary),
+        "human output lacks the JSON summary {summary:?}:\n{text}"
+    );
+    assert_eq!(v["intact"], v["verdict"] == "intact");
+    (common::code(&human), text, v)
+}
+
+#[test]
+fn no_digest_files_cannot_be_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    // Log files but no digests: nothing can be verified.
+    std::fs::create_dir_all(dir.path().join("AWSLogs/111122223333/CloudTrail")).unwrap();
+    let (c, human, v) = cli_verdict(dir.path(), &[]);
+    assert_eq!(c, 2, "{human}");
+    assert_eq!(v["verdict"], "cannot-verify");
+    assert_eq!(
+        v["summary"],
+        "CANNOT VERIFY: no digest files found under . (expected AWSLogs/<account>/CloudTrail-Digest/<region>/…)"
+    );
+    assert!(!human.contains("INTACT"), "{human}");
+}
+
+#[test]
+fn unknown_key_cannot_be_verified_but_tampering_still_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    build(
+        dir.path(),
+        2,
+        &Knobs {
+            fingerprint_override: Some("00".repeat(16)),
+            ..Knobs::default()
+        },
+    );
+    let (c, human, v) = cli_verdict(dir.path(), &["--as-of", "2026-01-01T02:10:00Z"]);
+    assert_eq!(c, 2, "{human}");
+    assert_eq!(
+        v["summary"],
+        format!(
+            "CANNOT VERIFY: the signatures of 2 digest files cannot be checked: no public key with fingerprint {} was supplied",
+            "00".repeat(16)
+        )
+    );
+    // Judged a day later, digests are missing at the tail: that is tampering evidence.
+    let (c, human, v) = cli_verdict(dir.path(), &["--as-of", "2026-01-02T00:00:00Z"]);
+    assert_eq!(c, 1, "{human}");
+    assert_eq!(v["summary"], "TAMPERED: 3 problems");
+}
+
+#[test]
+fn cli_counts_are_in_the_right_number() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 1, &Knobs::default());
+    let (c, human, v) = cli_verdict(dir.path(), &["--as-of", "2026-01-01T01:10:00Z"]);
+    assert_eq!(c, 0, "{human}");
+    assert!(
+        human.starts_with(".: 1 digest file, 1 log file\n"),
+        "{human}"
+    );
+    assert_eq!(v["summary"], "INTACT: 1 digest file, 1 log file");
+    let (c, _, v) = cli_verdict(dir.path(), &["--as-of", "2026-01-02T00:00:00Z"]);
+    assert_eq!(c, 1);
+    assert_eq!(v["summary"], "TAMPERED: 1 problem");
+}

@@ -207,3 +207,65 @@ fn pseudonyms_are_stable_under_one_key() {
     assert!(token(&a).starts_with("[EMAIL:"));
     assert!(!a.contains("ana.lopez"));
 }
+
+/// Values planted in fixtures/labelled for the precision classes; no output may print them.
+const PLANTED: &[&str] = &[
+    "AKIA3QW7ZK2NB5XT8PLM",
+    "Nq4rK8xT1mZ7vLw3Yp6Nc2Hd9Fg5Bs0Ae4Ui7Ok3",
+    "Dag-Pr0d-Pass!",
+    "Go-St0re-Pass!",
+    "Ts9Lm2Xw9Kt3Rp6Vb1Hs5Q",
+    "Md-Demo-Pa55",
+    "Sh-Depl0y-2024",
+    "Sh-R3dis-Pass",
+    "9f2c41aa0b7e3d11c5d8e6f7a8b9c0d1",
+    "Yarn-T0ken-2024",
+];
+
+#[test]
+fn no_output_prints_a_planted_value() {
+    for format in [&["--format", "json"][..], &["--color", "never"][..]] {
+        let mut args = vec!["scan", "fixtures/labelled", "--no-config"];
+        args.extend_from_slice(format);
+        let o = common::custos(&args, &repo());
+        let all = format!("{}{}", common::stdout(&o), common::stderr(&o));
+        assert!(all.contains("SEC002"), "the AWS secret key is reported");
+        for s in PLANTED {
+            assert!(!all.contains(s), "{format:?} printed {s}");
+        }
+    }
+}
+
+/// What the log excerpt writer masks on top of the detections: every credential-shaped token
+/// in the log fixtures, including the AWS secret key after the word "secret" in a prompt.
+#[test]
+fn high_entropy_masking_covers_the_credentials_in_the_log_fixtures() {
+    let credentials = [
+        "AKIA3QW7ZK2NB5XT8PLM",
+        "Nq4rK8xT1mZ7vLw3Yp6Nc2Hd9Fg5Bs0Ae4Ui7Ok3",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+        "ghs_Zx9Lm2Qw8Er4Ty6Ui1Op3As5Df7Gh0Jk2Lz4X",
+        "Rk8Lm2Xw9Kt3Rp6Vb1Hs",
+    ];
+    let mut seen = 0;
+    for file in ["llm_requests.jsonl", "worker.log", "access.log"] {
+        let text = std::fs::read_to_string(repo().join("fixtures/labelled").join(file)).unwrap();
+        for line in text.lines() {
+            let mut masked = line.to_owned();
+            for r in custos::detect::high_entropy_tokens(line) {
+                masked.replace_range(r.clone(), &"*".repeat(r.len()));
+            }
+            for c in credentials {
+                if line.contains(c) {
+                    seen += 1;
+                    assert!(!masked.contains(c), "{c} survived masking: {masked}");
+                }
+            }
+            // Readable context stays: timestamps, words and e-mail domains are not masked.
+            for keep in ["2026-11-22", "support-v2", "INFO"] {
+                assert_eq!(line.contains(keep), masked.contains(keep), "{masked}");
+            }
+        }
+    }
+    assert_eq!(seen, credentials.len(), "every credential is in a fixture");
+}

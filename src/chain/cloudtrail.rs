@@ -27,6 +27,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use super::merkle::to_hex;
+use super::{counted, Outcome};
 
 /// Digests are delivered hourly; allow this much beyond an hour before calling it a gap.
 const CADENCE_SECS: i64 = 3600;
@@ -110,17 +111,72 @@ pub struct TrailProblem {
     pub detail: String,
 }
 
+/// Problem kind of a digest signed by a key whose fingerprint was not supplied: not evidence of
+/// tampering by itself (AWS rotates keys), but the digest's signature could not be checked.
+pub const UNKNOWN_KEY: &str = "unknown-key";
+
+/// Where digest files live in a trail bucket, for messages.
+pub const DIGEST_LAYOUT: &str = "AWSLogs/<account>/CloudTrail-Digest/<region>/…";
+
 #[derive(Debug, Default, Serialize)]
 pub struct TrailReport {
+    /// The directory verified, as given.
+    pub root: String,
+    /// Files named like digest files (`*_CloudTrail-Digest_*.json[.gz]`), readable or not.
+    pub digest_files_found: usize,
+    /// Digest files that were read and checked.
     pub digests: usize,
     pub log_files: usize,
     pub problems: Vec<TrailProblem>,
+    /// Fingerprints named by digests for which no public key was supplied, sorted.
+    pub unknown_fingerprints: std::collections::BTreeSet<String>,
     pub notes: Vec<String>,
 }
 
 impl TrailReport {
+    /// No problem found (see [`TrailReport::outcome`] for the verdict).
     pub fn intact(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// The verdict: any problem other than an unknown key is tampering; digests whose key was
+    /// not supplied, or no digest files at all, mean nothing could be concluded.
+    pub fn outcome(&self) -> Outcome {
+        if self.problems.iter().any(|p| p.kind != UNKNOWN_KEY) {
+            Outcome::Tampered
+        } else if !self.problems.is_empty() || self.digest_files_found == 0 {
+            Outcome::CannotVerify
+        } else {
+            Outcome::Intact
+        }
+    }
+
+    /// The verdict line, the same in every output format.
+    pub fn summary(&self) -> String {
+        match self.outcome() {
+            Outcome::Tampered => format!(
+                "TAMPERED: {}",
+                counted(self.problems.len() as u64, "problem")
+            ),
+            Outcome::CannotVerify if self.digest_files_found == 0 => format!(
+                "CANNOT VERIFY: no digest files found under {} (expected {DIGEST_LAYOUT})",
+                self.root
+            ),
+            Outcome::CannotVerify => format!(
+                "CANNOT VERIFY: the signatures of {} cannot be checked: no public key with fingerprint {} was supplied",
+                counted(self.problems.len() as u64, "digest file"),
+                self.unknown_fingerprints
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Outcome::Empty | Outcome::Intact => format!(
+                "INTACT: {}, {}",
+                counted(self.digests as u64, "digest file"),
+                counted(self.log_files as u64, "log file")
+            ),
+        }
     }
     fn problem(&mut self, file: &str, kind: &'static str, detail: String) {
         self.problems.push(TrailProblem {
@@ -218,7 +274,10 @@ fn locate(root: &Path, key: &str) -> Option<PathBuf> {
 
 /// Validate every digest chain found under `root`. `as_of` is when the tail is judged.
 pub fn verify_dir(root: &Path, keys: &[PublicKey], as_of: i64) -> TrailReport {
-    let mut report = TrailReport::default();
+    let mut report = TrailReport {
+        root: root.display().to_string(),
+        ..TrailReport::default()
+    };
     let mut digests = Vec::new();
     for entry in walkdir::WalkDir::new(root)
         .sort_by_file_name()
@@ -232,6 +291,7 @@ pub fn verify_dir(root: &Path, keys: &[PublicKey], as_of: i64) -> TrailReport {
         {
             continue;
         }
+        report.digest_files_found += 1;
         let display = crate::discover::display_path(entry.path());
         let content = match read_content(entry.path()) {
             Ok(c) => c,
@@ -279,10 +339,6 @@ pub fn verify_dir(root: &Path, keys: &[PublicKey], as_of: i64) -> TrailReport {
     }
     report.digests = digests.len();
     if digests.is_empty() {
-        report.notes.push(format!(
-            "no CloudTrail digest files (*_CloudTrail-Digest_*.json.gz) under {}",
-            root.display()
-        ));
         return report;
     }
 
@@ -370,9 +426,12 @@ fn check_signature(d: &DigestFile, keys: &[PublicKey], report: &mut TrailReport)
     let Some(key) = keys.iter().find(|k| k.fingerprint == fp) else {
         report.problem(
             &d.display,
-            "unknown-key",
-            format!("no public key with fingerprint {fp} was supplied"),
+            UNKNOWN_KEY,
+            format!(
+                "no public key with fingerprint {fp} was supplied; the signature was not checked"
+            ),
         );
+        report.unknown_fingerprints.insert(fp.to_owned());
         return;
     };
     let prev_sig = d.field("previousDigestSignature").unwrap_or("null");

@@ -4,6 +4,11 @@
 //! JSON libraries do not give: duplicate keys must be *rejected* (serde_json keeps the last),
 //! and integers beyond ±2^53 must be rejected rather than rounded to a double. Number
 //! formatting is ECMAScript's `Number.prototype.toString`, via `ryu-js`.
+//!
+//! Cost is O(n log n) in the number of members of an object, whatever the input: duplicate
+//! keys are found by sorting member indices once (small objects are scanned directly), and
+//! canonical order sorts once with a cheap comparison (bytes, or UTF-16 code units computed
+//! once per key when a supplementary-plane character makes the two orders differ).
 
 use std::fmt::Write as _;
 
@@ -37,6 +42,9 @@ impl Json {
 /// Largest integer a double represents exactly together with all smaller ones.
 pub const MAX_SAFE: f64 = 9_007_199_254_740_992.0; // 2^53
 const MAX_DEPTH: usize = 128;
+/// Objects with at most this many members are checked for duplicate keys by a direct scan,
+/// which is cheaper than sorting at this size.
+const SMALL_OBJECT: usize = 8;
 
 /// Parse one JSON text strictly (RFC 8259, I-JSON constraints of RFC 8785).
 pub fn parse(text: &str) -> Result<Json, String> {
@@ -109,6 +117,8 @@ impl Parser<'_> {
         self.enter()?;
         self.i += 1;
         let mut members: Vec<(String, Json)> = Vec::new();
+        // Byte offset of each member's key, for the duplicate-key message.
+        let mut offsets: Vec<usize> = Vec::new();
         self.ws();
         if self.eat(b"}") {
             self.depth -= 1;
@@ -121,9 +131,10 @@ impl Parser<'_> {
             }
             let at = self.i;
             let key = self.string()?;
-            if members.iter().any(|(k, _)| *k == key) {
+            if members.len() < SMALL_OBJECT && members.iter().any(|(k, _)| *k == key) {
                 return Err(format!("duplicate key {key:?} at byte {at}"));
             }
+            offsets.push(at);
             self.ws();
             if !self.eat(b":") {
                 return self.err("expected ':'");
@@ -137,6 +148,9 @@ impl Parser<'_> {
             }
             if self.eat(b"}") {
                 self.depth -= 1;
+                if members.len() > SMALL_OBJECT {
+                    check_duplicates(&members, &offsets)?;
+                }
                 return Ok(Json::Obj(members));
             }
             return self.err("expected ',' or '}'");
@@ -282,6 +296,21 @@ impl Parser<'_> {
         if !v.is_finite() {
             return Err(format!("number {text} at byte {start} is out of range"));
         }
+        if v == 0.0 {
+            // JCS writes every zero as `0`: a negative zero, or a non-zero number that
+            // underflows to zero, would be silently changed by canonicalisation.
+            let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+            if mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+                return Err(format!(
+                    "number {text} at byte {start} is too small: it would become 0"
+                ));
+            }
+            if text.starts_with('-') {
+                return Err(format!(
+                    "negative zero {text} at byte {start} cannot be represented (JCS writes it as 0)"
+                ));
+            }
+        }
         // An integer beyond 2^53 cannot be represented exactly; refuse instead of rounding.
         // Integer literals are checked on their digits (the double may already be rounded).
         let too_big = if integer {
@@ -296,6 +325,27 @@ impl Parser<'_> {
             ));
         }
         Ok(Json::Num(v))
+    }
+}
+
+/// Reject the first duplicate key (in input order) of an object, in O(n log n): sort member
+/// indices by key once; equal keys end up adjacent.
+fn check_duplicates(members: &[(String, Json)], offsets: &[usize]) -> Result<(), String> {
+    let key = |i: usize| members.get(i).map_or("", |(k, _)| k.as_str());
+    let mut order: Vec<usize> = (0..members.len()).collect();
+    order.sort_unstable_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+    let first_duplicate = order
+        .windows(2)
+        .filter(|w| key(w[0]) == key(w[1]))
+        .map(|w| w[1])
+        .min();
+    match first_duplicate {
+        Some(i) => Err(format!(
+            "duplicate key {:?} at byte {}",
+            key(i),
+            offsets.get(i).copied().unwrap_or_default()
+        )),
+        None => Ok(()),
     }
 }
 
@@ -359,7 +409,7 @@ pub fn write_canonical<S: Sink>(v: &Json, out: &mut S, skip: Option<&str>) {
                 .iter()
                 .filter(|(k, _)| Some(k.as_str()) != skip)
                 .collect();
-            sorted.sort_by(|a, b| utf16_cmp(&a.0, &b.0));
+            sort_members(&mut sorted);
             out.put("{");
             for (i, (k, val)) in sorted.into_iter().enumerate() {
                 if i > 0 {
@@ -374,15 +424,16 @@ pub fn write_canonical<S: Sink>(v: &Json, out: &mut S, skip: Option<&str>) {
     }
 }
 
-/// RFC 8785 §3.2.3: order by UTF-16 code units. UTF-8 byte order is the same order unless a
-/// supplementary-plane character (4-byte UTF-8, lead byte ≥ 0xF0) is involved, so bytes are
-/// compared directly when neither key has one.
-fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+/// RFC 8785 §3.2.3: order members by their keys' UTF-16 code units. UTF-8 byte order is the
+/// same order unless a supplementary-plane character (4-byte UTF-8, lead byte ≥ 0xF0) is
+/// involved, so keys are compared as bytes unless one of them has such a character; then each
+/// key is converted to UTF-16 once (not once per comparison).
+fn sort_members(members: &mut [&(String, Json)]) {
     let supplementary = |s: &str| s.bytes().any(|x| x >= 0xF0);
-    if supplementary(a) || supplementary(b) {
-        a.encode_utf16().cmp(b.encode_utf16())
+    if members.iter().any(|(k, _)| supplementary(k)) {
+        members.sort_by_cached_key(|(k, _)| k.encode_utf16().collect::<Vec<u16>>());
     } else {
-        a.as_bytes().cmp(b.as_bytes())
+        members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     }
 }
 
@@ -562,7 +613,18 @@ mod tests {
             .contains("duplicate"));
         assert!(parse("9007199254740993").unwrap_err().contains("2^53"));
         assert!(parse("-9007199254740993").is_err());
-        assert!(parse("1e400").is_err());
+        assert!(parse("1e400").unwrap_err().contains("out of range"));
+        assert!(parse("-1e400").unwrap_err().contains("out of range"));
+        for z in ["-0", "-0.0", "-0e7", "-0E-2"] {
+            assert!(parse(z).unwrap_err().contains("negative zero"), "{z}");
+        }
+        for tiny in ["1e-400", "-2.5e-999", "0.000001e-400"] {
+            assert!(parse(tiny).unwrap_err().contains("too small"), "{tiny}");
+        }
+        for zero in ["0", "0.0", "0e10", "0.000E-5"] {
+            assert_eq!(parse(zero), Ok(Json::Num(0.0)), "{zero}");
+        }
+        assert!(parse("5e-324").is_ok());
         assert!(parse(r#""\ud800""#).unwrap_err().contains("surrogate"));
         assert!(parse("[1,]").is_err());
         assert!(parse("01").is_err());
@@ -570,6 +632,91 @@ mod tests {
         assert!(parse(&"[".repeat(200)).unwrap_err().contains("deep"));
         assert!(parse("9007199254740992").is_ok());
         assert!(parse("1.5e3").is_ok());
+    }
+
+    /// Objects above and below the direct-scan size: the first duplicate in input order is
+    /// reported, at the byte where its second occurrence starts.
+    #[test]
+    fn duplicates_found_at_every_object_size() {
+        for n in [2usize, 7, 8, 9, 10, 50, 1000] {
+            for (first, second) in [(0, n - 1), (n / 2, n - 1), (0, 1), (n - 2, n - 1)] {
+                if first == second {
+                    continue;
+                }
+                let mut keys: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+                keys[second] = keys[first].clone();
+                let body: Vec<String> = keys.iter().map(|k| format!("\"{k}\":1")).collect();
+                let text = format!("{{{}}}", body.join(","));
+                let at = text
+                    .match_indices(&format!("\"{}\"", keys[first]))
+                    .nth(1)
+                    .unwrap()
+                    .0;
+                assert_eq!(
+                    parse(&text).unwrap_err(),
+                    format!("duplicate key {:?} at byte {at}", keys[first]),
+                    "n={n}"
+                );
+            }
+            let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\":1")).collect();
+            assert!(parse(&format!("{{{}}}", keys.join(","))).is_ok(), "n={n}");
+        }
+        // Two duplicated keys: the one whose repeat comes first in the input is named.
+        let text = r#"{"b":1,"a":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"a":2,"b":2}"#;
+        assert!(parse(text).unwrap_err().starts_with("duplicate key \"a\""));
+    }
+
+    /// A 100,000-key object (with supplementary-plane keys, where UTF-16 and byte order differ)
+    /// canonicalises to exactly its keys in UTF-16 order, and its hash is the hash of that text.
+    #[test]
+    fn wide_object_is_canonical() {
+        use sha2::Digest as _;
+        let n = 100_000;
+        // Keys in a scrambled input order; every 1000th carries U+1F600, which sorts before
+        // U+FB33 in UTF-16 (0xD83D < 0xFB33) but after it in UTF-8 (0xF0 > 0xEF).
+        let key = |i: usize| {
+            let j = (i * 7919) % n;
+            if j.is_multiple_of(1000) {
+                format!("k{j:06}\u{1f600}")
+            } else if j % 1000 == 1 {
+                format!("k{:06}\u{fb33}", j - 1)
+            } else {
+                format!("k{j:06}")
+            }
+        };
+        let mut input = String::from("{");
+        for i in 0..n {
+            if i > 0 {
+                input.push(',');
+            }
+            let _ = write!(input, "\"{}\":{i}", key(i));
+        }
+        input.push('}');
+        let v = parse(&input).unwrap();
+        let mut want_keys: Vec<(String, usize)> = (0..n).map(|i| (key(i), i)).collect();
+        // RFC 8785 §3.2.3, literally: compare the keys' UTF-16 code unit sequences.
+        want_keys.sort_by_cached_key(|(k, _)| k.encode_utf16().collect::<Vec<u16>>());
+        let mut want = String::from("{");
+        for (i, (k, val)) in want_keys.iter().enumerate() {
+            if i > 0 {
+                want.push(',');
+            }
+            let _ = write!(want, "\"{k}\":{val}");
+        }
+        want.push('}');
+        let got = canonical(&v);
+        assert_eq!(got.len(), want.len());
+        assert!(got == want, "canonical form differs from UTF-16 key order");
+        let mut h = sha2::Sha256::new();
+        write_canonical(&v, &mut h, None);
+        assert_eq!(
+            h.finalize().as_slice(),
+            sha2::Sha256::digest(want.as_bytes()).as_slice()
+        );
+        // The supplementary key sorts before its U+FB33 sibling (UTF-16), not after (UTF-8).
+        let fb33 = got.find("\"k000000\u{fb33}\"").unwrap();
+        let emoji = got.find("\"k000000\u{1f600}\"").unwrap();
+        assert!(emoji < fb33);
     }
 
     #[test]

@@ -6,10 +6,16 @@
 //!
 //! Everything here streams: sealing and verifying read one line at a time and keep
 //! O(log n) state (the Merkle accumulator), so memory does not grow with the chain.
-//! Only proof generation holds all leaf hashes (32 bytes per record).
+//! Only proof generation holds all leaf hashes (32 bytes per record). One record is at most
+//! [`lines::MAX_RECORD_BYTES`] (16 MiB); a longer line is `malformed` and is not read into
+//! memory.
+//!
+//! Verification ends in one [`Outcome`], from which both the human and the JSON output are
+//! rendered ([`VerifyReport::summary`]), so the two can never disagree.
 
 pub mod cloudtrail;
 pub mod jcs;
+pub mod lines;
 pub mod merkle;
 pub mod note;
 pub mod proof;
@@ -20,8 +26,18 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use jcs::Json;
+use lines::{Line, LineReader, MAX_RECORD_BYTES};
 use merkle::{from_hex, leaf_hash, to_hex, Accumulator, Hash};
 use note::{Checkpoint, Verdict, Verifier};
+
+/// `1 record`, `2 records`: a count with its noun in the right number (regular plurals only).
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
 
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const RESERVED: [&str; 3] = ["seq", "prev_hash", "hash"];
@@ -120,6 +136,11 @@ impl Sealer {
         if let Some(e) = report.io_error {
             return Err(SealError::Broken(e));
         }
+        if let Some(line) = report.trailing_empty_line {
+            return Err(SealError::Broken(format!(
+                "line {line} is an empty line after the last record; remove it first, or the appended records would follow a line that is not a record"
+            )));
+        }
         Ok(Self {
             next_seq: report.records,
             prev: report.last_hash.unwrap_or([0; 32]),
@@ -157,9 +178,16 @@ impl Sealer {
         if let Json::Obj(m) = &mut obj {
             m.push(("hash".into(), Json::Str(to_hex(&hash))));
         }
+        let record = jcs::canonical(&obj);
+        if record.len() > MAX_RECORD_BYTES {
+            return Err(err(format!(
+                "the sealed record would be {} bytes, over the limit of {MAX_RECORD_BYTES} bytes (16 MiB) per record",
+                record.len()
+            )));
+        }
         self.prev = hash;
         self.next_seq += 1;
-        Ok(jcs::canonical(&obj))
+        Ok(record)
     }
 
     /// Seal every non-blank line of `input` to `out`. Returns the number of records written.
@@ -169,12 +197,27 @@ impl Sealer {
         out: &mut W,
     ) -> Result<u64, SealError> {
         let mut n = 0;
-        for (i, line) in input.lines().enumerate() {
-            let line = line?;
+        let mut lines = LineReader::new(input, MAX_RECORD_BYTES);
+        let mut buf = Vec::new();
+        let mut line_no = 0;
+        while let Some(kind) = lines.next_line(&mut buf)? {
+            line_no += 1;
+            if let Line::TooLong { len, .. } = kind {
+                return Err(SealError::Input {
+                    line: line_no,
+                    message: format!(
+                        "the line is {len} bytes, over the limit of {MAX_RECORD_BYTES} bytes (16 MiB) per record"
+                    ),
+                });
+            }
+            let line = std::str::from_utf8(&buf).map_err(|e| SealError::Input {
+                line: line_no,
+                message: format!("not valid UTF-8: {e}"),
+            })?;
             if line.trim().is_empty() {
                 continue;
             }
-            let rec = self.seal(&line, i + 1)?;
+            let rec = self.seal(line, line_no)?;
             out.write_all(rec.as_bytes())?;
             out.write_all(b"\n")?;
             n += 1;
@@ -221,12 +264,70 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// The one verdict of a verification, from which every rendering is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Records present, no problem found, every offered checkpoint usable.
+    Intact,
+    /// At least one problem: evidence of tampering (or of damage) in the chain or a
+    /// checkpoint signed by a trusted key.
+    Tampered,
+    /// No problem found, but something needed for a conclusion could not be used: a
+    /// checkpoint no trusted key signed (so what it would anchor was not verified), or for
+    /// CloudTrail no digest files, or digests signed by a key that was not supplied.
+    CannotVerify,
+    /// No problem found and no records: nothing was verified.
+    Empty,
+}
+
+impl Outcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Intact => "intact",
+            Outcome::Tampered => "tampered",
+            Outcome::CannotVerify => "cannot-verify",
+            Outcome::Empty => "empty",
+        }
+    }
+}
+
+/// How a checkpoint's signature fared against the trusted keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureCheck {
+    /// Signed by a trusted key, and the signature verifies.
+    Verified,
+    /// Signed by a trusted key (name and key id), and the signature does not verify.
+    Bad,
+    /// Not signed by any trusted key.
+    NotTrusted,
+}
+
 /// A checkpoint offered to `verify`: its origin file name and what its signature check said.
 #[derive(Debug, Clone)]
 pub struct OfferedCheckpoint {
     pub source: String,
     pub checkpoint: Checkpoint,
-    pub trusted: bool,
+    pub signature: SignatureCheck,
+    /// Why it is not used, when its signature is not `Verified`.
+    pub not_used: Option<String>,
+}
+
+impl OfferedCheckpoint {
+    /// A checkpoint whose signature by a trusted key verified.
+    pub fn trusted(source: &str, checkpoint: Checkpoint) -> Self {
+        Self {
+            source: source.to_owned(),
+            checkpoint,
+            signature: SignatureCheck::Verified,
+            not_used: None,
+        }
+    }
+
+    pub fn is_trusted(&self) -> bool {
+        self.signature == SignatureCheck::Verified
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -235,7 +336,29 @@ pub struct CheckpointResult {
     pub origin: String,
     pub size: u64,
     pub trusted: bool,
+    pub signature: SignatureCheck,
+    /// Why the checkpoint was not used, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_used: Option<String>,
     pub matches: Option<bool>,
+}
+
+/// Options of `verify_with`.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions {
+    /// Reject a trailing empty line after the last record (otherwise it is ignored).
+    pub strict: bool,
+    /// Longest line checked as a record; longer ones are `malformed`.
+    pub max_record_bytes: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            strict: false,
+            max_record_bytes: MAX_RECORD_BYTES,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -246,14 +369,95 @@ pub struct VerifyReport {
     pub checkpoints: Vec<CheckpointResult>,
     /// Largest tree size covered by a trusted checkpoint that matched.
     pub trusted_size: Option<u64>,
+    /// A single empty line after the last record, ignored (not a record); its line number.
+    pub trailing_empty_line: Option<usize>,
     #[serde(skip)]
     pub last_hash: Option<Hash>,
+    /// Merkle root over every record position read.
+    #[serde(skip)]
+    pub root: Hash,
     pub io_error: Option<String>,
 }
 
 impl VerifyReport {
+    /// No problem was found in the chain or a trusted checkpoint. This alone is not a clean
+    /// verdict: see [`VerifyReport::outcome`].
     pub fn intact(&self) -> bool {
         self.problems.is_empty() && self.problems_not_shown == 0 && self.io_error.is_none()
+    }
+
+    /// Problems found, shown or not.
+    pub fn problem_count(&self) -> u64 {
+        (self.problems.len() + self.problems_not_shown) as u64
+    }
+
+    /// Checkpoints offered but not signed by a trusted key.
+    pub fn untrusted_checkpoints(&self) -> impl Iterator<Item = &CheckpointResult> {
+        self.checkpoints
+            .iter()
+            .filter(|c| c.signature == SignatureCheck::NotTrusted)
+    }
+
+    /// The verdict. Problems win over everything (they are evidence whatever else is true);
+    /// then an unusable checkpoint; then an empty chain.
+    pub fn outcome(&self) -> Outcome {
+        if !self.intact() {
+            Outcome::Tampered
+        } else if self.untrusted_checkpoints().next().is_some() {
+            Outcome::CannotVerify
+        } else if self.records == 0 {
+            Outcome::Empty
+        } else {
+            Outcome::Intact
+        }
+    }
+
+    /// The verdict line, the same in every output format.
+    pub fn summary(&self) -> String {
+        match self.outcome() {
+            Outcome::Tampered => format!("TAMPERED: {}", counted(self.problem_count(), "problem")),
+            Outcome::CannotVerify => {
+                let untrusted: Vec<&CheckpointResult> = self.untrusted_checkpoints().collect();
+                match untrusted.as_slice() {
+                    [one] => format!(
+                        "CANNOT VERIFY: checkpoint {} {}",
+                        one.source,
+                        one.not_used
+                            .as_deref()
+                            .unwrap_or("not signed by a trusted key")
+                    ),
+                    many => format!(
+                        "CANNOT VERIFY: {} not signed by a trusted key ({})",
+                        counted(many.len() as u64, "checkpoint"),
+                        many.iter()
+                            .map(|c| c.source.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
+            }
+            Outcome::Empty => "EMPTY: no records".into(),
+            Outcome::Intact => {
+                let records = counted(self.records, "record");
+                match self.trusted_size {
+                    Some(n) if n > 0 && n == self.records && n == 1 => {
+                        format!("INTACT: {records}, anchored by a trusted checkpoint")
+                    }
+                    Some(n) if n > 0 && n == self.records => {
+                        format!("INTACT: {records}, all anchored by a trusted checkpoint")
+                    }
+                    Some(n) if n > 0 => format!(
+                        "INTACT: {records}, the first {} anchored by a trusted checkpoint",
+                        if n == 1 {
+                            "one".to_owned()
+                        } else {
+                            n.to_string()
+                        }
+                    ),
+                    _ => format!("INTACT: {records}, hash-linked"),
+                }
+            }
+        }
     }
 
     fn add(&mut self, line: usize, seq: Option<u64>, kind: ProblemKind, detail: String) {
@@ -271,7 +475,14 @@ impl VerifyReport {
 
     /// What an auditor must know about what this verification can and cannot show.
     pub fn caveat(&self) -> Option<String> {
+        let trusted_offered = self
+            .checkpoints
+            .iter()
+            .any(|c| c.signature == SignatureCheck::Verified);
         match self.trusted_size {
+            // A trusted checkpoint that does not match is already a `truncated` or `rewritten`
+            // problem; saying "no trusted checkpoint" beside it would be wrong.
+            None if trusted_offered => None,
             None => Some(
                 "no trusted checkpoint: truncation of the end of the log and wholesale rewrites (with recomputed hashes) cannot be ruled out".into(),
             ),
@@ -285,106 +496,66 @@ impl VerifyReport {
 
 /// Verify a chain, streaming, against offered checkpoints (signature checks done by the caller).
 pub fn verify<R: BufRead>(chain: R, checkpoints: &[OfferedCheckpoint]) -> VerifyReport {
-    let mut report = VerifyReport::default();
-    let mut acc = Accumulator::default();
-    let mut expected_seq: u64 = 0;
-    let mut prev: Option<Hash> = Some([0; 32]);
-    // Trusted checkpoints by size, checked when the accumulator reaches that size.
-    let mut pending: Vec<(u64, usize)> = checkpoints
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.trusted)
-        .map(|(i, c)| (c.checkpoint.size, i))
-        .collect();
-    pending.sort_unstable();
-    let mut results: Vec<Option<bool>> = vec![None; checkpoints.len()];
-    let mut next_pending = 0;
-    let check_at = |acc: &Accumulator, next: &mut usize, results: &mut Vec<Option<bool>>| {
-        while let Some(&(size, i)) = pending.get(*next) {
-            if size != acc.size() {
-                break;
-            }
-            results[i] = Some(acc.root() == checkpoints[i].checkpoint.root);
-            *next += 1;
-        }
-    };
-    check_at(&acc, &mut next_pending, &mut results);
+    verify_with(chain, checkpoints, VerifyOptions::default())
+}
 
-    let mut line_no = 0usize;
-    let mut chain = chain;
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match chain.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                report.io_error = Some(format!("line {}: {e}", line_no + 1));
+/// Follows the chain's hash links and the Merkle tree over its records, line by line.
+struct Walk<'a> {
+    report: VerifyReport,
+    acc: Accumulator,
+    expected_seq: u64,
+    /// Hash the next record's `prev_hash` must equal; `None` after a record whose hash is unknown.
+    prev: Option<Hash>,
+    checkpoints: &'a [OfferedCheckpoint],
+    /// Trusted checkpoints by size, checked when the accumulator reaches that size.
+    pending: Vec<(u64, usize)>,
+    next_pending: usize,
+    results: Vec<Option<bool>>,
+}
+
+impl Walk<'_> {
+    fn check_pending(&mut self) {
+        while let Some(&(size, i)) = self.pending.get(self.next_pending) {
+            if size != self.acc.size() {
                 break;
             }
+            if let (Some(slot), Some(c)) = (self.results.get_mut(i), self.checkpoints.get(i)) {
+                *slot = Some(self.acc.root() == c.checkpoint.root);
+            }
+            self.next_pending += 1;
         }
-        line_no += 1;
-        let terminated = buf.last() == Some(&b'\n');
-        if terminated {
-            buf.pop();
-        }
-        let line = match std::str::from_utf8(&buf) {
-            Ok(l) if terminated => l,
-            Ok(_) => {
-                report.add(
-                    line_no,
-                    None,
-                    ProblemKind::Malformed,
-                    "the last line has no terminating newline; the record may be truncated".into(),
-                );
-                break;
-            }
-            Err(e) => {
-                report.add(
-                    line_no,
-                    None,
-                    ProblemKind::Malformed,
-                    format!("not valid UTF-8: {e}"),
-                );
-                prev = None;
-                expected_seq += 1;
-                acc.push(leaf_hash(&[]));
-                check_at(&acc, &mut next_pending, &mut results);
-                continue;
-            }
-        };
-        let rec = match parse_record(line) {
-            Ok(r) => r,
-            Err(e) => {
-                report.add(line_no, None, ProblemKind::Malformed, e);
-                // The record still occupies a leaf position, but its hash is unknown:
-                // links and roots after it cannot be checked against it.
-                prev = None;
-                expected_seq += 1;
-                acc.push(leaf_hash(&[]));
-                check_at(&acc, &mut next_pending, &mut results);
-                continue;
-            }
-        };
-        if rec.seq != expected_seq {
-            report.add(
+    }
+
+    /// A line in a record's position whose content could not be checked: it still occupies a
+    /// leaf, but links and roots after it cannot be checked against it.
+    fn unreadable(&mut self, line: usize, detail: String) {
+        self.report.add(line, None, ProblemKind::Malformed, detail);
+        self.prev = None;
+        self.expected_seq = self.expected_seq.saturating_add(1);
+        self.acc.push(leaf_hash(&[]));
+        self.check_pending();
+    }
+
+    fn record(&mut self, line_no: usize, rec: &Record) {
+        if rec.seq != self.expected_seq {
+            self.report.add(
                 line_no,
                 Some(rec.seq),
                 ProblemKind::SeqGap,
-                format!("seq {} where {} was expected", rec.seq, expected_seq),
+                format!("seq {} where {} was expected", rec.seq, self.expected_seq),
             );
         }
         if rec.computed != rec.hash {
-            report.add(
+            self.report.add(
                 line_no,
                 Some(rec.seq),
                 ProblemKind::Modified,
                 "hash does not match the record's content".into(),
             );
         }
-        if let Some(p) = prev {
+        if let Some(p) = self.prev {
             if rec.prev_hash != p {
-                report.add(
+                self.report.add(
                     line_no,
                     Some(rec.seq),
                     ProblemKind::BrokenLink,
@@ -392,39 +563,161 @@ pub fn verify<R: BufRead>(chain: R, checkpoints: &[OfferedCheckpoint]) -> Verify
                 );
             }
         }
-        prev = Some(rec.hash);
-        expected_seq = rec.seq.saturating_add(1);
-        report.last_hash = Some(rec.hash);
-        acc.push(rec.leaf());
-        check_at(&acc, &mut next_pending, &mut results);
+        self.prev = Some(rec.hash);
+        self.expected_seq = rec.seq.saturating_add(1);
+        self.report.last_hash = Some(rec.hash);
+        self.acc.push(rec.leaf());
+        self.check_pending();
     }
-    report.records = acc.size();
+}
 
-    for (i, c) in checkpoints.iter().enumerate() {
+/// [`verify`] with options.
+///
+/// An empty line is not a record: a single one after the last record is ignored (reported in
+/// `trailing_empty_line`; `strict` makes it `malformed`), and one anywhere else is `malformed`
+/// without taking a record's place, so the hash links around it are still checked.
+pub fn verify_with<R: BufRead>(
+    chain: R,
+    checkpoints: &[OfferedCheckpoint],
+    opts: VerifyOptions,
+) -> VerifyReport {
+    let mut pending: Vec<(u64, usize)> = checkpoints
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_trusted())
+        .map(|(i, c)| (c.checkpoint.size, i))
+        .collect();
+    pending.sort_unstable();
+    let mut w = Walk {
+        report: VerifyReport::default(),
+        acc: Accumulator::default(),
+        expected_seq: 0,
+        prev: Some([0; 32]),
+        checkpoints,
+        pending,
+        next_pending: 0,
+        results: vec![None; checkpoints.len()],
+    };
+    w.check_pending();
+
+    let mut lines = LineReader::new(chain, opts.max_record_bytes);
+    let mut line_no = 0usize;
+    let mut buf = Vec::new();
+    // An empty line not yet known to be the last line.
+    let mut empty_line: Option<usize> = None;
+    loop {
+        let kind = match lines.next_line(&mut buf) {
+            Ok(Some(k)) => k,
+            Ok(None) => break,
+            Err(e) => {
+                w.report.io_error = Some(format!("line {}: {e}", line_no + 1));
+                break;
+            }
+        };
+        line_no += 1;
+        if let Some(at) = empty_line.take() {
+            w.report.add(
+                at,
+                None,
+                ProblemKind::Malformed,
+                "empty line between records (an empty line is not a record)".into(),
+            );
+        }
+        let line = match kind {
+            Line::TooLong { len, terminated } => {
+                let detail = format!(
+                    "the line is {len} bytes, over the limit of {} bytes per record; not checked",
+                    opts.max_record_bytes
+                );
+                if terminated {
+                    w.unreadable(line_no, detail);
+                } else {
+                    w.report.add(
+                        line_no,
+                        None,
+                        ProblemKind::Malformed,
+                        format!(
+                            "{detail}; it is also the last line and has no terminating newline"
+                        ),
+                    );
+                }
+                continue;
+            }
+            Line::Complete if buf.is_empty() => {
+                empty_line = Some(line_no);
+                continue;
+            }
+            Line::Unterminated => {
+                w.report.add(
+                    line_no,
+                    None,
+                    ProblemKind::Malformed,
+                    "the last line has no terminating newline; the record may be truncated".into(),
+                );
+                break;
+            }
+            Line::Complete => match std::str::from_utf8(&buf) {
+                Ok(l) => l,
+                Err(e) => {
+                    w.unreadable(line_no, format!("not valid UTF-8: {e}"));
+                    continue;
+                }
+            },
+        };
+        match parse_record(line) {
+            Ok(rec) => w.record(line_no, &rec),
+            Err(e) => w.unreadable(line_no, e),
+        }
+    }
+    if let Some(at) = empty_line {
+        if opts.strict {
+            w.report.add(
+                at,
+                None,
+                ProblemKind::Malformed,
+                "empty line after the last record (strict mode allows none)".into(),
+            );
+        } else {
+            w.report.trailing_empty_line = Some(at);
+        }
+    }
+
+    let Walk {
+        mut report,
+        acc,
+        results,
+        ..
+    } = w;
+    report.records = acc.size();
+    report.root = acc.root();
+    for (c, result) in checkpoints.iter().zip(results) {
         let cp = &c.checkpoint;
-        if c.trusted {
+        if c.is_trusted() {
             if cp.size > report.records {
                 report.add(
                     0,
                     None,
                     ProblemKind::Truncated,
                     format!(
-                        "checkpoint {} covers {} records but the chain has {}",
-                        c.source, cp.size, report.records
+                        "checkpoint {} covers {} but the chain has {}",
+                        c.source,
+                        counted(cp.size, "record"),
+                        report.records
                     ),
                 );
-            } else if results[i] == Some(false) {
+            } else if result == Some(false) {
                 let line = usize::try_from(cp.size).unwrap_or(usize::MAX);
                 report.add(
                     line,
                     cp.size.checked_sub(1),
                     ProblemKind::Rewritten,
                     format!(
-                        "the first {} records do not have the root signed in checkpoint {}",
-                        cp.size, c.source
+                        "the first {} do not have the root signed in checkpoint {}",
+                        counted(cp.size, "record"),
+                        c.source
                     ),
                 );
-            } else if results[i] == Some(true) {
+            } else if result == Some(true) {
                 report.trusted_size = Some(report.trusted_size.map_or(cp.size, |t| t.max(cp.size)));
             }
         }
@@ -432,15 +725,19 @@ pub fn verify<R: BufRead>(chain: R, checkpoints: &[OfferedCheckpoint]) -> Verify
             source: c.source.clone(),
             origin: cp.origin.clone(),
             size: cp.size,
-            trusted: c.trusted,
-            matches: results[i],
+            trusted: c.is_trusted(),
+            signature: c.signature,
+            not_used: c.not_used.clone(),
+            matches: result,
         });
     }
     report
 }
 
-/// Open checkpoint notes against verifier keys. A note whose signature fails is a
-/// `bad-signature` problem (returned separately) and is not trusted.
+/// Open checkpoint notes against verifier keys. A note whose signature by a trusted key fails
+/// is a `bad-signature` problem (returned separately: it is tampering) and is not used; a note
+/// that no trusted key signed is not used either, and says why (it proves nothing either way,
+/// which makes the verification's outcome `cannot-verify`).
 pub fn open_checkpoints(
     notes: &[(String, String)],
     keys: &[Verifier],
@@ -450,49 +747,75 @@ pub fn open_checkpoints(
     for (source, text) in notes {
         let (body, verdict) = note::open(text, keys).map_err(|e| format!("{source}: {e}"))?;
         let checkpoint = Checkpoint::parse_text(body).map_err(|e| format!("{source}: {e}"))?;
-        let trusted = match verdict {
-            Verdict::Verified(_) => true,
-            Verdict::BadSignature(name) => {
+        let (signature, not_used) = match verdict {
+            Verdict::Verified(_) => (SignatureCheck::Verified, None),
+            Verdict::BadSignature(key) => {
+                let why = format!("the signature by {key} does not verify");
                 problems.push(Problem {
                     line: 0,
                     seq: None,
                     kind: ProblemKind::BadSignature,
-                    detail: format!("checkpoint {source}: the signature by {name} does not verify"),
+                    detail: format!("checkpoint {source}: {why}"),
                 });
-                false
+                (SignatureCheck::Bad, Some(why))
             }
-            Verdict::Unknown => {
-                problems.push(Problem {
-                    line: 0,
-                    seq: None,
-                    kind: ProblemKind::BadSignature,
-                    detail: format!("checkpoint {source}: not signed by any of the given keys"),
-                });
-                false
-            }
+            Verdict::NotTrusted(signers) => (
+                SignatureCheck::NotTrusted,
+                Some(note::not_trusted_reason(&signers, keys)),
+            ),
         };
         offered.push(OfferedCheckpoint {
             source: source.clone(),
             checkpoint,
-            trusted,
+            signature,
+            not_used,
         });
     }
     Ok((offered, problems))
 }
 
-/// Read every record's leaf hash (and check the records parse); for proofs.
+/// Read every record's leaf hash (and check the records parse); for proofs. A single empty
+/// line after the last record is ignored, as `verify` does.
 pub fn read_leaves<R: BufRead>(chain: R) -> Result<Vec<(Hash, String)>, String> {
     let mut out = Vec::new();
-    for (i, line) in chain.lines().enumerate() {
-        let line = line.map_err(|e| format!("line {}: {e}", i + 1))?;
-        let rec = parse_record(&line).map_err(|e| format!("line {}: {e}", i + 1))?;
+    let mut lines = LineReader::new(chain, MAX_RECORD_BYTES);
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    let mut empty_line: Option<usize> = None;
+    while let Some(kind) = lines
+        .next_line(&mut buf)
+        .map_err(|e| format!("line {}: {e}", line_no + 1))?
+    {
+        line_no += 1;
+        if let Some(at) = empty_line.take() {
+            return Err(format!("line {at}: empty line between records"));
+        }
+        match kind {
+            Line::TooLong { len, .. } => {
+                return Err(format!(
+                    "line {line_no}: the line is {len} bytes, over the limit of {MAX_RECORD_BYTES} bytes per record"
+                ))
+            }
+            Line::Unterminated => {
+                return Err(format!(
+                    "line {line_no}: the last line has no terminating newline; the record may be truncated"
+                ))
+            }
+            Line::Complete if buf.is_empty() => {
+                empty_line = Some(line_no);
+                continue;
+            }
+            Line::Complete => {}
+        }
+        let line = std::str::from_utf8(&buf)
+            .map_err(|e| format!("line {line_no}: not valid UTF-8: {e}"))?;
+        let rec = parse_record(line).map_err(|e| format!("line {line_no}: {e}"))?;
         if rec.computed != rec.hash {
             return Err(format!(
-                "line {}: hash does not match the record's content",
-                i + 1
+                "line {line_no}: hash does not match the record's content"
             ));
         }
-        out.push((rec.leaf(), line));
+        out.push((rec.leaf(), line.to_owned()));
     }
     Ok(out)
 }

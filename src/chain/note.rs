@@ -124,6 +124,14 @@ impl Verifier {
     pub fn encode(&self) -> String {
         encode_key("", &self.name, self.id, self.key.as_bytes())
     }
+
+    /// `name+keyid`, for messages.
+    pub fn key_ref(&self) -> KeyRef {
+        KeyRef {
+            name: self.name.clone(),
+            id: self.id,
+        }
+    }
 }
 
 impl Signer {
@@ -188,15 +196,49 @@ impl Signer {
     }
 }
 
+/// A key as a note names it: `name+keyid` (the key id in 8 lowercase hex digits). This is how
+/// messages identify keys, without ever showing key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    pub name: String,
+    pub id: [u8; 4],
+}
+
+impl std::fmt::Display for KeyRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}+{}", self.name, super::merkle::to_hex(&self.id))
+    }
+}
+
 /// Outcome of opening a note against known verifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Signed by these known keys, all of whose signatures verified.
     Verified(Vec<String>),
-    /// A signature by a known key failed to verify.
-    BadSignature(String),
-    /// No signature by any known key.
-    Unknown,
+    /// A signature by a known key (name and key id both match) failed to verify.
+    BadSignature(KeyRef),
+    /// No signature by any of the known keys; these are the keys that did sign the note.
+    NotTrusted(Vec<KeyRef>),
+}
+
+/// Why a note signed only by `signers` cannot be trusted by `trusted`:
+/// `not signed by a trusted key (signed by: a+1234abcd; trusted: b+5678ef01)`.
+pub fn not_trusted_reason(signers: &[KeyRef], trusted: &[Verifier]) -> String {
+    let list = |refs: Vec<String>, none: &str| {
+        if refs.is_empty() {
+            none.to_owned()
+        } else {
+            refs.join(", ")
+        }
+    };
+    format!(
+        "not signed by a trusted key (signed by: {}; trusted: {})",
+        list(signers.iter().map(ToString::to_string).collect(), "no one"),
+        list(
+            trusted.iter().map(|v| v.key_ref().to_string()).collect(),
+            "no keys given"
+        )
+    )
 }
 
 /// Split a note into its text and verify its signature lines.
@@ -211,6 +253,7 @@ pub fn open<'a>(note: &'a str, verifiers: &[Verifier]) -> Result<(&'a str, Verdi
         ));
     }
     let mut verified = Vec::new();
+    let mut signers = Vec::new();
     for line in sigs.lines() {
         let rest = line
             .strip_prefix(SIG_PREFIX)
@@ -225,20 +268,25 @@ pub fn open<'a>(note: &'a str, verifiers: &[Verifier]) -> Result<(&'a str, Verdi
             return Err(NoteError::Malformed("signature too short".into()));
         }
         let (id, sig) = blob.split_at(4);
+        let signer = KeyRef {
+            name: name.to_owned(),
+            id: [id[0], id[1], id[2], id[3]],
+        };
         let Some(v) = verifiers.iter().find(|v| v.name == name && v.id == id) else {
+            signers.push(signer);
             continue;
         };
         let ok =
             Signature::from_slice(sig).is_ok_and(|s| v.key.verify(text.as_bytes(), &s).is_ok());
         if !ok {
-            return Ok((text, Verdict::BadSignature(name.to_owned())));
+            return Ok((text, Verdict::BadSignature(signer)));
         }
         verified.push(name.to_owned());
     }
     Ok((
         text,
         if verified.is_empty() {
-            Verdict::Unknown
+            Verdict::NotTrusted(signers)
         } else {
             Verdict::Verified(verified)
         },
@@ -331,12 +379,16 @@ mod tests {
         assert_eq!(Checkpoint::parse_text(text).unwrap(), cp);
         assert_eq!(
             open(&note, &[other.verifier()]).unwrap().1,
-            Verdict::Unknown
+            Verdict::NotTrusted(vec![s.verifier().key_ref()])
+        );
+        assert_eq!(
+            s.verifier().key_ref().to_string(),
+            format!("log+{}", super::super::merkle::to_hex(&s.id))
         );
         let tampered = note.replacen("\n5\n", "\n6\n", 1);
         assert_eq!(
             open(&tampered, &[s.verifier()]).unwrap().1,
-            Verdict::BadSignature("log".into())
+            Verdict::BadSignature(s.verifier().key_ref())
         );
     }
 

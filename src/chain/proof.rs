@@ -42,33 +42,62 @@ fn hashes(v: &[String]) -> Result<Vec<Hash>, String> {
         .collect()
 }
 
+/// Why a proof was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProofFailure {
+    /// The proof, its record or a trusted checkpoint signature is wrong: evidence of tampering
+    /// or forgery.
+    Invalid(String),
+    /// A checkpoint in the proof is not signed by any of the given keys, so nothing can be
+    /// concluded from it either way.
+    CannotVerify(String),
+}
+
+impl From<String> for ProofFailure {
+    fn from(s: String) -> Self {
+        ProofFailure::Invalid(s)
+    }
+}
+
+impl From<&str> for ProofFailure {
+    fn from(s: &str) -> Self {
+        ProofFailure::Invalid(s.to_owned())
+    }
+}
+
 fn anchored(
     note_text: &str,
     keys: &[Verifier],
     size: u64,
     root: &Hash,
-) -> Result<Checkpoint, String> {
+) -> Result<Checkpoint, ProofFailure> {
     let (body, verdict) = note::open(note_text, keys).map_err(|e| e.to_string())?;
     match verdict {
         Verdict::Verified(_) => {}
-        Verdict::BadSignature(n) => {
-            return Err(format!("checkpoint signature by {n} does not verify"))
+        Verdict::BadSignature(k) => {
+            return Err(format!("checkpoint signature by {k} does not verify").into())
         }
-        Verdict::Unknown => return Err("checkpoint is not signed by any of the given keys".into()),
+        Verdict::NotTrusted(signers) => {
+            return Err(ProofFailure::CannotVerify(format!(
+                "checkpoint {}",
+                note::not_trusted_reason(&signers, keys)
+            )))
+        }
     }
     let cp = Checkpoint::parse_text(body).map_err(|e| e.to_string())?;
     if cp.size != size || cp.root != *root {
         return Err(format!(
             "checkpoint (size {}) does not match the proof's tree (size {size})",
             cp.size
-        ));
+        )
+        .into());
     }
     Ok(cp)
 }
 
 /// Check a proof file completely: checkpoint signatures, the record's own hash, and the path.
 /// Returns a one-line description of what was proven.
-pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, String> {
+pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, ProofFailure> {
     match p {
         ProofFile::Inclusion {
             version,
@@ -80,7 +109,7 @@ pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, String> {
             proof,
         } => {
             if *version != PROOF_VERSION {
-                return Err(format!("unsupported proof version {version}"));
+                return Err(format!("unsupported proof version {version}").into());
             }
             let root = from_hex(root).ok_or("root is not 64 lowercase hex digits")?;
             let cp = anchored(checkpoint, keys, *tree_size, &root)?;
@@ -89,10 +118,9 @@ pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, String> {
                 return Err("the record's content does not match its hash".into());
             }
             if rec.seq != *seq {
-                return Err(format!(
-                    "the record has seq {}, the proof claims {seq}",
-                    rec.seq
-                ));
+                return Err(
+                    format!("the record has seq {}, the proof claims {seq}", rec.seq).into(),
+                );
             }
             if !merkle::verify_inclusion(&rec.leaf(), *seq, *tree_size, &hashes(proof)?, &root) {
                 return Err("the inclusion proof does not verify".into());
@@ -114,7 +142,7 @@ pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, String> {
             proof,
         } => {
             if *version != PROOF_VERSION {
-                return Err(format!("unsupported proof version {version}"));
+                return Err(format!("unsupported proof version {version}").into());
             }
             let old_root = from_hex(old_root).ok_or("old_root is not 64 lowercase hex digits")?;
             let new_root = from_hex(new_root).ok_or("new_root is not 64 lowercase hex digits")?;
@@ -124,7 +152,8 @@ pub fn verify(p: &ProofFile, keys: &[Verifier]) -> Result<String, String> {
                 return Err(format!(
                     "checkpoints are for different logs ({} and {})",
                     old.origin, new.origin
-                ));
+                )
+                .into());
             }
             if !merkle::verify_consistency(
                 *old_size,

@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::chain::merkle::{self, to_hex};
 use crate::chain::note::{Checkpoint, Signer, Verifier};
-use crate::chain::proof::{self, ProofFile, PROOF_VERSION};
-use crate::chain::{self, Sealer, VerifyReport};
+use crate::chain::proof::{self, ProofFailure, ProofFile, PROOF_VERSION};
+use crate::chain::{self, counted, Outcome, Sealer, SignatureCheck, VerifyOptions, VerifyReport};
 
 #[derive(Debug, Subcommand)]
 pub enum ChainCommand {
@@ -20,7 +20,11 @@ pub enum ChainCommand {
     Keygen(KeygenArgs),
     /// Write a signed checkpoint for the chain's current size.
     Checkpoint(CheckpointArgs),
-    /// Verify a chain (exit 0 intact, 1 tampered, 2 unusable input).
+    /// Verify a chain (exit 0 intact, 1 tampered, 2 cannot verify: unusable input, a checkpoint
+    /// no trusted key signed, or an empty chain).
+    ///
+    /// One record (one line) is at most 16 MiB; a longer line is reported as `malformed` and
+    /// verification goes on with the next line.
     Verify(VerifyArgs),
     /// Emit an inclusion proof for one record, or a consistency proof between two checkpoints.
     Prove(ProveArgs),
@@ -82,6 +86,12 @@ pub struct VerifyArgs {
     /// CloudTrail: the time the tail is judged at (default: now), e.g. 2026-01-01T00:00:00Z.
     #[arg(long)]
     pub as_of: Option<String>,
+    /// Reject an empty line after the last record (by default a single one is ignored).
+    #[arg(long, conflicts_with = "cloudtrail")]
+    pub strict: bool,
+    /// An empty chain (no records) passes with exit 0 instead of exit 2.
+    #[arg(long, conflicts_with = "cloudtrail")]
+    pub allow_empty: bool,
     #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
 }
@@ -231,9 +241,10 @@ fn seal(a: &SealArgs) -> Result<i32, String> {
         out.sync_all().map_err(|e| e.to_string())?;
         existing.clear();
         eprintln!(
-            "custos: appended {n} records to {} (now {} records)",
+            "custos: appended {} to {} (now {})",
+            counted(n, "record"),
             chain_path.display(),
-            sealer.next_seq()
+            counted(sealer.next_seq(), "record")
         );
         return Ok(EXIT_OK);
     }
@@ -252,7 +263,11 @@ fn seal(a: &SealArgs) -> Result<i32, String> {
         let tmp = w.into_inner().map_err(|e| e.to_string())?;
         tmp.persist(path)
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        eprintln!("custos: sealed {n} records into {}", path.display());
+        eprintln!(
+            "custos: sealed {} into {}",
+            counted(n, "record"),
+            path.display()
+        );
     } else {
         let stdout = std::io::stdout();
         let mut w = BufWriter::new(stdout.lock());
@@ -302,7 +317,7 @@ fn keygen(a: &KeygenArgs) -> Result<i32, String> {
     writeln!(f, "{}", signer.encode()).map_err(|e| e.to_string())?;
     fs::write(&vkey, format!("{}\n", signer.verifier().encode()))
         .map_err(|e| format!("{}: {e}", vkey.display()))?;
-    println!("{}", signer.verifier().encode());
+    out!("{}", signer.verifier().encode());
     eprintln!(
         "custos: signer key in {} (keep it secret), verifier key in {}",
         skey.display(),
@@ -317,43 +332,40 @@ fn checkpoint(a: &CheckpointArgs) -> Result<i32, String> {
         return Err("--origin must be one non-empty line".into());
     }
     let report = chain::verify(open_chain(&a.chain)?, &[]);
+    if let Some(e) = &report.io_error {
+        return Err(format!("{}: {e}", a.chain.display()));
+    }
     if !report.intact() {
         return Err(format!(
-            "{} does not verify ({} problems, first: {}); refusing to sign a checkpoint for it",
+            "{} does not verify ({}, first: {}); refusing to sign a checkpoint for it",
             a.chain.display(),
-            report.problems.len() + report.problems_not_shown,
-            report.problems.first().map_or_else(
-                || report.io_error.clone().unwrap_or_default(),
-                |p| format!("line {}: {}", p.line, p.kind.as_str())
-            )
+            counted(report.problem_count(), "problem"),
+            report
+                .problems
+                .first()
+                .map_or_else(String::new, |p| format!(
+                    "line {}: {} — {}",
+                    p.line,
+                    p.kind.as_str(),
+                    p.detail
+                ))
         ));
     }
-    let root = root_of(&a.chain, report.records)?;
     let cp = Checkpoint {
         origin: a.origin.clone(),
         size: report.records,
-        root,
+        root: report.root,
     };
     let note = signer.sign(&cp.text()).map_err(|e| e.to_string())?;
-    match &a.output {
-        Some(p) => write_atomic(p, note.as_bytes())?,
-        None => print!("{note}"),
+    if let Some(p) = &a.output {
+        write_atomic(p, note.as_bytes())?;
+    } else {
+        use std::io::Write as _;
+        if let Err(e) = std::io::stdout().lock().write_all(note.as_bytes()) {
+            super::stdout_failed(&e);
+        }
     }
     Ok(EXIT_OK)
-}
-
-/// Root of the first `size` records of a chain (streaming).
-fn root_of(chain: &Path, size: u64) -> Result<merkle::Hash, String> {
-    let mut acc = merkle::Accumulator::default();
-    for (i, line) in open_chain(chain)?.lines().enumerate() {
-        if acc.size() == size {
-            break;
-        }
-        let line = line.map_err(|e| e.to_string())?;
-        let rec = chain::parse_record(&line).map_err(|e| format!("line {}: {e}", i + 1))?;
-        acc.push(rec.leaf());
-    }
-    Ok(acc.root())
 }
 
 fn read_notes(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
@@ -374,49 +386,67 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
         return Err("--checkpoint needs at least one --key to verify its signature".into());
     }
     let (offered, sig_problems) = chain::open_checkpoints(&read_notes(&a.checkpoint)?, &keys)?;
-    let mut report = chain::verify(open_chain(chain_path)?, &offered);
+    let opts = VerifyOptions {
+        strict: a.strict,
+        ..VerifyOptions::default()
+    };
+    let mut report = chain::verify_with(open_chain(chain_path)?, &offered, opts);
     report.problems.splice(0..0, sig_problems);
     if let Some(e) = &report.io_error {
         return Err(format!("{}: {e}", chain_path.display()));
     }
+    let outcome = report.outcome();
     if a.format == "json" {
         let v = serde_json::json!({
             "version": 1,
             "chain": chain_path.display().to_string(),
-            "intact": report.intact(),
+            "verdict": outcome,
+            "summary": report.summary(),
+            "intact": outcome == Outcome::Intact,
             "records": report.records,
             "trusted_size": report.trusted_size,
             "checkpoints": report.checkpoints,
             "problems": report.problems,
             "problems_not_shown": report.problems_not_shown,
+            "trailing_empty_line": report.trailing_empty_line,
             "caveat": report.caveat(),
         });
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
         );
     } else {
         print_human(&chain_path.display().to_string(), &report);
     }
-    Ok(if report.intact() {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
+    Ok(match outcome {
+        Outcome::Intact => EXIT_OK,
+        Outcome::Tampered => EXIT_FINDINGS,
+        Outcome::Empty if a.allow_empty => EXIT_OK,
+        Outcome::Empty | Outcome::CannotVerify => EXIT_ERROR,
     })
 }
 
 fn print_human(name: &str, r: &VerifyReport) {
-    println!("{name}: {} records", r.records);
+    out!("{name}: {}", counted(r.records, "record"));
     for c in &r.checkpoints {
-        let state = match (c.trusted, c.matches) {
-            (false, _) => "signature NOT verified; not used",
-            (true, Some(true)) => "signature ok, root matches",
-            (true, Some(false)) => "signature ok, root DOES NOT match",
-            (true, None) => "signature ok, covers records the chain does not have",
+        let state = match (c.signature, c.matches) {
+            (SignatureCheck::Verified, Some(true)) => "signature ok, root matches".to_owned(),
+            (SignatureCheck::Verified, Some(false)) => {
+                "signature ok, root DOES NOT match".to_owned()
+            }
+            (SignatureCheck::Verified, None) => {
+                "signature ok, covers records the chain does not have".to_owned()
+            }
+            (SignatureCheck::Bad | SignatureCheck::NotTrusted, _) => format!(
+                "{}; not used",
+                c.not_used.as_deref().unwrap_or("signature not verified")
+            ),
         };
-        println!(
+        out!(
             "  checkpoint {} (origin {}, size {}): {state}",
-            c.source, c.origin, c.size
+            c.source,
+            c.origin,
+            c.size
         );
     }
     for p in &r.problems {
@@ -425,27 +455,22 @@ fn print_human(name: &str, r: &VerifyReport) {
             (l, Some(s)) => format!("line {l} (seq {s})"),
             (l, None) => format!("line {l}"),
         };
-        println!("{at}: {} — {}", p.kind.as_str(), p.detail);
+        out!("{at}: {} — {}", p.kind.as_str(), p.detail);
     }
     if r.problems_not_shown > 0 {
-        println!("… and {} more problems", r.problems_not_shown);
+        out!(
+            "… and {} not shown",
+            counted(r.problems_not_shown as u64, "more problem")
+        );
     }
-    if r.intact() {
-        match r.trusted_size {
-            Some(n) => println!(
-                "INTACT: {} records; the first {n} are anchored by a trusted checkpoint",
-                r.records
-            ),
-            None => println!("INTACT: {} records, hash-linked", r.records),
-        }
-    } else {
-        println!(
-            "TAMPERED: {} problems",
-            r.problems.len() + r.problems_not_shown
+    out!("{}", r.summary());
+    if let Some(line) = r.trailing_empty_line {
+        out!(
+            "note: line {line} is an empty line after the last record; ignored, not a record (--strict rejects it)"
         );
     }
     if let Some(c) = r.caveat() {
-        println!("note: {c}");
+        out!("note: {c}");
     }
 }
 
@@ -460,17 +485,17 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
         let size = usize::try_from(cp.size).map_err(|e| e.to_string())?;
         if size > hashes.len() {
             return Err(format!(
-                "{} covers {} records; the chain has {}",
+                "{} covers {}; the chain has {}",
                 p.display(),
-                cp.size,
+                counted(cp.size, "record"),
                 hashes.len()
             ));
         }
         if merkle::root(&hashes[..size]) != cp.root {
             return Err(format!(
-                "{}: the chain's first {} records do not have this checkpoint's root",
+                "{}: the chain's first {} do not have this checkpoint's root",
                 p.display(),
-                cp.size
+                counted(cp.size, "record")
             ));
         }
         Ok((text, cp))
@@ -525,9 +550,10 @@ fn prove(a: &ProveArgs) -> Result<i32, String> {
         return Err("give --seq N --checkpoint FILE, or --consistency OLD NEW".into());
     };
     let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
-    match &a.output {
-        Some(p) => write_atomic(p, format!("{json}\n").as_bytes())?,
-        None => println!("{json}"),
+    if let Some(p) = &a.output {
+        write_atomic(p, format!("{json}\n").as_bytes())?;
+    } else {
+        out!("{json}");
     }
     Ok(EXIT_OK)
 }
@@ -542,12 +568,16 @@ fn verify_proof(a: &VerifyProofArgs) -> Result<i32, String> {
         .map_err(|e| format!("{}: not a proof file: {e}", a.proof.display()))?;
     match proof::verify(&file, &keys) {
         Ok(what) => {
-            println!("VALID: {what}");
+            out!("VALID: {what}");
             Ok(EXIT_OK)
         }
-        Err(why) => {
-            println!("INVALID: {why}");
+        Err(ProofFailure::Invalid(why)) => {
+            out!("INVALID: {why}");
             Ok(EXIT_FINDINGS)
+        }
+        Err(ProofFailure::CannotVerify(why)) => {
+            out!("CANNOT VERIFY: {why}");
+            Ok(EXIT_ERROR)
         }
     }
 }

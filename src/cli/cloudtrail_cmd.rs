@@ -1,8 +1,9 @@
 //! `custos chain verify --cloudtrail DIR`.
 
 use super::chain_cmd::VerifyArgs;
-use super::{EXIT_FINDINGS, EXIT_OK};
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::chain::cloudtrail::{self, PublicKey};
+use crate::chain::{counted, Outcome};
 
 pub fn run(a: &VerifyArgs) -> Result<i32, String> {
     let dir = a
@@ -30,36 +31,37 @@ pub fn run(a: &VerifyArgs) -> Result<i32, String> {
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
     };
     let report = cloudtrail::verify_dir(dir, &keys, as_of);
+    let outcome = report.outcome();
     if a.format == "json" {
-        println!(
+        out!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"version": 1, "intact": report.intact(), "report": report})
-            )
+            serde_json::to_string_pretty(&serde_json::json!({
+                "version": 1,
+                "verdict": outcome,
+                "summary": report.summary(),
+                "intact": outcome == Outcome::Intact,
+                "report": report,
+            }))
             .map_err(|e| e.to_string())?
         );
     } else {
-        println!(
-            "{}: {} digest files, {} log files",
+        out!(
+            "{}: {}, {}",
             dir.display(),
-            report.digests,
-            report.log_files
+            counted(report.digests as u64, "digest file"),
+            counted(report.log_files as u64, "log file")
         );
         for p in &report.problems {
-            println!("{}: {} — {}", p.file, p.kind, p.detail);
+            out!("{}: {} — {}", p.file, p.kind, p.detail);
         }
         for n in &report.notes {
-            println!("note: {n}");
+            out!("note: {n}");
         }
-        if report.intact() {
-            println!("INTACT");
-        } else {
-            println!("TAMPERED: {} problems", report.problems.len());
-        }
+        out!("{}", report.summary());
     }
-    Ok(if report.intact() && report.digests > 0 {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
+    Ok(match outcome {
+        Outcome::Intact => EXIT_OK,
+        Outcome::Tampered => EXIT_FINDINGS,
+        Outcome::CannotVerify | Outcome::Empty => EXIT_ERROR,
     })
 }

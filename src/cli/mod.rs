@@ -36,6 +36,17 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// What `--version` prints: the version, the commit it was built from and the SHA-256 of the
+/// bundled policy set, so a report can be tied to the exact rules that produced it.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CUSTOS_GIT_COMMIT"),
+    ", bundled policies sha256:",
+    env!("CUSTOS_POLICY_SHA256"),
+    ")"
+);
+
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
@@ -43,7 +54,7 @@ pub const EXIT_ERROR: i32 = 2;
 #[derive(Debug, Parser)]
 #[command(
     name = "custos",
-    version,
+    version = VERSION,
     about = "Policy-as-code compliance checks for data and ML pipelines"
 )]
 pub struct Cli {

@@ -76,6 +76,14 @@ pub fn run(args: &ScanArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(miette::Report::new(e)),
     };
+    let mut known: Vec<&str> = policies.rules().map(|r| r.id.as_str()).collect();
+    known.extend(crate::detect::secrets::RULES.iter().map(|r| r.id));
+    known.extend(crate::detect::pii::ENTITIES.iter().map(|e| e.1));
+    known.extend(crate::policy::BUILTIN_RULES.iter().map(|(id, _)| *id));
+    if let Err(e) = config.check_rule_ids(&known) {
+        return fail(miette::Report::new(*e));
+    }
+    config.known_rules = known.iter().map(|k| (*k).to_owned()).collect();
     let report = match crate::scan::run(&args.paths, &config, &policies, &Limits::default()) {
         Ok(r) => r,
         Err(e) => return fail(miette::Report::new_boxed(Box::new(RootDiag(e)))),

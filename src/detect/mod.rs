@@ -4,9 +4,14 @@
 //!
 //! A detection is a rule or entity id and a byte range; the matched value itself never leaves
 //! this module except through [`preview`], which keeps a short prefix only.
+//! [`high_entropy_tokens`] finds what no rule names but an excerpt must still mask.
 
+pub mod literal;
 pub mod pii;
 pub mod secrets;
+pub mod tokens;
+
+pub use tokens::high_entropy_tokens;
 
 /// One match: which rule or entity, and the byte range of the sensitive value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +42,40 @@ pub fn shannon_entropy(s: &str) -> f64 {
         .sum()
 }
 
+/// Lower-case starts of fill-in instructions: `INSERT_KEY`, `enter-your-token`, `set-me`.
+const FILL_INS: &[&str] = &[
+    "insert",
+    "enter-",
+    "enter_",
+    "replace-",
+    "replace_",
+    "update-this",
+    "update_this",
+    "set-me",
+    "set_me",
+    "setme",
+    "fill-in",
+    "fill_in",
+    "fillme",
+    "put-",
+    "put_",
+    "change-this",
+    "change_this",
+];
+
 /// Values that stand for a secret rather than being one: templates, variables, masks,
-/// angle-bracket placeholders, repeated filler characters.
+/// angle-bracket placeholders, fill-in instructions (`INSERT_…`, `update-this-value`),
+/// `UPPER_SNAKE` variable names, elisions (`sk-…`, `...`), repeated filler characters.
 pub fn is_placeholder(v: &str) -> bool {
     let t = v.trim();
     if t.is_empty() {
+        return true;
+    }
+    if literal::is_upper_snake(t) || t.contains("...") || t.contains('…') {
+        return true;
+    }
+    // The documented AWS example credentials end in EXAMPLE / EXAMPLEKEY.
+    if t.ends_with("EXAMPLE") || t.ends_with("EXAMPLEKEY") {
         return true;
     }
     if t.contains("${")
@@ -62,6 +96,12 @@ pub fn is_placeholder(v: &str) -> bool {
         || lower.contains("your_")
         || lower.starts_with("your")
         || lower.contains("example") && lower.len() < 40
+    {
+        return true;
+    }
+    if FILL_INS.iter().any(|f| lower.starts_with(f))
+        || lower.contains("-here")
+        || lower.contains("_here")
     {
         return true;
     }
@@ -118,10 +158,29 @@ mod tests {
             "changeme",
             "your-api-key",
             "[REDACTED]",
+            "DB_PASSWORD",
+            "_REDIS_PASSWORD_",
+            "INSERT_API_KEY",
+            "insert-token",
+            "yourpassword",
+            "update-this-value",
+            "sk-ant-api03-...",
+            "%(password)s",
+            "$VAR",
+            "xxx",
+            "...",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         ] {
             assert!(is_placeholder(p), "{p}");
         }
-        for s in ["hunter2", "Zq8Lm2Xw9K", "s3cr3t-redis"] {
+        for s in [
+            "hunter2",
+            "Zq8Lm2Xw9K",
+            "s3cr3t-redis",
+            "HUNTER2",
+            "Summer2024!",
+            "Pr0d_Pass",
+        ] {
             assert!(!is_placeholder(s), "{s}");
         }
     }
@@ -131,5 +190,26 @@ mod tests {
         assert_eq!(preview("AKIA2E0A8F3B244C9986"), "AKIA… (20 chars)");
         assert_eq!(preview("hunter2"), "h… (7 chars)");
         assert_eq!(preview("abc"), "… (3 chars)");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// The detectors never panic and report ranges on char boundaries, in every context.
+        #[test]
+        fn detectors_are_total(line in "(\\PC|[=:\"' ]|password|secret|token|AKIA|4111){0,80}") {
+            for ctx in [
+                super::secrets::Context::Code,
+                super::secrets::Context::Config,
+                super::secrets::Context::Prose,
+                super::secrets::Context::Digests,
+            ] {
+                for d in super::secrets::scan(&line, ctx) {
+                    proptest::prop_assert!(line.get(d.start..d.end).is_some());
+                }
+            }
+            for d in super::pii::scan(&line, &super::pii::Entity::defaults()) {
+                proptest::prop_assert!(line.get(d.start..d.end).is_some());
+            }
+        }
     }
 }

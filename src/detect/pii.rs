@@ -192,6 +192,28 @@ fn card_issuer_ok(d: &[u8]) -> bool {
     }
 }
 
+/// Separators in a card number are all spaces, all dashes, or absent, and split the number the
+/// way cards are printed: groups of four (the last one shorter for 13/19 digits), or Amex and
+/// Diners 4-6-5 / 4-6-4.
+fn card_grouping_ok(s: &str) -> bool {
+    let sep = s.bytes().find(|c| !c.is_ascii_digit());
+    let Some(sep) = sep else {
+        return true;
+    };
+    let groups: Vec<usize> = s.split(char::from(sep)).map(str::len).collect();
+    if s.bytes().any(|c| !c.is_ascii_digit() && c != sep) || groups.contains(&0) {
+        return false;
+    }
+    match groups.as_slice() {
+        [4, 6, 4 | 5] | [4, 4, 5] | [4, 3, 3, 3] => true,
+        [4, rest @ ..] => match rest.split_last() {
+            Some((last, middle)) => middle.iter().all(|&g| g == 4) && (1..=4).contains(last),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
 fn ssn_ok(area: &str, group: &str, serial: &str) -> bool {
     let a: u32 = area.parse().unwrap_or(0);
     if a == 0 || a == 666 || a >= 900 || group == "00" || serial == "0000" {
@@ -516,8 +538,13 @@ fn scan_windows(
     let p = &*P;
     if want(Entity::CreditCard) {
         for h in hits(&p.card, windows) {
-            let seps: Vec<char> = h.text.chars().filter(|c| !c.is_ascii_digit()).collect();
-            if seps.windows(2).any(|w| w[0] != w[1]) {
+            // Candidate windows cut digit runs out of longer tokens, so the boundaries are
+            // checked on the whole text: `9f3c4111111111111111e2` is a request id, not a card.
+            let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            if glued(text[..h.start].chars().next_back()) || glued(text[h.end..].chars().next()) {
+                continue;
+            }
+            if !card_grouping_ok(h.text) {
                 continue;
             }
             let d = digits(h.text);
@@ -658,12 +685,25 @@ mod tests {
                 ("card 4111 1111 1111 1111 exp 12/27", "4111 1111 1111 1111"),
                 ("pan=5500-0000-0000-0004", "5500-0000-0000-0004"),
                 ("amex 378282246310005", "378282246310005"),
+                ("amex 3782 822463 10005", "3782 822463 10005"),
+                ("\"pan\":\"4111111111111111\"", "4111111111111111"),
+                ("card:4111-1111-1111-1111.", "4111-1111-1111-1111"),
             ],
             &[
                 "order 4111 1111 1111 1112",
                 "id 1234567812345678",
                 "4111-1111 1111-1111",
                 "ts 1700000000000000",
+                // Digit runs inside hex request ids and other tokens.
+                "request_id=9f3c4111111111111111e2a0",
+                "trace a4111111111111111",
+                "span 4111111111111111b",
+                "id_4111111111111111",
+                "x-req: 7d5500000000000004ff",
+                // Inconsistent or un-card-like grouping.
+                "4111 1111-1111 1111",
+                "4111 111111111111",
+                "41111 11111 11111 1",
             ],
         ),
         (

@@ -5,6 +5,14 @@
 //! a `secret` group (the bytes that are reported, always redacted); a match is then filtered by
 //! minimum entropy, known example values and placeholders. Each rule carries true- and
 //! false-positive samples that the test suite checks, in the way gitleaks validates its rules.
+//!
+//! How a file is written decides what a literal is ([`Context`], chosen per file by
+//! [`Context::for_file`]): in source code only string literals are values; in config, shell and
+//! logs unquoted values are too; prose adds that a value followed by more words is a sentence;
+//! in lock files and detect-secrets baselines no digest is a credential. The generic rule then
+//! asks [`super::literal`] what the value is (a reference, a name, a placeholder, a digest, a
+//! type, plain words) before it reports it. The AWS secret access key has no prefix of its own,
+//! so it is recognised by what stands next to it on the line: a key id, or words naming it.
 
 use std::sync::LazyLock;
 
@@ -13,16 +21,88 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use regex::Regex;
 
+use super::literal;
 use super::{is_placeholder, shannon_entropy, Detection};
+use crate::document::Kind;
 use crate::finding::Severity;
 
 /// How a text is written, which changes what counts as a literal value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
-    /// Source code: only quoted values are literals (`password = get()` is not a secret).
+    /// Source code: only quoted values are literals (`password = get()`, `cfg.Passwd = pwd`,
+    /// `token: string` are not secrets).
     Code,
-    /// Configuration and logs: unquoted values are literals too (`PASSWORD=hunter2`).
+    /// Configuration, shell and logs: unquoted values are literals too (`PASSWORD=hunter2`).
     Config,
+    /// Documentation (Markdown, reStructuredText, notebooks): like configuration, since docs
+    /// quote config, but a `key: value` followed by more words is a sentence, not a setting.
+    Prose,
+    /// Machine-written digest manifests (lock files, detect-secrets baselines, checksum lists):
+    /// like configuration, but no digest is a credential.
+    Digests,
+}
+
+/// File names (lower case) of lock files, detect-secrets baselines and checksum lists.
+const DIGEST_FILES: &[&str] = &[
+    ".secrets.baseline",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "go.sum",
+    "go.work.sum",
+    "packages.lock.json",
+    "conda-lock.yml",
+    "conda-lock.yaml",
+    ".terraform.lock.hcl",
+    "sha256sums",
+    "sha512sums",
+    "sha1sums",
+    "md5sums",
+    "checksums.txt",
+];
+/// Extensions of source code (matched on the lower-cased name). Shell is not among them: in
+/// `export TOKEN=abc` the unquoted value is the literal.
+const CODE_EXTENSIONS: &[&str] = &[
+    ".go", ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".vue", ".svelte",
+    ".java", ".kt", ".kts", ".scala", ".sc", ".groovy", ".gradle", ".cs", ".fs", ".vb", ".rb",
+    ".rs", ".php", ".swift", ".m", ".mm", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh",
+    ".dart", ".lua", ".pl", ".pm", ".ex", ".exs", ".erl", ".jl", ".clj", ".r", ".ps1", ".pyi",
+    ".pyx", ".zig", ".nim",
+];
+const PROSE_EXTENSIONS: &[&str] = &[
+    ".md",
+    ".markdown",
+    ".mdx",
+    ".rst",
+    ".txt",
+    ".adoc",
+    ".asciidoc",
+    ".org",
+    ".ipynb",
+    ".tex",
+];
+
+impl Context {
+    /// The context for a file, from its name and the kind the scan classified it as.
+    pub fn for_file(path: &str, kind: Kind) -> Context {
+        let name = path
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(path)
+            .to_ascii_lowercase();
+        let ends = |exts: &[&str]| exts.iter().any(|e| name.ends_with(e));
+        if DIGEST_FILES.contains(&name.as_str())
+            || ends(&[".lock", ".sha256", ".sha512", ".sha1", ".md5"])
+        {
+            return Context::Digests;
+        }
+        match kind {
+            Kind::Python | Kind::AirflowDag | Kind::Terraform => Context::Code,
+            Kind::Text if ends(CODE_EXTENSIONS) || name == "jenkinsfile" => Context::Code,
+            Kind::Text if ends(PROSE_EXTENSIONS) => Context::Prose,
+            _ => Context::Config,
+        }
+    }
 }
 
 /// What makes a match count, beyond the regex.
@@ -35,6 +115,9 @@ pub enum Check {
     Generic,
     /// A URI password: not a placeholder like `user:password@`.
     UriPassword,
+    /// A 40-character AWS secret access key: needs an AWS key id on the same line, or words
+    /// naming it just before it.
+    AwsSecret,
 }
 
 pub struct SecretRule {
@@ -75,20 +158,32 @@ pub static RULES: &[SecretRule] = &[
         name: "aws-secret-access-key",
         title: "AWS secret access key",
         severity: Severity::Critical,
-        keywords: &["aws", "amazon"],
-        pattern: r#"(?i)(?:aws|amazon)[\w.\-]{0,30}?(?:secret|sk|access[_\-]?key)[\w.\-]{0,20}["']?\s*(?::|=|:=|=>)\s*["']?(?P<secret>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+        keywords: &["aws", "amazon", "secret", "akia", "asia"],
+        // Every maximal run of 40+ base64 characters; `Check::AwsSecret` keeps the runs of
+        // exactly 40 that stand next to an AWS key id or to words naming a secret key, in
+        // config, code and log lines alike (`… AKIA… secret wJalr…` in an LLM prompt).
+        pattern: r"(?P<secret>[A-Za-z0-9/+]{40,})",
         min_entropy: 4.0,
         allow: &[r"EXAMPLEKEY$"],
-        check: Check::None,
+        check: Check::AwsSecret,
         tps: &[
             "aws_secret_access_key = 9drTJvcXLB89EXAMPLEKEYz3kBsT7Vb+vK2aZtQ1",
             "AWS_SECRET_ACCESS_KEY=Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2",
             "export AWS_SECRET_ACCESS_KEY=\"Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2\"",
+            "{\"prompt\":\"deploy with AKIA2E0A8F3B244C9986 and secret Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2 thanks\"}",
+            "\"SecretAccessKey\": \"Tb7+Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui\"",
+            "my secret access key is Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2",
+            "AKIA2E0A8F3B244C9986:Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2",
         ],
         fps: &[
             "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY3EXAMPLEKEY",
             "aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}",
             "aws_secret_access_key = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "\"hashed_secret\": \"3e26d6750975d678acb8fa35a0f69237881576b0\"",
+            "commit Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2 merged",
+            "secret Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2x (41 characters)",
+            "aws secret: Kq3rJ9xT0mZ8vLw2Yp5Nc7Hd1Fg4Bs6Ae9Ui0Ok2= (base64 padding)",
+            "secret_file: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
         ],
     },
     SecretRule {
@@ -398,7 +493,11 @@ pub static RULES: &[SecretRule] = &[
         pattern: concat!(
             r#"(?i)(?P<key>[a-z0-9_.\-]*"#,
             r"(?:password|passwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)",
-            r#")["']?[ \t]*(?::=|=>|:|=)[ \t]*(?P<q>["'`]?)(?P<secret>[^\s"'`,;#)(\]\[{}]{3,})"#
+            r#")["']?[ \t]*(?P<op>:=|=>|:|=)[ \t]*"#,
+            // A type annotation before a quoted initialiser (`token: string = "…"`,
+            // `password: str = "…"`), else an optional opening quote.
+            r#"(?:[&*]?[a-z_][\w.:]*(?:<[\w.<>:, &']*>)?(?:\[\])?\??[ \t]*=[ \t]*(?P<tq>["'`])|(?P<q>["'`]?))"#,
+            r#"(?P<secret>[^\s"'`,;#)(\]\[{}]{3,})"#
         ),
         min_entropy: 0.0,
         allow: &[],
@@ -425,6 +524,61 @@ pub static RULES: &[SecretRule] = &[
             "client_secret: arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/api",
             "credentials: /var/run/secrets/gcp.json",
             "credentials = \"/etc/gcp/service-account.json\"",
+            // Digests under a digest-named key.
+            "\"hashed_secret\": \"3e26d6750975d678acb8fa35a0f69237881576b0\",",
+            "\"hashed_password\": \"5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8\"",
+            "sha256_api_key: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "digest_token = \"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"",
+            "integrity_secret: sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==",
+            // Names and references.
+            "secret = Secret(\"env\", \"SQL_CONN\", \"airflow-secrets\", \"sql_alchemy_conn\")",
+            "secret=\"airflow-secrets\", key=\"sql_alchemy_conn\"",
+            "password: db-password",
+            "existingSecret: my-db-secret",
+            "tls_secret: ingress-tls-secret",
+            "apiToken: vault:secret/data/feature-store#api_token",
+            "db_password: secret/data/warehouse/etl",
+            "password: /prod/db/password",
+            "password: arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db/password",
+            "token: arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/api-AbC123",
+            "password: *db_password",
+            "password = db_password",
+            "token: githubToken",
+            // Placeholders.
+            "password: DB_PASSWORD",
+            "password: user_password",
+            "api_key: INSERT_API_KEY_HERE",
+            "password: yourpassword",
+            "client_secret: update-this-value",
+            "password: xxx",
+            "token: ...",
+            "password=$DB_PASSWORD",
+            "password: _REDIS_PASSWORD_",
+            "connection_string: \"redis:6379,ssl=true,password=my_password\"",
+            "user_token=user_token",
+            // Source-code shapes read as config.
+            "password: Option<String>",
+            "apiKey: &apiKeyStr",
+            "{{- range $secret := .Values.secrets }}",
+            "token: string | undefined",
+            // Prose, switches and non-credentials.
+            "NOPASSWD: ALL",
+            "%admin ALL=(ALL) NOPASSWD:ALL",
+            "ALLOW_EMPTY_PASSWORD=yes",
+            "id-token: write",
+            "nextPageToken: CiAKGjBpNDd2Nmp2Zml2cXRsdGFsdWEwZzd1aXYSAhgB",
+            "page_token = \"Zq8Lm2Xw9Kt3Rp6Vb1Hs\"",
+            "continuation_token: eyJvZmZzZXQiOjEwMH0",
+            "kubectl --server=https://127.0.0.1:6443 --token=foo/system:masters create -f x.yaml",
+            "\"x-refresh-token\": \"not-a-real-token\"",
+            "\"password\": \"How to reset your password\",",
+            "access_token=\"sa-token\"",
+            "\"token\": 12345678",
+            "token: https://auth.internal.example.com/oauth/token",
+            "\"profiles/PostgresUserPassword\": \"../reference/profiles/PostgresUserPassword.html\",",
+            "password: conf/keys/db-password",
+            "\"password\": \"mock_value\",",
+            "      csrf-token: 2.0.0-rc.20240315",
         ],
     },
 ];
@@ -473,8 +627,36 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     }
 });
 
-/// Words that, as the whole value, are not a credential (types, placeholders, key names).
+/// Words that, as the whole value, are not a credential (types, placeholders, key names,
+/// switches and permission levels).
 const STOPWORDS: &[&str] = &[
+    "yes",
+    "on",
+    "off",
+    "enabled",
+    "disabled",
+    "enable",
+    "disable",
+    "read",
+    "write",
+    "read-all",
+    "write-all",
+    "all",
+    "any",
+    "auto",
+    "always",
+    "never",
+    "unset",
+    "unknown",
+    "prompt",
+    "generated",
+    "random",
+    "bearer",
+    "basic",
+    "oauth",
+    "oauth2",
+    "plain",
+    "plaintext",
     "str",
     "string",
     "bool",
@@ -530,6 +712,17 @@ const SECRET_STORE_PREFIXES: &[&str] = &[
     "file:",
     "env:",
     "secret://",
+    "arn:",
+    "secret/",
+    "secrets/",
+    "kv/",
+    "vault://",
+    "awssm://",
+    "gcpsm://",
+    "azkv://",
+    "sops:",
+    "k8s://",
+    "secretref:",
 ];
 
 fn jwt_header_ok(token: &str) -> bool {
@@ -541,55 +734,166 @@ fn jwt_header_ok(token: &str) -> bool {
         .is_some_and(|v| v.get("alg").is_some())
 }
 
-fn generic_ok(caps: &regex::Captures<'_>, secret: &str, after: &str, ctx: Context) -> bool {
+/// The generic rule's judgement: `Some(end)` of the literal credential (trimmed of a
+/// JSON-escaped line end), or `None` when the value is not one.
+fn generic_end(
+    caps: &regex::Captures<'_>,
+    m: regex::Match<'_>,
+    text: &str,
+    ctx: Context,
+) -> Option<usize> {
     // A call or an index, not a value: `get_password()`, `env["X"]`.
-    if after.starts_with(['(', '[']) {
-        return false;
+    if text[m.end()..].starts_with(['(', '[']) {
+        return None;
     }
-    let quoted = caps.name("q").is_some_and(|q| !q.as_str().is_empty());
+    // A JSON-escaped line end inside a string (notebooks, YAML held in JSON): `feast\n`.
+    let mut secret = m.as_str();
+    while let Some(s) = ["\\n", "\\r", "\\t"]
+        .iter()
+        .find_map(|e| secret.strip_suffix(e))
+    {
+        secret = s;
+    }
+    if secret.len() < 3 {
+        return None;
+    }
+    let end = m.start() + secret.len();
+    let quote = caps
+        .name("tq")
+        .or_else(|| caps.name("q"))
+        .map_or("", |q| q.as_str());
+    let quoted = !quote.is_empty();
     if ctx == Context::Code && !quoted {
-        return false;
+        return None;
+    }
+    let key_m = caps.name("key")?;
+    let key = key_m.as_str().to_ascii_lowercase();
+    if literal::is_non_credential_key(&key) {
+        return None;
+    }
+    let line_start = text[..key_m.start()].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..key_m.start()];
+    // Inside a template expression: `{{- range $secret := .Values.secrets }}`.
+    if before.rfind("{{") > before.rfind("}}") {
+        return None;
     }
     let lower = secret.to_ascii_lowercase();
     if STOPWORDS.contains(&lower.as_str()) {
-        return false;
+        return None;
     }
     // A YAML tag (`!Ref Param`), a secret-store reference or a file path is not the secret itself.
     if secret.starts_with('!') || SECRET_STORE_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+        return None;
+    }
+    if literal::is_path(secret) || literal::is_made_up(secret) {
+        return None;
+    }
+    if !quoted && is_reference_expression(secret) {
+        return None;
+    }
+    if literal::is_type_expr(secret)
+        || literal::is_credential_name(secret)
+        || literal::is_plain_url(secret)
+        || (literal::is_digest_key(&key) && literal::is_digest(secret))
+    {
+        return None;
+    }
+    // The value repeats its key: `user_token=user_token`, `client_secret="client_secret"`.
+    let squash = |s: &str| -> String {
+        s.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|c| char::from(c.to_ascii_lowercase()))
+            .collect()
+    };
+    if squash(secret) == squash(&key) {
+        return None;
+    }
+    // More words after the value: a sentence, not a setting. Inside quotes anywhere
+    // (`"password": "How to reset your password"`); unquoted after a colon in prose.
+    let rest_of_line = text[end..].split('\n').next().unwrap_or_default();
+    if quoted {
+        let closing = quote.chars().next().unwrap_or('"');
+        let inner = rest_of_line.split(closing).next().unwrap_or_default();
+        if inner.starts_with([' ', '\t']) && inner.bytes().any(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+    } else if ctx == Context::Prose
+        && caps.name("op").is_some_and(|o| o.as_str() == ":")
+        && rest_of_line
+            .trim_start()
+            .starts_with(|c: char| c.is_ascii_alphabetic())
+        && rest_of_line.starts_with([' ', '\t'])
+    {
+        return None;
+    }
+    let password_like =
+        key.ends_with("password") || key.ends_with("passwd") || key.ends_with("passphrase");
+    // Weak passwords are still passwords; other secrets must look random: not plain words,
+    // not a number, and of some length and entropy.
+    if password_like {
+        return Some(end);
+    }
+    let random = !literal::is_words(secret)
+        && !literal::is_number(secret)
+        && !literal::is_version(secret)
+        && secret.len() >= 8
+        && shannon_entropy(secret) >= 3.0;
+    random.then_some(end)
+}
+
+/// An unquoted expression that refers to a value: `config.password`, `os.environ`,
+/// `.Values.secrets`, `&apiKeyStr`, `*db_password` (a YAML alias), `fetchOptions?.credentials`.
+fn is_reference_expression(v: &str) -> bool {
+    if v.starts_with(['&', '*']) {
+        return v[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    }
+    let body = v.trim_start_matches('.');
+    body.contains('.')
+        && body.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && body.split('.').all(|p| {
+            let p = p.trim_end_matches(['?', '!']);
+            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        || (v.starts_with('.') && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
+/// The AWS secret access key judgement: exactly 40 characters (not a slice of a longer run or
+/// of padded base64), upper, lower and digit, and named by its context on the same line.
+fn aws_secret_ok(text: &str, start: usize, end: usize, secret: &str) -> bool {
+    if secret.len() != 40 || text[end..].starts_with('=') {
         return false;
     }
-    if secret.starts_with('/') || secret.starts_with("./") || secret.starts_with("~/") {
-        return false;
-    }
-    // Unquoted dotted identifiers are references (`config.password`, `os.environ`).
-    if !quoted
-        && secret.contains('.')
-        && secret
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        && secret
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
+    let b = secret.as_bytes();
+    if !(b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b.iter().any(u8::is_ascii_digit))
     {
         return false;
     }
-    let key = caps
-        .name("key")
-        .map_or("", |k| k.as_str())
-        .to_ascii_lowercase();
-    let password_like =
-        key.ends_with("password") || key.ends_with("passwd") || key.ends_with("passphrase");
-    // Weak passwords are still passwords; other secrets must look random.
-    password_like || (secret.len() >= 8 && shannon_entropy(secret) >= 3.0)
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    if AWS_KEY_ID.is_match(&text[line_start..line_end]) {
+        return true;
+    }
+    let mut from = start.saturating_sub(100).max(line_start);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = text[from..start].to_ascii_lowercase();
+    before.contains("secret")
+        || ((before.contains("aws") || before.contains("amazon"))
+            && (before.contains("key") || before.contains("sk")))
 }
+
+static AWS_KEY_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b").expect("static regex"));
 
 fn uri_password_ok(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
     !matches!(
         lower.as_str(),
         "password" | "pass" | "passwd" | "pwd" | "secret" | "changeme" | "xxx" | "****"
-    )
+    ) && !literal::is_credential_name(secret)
 }
 
 /// Run every rule whose keyword occurs in `text`.
@@ -619,26 +923,33 @@ pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
             if is_placeholder(secret) || c.allows[i].iter().any(|a| a.is_match(secret)) {
                 continue;
             }
+            // In a lock file or a baseline, a digest is only ever a digest.
+            if ctx == Context::Digests && literal::is_digest(secret) {
+                continue;
+            }
             if rule.min_entropy > 0.0 && shannon_entropy(secret) < rule.min_entropy {
                 continue;
             }
-            let ok = match rule.check {
-                Check::None => true,
-                Check::Jwt => jwt_header_ok(secret),
-                Check::Generic => generic_ok(&caps, secret, &text[m.end()..], ctx),
-                Check::UriPassword => uri_password_ok(secret),
+            let end = match rule.check {
+                Check::None => Some(m.end()),
+                Check::Jwt => jwt_header_ok(secret).then_some(m.end()),
+                Check::Generic => generic_end(&caps, m, text, ctx),
+                Check::UriPassword => uri_password_ok(secret).then_some(m.end()),
+                Check::AwsSecret => {
+                    aws_secret_ok(text, m.start(), m.end(), secret).then_some(m.end())
+                }
             };
-            if !ok {
+            let Some(end) = end else {
                 continue;
-            }
+            };
             // An earlier, more specific rule already reported this secret.
-            if out.iter().any(|d| d.start < m.end() && m.start() < d.end) {
+            if out.iter().any(|d| d.start < end && m.start() < d.end) {
                 continue;
             }
             out.push(Detection {
                 rule: rule.id,
                 start: m.start(),
-                end: m.end(),
+                end,
             });
         }
     }
@@ -729,5 +1040,89 @@ mod tests {
         );
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].rule, "SEC003");
+    }
+
+    /// The rule and the exact value a sample must produce.
+    type Expected = Option<(&'static str, &'static str)>;
+
+    /// Lines judged in a given context: (context, line, the value that must be reported, if any).
+    const CONTEXT_SAMPLES: &[(Context, &str, Expected)] = &[
+        // Code: only string literals are values; calls, fields, types and addresses are not.
+        (Context::Code, "cfg.Passwd = pwd", None),
+        (Context::Code, "secret := &corev1.Secret{}", None),
+        (Context::Code, "\"chap-secret\": &api.Secret{},", None),
+        (Context::Code, "yamlCfg.ApiKey = &apiKeyStr", None),
+        (Context::Code, "token: string;", None),
+        (Context::Code, "password: Option<String>,", None),
+        (Context::Code, "credentials: fetchOptions?.credentials,", None),
+        (Context::Code, "this.password = password;", None),
+        (Context::Code, "token=Variable.get(\"api_token\"), aws_conn_id=\"aws_default\"", None),
+        (Context::Code, "secret = Secret(\"env\", \"SQL_CONN\", \"airflow-secrets\", \"sql_alchemy_conn\")", None),
+        (Context::Code, "secret_key_ref=k8s.V1SecretKeySelector(name=\"db\", key=\"password\")", None),
+        (Context::Code, "k8s.V1EnvVar(name=\"TOKEN\", value_from=k8s.V1EnvVarSource(secret_key_ref=ref))", None),
+        (Context::Code, "password=\"db-password\", secret=\"warehouse-creds\"", None),
+        (Context::Code, "headers={\"X-API-Key\": \"wrong-key\"}", None),
+        (Context::Code, "{\"password\": \"How to reset your password\"}", None),
+        (Context::Code, "Password: \"Go-Pr0d-S3cret!\",", Some(("SEC024", "Go-Pr0d-S3cret!"))),
+        (Context::Code, "const apiToken: string = \"Ts7Lm2Xw9Kt3Rp6Vb1Hs\";", Some(("SEC024", "Ts7Lm2Xw9Kt3Rp6Vb1Hs"))),
+        (Context::Code, "val dbPassword: String = \"Kt-Pr0d-2024\"", Some(("SEC024", "Kt-Pr0d-2024"))),
+        (Context::Code, "String password = \"J4va-Pr0d!\";", Some(("SEC024", "J4va-Pr0d!"))),
+        (Context::Code, "let api_key: &str = \"Rs7Lm2Xw9Kt3Rp6Vb1Hs\";", Some(("SEC024", "Rs7Lm2Xw9Kt3Rp6Vb1Hs"))),
+        (Context::Code, "password: str = \"Py-Pr0d-2024\"", Some(("SEC024", "Py-Pr0d-2024"))),
+        (Context::Code, "key = \"AKIA2E0A8F3B244C9986\"", Some(("SEC001", "AKIA2E0A8F3B244C9986"))),
+        // Prose: a literal in a doc is a literal, a sentence is not.
+        (Context::Prose, "password: must be at least 12 characters long", None),
+        (Context::Prose, "$ kubectl --server=https://127.0.0.1:6443 --token=foo/system:masters create -f pod.yaml", None),
+        (Context::Prose, "password: hunter2-docs", Some(("SEC024", "hunter2-docs"))),
+        (Context::Prose, "\"  password: feast\\n\",", Some(("SEC024", "feast"))),
+        // Digests: in a lock file or baseline a digest is a digest; other secrets still count.
+        (Context::Digests, "\"hashed_secret\": \"3e26d6750975d678acb8fa35a0f69237881576b0\",", None),
+        (Context::Digests, "api_key = \"d41d8cd98f00b204e9800998ecf8427e\"", None),
+        (Context::Config, "api_key = \"d41d8cd98f00b204e9800998ecf8427e\"", Some(("SEC024", "d41d8cd98f00b204e9800998ecf8427e"))),
+        (Context::Digests, "resolved \"https://npm:Npm-T0ken-2024@registry.internal/x.tgz\"", Some(("SEC020", "Npm-T0ken-2024"))),
+        // Config and shell: unquoted values are literals.
+        (Context::Config, "export DB_PASSWORD=S3cure-Sh3ll", Some(("SEC024", "S3cure-Sh3ll"))),
+        (Context::Config, "docker run -e MYSQL_ROOT_PASSWORD=Dock3r-Pw percona", Some(("SEC024", "Dock3r-Pw"))),
+    ];
+
+    #[test]
+    fn context_samples_hold() {
+        for (ctx, line, want) in CONTEXT_SAMPLES {
+            let got: Vec<(&str, &str)> = scan(line, *ctx)
+                .iter()
+                .map(|d| (d.rule, &line[d.start..d.end]))
+                .collect();
+            match want {
+                Some(w) => assert_eq!(got, [*w], "{ctx:?}: {line}"),
+                None => assert!(got.is_empty(), "{ctx:?}: {line} gave {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn context_follows_the_file() {
+        for (path, kind, want) in [
+            ("dags/etl.py", Kind::AirflowDag, Context::Code),
+            ("main.tf", Kind::Terraform, Context::Code),
+            ("go/internal/store.go", Kind::Text, Context::Code),
+            ("ui/src/client.ts", Kind::Text, Context::Code),
+            ("src/Main.java", Kind::Text, Context::Code),
+            ("src/lib.rs", Kind::Text, Context::Code),
+            ("Jenkinsfile", Kind::Text, Context::Code),
+            ("deploy.sh", Kind::Text, Context::Config),
+            ("Dockerfile", Kind::Text, Context::Config),
+            ("docs/setup.md", Kind::Text, Context::Prose),
+            ("examples/Install.ipynb", Kind::Text, Context::Prose),
+            (".secrets.baseline", Kind::Text, Context::Digests),
+            ("ui/package-lock.json", Kind::Json, Context::Digests),
+            ("poetry.lock", Kind::Text, Context::Digests),
+            ("Cargo.lock", Kind::Text, Context::Digests),
+            ("go.sum", Kind::Text, Context::Digests),
+            ("pnpm-lock.yaml", Kind::Yaml, Context::Digests),
+            ("k8s/deploy.yaml", Kind::Kubernetes, Context::Config),
+            ("settings.env", Kind::Dotenv, Context::Config),
+        ] {
+            assert_eq!(Context::for_file(path, kind), want, "{path}");
+        }
     }
 }

@@ -365,7 +365,7 @@ impl Builder {
                     *key = Some(match value {
                         Value::String(s) => s,
                         Value::Null => "null".to_owned(),
-                        other => other.to_string(),
+                        other => render_complex_key(&other),
                     });
                 }
                 Some(k) if k == MERGE_KEY => match value {
@@ -397,6 +397,25 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// Longest rendering of a complex (collection) mapping key, in bytes.
+const MAX_KEY_RENDER: usize = 256;
+
+/// A collection used as a mapping key, rendered as JSON and cut at [`MAX_KEY_RENDER`] bytes.
+/// Without the cut, a key nested in a key nested in a key … is escaped again at every level
+/// and grows exponentially (a 158-byte file took gigabytes).
+fn render_complex_key(value: &Value) -> String {
+    let mut s = value.to_string();
+    if s.len() > MAX_KEY_RENDER {
+        let mut cut = MAX_KEY_RENDER;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
 }
 
 /// `CloudFormation`'s short-form intrinsic tags and the JSON key each stands for.
@@ -637,5 +656,30 @@ mod tests {
         let p = parse(src, &Limits::default());
         let e = p.error.expect("error");
         assert!(e.span.is_some());
+    }
+}
+
+#[cfg(test)]
+mod complex_key_tests {
+    use super::*;
+
+    #[test]
+    fn nested_complex_keys_render_in_bounded_space() {
+        let mut key = "{x: 1}".to_owned();
+        for _ in 0..29 {
+            key = format!("{{{key}: 1}}");
+        }
+        let src = format!("? {key}\n: 1\n");
+        let parsed = parse(&src, &Limits::default());
+        assert!(parsed.error.is_none(), "{:?}", parsed.error);
+        let doc = &parsed.docs[0];
+        let map = doc.value.as_object().expect("a mapping");
+        let rendered = map.keys().next().expect("one key");
+        assert!(
+            rendered.len() <= MAX_KEY_RENDER + '…'.len_utf8(),
+            "{}",
+            rendered.len()
+        );
+        assert!(rendered.ends_with('…'));
     }
 }

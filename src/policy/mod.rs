@@ -36,6 +36,7 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
     ("policy-error", "Policy evaluation failed"),
     ("waiver-expired", "Expired waiver"),
     ("waiver-unused", "Unused waiver"),
+    ("ignore-unknown-rule", "Inline ignore names an unknown rule"),
 ];
 
 const ENTRY_RULES: [(&str, Level); 3] = [

@@ -294,6 +294,14 @@ impl Render for Human {
         if !report.unlisted.is_empty() {
             write!(out, "; {} listed", report.findings.len())?;
         }
+        if st.not_scanned > 0 {
+            write!(
+                out,
+                "; {} file{} not scanned (see notes)",
+                st.not_scanned,
+                if st.not_scanned == 1 { "" } else { "s" }
+            )?;
+        }
         if st.suppressed_inline + st.waived > 0 {
             write!(
                 out,

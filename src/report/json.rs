@@ -29,6 +29,8 @@ struct Out<'a> {
 struct Tool {
     name: &'static str,
     version: &'static str,
+    commit: &'static str,
+    policies_sha256: &'static str,
 }
 
 #[derive(Serialize)]
@@ -132,6 +134,8 @@ impl Render for Json {
             tool: Tool {
                 name: "custos",
                 version: env!("CARGO_PKG_VERSION"),
+                commit: env!("CUSTOS_GIT_COMMIT"),
+                policies_sha256: env!("CUSTOS_POLICY_SHA256"),
             },
             summary: Summary {
                 stats: &report.stats,
