@@ -57,7 +57,7 @@ test_templates_and_references_pass if {
 		"win_password": "%DB_PASSWORD%",
 		"ci_password": "changeme",
 		"other_password": "CHANGE_ME",
-		"GOOGLE_API_KEY": "GOOGLE_API_KEY_VAL",
+		"SCORER_API_KEY": "SCORER_API_KEY_VALUE",
 		"DB_PASSWORD": "DB_PASSWORD",
 	}
 	count(r) == 0
@@ -67,7 +67,7 @@ test_templates_and_references_pass if {
 test_names_and_references_pass if {
 	r := cfg001.deny with input as parse_config("yaml", `
 auth:
-  existingSecret: airflow-cluster1-redis-password
+  existingSecret: feature-store-redis-password
   existingSecretPasswordKey: redis-password
   existingSecretKey: root.crt
   passwordSecret: mysql-credentials
@@ -106,7 +106,7 @@ tokenizer:
   bos_token: "<s>"
 labels:
   password: "Forgot your password?"
-  webserverSecretKey: "THIS IS UNSAFE!"
+  webserverSecretKey: "Set this before deploying!"
 `)
 	count(r) == 0
 }

@@ -37,7 +37,7 @@ stringData:
   database: airflow
   DB_PASSWORD: ${DB_PASSWORD}
   redis-password: XXXXXXXXXXXXXXXXXXXXXXX
-  value: THIS IS UNSAFE!
+  value: Set this before deploying!
   endpoint: https://api.example.com/v1
   tls.crt: "-----BEGIN CERTIFICATE-----"
 `)
@@ -49,7 +49,7 @@ test_credential_shapes_under_neutral_keys if {
 		"kind": "Secret",
 		"metadata": {"name": "mixed"},
 		"stringData": {
-			"value": "7T512UXSSmBOkpWimFHIVb8jK6lfmSAvx4mO6Arehnc=",
+			"value": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
 			"github": "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
 			"host": "postgres://app:Sup3rS3cret@db:5432/app",
 			".dockerconfigjson": "{\"auths\":{\"ghcr.io\":{\"auth\":\"dXNlcjpwYXNzd29yZDEyMw==\"}}}",
@@ -59,14 +59,14 @@ test_credential_shapes_under_neutral_keys if {
 	}
 	paths(r) == {["stringData", "value"], ["stringData", "github"], ["stringData", "host"], ["stringData", ".dockerconfigjson"]}
 	every f in r {
-		not contains(f.msg, "7T512UXS")
+		not contains(f.msg, "Fq7Lm2Zw")
 		not contains(f.msg, "Sup3rS3cret")
 	}
 }
 
 test_value_keys if {
 	r := sec025.deny with input as {"kind": "Secret", "data": {"key": "bXlwYXNzd29yZA=="}, "stringData": {
-		"value": "THIS IS UNSAFE!",
+		"value": "Set this before deploying!",
 		"tls.key": "x1y2z3",
 		"secret": "${SECRET}",
 	}}

@@ -49,7 +49,7 @@ not_secret_exact := concat("|", [
 	`^%[A-Za-z_][A-Za-z0-9_]*%$`, `^__[A-Za-z0-9_]+__$`, `^@[A-Za-z0-9_]+@$`,
 	# Placeholders: `<your-token>`, `xxxx`, `****`, `...`, `••••`.
 	`^<[^>]*>$`, `^[xX*.\-_#•]{3,}$`,
-	# Environment-variable names (`DB_PASSWORD`, `GOOGLE_API_KEY_VAL`).
+	# Environment-variable names (`DB_PASSWORD`, `SCORER_API_KEY_VALUE`).
 	`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`,
 	# Vault paths, file paths, SRI digests, version ranges (`^5.0.0`).
 	`^(secret|secrets|kv|kv2|kv-v2|vault|database|transit)/[A-Za-z0-9_.\-/]+$`,
