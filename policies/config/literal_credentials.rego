@@ -12,7 +12,6 @@
 package custos.config.literal_credentials
 
 import data.custos.lib.credentials
-import data.custos.lib.shape
 import rego.v1
 
 metadata := {
@@ -50,6 +49,8 @@ lockfile if {
 
 skip_document if k8s_secret
 
+skip_document if lockfile
+
 # A Secret inside a `List` manifest (also judged by SEC025).
 listed_secret(path) if {
 	count(path) > 2
@@ -57,18 +58,16 @@ listed_secret(path) if {
 	input.items[path[1]].kind == "Secret"
 }
 
-skip_document if lockfile
-
 # Parts of a document whose keys are not configuration: dependency maps (package names),
 # digest maps, and ciphertext (SealedSecret `encryptedData`).
-skipped_ancestor := `(?i)^((dev|peer|optional|bundled?)?dependencies|requires|overrides|resolutions|packages|hash|hashes|digests?|checksums?|sha\d*|md5|integrity|fingerprints?|encryptedData)$`
+skipped_ancestor := `^((dev|peer|optional|bundled?)?dependencies|requires|overrides|resolutions|packages|hash|hashes|digests?|checksums?|sha[0-9]*|md5|integrity|fingerprints?|encrypteddata)$`
 
 skipped(path) if listed_secret(path)
 
 skipped(path) if {
 	some p in path
 	is_string(p)
-	regex.match(skipped_ancestor, p)
+	regex.match(skipped_ancestor, lower(p))
 }
 
 # SOPS ciphertext is safe to commit.
@@ -96,7 +95,7 @@ deny contains {"msg": sprintf("`%s` is set to a literal credential", [key]), "pa
 	count(path) > 0
 	key := path[count(path) - 1]
 	is_string(key)
-	regex.match(credentials.credential_key_pattern, key)
+	credentials.credential_name(key)
 	credentials.literal_credential(key, node)
 	not skipped(path)
 	not encrypted(node)

@@ -19,8 +19,8 @@ test_camel_case_short_forms_and_numbers if {
 	r := cfg001.deny with input as {
 		"apiKey": "k-9f8e7d6c5b4a", "clientSecret": "abc123def", "dbPassword": 123456,
 		"dbPass": "hunter2x", "FTP_PASS": "password1", "DB_PWD": "s3cr3t!",
-		"AIRFLOW__CORE__FERNET_KEY": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
-		"fernetKey": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
+		"JWT_SIGNING_KEY": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
+		"hmacKey": "4f2a9c1e7b3d5a8f",
 	}
 	count(r) == 8
 }
@@ -57,7 +57,7 @@ test_templates_and_references_pass if {
 		"win_password": "%DB_PASSWORD%",
 		"ci_password": "changeme",
 		"other_password": "CHANGE_ME",
-		"GOOGLE_API_KEY": "GOOGLE_API_KEY_VAL",
+		"SCORER_API_KEY": "SCORER_API_KEY_VALUE",
 		"DB_PASSWORD": "DB_PASSWORD",
 	}
 	count(r) == 0
@@ -67,7 +67,7 @@ test_templates_and_references_pass if {
 test_names_and_references_pass if {
 	r := cfg001.deny with input as parse_config("yaml", `
 auth:
-  existingSecret: airflow-cluster1-redis-password
+  existingSecret: feature-store-redis-password
   existingSecretPasswordKey: redis-password
   existingSecretKey: root.crt
   passwordSecret: mysql-credentials
@@ -106,7 +106,7 @@ tokenizer:
   bos_token: "<s>"
 labels:
   password: "Forgot your password?"
-  webserverSecretKey: "THIS IS UNSAFE!"
+  webserverSecretKey: "Set this before deploying!"
 `)
 	count(r) == 0
 }
@@ -124,6 +124,14 @@ image:
   token: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 `)
 	count(r) == 0
+}
+
+test_secrets_in_a_list_are_left_to_sec025 if {
+	r := cfg001.deny with input as {"apiVersion": "v1", "kind": "List", "items": [
+		{"kind": "Secret", "stringData": {"password": "hunter2-prod"}},
+		{"kind": "ConfigMap", "data": {"password": "hunter2-prod"}},
+	]}
+	{f.path | some f in r} == {["items", 1, "data", "password"]}
 }
 
 test_sealed_external_and_k8s_secrets_pass if {
@@ -215,6 +223,10 @@ test_lockfiles_and_dependency_maps_pass if {
 	count(r) == 0
 	r2 := cfg001.deny with input as {"name": "app", "dependencies": {"gtoken": "^5.0.0", "registry-auth-token": "4.2.1"}}
 	count(r2) == 0
+	r3 := cfg001.deny with input as {"_meta": {"pipfile-spec": 6}, "default": {"token": {"hashes": ["sha256:ab"], "version": "==1.0"}}}
+	count(r3) == 0
+	r4 := cfg001.deny with input as {"content-hash": "abc", "packages": [{"name": "x/token", "dist": {"token": "t0k3n-v4lue"}}]}
+	count(r4) == 0
 }
 
 # Any shape of any part of a document is accepted, and an odd part does not hide the others.

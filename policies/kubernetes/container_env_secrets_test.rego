@@ -22,7 +22,7 @@ test_secret_refs_and_templates_pass if {
 # Names and references are not values.
 test_names_flags_and_placeholders_pass if {
 	r := k8s001.deny with input as pod([
-		{"name": "GOOGLE_API_KEY", "value": "GOOGLE_API_KEY_VAL"},
+		{"name": "SCORER_API_KEY", "value": "SCORER_API_KEY_VALUE"},
 		{"name": "ALLOW_EMPTY_PASSWORD", "value": "yes"},
 		{"name": "POSTGRES_PASSWORD_FILE", "value": "/run/secrets/pg"},
 		{"name": "DB_PASSWORD_SECRET_NAME", "value": "db-credentials"},

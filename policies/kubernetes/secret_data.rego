@@ -40,17 +40,17 @@ plain("data", v) := base64.decode(v) if {
 plain("stringData", v) := v if is_string(v)
 
 # Keys that name a non-secret part of a credential set.
-non_secret_key := `(?i)^(user|username|user[_\-.]?name|login|host|hostname|host[_\-.]?name|port|database|db|dbname|db[_\-.]?name|database[_\-.]?name|schema|endpoint|url|uri|address|server|region|zone|namespace|bucket|email|e-mail|ca|ca\.crt|tls\.crt|cert|certificate|.+\.crt|.+\.pub|driver|dialect|protocol|scheme|sslmode|ssl[_\-.]?mode|type|name|id|client[_\-.]?id|app[_\-.]?id|tenant[_\-.]?id|account[_\-.]?id|project[_\-.]?id)$`
+non_secret_key := `^(user|username|user[_\-.]?name|login|host|hostname|host[_\-.]?name|port|database|db|dbname|db[_\-.]?name|database[_\-.]?name|schema|endpoint|url|uri|address|server|region|zone|namespace|bucket|email|e-mail|ca|ca\.crt|tls\.crt|cert|certificate|.+\.crt|.+\.pub|driver|dialect|protocol|scheme|sslmode|ssl[_\-.]?mode|type|name|id|client[_\-.]?id|app[_\-.]?id|tenant[_\-.]?id|account[_\-.]?id|project[_\-.]?id)$`
 
 # Entries that hold the Secret's value whatever it is called: `key` (Ceph, GlusterFS), `value`,
 # `secret`, `auth`, and `*.key` files (TLS and SSH keys).
-value_key := `(?i)^(key|value|secret|auth)$|\.key$`
+value_key := `^(key|value|secret|auth)$|\.key$`
 
 # Why the value is a credential; undefined when it is not one.
 reason(k, v) := "a credential-named key with a literal value" if {
 	credentials.literal_credential(k, v)
 } else := "a literal value under a key that holds the Secret's value" if {
-	regex.match(value_key, k)
+	regex.match(value_key, lower(k))
 	credentials.literal(v)
 	not credentials.prose(k, v)
 } else := sprintf("a value the secret detector recognises (%s)", [concat(", ", rules)]) if {
@@ -66,7 +66,7 @@ reason(k, v) := "a credential-named key with a literal value" if {
 	random_token(v)
 }
 
-non_secret(k) if regex.match(non_secret_key, k)
+non_secret(k) if regex.match(non_secret_key, lower(k))
 
 placeholder(v) if trim_space(v) == ""
 
@@ -81,7 +81,7 @@ random_token(v) if {
 	regex.match(`^[A-Za-z0-9+/=_\-.~]+$`, s)
 	regex.match(`[0-9]`, s)
 	regex.match(`[A-Za-z]`, s)
-	not regex.match(`^[a-z0-9]+([.\-][a-z0-9]+)*(:\d+)?$`, s)
+	not regex.match(`^[a-z0-9]+([.\-][a-z0-9]+)+(:[0-9]+)?$`, s)
 	count({c | some c in split(s, "")}) >= 12
 	mixed_or_hex(s)
 }

@@ -37,7 +37,7 @@ stringData:
   database: airflow
   DB_PASSWORD: ${DB_PASSWORD}
   redis-password: XXXXXXXXXXXXXXXXXXXXXXX
-  value: THIS IS UNSAFE!
+  value: Set this before deploying!
   endpoint: https://api.example.com/v1
   tls.crt: "-----BEGIN CERTIFICATE-----"
 `)
@@ -49,7 +49,7 @@ test_credential_shapes_under_neutral_keys if {
 		"kind": "Secret",
 		"metadata": {"name": "mixed"},
 		"stringData": {
-			"value": "7T512UXSSmBOkpWimFHIVb8jK6lfmSAvx4mO6Arehnc=",
+			"value": "Fq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
 			"github": "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
 			"host": "postgres://app:Sup3rS3cret@db:5432/app",
 			".dockerconfigjson": "{\"auths\":{\"ghcr.io\":{\"auth\":\"dXNlcjpwYXNzd29yZDEyMw==\"}}}",
@@ -59,18 +59,29 @@ test_credential_shapes_under_neutral_keys if {
 	}
 	paths(r) == {["stringData", "value"], ["stringData", "github"], ["stringData", "host"], ["stringData", ".dockerconfigjson"]}
 	every f in r {
-		not contains(f.msg, "7T512UXS")
+		not contains(f.msg, "Fq7Lm2Zw")
 		not contains(f.msg, "Sup3rS3cret")
 	}
 }
 
 test_value_keys if {
 	r := sec025.deny with input as {"kind": "Secret", "data": {"key": "bXlwYXNzd29yZA=="}, "stringData": {
-		"value": "THIS IS UNSAFE!",
+		"value": "Set this before deploying!",
 		"tls.key": "x1y2z3",
 		"secret": "${SECRET}",
 	}}
 	paths(r) == {["data", "key"], ["stringData", "tls.key"]}
+}
+
+test_random_tokens_under_neutral_keys if {
+	r := sec025.deny with input as {"kind": "Secret", "stringData": {
+		"ceph-admin": "AQBSgbNVJJ8TBxAAh1yTzU6sMVeVh4ZMkp5ZxQ==",
+		"signing": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
+		"hostname": "worker-7c1e9a0b3d5f42e8.internal",
+		"release": "feature-store-2024-06-01-build-17",
+		"lowercase": "abcdefghijklmnopqrstuvwxyz0123",
+	}}
+	paths(r) == {["stringData", "ceph-admin"], ["stringData", "signing"]}
 }
 
 test_secrets_in_a_list if {

@@ -11,83 +11,109 @@ package custos.lib.credentials
 
 import rego.v1
 
+# Patterns named `…_lower` are matched against the lower-cased text: case folding once in
+# `lower` is much cheaper than `(?i)` compiled into every pattern. The others are matched as
+# written (camelCase boundaries, UPPER_SNAKE names).
+
 # A key naming a credential: `password`, `DB_PASSWORD`, `dbPass`, `FTP_PASS`, `apiKey`,
-# `client_secret`, `AIRFLOW__CORE__FERNET_KEY`, `credentials`.
-credential_key_pattern := `(?i:password|passwd|passphrase|secret|token|api[_\-.]?key|private[_\-.]?key|access[_\-.]?key|secret[_\-.]?key|(?:fernet|signing|jwt|hmac)[_\-.]?key|credentials?|(?:^|[_\-.])(?:pass|pwd))$|[a-z0-9](?:Pass|Pwd)$`
+# `client_secret`, `JWT_SIGNING_KEY`, `credentials`. (Airflow Fernet keys are the secret
+# detector's SEC023, which knows their format.)
+credential_key_lower := `(password|passwd|passphrase|secret|token|api[_\-.]?key|private[_\-.]?key|access[_\-.]?key|secret[_\-.]?key|(signing|jwt|hmac)[_\-.]?key|credentials?|(^|[_\-.])(pass|pwd))$`
 
-password_key_pattern := `(?i:password|passwd|passphrase|(?:^|[_\-.])(?:pass|pwd))$|[a-z0-9](?:Pass|Pwd)$`
+credential_key_camel := `[a-z0-9](Pass|Pwd)$`
 
-# Keys that match the pattern above but never hold a credential.
-not_credential_key_patterns := [
-	# Pagination, CSRF and tokenizer special tokens (`nextPageToken`, `eos_token: </s>`).
-	`(?i)(^|[_\-.])(page|next|prev|previous|continuation|pagination|cursor|resume|sync|csrf|xsrf|bos|eos|pad|unk|sep|cls|mask|special|start|end)[_\-.]?token$`,
-	`(Page|Next|Prev|Previous|Continuation|Pagination|Cursor|Resume|Sync|Csrf|Xsrf|Start|End)Token$`,
+password_key_lower := `(password|passwd|passphrase|(^|[_\-.])(pass|pwd))$`
+
+# Keys that match the patterns above but never hold a credential.
+not_credential_key_lower := concat("|", [
+	# Pagination, CSRF and tokenizer special tokens (`next_page_token`, `eos_token: </s>`).
+	`(^|[_\-.])(page|next|prev|previous|continuation|pagination|cursor|resume|sync|csrf|xsrf|bos|eos|pad|unk|sep|cls|mask|special|start|end)[_\-.]?token$`,
 	# Flags, policies and sizes about a credential (`ALLOW_EMPTY_PASSWORD`, `min_password`).
-	`(?i)(^|[_\-.])(allow|enable|enabled|disable|disabled|use|skip|generate|random|require|required|empty|rotate|reset|expire|expiry|min|max|length|policy|strength|complexity|history|hint)[_\-.]`,
-	`^(allow|enable|disable|use|skip|generate|random|require|rotate|reset|min|max|is|has|show|hide)[A-Z]`,
-	# Digests (`password_hash`, `hashedPassword`, `token_sha256`).
-	`(?i)(^|[_\-.])(hash|hashed|digest|checksum|fingerprint|integrity|sha\d*|md5)([_\-.]|$)`,
-	`^(hash|hashed|digest)[A-Z]`,
+	`(^|[_\-.])(allow|enable|enabled|disable|disabled|use|skip|generate|random|require|required|empty|rotate|reset|expire|expiry|min|max|length|policy|strength|complexity|history|hint)[_\-.]`,
+	# Digests (`password_hash`, `token_sha256`).
+	`(^|[_\-.])(hash|hashed|digest|checksum|fingerprint|integrity|sha[0-9]*|md5)([_\-.]|$)`,
 	# Which Secret, or which key inside it, holds the credential (Helm convention):
 	# `existingSecret`, `passwordSecret`, `userSecretKey`, `sshSecretKey`, `existingSecretPasswordKey`.
-	`(?i)^existing[_\-.]?`,
-	`(?i)(user|username|password|passwd|ssh|tls|cert|git)[_\-.]?secrets?([_\-.]?(key|name|ref))?$`,
-]
+	`^existing[_\-.]?`,
+	`(user|username|password|passwd|ssh|tls|cert|git)[_\-.]?secrets?([_\-.]?(key|name|ref))?$`,
+])
 
-not_secret_patterns := [
+# The same in camelCase (`nextPageToken`, `allowEmptyPassword`, `hashedPassword`).
+not_credential_key_camel := `(Page|Next|Prev|Previous|Continuation|Pagination|Cursor|Resume|Sync|Csrf|Xsrf|Start|End)Token$|^(allow|enable|disable|use|skip|generate|random|require|rotate|reset|min|max|is|has|show|hide|hash|hashed|digest)[A-Z]`
+
+# Values that are not secrets, as written.
+not_secret_exact := concat("|", [
 	# Templates and variables: `${X}`, `{{ x }}`, `$(X)`, `$X`, `%(x)s`, `#{x}`, `((x))`,
 	# `<%= x %>`, `%X%`, `__X__`, `@X@`.
 	`\$\{`, `\{\{`, `\$\(`, `^\$[A-Za-z_]`, `%\(`, `#\{`, `\(\(`, `<%`,
 	`^%[A-Za-z_][A-Za-z0-9_]*%$`, `^__[A-Za-z0-9_]+__$`, `^@[A-Za-z0-9_]+@$`,
 	# Placeholders: `<your-token>`, `xxxx`, `****`, `...`, `••••`.
 	`^<[^>]*>$`, `^[xX*.\-_#•]{3,}$`,
-	`(?i)^(changeme|change[_\- ]?(me|it|this)|replace[_\- ]?(me|this|it)|fill[_\- ]?(me|in)|set[_\- ]?me|todo|tbd|fixme|redacted|\[redacted\]|dummy|example|sample|placeholder|none|null|nil|undefined|true|false|yes|no|on|off|y|n|enabled|disabled)$`,
-	`(?i)^(your|enter|insert|put)[_\- ]`,
-	# Access levels (`permissions: {id-token: write}`).
-	`(?i)^(read|write|read-all|write-all|readonly|read-only|read-write|rw|ro)$`,
-	# Environment-variable names (`DB_PASSWORD`, `GOOGLE_API_KEY_VAL`).
+	# Environment-variable names (`DB_PASSWORD`, `SCORER_API_KEY_VALUE`).
 	`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`,
-	# Secret-store references and ARNs.
-	`(?i)^(vault:|ref\+|arn:|projects/[^/]+/secrets/|sm://|ssm:|secretsmanager:|@microsoft\.keyvault|azurekeyvault:|keyvault:|op://|file:|env:|secret://|alias/|k8s:|kubernetes:)`,
+	# Vault paths, file paths, SRI digests, version ranges (`^5.0.0`).
 	`^(secret|secrets|kv|kv2|kv-v2|vault|database|transit)/[A-Za-z0-9_.\-/]+$`,
-	# File paths.
-	`^(/|\./|\.\./|~/)\S*$`,
-	# Digests and version ranges (`sha256:…`, `^5.0.0`).
-	`(?i)^(sha1|sha256|sha384|sha512|md5):[0-9a-f]+$`, `^sha(256|384|512)-[A-Za-z0-9+/]+=*$`,
-	`^(\^|~|>=?|<=?)?\s*v?\d+(\.\d+){1,3}([\-+][0-9A-Za-z.\-]+)?$`,
+	`^(/|\./|\.\./|~/)[^ \t\r\n]*$`,
+	`^sha(256|384|512)-[A-Za-z0-9+/]+=*$`,
+	`^(\^|~|>=?|<=?)?[ \t]*v?[0-9]+(\.[0-9]+){1,3}([\-+][0-9A-Za-z.\-]+)?$`,
+])
+
+# Values that are not secrets, in any case.
+not_secret_lower := concat("|", [
+	`^(changeme|change[_\- ]?(me|it|this)|replace[_\- ]?(me|this|it)|fill[_\- ]?(me|in)|set[_\- ]?me|todo|tbd|fixme|redacted|\[redacted\]|dummy|example|sample|placeholder|none|null|nil|undefined|true|false|yes|no|on|off|y|n|enabled|disabled)$`,
+	`^(your|enter|insert|put)[_\- ]`,
+	# Access levels (`permissions: {id-token: write}`).
+	`^(read|write|read-all|write-all|readonly|read-only|read-write|rw|ro)$`,
+	# Secret-store references and ARNs.
+	`^(vault:|ref\+|arn:|projects/[^/]+/secrets/|sm://|ssm:|secretsmanager:|@microsoft\.keyvault|azurekeyvault:|keyvault:|op://|file:|env:|secret://|alias/|k8s:|kubernetes:)`,
+	# Digests (`sha256:…`).
+	`^(sha1|sha256|sha384|sha512|md5):[0-9a-f]+$`,
 	# The name of a key, not its value (`secretKey: token` in an ExternalSecret).
-	`(?i)^(str|string|token|password|passwd|secret|secrets|key|value|required|optional|env)$`,
-]
+	`^(str|string|token|password|passwd|secret|secrets|key|value|required|optional|env)$`,
+])
 
 # Keys as generic as `secret:` or `credentials:` usually name a Secret (or a credentials entry)
 # rather than hold one: a slug such as `airflow-git-secret` or `aws-credentials` there is a name.
-generic_key_pattern := `(?i)^(secret|secrets|credential|credentials|creds)$`
+generic_key_lower := `^(secret|secrets|credential|credentials|creds)$`
 
 reference_name_pattern := `^[a-z0-9]+([_\-.][a-z0-9]+)+$`
 
 # Prose (labels, descriptions, notes): several words separated by spaces.
-prose_pattern := `^[A-Za-z][A-Za-z'’,.!?:;()\-]*(\s+[A-Za-z0-9'’,.!?:;()\-/]+)+$`
+prose_pattern := `^[A-Za-z][A-Za-z'’,.!?:;()\-]*([ \t]+[A-Za-z0-9'’,.!?:;()\-/]+)+$`
+
+# `k` names a credential (before the exceptions below).
+credential_name(k) if regex.match(credential_key_lower, lower(k))
+
+credential_name(k) if regex.match(credential_key_camel, k)
 
 key(k) if {
 	is_string(k)
-	regex.match(credential_key_pattern, k)
+	credential_name(k)
 	not not_credential_key(k)
 }
 
-not_credential_key(k) if {
-	some p in not_credential_key_patterns
-	regex.match(p, k)
+not_credential_key(k) if regex.match(not_credential_key_lower, lower(k))
+
+not_credential_key(k) if regex.match(not_credential_key_camel, k)
+
+password_key(k) if {
+	key(k)
+	regex.match(password_key_lower, lower(k))
 }
 
 password_key(k) if {
 	key(k)
-	regex.match(password_key_pattern, k)
+	regex.match(credential_key_camel, k)
 }
 
 placeholder(s) if {
 	is_string(s)
-	some p in not_secret_patterns
-	regex.match(p, s)
+	regex.match(not_secret_exact, s)
+}
+
+placeholder(s) if {
+	is_string(s)
+	regex.match(not_secret_lower, lower(s))
 }
 
 # A literal that could be a secret: a non-empty, non-placeholder string.
@@ -109,7 +135,7 @@ literal_for(k, v) if {
 
 # A name or reference under a generic key, not a secret value.
 reference_name(k, v) if {
-	regex.match(generic_key_pattern, k)
+	regex.match(generic_key_lower, lower(k))
 	is_string(v)
 	regex.match(reference_name_pattern, trim_space(v))
 }
@@ -119,7 +145,7 @@ reference_name(k, v) if {
 prose(k, v) if {
 	is_string(v)
 	regex.match(prose_pattern, trim_space(v))
-	not regex.match(`(?i)passphrase$`, k)
+	not endswith(lower(k), "passphrase")
 }
 
 # The full judgement: `k` names a credential and `v` is a literal credential value.
