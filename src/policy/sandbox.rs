@@ -441,9 +441,12 @@ impl std::fmt::Debug for Sandbox {
 
 impl Sandbox {
     pub fn new(setup: &Setup, bounds: Bounds) -> Result<Self, String> {
-        let exe = match &bounds.worker_exe {
-            Some(p) => p.clone(),
-            None => std::env::current_exe()
+        // The worker is this custos executable, unless told otherwise (`CUSTOS_POLICY_WORKER`
+        // names it for embedders and for test harnesses, whose own executable is not custos).
+        let exe = match (&bounds.worker_exe, std::env::var_os("CUSTOS_POLICY_WORKER")) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => PathBuf::from(p),
+            (None, None) => std::env::current_exe()
                 .map_err(|e| format!("cannot find the custos executable: {e}"))?,
         };
         let setup = serde_json::to_string(setup).map_err(|e| e.to_string())?;

@@ -53,7 +53,10 @@ pub enum Val {
 #[derive(Debug, Clone)]
 pub enum Binding {
     /// `arg` names the module call's argument the value came from (none for defaults/tfvars).
-    Known { value: Value, arg: Option<String> },
+    Known {
+        value: Value,
+        arg: Option<String>,
+    },
     Unknown,
 }
 
@@ -201,7 +204,9 @@ impl<'a> Env<'a> {
     pub fn resolve(&mut self, v: Value) -> Value {
         match v {
             Value::String(s) if s.contains("${") => substitute(&s, self.eval_str(&s)),
-            Value::Array(items) => Value::Array(items.into_iter().map(|x| self.resolve(x)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|x| self.resolve(x)).collect())
+            }
             Value::Object(map) => {
                 Value::Object(map.into_iter().map(|(k, x)| (k, self.resolve(x))).collect())
             }
@@ -347,9 +352,9 @@ impl<'a> Env<'a> {
                     Some(b) => Val::Known(Value::Bool(!b)),
                     None => unknown_or_error(&v),
                 },
-                (UnaryOperator::Neg, Val::Known(Value::Number(n))) => n
-                    .as_f64()
-                    .map_or(Val::Unknown, |f| Val::Known(number(-f))),
+                (UnaryOperator::Neg, Val::Known(Value::Number(n))) => {
+                    n.as_f64().map_or(Val::Unknown, |f| Val::Known(number(-f)))
+                }
                 (UnaryOperator::Neg, v) => unknown_or_error(&v),
             },
             Expression::BinaryOp(b) => {
@@ -387,11 +392,12 @@ impl<'a> Env<'a> {
                 };
                 (base, rest)
             }
-            Expression::Variable(root)
-                if !self.iters.iter().any(|i| i.name == root.as_str()) =>
-            {
+            Expression::Variable(root) if !self.iters.iter().any(|i| i.name == root.as_str()) => {
                 // A reference to something only known at apply time.
-                let Some(text) = t.span().and_then(|r| src.get(r)).map(|s| s.trim().to_owned())
+                let Some(text) = t
+                    .span()
+                    .and_then(|r| src.get(r))
+                    .map(|s| s.trim().to_owned())
                 else {
                     return Val::Unknown;
                 };
@@ -600,9 +606,7 @@ fn merge(cands: Vec<Val>) -> Val {
     }
     if let Some((text, kind)) = refs.first() {
         let same = refs.iter().all(|(_, k)| k == kind);
-        let unset = known
-            .iter()
-            .all(|v| v.is_null() || v.as_str() == Some(""));
+        let unset = known.iter().all(|v| v.is_null() || v.as_str() == Some(""));
         if same && unset {
             return Val::Ref {
                 text: text.clone(),
@@ -837,7 +841,11 @@ mod tests {
             "two different buckets"
         );
         assert_eq!(
-            eval_with("${var.create ? \"a\" : \"b\"}", &[("create", json!(false))], &[]),
+            eval_with(
+                "${var.create ? \"a\" : \"b\"}",
+                &[("create", json!(false))],
+                &[]
+            ),
             Val::Known(json!("b"))
         );
     }
@@ -890,7 +898,11 @@ mod tests {
             Val::Partial("p-${aws_x.y.id}".into())
         );
         assert_eq!(
-            eval_with("arn:${var.a}:${var.n}", &[("a", json!("aws")), ("n", json!(3))], &[]),
+            eval_with(
+                "arn:${var.a}:${var.n}",
+                &[("a", json!("aws")), ("n", json!(3))],
+                &[]
+            ),
             Val::Known(json!("arn:aws:3"))
         );
     }
@@ -902,7 +914,10 @@ mod tests {
             eval_with("${length(keys(var.cfg)) > 0 ? 1 : 0}", &vars, &[]),
             Val::Known(json!(1))
         );
-        assert_eq!(eval_with("${var.n * 2 + 1}", &vars, &[]), Val::Known(json!(5)));
+        assert_eq!(
+            eval_with("${var.n * 2 + 1}", &vars, &[]),
+            Val::Known(json!(5))
+        );
         assert_eq!(
             eval_with("${lookup(var.cfg, \"missing\", \"d\")}", &vars, &[]),
             Val::Known(json!("d"))
