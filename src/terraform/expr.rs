@@ -286,7 +286,7 @@ impl<'a> Env<'a> {
             Expression::String(s) => Val::Known(Value::String(s.value().clone())),
             Expression::Array(a) => {
                 let mut out = Vec::new();
-                for x in a.iter() {
+                for x in a {
                     match self.eval(x, src) {
                         Val::Known(v) => out.push(v),
                         Val::Error => return Val::Error,
@@ -367,7 +367,7 @@ impl<'a> Env<'a> {
     }
 
     fn eval_traversal(&mut self, t: &Traversal, src: &str) -> Val {
-        let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+        let ops: Vec<&TraversalOperator> = t.operators.iter().map(hcl_edit::Decorated::value).collect();
         let (base, rest) = match &t.expr {
             Expression::Variable(root) if matches!(root.as_str(), "var" | "local") => {
                 let Some((TraversalOperator::GetAttr(name), rest)) = ops.split_first() else {
