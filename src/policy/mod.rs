@@ -129,8 +129,8 @@ pub struct PolicySet {
     /// The bundled modules only: what evaluates trusted rules in-process.
     trusted: Engine,
     rules: Vec<RulePackage>,
-    /// (`data.pkg.test_x`, source path) for every test rule loaded.
-    tests: Vec<(String, String)>,
+    /// (`data.pkg.test_x`, source path, bundled) for every test rule loaded.
+    tests: Vec<(String, String, bool)>,
     timeout: Duration,
     /// Workers for untrusted rules; `None` when every rule is bundled.
     sandbox: Option<std::sync::Arc<sandbox::Sandbox>>,
@@ -325,9 +325,11 @@ impl PolicySet {
             .collect();
 
         // Untrusted rules run in workers: start one now, and let it evaluate their metadata.
-        let needs_worker = rule_pkgs.iter().any(|(package, p, _)| {
-            p.untrusted && (!rejected.contains_key(package) || p.rules.contains("metadata"))
-        });
+        let user_tests = tests.iter().any(|(_, file)| !bundled_paths.contains(file));
+        let needs_worker = user_tests
+            || rule_pkgs.iter().any(|(package, p, _)| {
+                p.untrusted && (!rejected.contains_key(package) || p.rules.contains("metadata"))
+            });
         let sandbox = if needs_worker {
             let setup = sandbox::Setup {
                 include_bundled: sources.include_bundled,
@@ -452,6 +454,13 @@ impl PolicySet {
 
         set_timer(&mut trusted, timeout);
         set_timer(&mut engine, timeout);
+        let tests = tests
+            .into_iter()
+            .map(|(name, file)| {
+                let trusted = bundled_paths.contains(&file);
+                (name, file, trusted)
+            })
+            .collect();
         Ok(Self {
             engine,
             trusted,
@@ -466,8 +475,14 @@ impl PolicySet {
         self.rules.iter().map(|r| &r.meta)
     }
 
-    pub fn tests(&self) -> &[(String, String)] {
+    /// (`data.pkg.test_x`, source path, bundled) for every test rule loaded.
+    pub fn tests(&self) -> &[(String, String, bool)] {
         &self.tests
+    }
+
+    /// The worker pool for untrusted policies, if any were loaded.
+    pub(crate) fn sandbox(&self) -> Option<&sandbox::Sandbox> {
+        self.sandbox.as_deref()
     }
 
     /// A copy of the trusted engine for one evaluation thread; untrusted rules go to a
