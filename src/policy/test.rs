@@ -62,20 +62,17 @@ impl TestRun {
     }
 }
 
-/// Run every test rule in the set. The user's tests run in a policy worker, bounded like a
-/// scan (see `sandbox`): a test that exceeds a bound is an error with the reason. Coverage is
+/// Run every test rule in the set. With user policies loaded, tests run in a policy worker,
+/// bounded like a scan (see `sandbox`): a test that exceeds a bound is an error with the
+/// reason. Coverage is
 /// then gathered in-process by running again only the tests that stayed within the bounds.
 pub fn run(set: &PolicySet, coverage: bool) -> TestRun {
     let mut engine = set.engine().clone();
     if coverage {
         engine.set_enable_coverage(true);
     }
-    let untrusted: Vec<String> = set
-        .tests()
-        .iter()
-        .filter(|t| !t.2)
-        .map(|t| t.0.clone())
-        .collect();
+    // A policy set with user files has a worker: then every test runs there.
+    let untrusted: Vec<String> = set.tests().iter().map(|t| t.0.clone()).collect();
     let mut remote = std::collections::BTreeMap::new();
     if let (Some(sb), false) = (set.sandbox(), untrusted.is_empty()) {
         let mut slot = None;
@@ -86,7 +83,7 @@ pub fn run(set: &PolicySet, coverage: bool) -> TestRun {
         remote = untrusted.into_iter().zip(outcomes).collect();
     }
     let mut run = TestRun::default();
-    for (name, file, _) in set.tests() {
+    for (name, file) in set.tests() {
         let result = match remote.remove(name) {
             Some(Evaluated::Value(v)) => {
                 // Within bounds: run it here too when coverage is wanted.
