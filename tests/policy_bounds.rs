@@ -366,3 +366,22 @@ fn policy_test_runs_user_tests_within_the_same_bounds() {
         assert_eq!(common::code(&o), 1);
     }
 }
+
+#[test]
+fn a_memory_limit_below_the_minimum_is_a_config_error_at_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("custos.toml"),
+        "fail_on = \"low\"\npolicy_memory_limit = \"64MiB\"\n",
+    )
+    .expect("write");
+    fs::write(dir.path().join("a.yaml"), "a: 1\n").expect("write");
+    let o = common::custos(&["scan", "a.yaml"], dir.path());
+    assert_eq!(common::code(&o), 2);
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("policy_memory_limit must be at least 256 MiB"),
+        "{err}"
+    );
+    assert!(err.contains("custos.toml:2"), "{err}");
+}
