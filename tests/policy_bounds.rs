@@ -328,3 +328,60 @@ fn a_user_file_in_a_bundled_package_makes_the_package_untrusted() {
     assert!(message.contains("exceeded the memory limit"), "{message}");
     assert_eq!(code, 1);
 }
+
+#[test]
+fn policy_test_runs_user_tests_within_the_same_bounds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("p.rego"),
+        "package p\nimport rego.v1\nforever(n) := forever(n + 1)\nok if true\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("p_test.rego"),
+        "package p_test\nimport rego.v1\ntest_recursion if data.p.forever(0) > 0\ntest_memory if count(numbers.range(0, 3e9)) > 0\ntest_ok if data.p.ok\n",
+    )
+    .expect("write");
+    for coverage in [false, true] {
+        let mut args = vec!["policy", "test", "."];
+        if coverage {
+            args.push("--coverage");
+        }
+        let o = common::custos(&args, dir.path());
+        let out = common::stdout(&o);
+        assert!(
+            out.contains(
+                "ERROR  p_test.test_recursion  (p_test.rego)  it exceeded the stack limit"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "ERROR  p_test.test_memory  (p_test.rego)  it exceeded the memory limit of 1 GiB"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("PASS  p_test.test_ok"), "{out}");
+        assert!(out.contains("policy-test: 1 passed, 2 failed"), "{out}");
+        assert_eq!(common::code(&o), 1);
+    }
+}
+
+#[test]
+fn a_memory_limit_below_the_minimum_is_a_config_error_at_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("custos.toml"),
+        "fail_on = \"low\"\npolicy_memory_limit = \"64MiB\"\n",
+    )
+    .expect("write");
+    fs::write(dir.path().join("a.yaml"), "a: 1\n").expect("write");
+    let o = common::custos(&["scan", "a.yaml"], dir.path());
+    assert_eq!(common::code(&o), 2);
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("policy_memory_limit must be at least 256 MiB"),
+        "{err}"
+    );
+    assert!(err.contains("custos.toml:2"), "{err}");
+}

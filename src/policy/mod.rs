@@ -248,11 +248,13 @@ impl PolicySet {
             }
         }
         let mut trusted = new_engine()?;
-        let mut bundled_paths = std::collections::HashSet::new();
         for (path, src) in bundled_files(sources.include_bundled, sources.include_tests) {
-            bundled_paths.insert(path.clone());
             add_policy(&mut trusted, path, src)?;
         }
+        // Modules are kept in the order they were added: the first ones are the bundled
+        // ones. (Trust follows where a file came from, never its path: a user's file may
+        // have the same display path as a bundled one.)
+        let n_bundled = trusted.get_modules().len();
         trusted
             .add_data(Value::from(data.clone()))
             .map_err(|e| PolicyError::Engine(format!("config [data]: {e}")))?;
@@ -268,11 +270,11 @@ impl PolicySet {
             .get_packages()
             .map_err(|e| PolicyError::Engine(e.to_string()))?;
         let modules = engine.get_modules().clone();
-        for (module, package) in modules.iter().zip(packages) {
+        for (i, (module, package)) in modules.iter().zip(packages).enumerate() {
             let path = module.package.span.source.get_path().clone();
             let pkg = pkgs.entry(package.clone()).or_default();
             pkg.sources.push(path.clone());
-            if bundled_paths.contains(&path) {
+            if i < n_bundled {
                 pkg.bundled = true;
             } else {
                 pkg.untrusted = true;
@@ -326,9 +328,13 @@ impl PolicySet {
             .collect();
 
         // Untrusted rules run in workers: start one now, and let it evaluate their metadata.
-        let needs_worker = rule_pkgs.iter().any(|(package, p, _)| {
-            p.untrusted && (!rejected.contains_key(package) || p.rules.contains("metadata"))
-        });
+        // With user files loaded, every test runs in a worker: a bundled test may reach a
+        // package the user extended.
+        let user_tests = !tests.is_empty() && !user_files.is_empty();
+        let needs_worker = user_tests
+            || rule_pkgs.iter().any(|(package, p, _)| {
+                p.untrusted && (!rejected.contains_key(package) || p.rules.contains("metadata"))
+            });
         let sandbox = if needs_worker {
             let setup = sandbox::Setup {
                 include_bundled: sources.include_bundled,
@@ -467,8 +473,14 @@ impl PolicySet {
         self.rules.iter().map(|r| &r.meta)
     }
 
+    /// (`data.pkg.test_x`, source path) for every test rule loaded.
     pub fn tests(&self) -> &[(String, String)] {
         &self.tests
+    }
+
+    /// The worker pool for untrusted policies, if any were loaded.
+    pub(crate) fn sandbox(&self) -> Option<&sandbox::Sandbox> {
+        self.sandbox.as_deref()
     }
 
     /// A copy of the trusted engine for one evaluation thread; untrusted rules go to a

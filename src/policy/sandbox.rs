@@ -47,7 +47,7 @@
 //! runs up to one worker per evaluation thread.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Mutex;
@@ -174,7 +174,7 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    fn spawn(exe: &PathBuf, setup: &str) -> Result<Self, String> {
+    fn spawn(exe: &Path, setup: &str, bounds: &Bounds) -> Result<Self, String> {
         let mut child = Command::new(exe)
             .arg(WORKER_COMMAND)
             .stdin(Stdio::piped())
@@ -199,13 +199,10 @@ impl Worker {
                 {
                     Ok(0) | Err(_) => break,
                     Ok(_) if buf.last() != Some(&b'\n') => {
-                        // Over the limit (or EOF mid-line): either way this worker is done.
-                        let line = if buf.len() as u64 > MAX_REPLY {
-                            Line::TooLong
-                        } else {
-                            break;
-                        };
-                        let _ = tx.send(line);
+                        // Over the limit, or EOF mid-line: either way this worker is done.
+                        if buf.len() as u64 > MAX_REPLY {
+                            let _ = tx.send(Line::TooLong);
+                        }
                         break;
                     }
                     Ok(_) => {
@@ -242,7 +239,7 @@ impl Worker {
         if w.send(setup).is_err() {
             return Err(format!(
                 "the policy worker did not start: {}",
-                w.death_reason(None)
+                w.death_reason(bounds)
             ));
         }
         match w.recv(STARTUP) {
@@ -263,7 +260,7 @@ impl Worker {
             }
             Err(Failure::Died) => Err(format!(
                 "the policy worker did not start: {}",
-                w.death_reason(None)
+                w.death_reason(bounds)
             )),
         }
     }
@@ -294,7 +291,7 @@ impl Worker {
     }
 
     /// Wait for a worker whose stdout closed and say why it ended.
-    fn death_reason(&mut self, bounds: Option<&Bounds>) -> String {
+    fn death_reason(&mut self, bounds: &Bounds) -> String {
         self.stdin = None;
         let deadline = Instant::now() + Duration::from_secs(5);
         let status = loop {
@@ -337,9 +334,9 @@ pub fn human_bytes(n: u64) -> String {
 
 /// Turn a dead worker's exit status and stderr into the reason a finding gives. Only lines
 /// custos itself recognises are quoted: stderr could carry input values.
-fn classify(status: Option<ExitStatus>, stderr: &str, bounds: Option<&Bounds>) -> String {
-    let mem = bounds.map_or(DEFAULT_MEMORY_LIMIT, |b| b.memory_limit);
-    let stack = bounds.map_or(WORKER_STACK, |b| b.stack_size);
+fn classify(status: Option<ExitStatus>, stderr: &str, bounds: &Bounds) -> String {
+    let mem = bounds.memory_limit;
+    let stack = bounds.stack_size;
     if let Some(line) = stderr
         .lines()
         .find(|l| l.starts_with("memory allocation of ") && l.ends_with(" failed"))
@@ -461,7 +458,7 @@ impl Sandbox {
     /// Start a worker now (so that a broken installation is a setup error, not a finding on
     /// every document) and keep it for the first evaluator.
     pub fn warm_up(&self) -> Result<(), String> {
-        let w = Worker::spawn(&self.exe, &self.setup)?;
+        let w = Worker::spawn(&self.exe, &self.setup, &self.bounds)?;
         self.checkin(w);
         Ok(())
     }
@@ -504,7 +501,7 @@ impl Sandbox {
             let remaining = entries.get(out.len()..).unwrap_or_default();
             let mut worker = match slot.take().or_else(|| self.checkout()) {
                 Some(w) => w,
-                None => match Worker::spawn(&self.exe, &self.setup) {
+                None => match Worker::spawn(&self.exe, &self.setup, &self.bounds) {
                     Ok(w) => w,
                     Err(reason) => {
                         out.extend(remaining.iter().map(|_| Outcome::Error {
@@ -521,7 +518,7 @@ impl Sandbox {
             );
             if worker.send(&request).is_err() {
                 out.push(Outcome::Error {
-                    reason: worker.death_reason(Some(&self.bounds)),
+                    reason: worker.death_reason(&self.bounds),
                     bound: true,
                 });
                 continue;
@@ -537,7 +534,7 @@ impl Sandbox {
                     }
                     Ok(Reply::Ready) | Err(Failure::Died) => {
                         out.push(Outcome::Error {
-                            reason: worker.death_reason(Some(&self.bounds)),
+                            reason: worker.death_reason(&self.bounds),
                             bound: true,
                         });
                         keep = false;
@@ -703,11 +700,7 @@ mod tests {
     #[test]
     fn classify_recognises_allocation_failure_and_stack_overflow_only() {
         let b = Bounds::new(Duration::from_secs(1));
-        let r = classify(
-            None,
-            "memory allocation of 24000000024 bytes failed\n",
-            Some(&b),
-        );
+        let r = classify(None, "memory allocation of 24000000024 bytes failed\n", &b);
         assert_eq!(
             r,
             "it exceeded the memory limit of 1 GiB (memory allocation of 24000000024 bytes failed)"
@@ -715,14 +708,14 @@ mod tests {
         let r = classify(
             None,
             "\nthread 'policy-worker' has overflowed its stack\nfatal runtime error: stack overflow\n",
-            Some(&b),
+            &b,
         );
         assert_eq!(
             r,
             "it exceeded the stack limit of 64 MiB (calls nested too deeply)"
         );
         // Anything else on stderr is not quoted.
-        let r = classify(None, "panicked at 'AKIA2E0A8F3B244C9986'", Some(&b));
+        let r = classify(None, "panicked at 'AKIA2E0A8F3B244C9986'", &b);
         assert!(!r.contains("AKIA"), "{r}");
     }
 

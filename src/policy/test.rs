@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::sandbox::Outcome as Evaluated;
 use super::PolicySet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,19 +62,44 @@ impl TestRun {
     }
 }
 
-/// Run every test rule in the set.
+/// Run every test rule in the set. With user policies loaded, tests run in a policy worker,
+/// bounded like a scan (see `sandbox`): a test that exceeds a bound is an error with the
+/// reason. Coverage is
+/// then gathered in-process by running again only the tests that stayed within the bounds.
 pub fn run(set: &PolicySet, coverage: bool) -> TestRun {
     let mut engine = set.engine().clone();
     if coverage {
         engine.set_enable_coverage(true);
     }
+    // A policy set with user files has a worker: then every test runs there.
+    let untrusted: Vec<String> = set.tests().iter().map(|t| t.0.clone()).collect();
+    let mut remote = std::collections::BTreeMap::new();
+    if let (Some(sb), false) = (set.sandbox(), untrusted.is_empty()) {
+        let mut slot = None;
+        let outcomes = sb.evaluate(&mut slot, None, &untrusted);
+        if let Some(w) = slot {
+            sb.checkin(w);
+        }
+        remote = untrusted.into_iter().zip(outcomes).collect();
+    }
     let mut run = TestRun::default();
     for (name, file) in set.tests() {
-        let (outcome, detail) = match engine.eval_rule(name.clone()) {
+        let result = match remote.remove(name) {
+            Some(Evaluated::Value(v)) => {
+                // Within bounds: run it here too when coverage is wanted.
+                if coverage {
+                    let _ = engine.eval_rule(name.clone());
+                }
+                Ok(v)
+            }
+            Some(Evaluated::Error { reason, .. }) => Err(reason),
+            None => engine.eval_rule(name.clone()).map_err(|e| e.to_string()),
+        };
+        let (outcome, detail) = match result {
             Ok(regorus::Value::Bool(true)) => (Outcome::Pass, None),
             Ok(regorus::Value::Undefined) => (Outcome::Fail, Some("undefined".to_owned())),
             Ok(v) => (Outcome::Fail, Some(format!("evaluated to {v}"))),
-            Err(e) => (Outcome::Error, Some(e.to_string())),
+            Err(e) => (Outcome::Error, Some(e)),
         };
         run.results.push(TestResult {
             name: name.strip_prefix("data.").unwrap_or(name).to_owned(),
