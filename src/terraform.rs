@@ -597,18 +597,15 @@ impl<'a> Walker<'a> {
                 let Value::Object(mut spec) = spec else {
                     continue;
                 };
-                let iterator = spec
-                    .get("iterator")
-                    .and_then(Value::as_str)
-                    .map_or_else(
-                        || name.clone(),
-                        |s| {
-                            s.trim_start_matches("${")
-                                .trim_end_matches('}')
-                                .trim()
-                                .to_owned()
-                        },
-                    );
+                let iterator = spec.get("iterator").and_then(Value::as_str).map_or_else(
+                    || name.clone(),
+                    |s| {
+                        s.trim_start_matches("${")
+                            .trim_end_matches('}')
+                            .trim()
+                            .to_owned()
+                    },
+                );
                 let content = match spec.remove("content") {
                     Some(Value::Object(c)) => Value::Object(c),
                     Some(Value::Array(items)) => items.into_iter().next().unwrap_or_default(),
@@ -651,7 +648,13 @@ impl<'a> Walker<'a> {
     }
 
     /// Walk `block` where it will land under `map[name]`, then put it there.
-    fn insert_block(&mut self, map: &mut Map<String, Value>, name: &str, mut block: Value, ptr: &str) {
+    fn insert_block(
+        &mut self,
+        map: &mut Map<String, Value>,
+        name: &str,
+        mut block: Value,
+        ptr: &str,
+    ) {
         let at = push_token(ptr, name);
         let mut dest = match map.get(name) {
             None => at.clone(),
@@ -967,7 +970,9 @@ fn opaque_leaves(v: Value) -> Value {
             Value::String(format!("${{caller: {inner}}}"))
         }
         Value::Array(a) => Value::Array(a.into_iter().map(opaque_leaves).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| (k, opaque_leaves(x))).collect()),
+        Value::Object(m) => {
+            Value::Object(m.into_iter().map(|(k, x)| (k, opaque_leaves(x))).collect())
+        }
         other => other,
     }
 }
@@ -1020,7 +1025,12 @@ fn merged_value(
             let moved = provenance
                 .into_iter()
                 .filter(|(p, _)| p.starts_with("/versioning_configuration"))
-                .flat_map(|(_, a)| [("/enabled".to_owned(), a.clone()), ("/status".to_owned(), a)])
+                .flat_map(|(_, a)| {
+                    [
+                        ("/enabled".to_owned(), a.clone()),
+                        ("/status".to_owned(), a),
+                    ]
+                })
                 .collect();
             (Value::Object(m), moved)
         }
@@ -1093,7 +1103,10 @@ mod tests {
     /// the attribute), and one per cluster (at the resource).
     fn fake_eval(doc: &Document, _src: &str, _l: &LineIndex) -> Vec<Finding> {
         let mut out = Vec::new();
-        if let Some(dbs) = doc.input.pointer("/resource/aws_rds_cluster").and_then(Value::as_object)
+        if let Some(dbs) = doc
+            .input
+            .pointer("/resource/aws_rds_cluster")
+            .and_then(Value::as_object)
         {
             for (name, db) in dbs {
                 let v = db.get("storage_encrypted");
@@ -1297,10 +1310,16 @@ mod tests {
             .collect();
         assert_eq!(
             at,
-            vec![("module.default (db/main.tf): this unencrypted".to_owned(), 5)],
+            vec![(
+                "module.default (db/main.tf): this unencrypted".to_owned(),
+                5
+            )],
             "the default applies to the call that passes nothing: at its module block"
         );
-        let own: Vec<String> = evaluate(&idx, &c[1]).into_iter().map(|f| f.message).collect();
+        let own: Vec<String> = evaluate(&idx, &c[1])
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
         assert_eq!(own, vec!["this exists"]);
     }
 

@@ -119,3 +119,8 @@ test_azure_and_gcs_versioning if {
 	count(tf005.deny) == 1 with input as gcs({"versioning": null})
 	count(tf005.deny) == 0 with input as gcs({"versioning": {"enabled": "${var.v}"}})
 }
+
+test_object_lock_turns_versioning_on if {
+	count(tf005.deny) == 0 with input as bucket({"object_lock_enabled": true})
+	count(tf005.deny) == 0 with input as bucket({"object_lock_configuration": {"object_lock_enabled": "Enabled"}})
+}

@@ -53,7 +53,10 @@ pub enum Val {
 #[derive(Debug, Clone)]
 pub enum Binding {
     /// `arg` names the module call's argument the value came from (none for defaults/tfvars).
-    Known { value: Value, arg: Option<String> },
+    Known {
+        value: Value,
+        arg: Option<String>,
+    },
     Unknown,
 }
 
@@ -201,7 +204,9 @@ impl<'a> Env<'a> {
     pub fn resolve(&mut self, v: Value) -> Value {
         match v {
             Value::String(s) if s.contains("${") => substitute(&s, self.eval_str(&s)),
-            Value::Array(items) => Value::Array(items.into_iter().map(|x| self.resolve(x)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|x| self.resolve(x)).collect())
+            }
             Value::Object(map) => {
                 Value::Object(map.into_iter().map(|(k, x)| (k, self.resolve(x))).collect())
             }
@@ -281,7 +286,7 @@ impl<'a> Env<'a> {
             Expression::String(s) => Val::Known(Value::String(s.value().clone())),
             Expression::Array(a) => {
                 let mut out = Vec::new();
-                for x in a.iter() {
+                for x in a {
                     match self.eval(x, src) {
                         Val::Known(v) => out.push(v),
                         Val::Error => return Val::Error,
@@ -347,9 +352,9 @@ impl<'a> Env<'a> {
                     Some(b) => Val::Known(Value::Bool(!b)),
                     None => unknown_or_error(&v),
                 },
-                (UnaryOperator::Neg, Val::Known(Value::Number(n))) => n
-                    .as_f64()
-                    .map_or(Val::Unknown, |f| Val::Known(number(-f))),
+                (UnaryOperator::Neg, Val::Known(Value::Number(n))) => {
+                    n.as_f64().map_or(Val::Unknown, |f| Val::Known(number(-f)))
+                }
                 (UnaryOperator::Neg, v) => unknown_or_error(&v),
             },
             Expression::BinaryOp(b) => {
@@ -362,7 +367,8 @@ impl<'a> Env<'a> {
     }
 
     fn eval_traversal(&mut self, t: &Traversal, src: &str) -> Val {
-        let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+        let ops: Vec<&TraversalOperator> =
+            t.operators.iter().map(hcl_edit::Decorated::value).collect();
         let (base, rest) = match &t.expr {
             Expression::Variable(root) if matches!(root.as_str(), "var" | "local") => {
                 let Some((TraversalOperator::GetAttr(name), rest)) = ops.split_first() else {
@@ -387,11 +393,12 @@ impl<'a> Env<'a> {
                 };
                 (base, rest)
             }
-            Expression::Variable(root)
-                if !self.iters.iter().any(|i| i.name == root.as_str()) =>
-            {
+            Expression::Variable(root) if !self.iters.iter().any(|i| i.name == root.as_str()) => {
                 // A reference to something only known at apply time.
-                let Some(text) = t.span().and_then(|r| src.get(r)).map(|s| s.trim().to_owned())
+                let Some(text) = t
+                    .span()
+                    .and_then(|r| src.get(r))
+                    .map(|s| s.trim().to_owned())
                 else {
                     return Val::Unknown;
                 };
@@ -600,9 +607,7 @@ fn merge(cands: Vec<Val>) -> Val {
     }
     if let Some((text, kind)) = refs.first() {
         let same = refs.iter().all(|(_, k)| k == kind);
-        let unset = known
-            .iter()
-            .all(|v| v.is_null() || v.as_str() == Some(""));
+        let unset = known.iter().all(|v| v.is_null() || v.as_str() == Some(""));
         if same && unset {
             return Val::Ref {
                 text: text.clone(),
@@ -837,7 +842,11 @@ mod tests {
             "two different buckets"
         );
         assert_eq!(
-            eval_with("${var.create ? \"a\" : \"b\"}", &[("create", json!(false))], &[]),
+            eval_with(
+                "${var.create ? \"a\" : \"b\"}",
+                &[("create", json!(false))],
+                &[]
+            ),
             Val::Known(json!("b"))
         );
     }
@@ -890,7 +899,11 @@ mod tests {
             Val::Partial("p-${aws_x.y.id}".into())
         );
         assert_eq!(
-            eval_with("arn:${var.a}:${var.n}", &[("a", json!("aws")), ("n", json!(3))], &[]),
+            eval_with(
+                "arn:${var.a}:${var.n}",
+                &[("a", json!("aws")), ("n", json!(3))],
+                &[]
+            ),
             Val::Known(json!("arn:aws:3"))
         );
     }
@@ -902,7 +915,10 @@ mod tests {
             eval_with("${length(keys(var.cfg)) > 0 ? 1 : 0}", &vars, &[]),
             Val::Known(json!(1))
         );
-        assert_eq!(eval_with("${var.n * 2 + 1}", &vars, &[]), Val::Known(json!(5)));
+        assert_eq!(
+            eval_with("${var.n * 2 + 1}", &vars, &[]),
+            Val::Known(json!(5))
+        );
         assert_eq!(
             eval_with("${lookup(var.cfg, \"missing\", \"d\")}", &vars, &[]),
             Val::Known(json!("d"))
