@@ -145,6 +145,29 @@ fn bench(c: &mut Criterion) {
     });
     d.finish();
 
+    // One Terraform file with N bare buckets: every bucket rule must stay linear in the number
+    // of resources (sibling and log-target lookups are indexed, never a scan per bucket).
+    let mut bk = c.benchmark_group("terraform_buckets");
+    bk.sample_size(10);
+    for n in [4_000usize, 16_000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = (0..n).fold(String::new(), |mut s, i| {
+            use std::fmt::Write as _;
+            let _ = write!(
+                s,
+                "resource \"aws_s3_bucket\" \"b{i}\" {{\n  bucket = \"b{i}\"\n}}\n"
+            );
+            s
+        });
+        std::fs::write(dir.path().join("main.tf"), &text).expect("write");
+        let roots = vec![dir.path().to_path_buf()];
+        bk.throughput(Throughput::Elements(n as u64));
+        bk.bench_function(format!("{n} buckets in one file (buckets)"), |b| {
+            b.iter(|| custos::scan::run(&roots, &config, &policies, &limits).expect("scan"));
+        });
+    }
+    bk.finish();
+
     let mut p = c.benchmark_group("parse");
     let tf = terraform(7).repeat(20);
     p.throughput(Throughput::Bytes(tf.len() as u64));

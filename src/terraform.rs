@@ -484,11 +484,24 @@ impl Scope {
         else {
             return provenance;
         };
-        for (name, body) in buckets.iter_mut() {
-            let Value::Object(bucket) = body else {
-                continue;
+        // A body is one object, or (JSON syntax, or a name declared twice) a list of them.
+        let instances = buckets.iter_mut().flat_map(|(name, body)| {
+            let bodies: Vec<(String, &mut Map<String, Value>)> = match body {
+                Value::Object(m) => vec![(String::new(), m)],
+                Value::Array(items) => items
+                    .iter_mut()
+                    .enumerate()
+                    .filter_map(|(i, x)| x.as_object_mut().map(|m| (format!("/{i}"), m)))
+                    .collect(),
+                _ => Vec::new(),
             };
-            let base = push_token(&push_token("/resource", "aws_s3_bucket"), name);
+            bodies.into_iter().map(move |(suffix, m)| (name, suffix, m))
+        });
+        for (name, suffix, bucket) in instances {
+            let base = format!(
+                "{}{suffix}",
+                push_token(&push_token("/resource", "aws_s3_bucket"), name)
+            );
             let literal = bucket
                 .get("bucket")
                 .and_then(Value::as_str)
@@ -1321,6 +1334,39 @@ mod tests {
             .map(|f| f.message)
             .collect();
         assert_eq!(own, vec!["this exists"]);
+    }
+
+    #[test]
+    fn bodies_in_a_list_are_merged_too() {
+        let (_d, idx, c) = module(&[(
+            "main.tf",
+            "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"one\"\n}\n\
+             resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"two\"\n}\n\
+             resource \"aws_s3_bucket_versioning\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  versioning_configuration { status = \"Enabled\" }\n}\n",
+        )]);
+        let v = enriched(&idx, &c[0]);
+        let b = &v["resource"]["aws_s3_bucket"]["b"];
+        assert_eq!(b[0]["versioning"]["enabled"], true);
+        assert_eq!(b[1]["versioning"]["enabled"], true);
+    }
+
+    #[test]
+    fn attribution_takes_the_deepest_substitution_and_keeps_the_rest() {
+        let prov = vec![
+            ("/resource/t/x/tags".to_owned(), "tags".to_owned()),
+            ("/resource/t/x/tags/Name".to_owned(), "name".to_owned()),
+            ("/resource/t/x/size".to_owned(), "size".to_owned()),
+        ];
+        assert_eq!(
+            attribute("/resource/t/x/tags/Owner", &prov),
+            Some(("tags".to_owned(), "/Owner".to_owned()))
+        );
+        assert_eq!(
+            attribute("/resource/t/x/tags/Name", &prov),
+            Some(("name".to_owned(), String::new()))
+        );
+        assert_eq!(attribute("/resource/t/x/sizes", &prov), None);
+        assert_eq!(attribute("/resource/t/x", &prov), None);
     }
 
     #[test]

@@ -6,8 +6,6 @@ package custos.lib.s3
 import data.custos.lib.terraform as tf
 import rego.v1
 
-as_list(x) := tf.list(x)
-
 # [path, name, body] of every aws_s3_bucket in the document.
 buckets := tf.resources("aws_s3_bucket")
 

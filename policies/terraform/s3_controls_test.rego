@@ -119,3 +119,17 @@ test_azure_and_gcs_versioning if {
 	count(tf005.deny) == 1 with input as gcs({"versioning": null})
 	count(tf005.deny) == 0 with input as gcs({"versioning": {"enabled": "${var.v}"}})
 }
+
+test_object_lock_turns_versioning_on if {
+	count(tf005.deny) == 0 with input as bucket({"object_lock_enabled": true})
+	count(tf005.deny) == 0 with input as bucket({"object_lock_configuration": {"object_lock_enabled": "Enabled"}})
+}
+
+audit(extra) := {"resource": {"aws_s3_bucket": {"a": object.union({"bucket": "acme-audit-logs"}, extra)}}}
+
+test_object_lock_shapes if {
+	count(tf007.deny) == 0 with input as audit({"object_lock_enabled": "${var.lock}"})
+	count(tf007.deny) == 0 with input as audit({"object_lock_configuration": {"object_lock_enabled": "Enabled"}})
+	count(tf007.deny) == 0 with input as audit({"object_lock_configuration": [{"rule": {"default_retention": {"mode": "COMPLIANCE"}}}]})
+	count(tf007.deny) == 1 with input as audit({"object_lock_configuration": "${var.lock}", "object_lock_enabled": false})
+}

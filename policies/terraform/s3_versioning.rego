@@ -1,6 +1,6 @@
 # TF005: object storage without versioning: an overwrite or delete loses the data for good.
 # S3 buckets (inline `versioning` or the v4 `aws_s3_bucket_versioning`, merged by the module
-# context), Azure storage accounts (`blob_properties { versioning_enabled }`; FileStorage and
+# context; a bucket created with Object Lock has versioning turned on by S3), Azure storage accounts (`blob_properties { versioning_enabled }`; FileStorage and
 # hierarchical-namespace accounts, which do not support blob versioning, are exempt) and GCS
 # buckets (`versioning { enabled }`). Unresolved expressions are not judged.
 package custos.terraform.s3_versioning
@@ -26,6 +26,14 @@ enabled(b) if {
 enabled(b) if {
 	some v in tf.blocks(b, "versioning")
 	tf.get(v, "status", null) == "Enabled"
+}
+
+# S3 turns versioning on for a bucket created with Object Lock.
+enabled(b) if tf.true_value(tf.get(b, "object_lock_enabled", null))
+
+enabled(b) if {
+	some c in tf.blocks(b, "object_lock_configuration")
+	tf.get(c, "object_lock_enabled", null) == "Enabled"
 }
 
 undetermined(b) if tf.unknown(tf.get(b, "versioning", null))

@@ -367,7 +367,8 @@ impl<'a> Env<'a> {
     }
 
     fn eval_traversal(&mut self, t: &Traversal, src: &str) -> Val {
-        let ops: Vec<&TraversalOperator> = t.operators.iter().map(hcl_edit::Decorated::value).collect();
+        let ops: Vec<&TraversalOperator> =
+            t.operators.iter().map(hcl_edit::Decorated::value).collect();
         let (base, rest) = match &t.expr {
             Expression::Variable(root) if matches!(root.as_str(), "var" | "local") => {
                 let Some((TraversalOperator::GetAttr(name), rest)) = ops.split_first() else {
