@@ -4,34 +4,202 @@
 //! imports with their aliases (so `H(...)` resolves to `…hooks.s3.S3Hook`), module-level names
 //! bound to literals (so `bucket_name=BUCKET` resolves to `"acme-raw"`), DAG definitions in
 //! all three styles with their `default_args` resolved, operator/sensor/hook/`Connection`
-//! calls with their keyword arguments, methods called on hooks, `@task` functions,
+//! calls with their keyword arguments, methods called on hooks, calls of the project's own DAG
+//! factories (functions that pass their parameters on to Airflow), `@task` functions,
 //! `os.environ[...]` assignments, `Variable.get`/`get_connection` lookups (and whether they run
-//! at module top level, i.e. at every DAG parse), and every string literal.
+//! at module top level, i.e. at every DAG parse), and the string literals no call holds.
 //!
 //! Values: literals become JSON (strings, numbers, dicts, lists; `"a" + NAME` folds when both
 //! sides are literal); f-strings become `{"fstring": text, "parts": [literal parts]}`;
 //! anything else becomes `{"expr": source}` — so a policy can tell a literal from a reference.
 //! tree-sitter recovers from syntax errors: the first error is reported with its location and
 //! the rest of the file is still modelled.
+//!
+//! Size: every value appears once in the document (a string held by a call is in that call's
+//! `kwargs`, not again in `strings`; `tasks` point at their call), and spans are kept only for
+//! what a finding can point at. A file larger than [`CHUNK`] is parsed in statement groups
+//! ([`lines::segments`]), so the tree-sitter tree — about 20× the source — never exists whole.
+//!
+//! Factories: [`summarize`] reads which parameters of a module's functions reach an Airflow
+//! call (`password` → `PostgresOperator(password=...)`, `bucket` → `S3Hook.load_file(bucket_name=...)`,
+//! a dict key under `default_args`), directly or through other functions ([`close_flows`]).
+//! A call of such a function — defined in this file or, through a [`Project`], in a module of
+//! the scanned repository — is a `factory` call whose `kwargs` (positional arguments mapped to
+//! parameter names) policies check like an operator's, with `flows` naming where each goes.
 
-use std::collections::HashMap;
+pub mod lines;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
-use tree_sitter::{Node, Parser};
+use tree_sitter::{Node, Parser, Point, Tree};
 
 use super::{Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
 
+/// Files larger than this are parsed in parts of about this size.
+pub const CHUNK: usize = 256 * 1024;
+
+/// What the model needs from the rest of the repository: the factory function (a function of a
+/// project module that reaches Airflow) a dotted name, as this file imports it, refers to.
+pub trait Project {
+    fn factory(&self, dotted: &str) -> Option<&Factory>;
+}
+
+/// No project context (a single file, a policy unit test).
+pub struct NoProject;
+
+impl Project for NoProject {
+    fn factory(&self, _: &str) -> Option<&Factory> {
+        None
+    }
+}
+
+/// A function whose parameters reach Airflow calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Factory {
+    /// The module that defines it (display path), when not the file being modelled.
+    pub module: Option<String>,
+    /// Positional parameters, in order (for mapping positional arguments to names).
+    pub params: Vec<String>,
+    /// Parameter → the Airflow keyword arguments / dict keys its value ends up under.
+    pub flows: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Where a function passes a parameter to another (not Airflow) function.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Forward {
+    pub param: String,
+    /// The callee as resolved in the defining module (`helper`, `dags.common.make_task`).
+    pub callee: String,
+    pub arg: Arg,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Arg {
+    Keyword(String),
+    Position(usize),
+}
+
+/// One module-level function: its parameters and where they go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionSummary {
+    pub params: Vec<String>,
+    /// Every parameter name, keyword-only ones included.
+    pub names: BTreeSet<String>,
+    pub flows: BTreeMap<String, BTreeSet<String>>,
+    pub forwards: BTreeSet<Forward>,
+}
+
+impl FunctionSummary {
+    fn merge(&mut self, other: FunctionSummary) {
+        if self.params.is_empty() {
+            self.params = other.params;
+        }
+        self.names.extend(other.names);
+        for (p, t) in other.flows {
+            self.flows.entry(p).or_default().extend(t);
+        }
+        self.forwards.extend(other.forwards);
+    }
+
+    pub fn factory(&self, module: Option<String>) -> Factory {
+        Factory {
+            module,
+            params: self.params.clone(),
+            flows: self.flows.clone(),
+        }
+    }
+}
+
+/// What a module offers to the files that import it.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleSummary {
+    /// Local name → dotted path it was imported as (re-exports: `from .factory import make_dag`).
+    pub aliases: HashMap<String, String>,
+    pub functions: BTreeMap<String, FunctionSummary>,
+}
+
+/// The function a forwarded call reaches.
+pub enum Callee<'a, K> {
+    /// One of the functions being closed.
+    Node(K),
+    /// A function already summarised elsewhere.
+    Known(&'a Factory),
+}
+
+/// Close each function's flows over the calls it forwards parameters to. A fixpoint over
+/// growing sets, so recursion and import cycles end; bounded by the number of functions.
+pub fn close_flows<'a, K: Ord + Clone>(
+    functions: &mut BTreeMap<K, FunctionSummary>,
+    callee: impl Fn(&K, &str) -> Option<Callee<'a, K>>,
+) {
+    let keys: Vec<K> = functions
+        .iter()
+        .filter(|(_, f)| !f.forwards.is_empty())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for _ in 0..=functions.len().min(64) {
+        let mut changed = false;
+        for k in &keys {
+            let Some(forwards) = functions.get(k).map(|f| f.forwards.clone()) else {
+                continue;
+            };
+            for f in forwards {
+                let (params, flows) = match callee(k, &f.callee) {
+                    Some(Callee::Node(k2)) => match functions.get(&k2) {
+                        Some(g) => (g.params.clone(), g.flows.clone()),
+                        None => continue,
+                    },
+                    Some(Callee::Known(fac)) => (fac.params.clone(), fac.flows.clone()),
+                    None => continue,
+                };
+                let name = match &f.arg {
+                    Arg::Keyword(n) => Some(n.clone()),
+                    Arg::Position(i) => params.get(*i).cloned(),
+                };
+                let Some(targets) = name.and_then(|n| flows.get(&n).cloned()) else {
+                    continue;
+                };
+                if let Some(me) = functions.get_mut(k) {
+                    let set = me.flows.entry(f.param.clone()).or_default();
+                    let before = set.len();
+                    set.extend(targets);
+                    changed |= set.len() != before;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
 pub fn parse(source: &str, limits: &Limits) -> Parsed {
-    let mut parser = Parser::new();
-    if parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .is_err()
-    {
+    parse_with(source, limits, &NoProject)
+}
+
+/// Model `source`, resolving calls of project factories through `project`.
+pub fn parse_with(source: &str, limits: &Limits, project: &dyn Project) -> Parsed {
+    parse_chunked(source, limits, project, CHUNK)
+}
+
+fn parse_chunked(source: &str, limits: &Limits, project: &dyn Project, chunk: usize) -> Parsed {
+    let Some(mut parser) = new_parser() else {
         return Parsed::failed(ParseError {
             message: "tree-sitter-python grammar could not be loaded".into(),
             span: None,
         });
+    };
+    if source.len() > chunk {
+        if let Some(parsed) = lines::logical_lines(source).and_then(|ls| {
+            let segments = lines::segments(source, &ls, chunk)?;
+            parse_segments(&mut parser, source, limits, project, &ls, &segments, chunk)
+        }) {
+            return parsed;
+        }
+        // A part did not parse cleanly: parse the whole file to report the right error.
+        let _ = parser.set_included_ranges(&[]);
     }
     let Some(tree) = parser.parse(source, None) else {
         return Parsed::failed(ParseError {
@@ -40,8 +208,9 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
         });
     };
     let root = tree.root_node();
-    let mut m = Model::new(source, limits.max_depth);
-    m.collect_imports_and_constants(root);
+    let mut m = Model::new(source, limits.max_depth, project);
+    m.collect(root);
+    m.close_local();
     m.walk(root, 0, false);
     let error = root.has_error().then(|| first_error(root)).flatten();
     let value = m.finish();
@@ -51,6 +220,93 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
             spans: m.spans,
         }],
         error,
+    }
+}
+
+fn new_parser() -> Option<Parser> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .ok()?;
+    Some(parser)
+}
+
+/// Parse and model a large file part by part, each byte once: first the small module-level
+/// statements that define names (imports, constants, functions), then every part in order.
+/// `None` when a part has a syntax error.
+fn parse_segments(
+    parser: &mut Parser,
+    source: &str,
+    limits: &Limits,
+    project: &dyn Project,
+    lines: &[lines::Line],
+    segments: &[lines::Segment],
+    chunk: usize,
+) -> Option<Parsed> {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let point = |byte: usize| {
+        let row = starts.partition_point(|&s| s <= byte).saturating_sub(1);
+        Point::new(row, byte - starts.get(row).copied().unwrap_or(0))
+    };
+    let mut parse_ranges = |ranges: &[std::ops::Range<usize>]| -> Option<Tree> {
+        let ranges: Vec<tree_sitter::Range> = ranges
+            .iter()
+            .map(|r| tree_sitter::Range {
+                start_byte: r.start,
+                end_byte: r.end,
+                start_point: point(r.start),
+                end_point: point(r.end),
+            })
+            .collect();
+        parser.set_included_ranges(&ranges).ok()?;
+        let tree = parser.parse(source, None)?;
+        (!tree.root_node().has_error()).then_some(tree)
+    };
+    let mut m = Model::new(source, limits.max_depth, project);
+    let definitions = lines::definitions(source, lines, chunk);
+    if !definitions.is_empty() {
+        let tree = parse_ranges(&definitions)?;
+        m.collect(tree.root_node());
+        m.summarized = definitions.iter().map(|r| r.start).collect();
+    }
+    m.close_local();
+    for seg in segments {
+        let tree = parse_ranges(&seg.ranges)?;
+        let root = tree.root_node();
+        // Functions too large for the first pass are read as their parts go by.
+        if m.collect_large_functions(root) {
+            m.close_local();
+        }
+        m.replay_until = seg.replay_until;
+        m.walk(root, 0, false);
+    }
+    m.replay_until = 0;
+    let value = m.finish();
+    Some(Parsed {
+        docs: vec![ParsedDoc {
+            value,
+            spans: m.spans,
+        }],
+        error: None,
+    })
+}
+
+/// What a module offers to importers: its imports and its functions' parameter flows (direct
+/// ones and forwards; the caller closes them across modules).
+pub fn summarize(source: &str, limits: &Limits) -> ModuleSummary {
+    let Some(mut parser) = new_parser() else {
+        return ModuleSummary::default();
+    };
+    let Some(tree) = parser.parse(source, None) else {
+        return ModuleSummary::default();
+    };
+    let mut m = Model::new(source, limits.max_depth, &NoProject);
+    m.collect(tree.root_node());
+    ModuleSummary {
+        aliases: m.aliases,
+        functions: m.functions,
     }
 }
 
@@ -90,26 +346,52 @@ const LOOKUPS: &[(&str, &str)] = &[
     ("BaseHook", "get_hook"),
 ];
 
-struct Model<'s> {
+/// A JSON object from key/value pairs (cheaper than `json!`, which goes through serde).
+fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut m = Map::with_capacity(N);
+    for (k, v) in entries {
+        m.insert(k.to_owned(), v);
+    }
+    Value::Object(m)
+}
+
+struct Model<'s, 'p> {
     src: &'s str,
     max_depth: usize,
+    project: &'p dyn Project,
     /// Local name → dotted path it was imported as.
     aliases: HashMap<String, String>,
     /// Module-level names bound to literal values.
     constants: Map<String, Value>,
+    /// Module-level functions of this file, as read (flows not yet closed).
+    functions: BTreeMap<String, FunctionSummary>,
+    /// This file's functions whose parameters reach Airflow, flows closed.
+    local: HashMap<String, Factory>,
+    /// Project factories already looked up, by dotted name.
+    looked_up: HashMap<String, Option<Factory>>,
     /// Variables bound to hook instances: name → class path.
     hook_vars: HashMap<String, String>,
     imports: Vec<Value>,
     dags: Vec<Value>,
+    /// Start byte of each DAG's call (to mark the `with` style).
+    dag_starts: Vec<usize>,
     calls: Vec<Value>,
     tasks: Vec<Value>,
     env: Vec<Value>,
     lookups: Vec<Value>,
     strings: Vec<Value>,
+    /// Start bytes of string literals whose value a recorded call holds.
+    held: HashSet<usize>,
+    /// Inside the arguments of a recorded call (strings read there are held by it).
+    holding: bool,
     /// Start bytes of `DAG(...)` calls that head a `with` block.
     pending_with: Vec<usize>,
     /// Pointers whose value was resolved from a module constant (reported at the constant).
     refs: Vec<Value>,
+    /// Nodes starting before this byte were modelled with an earlier part of the file.
+    replay_until: usize,
+    /// Start bytes of the module-level statements read before the walk (split files).
+    summarized: HashSet<usize>,
     spans: SpanMap,
 }
 
@@ -143,23 +425,40 @@ fn category(path: &str) -> &'static str {
     }
 }
 
-impl<'s> Model<'s> {
-    fn new(src: &'s str, max_depth: usize) -> Self {
+/// Node kinds a parameter's value passes through unchanged (`x`, `(x)`, `x or d`, `x if c else d`).
+fn passes_through(kind: &str) -> bool {
+    matches!(
+        kind,
+        "parenthesized_expression" | "boolean_operator" | "conditional_expression"
+    )
+}
+
+impl<'s, 'p> Model<'s, 'p> {
+    fn new(src: &'s str, max_depth: usize, project: &'p dyn Project) -> Self {
         Self {
             src,
             max_depth,
+            project,
             aliases: HashMap::new(),
             constants: Map::new(),
+            functions: BTreeMap::new(),
+            local: HashMap::new(),
+            looked_up: HashMap::new(),
             hook_vars: HashMap::new(),
             imports: Vec::new(),
             dags: Vec::new(),
+            dag_starts: Vec::new(),
             calls: Vec::new(),
             tasks: Vec::new(),
             env: Vec::new(),
             lookups: Vec::new(),
             strings: Vec::new(),
+            held: HashSet::new(),
+            holding: false,
             pending_with: Vec::new(),
             refs: Vec::new(),
+            replay_until: 0,
+            summarized: HashSet::new(),
             spans: SpanMap::new(),
         }
     }
@@ -170,18 +469,23 @@ impl<'s> Model<'s> {
             .unwrap_or_default()
     }
 
-    fn span(&mut self, pointer: &str, n: Node<'_>) {
+    fn span(&mut self, pointer: String, n: Node<'_>) {
         self.spans
-            .insert(pointer.to_owned(), Span::new(n.start_byte(), n.end_byte()));
+            .insert(pointer, Span::new(n.start_byte(), n.end_byte()));
     }
 
-    fn line(n: Node<'_>) -> usize {
-        n.start_position().row + 1
+    fn line(n: Node<'_>) -> Value {
+        Value::from(n.start_position().row + 1)
     }
 
-    // ----- imports and constants (module level only) -------------------------------------
+    /// Modelled already, with an earlier part of a split file.
+    fn replayed(&self, n: Node<'_>) -> bool {
+        n.start_byte() < self.replay_until
+    }
 
-    fn collect_imports_and_constants(&mut self, root: Node<'_>) {
+    // ----- module level: imports, constants, functions -----------------------------------
+
+    fn collect(&mut self, root: Node<'_>) {
         let mut cursor = root.walk();
         for stmt in root.named_children(&mut cursor) {
             match stmt.kind() {
@@ -209,7 +513,12 @@ impl<'s> Model<'s> {
                     let mut c = stmt.walk();
                     for name in stmt.children_by_field_name("name", &mut c) {
                         let (item, alias) = self.import_name(name);
-                        let path = format!("{module}.{item}");
+                        // `from . import x` is `.x`; `from .a import x` is `.a.x`.
+                        let path = if module.ends_with('.') {
+                            format!("{module}{item}")
+                        } else {
+                            format!("{module}.{item}")
+                        };
                         let local = alias.unwrap_or(item);
                         self.add_import(name, &path, &local, &path);
                     }
@@ -219,9 +528,41 @@ impl<'s> Model<'s> {
                         self.constant(assign);
                     }
                 }
+                "function_definition" => self.function(stmt),
+                "decorated_definition" => {
+                    if let Some(def) = stmt
+                        .child_by_field_name("definition")
+                        .filter(|d| d.kind() == "function_definition")
+                    {
+                        self.function(def);
+                    }
+                }
                 _ => {}
             }
         }
+    }
+
+    /// Read the parts of module-level functions not read before the walk; whether there were any.
+    fn collect_large_functions(&mut self, root: Node<'_>) -> bool {
+        let mut any = false;
+        let mut cursor = root.walk();
+        for stmt in root.named_children(&mut cursor) {
+            if self.summarized.contains(&stmt.start_byte()) {
+                continue;
+            }
+            let def = match stmt.kind() {
+                "function_definition" => Some(stmt),
+                "decorated_definition" => stmt
+                    .child_by_field_name("definition")
+                    .filter(|d| d.kind() == "function_definition"),
+                _ => None,
+            };
+            if let Some(def) = def {
+                self.function(def);
+                any = true;
+            }
+        }
+        any
     }
 
     fn import_name(&self, n: Node<'_>) -> (String, Option<String>) {
@@ -241,8 +582,11 @@ impl<'s> Model<'s> {
 
     fn add_import(&mut self, n: Node<'_>, path: &str, local: &str, target: &str) {
         let p = push_token("/imports", &self.imports.len().to_string());
-        self.span(&p, n);
-        self.imports.push(json!({"path": path, "name": local}));
+        self.span(p, n);
+        self.imports.push(obj([
+            ("path", Value::from(path)),
+            ("name", Value::from(local)),
+        ]));
         self.aliases.insert(local.to_owned(), target.to_owned());
     }
 
@@ -263,6 +607,239 @@ impl<'s> Model<'s> {
         if literal {
             self.constants.insert(name, v);
         }
+    }
+
+    // ----- functions: where their parameters go ------------------------------------------
+
+    fn function(&mut self, def: Node<'_>) {
+        let Some(name) = def
+            .child_by_field_name("name")
+            .map(|n| self.text(n).to_owned())
+        else {
+            return;
+        };
+        let mut summary = FunctionSummary::default();
+        if let Some(params) = def.child_by_field_name("parameters") {
+            let mut keyword_only = false;
+            let mut c = params.walk();
+            for p in params.named_children(&mut c) {
+                let ident = match p.kind() {
+                    "identifier" => Some(p),
+                    "typed_parameter" => p.named_child(0).filter(|x| x.kind() == "identifier"),
+                    "default_parameter" | "typed_default_parameter" => {
+                        p.child_by_field_name("name")
+                    }
+                    "list_splat_pattern" | "keyword_separator" => {
+                        keyword_only = true;
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some(id) = ident {
+                    let n = self.text(id).to_owned();
+                    if !keyword_only {
+                        summary.params.push(n.clone());
+                    }
+                    summary.names.insert(n);
+                }
+            }
+        }
+        if let Some(body) = def.child_by_field_name("body") {
+            let mut locals: HashMap<&'s str, Vec<Node<'_>>> = HashMap::new();
+            self.locals(body, &mut locals, 0);
+            self.flows(body, &summary.names.clone(), &locals, &mut summary, 0);
+        }
+        self.functions.entry(name).or_default().merge(summary);
+    }
+
+    /// Local variables of a function body bound by plain assignment: name → right-hand sides.
+    fn locals<'t>(&self, n: Node<'t>, out: &mut HashMap<&'s str, Vec<Node<'t>>>, depth: usize) {
+        if depth > self.max_depth * 4 {
+            return;
+        }
+        if n.kind() == "assignment" {
+            if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right"))
+            {
+                if l.kind() == "identifier" {
+                    out.entry(self.text(l)).or_default().push(r);
+                }
+            }
+        }
+        let mut c = n.walk();
+        for child in n.named_children(&mut c) {
+            self.locals(child, out, depth + 1);
+        }
+    }
+
+    /// The parameters whose value `n` is (through locals, parentheses, `or`, `if … else`).
+    fn param_values(
+        &self,
+        n: Node<'_>,
+        params: &BTreeSet<String>,
+        locals: &HashMap<&'s str, Vec<Node<'_>>>,
+        depth: usize,
+        out: &mut BTreeSet<String>,
+    ) {
+        if depth > 8 {
+            return;
+        }
+        match n.kind() {
+            "identifier" => {
+                let name = self.text(n);
+                if params.contains(name) {
+                    out.insert(name.to_owned());
+                } else if let Some(rhs) = locals.get(name) {
+                    for r in rhs {
+                        self.param_values(*r, params, locals, depth + 1, out);
+                    }
+                }
+            }
+            k if passes_through(k) => {
+                let mut c = n.walk();
+                for (i, child) in n.named_children(&mut c).enumerate() {
+                    // The condition of `a if cond else b` is not the value.
+                    if k == "conditional_expression" && i == 1 {
+                        continue;
+                    }
+                    self.param_values(child, params, locals, depth + 1, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn flows(
+        &self,
+        n: Node<'_>,
+        params: &BTreeSet<String>,
+        locals: &HashMap<&'s str, Vec<Node<'_>>>,
+        summary: &mut FunctionSummary,
+        depth: usize,
+    ) {
+        if depth > self.max_depth * 4 || params.is_empty() {
+            return;
+        }
+        let mut found = BTreeSet::new();
+        match n.kind() {
+            // `{"db_password": password}` anywhere: the key names what the value is.
+            "pair" => {
+                if let (Some(k), Some(v)) =
+                    (n.child_by_field_name("key"), n.child_by_field_name("value"))
+                {
+                    if let Some(key) = self.string_literal(k) {
+                        self.param_values(v, params, locals, 0, &mut found);
+                        for p in std::mem::take(&mut found) {
+                            summary.flows.entry(p).or_default().insert(key.clone());
+                        }
+                    }
+                }
+            }
+            // `os.environ["AWS_SECRET_ACCESS_KEY"] = secret`.
+            "assignment" => {
+                if let (Some(l), Some(r)) =
+                    (n.child_by_field_name("left"), n.child_by_field_name("right"))
+                {
+                    let env = l.kind() == "subscript"
+                        && l.child_by_field_name("value")
+                            .and_then(|v| self.resolve(v))
+                            .as_deref()
+                            == Some("os.environ");
+                    if let Some(key) = l
+                        .child_by_field_name("subscript")
+                        .and_then(|k| self.string_literal(k))
+                        .filter(|_| env)
+                    {
+                        self.param_values(r, params, locals, 0, &mut found);
+                        for p in std::mem::take(&mut found) {
+                            summary.flows.entry(p).or_default().insert(key.clone());
+                        }
+                    }
+                }
+            }
+            "call" => self.call_flows(n, params, locals, summary),
+            _ => {}
+        }
+        let mut c = n.walk();
+        for child in n.named_children(&mut c) {
+            self.flows(child, params, locals, summary, depth + 1);
+        }
+    }
+
+    fn call_flows(
+        &self,
+        n: Node<'_>,
+        params: &BTreeSet<String>,
+        locals: &HashMap<&'s str, Vec<Node<'_>>>,
+        summary: &mut FunctionSummary,
+    ) {
+        let (Some(func), Some(list)) = (
+            n.child_by_field_name("function"),
+            n.child_by_field_name("arguments"),
+        ) else {
+            return;
+        };
+        let Some(resolved) = self.resolve(func) else {
+            return;
+        };
+        let airflow = is_airflow(&resolved) || matches!(category(&resolved), "hook" | "client");
+        let mut c = list.walk();
+        let mut position = 0usize;
+        for a in list.named_children(&mut c) {
+            let mut found = BTreeSet::new();
+            let arg = match a.kind() {
+                "keyword_argument" => {
+                    let (Some(k), Some(v)) =
+                        (a.child_by_field_name("name"), a.child_by_field_name("value"))
+                    else {
+                        continue;
+                    };
+                    self.param_values(v, params, locals, 0, &mut found);
+                    Arg::Keyword(self.text(k).to_owned())
+                }
+                "list_splat" | "dictionary_splat" | "comment" => continue,
+                _ => {
+                    self.param_values(a, params, locals, 0, &mut found);
+                    position += 1;
+                    Arg::Position(position - 1)
+                }
+            };
+            for p in found {
+                match (&arg, airflow) {
+                    (Arg::Keyword(k), true) => {
+                        summary.flows.entry(p).or_default().insert(k.clone());
+                    }
+                    (_, false) => {
+                        summary.forwards.insert(Forward {
+                            param: p,
+                            callee: resolved.clone(),
+                            arg: arg.clone(),
+                        });
+                    }
+                    (Arg::Position(_), true) => {}
+                }
+            }
+        }
+    }
+
+    /// Close this file's function flows; keep the functions that have parameters.
+    fn close_local(&mut self) {
+        let mut functions = std::mem::take(&mut self.functions);
+        let project = self.project;
+        let aliases = &self.aliases;
+        let names: HashSet<String> = functions.keys().cloned().collect();
+        close_flows(&mut functions, |_, callee| {
+            if names.contains(callee) && !aliases.contains_key(callee) {
+                Some(Callee::Node(callee.to_owned()))
+            } else {
+                project.factory(callee).map(Callee::Known)
+            }
+        });
+        self.local = functions
+            .iter()
+            .filter(|(_, f)| !f.names.is_empty())
+            .map(|(n, f)| (n.clone(), f.factory(None)))
+            .collect();
+        self.functions = functions;
     }
 
     // ----- names ---------------------------------------------------------------------------
@@ -289,12 +866,17 @@ impl<'s> Model<'s> {
 
     #[allow(clippy::many_single_char_names)] // n, l, r, k, v: node, left, right, key, value
     fn value(&mut self, n: Node<'_>, pointer: &str, depth: usize) -> Value {
-        self.span(pointer, n);
+        self.span(pointer.to_owned(), n);
         if depth > self.max_depth {
             return json!({"expr": self.text(n)});
         }
         match n.kind() {
-            "string" | "concatenated_string" => self.string(n),
+            "string" | "concatenated_string" => {
+                if self.holding {
+                    self.held.insert(n.start_byte());
+                }
+                self.string(n)
+            }
             "integer" => self
                 .text(n)
                 .replace('_', "")
@@ -329,7 +911,12 @@ impl<'s> Model<'s> {
                         continue;
                     };
                     let key = match self.string_literal(k) {
-                        Some(s) => s,
+                        Some(s) => {
+                            if self.holding {
+                                self.held.insert(k.start_byte());
+                            }
+                            s
+                        }
                         None => self.text(k).to_owned(),
                     };
                     let child = self.value(v, &push_token(pointer, &key), depth + 1);
@@ -363,9 +950,12 @@ impl<'s> Model<'s> {
                             )
                         })
                         .collect();
-                    self.refs
-                        .push(json!({"path": path, "constant": self.text(n)}));
-                    v.clone()
+                    let v = v.clone();
+                    self.refs.push(obj([
+                        ("path", Value::Array(path)),
+                        ("constant", Value::from(self.text(n))),
+                    ]));
+                    v
                 }
                 None => json!({"expr": self.text(n)}),
             },
@@ -392,6 +982,17 @@ impl<'s> Model<'s> {
         }
     }
 
+    /// Would `n` become a literal value (not `{"expr": …}`)? Decided without recording it.
+    fn is_literal(&self, n: Node<'_>) -> bool {
+        match n.kind() {
+            "string" | "concatenated_string" | "integer" | "float" | "true" | "false"
+            | "dictionary" | "list" | "tuple" | "set" | "binary_operator" => true,
+            "parenthesized_expression" => n.named_child(0).is_some_and(|x| self.is_literal(x)),
+            "identifier" => self.constants.contains_key(self.text(n)),
+            _ => false,
+        }
+    }
+
     /// The value of a string node without interpolations, else `None`.
     fn string_literal(&self, n: Node<'_>) -> Option<String> {
         match self.string_parts(n) {
@@ -410,6 +1011,8 @@ impl<'s> Model<'s> {
             strings.extend(n.named_children(&mut c).filter(|s| s.kind() == "string"));
         } else if n.kind() == "string" {
             strings.push(n);
+        } else {
+            return (parts, true);
         }
         for s in strings {
             let raw = s
@@ -446,45 +1049,59 @@ impl<'s> Model<'s> {
     // ----- the walk ------------------------------------------------------------------------
 
     fn walk(&mut self, n: Node<'_>, depth: usize, in_function: bool) {
-        self.walk_in(n, depth, in_function, false);
-    }
-
-    /// `in_call`: inside the arguments of a call recorded in `calls` (whose values policies
-    /// already see through `kwargs`/`args`).
-    fn walk_in(&mut self, n: Node<'_>, depth: usize, in_function: bool, in_call: bool) {
         if depth > self.max_depth * 4 {
             return;
         }
-        let mut in_call = in_call;
-        match n.kind() {
-            "call" => in_call |= self.call(n, in_function),
-            "string" | "concatenated_string" => {
-                let p = push_token("/strings", &self.strings.len().to_string());
-                let v = self.value(n, &format!("{p}/value"), 0);
-                let literal = v.is_string();
-                self.span(&p, n);
-                self.strings.push(json!({"value": v, "literal": literal, "in_call": in_call, "line": Self::line(n)}));
-                return; // strings inside a concatenation are part of it
+        // Fully inside a header modelled with an earlier part of the file.
+        if n.end_byte() <= self.replay_until {
+            return;
+        }
+        if !self.replayed(n) {
+            match n.kind() {
+                "call" => {
+                    self.call(n, in_function);
+                }
+                "string" | "concatenated_string" => {
+                    if !self.held.contains(&n.start_byte()) {
+                        let p = push_token("/strings", &self.strings.len().to_string());
+                        let v = self.value(n, &p, 0);
+                        self.strings
+                            .push(obj([("value", v), ("line", Self::line(n))]));
+                    }
+                    return; // strings inside a concatenation are part of it
+                }
+                "assignment" => self.assignment(n),
+                "with_item" => self.with_item(n),
+                "decorated_definition" => self.decorated(n),
+                _ => {}
             }
-            "assignment" => self.assignment(n),
-            "with_item" => self.with_item(n),
-            "decorated_definition" => self.decorated(n),
-            _ => {}
         }
         let inside = in_function || matches!(n.kind(), "function_definition" | "lambda");
         let mut cursor = n.walk();
         let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
         for child in children {
-            self.walk_in(child, depth + 1, inside, in_call);
+            self.walk(child, depth + 1, inside);
         }
     }
 
-    fn arguments(&mut self, call: Node<'_>, pointer: &str) -> (Vec<Value>, Map<String, Value>) {
+    /// Positional and keyword arguments of a call; with `names`, positional arguments become
+    /// keyword arguments of those names (a factory's parameters). `hold`: the strings read are
+    /// held by a recorded call (and so not listed again in `strings`).
+    fn arguments(
+        &mut self,
+        call: Node<'_>,
+        pointer: &str,
+        names: &[String],
+        hold: bool,
+    ) -> (Vec<Value>, Map<String, Value>) {
         let mut args = Vec::new();
         let mut kwargs = Map::new();
         let Some(list) = call.child_by_field_name("arguments") else {
             return (args, kwargs);
         };
+        let holding = std::mem::replace(&mut self.holding, hold);
+        let kw_pointer = format!("{pointer}/kwargs");
+        let mut position = 0usize;
         let mut c = list.walk();
         let items: Vec<Node<'_>> = list.named_children(&mut c).collect();
         for a in items {
@@ -496,17 +1113,26 @@ impl<'s> Model<'s> {
                     continue;
                 };
                 let key = self.text(k).to_owned();
-                let val = self.value(v, &push_token(&format!("{pointer}/kwargs"), &key), 0);
+                let val = self.value(v, &push_token(&kw_pointer, &key), 0);
                 kwargs.insert(key, val);
             } else if a.kind() != "comment" {
-                let val = self.value(
-                    a,
-                    &push_token(&format!("{pointer}/args"), &args.len().to_string()),
-                    0,
-                );
-                args.push(val);
+                if let Some(name) = names.get(position).filter(|_| {
+                    !matches!(a.kind(), "list_splat" | "dictionary_splat" | "parenthesized_list_splat")
+                }) {
+                    let val = self.value(a, &push_token(&kw_pointer, name), 0);
+                    kwargs.insert(name.clone(), val);
+                } else {
+                    let val = self.value(
+                        a,
+                        &push_token(&format!("{pointer}/args"), &args.len().to_string()),
+                        0,
+                    );
+                    args.push(val);
+                }
+                position += 1;
             }
         }
+        self.holding = holding;
         (args, kwargs)
     }
 
@@ -544,9 +1170,14 @@ impl<'s> Model<'s> {
             let class = r.rsplit('.').next().unwrap_or(r);
             if is_airflow(r) && LOOKUPS.iter().any(|(c, mm)| c == &class && mm == m) {
                 let p = push_token("/lookups", &self.lookups.len().to_string());
-                self.span(&p, n);
-                let (args, _) = self.arguments(n, &p);
-                self.lookups.push(json!({"callee": format!("{class}.{m}"), "top_level": !in_function, "args": args, "line": Self::line(n)}));
+                self.span(p.clone(), n);
+                let (args, _) = self.arguments(n, &p, &[], true);
+                self.lookups.push(obj([
+                    ("callee", Value::from(format!("{class}.{m}"))),
+                    ("top_level", Value::Bool(!in_function)),
+                    ("args", Value::Array(args)),
+                    ("line", Self::line(n)),
+                ]));
                 return true;
             }
         }
@@ -555,7 +1186,7 @@ impl<'s> Model<'s> {
             || matches!(receiver_category, Some("hook" | "client"))
             || resolved.starts_with("os.environ");
         if !relevant {
-            return false;
+            return self.factory_call(n, func, &resolved, in_function);
         }
         let hook_method = method.is_some() && matches!(receiver_category, Some("hook" | "client"));
         let cat = if hook_method {
@@ -568,9 +1199,10 @@ impl<'s> Model<'s> {
             (Some(r), Some(m)) if hook_method => format!("{r}.{m}"),
             _ => resolved,
         };
-        let p = push_token("/calls", &self.calls.len().to_string());
-        self.span(&p, n);
-        let (args, kwargs) = self.arguments(n, &p);
+        let index = self.calls.len();
+        let p = push_token("/calls", &index.to_string());
+        self.span(p.clone(), n);
+        let (args, kwargs) = self.arguments(n, &p, &[], true);
         let class = if hook_method {
             receiver
                 .as_deref()
@@ -580,41 +1212,142 @@ impl<'s> Model<'s> {
         } else {
             resolved.rsplit('.').next().unwrap_or(&resolved).to_owned()
         };
-        let entry = json!({
-            "callee": self.text(func),
-            "resolved": resolved,
-            "class": class,
-            "category": cat,
-            "method": method,
-            "receiver": receiver,
-            "top_level": !in_function,
-            "args": args,
-            "kwargs": kwargs,
-            "line": Self::line(n),
-        });
         if cat == "dag" {
-            self.add_dag("call", &entry, n);
+            self.add_dag("call", &args, &kwargs, Some(index), n);
         }
         if matches!(cat, "operator" | "sensor") {
-            let tp = push_token("/tasks", &self.tasks.len().to_string());
-            self.span(&tp, n);
-            self.tasks.push(json!({"style": "operator", "class": entry["class"], "resolved": entry["resolved"], "call": self.calls.len(), "task_id": entry["kwargs"]["task_id"], "line": Self::line(n)}));
+            self.tasks.push(obj([
+                ("style", Value::from("operator")),
+                ("call", Value::from(index)),
+                ("line", Self::line(n)),
+            ]));
         }
-        self.calls.push(entry);
+        let mut entry = Map::with_capacity(11);
+        entry.insert("callee".into(), Value::from(self.text(func)));
+        entry.insert("resolved".into(), Value::String(resolved));
+        entry.insert("class".into(), Value::String(class));
+        entry.insert("category".into(), Value::from(cat));
+        if let Some(m) = method {
+            entry.insert("method".into(), Value::String(m));
+        }
+        if let Some(r) = receiver {
+            entry.insert("receiver".into(), Value::String(r));
+        }
+        entry.insert("top_level".into(), Value::Bool(!in_function));
+        entry.insert("args".into(), Value::Array(args));
+        entry.insert("kwargs".into(), Value::Object(kwargs));
+        entry.insert("line".into(), Self::line(n));
+        self.calls.push(Value::Object(entry));
         true
     }
 
-    fn add_dag(&mut self, style: &str, call: &Value, n: Node<'_>) {
+    fn factory(&mut self, func: Node<'_>, resolved: &str) -> Option<Factory> {
+        if func.kind() == "identifier" && !self.aliases.contains_key(self.text(func)) {
+            if let Some(f) = self.local.get(self.text(func)) {
+                return Some(f.clone());
+            }
+        }
+        if let Some(f) = self.looked_up.get(resolved) {
+            return f.clone();
+        }
+        let f = self.project.factory(resolved).cloned();
+        self.looked_up.insert(resolved.to_owned(), f.clone());
+        f
+    }
+
+    /// A call of a project function given at least one literal argument: its arguments by
+    /// parameter name, and where each parameter goes.
+    fn factory_call(
+        &mut self,
+        n: Node<'_>,
+        func: Node<'_>,
+        resolved: &str,
+        in_function: bool,
+    ) -> bool {
+        let Some(list) = n.child_by_field_name("arguments") else {
+            return false;
+        };
+        let literal = {
+            let mut c = list.walk();
+            let any = list.named_children(&mut c).any(|a| {
+                let v = if a.kind() == "keyword_argument" {
+                    a.child_by_field_name("value")
+                } else {
+                    Some(a)
+                };
+                v.is_some_and(|v| self.is_literal(v))
+            });
+            any
+        };
+        if !literal {
+            return false;
+        }
+        let Some(factory) = self.factory(func, resolved) else {
+            return false;
+        };
+        let index = self.calls.len();
+        let p = push_token("/calls", &index.to_string());
+        self.span(p.clone(), n);
+        let (args, kwargs) = self.arguments(n, &p, &factory.params, true);
+        let flows: Map<String, Value> = kwargs
+            .keys()
+            .filter_map(|k| {
+                factory.flows.get(k).map(|t| {
+                    (
+                        k.clone(),
+                        Value::Array(t.iter().map(|x| Value::from(x.as_str())).collect()),
+                    )
+                })
+            })
+            .collect();
+        let mut entry = Map::with_capacity(10);
+        entry.insert("callee".into(), Value::from(self.text(func)));
+        entry.insert("resolved".into(), Value::from(resolved));
+        entry.insert(
+            "class".into(),
+            Value::from(resolved.rsplit('.').next().unwrap_or(resolved)),
+        );
+        entry.insert("category".into(), Value::from("factory"));
+        if let Some(m) = factory.module {
+            entry.insert("module".into(), Value::String(m));
+        }
+        entry.insert("top_level".into(), Value::Bool(!in_function));
+        entry.insert("args".into(), Value::Array(args));
+        entry.insert("kwargs".into(), Value::Object(kwargs));
+        entry.insert("flows".into(), Value::Object(flows));
+        entry.insert("line".into(), Self::line(n));
+        self.calls.push(Value::Object(entry));
+        true
+    }
+
+    fn add_dag(
+        &mut self,
+        style: &str,
+        args: &[Value],
+        kwargs: &Map<String, Value>,
+        call: Option<usize>,
+        n: Node<'_>,
+    ) {
         let p = push_token("/dags", &self.dags.len().to_string());
-        self.span(&p, n);
-        let kwargs = call.get("kwargs").cloned().unwrap_or(Value::Null);
+        self.span(p, n);
+        self.dag_starts.push(n.start_byte());
         let dag_id = kwargs
             .get("dag_id")
+            .or_else(|| args.first())
             .cloned()
-            .or_else(|| call.get("args").and_then(|a| a.get(0)).cloned())
             .unwrap_or(Value::Null);
         let default_args = kwargs.get("default_args").cloned().unwrap_or(Value::Null);
-        self.dags.push(json!({"style": style, "dag_id": dag_id, "default_args": default_args, "kwargs": kwargs, "line": Self::line(n)}));
+        let mut d = Map::with_capacity(6);
+        d.insert("style".into(), Value::from(style));
+        d.insert("dag_id".into(), dag_id);
+        d.insert("default_args".into(), default_args);
+        // A DAG defined by a call is that call (`calls[call]`); a decorator's arguments are here.
+        match call {
+            Some(i) => d.insert("call".into(), Value::from(i)),
+            None => d.insert("kwargs".into(), Value::Object(kwargs.clone())),
+        };
+        d.insert("line".into(), Self::line(n));
+        self.dags.push(Value::Object(d));
     }
 
     fn assignment(&mut self, n: Node<'_>) {
@@ -670,10 +1403,13 @@ impl<'s> Model<'s> {
                     .and_then(|k| self.string_literal(k))
                     .unwrap_or_default();
                 let p = push_token("/env", &self.env.len().to_string());
-                self.span(&p, n);
+                self.span(p.clone(), n);
                 let value = self.value(right, &format!("{p}/value"), 0);
-                self.env
-                    .push(json!({"name": key, "value": value, "line": Self::line(n)}));
+                self.env.push(obj([
+                    ("name", Value::String(key)),
+                    ("value", value),
+                    ("line", Self::line(n)),
+                ]));
             }
         }
     }
@@ -732,14 +1468,12 @@ impl<'s> Model<'s> {
             let kwargs = match call {
                 Some(cl) => {
                     let p = format!("/decorators/{name}");
-                    self.arguments(cl, &p).1
+                    self.arguments(cl, &p, &[], false).1
                 }
                 None => Map::new(),
             };
             if DAG_DECORATORS.contains(&path.as_str()) {
-                let entry =
-                    json!({"kwargs": Value::Object(kwargs.clone()), "args": [], "name": name});
-                self.add_dag("decorator", &entry, n);
+                self.add_dag("decorator", &[], &kwargs, None, n);
                 if let Some(last) = self.dags.last_mut() {
                     if last["dag_id"].is_null() {
                         last["dag_id"] = Value::String(name.clone());
@@ -749,9 +1483,13 @@ impl<'s> Model<'s> {
                 .iter()
                 .any(|t| path == *t || path.starts_with(&format!("{t}.")))
             {
-                let tp = push_token("/tasks", &self.tasks.len().to_string());
-                self.span(&tp, n);
-                self.tasks.push(json!({"style": "taskflow", "function": name, "decorator": path, "kwargs": kwargs, "line": Self::line(n)}));
+                self.tasks.push(obj([
+                    ("style", Value::from("taskflow")),
+                    ("function", Value::from(name.as_str())),
+                    ("decorator", Value::String(path)),
+                    ("kwargs", Value::Object(kwargs)),
+                    ("line", Self::line(n)),
+                ]));
             }
         }
     }
@@ -759,27 +1497,33 @@ impl<'s> Model<'s> {
     fn finish(&mut self) -> Value {
         // DAG(...) calls that head a `with` block are that style, not plain calls.
         let starts = std::mem::take(&mut self.pending_with);
-        for (i, d) in self.dags.iter_mut().enumerate() {
-            let ptr = push_token("/dags", &i.to_string());
-            if let Some(span) = self.spans.get(&ptr) {
-                if starts.contains(&span.start) {
-                    d["style"] = Value::String("with".into());
-                }
+        for (d, start) in self.dags.iter_mut().zip(&self.dag_starts) {
+            if starts.contains(start) {
+                d["style"] = Value::String("with".into());
             }
         }
         self.spans
             .insert(String::new(), Span::new(0, self.src.len()));
-        json!({
-            "imports": std::mem::take(&mut self.imports),
-            "constants": std::mem::take(&mut self.constants),
-            "dags": std::mem::take(&mut self.dags),
-            "tasks": std::mem::take(&mut self.tasks),
-            "calls": std::mem::take(&mut self.calls),
-            "env": std::mem::take(&mut self.env),
-            "lookups": std::mem::take(&mut self.lookups),
-            "strings": std::mem::take(&mut self.strings),
-            "refs": std::mem::take(&mut self.refs),
-        })
+        let mut doc = Map::with_capacity(9);
+        doc.insert("imports".into(), Value::Array(std::mem::take(&mut self.imports)));
+        doc.insert(
+            "constants".into(),
+            Value::Object(std::mem::take(&mut self.constants)),
+        );
+        doc.insert("dags".into(), Value::Array(std::mem::take(&mut self.dags)));
+        doc.insert("tasks".into(), Value::Array(std::mem::take(&mut self.tasks)));
+        doc.insert("calls".into(), Value::Array(std::mem::take(&mut self.calls)));
+        doc.insert("env".into(), Value::Array(std::mem::take(&mut self.env)));
+        doc.insert(
+            "lookups".into(),
+            Value::Array(std::mem::take(&mut self.lookups)),
+        );
+        doc.insert(
+            "strings".into(),
+            Value::Array(std::mem::take(&mut self.strings)),
+        );
+        doc.insert("refs".into(), Value::Array(std::mem::take(&mut self.refs)));
+        Value::Object(doc)
     }
 }
 
@@ -808,4 +1552,54 @@ fn unescape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &str) -> String {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+            .expect("fixture")
+    }
+
+    fn sorted(spans: &SpanMap) -> Vec<(String, Span)> {
+        let mut v: Vec<(String, Span)> = spans.iter().map(|(k, s)| (k.clone(), *s)).collect();
+        v.sort();
+        v
+    }
+
+    /// A file parsed in small parts is modelled exactly as when parsed whole.
+    #[test]
+    fn split_parsing_models_the_same_document() {
+        let mut src = read("fixtures/rules/AF001/fail/warehouse_sync.py");
+        src.push_str("\n@dag(schedule=None)\ndef big(bucket=\"b\"):\n");
+        for i in 0..40 {
+            src.push_str(&format!(
+                "    t{i} = BashOperator(task_id=\"t{i}\", bash_command=\"echo {i}\")\n"
+            ));
+        }
+        src.push_str("    load(bucket=bucket)\n\nbig()\nLATE = \"s3://late/x\"\n");
+        let limits = Limits::default();
+        let whole = parse_chunked(&src, &limits, &NoProject, usize::MAX);
+        let parts = parse_chunked(&src, &limits, &NoProject, 300);
+        assert!(whole.error.is_none() && parts.error.is_none());
+        let (w, p) = (&whole.docs[0], &parts.docs[0]);
+        assert_eq!(w.value, p.value);
+        assert_eq!(sorted(&w.spans), sorted(&p.spans));
+        assert_eq!(w.value["tasks"].as_array().map(Vec::len), Some(43));
+    }
+
+    #[test]
+    fn a_syntax_error_in_a_part_is_reported_from_the_whole_file() {
+        let mut src = String::from("from airflow import DAG\nfrom airflow.operators.bash import BashOperator as Op\nwith DAG(\"d\") as d:\n");
+        for i in 0..40 {
+            src.push_str(&format!("    t{i} = Op(task_id=\"t{i}\")\n"));
+        }
+        src.push_str("    x = = 1\n");
+        let parsed = parse_chunked(&src, &Limits::default(), &NoProject, 300);
+        let err = parsed.error.expect("syntax error");
+        assert_eq!(src.get(err.span.expect("span").range()).map(str::trim), Some("="));
+        assert_eq!(parsed.docs[0].value["calls"].as_array().map(Vec::len), Some(41));
+    }
 }
