@@ -239,7 +239,7 @@ fn scan_file(
                 spans: d.spans,
             };
             res.documents += 1;
-            findings.extend(ev.evaluate(&doc, &source, &lines, config));
+            findings.extend(ev.evaluate(doc, &source, &lines, config));
         }
     }
     findings.extend(detector_findings(

@@ -1222,8 +1222,12 @@ impl<'s, 'p> Model<'s, 'p> {
                 ("line", Self::line(n)),
             ]));
         }
-        let mut entry = Map::with_capacity(11);
-        entry.insert("callee".into(), Value::from(self.text(func)));
+        // Only what is known: no `method`/`receiver` on plain calls, no empty `args`.
+        let mut entry = Map::with_capacity(
+            6 + usize::from(method.is_some())
+                + usize::from(receiver.is_some())
+                + usize::from(!args.is_empty()),
+        );
         entry.insert("resolved".into(), Value::String(resolved));
         entry.insert("class".into(), Value::String(class));
         entry.insert("category".into(), Value::from(cat));
@@ -1234,7 +1238,9 @@ impl<'s, 'p> Model<'s, 'p> {
             entry.insert("receiver".into(), Value::String(r));
         }
         entry.insert("top_level".into(), Value::Bool(!in_function));
-        entry.insert("args".into(), Value::Array(args));
+        if !args.is_empty() {
+            entry.insert("args".into(), Value::Array(args));
+        }
         entry.insert("kwargs".into(), Value::Object(kwargs));
         entry.insert("line".into(), Self::line(n));
         self.calls.push(Value::Object(entry));
@@ -1300,8 +1306,9 @@ impl<'s, 'p> Model<'s, 'p> {
                 })
             })
             .collect();
-        let mut entry = Map::with_capacity(10);
-        entry.insert("callee".into(), Value::from(self.text(func)));
+        let mut entry = Map::with_capacity(
+            7 + usize::from(factory.module.is_some()) + usize::from(!args.is_empty()),
+        );
         entry.insert("resolved".into(), Value::from(resolved));
         entry.insert(
             "class".into(),
@@ -1312,7 +1319,9 @@ impl<'s, 'p> Model<'s, 'p> {
             entry.insert("module".into(), Value::String(m));
         }
         entry.insert("top_level".into(), Value::Bool(!in_function));
-        entry.insert("args".into(), Value::Array(args));
+        if !args.is_empty() {
+            entry.insert("args".into(), Value::Array(args));
+        }
         entry.insert("kwargs".into(), Value::Object(kwargs));
         entry.insert("flows".into(), Value::Object(flows));
         entry.insert("line".into(), Self::line(n));

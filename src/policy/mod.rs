@@ -338,9 +338,10 @@ impl RuleFilter for crate::config::Config {
 
 impl Evaluator<'_> {
     /// Evaluate every applicable rule on `doc`; problems evaluating a rule become findings.
+    /// The document's input is handed to the engine (not copied: a large DAG model is big).
     pub fn evaluate(
         &mut self,
-        doc: &Document,
+        mut doc: Document,
         source: &str,
         lines: &LineIndex,
         filter: &dyn RuleFilter,
@@ -356,7 +357,8 @@ impl Evaluator<'_> {
         if applicable.is_empty() {
             return out;
         }
-        self.engine.set_input(Value::from(doc.input.clone()));
+        self.engine
+            .set_input(Value::from(std::mem::take(&mut doc.input)));
         let root_span = doc.span_of("").map(|s| Span::new(s.start, s.start));
         for rule in applicable {
             for (entry, level) in &rule.entries {
@@ -364,7 +366,7 @@ impl Evaluator<'_> {
                     Ok(v) => {
                         for result in result_items(&v) {
                             let mut f = result_to_finding(
-                                &result, &rule.meta, *level, doc, source, lines, root_span,
+                                &result, &rule.meta, *level, &doc, source, lines, root_span,
                             );
                             f.severity = filter.severity_for(&rule.meta.id, f.severity);
                             out.push(f);
