@@ -2,18 +2,16 @@
 # of calls (generated DAGs): a rule does a lookup per call, never a scan of all calls per call,
 # and never a regular expression or detector run per value when one pass over many values can
 # rule them out first. (In the engine, a builtin call costs about as much as twenty lookups.)
+# The model's `index` lists the keyword names calls use, their dict/list arguments and the
+# factory calls, so rules do not scan every call to learn those.
+# Import these rules one by one (`import data.custos.airflow.calls.blocks`): a reference to the
+# package evaluates all of it.
 package custos.airflow.calls
 
 import rego.v1
 
 # Every keyword name any call uses: judged once per name, not once per use.
-names := {k | some c in input.calls; some k, _ in c.kwargs}
-
-# [call index, keyword] of every keyword whose value is a dict or list (`env={...}`).
-nested := {[i, k] | some i, c in input.calls; some k, v in c.kwargs; v[_]}
-
-# Indices of the calls of the project's own DAG factories.
-factories := [i | some i, c in input.calls; c.category == "factory"]
+names := {k | some k in input.index.kwargs}
 
 block_size := 256
 

@@ -9,7 +9,8 @@
 # Scale: see calls.rego — names are judged once each, commands searched a block at a time.
 package custos.airflow.hardcoded_credentials
 
-import data.custos.airflow.calls
+import data.custos.airflow.calls.blocks
+import data.custos.airflow.calls.names
 import data.custos.lib.credentials
 import rego.v1
 
@@ -54,7 +55,7 @@ from_constant(path) if {
 }
 
 # Keyword arguments named like a credential.
-secret_names := {k | some k in calls.names; secret_key(k)}
+secret_names := {k | some k in names; secret_key(k)}
 
 deny contains {"msg": msg, "path": full} if {
 	some k in secret_names
@@ -69,7 +70,7 @@ deny contains {"msg": msg, "path": full} if {
 
 # Inside dict and list arguments.
 deny contains {"msg": msg, "path": full} if {
-	some [i, arg] in calls.nested
+	some [i, arg] in input.index.nested
 	c := input.calls[i]
 	c.category in call_categories
 	walk(c.kwargs[arg], [p, v])
@@ -84,7 +85,7 @@ deny contains {"msg": msg, "path": full} if {
 # A factory argument the factory passes on as a credential: `make_dag(pw="…")` where `pw`
 # becomes `PostgresOperator(password=pw)`.
 deny contains {"msg": msg, "path": full} if {
-	some i in calls.factories
+	some i in input.index.factories
 	c := input.calls[i]
 	some k, targets in c.flows
 	v := c.kwargs[k]
@@ -98,7 +99,7 @@ deny contains {"msg": msg, "path": full} if {
 
 # `extra` given as a JSON string.
 deny contains {"msg": msg, "path": ["calls", i, "kwargs", "extra"]} if {
-	"extra" in calls.names
+	"extra" in names
 	some i, c in input.calls
 	extra := c.kwargs.extra
 	is_string(extra)
@@ -172,8 +173,8 @@ bash_secret := `(?i)(?:\b[A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY)[A-Z
 
 # One search per block of commands (a match cannot span the newline between two of them).
 deny contains {"msg": msg, "path": ["calls", i, "kwargs", "bash_command"]} if {
-	"bash_command" in calls.names
-	some [o, part] in calls.blocks
+	"bash_command" in names
+	some [o, part] in blocks
 	regex.match(bash_secret, concat("\n", [cmd | some c in part; cmd := c.kwargs.bash_command; is_string(cmd)]))
 	some j, c in part
 	cmd := c.kwargs.bash_command

@@ -8,7 +8,8 @@
 # judged once each; single values are looked at only in blocks that hold a bad one.
 package custos.airflow.prohibited_buckets
 
-import data.custos.airflow.calls
+import data.custos.airflow.calls.blocks
+import data.custos.airflow.calls.names
 import data.custos.lib.buckets
 import rego.v1
 
@@ -23,7 +24,7 @@ metadata := {
 
 bucket_arg := `(?i)bucket(_?names?|s)?$`
 
-bucket_names := {k | some k in calls.names; regex.match(bucket_arg, k)}
+bucket_names := {k | some k in names; regex.match(bucket_arg, k)}
 
 # The bucket names a keyword value gives: a name, or a list of names (URIs and templates are
 # not names; URIs are read below).
@@ -52,7 +53,7 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
 # becomes `S3Hook.load_file(bucket_name=target)`.
 deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
 	buckets.configured
-	some i in calls.factories
+	some i in input.index.factories
 	c := input.calls[i]
 	some k, targets in c.flows
 	not regex.match(bucket_arg, k)
@@ -67,7 +68,7 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
 # Buckets in URIs, first per block of calls (serialised: bucket names need no escaping).
 deny contains {"msg": msg, "path": full} if {
 	buckets.configured
-	some [o, part] in calls.blocks
+	some [o, part] in blocks
 	bad := {name | some name in buckets.uri_buckets(json.marshal(part)); buckets.not_allowed(name)}
 	count(bad) > 0
 	some j, c in part

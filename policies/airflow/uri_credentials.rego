@@ -6,7 +6,7 @@
 # only where that found something.
 package custos.airflow.uri_credentials
 
-import data.custos.airflow.calls
+import data.custos.airflow.calls.blocks
 import rego.v1
 
 metadata := {
@@ -37,7 +37,7 @@ deny contains {"msg": "a connection URI in this string embeds a password", "path
 }
 
 deny contains {"msg": msg, "path": full} if {
-	some [o, part] in calls.blocks
+	some [o, part] in blocks
 	uri_secret(json.marshal(part))
 	some j, c in part
 	uri_secret(json.marshal(c.kwargs))

@@ -30,9 +30,10 @@
 pub mod lines;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
 
 use serde_json::{json, Map, Value};
-use tree_sitter::{Node, Parser, Point, Tree};
+use tree_sitter::{Language, Node, Parser, Point, Tree};
 
 use super::{Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
@@ -313,7 +314,7 @@ pub fn summarize(source: &str, limits: &Limits) -> ModuleSummary {
 fn first_error(node: Node<'_>) -> Option<ParseError> {
     if node.is_error() || node.is_missing() {
         let what = if node.is_missing() {
-            format!("missing `{}`", node.kind())
+            format!("missing `{}`", kind(node))
         } else {
             "invalid syntax".to_owned()
         };
@@ -328,6 +329,66 @@ fn first_error(node: Node<'_>) -> Option<ParseError> {
         .into_iter()
         .filter(|c| c.has_error() || c.is_error() || c.is_missing())
         .find_map(first_error)
+}
+
+/// Field ids of the Python grammar, looked up once (by name, a lookup scans all field names).
+struct Fields {
+    alias: u16,
+    arguments: u16,
+    attribute: u16,
+    body: u16,
+    definition: u16,
+    function: u16,
+    key: u16,
+    left: u16,
+    module_name: u16,
+    name: u16,
+    object: u16,
+    operator: u16,
+    parameters: u16,
+    right: u16,
+    subscript: u16,
+    value: u16,
+}
+
+static F: LazyLock<Fields> = LazyLock::new(|| {
+    let lang: Language = tree_sitter_python::LANGUAGE.into();
+    let id = |name: &str| lang.field_id_for_name(name).map_or(0, u16::from);
+    Fields {
+        alias: id("alias"),
+        arguments: id("arguments"),
+        attribute: id("attribute"),
+        body: id("body"),
+        definition: id("definition"),
+        function: id("function"),
+        key: id("key"),
+        left: id("left"),
+        module_name: id("module_name"),
+        name: id("name"),
+        object: id("object"),
+        operator: id("operator"),
+        parameters: id("parameters"),
+        right: id("right"),
+        subscript: id("subscript"),
+        value: id("value"),
+    }
+});
+
+/// Node kind names by kind id (`Node::kind` measures and validates the C string every time).
+static KINDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let lang: Language = tree_sitter_python::LANGUAGE.into();
+    (0..lang.node_kind_count())
+        .map(|i| {
+            u16::try_from(i)
+                .ok()
+                .and_then(|id| lang.node_kind_for_id(id))
+                .unwrap_or("")
+        })
+        .collect()
+});
+
+fn kind(n: Node<'_>) -> &'static str {
+    KINDS.get(usize::from(n.kind_id())).copied().unwrap_or("")
 }
 
 /// Airflow classes that define DAGs, read variables and connections.
@@ -376,6 +437,10 @@ struct Model<'s, 'p> {
     /// Start byte of each DAG's call (to mark the `with` style).
     dag_starts: Vec<usize>,
     calls: Vec<Value>,
+    /// Index of `calls`: keyword names used, `[call, keyword]` of dict/list values, factories.
+    kwarg_names: BTreeSet<String>,
+    nested: Vec<Value>,
+    factory_calls: Vec<Value>,
     tasks: Vec<Value>,
     env: Vec<Value>,
     lookups: Vec<Value>,
@@ -449,6 +514,9 @@ impl<'s, 'p> Model<'s, 'p> {
             dags: Vec::new(),
             dag_starts: Vec::new(),
             calls: Vec::new(),
+            kwarg_names: BTreeSet::new(),
+            nested: Vec::new(),
+            factory_calls: Vec::new(),
             tasks: Vec::new(),
             env: Vec::new(),
             lookups: Vec::new(),
@@ -488,7 +556,7 @@ impl<'s, 'p> Model<'s, 'p> {
     fn collect(&mut self, root: Node<'_>) {
         let mut cursor = root.walk();
         for stmt in root.named_children(&mut cursor) {
-            match stmt.kind() {
+            match kind(stmt) {
                 "import_statement" => {
                     let mut c = stmt.walk();
                     for name in stmt.children_by_field_name("name", &mut c) {
@@ -507,7 +575,7 @@ impl<'s, 'p> Model<'s, 'p> {
                 }
                 "import_from_statement" => {
                     let module = stmt
-                        .child_by_field_name("module_name")
+                        .child_by_field_id(F.module_name)
                         .map(|m| self.text(m).to_owned())
                         .unwrap_or_default();
                     let mut c = stmt.walk();
@@ -524,15 +592,15 @@ impl<'s, 'p> Model<'s, 'p> {
                     }
                 }
                 "expression_statement" => {
-                    if let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment") {
+                    if let Some(assign) = stmt.named_child(0).filter(|a| kind(*a) == "assignment") {
                         self.constant(assign);
                     }
                 }
                 "function_definition" => self.function(stmt),
                 "decorated_definition" => {
                     if let Some(def) = stmt
-                        .child_by_field_name("definition")
-                        .filter(|d| d.kind() == "function_definition")
+                        .child_by_field_id(F.definition)
+                        .filter(|d| kind(*d) == "function_definition")
                     {
                         self.function(def);
                     }
@@ -550,11 +618,11 @@ impl<'s, 'p> Model<'s, 'p> {
             if self.summarized.contains(&stmt.start_byte()) {
                 continue;
             }
-            let def = match stmt.kind() {
+            let def = match kind(stmt) {
                 "function_definition" => Some(stmt),
                 "decorated_definition" => stmt
-                    .child_by_field_name("definition")
-                    .filter(|d| d.kind() == "function_definition"),
+                    .child_by_field_id(F.definition)
+                    .filter(|d| kind(*d) == "function_definition"),
                 _ => None,
             };
             if let Some(def) = def {
@@ -566,13 +634,13 @@ impl<'s, 'p> Model<'s, 'p> {
     }
 
     fn import_name(&self, n: Node<'_>) -> (String, Option<String>) {
-        if n.kind() == "aliased_import" {
+        if kind(n) == "aliased_import" {
             let name = n
-                .child_by_field_name("name")
+                .child_by_field_id(F.name)
                 .map(|x| self.text(x).to_owned())
                 .unwrap_or_default();
             let alias = n
-                .child_by_field_name("alias")
+                .child_by_field_id(F.alias)
                 .map(|x| self.text(x).to_owned());
             (name, alias)
         } else {
@@ -592,12 +660,12 @@ impl<'s, 'p> Model<'s, 'p> {
 
     fn constant(&mut self, assign: Node<'_>) {
         let (Some(left), Some(right)) = (
-            assign.child_by_field_name("left"),
-            assign.child_by_field_name("right"),
+            assign.child_by_field_id(F.left),
+            assign.child_by_field_id(F.right),
         ) else {
             return;
         };
-        if left.kind() != "identifier" {
+        if kind(left) != "identifier" {
             return;
         }
         let name = self.text(left).to_owned();
@@ -613,21 +681,21 @@ impl<'s, 'p> Model<'s, 'p> {
 
     fn function(&mut self, def: Node<'_>) {
         let Some(name) = def
-            .child_by_field_name("name")
+            .child_by_field_id(F.name)
             .map(|n| self.text(n).to_owned())
         else {
             return;
         };
         let mut summary = FunctionSummary::default();
-        if let Some(params) = def.child_by_field_name("parameters") {
+        if let Some(params) = def.child_by_field_id(F.parameters) {
             let mut keyword_only = false;
             let mut c = params.walk();
             for p in params.named_children(&mut c) {
-                let ident = match p.kind() {
+                let ident = match kind(p) {
                     "identifier" => Some(p),
-                    "typed_parameter" => p.named_child(0).filter(|x| x.kind() == "identifier"),
+                    "typed_parameter" => p.named_child(0).filter(|x| kind(*x) == "identifier"),
                     "default_parameter" | "typed_default_parameter" => {
-                        p.child_by_field_name("name")
+                        p.child_by_field_id(F.name)
                     }
                     "list_splat_pattern" | "keyword_separator" => {
                         keyword_only = true;
@@ -644,7 +712,7 @@ impl<'s, 'p> Model<'s, 'p> {
                 }
             }
         }
-        if let Some(body) = def.child_by_field_name("body") {
+        if let Some(body) = def.child_by_field_id(F.body) {
             let mut locals: HashMap<&'s str, Vec<Node<'_>>> = HashMap::new();
             self.locals(body, &mut locals, 0);
             self.flows(body, &summary.names.clone(), &locals, &mut summary, 0);
@@ -657,10 +725,10 @@ impl<'s, 'p> Model<'s, 'p> {
         if depth > self.max_depth * 4 {
             return;
         }
-        if n.kind() == "assignment" {
-            if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right"))
+        if kind(n) == "assignment" {
+            if let (Some(l), Some(r)) = (n.child_by_field_id(F.left), n.child_by_field_id(F.right))
             {
-                if l.kind() == "identifier" {
+                if kind(l) == "identifier" {
                     out.entry(self.text(l)).or_default().push(r);
                 }
             }
@@ -683,7 +751,7 @@ impl<'s, 'p> Model<'s, 'p> {
         if depth > 8 {
             return;
         }
-        match n.kind() {
+        match kind(n) {
             "identifier" => {
                 let name = self.text(n);
                 if params.contains(name) {
@@ -720,11 +788,11 @@ impl<'s, 'p> Model<'s, 'p> {
             return;
         }
         let mut found = BTreeSet::new();
-        match n.kind() {
+        match kind(n) {
             // `{"db_password": password}` anywhere: the key names what the value is.
             "pair" => {
                 if let (Some(k), Some(v)) =
-                    (n.child_by_field_name("key"), n.child_by_field_name("value"))
+                    (n.child_by_field_id(F.key), n.child_by_field_id(F.value))
                 {
                     if let Some(key) = self.string_literal(k) {
                         self.param_values(v, params, locals, 0, &mut found);
@@ -737,15 +805,15 @@ impl<'s, 'p> Model<'s, 'p> {
             // `os.environ["AWS_SECRET_ACCESS_KEY"] = secret`.
             "assignment" => {
                 if let (Some(l), Some(r)) =
-                    (n.child_by_field_name("left"), n.child_by_field_name("right"))
+                    (n.child_by_field_id(F.left), n.child_by_field_id(F.right))
                 {
-                    let env = l.kind() == "subscript"
-                        && l.child_by_field_name("value")
+                    let env = kind(l) == "subscript"
+                        && l.child_by_field_id(F.value)
                             .and_then(|v| self.resolve(v))
                             .as_deref()
                             == Some("os.environ");
                     if let Some(key) = l
-                        .child_by_field_name("subscript")
+                        .child_by_field_id(F.subscript)
                         .and_then(|k| self.string_literal(k))
                         .filter(|_| env)
                     {
@@ -773,8 +841,8 @@ impl<'s, 'p> Model<'s, 'p> {
         summary: &mut FunctionSummary,
     ) {
         let (Some(func), Some(list)) = (
-            n.child_by_field_name("function"),
-            n.child_by_field_name("arguments"),
+            n.child_by_field_id(F.function),
+            n.child_by_field_id(F.arguments),
         ) else {
             return;
         };
@@ -786,10 +854,10 @@ impl<'s, 'p> Model<'s, 'p> {
         let mut position = 0usize;
         for a in list.named_children(&mut c) {
             let mut found = BTreeSet::new();
-            let arg = match a.kind() {
+            let arg = match kind(a) {
                 "keyword_argument" => {
                     let (Some(k), Some(v)) =
-                        (a.child_by_field_name("name"), a.child_by_field_name("value"))
+                        (a.child_by_field_id(F.name), a.child_by_field_id(F.value))
                     else {
                         continue;
                     };
@@ -846,7 +914,7 @@ impl<'s, 'p> Model<'s, 'p> {
 
     /// `H` → `airflow.providers….S3Hook`; `mod.Class` → resolved module + `.Class`.
     fn resolve(&self, n: Node<'_>) -> Option<String> {
-        match n.kind() {
+        match kind(n) {
             "identifier" => Some(
                 self.aliases
                     .get(self.text(n))
@@ -854,8 +922,8 @@ impl<'s, 'p> Model<'s, 'p> {
                     .unwrap_or_else(|| self.text(n).to_owned()),
             ),
             "attribute" => {
-                let object = n.child_by_field_name("object")?;
-                let attr = n.child_by_field_name("attribute")?;
+                let object = n.child_by_field_id(F.object)?;
+                let attr = n.child_by_field_id(F.attribute)?;
                 Some(format!("{}.{}", self.resolve(object)?, self.text(attr)))
             }
             _ => None,
@@ -870,7 +938,7 @@ impl<'s, 'p> Model<'s, 'p> {
         if depth > self.max_depth {
             return json!({"expr": self.text(n)});
         }
-        match n.kind() {
+        match kind(n) {
             "string" | "concatenated_string" => {
                 if self.holding {
                     self.held.insert(n.start_byte());
@@ -901,12 +969,12 @@ impl<'s, 'p> Model<'s, 'p> {
                 let mut c = n.walk();
                 for pair in n
                     .named_children(&mut c)
-                    .filter(|p| p.kind() == "pair")
+                    .filter(|p| kind(*p) == "pair")
                     .collect::<Vec<_>>()
                 {
                     let (Some(k), Some(v)) = (
-                        pair.child_by_field_name("key"),
-                        pair.child_by_field_name("value"),
+                        pair.child_by_field_id(F.key),
+                        pair.child_by_field_id(F.value),
                     ) else {
                         continue;
                     };
@@ -960,10 +1028,10 @@ impl<'s, 'p> Model<'s, 'p> {
                 None => json!({"expr": self.text(n)}),
             },
             "binary_operator" => {
-                let op = n.child_by_field_name("operator").map(|o| self.text(o));
+                let op = n.child_by_field_id(F.operator).map(|o| self.text(o));
                 let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
+                    n.child_by_field_id(F.left),
+                    n.child_by_field_id(F.right),
                 ) else {
                     return json!({"expr": self.text(n)});
                 };
@@ -984,7 +1052,7 @@ impl<'s, 'p> Model<'s, 'p> {
 
     /// Would `n` become a literal value (not `{"expr": …}`)? Decided without recording it.
     fn is_literal(&self, n: Node<'_>) -> bool {
-        match n.kind() {
+        match kind(n) {
             "string" | "concatenated_string" | "integer" | "float" | "true" | "false"
             | "dictionary" | "list" | "tuple" | "set" | "binary_operator" => true,
             "parenthesized_expression" => n.named_child(0).is_some_and(|x| self.is_literal(x)),
@@ -1006,10 +1074,10 @@ impl<'s, 'p> Model<'s, 'p> {
         let mut parts = Vec::new();
         let mut interpolated = false;
         let mut strings = Vec::new();
-        if n.kind() == "concatenated_string" {
+        if kind(n) == "concatenated_string" {
             let mut c = n.walk();
-            strings.extend(n.named_children(&mut c).filter(|s| s.kind() == "string"));
-        } else if n.kind() == "string" {
+            strings.extend(n.named_children(&mut c).filter(|s| kind(*s) == "string"));
+        } else if kind(n) == "string" {
             strings.push(n);
         } else {
             return (parts, true);
@@ -1017,10 +1085,10 @@ impl<'s, 'p> Model<'s, 'p> {
         for s in strings {
             let raw = s
                 .child(0)
-                .is_some_and(|start| self.text(start).to_ascii_lowercase().contains('r'));
+                .is_some_and(|start| self.text(start).bytes().any(|b| b == b'r' || b == b'R'));
             let mut c = s.walk();
             for child in s.named_children(&mut c) {
-                match child.kind() {
+                match kind(child) {
                     "string_content" => parts.push(if raw {
                         self.text(child).to_owned()
                     } else {
@@ -1038,9 +1106,11 @@ impl<'s, 'p> Model<'s, 'p> {
     }
 
     fn string(&mut self, n: Node<'_>) -> Value {
-        let (parts, interpolated) = self.string_parts(n);
+        let (mut parts, interpolated) = self.string_parts(n);
         if interpolated {
             json!({"fstring": self.text(n), "parts": parts})
+        } else if parts.len() == 1 {
+            Value::String(parts.pop().unwrap_or_default())
         } else {
             Value::String(parts.concat())
         }
@@ -1057,7 +1127,7 @@ impl<'s, 'p> Model<'s, 'p> {
             return;
         }
         if !self.replayed(n) {
-            match n.kind() {
+            match kind(n) {
                 "call" => {
                     self.call(n, in_function);
                 }
@@ -1076,10 +1146,9 @@ impl<'s, 'p> Model<'s, 'p> {
                 _ => {}
             }
         }
-        let inside = in_function || matches!(n.kind(), "function_definition" | "lambda");
+        let inside = in_function || matches!(kind(n), "function_definition" | "lambda");
         let mut cursor = n.walk();
-        let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
-        for child in children {
+        for child in n.named_children(&mut cursor) {
             self.walk(child, depth + 1, inside);
         }
     }
@@ -1096,7 +1165,7 @@ impl<'s, 'p> Model<'s, 'p> {
     ) -> (Vec<Value>, Map<String, Value>) {
         let mut args = Vec::new();
         let mut kwargs = Map::new();
-        let Some(list) = call.child_by_field_name("arguments") else {
+        let Some(list) = call.child_by_field_id(F.arguments) else {
             return (args, kwargs);
         };
         let holding = std::mem::replace(&mut self.holding, hold);
@@ -1105,19 +1174,19 @@ impl<'s, 'p> Model<'s, 'p> {
         let mut c = list.walk();
         let items: Vec<Node<'_>> = list.named_children(&mut c).collect();
         for a in items {
-            if a.kind() == "keyword_argument" {
+            if kind(a) == "keyword_argument" {
                 let (Some(k), Some(v)) = (
-                    a.child_by_field_name("name"),
-                    a.child_by_field_name("value"),
+                    a.child_by_field_id(F.name),
+                    a.child_by_field_id(F.value),
                 ) else {
                     continue;
                 };
                 let key = self.text(k).to_owned();
                 let val = self.value(v, &push_token(&kw_pointer, &key), 0);
                 kwargs.insert(key, val);
-            } else if a.kind() != "comment" {
+            } else if kind(a) != "comment" {
                 if let Some(name) = names.get(position).filter(|_| {
-                    !matches!(a.kind(), "list_splat" | "dictionary_splat" | "parenthesized_list_splat")
+                    !matches!(kind(a), "list_splat" | "dictionary_splat" | "parenthesized_list_splat")
                 }) {
                     let val = self.value(a, &push_token(&kw_pointer, name), 0);
                     kwargs.insert(name.clone(), val);
@@ -1138,20 +1207,20 @@ impl<'s, 'p> Model<'s, 'p> {
 
     /// Record a call if it matters to policies; returns whether it was recorded.
     fn call(&mut self, n: Node<'_>, in_function: bool) -> bool {
-        let Some(func) = n.child_by_field_name("function") else {
+        let Some(func) = n.child_by_field_id(F.function) else {
             return false;
         };
         // Method calls: `S3Hook(...).load_file(...)`, `hook.copy_object(...)`, `Variable.get(...)`.
-        let (resolved, method, receiver) = if func.kind() == "attribute" {
-            let object = func.child_by_field_name("object");
+        let (resolved, method, receiver) = if kind(func) == "attribute" {
+            let object = func.child_by_field_id(F.object);
             let method = func
-                .child_by_field_name("attribute")
+                .child_by_field_id(F.attribute)
                 .map(|a| self.text(a).to_owned());
             let receiver = match object {
-                Some(o) if o.kind() == "call" => o
-                    .child_by_field_name("function")
+                Some(o) if kind(o) == "call" => o
+                    .child_by_field_id(F.function)
                     .and_then(|f| self.resolve(f)),
-                Some(o) if o.kind() == "identifier" => self
+                Some(o) if kind(o) == "identifier" => self
                     .hook_vars
                     .get(self.text(o))
                     .cloned()
@@ -1203,6 +1272,7 @@ impl<'s, 'p> Model<'s, 'p> {
         let p = push_token("/calls", &index.to_string());
         self.span(p.clone(), n);
         let (args, kwargs) = self.arguments(n, &p, &[], true);
+        self.index_call(index, &kwargs, false);
         let class = if hook_method {
             receiver
                 .as_deref()
@@ -1247,8 +1317,29 @@ impl<'s, 'p> Model<'s, 'p> {
         true
     }
 
+    /// Keep the document's index of calls up to date (see [`Model::finish`]).
+    fn index_call(&mut self, index: usize, kwargs: &Map<String, Value>, factory: bool) {
+        for (k, v) in kwargs {
+            if !self.kwarg_names.contains(k.as_str()) {
+                self.kwarg_names.insert(k.clone());
+            }
+            let compound = match v {
+                Value::Array(a) => !a.is_empty(),
+                Value::Object(o) => !(o.contains_key("expr") || o.contains_key("fstring")),
+                _ => false,
+            };
+            if compound {
+                self.nested
+                    .push(Value::Array(vec![Value::from(index), Value::from(k.as_str())]));
+            }
+        }
+        if factory {
+            self.factory_calls.push(Value::from(index));
+        }
+    }
+
     fn factory(&mut self, func: Node<'_>, resolved: &str) -> Option<Factory> {
-        if func.kind() == "identifier" && !self.aliases.contains_key(self.text(func)) {
+        if kind(func) == "identifier" && !self.aliases.contains_key(self.text(func)) {
             if let Some(f) = self.local.get(self.text(func)) {
                 return Some(f.clone());
             }
@@ -1270,14 +1361,14 @@ impl<'s, 'p> Model<'s, 'p> {
         resolved: &str,
         in_function: bool,
     ) -> bool {
-        let Some(list) = n.child_by_field_name("arguments") else {
+        let Some(list) = n.child_by_field_id(F.arguments) else {
             return false;
         };
         let literal = {
             let mut c = list.walk();
             let any = list.named_children(&mut c).any(|a| {
-                let v = if a.kind() == "keyword_argument" {
-                    a.child_by_field_name("value")
+                let v = if kind(a) == "keyword_argument" {
+                    a.child_by_field_id(F.value)
                 } else {
                     Some(a)
                 };
@@ -1295,6 +1386,7 @@ impl<'s, 'p> Model<'s, 'p> {
         let p = push_token("/calls", &index.to_string());
         self.span(p.clone(), n);
         let (args, kwargs) = self.arguments(n, &p, &factory.params, true);
+        self.index_call(index, &kwargs, true);
         let flows: Map<String, Value> = kwargs
             .keys()
             .filter_map(|k| {
@@ -1361,28 +1453,28 @@ impl<'s, 'p> Model<'s, 'p> {
 
     fn assignment(&mut self, n: Node<'_>) {
         let (Some(left), Some(right)) = (
-            n.child_by_field_name("left"),
-            n.child_by_field_name("right"),
+            n.child_by_field_id(F.left),
+            n.child_by_field_id(F.right),
         ) else {
             return;
         };
         // `hook = S3Hook(...)`, `s3 = boto3.client("s3")`, `client = hook.get_conn()`:
         // remember the variable's class for later method calls.
-        if left.kind() == "identifier" && right.kind() == "call" {
-            let func = right.child_by_field_name("function");
+        if kind(left) == "identifier" && kind(right) == "call" {
+            let func = right.child_by_field_id(F.function);
             let mut class = func
                 .and_then(|f| self.resolve(f))
                 .filter(|p| matches!(category(p), "hook" | "client"));
             if class.is_none() {
                 // A client obtained from a hook: `hook.get_conn()`, `S3Hook(...).get_client_type("s3")`.
-                if let Some(f) = func.filter(|f| f.kind() == "attribute") {
-                    let method = f.child_by_field_name("attribute").map(|a| self.text(a));
-                    let receiver = match f.child_by_field_name("object") {
-                        Some(o) if o.kind() == "identifier" => {
+                if let Some(f) = func.filter(|f| kind(*f) == "attribute") {
+                    let method = f.child_by_field_id(F.attribute).map(|a| self.text(a));
+                    let receiver = match f.child_by_field_id(F.object) {
+                        Some(o) if kind(o) == "identifier" => {
                             self.hook_vars.get(self.text(o)).cloned()
                         }
-                        Some(o) if o.kind() == "call" => o
-                            .child_by_field_name("function")
+                        Some(o) if kind(o) == "call" => o
+                            .child_by_field_id(F.function)
                             .and_then(|x| self.resolve(x)),
                         _ => None,
                     };
@@ -1402,13 +1494,13 @@ impl<'s, 'p> Model<'s, 'p> {
             }
         }
         // `os.environ["KEY"] = value`.
-        if left.kind() == "subscript" {
+        if kind(left) == "subscript" {
             let target = left
-                .child_by_field_name("value")
+                .child_by_field_id(F.value)
                 .and_then(|v| self.resolve(v));
             if target.as_deref() == Some("os.environ") {
                 let key = left
-                    .child_by_field_name("subscript")
+                    .child_by_field_id(F.subscript)
                     .and_then(|k| self.string_literal(k))
                     .unwrap_or_default();
                 let p = push_token("/env", &self.env.len().to_string());
@@ -1425,19 +1517,19 @@ impl<'s, 'p> Model<'s, 'p> {
 
     fn with_item(&mut self, n: Node<'_>) {
         // `with DAG(...) as dag:` — the call is recorded by the walk; mark its style.
-        let Some(value) = n.child_by_field_name("value") else {
+        let Some(value) = n.child_by_field_id(F.value) else {
             return;
         };
-        let call = if value.kind() == "as_pattern" {
+        let call = if kind(value) == "as_pattern" {
             value.named_child(0)
         } else {
             Some(value)
         };
-        let Some(call) = call.filter(|c| c.kind() == "call") else {
+        let Some(call) = call.filter(|c| kind(*c) == "call") else {
             return;
         };
         let is_dag = call
-            .child_by_field_name("function")
+            .child_by_field_id(F.function)
             .and_then(|f| self.resolve(f))
             .is_some_and(|p| category(&p) == "dag");
         if is_dag {
@@ -1448,26 +1540,26 @@ impl<'s, 'p> Model<'s, 'p> {
 
     fn decorated(&mut self, n: Node<'_>) {
         let Some(def) = n
-            .child_by_field_name("definition")
-            .filter(|d| d.kind() == "function_definition")
+            .child_by_field_id(F.definition)
+            .filter(|d| kind(*d) == "function_definition")
         else {
             return;
         };
         let name = def
-            .child_by_field_name("name")
+            .child_by_field_id(F.name)
             .map(|x| self.text(x).to_owned())
             .unwrap_or_default();
         let mut c = n.walk();
         let decorators: Vec<Node<'_>> = n
             .named_children(&mut c)
-            .filter(|d| d.kind() == "decorator")
+            .filter(|d| kind(*d) == "decorator")
             .collect();
         for d in decorators {
             let Some(expr) = d.named_child(0) else {
                 continue;
             };
-            let (target, call) = if expr.kind() == "call" {
-                (expr.child_by_field_name("function"), Some(expr))
+            let (target, call) = if kind(expr) == "call" {
+                (expr.child_by_field_id(F.function), Some(expr))
             } else {
                 (Some(expr), None)
             };
@@ -1513,7 +1605,7 @@ impl<'s, 'p> Model<'s, 'p> {
         }
         self.spans
             .insert(String::new(), Span::new(0, self.src.len()));
-        let mut doc = Map::with_capacity(9);
+        let mut doc = Map::with_capacity(10);
         doc.insert("imports".into(), Value::Array(std::mem::take(&mut self.imports)));
         doc.insert(
             "constants".into(),
@@ -1532,6 +1624,28 @@ impl<'s, 'p> Model<'s, 'p> {
             Value::Array(std::mem::take(&mut self.strings)),
         );
         doc.insert("refs".into(), Value::Array(std::mem::take(&mut self.refs)));
+        // So that rules need not scan every call to learn these (a generated DAG has tens of
+        // thousands): the keyword names calls use, where the dict and list arguments are, and
+        // which calls are factory calls.
+        doc.insert(
+            "index".into(),
+            obj([
+                (
+                    "kwargs",
+                    Value::Array(
+                        std::mem::take(&mut self.kwarg_names)
+                            .into_iter()
+                            .map(Value::String)
+                            .collect(),
+                    ),
+                ),
+                ("nested", Value::Array(std::mem::take(&mut self.nested))),
+                (
+                    "factories",
+                    Value::Array(std::mem::take(&mut self.factory_calls)),
+                ),
+            ]),
+        );
         Value::Object(doc)
     }
 }
