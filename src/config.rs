@@ -494,16 +494,13 @@ impl Config {
             if known.iter().any(|k| k == id) {
                 continue;
             }
+            // Closest by edit distance (case-insensitive), ties to the smaller id.
+            let wanted = id.to_lowercase();
             let best = known
                 .iter()
-                .map(|k| {
-                    (
-                        strsim::jaro_winkler(&k.to_lowercase(), &id.to_lowercase()),
-                        k,
-                    )
-                })
-                .filter(|(score, _)| *score > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0));
+                .map(|k| (strsim::levenshtein(&k.to_lowercase(), &wanted), *k))
+                .filter(|(d, _)| *d <= 2.max(wanted.len() / 3))
+                .min();
             let hint = best.map_or_else(
                 || " (`custos policy list` shows every rule id)".to_owned(),
                 |(_, k)| format!("; did you mean `{k}`?"),

@@ -16,6 +16,7 @@ pub mod finding;
 pub mod logs;
 pub mod parse;
 pub mod policy;
+pub mod pyindex;
 pub mod redact;
 pub mod report;
 pub mod scan;

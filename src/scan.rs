@@ -118,13 +118,15 @@ pub fn run(
     let found = discover::discover(roots, config)?;
     // Terraform modules are directories: gather what each module declares first.
     let modules = crate::terraform::ModuleIndex::build(&found.files, limits);
+    // Python files that reach airflow through project modules are DAG files too.
+    let pyindex = crate::pyindex::PyIndex::build(&found.files, roots, limits);
     let results: Vec<FileResult> = found
         .files
         .par_iter()
         .map_init(
             || policies.worker(),
             |ev, c| {
-                let mut r = scan_file(ev, c, config, limits, &modules);
+                let mut r = scan_file(ev, c, config, limits, &modules, &pyindex);
                 let rel = discover::rel_to(&config.root, &c.fs_path);
                 let ctx = config.context_of(&rel, &within_root(roots, &c.fs_path));
                 apply_context(&mut r.findings, ctx, config, r.source.as_deref());
@@ -238,6 +240,7 @@ fn scan_file(
     config: &Config,
     limits: &Limits,
     modules: &crate::terraform::ModuleIndex,
+    pyindex: &crate::pyindex::PyIndex,
 ) -> FileResult {
     let mut res = FileResult {
         findings: Vec::new(),
@@ -318,7 +321,12 @@ fn scan_file(
             (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
         }
     };
-    let (kind, syntax) = discover::classify(&rel, &source, config);
+    let (kind, syntax) = pyindex.classify(
+        &c.fs_path,
+        &rel,
+        discover::classify(&rel, &source, config),
+        config,
+    );
     let lines = LineIndex::new(&source);
 
     let mut findings = Vec::new();
@@ -337,7 +345,7 @@ fn scan_file(
         }
     }
     let mut ciphertext: Vec<Span> = Vec::new();
-    if let Some(parsed) = parse::parse(syntax, &source, limits) {
+    if let Some(parsed) = pyindex.parse(&c.fs_path, syntax, &source, limits) {
         if let Some(err) = parsed.error {
             let mut f = file_problem(
                 "parse-error",

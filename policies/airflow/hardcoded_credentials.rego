@@ -1,11 +1,16 @@
 # AF001: a credential written into a DAG file. Looks at the keyword arguments of operators,
-# sensors, hooks, hook methods, `Connection(...)` and `DAG(...)` (nested dicts included:
-# `default_args`, `env={...}`, `headers={...}`, `extra={...}` or an `extra` JSON string), at
-# module-level constants, at `os.environ[...] = ...`, and inside `bash_command` strings.
+# sensors, hooks, hook methods, `Connection(...)`, `DAG(...)` and the project's own DAG
+# factories (nested dicts included: `default_args`, `env={...}`, `headers={...}`, `extra={...}`
+# or an `extra` JSON string; a factory's argument also under the name the factory passes it on
+# as), at `@dag`/`@task` decorator arguments, at module-level constants (also when passed as a
+# credential under another name), at `os.environ[...] = ...`, and inside `bash_command` strings.
 # Not findings: templates (`{{ conn.x.password }}`), `os.environ.get`/`Variable.get` calls,
 # connection ids (`aws_conn_id`), notification addresses, placeholders.
+# Scale: see calls.rego — names are judged once each, commands searched a block at a time.
 package custos.airflow.hardcoded_credentials
 
+import data.custos.airflow.calls.blocks
+import data.custos.airflow.calls.names
 import data.custos.lib.credentials
 import rego.v1
 
@@ -19,15 +24,15 @@ metadata := {
 	"sensitive": true,
 }
 
-call_categories := {"operator", "sensor", "hook", "hook-method", "connection", "dag"}
+call_categories := {"operator", "sensor", "hook", "hook-method", "connection", "dag", "factory"}
 
 header_key := `(?i)^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$`
 
-# A value that came from a module constant is reported where the constant is defined.
-from_constant(path) if {
-	some r in input.refs
-	count(r.path) <= count(path)
-	array.slice(path, 0, count(r.path)) == r.path
+secret_key(k) if credentials.key(k)
+
+secret_key(k) if {
+	is_string(k)
+	regex.match(header_key, k)
 }
 
 secret_entry(k, v) if {
@@ -36,43 +41,125 @@ secret_entry(k, v) if {
 }
 
 secret_entry(k, v) if {
+	is_string(k)
 	regex.match(header_key, k)
 	credentials.literal(v)
 }
 
+# Paths whose value was resolved from a module constant (reported at the constant instead).
+ref_paths := {r.path | some r in input.refs}
+
+from_constant(path) if {
+	some n in numbers.range(1, count(path))
+	array.slice(path, 0, n) in ref_paths
+}
+
+# Keyword arguments named like a credential.
+secret_names := {k | some k in names; secret_key(k)}
+
 deny contains {"msg": msg, "path": full} if {
+	some k in secret_names
 	some i, c in input.calls
+	v := c.kwargs[k]
 	c.category in call_categories
-	walk(c.kwargs, [p, v])
-	count(p) > 0
-	k := p[count(p) - 1]
-	is_string(k)
 	secret_entry(k, v)
-	full := array.concat(["calls", i, "kwargs"], p)
+	full := ["calls", i, "kwargs", k]
 	not from_constant(full)
 	msg := sprintf("%s(…) gets a literal value for `%s`", [c.class, k])
 }
 
+# Inside dict and list arguments.
+deny contains {"msg": msg, "path": full} if {
+	some [i, arg] in input.index.nested
+	c := input.calls[i]
+	c.category in call_categories
+	walk(c.kwargs[arg], [p, v])
+	count(p) > 0
+	k := p[count(p) - 1]
+	secret_entry(k, v)
+	full := array.concat(["calls", i, "kwargs", arg], p)
+	not from_constant(full)
+	msg := sprintf("%s(…) gets a literal value for `%s`", [c.class, k])
+}
+
+# A factory argument the factory passes on as a credential: `make_dag(pw="…")` where `pw`
+# becomes `PostgresOperator(password=pw)`.
+deny contains {"msg": msg, "path": full} if {
+	some i in input.index.factories
+	c := input.calls[i]
+	some k, targets in c.flows
+	v := c.kwargs[k]
+	not secret_entry(k, v)
+	passed := [t | some t in targets; secret_entry(t, v)]
+	count(passed) > 0
+	full := ["calls", i, "kwargs", k]
+	not from_constant(full)
+	msg := sprintf("%s(…) gets a literal value for `%s`, which it passes on as `%s`", [c.class, k, concat("`, `", passed)])
+}
+
 # `extra` given as a JSON string.
 deny contains {"msg": msg, "path": ["calls", i, "kwargs", "extra"]} if {
+	"extra" in names
 	some i, c in input.calls
+	extra := c.kwargs.extra
+	is_string(extra)
 	c.category in call_categories
-	is_string(c.kwargs.extra)
-	json.is_valid(c.kwargs.extra)
-	obj := json.unmarshal(c.kwargs.extra)
+	json.is_valid(extra)
+	obj := json.unmarshal(extra)
 	is_object(obj)
 	some k, v in obj
 	secret_entry(k, v)
 	msg := sprintf("%s(extra=…) holds a literal value for `%s`", [c.class, k])
 }
 
+# `@dag(default_args={...})`, `@task.kubernetes(env_vars={...})`.
+decorator_kwargs contains [["dags", i, "kwargs"], d.kwargs] if some i, d in input.dags
+
+decorator_kwargs contains [["tasks", i, "kwargs"], t.kwargs] if {
+	some i, t in input.tasks
+	t.style == "taskflow"
+}
+
+deny contains {"msg": msg, "path": full} if {
+	some [at, kwargs] in decorator_kwargs
+	walk(kwargs, [p, v])
+	count(p) > 0
+	k := p[count(p) - 1]
+	secret_entry(k, v)
+	msg := sprintf("decorator argument `%s` is a literal credential", [k])
+	full := array.concat(at, p)
+}
+
 deny contains {"msg": msg, "path": array.concat(["constants"], p)} if {
 	walk(input.constants, [p, v])
 	count(p) > 0
 	k := p[count(p) - 1]
-	is_string(k)
 	secret_entry(k, v)
 	msg := sprintf("module-level `%s` is a literal credential", [concat(".", [sprintf("%v", [x]) | some x in p])])
+}
+
+# A constant passed where a credential goes (`Connection(password=DB_PW)`), at the constant.
+# The names it is used under: the keyword (or dict key) it is passed as, and where a factory
+# passes that argument on.
+used_as contains [r.constant, k] if {
+	some r in input.refs
+	k := r.path[count(r.path) - 1]
+	is_string(k)
+}
+
+used_as contains [r.constant, t] if {
+	some r in input.refs
+	count(r.path) == 4
+	r.path[0] == "calls"
+	some t in input.calls[r.path[1]].flows[r.path[3]]
+}
+
+deny contains {"msg": msg, "path": ["constants", name]} if {
+	some name, v in input.constants
+	not secret_entry(name, v)
+	passed := sort([k | some use in used_as; use[0] == name; k := use[1]; secret_entry(k, v)])
+	count(passed) > 0
+	msg := sprintf("module-level `%s` is a literal credential, passed as `%s`", [name, concat("`, `", passed)])
 }
 
 deny contains {"msg": msg, "path": ["env", i, "value"]} if {
@@ -84,11 +171,16 @@ deny contains {"msg": msg, "path": ["env", i, "value"]} if {
 
 bash_secret := `(?i)(?:\b[A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY)[A-Z0-9_]*=|--password[= ]|--token[= ]|--api-key[= ])(["']?)([^\s"'$;|&{}]{4,})`
 
+# One search per block of commands (a match cannot span the newline between two of them).
 deny contains {"msg": msg, "path": ["calls", i, "kwargs", "bash_command"]} if {
-	some i, c in input.calls
+	"bash_command" in names
+	some [o, part] in blocks
+	regex.match(bash_secret, concat("\n", [cmd | some c in part; cmd := c.kwargs.bash_command; is_string(cmd)]))
+	some j, c in part
 	cmd := c.kwargs.bash_command
 	is_string(cmd)
 	some m in regex.find_all_string_submatch_n(bash_secret, cmd, -1)
 	not credentials.placeholder(m[2])
+	i := o + j
 	msg := sprintf("%s bash_command passes a literal credential", [c.class])
 }

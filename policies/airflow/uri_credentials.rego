@@ -1,8 +1,12 @@
 # AF002: credentials embedded in a connection URI anywhere in a DAG file (SQLAlchemy, JDBC
 # `password=`, MongoDB, Redis, AMQP, HTTP basic auth, `AIRFLOW_CONN_*` values). The connection
 # id in an object-storage URI's userinfo (`s3://aws_default@bucket/`) is not a credential.
+# Scale: the detector runs once over all free strings and once per block of calls (serialised;
+# JSON escaping touches only characters a URI's userinfo cannot hold), and on single values
+# only where that found something.
 package custos.airflow.uri_credentials
 
+import data.custos.airflow.calls.blocks
 import rego.v1
 
 metadata := {
@@ -23,16 +27,22 @@ uri_secret(s) if {
 	d.rule in uri_rules
 }
 
+# A match cannot span the newline between two strings.
+free_strings := concat("\n", [s.value | some s in input.strings; is_string(s.value)])
+
 deny contains {"msg": "a connection URI in this string embeds a password", "path": ["strings", i]} if {
+	uri_secret(free_strings)
 	some i, s in input.strings
-	not s.in_call
 	uri_secret(s.value)
 }
 
 deny contains {"msg": msg, "path": full} if {
-	some i, c in input.calls
+	some [o, part] in blocks
+	uri_secret(json.marshal(part))
+	some j, c in part
+	uri_secret(json.marshal(c.kwargs))
 	walk(c.kwargs, [p, v])
 	uri_secret(v)
-	full := array.concat(["calls", i, "kwargs"], p)
+	full := array.concat(["calls", o + j, "kwargs"], p)
 	msg := sprintf("%s(…) gets a connection URI with an embedded password", [c.class])
 }
