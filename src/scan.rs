@@ -115,7 +115,40 @@ pub fn run(
     policies: &PolicySet,
     limits: &Limits,
 ) -> Result<ScanReport, RootError> {
+    run_with_progress(roots, config, policies, limits, &NoProgress)
+}
+
+/// Told how a scan advances (the CLI draws a progress bar from it on a terminal).
+pub trait Progress: Sync {
+    /// The files have been listed: `total` will be scanned (and `bytes` read).
+    fn start(&self, total: u64, bytes: u64);
+    /// One file is done.
+    fn file_done(&self, bytes: u64);
+    fn finish(&self);
+}
+
+/// No progress reporting.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64, _: u64) {}
+    fn file_done(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// [`run`], reporting progress as files are done.
+pub fn run_with_progress(
+    roots: &[PathBuf],
+    config: &Config,
+    policies: &PolicySet,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<ScanReport, RootError> {
     let found = discover::discover(roots, config)?;
+    progress.start(
+        found.files.len() as u64,
+        found.files.iter().map(|c| c.size).sum(),
+    );
     // Terraform modules are directories: gather what each module declares first.
     let modules = crate::terraform::ModuleIndex::build(&found.files, limits);
     // Python files that reach airflow through project modules are DAG files too.
@@ -130,10 +163,12 @@ pub fn run(
                 let rel = discover::rel_to(&config.root, &c.fs_path);
                 let ctx = config.context_of(&rel, &within_root(roots, &c.fs_path));
                 apply_context(&mut r.findings, ctx, config, r.source.as_deref());
+                progress.file_done(c.size);
                 r
             },
         )
         .collect();
+    progress.finish();
 
     let mut report = ScanReport {
         notes: found.notes,

@@ -310,3 +310,17 @@ fn encodings_and_shapes_are_read_or_reported_never_skipped_silently() {
     let last = common::stdout(&human);
     assert!(last.contains("1 file not scanned (see notes)"), "{last}");
 }
+
+#[test]
+fn no_progress_output_when_stderr_is_not_a_terminal() {
+    let o = common::custos(
+        &["scan", "--no-config", "fixtures/demo", "--format", "json"],
+        &common::repo(),
+    );
+    assert_eq!(common::code(&o), 1);
+    let err = common::stderr(&o);
+    assert!(
+        err.is_empty(),
+        "stderr must stay clean for machines: {err:?}"
+    );
+}

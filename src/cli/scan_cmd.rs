@@ -82,7 +82,22 @@ pub fn run(args: &ScanArgs) -> i32 {
         return fail(miette::Report::new(*e));
     }
     config.known_rules = known.iter().map(|k| (*k).to_owned()).collect();
-    let report = match crate::scan::run(&args.paths, &config, &policies, &Limits::default()) {
+    // A progress bar only for a person watching: stderr is a terminal, never in what a machine
+    // reads (stdout) and never in CI logs.
+    let bar = (std::io::stderr().is_terminal() && std::env::var_os("CI").is_none())
+        .then(ProgressBar::new);
+    let progress: &dyn crate::scan::Progress = match &bar {
+        Some(b) => b,
+        None => &crate::scan::NoProgress,
+    };
+    let scanned = crate::scan::run_with_progress(
+        &args.paths,
+        &config,
+        &policies,
+        &Limits::default(),
+        progress,
+    );
+    let report = match scanned {
         Ok(r) => r,
         Err(e) => return fail(miette::Report::new_boxed(Box::new(RootDiag(e)))),
     };
@@ -124,6 +139,36 @@ pub fn run(args: &ScanArgs) -> i32 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
+    }
+}
+
+/// The terminal progress bar (indicatif), drawn on stderr by bytes scanned.
+struct ProgressBar(indicatif::ProgressBar);
+
+impl ProgressBar {
+    fn new() -> Self {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr_with_hz(10),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} scanning {pos}/{len} files {wide_bar} {elapsed}",
+        ) {
+            bar.set_style(style);
+        }
+        Self(bar)
+    }
+}
+
+impl crate::scan::Progress for ProgressBar {
+    fn start(&self, total: u64, _bytes: u64) {
+        self.0.set_length(total);
+    }
+    fn file_done(&self, _bytes: u64) {
+        self.0.inc(1);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
     }
 }
 
