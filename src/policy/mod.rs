@@ -246,6 +246,24 @@ impl PolicySet {
                 user_files.push((display, src));
             }
         }
+        // User policies run in workers: launch one now, so that it compiles the policies
+        // while this process does.
+        let mut sandbox = if user_files.is_empty() {
+            None
+        } else {
+            let setup = sandbox::Setup {
+                include_bundled: sources.include_bundled,
+                include_tests: sources.include_tests,
+                files: user_files.clone(),
+                data: data.clone(),
+                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                memory_limit: bounds.memory_limit,
+                stack_size: bounds.stack_size,
+            };
+            let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
+            sb.launch();
+            Some(sb)
+        };
         let mut trusted = new_engine()?;
         for (path, src) in bundled_files(sources.include_bundled, sources.include_tests) {
             add_policy(&mut trusted, path, src)?;
@@ -334,22 +352,15 @@ impl PolicySet {
             || rule_pkgs.iter().any(|(package, p, _)| {
                 p.untrusted && (!rejected.contains_key(package) || p.rules.contains("metadata"))
             });
-        let sandbox = if needs_worker {
-            let setup = sandbox::Setup {
-                include_bundled: sources.include_bundled,
-                include_tests: sources.include_tests,
-                files: user_files.clone(),
-                data: data.clone(),
-                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-                memory_limit: bounds.memory_limit,
-                stack_size: bounds.stack_size,
-            };
-            let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
-            sb.warm_up().map_err(PolicyError::Engine)?;
-            Some(std::sync::Arc::new(sb))
+        if needs_worker {
+            if let Some(sb) = &sandbox {
+                sb.warm_up().map_err(PolicyError::Engine)?;
+            }
         } else {
-            None
-        };
+            // Dropping it stops the launched worker.
+            sandbox = None;
+        }
+        let sandbox = sandbox.map(std::sync::Arc::new);
         let untrusted_meta: Vec<String> = rule_pkgs
             .iter()
             .filter(|(_, p, _)| p.untrusted && p.rules.contains("metadata"))
