@@ -17,8 +17,8 @@
 //! A user file that extends a bundled package makes that package untrusted as a whole, and
 //! bundled rules never see user modules.
 
+mod analysis;
 mod builtins;
-mod recursion;
 pub mod sandbox;
 pub mod test;
 
@@ -251,8 +251,15 @@ impl PolicySet {
         let mut sandbox = if user_files.is_empty() {
             None
         } else {
+            // A worker compiles the bundled policies too only if the user's can reach them
+            // (most do not: that halves a worker's start-up).
+            let mut scratch = Engine::new();
+            for (path, src) in &user_files {
+                add_policy(&mut scratch, path.clone(), src.clone())?;
+            }
             let setup = sandbox::Setup {
-                include_bundled: sources.include_bundled,
+                include_bundled: sources.include_bundled
+                    && analysis::reaches_bundled(scratch.get_modules()),
                 include_tests: sources.include_tests,
                 files: user_files.clone(),
                 data: data.clone(),
@@ -323,7 +330,7 @@ impl PolicySet {
         // Recursion is rejected before anything runs (only user code can bring it).
         let mut rejected: BTreeMap<String, String> = BTreeMap::new();
         if !user_files.is_empty() {
-            for cycle in recursion::find_cycles(&modules) {
+            for cycle in analysis::find_cycles(&modules) {
                 for package in &cycle.packages {
                     rejected
                         .entry(package.clone())
