@@ -183,6 +183,9 @@ impl Worker {
     fn launch(exe: &Path, setup: &str, bounds: &Bounds) -> Result<Self, String> {
         let mut child = Command::new(exe)
             .arg(WORKER_COMMAND)
+            // A backtrace would only slow down a worker's death: nobody reads it.
+            .env("RUST_BACKTRACE", "0")
+            .env("RUST_LIB_BACKTRACE", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
