@@ -17,8 +17,8 @@
 //! A user file that extends a bundled package makes that package untrusted as a whole, and
 //! bundled rules never see user modules.
 
+mod analysis;
 mod builtins;
-mod recursion;
 pub mod sandbox;
 pub mod test;
 
@@ -247,6 +247,31 @@ impl PolicySet {
                 user_files.push((display, src));
             }
         }
+        // User policies run in workers: launch one now, so that it compiles the policies
+        // while this process does.
+        let mut sandbox = if user_files.is_empty() {
+            None
+        } else {
+            // A worker compiles the bundled policies too only if the user's can reach them
+            // (most do not: that halves a worker's start-up).
+            let mut scratch = Engine::new();
+            for (path, src) in &user_files {
+                add_policy(&mut scratch, path.clone(), src.clone())?;
+            }
+            let setup = sandbox::Setup {
+                include_bundled: sources.include_bundled
+                    && analysis::reaches_bundled(scratch.get_modules()),
+                include_tests: sources.include_tests,
+                files: user_files.clone(),
+                data: data.clone(),
+                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                memory_limit: bounds.memory_limit,
+                stack_size: bounds.stack_size,
+            };
+            let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
+            sb.launch();
+            Some(sb)
+        };
         let mut trusted = new_engine()?;
         for (path, src) in bundled_files(sources.include_bundled, sources.include_tests) {
             add_policy(&mut trusted, path, src)?;
@@ -306,7 +331,7 @@ impl PolicySet {
         // Recursion is rejected before anything runs (only user code can bring it).
         let mut rejected: BTreeMap<String, String> = BTreeMap::new();
         if !user_files.is_empty() {
-            for cycle in recursion::find_cycles(&modules) {
+            for cycle in analysis::find_cycles(&modules) {
                 for package in &cycle.packages {
                     rejected
                         .entry(package.clone())
@@ -335,22 +360,15 @@ impl PolicySet {
             || rule_pkgs.iter().any(|(package, p, _)| {
                 p.untrusted && (!rejected.contains_key(package) || p.rules.contains("metadata"))
             });
-        let sandbox = if needs_worker {
-            let setup = sandbox::Setup {
-                include_bundled: sources.include_bundled,
-                include_tests: sources.include_tests,
-                files: user_files.clone(),
-                data: data.clone(),
-                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-                memory_limit: bounds.memory_limit,
-                stack_size: bounds.stack_size,
-            };
-            let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
-            sb.warm_up().map_err(PolicyError::Engine)?;
-            Some(std::sync::Arc::new(sb))
+        if needs_worker {
+            if let Some(sb) = &sandbox {
+                sb.warm_up().map_err(PolicyError::Engine)?;
+            }
         } else {
-            None
-        };
+            // Dropping it stops the launched worker.
+            sandbox = None;
+        }
+        let sandbox = sandbox.map(std::sync::Arc::new);
         let untrusted_meta: Vec<String> = rule_pkgs
             .iter()
             .filter(|(_, p, _)| p.untrusted && p.rules.contains("metadata"))

@@ -174,9 +174,18 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// Start a worker and wait until it has compiled the policies.
     fn spawn(exe: &Path, setup: &str, bounds: &Bounds) -> Result<Self, String> {
+        Self::launch(exe, setup, bounds)?.ready(bounds)
+    }
+
+    /// Start a worker and hand it the setup, without waiting for it.
+    fn launch(exe: &Path, setup: &str, bounds: &Bounds) -> Result<Self, String> {
         let mut child = Command::new(exe)
             .arg(WORKER_COMMAND)
+            // A backtrace would only slow down a worker's death: nobody reads it.
+            .env("RUST_BACKTRACE", "0")
+            .env("RUST_LIB_BACKTRACE", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -242,8 +251,14 @@ impl Worker {
                 w.death_reason(bounds)
             ));
         }
+        Ok(w)
+    }
+
+    /// Wait for a launched worker to be ready.
+    fn ready(mut self, bounds: &Bounds) -> Result<Self, String> {
+        let w = &mut self;
         match w.recv(STARTUP) {
-            Ok(Reply::Ready) => Ok(w),
+            Ok(Reply::Ready) => Ok(self),
             Ok(Reply::Error(e)) => {
                 w.kill();
                 Err(format!(
@@ -425,6 +440,8 @@ pub(crate) struct Sandbox {
     setup: String,
     exe: PathBuf,
     bounds: Bounds,
+    /// A worker launched early and not yet waited for (see [`Sandbox::launch`]).
+    pending: Mutex<Option<Result<Worker, String>>>,
     idle: Mutex<Vec<Worker>>,
 }
 
@@ -451,14 +468,28 @@ impl Sandbox {
             setup,
             exe,
             bounds,
+            pending: Mutex::new(None),
             idle: Mutex::new(Vec::new()),
         })
     }
 
-    /// Start a worker now (so that a broken installation is a setup error, not a finding on
-    /// every document) and keep it for the first evaluator.
+    /// Start a worker without waiting for it: it compiles the policies while the scan
+    /// compiles its own copy.
+    pub fn launch(&self) {
+        let w = Worker::launch(&self.exe, &self.setup, &self.bounds);
+        if let Ok(mut p) = self.pending.lock() {
+            *p = Some(w);
+        }
+    }
+
+    /// Have one worker ready (the launched one, or a new one) so that a broken installation
+    /// is a setup error, not a finding on every document; it serves the first evaluator.
     pub fn warm_up(&self) -> Result<(), String> {
-        let w = Worker::spawn(&self.exe, &self.setup, &self.bounds)?;
+        let pending = self.pending.lock().ok().and_then(|mut p| p.take());
+        let w = match pending {
+            Some(launched) => launched?.ready(&self.bounds)?,
+            None => Worker::spawn(&self.exe, &self.setup, &self.bounds)?,
+        };
         self.checkin(w);
         Ok(())
     }

@@ -1,4 +1,6 @@
-//! Load-time recursion check: Rego forbids recursion (OPA rejects it at compile time with
+//! Load-time analysis of user policies.
+//!
+//! Recursion check: Rego forbids recursion (OPA rejects it at compile time with
 //! `rego_recursion_error`), but regorus only notices a cycle of *rules* at run time and does
 //! not notice a cycle of *functions* at all — a recursive function recurses until the stack
 //! overflows, which aborts the process. This module finds function cycles before anything
@@ -107,8 +109,11 @@ fn imports(module: &Module) -> BTreeMap<String, String> {
     out
 }
 
-/// Every call expression's callee path (unresolved) under `e`.
-fn calls_in_expr(e: &Expr, out: &mut Vec<Vec<String>>) {
+/// Visit `e` and, while `f` returns `true`, everything under it.
+fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr) -> bool) {
+    if !f(e) {
+        return;
+    }
     match e {
         Expr::String { .. }
         | Expr::RawString { .. }
@@ -118,46 +123,44 @@ fn calls_in_expr(e: &Expr, out: &mut Vec<Vec<String>>) {
         | Expr::Var { .. } => {}
         Expr::Array { items, .. } | Expr::Set { items, .. } => {
             for i in items {
-                calls_in_expr(i, out);
+                walk_expr(i, f);
             }
         }
         Expr::Object { fields, .. } => {
             for (_, k, v) in fields {
-                calls_in_expr(k, out);
-                calls_in_expr(v, out);
+                walk_expr(k, f);
+                walk_expr(v, f);
             }
         }
         Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
-            calls_in_expr(term, out);
-            calls_in_query(query, out);
+            walk_expr(term, f);
+            walk_query(query, f);
         }
         Expr::ObjectCompr {
             key, value, query, ..
         } => {
-            calls_in_expr(key, out);
-            calls_in_expr(value, out);
-            calls_in_query(query, out);
+            walk_expr(key, f);
+            walk_expr(value, f);
+            walk_query(query, f);
         }
         Expr::Call { fcn, params, .. } => {
-            if let Some(c) = ref_components(fcn) {
-                out.push(c);
-            }
+            walk_expr(fcn, f);
             for p in params {
-                calls_in_expr(p, out);
+                walk_expr(p, f);
             }
         }
-        Expr::UnaryExpr { expr, .. } => calls_in_expr(expr, out),
-        Expr::RefDot { refr, .. } => calls_in_expr(refr, out),
+        Expr::UnaryExpr { expr, .. } => walk_expr(expr, f),
+        Expr::RefDot { refr, .. } => walk_expr(refr, f),
         Expr::RefBrack { refr, index, .. } => {
-            calls_in_expr(refr, out);
-            calls_in_expr(index, out);
+            walk_expr(refr, f);
+            walk_expr(index, f);
         }
         Expr::BinExpr { lhs, rhs, .. }
         | Expr::BoolExpr { lhs, rhs, .. }
         | Expr::ArithExpr { lhs, rhs, .. }
         | Expr::AssignExpr { lhs, rhs, .. } => {
-            calls_in_expr(lhs, out);
-            calls_in_expr(rhs, out);
+            walk_expr(lhs, f);
+            walk_expr(rhs, f);
         }
         Expr::Membership {
             key,
@@ -166,15 +169,15 @@ fn calls_in_expr(e: &Expr, out: &mut Vec<Vec<String>>) {
             ..
         } => {
             if let Some(k) = key {
-                calls_in_expr(k, out);
+                walk_expr(k, f);
             }
-            calls_in_expr(value, out);
-            calls_in_expr(collection, out);
+            walk_expr(value, f);
+            walk_expr(collection, f);
         }
     }
 }
 
-fn calls_in_query(q: &Query, out: &mut Vec<Vec<String>>) {
+fn walk_query(q: &Query, f: &mut dyn FnMut(&Expr) -> bool) {
     for stmt in &q.stmts {
         match &stmt.literal {
             Literal::SomeVars { .. } => {}
@@ -185,50 +188,129 @@ fn calls_in_query(q: &Query, out: &mut Vec<Vec<String>>) {
                 ..
             } => {
                 if let Some(k) = key {
-                    calls_in_expr(k, out);
+                    walk_expr(k, f);
                 }
-                calls_in_expr(value, out);
-                calls_in_expr(collection, out);
+                walk_expr(value, f);
+                walk_expr(collection, f);
             }
-            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => calls_in_expr(expr, out),
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => walk_expr(expr, f),
             Literal::Every { domain, query, .. } => {
-                calls_in_expr(domain, out);
-                calls_in_query(query, out);
+                walk_expr(domain, f);
+                walk_query(query, f);
             }
         }
         for w in &stmt.with_mods {
-            calls_in_expr(&w.r#as, out);
+            walk_expr(&w.refr, f);
+            walk_expr(&w.r#as, f);
         }
     }
 }
 
-/// Every call made anywhere in a rule (head, default value, bodies, `else` values).
-fn calls_in_rule(rule: &Rule) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
+/// Visit every expression of a rule: head values and arguments, default value, bodies and
+/// `else` values (not the rule's own name).
+fn walk_rule(rule: &Rule, f: &mut dyn FnMut(&Expr) -> bool) {
     match rule {
         Rule::Spec { head, bodies, .. } => {
             match head {
-                RuleHead::Compr { assign, .. } | RuleHead::Func { assign, .. } => {
+                RuleHead::Compr { assign, .. } => {
                     if let Some(a) = assign {
-                        calls_in_expr(&a.value, &mut out);
+                        walk_expr(&a.value, f);
+                    }
+                }
+                RuleHead::Func { args, assign, .. } => {
+                    for a in args {
+                        walk_expr(a, f);
+                    }
+                    if let Some(a) = assign {
+                        walk_expr(&a.value, f);
                     }
                 }
                 RuleHead::Set { key, .. } => {
                     if let Some(k) = key {
-                        calls_in_expr(k, &mut out);
+                        walk_expr(k, f);
                     }
                 }
             }
             for body in bodies {
                 if let Some(a) = &body.assign {
-                    calls_in_expr(&a.value, &mut out);
+                    walk_expr(&a.value, f);
                 }
-                calls_in_query(&body.query, &mut out);
+                walk_query(&body.query, f);
             }
         }
-        Rule::Default { value, .. } => calls_in_expr(value, &mut out),
+        Rule::Default { args, value, .. } => {
+            for a in args {
+                walk_expr(a, f);
+            }
+            walk_expr(value, f);
+        }
     }
+}
+
+/// Every call made anywhere in a rule, as the callee's (unresolved) path.
+fn calls_in_rule(rule: &Rule) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    walk_rule(rule, &mut |e| {
+        if let Expr::Call { fcn, .. } = e {
+            if let Some(c) = ref_components(fcn) {
+                out.push(c);
+            }
+        }
+        true
+    });
     out
+}
+
+/// Whether any of `modules` can reach a module under `data.custos` (the bundled policies):
+/// a reference or import under `data.custos`, a package there, or `data` used whole or with
+/// a computed key. Used to start workers without the bundled policies when the user's
+/// policies cannot see them; it errs towards `true`.
+pub fn reaches_bundled(modules: &[regorus::unstable::Ref<Module>]) -> bool {
+    let mut reaches = false;
+    let mut check = |e: &Expr| -> bool {
+        match e {
+            Expr::RefDot { .. } | Expr::RefBrack { .. } => match ref_components(e) {
+                Some(c) if c.first().map(String::as_str) == Some("data") => {
+                    if c.get(1).is_none_or(|x| x == "custos") {
+                        reaches = true;
+                    }
+                    false
+                }
+                _ => true,
+            },
+            Expr::Var { span, .. } => {
+                if span.text() == "data" {
+                    reaches = true;
+                }
+                true
+            }
+            _ => true,
+        }
+    };
+    for module in modules {
+        let package = ref_components(&module.package.refr);
+        if package
+            .as_ref()
+            .is_none_or(|p| p.first().is_none_or(|x| x == "custos"))
+        {
+            return true;
+        }
+        for import in &module.imports {
+            match ref_components(&import.refr) {
+                Some(c) if c.first().map(String::as_str) == Some("data") => {
+                    if c.get(1).is_none_or(|x| x == "custos") {
+                        return true;
+                    }
+                }
+                Some(_) => {}
+                None => return true,
+            }
+        }
+        for rule in &module.policy {
+            walk_rule(rule, &mut check);
+        }
+    }
+    reaches
 }
 
 /// The full path of the function a rule defines, if it defines one.
@@ -485,6 +567,48 @@ mod tests {
             ),
         ]);
         assert!(c.is_empty(), "{c:?}");
+    }
+
+    fn reaches(src: &str) -> bool {
+        let mut engine = regorus::Engine::new();
+        engine
+            .add_policy("p.rego".to_owned(), src.to_owned())
+            .expect("policy compiles");
+        reaches_bundled(&engine.get_modules().clone())
+    }
+
+    #[test]
+    fn only_policies_that_can_see_data_custos_need_the_bundled_set() {
+        let head = "package p\nimport rego.v1\n";
+        for (body, expected) in [
+            (
+                "deny contains \"x\" if input.data.metadata == \"data\"",
+                false,
+            ),
+            (
+                "deny contains b if { some b in data.prohibited_buckets }",
+                false,
+            ),
+            (
+                "deny contains x if x := data.custos.lib.s3.public(input)",
+                true,
+            ),
+            ("deny contains x if x := data[\"custos\"].lib", true),
+            ("deny contains k if { some k, _ in data }", true),
+            ("deny contains k if { some k; data[k] }", true),
+            ("r := x if { walk(data, [_, x]) }", true),
+            ("r := 1 if { true with data.custos.x as 1 }", true),
+        ] {
+            assert_eq!(reaches(&format!("{head}{body}\n")), expected, "{body}");
+        }
+        assert!(reaches(
+            "package p\nimport rego.v1\nimport data.custos.lib.credentials\nr := 1\n"
+        ));
+        assert!(reaches("package p\nimport rego.v1\nimport data\nr := 1\n"));
+        assert!(reaches("package custos.mine\nimport rego.v1\nr := 1\n"));
+        assert!(!reaches(
+            "package p\nimport rego.v1\nimport data.mine.lib\nr := lib.x\n"
+        ));
     }
 
     #[test]
