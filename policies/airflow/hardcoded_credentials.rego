@@ -10,6 +10,7 @@
 package custos.airflow.hardcoded_credentials
 
 import data.custos.airflow.calls.blocks
+import data.custos.airflow.calls.class_of
 import data.custos.airflow.calls.names
 import data.custos.lib.credentials
 import rego.v1
@@ -65,7 +66,7 @@ deny contains {"msg": msg, "path": full} if {
 	secret_entry(k, v)
 	full := ["calls", i, "kwargs", k]
 	not from_constant(full)
-	msg := sprintf("%s(…) gets a literal value for `%s`", [c.class, k])
+	msg := sprintf("%s(…) gets a literal value for `%s`", [class_of(c), k])
 }
 
 # Inside dict and list arguments.
@@ -79,7 +80,7 @@ deny contains {"msg": msg, "path": full} if {
 	secret_entry(k, v)
 	full := array.concat(["calls", i, "kwargs", arg], p)
 	not from_constant(full)
-	msg := sprintf("%s(…) gets a literal value for `%s`", [c.class, k])
+	msg := sprintf("%s(…) gets a literal value for `%s`", [class_of(c), k])
 }
 
 # A factory argument the factory passes on as a credential: `make_dag(pw="…")` where `pw`
@@ -94,7 +95,7 @@ deny contains {"msg": msg, "path": full} if {
 	count(passed) > 0
 	full := ["calls", i, "kwargs", k]
 	not from_constant(full)
-	msg := sprintf("%s(…) gets a literal value for `%s`, which it passes on as `%s`", [c.class, k, concat("`, `", passed)])
+	msg := sprintf("%s(…) gets a literal value for `%s`, which it passes on as `%s`", [class_of(c), k, concat("`, `", passed)])
 }
 
 # `extra` given as a JSON string.
@@ -109,7 +110,7 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", "extra"]} if {
 	is_object(obj)
 	some k, v in obj
 	secret_entry(k, v)
-	msg := sprintf("%s(extra=…) holds a literal value for `%s`", [c.class, k])
+	msg := sprintf("%s(extra=…) holds a literal value for `%s`", [class_of(c), k])
 }
 
 # `@dag(default_args={...})`, `@task.kubernetes(env_vars={...})`.
@@ -183,5 +184,5 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", "bash_command"]} if {
 	some m in regex.find_all_string_submatch_n(bash_secret, cmd, -1)
 	not credentials.placeholder(m[2])
 	i := o + j
-	msg := sprintf("%s bash_command passes a literal credential", [c.class])
+	msg := sprintf("%s bash_command passes a literal credential", [class_of(c)])
 }

@@ -1316,26 +1316,19 @@ impl<'s, 'p> Model<'s, 'p> {
         self.span(p.clone(), n);
         let (args, kwargs) = self.arguments(n, &p, &[], true);
         self.index_call(index, &kwargs, false);
-        let class = if hook_method {
-            receiver
-                .as_deref()
-                .and_then(|r| r.rsplit('.').next())
-                .unwrap_or_default()
-                .to_owned()
-        } else {
-            resolved.rsplit('.').next().unwrap_or(&resolved).to_owned()
-        };
         if cat == "dag" {
             self.add_dag("call", &args, &kwargs, Some(index), n);
         }
-        // Only what is known: no `method`/`receiver` on plain calls, no empty `args`.
+        // Only what is known: no `method`/`receiver` on plain calls, no empty `args`, and
+        // `in_function` only on calls inside a function (the others run at every DAG parse);
+        // the class name is the last part of `resolved` (of `receiver` for a hook method).
         let mut entry = Map::with_capacity(
-            5 + usize::from(method.is_some())
+            3 + usize::from(in_function)
+                + usize::from(method.is_some())
                 + usize::from(receiver.is_some())
                 + usize::from(!args.is_empty()),
         );
         entry.insert("resolved".into(), Value::String(resolved));
-        entry.insert("class".into(), Value::String(class));
         entry.insert("category".into(), Value::from(cat));
         if let Some(m) = method {
             entry.insert("method".into(), Value::String(m));
@@ -1343,7 +1336,9 @@ impl<'s, 'p> Model<'s, 'p> {
         if let Some(r) = receiver {
             entry.insert("receiver".into(), Value::String(r));
         }
-        entry.insert("top_level".into(), Value::Bool(!in_function));
+        if in_function {
+            entry.insert("in_function".into(), Value::Bool(true));
+        }
         if !args.is_empty() {
             entry.insert("args".into(), Value::Array(args));
         }
@@ -1434,18 +1429,18 @@ impl<'s, 'p> Model<'s, 'p> {
             })
             .collect();
         let mut entry = Map::with_capacity(
-            6 + usize::from(factory.module.is_some()) + usize::from(!args.is_empty()),
+            4 + usize::from(in_function)
+                + usize::from(factory.module.is_some())
+                + usize::from(!args.is_empty()),
         );
         entry.insert("resolved".into(), Value::from(resolved));
-        entry.insert(
-            "class".into(),
-            Value::from(resolved.rsplit('.').next().unwrap_or(resolved)),
-        );
         entry.insert("category".into(), Value::from("factory"));
         if let Some(m) = factory.module {
             entry.insert("module".into(), Value::String(m));
         }
-        entry.insert("top_level".into(), Value::Bool(!in_function));
+        if in_function {
+            entry.insert("in_function".into(), Value::Bool(true));
+        }
         if !args.is_empty() {
             entry.insert("args".into(), Value::Array(args));
         }
@@ -1647,7 +1642,9 @@ impl<'s, 'p> Model<'s, 'p> {
         );
         doc.insert("dags".into(), Value::Array(std::mem::take(&mut self.dags)));
         doc.insert("tasks".into(), Value::Array(std::mem::take(&mut self.tasks)));
-        doc.insert("calls".into(), Value::Array(std::mem::take(&mut self.calls)));
+        let mut calls = std::mem::take(&mut self.calls);
+        calls.shrink_to_fit();
+        doc.insert("calls".into(), Value::Array(calls));
         doc.insert("env".into(), Value::Array(std::mem::take(&mut self.env)));
         doc.insert(
             "lookups".into(),

@@ -10,6 +10,7 @@
 //! before OPA 1.0 (`deny[msg] { … }`) load without edits.
 
 mod builtins;
+mod input;
 pub mod test;
 
 use std::collections::BTreeMap;
@@ -358,7 +359,7 @@ impl Evaluator<'_> {
             return out;
         }
         self.engine
-            .set_input(Value::from(std::mem::take(&mut doc.input)));
+            .set_input(input::to_rego(std::mem::take(&mut doc.input)));
         let root_span = doc.span_of("").map(|s| Span::new(s.start, s.start));
         for rule in applicable {
             for (entry, level) in &rule.entries {
