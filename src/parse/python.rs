@@ -882,10 +882,14 @@ impl<'s, 'p> Model<'s, 'p> {
         ) else {
             return;
         };
-        let Some(resolved) = self.resolve(func) else {
+        let Some(resolved) = self.resolve_in_function(func, locals) else {
             return;
         };
-        let airflow = is_airflow(&resolved) || matches!(category(&resolved), "hook" | "client");
+        // An Airflow class, or a method of a hook or client (`S3Hook(...).load_file`).
+        let receiver = resolved.rsplit_once('.').map_or("", |(r, _)| r);
+        let airflow = is_airflow(&resolved)
+            || matches!(category(&resolved), "hook" | "client")
+            || matches!(category(receiver), "hook" | "client");
         let mut c = list.walk();
         let mut position = 0usize;
         for a in list.named_children(&mut c) {
@@ -923,6 +927,34 @@ impl<'s, 'p> Model<'s, 'p> {
                 }
             }
         }
+    }
+
+    /// A callee inside a function body: through the receiver's constructor for a method of an
+    /// object made on the spot or bound to a local (`S3Hook(...).load_file`, `hook.load_file`
+    /// after `hook = S3Hook(...)`).
+    fn resolve_in_function(
+        &self,
+        func: Node<'_>,
+        locals: &HashMap<&'s str, Vec<Node<'_>>>,
+    ) -> Option<String> {
+        if kind(func) == "attribute" {
+            let object = func.child_by_field_id(F.object)?;
+            let attr = self.text(func.child_by_field_id(F.attribute)?);
+            let made_by = match kind(object) {
+                "call" => Some(object),
+                "identifier" => locals
+                    .get(self.text(object))
+                    .and_then(|rhs| rhs.iter().copied().find(|r| kind(*r) == "call")),
+                _ => None,
+            };
+            if let Some(class) = made_by
+                .and_then(|c| c.child_by_field_id(F.function))
+                .and_then(|f| self.resolve(f))
+            {
+                return Some(format!("{class}.{attr}"));
+            }
+        }
+        self.resolve(func)
     }
 
     /// Close this file's function flows; keep the functions that have parameters.
