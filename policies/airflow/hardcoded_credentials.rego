@@ -5,7 +5,8 @@
 # as), at `@dag`/`@task` decorator arguments, at module-level constants (also when passed as a
 # credential under another name), at `os.environ[...] = ...`, and inside `bash_command` strings.
 # Not findings: templates (`{{ conn.x.password }}`), `os.environ.get`/`Variable.get` calls,
-# connection ids (`aws_conn_id`), notification addresses, placeholders.
+# connection ids (`aws_conn_id`), notification addresses, placeholders, idempotency, paging and
+# version tokens (`client_request_token`, `NextToken`).
 # Scale: see calls.rego — names are judged once each, commands searched a block at a time.
 package custos.airflow.hardcoded_credentials
 
@@ -29,7 +30,16 @@ call_categories := {"operator", "sensor", "hook", "hook-method", "connection", "
 
 header_key := `(?i)^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$`
 
-secret_key(k) if credentials.key(k)
+# Tokens that are not credentials: idempotency (`ClientToken`, `client_request_token`),
+# pagination (`NextToken`, `continuation_token`) and optimistic-locking (`version_token`) tokens.
+not_a_credential := `(?i)(client_?(request_?)?|idempotency_?|next_?|continuation_?|page_?|pagination_?|version_?)token$`
+
+credential_key(k) if {
+	credentials.key(k)
+	not regex.match(not_a_credential, k)
+}
+
+secret_key(k) if credential_key(k)
 
 secret_key(k) if {
 	is_string(k)
@@ -37,7 +47,7 @@ secret_key(k) if {
 }
 
 secret_entry(k, v) if {
-	credentials.key(k)
+	credential_key(k)
 	credentials.literal_for(k, v)
 }
 
