@@ -53,6 +53,27 @@ fn dag(i: usize) -> String {
     )
 }
 
+/// One generated DAG of `tasks` `BashOperator` tasks in a `with DAG(...)` block (44,738 make
+/// about 5 MB), with one hardcoded password planted at task 4,000.
+fn large_dag(tasks: usize) -> String {
+    let mut s = String::from(
+        "from datetime import datetime\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\n\
+         with DAG(\"generated_big\", start_date=datetime(2024, 1, 1), schedule=\"@daily\") as dag:\n",
+    );
+    for i in 0..tasks {
+        let extra = if i == 4_000 {
+            ", env={\"DB_PASSWORD\": \"Planted-Pw-4000x\"}"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "    t{i:05} = BashOperator(task_id=\"load_part_{i:05}\", bash_command=\"python etl/load.py --part {i} --ds {{{{ ds }}}}\"{extra})"
+        );
+    }
+    s
+}
+
 fn corpus(dir: &Path, n: usize) -> u64 {
     let mut bytes = 0;
     for i in 0..n {
@@ -167,6 +188,19 @@ fn bench(c: &mut Criterion) {
         });
     }
     bk.finish();
+    // One very large generated DAG: split parsing, the compact model and the linear rules.
+    let large = tempfile::tempdir().expect("tempdir");
+    let text = large_dag(44_738);
+    let large_bytes = text.len() as u64;
+    std::fs::write(large.path().join("big_dag.py"), text).expect("write");
+    let large_roots = vec![large.path().to_path_buf()];
+    let mut l = c.benchmark_group("airflow_large");
+    l.sample_size(10);
+    l.throughput(Throughput::Bytes(large_bytes));
+    l.bench_function("one 5 MB DAG of 44,738 tasks (bytes)", |b| {
+        b.iter(|| custos::scan::run(&large_roots, &config, &policies, &limits).expect("scan"));
+    });
+    l.finish();
 
     let mut p = c.benchmark_group("parse");
     let tf = terraform(7).repeat(20);

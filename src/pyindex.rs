@@ -506,4 +506,83 @@ mod tests {
         assert!(imports("import airflow\n")[0].is_airflow());
         assert!(!imports("import airflow_utils\n")[0].is_airflow());
     }
+
+    fn fixture_index() -> (PathBuf, PyIndex) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/airflow/factory_repo");
+        let config = Config::defaults(root.clone());
+        let found = discover::discover(std::slice::from_ref(&root), &config).expect("fixture");
+        let index = PyIndex::build(
+            &found.files,
+            std::slice::from_ref(&root),
+            &Limits::default(),
+        );
+        (root, index)
+    }
+
+    #[test]
+    fn files_reaching_airflow_through_project_modules() {
+        let (root, index) = fixture_index();
+        for (file, reaches) in [
+            ("dags/common/factory.py", true),
+            ("dags/common/__init__.py", true),
+            ("dags/sales_daily.py", true),
+            ("dags/team/ops.py", true),
+            ("dags/cycle_a.py", true),
+            ("dags/cycle_b.py", true),
+            ("src/acme/hooks.py", true),
+            ("tests/test_hooks.py", true),
+            ("dags/utils_only.py", false),
+            ("dags/shared/defaults.py", false),
+            ("dags/__init__.py", false),
+            ("src/acme/__init__.py", false),
+        ] {
+            assert_eq!(index.reaches_airflow(&root.join(file)), reaches, "{file}");
+        }
+    }
+
+    #[test]
+    fn factories_resolve_through_imports_re_exports_and_helpers() {
+        let (root, index) = fixture_index();
+        let file = |p: &str| index.by_path.get(&root.join(p)).copied().expect("indexed");
+        let flows = |f: &Factory, p: &str| -> Vec<String> {
+            f.flows
+                .get(p)
+                .map(|t| t.iter().cloned().collect())
+                .unwrap_or_default()
+        };
+        let sales = file("dags/sales_daily.py");
+        let make_dag = index
+            .factory(sales, "dags.common.factory.make_dag")
+            .expect("make_dag");
+        assert_eq!(
+            make_dag.params,
+            ["dag_id", "owner", "db_password", "bucket", "schedule"]
+        );
+        assert_eq!(
+            make_dag.module.as_deref(),
+            Some(
+                root.join("dags/common/factory.py")
+                    .to_string_lossy()
+                    .as_ref()
+            )
+        );
+        // Through the `_default_args` helper into a `default_args` dict key.
+        assert_eq!(flows(make_dag, "db_password"), ["db_password"]);
+        assert_eq!(flows(make_dag, "bucket"), ["s3_bucket"]);
+        let sql_task = index
+            .factory(sales, "dags.common.factory.sql_task")
+            .expect("sql_task");
+        assert_eq!(flows(sql_task, "pw"), ["password"]);
+        // A relative import of the package, which re-exports the factory.
+        let ops = file("dags/team/ops.py");
+        let s3_task = index.factory(ops, "..common.s3_task").expect("s3_task");
+        assert_eq!(flows(s3_task, "target"), ["s3_bucket"]);
+        // Not factories: names the file defines itself, unknown modules, non-airflow modules.
+        assert!(index.factory(sales, "make_dag").is_none());
+        assert!(index.factory(sales, "pandas.read_csv").is_none());
+        let utils = file("dags/utils_only.py");
+        assert!(index
+            .factory(utils, "dags.shared.defaults.retry_policy")
+            .is_none());
+    }
 }

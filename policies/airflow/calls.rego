@@ -13,6 +13,17 @@ import rego.v1
 # Every keyword name any call uses: judged once per name, not once per use.
 names := {k | some k in input.index.kwargs}
 
+# The class a call is of, for messages (`S3Hook` for `S3Hook(...).load_file(...)`): the model
+# keeps only the full `resolved` path, once per call.
+class_of(c) := name if {
+	c.category == "hook-method"
+	parts := split(c.receiver, ".")
+	name := parts[count(parts) - 1]
+} else := name if {
+	parts := split(c.resolved, ".")
+	name := parts[count(parts) - 1]
+}
+
 block_size := 256
 
 # [offset, calls] for consecutive blocks of calls: a rule serialises or concatenates a block

@@ -5,11 +5,13 @@
 # as), at `@dag`/`@task` decorator arguments, at module-level constants (also when passed as a
 # credential under another name), at `os.environ[...] = ...`, and inside `bash_command` strings.
 # Not findings: templates (`{{ conn.x.password }}`), `os.environ.get`/`Variable.get` calls,
-# connection ids (`aws_conn_id`), notification addresses, placeholders.
+# connection ids (`aws_conn_id`), notification addresses, placeholders, idempotency, paging and
+# version tokens (`client_request_token`, `NextToken`).
 # Scale: see calls.rego — names are judged once each, commands searched a block at a time.
 package custos.airflow.hardcoded_credentials
 
 import data.custos.airflow.calls.blocks
+import data.custos.airflow.calls.class_of
 import data.custos.airflow.calls.names
 import data.custos.lib.credentials
 import rego.v1
@@ -28,7 +30,16 @@ call_categories := {"operator", "sensor", "hook", "hook-method", "connection", "
 
 header_key := `(?i)^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$`
 
-secret_key(k) if credentials.key(k)
+# Tokens that are not credentials: idempotency (`ClientToken`, `client_request_token`),
+# pagination (`NextToken`, `continuation_token`) and optimistic-locking (`version_token`) tokens.
+not_a_credential := `(?i)(client_?(request_?)?|idempotency_?|next_?|continuation_?|page_?|pagination_?|version_?)token$`
+
+credential_key(k) if {
+	credentials.key(k)
+	not regex.match(not_a_credential, k)
+}
+
+secret_key(k) if credential_key(k)
 
 secret_key(k) if {
 	is_string(k)
@@ -36,7 +47,7 @@ secret_key(k) if {
 }
 
 secret_entry(k, v) if {
-	credentials.key(k)
+	credential_key(k)
 	credentials.literal_for(k, v)
 }
 
@@ -65,7 +76,7 @@ deny contains {"msg": msg, "path": full} if {
 	secret_entry(k, v)
 	full := ["calls", i, "kwargs", k]
 	not from_constant(full)
-	msg := sprintf("%s(…) gets a literal value for `%s`", [c.class, k])
+	msg := sprintf("%s(…) gets a literal value for `%s`", [class_of(c), k])
 }
 
 # Inside dict and list arguments.
@@ -79,7 +90,7 @@ deny contains {"msg": msg, "path": full} if {
 	secret_entry(k, v)
 	full := array.concat(["calls", i, "kwargs", arg], p)
 	not from_constant(full)
-	msg := sprintf("%s(…) gets a literal value for `%s`", [c.class, k])
+	msg := sprintf("%s(…) gets a literal value for `%s`", [class_of(c), k])
 }
 
 # A factory argument the factory passes on as a credential: `make_dag(pw="…")` where `pw`
@@ -94,7 +105,7 @@ deny contains {"msg": msg, "path": full} if {
 	count(passed) > 0
 	full := ["calls", i, "kwargs", k]
 	not from_constant(full)
-	msg := sprintf("%s(…) gets a literal value for `%s`, which it passes on as `%s`", [c.class, k, concat("`, `", passed)])
+	msg := sprintf("%s(…) gets a literal value for `%s`, which it passes on as `%s`", [class_of(c), k, concat("`, `", passed)])
 }
 
 # `extra` given as a JSON string.
@@ -109,7 +120,7 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", "extra"]} if {
 	is_object(obj)
 	some k, v in obj
 	secret_entry(k, v)
-	msg := sprintf("%s(extra=…) holds a literal value for `%s`", [c.class, k])
+	msg := sprintf("%s(extra=…) holds a literal value for `%s`", [class_of(c), k])
 }
 
 # `@dag(default_args={...})`, `@task.kubernetes(env_vars={...})`.
@@ -175,12 +186,13 @@ bash_secret := `(?i)(?:\b[A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY)[A-Z
 deny contains {"msg": msg, "path": ["calls", i, "kwargs", "bash_command"]} if {
 	"bash_command" in names
 	some [o, part] in blocks
-	regex.match(bash_secret, concat("\n", [cmd | some c in part; cmd := c.kwargs.bash_command; is_string(cmd)]))
+	# `"" <= cmd; cmd < []`: a string (Rego orders values by type first), without a builtin call.
+	regex.match(bash_secret, concat("\n", [cmd | some c in part; cmd := c.kwargs.bash_command; "" <= cmd; cmd < []]))
 	some j, c in part
 	cmd := c.kwargs.bash_command
 	is_string(cmd)
 	some m in regex.find_all_string_submatch_n(bash_secret, cmd, -1)
 	not credentials.placeholder(m[2])
 	i := o + j
-	msg := sprintf("%s bash_command passes a literal credential", [c.class])
+	msg := sprintf("%s bash_command passes a literal credential", [class_of(c)])
 }

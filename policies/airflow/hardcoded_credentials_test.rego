@@ -55,3 +55,72 @@ with DAG("d", default_args={"email": ["a@acme.io"], "owner": "x"}) as d:
 `)
 	count(r) == 0
 }
+
+# A function of the file that passes a parameter on to an operator is a factory: its callers'
+# literal arguments are checked under the parameter's name and under the name it is passed as.
+test_factory_arguments if {
+	r := af001.deny with input as dag(`
+from airflow.providers.postgres.operators.postgres import PostgresOperator
+def sql_task(task_id, pw=None, password=None):
+    return PostgresOperator(task_id=task_id, password=pw or password)
+sql_task("a", "Flowed-Pw-1")
+sql_task("b", password="Named-Pw-2")
+sql_task("c", pw="{{ conn.pg.password }}")
+sql_task("d", pw=Variable.get("pw"))
+`)
+	count(r) == 2
+	some f in r
+	f.path == ["calls", 1, "kwargs", "pw"]
+	contains(f.msg, "passes on as `password`")
+}
+
+test_constant_passed_as_a_credential_is_reported_at_the_constant if {
+	r := af001.deny with input as dag(`
+PG = "Const-Pw-3"
+NAME = "etl"
+Connection(conn_id="c", login=NAME, password=PG)
+Connection(conn_id="d", login=NAME, password=PG)
+`)
+	count(r) == 1
+	some f in r
+	f.path == ["constants", "PG"]
+}
+
+test_decorator_arguments if {
+	r := af001.deny with input as dag(`
+from airflow.decorators import dag, task
+@dag(default_args={"db_password": "Deco-Pw-4"})
+def pipeline():
+    @task.kubernetes(env_vars={"API_TOKEN": "{{ var.value.token }}"})
+    def run():
+        pass
+`)
+	count(r) == 1
+	some f in r
+	f.path == ["dags", 0, "kwargs", "default_args", "db_password"]
+}
+
+# More calls than one block (256): the planted secrets are found in later blocks too.
+test_many_calls if {
+	tasks := concat("\n", [sprintf(`    BashOperator(task_id="t%d", bash_command="echo %d")`, [i, i]) | some i in numbers.range(1, 600)])
+	r := af001.deny with input as dag(concat("\n", [
+		`with DAG("d") as d:`,
+		tasks,
+		`    BashOperator(task_id="x", bash_command="run", env={"DB_PASSWORD": "Late-Pw-5"})`,
+		`    BashOperator(task_id="y", bash_command="DB_PASSWORD=Late-Pw-6 ./run.sh")`,
+	]))
+	count(r) == 2
+	{f.path | some f in r} == {["calls", 601, "kwargs", "env", "DB_PASSWORD"], ["calls", 602, "kwargs", "bash_command"]}
+}
+
+test_idempotency_paging_and_version_tokens_are_not_credentials if {
+	r := af001.deny with input as dag(`
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
+AthenaOperator(task_id="q", query="select 1", client_request_token="eac427d0-1c6d-4dfb-96aa-2835d3ac6595")
+import boto3
+s3 = boto3.client("s3")
+s3.list_objects_v2(Bucket="b", ContinuationToken="1ueGcxLPRx1Tr", ClientToken="c-123", SessionToken="Real-Session-Token-2")
+AthenaOperator(task_id="r", query="select 2", session_token="Fwo-Real-Session-Token-1")
+`)
+	{f.path[3] | some f in r} == {"SessionToken", "session_token"}
+}

@@ -9,6 +9,7 @@
 package custos.airflow.prohibited_buckets
 
 import data.custos.airflow.calls.blocks
+import data.custos.airflow.calls.class_of
 import data.custos.airflow.calls.names
 import data.custos.lib.buckets
 import rego.v1
@@ -46,7 +47,7 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
 	some name in named(v)
 	plain(name)
 	reason := buckets.not_allowed(name)
-	msg := sprintf("%s(%s=…): %s", [c.class, k, reason])
+	msg := sprintf("%s(%s=…): %s", [class_of(c), k, reason])
 }
 
 # A factory argument the factory passes on as a bucket: `make_dag(target="…")` where `target`
@@ -62,7 +63,7 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
 	some name in named(c.kwargs[k])
 	plain(name)
 	reason := buckets.not_allowed(name)
-	msg := sprintf("%s(%s=…), passed on as `%s`: %s", [c.class, k, passed[0], reason])
+	msg := sprintf("%s(%s=…), passed on as `%s`: %s", [class_of(c), k, passed[0], reason])
 }
 
 # Buckets in URIs, first per block of calls (serialised: bucket names need no escaping).
@@ -78,7 +79,7 @@ deny contains {"msg": msg, "path": full} if {
 	name in bad
 	reason := buckets.not_allowed(name)
 	full := array.concat(["calls", o + j, "kwargs"], p)
-	msg := sprintf("%s(…): %s", [c.class, reason])
+	msg := sprintf("%s(…): %s", [class_of(c), reason])
 }
 
 # A match cannot span the newline between two strings.

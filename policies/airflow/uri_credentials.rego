@@ -7,6 +7,7 @@
 package custos.airflow.uri_credentials
 
 import data.custos.airflow.calls.blocks
+import data.custos.airflow.calls.class_of
 import rego.v1
 
 metadata := {
@@ -44,5 +45,5 @@ deny contains {"msg": msg, "path": full} if {
 	walk(c.kwargs, [p, v])
 	uri_secret(v)
 	full := array.concat(["calls", o + j, "kwargs"], p)
-	msg := sprintf("%s(…) gets a connection URI with an embedded password", [c.class])
+	msg := sprintf("%s(…) gets a connection URI with an embedded password", [class_of(c)])
 }

@@ -22,3 +22,15 @@ C = "postgresql://user:password@localhost/db"
 `)
 	count(r) == 0
 }
+
+test_uri_in_a_call_in_a_later_block if {
+	tasks := concat("\n", [sprintf(`    BashOperator(task_id="t%d", bash_command="echo %d")`, [i, i]) | some i in numbers.range(1, 300)])
+	r := af002.deny with input as parse_config("python", concat("\n", [
+		`from airflow import DAG`,
+		`from airflow.operators.bash import BashOperator`,
+		`with DAG("d") as d:`,
+		tasks,
+		`    BashOperator(task_id="x", bash_command="run", env={"DB": "postgresql://etl:Late-Uri-Pw@db/x"})`,
+	]))
+	{f.path | some f in r} == {["calls", 301, "kwargs", "env", "DB"]}
+}

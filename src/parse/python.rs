@@ -4,8 +4,9 @@
 //! imports with their aliases (so `H(...)` resolves to `…hooks.s3.S3Hook`), module-level names
 //! bound to literals (so `bucket_name=BUCKET` resolves to `"acme-raw"`), DAG definitions in
 //! all three styles with their `default_args` resolved, operator/sensor/hook/`Connection`
-//! calls with their keyword arguments, methods called on hooks, calls of the project's own DAG
-//! factories (functions that pass their parameters on to Airflow), `@task` functions,
+//! calls with their keyword arguments (operator and sensor calls are the DAG's classic tasks),
+//! methods called on hooks, calls of the project's own DAG factories (functions that pass their
+//! parameters on to Airflow), `@task` functions (`tasks`),
 //! `os.environ[...]` assignments, `Variable.get`/`get_connection` lookups (and whether they run
 //! at module top level, i.e. at every DAG parse), and the string literals no call holds.
 //!
@@ -16,8 +17,8 @@
 //! the rest of the file is still modelled.
 //!
 //! Size: every value appears once in the document (a string held by a call is in that call's
-//! `kwargs`, not again in `strings`; `tasks` point at their call), and spans are kept only for
-//! what a finding can point at. A file larger than [`CHUNK`] is parsed in statement groups
+//! `kwargs`, not again in `strings`; an operator task is its call, not a copy in `tasks`), and
+//! spans are kept only for what a finding can point at. A file larger than [`CHUNK`] is parsed in statement groups
 //! ([`lines::segments`]), so the tree-sitter tree — about 20× the source — never exists whole.
 //!
 //! Factories: [`summarize`] reads which parameters of a module's functions reach an Airflow
@@ -39,7 +40,7 @@ use super::{Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
 
 /// Files larger than this are parsed in parts of about this size.
-pub const CHUNK: usize = 256 * 1024;
+pub const CHUNK: usize = 64 * 1024;
 
 /// What the model needs from the rest of the repository: the factory function (a function of a
 /// project module that reaches Airflow) a dotted name, as this file imports it, refers to.
@@ -233,8 +234,9 @@ fn new_parser() -> Option<Parser> {
 }
 
 /// Parse and model a large file part by part, each byte once: first the small module-level
-/// statements that define names (imports, constants, functions), then every part in order.
-/// `None` when a part has a syntax error.
+/// statements that define names (imports, constants, functions), then every part in order —
+/// parsed on a second thread one part ahead of the model, so a very large file is not parsed
+/// and modelled one after the other. `None` when a part has a syntax error.
 fn parse_segments(
     parser: &mut Parser,
     source: &str,
@@ -247,41 +249,47 @@ fn parse_segments(
     let starts: Vec<usize> = std::iter::once(0)
         .chain(source.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
-    let point = |byte: usize| {
-        let row = starts.partition_point(|&s| s <= byte).saturating_sub(1);
-        Point::new(row, byte - starts.get(row).copied().unwrap_or(0))
-    };
-    let mut parse_ranges = |ranges: &[std::ops::Range<usize>]| -> Option<Tree> {
-        let ranges: Vec<tree_sitter::Range> = ranges
-            .iter()
-            .map(|r| tree_sitter::Range {
-                start_byte: r.start,
-                end_byte: r.end,
-                start_point: point(r.start),
-                end_point: point(r.end),
-            })
-            .collect();
-        parser.set_included_ranges(&ranges).ok()?;
-        let tree = parser.parse(source, None)?;
-        (!tree.root_node().has_error()).then_some(tree)
-    };
     let mut m = Model::new(source, limits.max_depth, project);
     let definitions = lines::definitions(source, lines, chunk);
     if !definitions.is_empty() {
-        let tree = parse_ranges(&definitions)?;
+        let tree = parse_ranges(parser, source, &starts, &definitions)?;
         m.collect(tree.root_node());
         m.summarized = definitions.iter().map(|r| r.start).collect();
     }
     m.close_local();
-    for seg in segments {
-        let tree = parse_ranges(&seg.ranges)?;
-        let root = tree.root_node();
-        // Functions too large for the first pass are read as their parts go by.
-        if m.collect_large_functions(root) {
-            m.close_local();
+    let clean = std::thread::scope(|scope| {
+        // One parsed part waits for the model: memory stays at three parts' trees.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Tree>>(1);
+        let starts = &starts;
+        scope.spawn(move || {
+            let Some(mut parser) = new_parser() else {
+                let _ = tx.send(None);
+                return;
+            };
+            for seg in segments {
+                let tree = parse_ranges(&mut parser, source, starts, &seg.ranges);
+                let ok = tree.is_some();
+                if tx.send(tree).is_err() || !ok {
+                    return;
+                }
+            }
+        });
+        for seg in segments {
+            let Ok(Some(tree)) = rx.recv() else {
+                return false;
+            };
+            let root = tree.root_node();
+            // Functions too large for the first pass are read as their parts go by.
+            if m.collect_large_functions(root) {
+                m.close_local();
+            }
+            m.replay_until = seg.replay_until;
+            m.walk(root, 0, false);
         }
-        m.replay_until = seg.replay_until;
-        m.walk(root, 0, false);
+        true
+    });
+    if !clean {
+        return None;
     }
     m.replay_until = 0;
     let value = m.finish();
@@ -292,6 +300,31 @@ fn parse_segments(
         }],
         error: None,
     })
+}
+
+/// Parse the byte `ranges` of `source` as one document; `None` on a syntax error.
+fn parse_ranges(
+    parser: &mut Parser,
+    source: &str,
+    starts: &[usize],
+    ranges: &[std::ops::Range<usize>],
+) -> Option<Tree> {
+    let point = |byte: usize| {
+        let row = starts.partition_point(|&s| s <= byte).saturating_sub(1);
+        Point::new(row, byte - starts.get(row).copied().unwrap_or(0))
+    };
+    let ranges: Vec<tree_sitter::Range> = ranges
+        .iter()
+        .map(|r| tree_sitter::Range {
+            start_byte: r.start,
+            end_byte: r.end,
+            start_point: point(r.start),
+            end_point: point(r.end),
+        })
+        .collect();
+    parser.set_included_ranges(&ranges).ok()?;
+    let tree = parser.parse(source, None)?;
+    (!tree.root_node().has_error()).then_some(tree)
 }
 
 /// What a module offers to importers: its imports and its functions' parameter flows (direct
@@ -449,6 +482,8 @@ struct Model<'s, 'p> {
     held: HashSet<usize>,
     /// Inside the arguments of a recorded call (strings read there are held by it).
     holding: bool,
+    /// Recorded calls the walk is inside of.
+    in_recorded: usize,
     /// Start bytes of `DAG(...)` calls that head a `with` block.
     pending_with: Vec<usize>,
     /// Pointers whose value was resolved from a module constant (reported at the constant).
@@ -523,6 +558,7 @@ impl<'s, 'p> Model<'s, 'p> {
             strings: Vec::new(),
             held: HashSet::new(),
             holding: false,
+            in_recorded: 0,
             pending_with: Vec::new(),
             refs: Vec::new(),
             replay_until: 0,
@@ -844,10 +880,14 @@ impl<'s, 'p> Model<'s, 'p> {
         ) else {
             return;
         };
-        let Some(resolved) = self.resolve(func) else {
+        let Some(resolved) = self.resolve_in_function(func, locals) else {
             return;
         };
-        let airflow = is_airflow(&resolved) || matches!(category(&resolved), "hook" | "client");
+        // An Airflow class, or a method of a hook or client (`S3Hook(...).load_file`).
+        let receiver = resolved.rsplit_once('.').map_or("", |(r, _)| r);
+        let airflow = is_airflow(&resolved)
+            || matches!(category(&resolved), "hook" | "client")
+            || matches!(category(receiver), "hook" | "client");
         let mut c = list.walk();
         let mut position = 0usize;
         for a in list.named_children(&mut c) {
@@ -885,6 +925,34 @@ impl<'s, 'p> Model<'s, 'p> {
                 }
             }
         }
+    }
+
+    /// A callee inside a function body: through the receiver's constructor for a method of an
+    /// object made on the spot or bound to a local (`S3Hook(...).load_file`, `hook.load_file`
+    /// after `hook = S3Hook(...)`).
+    fn resolve_in_function(
+        &self,
+        func: Node<'_>,
+        locals: &HashMap<&'s str, Vec<Node<'_>>>,
+    ) -> Option<String> {
+        if kind(func) == "attribute" {
+            let object = func.child_by_field_id(F.object)?;
+            let attr = self.text(func.child_by_field_id(F.attribute)?);
+            let made_by = match kind(object) {
+                "call" => Some(object),
+                "identifier" => locals
+                    .get(self.text(object))
+                    .and_then(|rhs| rhs.iter().copied().find(|r| kind(*r) == "call")),
+                _ => None,
+            };
+            if let Some(class) = made_by
+                .and_then(|c| c.child_by_field_id(F.function))
+                .and_then(|f| self.resolve(f))
+            {
+                return Some(format!("{class}.{attr}"));
+            }
+        }
+        self.resolve(func)
     }
 
     /// Close this file's function flows; keep the functions that have parameters.
@@ -963,13 +1031,13 @@ impl<'s, 'p> Model<'s, 'p> {
                 None => Value::Null,
             },
             "dictionary" => {
-                let mut map = Map::new();
                 let mut c = n.walk();
-                for pair in n
+                let pairs: Vec<Node<'_>> = n
                     .named_children(&mut c)
                     .filter(|p| kind(*p) == "pair")
-                    .collect::<Vec<_>>()
-                {
+                    .collect();
+                let mut map = Map::with_capacity(pairs.len());
+                for pair in pairs {
                     let (Some(k), Some(v)) = (
                         pair.child_by_field_id(F.key),
                         pair.child_by_field_id(F.value),
@@ -1132,11 +1200,10 @@ impl<'s, 'p> Model<'s, 'p> {
         if n.end_byte() <= self.replay_until {
             return;
         }
+        let mut recorded = false;
         if !self.replayed(n) {
             match kind(n) {
-                "call" => {
-                    self.call(n, in_function);
-                }
+                "call" => recorded = self.call(n, in_function),
                 "string" | "concatenated_string" => {
                     if !self.held.contains(&n.start_byte()) {
                         let p = push_token("/strings", &self.strings.len().to_string());
@@ -1153,9 +1220,17 @@ impl<'s, 'p> Model<'s, 'p> {
             }
         }
         let inside = in_function || matches!(kind(n), "function_definition" | "lambda");
+        self.in_recorded += usize::from(recorded);
         let mut cursor = n.walk();
         for child in n.named_children(&mut cursor) {
             self.walk(child, depth + 1, inside);
+        }
+        if recorded {
+            self.in_recorded -= 1;
+            // The strings a call holds lie inside it: forget them once it is walked.
+            if self.in_recorded == 0 {
+                self.held.clear();
+            }
         }
     }
 
@@ -1170,15 +1245,15 @@ impl<'s, 'p> Model<'s, 'p> {
         hold: bool,
     ) -> (Vec<Value>, Map<String, Value>) {
         let mut args = Vec::new();
-        let mut kwargs = Map::new();
         let Some(list) = call.child_by_field_id(F.arguments) else {
-            return (args, kwargs);
+            return (args, Map::new());
         };
+        let mut c = list.walk();
+        let items: Vec<Node<'_>> = list.named_children(&mut c).collect();
+        let mut kwargs = Map::with_capacity(items.len());
         let holding = std::mem::replace(&mut self.holding, hold);
         let kw_pointer = format!("{pointer}/kwargs");
         let mut position = 0usize;
-        let mut c = list.walk();
-        let items: Vec<Node<'_>> = list.named_children(&mut c).collect();
         for a in items {
             if kind(a) == "keyword_argument" {
                 let (Some(k), Some(v)) =
@@ -1281,33 +1356,19 @@ impl<'s, 'p> Model<'s, 'p> {
         self.span(p.clone(), n);
         let (args, kwargs) = self.arguments(n, &p, &[], true);
         self.index_call(index, &kwargs, false);
-        let class = if hook_method {
-            receiver
-                .as_deref()
-                .and_then(|r| r.rsplit('.').next())
-                .unwrap_or_default()
-                .to_owned()
-        } else {
-            resolved.rsplit('.').next().unwrap_or(&resolved).to_owned()
-        };
         if cat == "dag" {
             self.add_dag("call", &args, &kwargs, Some(index), n);
         }
-        if matches!(cat, "operator" | "sensor") {
-            self.tasks.push(obj([
-                ("style", Value::from("operator")),
-                ("call", Value::from(index)),
-                ("line", Self::line(n)),
-            ]));
-        }
-        // Only what is known: no `method`/`receiver` on plain calls, no empty `args`.
+        // Only what is known: no `method`/`receiver` on plain calls, no empty `args`, and
+        // `in_function` only on calls inside a function (the others run at every DAG parse);
+        // the class name is the last part of `resolved` (of `receiver` for a hook method).
         let mut entry = Map::with_capacity(
-            6 + usize::from(method.is_some())
+            3 + usize::from(in_function)
+                + usize::from(method.is_some())
                 + usize::from(receiver.is_some())
                 + usize::from(!args.is_empty()),
         );
         entry.insert("resolved".into(), Value::String(resolved));
-        entry.insert("class".into(), Value::String(class));
         entry.insert("category".into(), Value::from(cat));
         if let Some(m) = method {
             entry.insert("method".into(), Value::String(m));
@@ -1315,12 +1376,13 @@ impl<'s, 'p> Model<'s, 'p> {
         if let Some(r) = receiver {
             entry.insert("receiver".into(), Value::String(r));
         }
-        entry.insert("top_level".into(), Value::Bool(!in_function));
+        if in_function {
+            entry.insert("in_function".into(), Value::Bool(true));
+        }
         if !args.is_empty() {
             entry.insert("args".into(), Value::Array(args));
         }
         entry.insert("kwargs".into(), Value::Object(kwargs));
-        entry.insert("line".into(), Self::line(n));
         self.calls.push(Value::Object(entry));
         true
     }
@@ -1409,24 +1471,23 @@ impl<'s, 'p> Model<'s, 'p> {
             })
             .collect();
         let mut entry = Map::with_capacity(
-            7 + usize::from(factory.module.is_some()) + usize::from(!args.is_empty()),
+            4 + usize::from(in_function)
+                + usize::from(factory.module.is_some())
+                + usize::from(!args.is_empty()),
         );
         entry.insert("resolved".into(), Value::from(resolved));
-        entry.insert(
-            "class".into(),
-            Value::from(resolved.rsplit('.').next().unwrap_or(resolved)),
-        );
         entry.insert("category".into(), Value::from("factory"));
         if let Some(m) = factory.module {
             entry.insert("module".into(), Value::String(m));
         }
-        entry.insert("top_level".into(), Value::Bool(!in_function));
+        if in_function {
+            entry.insert("in_function".into(), Value::Bool(true));
+        }
         if !args.is_empty() {
             entry.insert("args".into(), Value::Array(args));
         }
         entry.insert("kwargs".into(), Value::Object(kwargs));
         entry.insert("flows".into(), Value::Object(flows));
-        entry.insert("line".into(), Self::line(n));
         self.calls.push(Value::Object(entry));
         true
     }
@@ -1627,10 +1688,9 @@ impl<'s, 'p> Model<'s, 'p> {
             "tasks".into(),
             Value::Array(std::mem::take(&mut self.tasks)),
         );
-        doc.insert(
-            "calls".into(),
-            Value::Array(std::mem::take(&mut self.calls)),
-        );
+        let mut calls = std::mem::take(&mut self.calls);
+        calls.shrink_to_fit();
+        doc.insert("calls".into(), Value::Array(calls));
         doc.insert("env".into(), Value::Array(std::mem::take(&mut self.env)));
         doc.insert(
             "lookups".into(),
@@ -1715,9 +1775,13 @@ mod tests {
         let mut src = read("fixtures/rules/AF001/fail/warehouse_sync.py");
         src.push_str("\n@dag(schedule=None)\ndef big(bucket=\"b\"):\n");
         for i in 0..40 {
-            src.push_str(&format!(
-                "    t{i} = BashOperator(task_id=\"t{i}\", bash_command=\"echo {i}\")\n"
-            ));
+            {
+                use std::fmt::Write as _;
+                let _ = writeln!(
+                    src,
+                    "    t{i} = BashOperator(task_id=\"t{i}\", bash_command=\"echo {i}\")"
+                );
+            }
         }
         src.push_str("    load(bucket=bucket)\n\nbig()\nLATE = \"s3://late/x\"\n");
         let limits = Limits::default();
@@ -1727,14 +1791,17 @@ mod tests {
         let (w, p) = (&whole.docs[0], &parts.docs[0]);
         assert_eq!(w.value, p.value);
         assert_eq!(sorted(&w.spans), sorted(&p.spans));
-        assert_eq!(w.value["tasks"].as_array().map(Vec::len), Some(43));
+        assert_eq!(w.value["calls"].as_array().map(Vec::len), Some(48));
     }
 
     #[test]
     fn a_syntax_error_in_a_part_is_reported_from_the_whole_file() {
         let mut src = String::from("from airflow import DAG\nfrom airflow.operators.bash import BashOperator as Op\nwith DAG(\"d\") as d:\n");
         for i in 0..40 {
-            src.push_str(&format!("    t{i} = Op(task_id=\"t{i}\")\n"));
+            {
+                use std::fmt::Write as _;
+                let _ = writeln!(src, "    t{i} = Op(task_id=\"t{i}\")");
+            }
         }
         src.push_str("    x = = 1\n");
         let parsed = parse_chunked(&src, &Limits::default(), &NoProject, 300);

@@ -19,6 +19,7 @@
 
 mod analysis;
 mod builtins;
+mod input;
 pub mod sandbox;
 pub mod test;
 
@@ -578,7 +579,7 @@ impl Evaluator<'_> {
         }
         .into_iter();
         if applicable.iter().any(|r| r.trusted) {
-            self.engine.set_input(Value::from(doc.input.clone()));
+            self.engine.set_input(input::to_rego(doc.input.clone()));
         }
         let root_span = doc.span_of("").map(|s| Span::new(s.start, s.start));
         let policy_error = |message: String| {

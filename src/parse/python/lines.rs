@@ -400,7 +400,10 @@ mod tests {
     fn large_blocks_are_split_inside_with_their_header() {
         let mut src = String::from("import os\nwith DAG('d') as dag:\n");
         for i in 0..50 {
-            src.push_str(&format!("    t{i} = Op(task_id='t{i}')\n"));
+            {
+                use std::fmt::Write as _;
+                let _ = writeln!(src, "    t{i} = Op(task_id='t{i}')");
+            }
         }
         src.push_str("x = 1\n");
         let lines = logical_lines(&src).unwrap();
