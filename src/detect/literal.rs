@@ -97,8 +97,8 @@ pub fn is_credential_name(v: &str) -> bool {
     segs.len() >= 2 && segs.iter().any(|s| is_credential_segment(s))
 }
 
-/// Plain words: letters only, joined by separators (`airflow-secrets`, `should-not-win`,
-/// `keycloak-jwt`, `foo/system:masters`, `How to reset`). Random tokens have digits or short,
+/// Plain words: letters only, joined by separators (`airflow-secrets`, `must-not-match`,
+/// `idp-issued-jwt`, `demo/cluster-ops`, `Where do I`). Random tokens have digits or short,
 /// choppy case-changes (`KqrJxTmZ` splits into segments of two); words average three or more
 /// letters per segment.
 pub fn is_words(v: &str) -> bool {
@@ -126,7 +126,7 @@ pub fn is_path(v: &str) -> bool {
         || (v.contains('/') && is_words(v))
 }
 
-/// Words that mark a value as made up for a test or a doc: `mock_value`, `fake-token`.
+/// Words that mark a value as made up for a test or a doc: `fake_value_for_tests`, `fake-token`.
 pub fn is_made_up(v: &str) -> bool {
     is_words(v)
         && segments(v).iter().any(|s| {
@@ -344,9 +344,9 @@ mod tests {
         }
         for v in [
             "airflow-secrets",
-            "should-not-win",
-            "keycloak-jwt",
-            "foo/system:masters",
+            "must-not-match",
+            "idp-issued-jwt",
+            "demo/cluster-ops",
             "wrong-key",
         ] {
             assert!(is_words(v), "{v}");
@@ -435,7 +435,7 @@ mod tests {
         for v in ["1.2.3-Zq8Lm2Xw9Kt3Rp6Vb", "2024", "1..2", "Zq8Lm2Xw9K"] {
             assert!(!is_version(v), "{v}");
         }
-        assert!(is_made_up("mock_value") && is_made_up("fake-token"));
+        assert!(is_made_up("fake_value_for_tests") && is_made_up("fake-token"));
         assert!(!is_made_up("mock-Pr0d-1") && !is_made_up("hunter"));
         for k in [
             "nextPageToken",

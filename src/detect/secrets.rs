@@ -555,7 +555,7 @@ pub static RULES: &[SecretRule] = &[
             "password=$DB_PASSWORD",
             "password: _REDIS_PASSWORD_",
             "connection_string: \"redis:6379,ssl=true,password=my_password\"",
-            "user_token=user_token",
+            "api_token=api_token",
             // Source-code shapes read as config.
             "password: Option<String>",
             "apiKey: &apiKeyStr",
@@ -566,18 +566,18 @@ pub static RULES: &[SecretRule] = &[
             "%admin ALL=(ALL) NOPASSWD:ALL",
             "ALLOW_EMPTY_PASSWORD=yes",
             "id-token: write",
-            "nextPageToken: CiAKGjBpNDd2Nmp2Zml2cXRsdGFsdWEwZzd1aXYSAhgB",
+            "nextPageToken: Cg9zdG9yZS1wYWdlLTAwNDIQZBoIcmVwb3J0cw",
             "page_token = \"Zq8Lm2Xw9Kt3Rp6Vb1Hs\"",
             "continuation_token: eyJvZmZzZXQiOjEwMH0",
-            "kubectl --server=https://127.0.0.1:6443 --token=foo/system:masters create -f x.yaml",
+            "kubectl --server=https://127.0.0.1:6443 --token=demo/cluster-ops create -f x.yaml",
             "\"x-refresh-token\": \"not-a-real-token\"",
-            "\"password\": \"How to reset your password\",",
+            "\"password\": \"Where do I change my password\",",
             "access_token=\"sa-token\"",
             "\"token\": 12345678",
             "token: https://auth.internal.example.com/oauth/token",
-            "\"profiles/PostgresUserPassword\": \"../reference/profiles/PostgresUserPassword.html\",",
+            "\"guides/DbUserPassword\": \"../guides/DbUserPassword.html\",",
             "password: conf/keys/db-password",
-            "\"password\": \"mock_value\",",
+            "\"password\": \"fake_value_for_tests\",",
             "      csrf-token: 2.0.0-rc.20240315",
         ],
     },
@@ -798,7 +798,7 @@ fn generic_end(
     {
         return None;
     }
-    // The value repeats its key: `user_token=user_token`, `client_secret="client_secret"`.
+    // The value repeats its key: `api_token=api_token`, `client_secret="client_secret"`.
     let squash = |s: &str| -> String {
         s.bytes()
             .filter(u8::is_ascii_alphanumeric)
@@ -809,7 +809,7 @@ fn generic_end(
         return None;
     }
     // More words after the value: a sentence, not a setting. Inside quotes anywhere
-    // (`"password": "How to reset your password"`); unquoted after a colon in prose.
+    // (`"password": "Where do I change my password"`); unquoted after a colon in prose.
     let rest_of_line = text[end..].split('\n').next().unwrap_or_default();
     if quoted {
         let closing = quote.chars().next().unwrap_or('"');
@@ -842,7 +842,7 @@ fn generic_end(
 }
 
 /// An unquoted expression that refers to a value: `config.password`, `os.environ`,
-/// `.Values.secrets`, `&apiKeyStr`, `*db_password` (a YAML alias), `fetchOptions?.credentials`.
+/// `.Values.secrets`, `&apiKeyStr`, `*db_password` (a YAML alias), `opts?.credentials`.
 fn is_reference_expression(v: &str) -> bool {
     if v.starts_with(['&', '*']) {
         return v[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
@@ -1073,39 +1073,135 @@ mod tests {
         // Code: only string literals are values; calls, fields, types and addresses are not.
         (Context::Code, "cfg.Passwd = pwd", None),
         (Context::Code, "secret := &corev1.Secret{}", None),
-        (Context::Code, "\"chap-secret\": &api.Secret{},", None),
-        (Context::Code, "yamlCfg.ApiKey = &apiKeyStr", None),
+        (Context::Code, "\"tls-secret\": &api.Secret{},", None),
+        (Context::Code, "conf.ApiKey = &keyStr", None),
         (Context::Code, "token: string;", None),
         (Context::Code, "password: Option<String>,", None),
-        (Context::Code, "credentials: fetchOptions?.credentials,", None),
+        (Context::Code, "credentials: opts?.credentials,", None),
         (Context::Code, "this.password = password;", None),
-        (Context::Code, "token=Variable.get(\"api_token\"), aws_conn_id=\"aws_default\"", None),
-        (Context::Code, "secret = Secret(\"env\", \"SQL_CONN\", \"airflow-secrets\", \"sql_alchemy_conn\")", None),
-        (Context::Code, "secret_key_ref=k8s.V1SecretKeySelector(name=\"db\", key=\"password\")", None),
-        (Context::Code, "k8s.V1EnvVar(name=\"TOKEN\", value_from=k8s.V1EnvVarSource(secret_key_ref=ref))", None),
-        (Context::Code, "password=\"db-password\", secret=\"warehouse-creds\"", None),
-        (Context::Code, "headers={\"X-API-Key\": \"wrong-key\"}", None),
-        (Context::Code, "{\"password\": \"How to reset your password\"}", None),
-        (Context::Code, "Password: \"Go-Pr0d-S3cret!\",", Some(("SEC024", "Go-Pr0d-S3cret!"))),
-        (Context::Code, "const apiToken: string = \"Ts7Lm2Xw9Kt3Rp6Vb1Hs\";", Some(("SEC024", "Ts7Lm2Xw9Kt3Rp6Vb1Hs"))),
-        (Context::Code, "val dbPassword: String = \"Kt-Pr0d-2024\"", Some(("SEC024", "Kt-Pr0d-2024"))),
-        (Context::Code, "String password = \"J4va-Pr0d!\";", Some(("SEC024", "J4va-Pr0d!"))),
-        (Context::Code, "let api_key: &str = \"Rs7Lm2Xw9Kt3Rp6Vb1Hs\";", Some(("SEC024", "Rs7Lm2Xw9Kt3Rp6Vb1Hs"))),
-        (Context::Code, "password: str = \"Py-Pr0d-2024\"", Some(("SEC024", "Py-Pr0d-2024"))),
-        (Context::Code, "key = \"AKIA2E0A8F3B244C9986\"", Some(("SEC001", "AKIA2E0A8F3B244C9986"))),
+        (
+            Context::Code,
+            "token=Variable.get(\"api_token\"), aws_conn_id=\"aws_default\"",
+            None,
+        ),
+        (
+            Context::Code,
+            "secret = Secret(\"env\", \"SQL_CONN\", \"airflow-secrets\", \"sql_alchemy_conn\")",
+            None,
+        ),
+        (
+            Context::Code,
+            "secret_key_ref=k8s.V1SecretKeySelector(name=\"db\", key=\"password\")",
+            None,
+        ),
+        (
+            Context::Code,
+            "k8s.V1EnvVar(name=\"TOKEN\", value_from=k8s.V1EnvVarSource(secret_key_ref=ref))",
+            None,
+        ),
+        (
+            Context::Code,
+            "password=\"db-password\", secret=\"warehouse-creds\"",
+            None,
+        ),
+        (
+            Context::Code,
+            "headers={\"X-API-Key\": \"wrong-key\"}",
+            None,
+        ),
+        (
+            Context::Code,
+            "{\"password\": \"Where do I change my password\"}",
+            None,
+        ),
+        (
+            Context::Code,
+            "Password: \"Go-Pr0d-S3cret!\",",
+            Some(("SEC024", "Go-Pr0d-S3cret!")),
+        ),
+        (
+            Context::Code,
+            "const apiToken: string = \"Ts7Lm2Xw9Kt3Rp6Vb1Hs\";",
+            Some(("SEC024", "Ts7Lm2Xw9Kt3Rp6Vb1Hs")),
+        ),
+        (
+            Context::Code,
+            "val dbPassword: String = \"Kt-Pr0d-2024\"",
+            Some(("SEC024", "Kt-Pr0d-2024")),
+        ),
+        (
+            Context::Code,
+            "String password = \"J4va-Pr0d!\";",
+            Some(("SEC024", "J4va-Pr0d!")),
+        ),
+        (
+            Context::Code,
+            "let api_key: &str = \"Rs7Lm2Xw9Kt3Rp6Vb1Hs\";",
+            Some(("SEC024", "Rs7Lm2Xw9Kt3Rp6Vb1Hs")),
+        ),
+        (
+            Context::Code,
+            "password: str = \"Py-Pr0d-2024\"",
+            Some(("SEC024", "Py-Pr0d-2024")),
+        ),
+        (
+            Context::Code,
+            "key = \"AKIA2E0A8F3B244C9986\"",
+            Some(("SEC001", "AKIA2E0A8F3B244C9986")),
+        ),
         // Prose: a literal in a doc is a literal, a sentence is not.
-        (Context::Prose, "password: must be at least 12 characters long", None),
-        (Context::Prose, "$ kubectl --server=https://127.0.0.1:6443 --token=foo/system:masters create -f pod.yaml", None),
-        (Context::Prose, "password: hunter2-docs", Some(("SEC024", "hunter2-docs"))),
-        (Context::Prose, "\"  password: feast\\n\",", Some(("SEC024", "feast"))),
+        (
+            Context::Prose,
+            "password: must be at least 12 characters long",
+            None,
+        ),
+        (
+            Context::Prose,
+            "$ kubectl --server=https://127.0.0.1:6443 --token=demo/cluster-ops create -f pod.yaml",
+            None,
+        ),
+        (
+            Context::Prose,
+            "password: hunter2-docs",
+            Some(("SEC024", "hunter2-docs")),
+        ),
+        (
+            Context::Prose,
+            "\"  password: feast\\n\",",
+            Some(("SEC024", "feast")),
+        ),
         // Digests: in a lock file or baseline a digest is a digest; other secrets still count.
-        (Context::Digests, "\"hashed_secret\": \"3e26d6750975d678acb8fa35a0f69237881576b0\",", None),
-        (Context::Digests, "api_key = \"d41d8cd98f00b204e9800998ecf8427e\"", None),
-        (Context::Config, "api_key = \"d41d8cd98f00b204e9800998ecf8427e\"", Some(("SEC024", "d41d8cd98f00b204e9800998ecf8427e"))),
-        (Context::Digests, "resolved \"https://npm:Npm-T0ken-2024@registry.internal/x.tgz\"", Some(("SEC020", "Npm-T0ken-2024"))),
+        (
+            Context::Digests,
+            "\"hashed_secret\": \"3e26d6750975d678acb8fa35a0f69237881576b0\",",
+            None,
+        ),
+        (
+            Context::Digests,
+            "api_key = \"d41d8cd98f00b204e9800998ecf8427e\"",
+            None,
+        ),
+        (
+            Context::Config,
+            "api_key = \"d41d8cd98f00b204e9800998ecf8427e\"",
+            Some(("SEC024", "d41d8cd98f00b204e9800998ecf8427e")),
+        ),
+        (
+            Context::Digests,
+            "resolved \"https://npm:Npm-T0ken-2024@registry.internal/x.tgz\"",
+            Some(("SEC020", "Npm-T0ken-2024")),
+        ),
         // Config and shell: unquoted values are literals.
-        (Context::Config, "export DB_PASSWORD=S3cure-Sh3ll", Some(("SEC024", "S3cure-Sh3ll"))),
-        (Context::Config, "docker run -e MYSQL_ROOT_PASSWORD=Dock3r-Pw percona", Some(("SEC024", "Dock3r-Pw"))),
+        (
+            Context::Config,
+            "export DB_PASSWORD=S3cure-Sh3ll",
+            Some(("SEC024", "S3cure-Sh3ll")),
+        ),
+        (
+            Context::Config,
+            "docker run -e MYSQL_ROOT_PASSWORD=Dock3r-Pw percona",
+            Some(("SEC024", "Dock3r-Pw")),
+        ),
     ];
 
     #[test]
