@@ -11,7 +11,7 @@
 //!
 //! Trust: bundled policies are custos's own code; they are compiled into an engine of their
 //! own and evaluated in-process, fast. A package with any file from the user is untrusted:
-//! it is checked for recursion when it loads (`recursion`) and evaluated in a bounded worker
+//! it is checked for recursion when it loads (`analysis`) and evaluated in a bounded worker
 //! process (`sandbox`: memory, stack and time), so that whatever it does ends as a
 //! `policy-error` finding naming the rule, its files and the reason, and the scan goes on.
 //! A user file that extends a bundled package makes that package untrusted as a whole, and
