@@ -48,10 +48,7 @@ impl Import {
 /// `try` blocks run too).
 pub fn imports(src: &str) -> Vec<Import> {
     let texts: Vec<&str> = match lines::logical_lines(src) {
-        Some(ls) => ls
-            .iter()
-            .filter_map(|l| src.get(l.text..l.end))
-            .collect(),
+        Some(ls) => ls.iter().filter_map(|l| src.get(l.text..l.end)).collect(),
         // The scanner lost track (a broken file): fall back to physical lines.
         None => src.lines().map(str::trim_start).collect(),
     };
@@ -134,8 +131,7 @@ pub struct PyIndex {
 }
 
 fn is_py(p: &Path) -> bool {
-    p.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("py"))
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("py"))
 }
 
 impl PyIndex {
@@ -221,7 +217,10 @@ impl PyIndex {
             .filter_map(|&i| {
                 let f = index.files.get(i)?;
                 let bytes = std::fs::read(&f.path).ok()?;
-                Some((i, python::summarize(&String::from_utf8_lossy(&bytes), limits)))
+                Some((
+                    i,
+                    python::summarize(&String::from_utf8_lossy(&bytes), limits),
+                ))
             })
             .collect();
         index.modules = summaries
@@ -375,10 +374,11 @@ impl PyIndex {
         let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
         for k in 1..parts.len() {
             let prefix = parts.get(..k).unwrap_or_default().join(".");
-            if let Some(pkg) = self
-                .module_file(file, level, &prefix)
-                .filter(|&p| self.files.get(p).is_some_and(|f| f.path.ends_with("__init__.py")))
-            {
+            if let Some(pkg) = self.module_file(file, level, &prefix).filter(|&p| {
+                self.files
+                    .get(p)
+                    .is_some_and(|f| f.path.ends_with("__init__.py"))
+            }) {
                 out.push(pkg);
             }
         }
@@ -511,7 +511,11 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/airflow/factory_repo");
         let config = Config::defaults(root.clone());
         let found = discover::discover(std::slice::from_ref(&root), &config).expect("fixture");
-        let index = PyIndex::build(&found.files, &[root.clone()], &Limits::default());
+        let index = PyIndex::build(
+            &found.files,
+            std::slice::from_ref(&root),
+            &Limits::default(),
+        );
         (root, index)
     }
 
@@ -541,7 +545,10 @@ mod tests {
         let (root, index) = fixture_index();
         let file = |p: &str| index.by_path.get(&root.join(p)).copied().expect("indexed");
         let flows = |f: &Factory, p: &str| -> Vec<String> {
-            f.flows.get(p).map(|t| t.iter().cloned().collect()).unwrap_or_default()
+            f.flows
+                .get(p)
+                .map(|t| t.iter().cloned().collect())
+                .unwrap_or_default()
         };
         let sales = file("dags/sales_daily.py");
         let make_dag = index
@@ -553,12 +560,18 @@ mod tests {
         );
         assert_eq!(
             make_dag.module.as_deref(),
-            Some(root.join("dags/common/factory.py").to_string_lossy().as_ref())
+            Some(
+                root.join("dags/common/factory.py")
+                    .to_string_lossy()
+                    .as_ref()
+            )
         );
         // Through the `_default_args` helper into a `default_args` dict key.
         assert_eq!(flows(make_dag, "db_password"), ["db_password"]);
         assert_eq!(flows(make_dag, "bucket"), ["s3_bucket"]);
-        let sql_task = index.factory(sales, "dags.common.factory.sql_task").expect("sql_task");
+        let sql_task = index
+            .factory(sales, "dags.common.factory.sql_task")
+            .expect("sql_task");
         assert_eq!(flows(sql_task, "pw"), ["password"]);
         // A relative import of the package, which re-exports the factory.
         let ops = file("dags/team/ops.py");

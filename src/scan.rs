@@ -179,8 +179,12 @@ fn scan_file(
             (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
         }
     };
-    let (kind, syntax) =
-        pyindex.classify(&c.fs_path, &rel, discover::classify(&rel, &source, config), config);
+    let (kind, syntax) = pyindex.classify(
+        &c.fs_path,
+        &rel,
+        discover::classify(&rel, &source, config),
+        config,
+    );
     let lines = LineIndex::new(&source);
 
     let mut findings = Vec::new();

@@ -257,34 +257,49 @@ fn parse_segments(
         m.summarized = definitions.iter().map(|r| r.start).collect();
     }
     m.close_local();
+    let model_part = |m: &mut Model<'_, '_>, seg: &lines::Segment, tree: &Tree| {
+        let root = tree.root_node();
+        // Functions too large for the first pass are read as their parts go by.
+        if m.collect_large_functions(root) {
+            m.close_local();
+        }
+        m.replay_until = seg.replay_until;
+        m.walk(root, 0, false);
+    };
     let clean = std::thread::scope(|scope| {
         // One parsed part waits for the model: memory stays at three parts' trees.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Tree>>(1);
         let starts = &starts;
-        scope.spawn(move || {
-            let Some(mut parser) = new_parser() else {
-                let _ = tx.send(None);
-                return;
-            };
-            for seg in segments {
-                let tree = parse_ranges(&mut parser, source, starts, &seg.ranges);
-                let ok = tree.is_some();
-                if tx.send(tree).is_err() || !ok {
+        let spawned = std::thread::Builder::new()
+            .name("custos-parse".into())
+            .spawn_scoped(scope, move || {
+                let Some(mut parser) = new_parser() else {
+                    let _ = tx.send(None);
                     return;
+                };
+                for seg in segments {
+                    let tree = parse_ranges(&mut parser, source, starts, &seg.ranges);
+                    let ok = tree.is_some();
+                    if tx.send(tree).is_err() || !ok {
+                        return;
+                    }
                 }
+            });
+        if spawned.is_err() {
+            // No second thread: parse each part here, just before modelling it.
+            for seg in segments {
+                let Some(tree) = parse_ranges(parser, source, starts, &seg.ranges) else {
+                    return false;
+                };
+                model_part(&mut m, seg, &tree);
             }
-        });
+            return true;
+        }
         for seg in segments {
             let Ok(Some(tree)) = rx.recv() else {
                 return false;
             };
-            let root = tree.root_node();
-            // Functions too large for the first pass are read as their parts go by.
-            if m.collect_large_functions(root) {
-                m.close_local();
-            }
-            m.replay_until = seg.replay_until;
-            m.walk(root, 0, false);
+            model_part(&mut m, seg, &tree);
         }
         true
     });
@@ -730,9 +745,7 @@ impl<'s, 'p> Model<'s, 'p> {
                 let ident = match kind(p) {
                     "identifier" => Some(p),
                     "typed_parameter" => p.named_child(0).filter(|x| kind(*x) == "identifier"),
-                    "default_parameter" | "typed_default_parameter" => {
-                        p.child_by_field_id(F.name)
-                    }
+                    "default_parameter" | "typed_default_parameter" => p.child_by_field_id(F.name),
                     "list_splat_pattern" | "keyword_separator" => {
                         keyword_only = true;
                         None
@@ -1097,10 +1110,9 @@ impl<'s, 'p> Model<'s, 'p> {
             },
             "binary_operator" => {
                 let op = n.child_by_field_id(F.operator).map(|o| self.text(o));
-                let (Some(l), Some(r)) = (
-                    n.child_by_field_id(F.left),
-                    n.child_by_field_id(F.right),
-                ) else {
+                let (Some(l), Some(r)) =
+                    (n.child_by_field_id(F.left), n.child_by_field_id(F.right))
+                else {
                     return json!({"expr": self.text(n)});
                 };
                 if op == Some("+") {
@@ -1121,8 +1133,17 @@ impl<'s, 'p> Model<'s, 'p> {
     /// Would `n` become a literal value (not `{"expr": …}`)? Decided without recording it.
     fn is_literal(&self, n: Node<'_>) -> bool {
         match kind(n) {
-            "string" | "concatenated_string" | "integer" | "float" | "true" | "false"
-            | "dictionary" | "list" | "tuple" | "set" | "binary_operator" => true,
+            "string"
+            | "concatenated_string"
+            | "integer"
+            | "float"
+            | "true"
+            | "false"
+            | "dictionary"
+            | "list"
+            | "tuple"
+            | "set"
+            | "binary_operator" => true,
             "parenthesized_expression" => n.named_child(0).is_some_and(|x| self.is_literal(x)),
             "identifier" => self.constants.contains_key(self.text(n)),
             _ => false,
@@ -1250,10 +1271,9 @@ impl<'s, 'p> Model<'s, 'p> {
         let mut position = 0usize;
         for a in items {
             if kind(a) == "keyword_argument" {
-                let (Some(k), Some(v)) = (
-                    a.child_by_field_id(F.name),
-                    a.child_by_field_id(F.value),
-                ) else {
+                let (Some(k), Some(v)) =
+                    (a.child_by_field_id(F.name), a.child_by_field_id(F.value))
+                else {
                     continue;
                 };
                 let key = self.text(k).to_owned();
@@ -1261,7 +1281,10 @@ impl<'s, 'p> Model<'s, 'p> {
                 kwargs.insert(key, val);
             } else if kind(a) != "comment" {
                 if let Some(name) = names.get(position).filter(|_| {
-                    !matches!(kind(a), "list_splat" | "dictionary_splat" | "parenthesized_list_splat")
+                    !matches!(
+                        kind(a),
+                        "list_splat" | "dictionary_splat" | "parenthesized_list_splat"
+                    )
                 }) {
                     let val = self.value(a, &push_token(&kw_pointer, name), 0);
                     kwargs.insert(name.clone(), val);
@@ -1391,8 +1414,10 @@ impl<'s, 'p> Model<'s, 'p> {
                 _ => false,
             };
             if compound {
-                self.nested
-                    .push(Value::Array(vec![Value::from(index), Value::from(k.as_str())]));
+                self.nested.push(Value::Array(vec![
+                    Value::from(index),
+                    Value::from(k.as_str()),
+                ]));
             }
         }
         if factory {
@@ -1513,10 +1538,8 @@ impl<'s, 'p> Model<'s, 'p> {
     }
 
     fn assignment(&mut self, n: Node<'_>) {
-        let (Some(left), Some(right)) = (
-            n.child_by_field_id(F.left),
-            n.child_by_field_id(F.right),
-        ) else {
+        let (Some(left), Some(right)) = (n.child_by_field_id(F.left), n.child_by_field_id(F.right))
+        else {
             return;
         };
         // `hook = S3Hook(...)`, `s3 = boto3.client("s3")`, `client = hook.get_conn()`:
@@ -1667,13 +1690,19 @@ impl<'s, 'p> Model<'s, 'p> {
         self.spans
             .insert(String::new(), Span::new(0, self.src.len()));
         let mut doc = Map::with_capacity(10);
-        doc.insert("imports".into(), Value::Array(std::mem::take(&mut self.imports)));
+        doc.insert(
+            "imports".into(),
+            Value::Array(std::mem::take(&mut self.imports)),
+        );
         doc.insert(
             "constants".into(),
             Value::Object(std::mem::take(&mut self.constants)),
         );
         doc.insert("dags".into(), Value::Array(std::mem::take(&mut self.dags)));
-        doc.insert("tasks".into(), Value::Array(std::mem::take(&mut self.tasks)));
+        doc.insert(
+            "tasks".into(),
+            Value::Array(std::mem::take(&mut self.tasks)),
+        );
         let mut calls = std::mem::take(&mut self.calls);
         calls.shrink_to_fit();
         doc.insert("calls".into(), Value::Array(calls));
@@ -1742,6 +1771,8 @@ fn unescape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn read(path: &str) -> String {
@@ -1761,9 +1792,10 @@ mod tests {
         let mut src = read("fixtures/rules/AF001/fail/warehouse_sync.py");
         src.push_str("\n@dag(schedule=None)\ndef big(bucket=\"b\"):\n");
         for i in 0..40 {
-            src.push_str(&format!(
-                "    t{i} = BashOperator(task_id=\"t{i}\", bash_command=\"echo {i}\")\n"
-            ));
+            let _ = writeln!(
+                src,
+                "    t{i} = BashOperator(task_id=\"t{i}\", bash_command=\"echo {i}\")"
+            );
         }
         src.push_str("    load(bucket=bucket)\n\nbig()\nLATE = \"s3://late/x\"\n");
         let limits = Limits::default();
@@ -1780,12 +1812,18 @@ mod tests {
     fn a_syntax_error_in_a_part_is_reported_from_the_whole_file() {
         let mut src = String::from("from airflow import DAG\nfrom airflow.operators.bash import BashOperator as Op\nwith DAG(\"d\") as d:\n");
         for i in 0..40 {
-            src.push_str(&format!("    t{i} = Op(task_id=\"t{i}\")\n"));
+            let _ = writeln!(src, "    t{i} = Op(task_id=\"t{i}\")");
         }
         src.push_str("    x = = 1\n");
         let parsed = parse_chunked(&src, &Limits::default(), &NoProject, 300);
         let err = parsed.error.expect("syntax error");
-        assert_eq!(src.get(err.span.expect("span").range()).map(str::trim), Some("="));
-        assert_eq!(parsed.docs[0].value["calls"].as_array().map(Vec::len), Some(41));
+        assert_eq!(
+            src.get(err.span.expect("span").range()).map(str::trim),
+            Some("=")
+        );
+        assert_eq!(
+            parsed.docs[0].value["calls"].as_array().map(Vec::len),
+            Some(41)
+        );
     }
 }

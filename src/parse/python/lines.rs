@@ -75,7 +75,6 @@ pub fn logical_lines(src: &str) -> Option<Vec<Line>> {
             }
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b' ' | b'\t' | b'\r' | b'\x0c' => {}
             _ => {}
         }
         if !matches!(c, b' ' | b'\t' | b'\r' | b'\x0c') {
@@ -96,25 +95,25 @@ pub fn logical_lines(src: &str) -> Option<Vec<Line>> {
     Some(out)
 }
 
-/// Index just past the string literal whose opening quote is at `i`.
-fn skip_string(b: &[u8], i: usize) -> Option<usize> {
-    let q = *b.get(i)?;
-    let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
-    let mut j = if triple { i + 3 } else { i + 1 };
-    while j < b.len() {
-        match b.get(j).copied()? {
-            b'\\' => j += 2,
-            c if c == q => {
+/// Index just past the string literal whose opening quote is at `start`.
+fn skip_string(bytes: &[u8], start: usize) -> Option<usize> {
+    let quote = *bytes.get(start)?;
+    let triple = bytes.get(start + 1) == Some(&quote) && bytes.get(start + 2) == Some(&quote);
+    let mut at = if triple { start + 3 } else { start + 1 };
+    while at < bytes.len() {
+        match bytes.get(at).copied()? {
+            b'\\' => at += 2,
+            ch if ch == quote => {
                 if !triple {
-                    return Some(j + 1);
+                    return Some(at + 1);
                 }
-                if b.get(j + 1) == Some(&q) && b.get(j + 2) == Some(&q) {
-                    return Some(j + 3);
+                if bytes.get(at + 1) == Some(&quote) && bytes.get(at + 2) == Some(&quote) {
+                    return Some(at + 3);
                 }
-                j += 1;
+                at += 1;
             }
             b'\n' if !triple => return None,
-            _ => j += 1,
+            _ => at += 1,
         }
     }
     None
@@ -329,11 +328,16 @@ fn is_value_assignment(text: &str) -> bool {
         .bytes()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
         .count();
-    !(callee > 0 && rest.get(callee..).is_some_and(|r| r.trim_start().starts_with('(')))
+    !(callee > 0
+        && rest
+            .get(callee..)
+            .is_some_and(|r| r.trim_start().starts_with('(')))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn texts<'a>(src: &'a str, lines: &[Line]) -> Vec<&'a str> {
@@ -364,7 +368,8 @@ mod tests {
 
     #[test]
     fn statements_group_bodies_clauses_and_decorators() {
-        let src = "@dag()\ndef f():\n    a = 1\n    b = 2\nif x:\n    pass\nelse:\n    pass\nc = 3\n";
+        let src =
+            "@dag()\ndef f():\n    a = 1\n    b = 2\nif x:\n    pass\nelse:\n    pass\nc = 3\n";
         let lines = logical_lines(src).unwrap();
         let s = statements(src, &lines, 0..lines.len());
         assert_eq!(s.len(), 3);
@@ -383,7 +388,12 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            vec!["import os", "B = \"acme\"", "A: dict = {\"k\": 1}", "def f(a):\n    return a"]
+            vec![
+                "import os",
+                "B = \"acme\"",
+                "A: dict = {\"k\": 1}",
+                "def f(a):\n    return a"
+            ]
         );
     }
 
@@ -391,7 +401,7 @@ mod tests {
     fn large_blocks_are_split_inside_with_their_header() {
         let mut src = String::from("import os\nwith DAG('d') as dag:\n");
         for i in 0..50 {
-            src.push_str(&format!("    t{i} = Op(task_id='t{i}')\n"));
+            let _ = writeln!(src, "    t{i} = Op(task_id='t{i}')");
         }
         src.push_str("x = 1\n");
         let lines = logical_lines(&src).unwrap();
