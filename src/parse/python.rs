@@ -725,6 +725,8 @@ impl<'s, 'p> Model<'s, 'p> {
         let literal = !matches!(&v, Value::Object(o) if o.contains_key("expr"));
         if literal {
             self.constants.insert(name, v);
+        } else {
+            self.spans.remove(&pointer);
         }
     }
 
