@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use serde_json::{json, Map, Value};
-use tree_sitter::{Language, Node, Parser, Point, Tree};
+use tree_sitter::{Language, Node, Parser, Point, Tree, TreeCursor};
 
 use super::{Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
@@ -439,6 +439,31 @@ fn kind(n: Node<'_>) -> &'static str {
     KINDS.get(usize::from(n.kind_id())).copied().unwrap_or("")
 }
 
+/// Hashes byte offsets with one multiplication: the keys are the distinct start offsets of one
+/// call's strings, not names a file chooses, so SipHash's collision resistance buys nothing.
+#[derive(Default)]
+struct OffsetHasher(u64);
+
+impl std::hash::Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = u64::try_from(n)
+            .unwrap_or(u64::MAX)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Offsets = HashSet<usize, std::hash::BuildHasherDefault<OffsetHasher>>;
+
 /// Airflow classes that define DAGs, read variables and connections.
 const DAG_CLASSES: &[&str] = &[
     "airflow.DAG",
@@ -493,8 +518,9 @@ struct Model<'s, 'p> {
     env: Vec<Value>,
     lookups: Vec<Value>,
     strings: Vec<Value>,
-    /// Start bytes of string literals whose value a recorded call holds.
-    held: HashSet<usize>,
+    /// Start bytes of string literals whose value the recorded call being walked holds
+    /// (cleared when the walk leaves the call).
+    held: Offsets,
     /// Inside the arguments of a recorded call (strings read there are held by it).
     holding: bool,
     /// Recorded calls the walk is inside of.
@@ -571,7 +597,7 @@ impl<'s, 'p> Model<'s, 'p> {
             env: Vec::new(),
             lookups: Vec::new(),
             strings: Vec::new(),
-            held: HashSet::new(),
+            held: Offsets::default(),
             holding: false,
             in_recorded: 0,
             pending_with: Vec::new(),
@@ -1210,6 +1236,14 @@ impl<'s, 'p> Model<'s, 'p> {
     // ----- the walk ------------------------------------------------------------------------
 
     fn walk(&mut self, n: Node<'_>, depth: usize, in_function: bool) {
+        // One cursor for the whole walk: a cursor per node costs an allocation each.
+        let mut cursor = n.walk();
+        self.walk_at(&mut cursor, depth, in_function);
+    }
+
+    /// Walk the node under `cursor` and its named descendants; the cursor ends where it began.
+    fn walk_at(&mut self, cursor: &mut TreeCursor<'_>, depth: usize, in_function: bool) {
+        let n = cursor.node();
         if depth > self.max_depth * 4 {
             return;
         }
@@ -1238,9 +1272,16 @@ impl<'s, 'p> Model<'s, 'p> {
         }
         let inside = in_function || matches!(kind(n), "function_definition" | "lambda");
         self.in_recorded += usize::from(recorded);
-        let mut cursor = n.walk();
-        for child in n.named_children(&mut cursor) {
-            self.walk(child, depth + 1, inside);
+        if cursor.goto_first_child() {
+            loop {
+                if cursor.node().is_named() {
+                    self.walk_at(cursor, depth + 1, inside);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            cursor.goto_parent();
         }
         if recorded {
             self.in_recorded -= 1;
