@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use serde_json::{json, Map, Value};
-use tree_sitter::{Language, Node, Parser, Point, Tree};
+use tree_sitter::{Language, Node, Parser, Point, Tree, TreeCursor};
 
 use super::{Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
@@ -257,34 +257,49 @@ fn parse_segments(
         m.summarized = definitions.iter().map(|r| r.start).collect();
     }
     m.close_local();
+    let model_part = |m: &mut Model<'_, '_>, seg: &lines::Segment, tree: &Tree| {
+        let root = tree.root_node();
+        // Functions too large for the first pass are read as their parts go by.
+        if m.collect_large_functions(root) {
+            m.close_local();
+        }
+        m.replay_until = seg.replay_until;
+        m.walk(root, 0, false);
+    };
     let clean = std::thread::scope(|scope| {
         // One parsed part waits for the model: memory stays at three parts' trees.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Tree>>(1);
         let starts = &starts;
-        scope.spawn(move || {
-            let Some(mut parser) = new_parser() else {
-                let _ = tx.send(None);
-                return;
-            };
-            for seg in segments {
-                let tree = parse_ranges(&mut parser, source, starts, &seg.ranges);
-                let ok = tree.is_some();
-                if tx.send(tree).is_err() || !ok {
+        let spawned = std::thread::Builder::new()
+            .name("custos-parse".into())
+            .spawn_scoped(scope, move || {
+                let Some(mut parser) = new_parser() else {
+                    let _ = tx.send(None);
                     return;
+                };
+                for seg in segments {
+                    let tree = parse_ranges(&mut parser, source, starts, &seg.ranges);
+                    let ok = tree.is_some();
+                    if tx.send(tree).is_err() || !ok {
+                        return;
+                    }
                 }
+            });
+        if spawned.is_err() {
+            // No second thread: parse each part here, just before modelling it.
+            for seg in segments {
+                let Some(tree) = parse_ranges(parser, source, starts, &seg.ranges) else {
+                    return false;
+                };
+                model_part(&mut m, seg, &tree);
             }
-        });
+            return true;
+        }
         for seg in segments {
             let Ok(Some(tree)) = rx.recv() else {
                 return false;
             };
-            let root = tree.root_node();
-            // Functions too large for the first pass are read as their parts go by.
-            if m.collect_large_functions(root) {
-                m.close_local();
-            }
-            m.replay_until = seg.replay_until;
-            m.walk(root, 0, false);
+            model_part(&mut m, seg, &tree);
         }
         true
     });
@@ -424,6 +439,31 @@ fn kind(n: Node<'_>) -> &'static str {
     KINDS.get(usize::from(n.kind_id())).copied().unwrap_or("")
 }
 
+/// Hashes byte offsets with one multiplication: the keys are the distinct start offsets of one
+/// call's strings, not names a file chooses, so SipHash's collision resistance buys nothing.
+#[derive(Default)]
+struct OffsetHasher(u64);
+
+impl std::hash::Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = u64::try_from(n)
+            .unwrap_or(u64::MAX)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Offsets = HashSet<usize, std::hash::BuildHasherDefault<OffsetHasher>>;
+
 /// Airflow classes that define DAGs, read variables and connections.
 const DAG_CLASSES: &[&str] = &[
     "airflow.DAG",
@@ -478,8 +518,9 @@ struct Model<'s, 'p> {
     env: Vec<Value>,
     lookups: Vec<Value>,
     strings: Vec<Value>,
-    /// Start bytes of string literals whose value a recorded call holds.
-    held: HashSet<usize>,
+    /// Start bytes of string literals whose value the recorded call being walked holds
+    /// (cleared when the walk leaves the call).
+    held: Offsets,
     /// Inside the arguments of a recorded call (strings read there are held by it).
     holding: bool,
     /// Recorded calls the walk is inside of.
@@ -556,7 +597,7 @@ impl<'s, 'p> Model<'s, 'p> {
             env: Vec::new(),
             lookups: Vec::new(),
             strings: Vec::new(),
-            held: HashSet::new(),
+            held: Offsets::default(),
             holding: false,
             in_recorded: 0,
             pending_with: Vec::new(),
@@ -710,6 +751,8 @@ impl<'s, 'p> Model<'s, 'p> {
         let literal = !matches!(&v, Value::Object(o) if o.contains_key("expr"));
         if literal {
             self.constants.insert(name, v);
+        } else {
+            self.spans.remove(&pointer);
         }
     }
 
@@ -1193,6 +1236,14 @@ impl<'s, 'p> Model<'s, 'p> {
     // ----- the walk ------------------------------------------------------------------------
 
     fn walk(&mut self, n: Node<'_>, depth: usize, in_function: bool) {
+        // One cursor for the whole walk: a cursor per node costs an allocation each.
+        let mut cursor = n.walk();
+        self.walk_at(&mut cursor, depth, in_function);
+    }
+
+    /// Walk the node under `cursor` and its named descendants; the cursor ends where it began.
+    fn walk_at(&mut self, cursor: &mut TreeCursor<'_>, depth: usize, in_function: bool) {
+        let n = cursor.node();
         if depth > self.max_depth * 4 {
             return;
         }
@@ -1221,9 +1272,16 @@ impl<'s, 'p> Model<'s, 'p> {
         }
         let inside = in_function || matches!(kind(n), "function_definition" | "lambda");
         self.in_recorded += usize::from(recorded);
-        let mut cursor = n.walk();
-        for child in n.named_children(&mut cursor) {
-            self.walk(child, depth + 1, inside);
+        if cursor.goto_first_child() {
+            loop {
+                if cursor.node().is_named() {
+                    self.walk_at(cursor, depth + 1, inside);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            cursor.goto_parent();
         }
         if recorded {
             self.in_recorded -= 1;
@@ -1756,6 +1814,8 @@ fn unescape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn read(path: &str) -> String {
@@ -1775,13 +1835,10 @@ mod tests {
         let mut src = read("fixtures/rules/AF001/fail/warehouse_sync.py");
         src.push_str("\n@dag(schedule=None)\ndef big(bucket=\"b\"):\n");
         for i in 0..40 {
-            {
-                use std::fmt::Write as _;
-                let _ = writeln!(
-                    src,
-                    "    t{i} = BashOperator(task_id=\"t{i}\", bash_command=\"echo {i}\")"
-                );
-            }
+            let _ = writeln!(
+                src,
+                "    t{i} = BashOperator(task_id=\"t{i}\", bash_command=\"echo {i}\")"
+            );
         }
         src.push_str("    load(bucket=bucket)\n\nbig()\nLATE = \"s3://late/x\"\n");
         let limits = Limits::default();
@@ -1798,10 +1855,7 @@ mod tests {
     fn a_syntax_error_in_a_part_is_reported_from_the_whole_file() {
         let mut src = String::from("from airflow import DAG\nfrom airflow.operators.bash import BashOperator as Op\nwith DAG(\"d\") as d:\n");
         for i in 0..40 {
-            {
-                use std::fmt::Write as _;
-                let _ = writeln!(src, "    t{i} = Op(task_id=\"t{i}\")");
-            }
+            let _ = writeln!(src, "    t{i} = Op(task_id=\"t{i}\")");
         }
         src.push_str("    x = = 1\n");
         let parsed = parse_chunked(&src, &Limits::default(), &NoProject, 300);

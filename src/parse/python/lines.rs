@@ -95,26 +95,25 @@ pub fn logical_lines(src: &str) -> Option<Vec<Line>> {
     Some(out)
 }
 
-/// Index just past the string literal whose opening quote is at `i`.
-#[allow(clippy::many_single_char_names)] // bytes, index, quote: the scanner idiom
-fn skip_string(b: &[u8], i: usize) -> Option<usize> {
-    let q = *b.get(i)?;
-    let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
-    let mut j = if triple { i + 3 } else { i + 1 };
-    while j < b.len() {
-        match b.get(j).copied()? {
-            b'\\' => j += 2,
-            c if c == q => {
+/// Index just past the string literal whose opening quote is at `start`.
+fn skip_string(bytes: &[u8], start: usize) -> Option<usize> {
+    let quote = *bytes.get(start)?;
+    let triple = bytes.get(start + 1) == Some(&quote) && bytes.get(start + 2) == Some(&quote);
+    let mut at = if triple { start + 3 } else { start + 1 };
+    while at < bytes.len() {
+        match bytes.get(at).copied()? {
+            b'\\' => at += 2,
+            ch if ch == quote => {
                 if !triple {
-                    return Some(j + 1);
+                    return Some(at + 1);
                 }
-                if b.get(j + 1) == Some(&q) && b.get(j + 2) == Some(&q) {
-                    return Some(j + 3);
+                if bytes.get(at + 1) == Some(&quote) && bytes.get(at + 2) == Some(&quote) {
+                    return Some(at + 3);
                 }
-                j += 1;
+                at += 1;
             }
             b'\n' if !triple => return None,
-            _ => j += 1,
+            _ => at += 1,
         }
     }
     None
@@ -337,6 +336,8 @@ fn is_value_assignment(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn texts<'a>(src: &'a str, lines: &[Line]) -> Vec<&'a str> {
@@ -400,10 +401,7 @@ mod tests {
     fn large_blocks_are_split_inside_with_their_header() {
         let mut src = String::from("import os\nwith DAG('d') as dag:\n");
         for i in 0..50 {
-            {
-                use std::fmt::Write as _;
-                let _ = writeln!(src, "    t{i} = Op(task_id='t{i}')");
-            }
+            let _ = writeln!(src, "    t{i} = Op(task_id='t{i}')");
         }
         src.push_str("x = 1\n");
         let lines = logical_lines(&src).unwrap();
