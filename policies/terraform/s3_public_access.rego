@@ -31,14 +31,14 @@ pab_settings := ["block_public_acls", "block_public_policy", "ignore_public_acls
 
 deny contains {"msg": msg, "path": array.concat(path, ["acl"])} if {
 	some [path, name, b] in s3.buckets
-	acl := tf.get(b, "acl", null)
+	acl := b.acl
 	acl in public_acls
 	msg := sprintf("%s has the public ACL %q", [s3.label(name, b), acl])
 }
 
 has_pab(b) if count(tf.blocks(b, "public_access_block")) > 0
 
-has_pab(b) if tf.unknown(tf.get(b, "public_access_block", null))
+has_pab(b) if tf.unknown(b.public_access_block)
 
 deny contains {"msg": msg, "path": path} if {
 	some [path, name, b] in s3.buckets
@@ -49,7 +49,7 @@ deny contains {"msg": msg, "path": path} if {
 deny contains {"msg": msg, "path": array.concat(path, ["public_access_block", off[0]])} if {
 	some [path, name, b] in s3.buckets
 	some pab in tf.blocks(b, "public_access_block")
-	off := [s | some s in pab_settings; tf.known_not_true(tf.get(pab, s, false))]
+	off := [s | some s in pab_settings; tf.known_not_true(object.get(pab, s, false))]
 	count(off) > 0
 	msg := sprintf("%s's public access block leaves %s off", [s3.label(name, b), concat(", ", off)])
 }
