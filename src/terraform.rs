@@ -20,34 +20,41 @@
 //!   (`aws_s3_bucket.x.id`, indexed `x[0]`, splat, or through a conditional/`try`) or a resolved
 //!   literal name — so merging is linear in the number of resources.
 //!
-//! **Scopes.** A module's own scope binds each variable to `terraform.tfvars`/`*.auto.tfvars`,
-//! else its default, else leaves it unknown. A local module (`source = "./…"` or `"../…"`)
-//! called from elsewhere in the scan gets one more scope **per call site**: each variable is
-//! bound to that call's argument, evaluated in the caller's own scope (a non-static argument
-//! leaves the variable unknown; a static object argument keeps its static parts, and its
-//! non-static leaves become opaque `"${caller: …}"` strings), else to the variable's default.
-//! Values bound from an argument carry the argument's name, and every substitution that reads
-//! one is recorded with the JSON pointer where it landed (its **provenance**).
+//! **Scopes and instances.** A module's own scope binds each variable to `terraform.tfvars` /
+//! `*.auto.tfvars`, else its default, else leaves it unknown. A local module (`source = "./…"`
+//! or `"../…"`) called from elsewhere in the scan is instead evaluated per **instance**: per
+//! chain of calls that reaches it from a root module (a module nobody in the scan calls), e.g.
+//! `examples/complete` → `module.db` (the wrapper at `../../`) → `module.db_instance`. An
+//! instance's scope binds each variable to the call's argument evaluated in the calling
+//! instance's scope (a non-static argument leaves the variable unknown; a static object argument
+//! keeps its static parts, and its non-static leaves become opaque `"${caller: …}"` strings),
+//! else to the variable's default. A value bound from an argument carries its **origin**: the
+//! call and argument where it was written — the outermost one when a wrapper passes its own
+//! variable on (`storage_encrypted = var.storage_encrypted`), so the origin is where the value
+//! was chosen; a conditional's origin is its value's, not its condition's. Every substitution
+//! that reads such a value is recorded with the JSON pointer where it landed (its
+//! **provenance**). Nesting is followed 6 calls deep, for at most 4,096 instances; modules
+//! reachable only through a cycle are evaluated in their own scope.
 //!
-//! **Per-call-site evaluation.** Each file of a called module is evaluated once per call (the
+//! **Per-instance evaluation.** Each file of a called module is evaluated once per instance (the
 //! result is computed by whichever file's scan needs it first and shared), and each finding is
 //! split by its pointer:
-//! - a finding whose pointer is at or below a substitution that read argument `a` is that
-//!   call's: it is reported in the **caller's file**, at the span of `module.<name>.<a>` (the
-//!   rest of the pointer is followed into the argument's value when it has spans, e.g. a key
-//!   of a `tags` map), with the message prefixed `module.<name> (<module file>)`. Three callers
-//!   passing `storage_encrypted = false` are three findings, each at its own argument;
-//! - a finding that no argument produced but that only some calls have (a resource or block
-//!   that exists, or a default that applies, because of what a call passes or leaves out) is
-//!   also that call's, reported at its `module "<name>"` block;
-//! - a finding that every call has, with no argument involved, is the module's own: it is
+//! - a finding whose pointer is at or below a substitution that read an argument is that
+//!   argument's: it is reported in the **file that wrote the argument**, at its span (the rest of
+//!   the pointer is followed into the argument's value when it has spans, e.g. a key of a
+//!   `tags` map), with the message prefixed by the instance's address from that call down and
+//!   the module file (`module.db.module.db_instance (modules/db_instance/main.tf): …`). Three
+//!   callers passing `storage_encrypted = false` are three findings, each at its own argument;
+//! - a finding that no argument produced but that only some instances have (a resource or
+//!   block that exists, or a default that applies, because of what a call passes or leaves out)
+//!   is reported at the `module "<name>"` block of the call that creates the instance;
+//! - a finding that every instance has, with no argument involved, is the module's own: it is
 //!   reported once, in the module's file.
 //!
 //! Rules help this by pointing at the attribute that is wrong when it is set (e.g.
 //! `storage_encrypted`), and at the resource when something is missing. A module that nobody in
-//! the scan calls is evaluated in its own scope only. Arguments are evaluated in the caller's
-//! own scope, so values flow one level of module nesting. Facts are gathered in one parallel
-//! pre-pass over the module's `.tf`/`.tf.json`/`.tfvars` files.
+//! the scan calls is evaluated in its own scope. Facts are gathered in one parallel pre-pass
+//! over the module's `.tf`/`.tf.json`/`.tfvars` files.
 
 mod expr;
 
