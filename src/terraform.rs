@@ -88,8 +88,10 @@ const SIBLINGS: &[(&str, &str)] = &[
     ("aws_s3_bucket_policy", "policy"),
 ];
 
-/// `dynamic` blocks expand to at most this many instances.
+/// A `dynamic` block expands to at most this many blocks, and a document's `dynamic` blocks to
+/// this many in all (nested ones multiply); past that, a block stands for its unknown instances.
 const MAX_DYNAMIC: usize = 64;
+const MAX_DYNAMIC_PER_DOCUMENT: usize = 1_024;
 
 /// Module nesting followed from a root module (calls of calls of …), and module instances in all.
 const MAX_NESTING: usize = 6;
@@ -573,6 +575,8 @@ impl Scope {
 struct Walker<'a> {
     env: Env<'a>,
     provenance: Provenance,
+    /// `dynamic` blocks this walk may still expand.
+    dynamic_budget: usize,
 }
 
 impl<'a> Walker<'a> {
@@ -580,6 +584,7 @@ impl<'a> Walker<'a> {
         Walker {
             env: Env::new(&scope.vars, &scope.locals),
             provenance: Vec::new(),
+            dynamic_budget: MAX_DYNAMIC_PER_DOCUMENT,
         }
     }
 
@@ -671,8 +676,11 @@ impl<'a> Walker<'a> {
                     Val::Known(Value::Null) => Some(Vec::new()),
                     _ => None,
                 };
+                let instances =
+                    instances.filter(|l| l.len().min(MAX_DYNAMIC) <= self.dynamic_budget);
                 match instances {
                     Some(list) => {
+                        self.dynamic_budget -= list.len().min(MAX_DYNAMIC);
                         for (key, value) in list.into_iter().take(MAX_DYNAMIC) {
                             self.env.push_iter(&iterator, key, value, args.clone());
                             self.insert_block(map, &name, content.clone(), ptr);
@@ -1374,6 +1382,22 @@ mod tests {
         assert_eq!(t["rule"][1]["algorithm"], "AES256");
         assert_eq!(t["unknown"]["v"], "${it.value}");
         assert!(t.get("none").is_none() && t.get("dynamic").is_none(), "{t}");
+    }
+
+    #[test]
+    fn nested_dynamic_blocks_expand_within_a_budget() {
+        // 64 × 64 × 64 nested instances would be 262,144 blocks: the budget stops it.
+        let list: Vec<String> = (0..64).map(|i| i.to_string()).collect();
+        let list = format!("[{}]", list.join(", "));
+        let text = format!(
+            "variable \"l\" {{ default = {list} }}\n\
+             resource \"t\" \"x\" {{\n  dynamic \"a\" {{\n    for_each = var.l\n    content {{\n      dynamic \"b\" {{\n        for_each = var.l\n        content {{\n          dynamic \"c\" {{\n            for_each = var.l\n            content {{ v = c.value }}\n          }}\n        }}\n      }}\n    }}\n  }}\n}}\n"
+        );
+        let (_d, idx, c) = module(&[("main.tf", &text)]);
+        let v = enriched(&idx, &c[0]);
+        let blocks = v.to_string().matches("\"v\"").count();
+        assert!(blocks <= MAX_DYNAMIC_PER_DOCUMENT, "{blocks} blocks");
+        assert!(v["resource"]["t"]["x"]["a"].is_array());
     }
 
     #[test]

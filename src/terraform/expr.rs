@@ -228,7 +228,7 @@ impl<'a> Env<'a> {
         if !s.contains("${") {
             return Val::Known(Value::String(s.to_owned()));
         }
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_DEPTH || too_deep(s) {
             return Val::Unknown;
         }
         match hcl_edit::parser::parse_template(s) {
@@ -540,6 +540,25 @@ impl<'a> Env<'a> {
             }
         }
     }
+}
+
+/// Brackets nested deeper than [`MAX_DEPTH`]: not parsed (the parser recurses on them, and a
+/// string that was a literal in the file, `"$${(((…"`, never went through the file's depth check).
+fn too_deep(s: &str) -> bool {
+    let mut depth = 0usize;
+    for b in s.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return true;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// What replaces a document string after evaluation: a static value, a simplified reference,
@@ -950,6 +969,13 @@ mod tests {
             eval("${one(aws_s3_bucket.this[*].id)}"),
             reference("aws_s3_bucket.this[*].id", "aws_s3_bucket.this.id")
         );
+    }
+
+    #[test]
+    fn deeply_nested_strings_are_not_parsed() {
+        let deep = format!("${{{}1{}}}", "(".repeat(100_000), ")".repeat(100_000));
+        assert_eq!(eval(&deep), Val::Unknown);
+        assert_eq!(eval("${((1))}"), Val::Known(json!(1)));
     }
 
     #[test]
