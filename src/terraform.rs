@@ -20,34 +20,41 @@
 //!   (`aws_s3_bucket.x.id`, indexed `x[0]`, splat, or through a conditional/`try`) or a resolved
 //!   literal name — so merging is linear in the number of resources.
 //!
-//! **Scopes.** A module's own scope binds each variable to `terraform.tfvars`/`*.auto.tfvars`,
-//! else its default, else leaves it unknown. A local module (`source = "./…"` or `"../…"`)
-//! called from elsewhere in the scan gets one more scope **per call site**: each variable is
-//! bound to that call's argument, evaluated in the caller's own scope (a non-static argument
-//! leaves the variable unknown; a static object argument keeps its static parts, and its
-//! non-static leaves become opaque `"${caller: …}"` strings), else to the variable's default.
-//! Values bound from an argument carry the argument's name, and every substitution that reads
-//! one is recorded with the JSON pointer where it landed (its **provenance**).
+//! **Scopes and instances.** A module's own scope binds each variable to `terraform.tfvars` /
+//! `*.auto.tfvars`, else its default, else leaves it unknown. A local module (`source = "./…"`
+//! or `"../…"`) called from elsewhere in the scan is instead evaluated per **instance**: per
+//! chain of calls that reaches it from a root module (a module nobody in the scan calls), e.g.
+//! `examples/complete` → `module.db` (the wrapper at `../../`) → `module.db_instance`. An
+//! instance's scope binds each variable to the call's argument evaluated in the calling
+//! instance's scope (a non-static argument leaves the variable unknown; a static object argument
+//! keeps its static parts, and its non-static leaves become opaque `"${caller: …}"` strings),
+//! else to the variable's default. A value bound from an argument carries its **origin**: the
+//! call and argument where it was written — the outermost one when a wrapper passes its own
+//! variable on (`storage_encrypted = var.storage_encrypted`), so the origin is where the value
+//! was chosen; a conditional's origin is its value's, not its condition's. Every substitution
+//! that reads such a value is recorded with the JSON pointer where it landed (its
+//! **provenance**). Nesting is followed 6 calls deep, for at most 4,096 instances; modules
+//! reachable only through a cycle are evaluated in their own scope.
 //!
-//! **Per-call-site evaluation.** Each file of a called module is evaluated once per call (the
+//! **Per-instance evaluation.** Each file of a called module is evaluated once per instance (the
 //! result is computed by whichever file's scan needs it first and shared), and each finding is
 //! split by its pointer:
-//! - a finding whose pointer is at or below a substitution that read argument `a` is that
-//!   call's: it is reported in the **caller's file**, at the span of `module.<name>.<a>` (the
-//!   rest of the pointer is followed into the argument's value when it has spans, e.g. a key
-//!   of a `tags` map), with the message prefixed `module.<name> (<module file>)`. Three callers
-//!   passing `storage_encrypted = false` are three findings, each at its own argument;
-//! - a finding that no argument produced but that only some calls have (a resource or block
-//!   that exists, or a default that applies, because of what a call passes or leaves out) is
-//!   also that call's, reported at its `module "<name>"` block;
-//! - a finding that every call has, with no argument involved, is the module's own: it is
+//! - a finding whose pointer is at or below a substitution that read an argument is that
+//!   argument's: it is reported in the **file that wrote the argument**, at its span (the rest of
+//!   the pointer is followed into the argument's value when it has spans, e.g. a key of a
+//!   `tags` map), with the message prefixed by the instance's address from that call down and
+//!   the module file (`module.db.module.db_instance (modules/db_instance/main.tf): …`). Three
+//!   callers passing `storage_encrypted = false` are three findings, each at its own argument;
+//! - a finding that no argument produced but that only some instances have (a resource or
+//!   block that exists, or a default that applies, because of what a call passes or leaves out)
+//!   is reported at the `module "<name>"` block of the call that creates the instance;
+//! - a finding that every instance has, with no argument involved, is the module's own: it is
 //!   reported once, in the module's file.
 //!
 //! Rules help this by pointing at the attribute that is wrong when it is set (e.g.
 //! `storage_encrypted`), and at the resource when something is missing. A module that nobody in
-//! the scan calls is evaluated in its own scope only. Arguments are evaluated in the caller's
-//! own scope, so values flow one level of module nesting. Facts are gathered in one parallel
-//! pre-pass over the module's `.tf`/`.tf.json`/`.tfvars` files.
+//! the scan calls is evaluated in its own scope. Facts are gathered in one parallel pre-pass
+//! over the module's `.tf`/`.tf.json`/`.tfvars` files.
 
 mod expr;
 
@@ -58,7 +65,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use self::expr::{Binding, Env, Resolved, Val};
+use self::expr::{Binding, Env, Origin, Resolved, Val};
 use crate::discover::Candidate;
 use crate::document::{push_token, Document, Kind, LineIndex, SpanMap};
 use crate::finding::Finding;
@@ -81,8 +88,14 @@ const SIBLINGS: &[(&str, &str)] = &[
     ("aws_s3_bucket_policy", "policy"),
 ];
 
-/// `dynamic` blocks expand to at most this many instances.
+/// A `dynamic` block expands to at most this many blocks, and a document's `dynamic` blocks to
+/// this many in all (nested ones multiply); past that, a block stands for its unknown instances.
 const MAX_DYNAMIC: usize = 64;
+const MAX_DYNAMIC_PER_DOCUMENT: usize = 1_024;
+
+/// Module nesting followed from a root module (calls of calls of …), and module instances in all.
+const MAX_NESTING: usize = 6;
+const MAX_INSTANCES: usize = 4_096;
 
 /// Arguments of a `module` block that are not the module's variables.
 const META_ARGS: &[&str] = &[
@@ -144,12 +157,15 @@ impl Decls {
     }
 }
 
+/// Where argument values landed in a document: (JSON pointer, the argument).
+type Provenance = Vec<(String, Origin)>;
+
 /// A value merged into a bucket, with where argument values landed in it.
 #[derive(Debug, Clone)]
 struct Merged {
     key: &'static str,
     value: Value,
-    provenance: Vec<(String, String)>,
+    provenance: Provenance,
 }
 
 /// A module's declarations resolved in one scope.
@@ -176,16 +192,24 @@ struct ModuleFile {
     spans: SpanMap,
 }
 
-/// One module: its declarations, its own scope, and a scope per call from elsewhere.
+/// One module: its declarations, its own scope, and its instances when other modules call it.
 #[derive(Debug, Default)]
 pub struct Module {
     decls: Decls,
     own: Scope,
-    /// (index into [`ModuleIndex::calls`], the call's scope).
-    called: Vec<(usize, Scope)>,
+    /// Indexes into [`ModuleIndex::instances`]: one per chain of calls that reaches the module.
+    instances: Vec<usize>,
     files: Vec<ModuleFile>,
-    /// Per file: the findings not attributed to an argument in *every* call (computed once).
+    /// Per file: the findings not attributed to an argument in *every* instance (computed once).
     common: Vec<OnceLock<HashSet<FindingKey>>>,
+}
+
+/// A module as one chain of calls instantiates it (outermost call first), with its scope.
+#[derive(Debug)]
+struct Instance {
+    module: PathBuf,
+    chain: Vec<usize>,
+    scope: Scope,
 }
 
 /// What identifies a finding across evaluations of one file: rule, pointer, message.
@@ -195,20 +219,23 @@ fn key_of(f: &Finding) -> FindingKey {
     (f.rule_id.clone(), f.pointer.clone(), f.message.clone())
 }
 
-/// A module file evaluated in one call's scope: its findings, and for each the caller argument
-/// it is attributed to (argument name, rest of the pointer below the substitution).
+/// A module file evaluated in one instance's scope: its findings, and for each the argument it
+/// is attributed to (with the rest of the pointer below the substitution).
 #[derive(Debug, Default)]
 struct Evaluated {
-    findings: Vec<(Finding, Option<(String, String)>)>,
+    findings: Vec<(Finding, Option<(Origin, String)>)>,
 }
 
-/// Modules by directory, the local module calls between them, and evaluations per call.
+/// Modules by directory, the local module calls between them, their instances, and the
+/// evaluations per instance.
 #[derive(Debug, Default)]
 pub struct ModuleIndex {
     modules: HashMap<PathBuf, Module>,
     calls: Vec<Call>,
-    calls_by_file: HashMap<PathBuf, Vec<usize>>,
-    /// (call, file index in the called module) → evaluation, computed once.
+    instances: Vec<Instance>,
+    /// Calling file → the instances whose chain has a call written in it.
+    instances_by_file: HashMap<PathBuf, Vec<usize>>,
+    /// (instance, file index in its module) → evaluation, computed once.
     evaluated: HashMap<(usize, usize), OnceLock<Evaluated>>,
 }
 
@@ -466,7 +493,7 @@ impl Scope {
     /// Resolve references in a document, expand `dynamic` blocks, drop resources that do not
     /// exist, and merge sibling resources into its buckets. Returns the provenance: pointers
     /// where a value passed by a module call landed, with the argument's name.
-    pub fn enrich(&self, input: &mut Value) -> Vec<(String, String)> {
+    pub fn enrich(&self, input: &mut Value) -> Provenance {
         let mut w = Walker::new(self);
         w.walk(input, &mut String::new());
         let mut provenance = std::mem::take(&mut w.provenance);
@@ -547,7 +574,9 @@ impl Scope {
 /// Walks a document, substituting what is static and recording provenance.
 struct Walker<'a> {
     env: Env<'a>,
-    provenance: Vec<(String, String)>,
+    provenance: Provenance,
+    /// `dynamic` blocks this walk may still expand.
+    dynamic_budget: usize,
 }
 
 impl<'a> Walker<'a> {
@@ -555,6 +584,7 @@ impl<'a> Walker<'a> {
         Walker {
             env: Env::new(&scope.vars, &scope.locals),
             provenance: Vec::new(),
+            dynamic_budget: MAX_DYNAMIC_PER_DOCUMENT,
         }
     }
 
@@ -646,8 +676,11 @@ impl<'a> Walker<'a> {
                     Val::Known(Value::Null) => Some(Vec::new()),
                     _ => None,
                 };
+                let instances =
+                    instances.filter(|l| l.len().min(MAX_DYNAMIC) <= self.dynamic_budget);
                 match instances {
                     Some(list) => {
+                        self.dynamic_budget -= list.len().min(MAX_DYNAMIC);
                         for (key, value) in list.into_iter().take(MAX_DYNAMIC) {
                             self.env.push_iter(&iterator, key, value, args.clone());
                             self.insert_block(map, &name, content.clone(), ptr);
@@ -729,51 +762,49 @@ impl ModuleIndex {
             }
             m.own = Scope::build(&m.decls, vars);
         });
-        // Calls between modules of the scan, in a stable order; one scope per call.
+        // Calls between modules of the scan, in a stable order.
         let mut calls: Vec<Call> = modules
             .values()
             .flat_map(|m| m.decls.calls.iter().cloned())
             .filter(|c| modules.contains_key(&c.target))
             .collect();
         calls.sort_by(|a, b| (&a.file, &a.pointer).cmp(&(&b.file, &b.pointer)));
-        let scopes: Vec<Option<(PathBuf, usize, Scope)>> = calls
-            .par_iter()
-            .enumerate()
-            .map(|(i, call)| {
-                let caller = modules.get(&call.dir)?;
-                let target = modules.get(&call.target)?;
-                call_scope(call, caller, target).map(|s| (call.target.clone(), i, s))
-            })
-            .collect();
-        for (target, i, scope) in scopes.into_iter().flatten() {
-            if let Some(m) = modules.get_mut(&target) {
-                m.called.push((i, scope));
-            }
-        }
+        let instances = instantiate(&modules, &calls);
         let mut evaluated = HashMap::new();
-        let mut calls_by_file: HashMap<PathBuf, Vec<usize>> = HashMap::new();
-        for m in modules.values_mut() {
-            if m.called.is_empty() {
-                m.files.clear();
-                continue;
-            }
-            m.common = (0..m.files.len()).map(|_| OnceLock::new()).collect();
-            for (i, _) in &m.called {
+        let mut instances_by_file: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+        for (i, inst) in instances.iter().enumerate() {
+            if let Some(m) = modules.get_mut(&inst.module) {
+                m.instances.push(i);
                 for f in 0..m.files.len() {
-                    evaluated.insert((*i, f), OnceLock::new());
+                    evaluated.insert((i, f), OnceLock::new());
                 }
-                if let Some(call) = calls.get(*i) {
-                    calls_by_file.entry(call.file.clone()).or_default().push(*i);
-                }
+            }
+            let mut files: Vec<&PathBuf> = inst
+                .chain
+                .iter()
+                .filter_map(|c| calls.get(*c).map(|c| &c.file))
+                .collect();
+            files.dedup();
+            for f in files {
+                instances_by_file.entry(f.clone()).or_default().push(i);
             }
         }
-        for v in calls_by_file.values_mut() {
+        for m in modules.values_mut() {
+            if m.instances.is_empty() {
+                m.files.clear();
+            } else {
+                m.common = (0..m.files.len()).map(|_| OnceLock::new()).collect();
+            }
+        }
+        for v in instances_by_file.values_mut() {
             v.sort_unstable();
+            v.dedup();
         }
         Self {
             modules,
             calls,
-            calls_by_file,
+            instances,
+            instances_by_file,
             evaluated,
         }
     }
@@ -784,9 +815,9 @@ impl ModuleIndex {
             .get(&normalize(file.parent().unwrap_or(Path::new(""))))
     }
 
-    /// Evaluate one Terraform document in its module context: its own findings (per call of
-    /// its module when the module is called from elsewhere), and the findings of the local
-    /// modules this file calls that are attributed to this file's arguments.
+    /// Evaluate one Terraform document in its module context: its own findings (per instance of
+    /// its module when other modules call it), and the findings of the module instances this
+    /// file's calls create that are this file's to report.
     pub fn evaluate(
         &self,
         fs_path: &Path,
@@ -802,18 +833,20 @@ impl ModuleIndex {
         let mut out = Vec::new();
         let file = module.files.iter().position(|f| f.fs_path == fs_path);
         match file {
-            Some(fi) if doc.index == 0 && !module.called.is_empty() => {
-                // The module's own findings: in every call, whatever its arguments.
+            Some(fi) if doc.index == 0 && !module.instances.is_empty() => {
+                // The module's own findings: in every instance, whatever its arguments.
                 let common = self.common(module, fi, eval);
-                if let Some((ci, _)) = module.called.first() {
-                    if let Some(ev) = self.evaluated_in_call(*ci, fi, eval) {
-                        out.extend(
-                            ev.findings
-                                .iter()
-                                .filter(|(f, a)| a.is_none() && common.contains(&key_of(f)))
-                                .map(|(f, _)| f.clone()),
-                        );
-                    }
+                if let Some(ev) = module
+                    .instances
+                    .first()
+                    .and_then(|i| self.evaluated_in(*i, fi, eval))
+                {
+                    out.extend(
+                        ev.findings
+                            .iter()
+                            .filter(|(f, a)| a.is_none() && common.contains(&key_of(f)))
+                            .map(|(f, _)| f.clone()),
+                    );
                 }
             }
             _ => {
@@ -826,28 +859,58 @@ impl ModuleIndex {
         if doc.index != 0 {
             return out;
         }
-        // The findings of the modules this file calls that are this call's: caused by one of
-        // its arguments (at the argument), or present in some calls but not all (at the call).
-        for ci in self.calls_by_file.get(fs_path).into_iter().flatten() {
-            let Some(call) = self.calls.get(*ci) else {
+        let mine: HashSet<usize> = self
+            .calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.file == fs_path)
+            .map(|(i, _)| i)
+            .collect();
+        let mut seen = HashSet::new();
+        for &ii in self.instances_by_file.get(fs_path).into_iter().flatten() {
+            let Some(inst) = self.instances.get(ii) else {
                 continue;
             };
-            let Some(target) = self.modules.get(&call.target) else {
+            let Some(target) = self.modules.get(&inst.module) else {
                 continue;
             };
             for fi in 0..target.files.len() {
-                let Some(ev) = self.evaluated_in_call(*ci, fi, eval) else {
+                let Some(ev) = self.evaluated_in(ii, fi, eval) else {
                     continue;
                 };
                 let common = self.common(target, fi, eval);
                 for (f, attributed) in &ev.findings {
-                    let pointer = match attributed {
-                        Some((arg, rest)) => format!("{}{rest}", push_token(&call.pointer, arg)),
-                        None if !common.contains(&key_of(f)) => call.pointer.clone(),
-                        None => continue,
+                    // Caused by an argument written here: at the argument. Present in some
+                    // instances only, with no argument involved: at the call that creates this
+                    // instance, when it is written here. Otherwise: not this file's.
+                    let (call, pointer) = match attributed {
+                        Some((origin, rest)) if mine.contains(&origin.call) => {
+                            let Some(c) = self.calls.get(origin.call) else {
+                                continue;
+                            };
+                            (
+                                origin.call,
+                                format!("{}{rest}", push_token(&c.pointer, &origin.arg)),
+                            )
+                        }
+                        None => match inst.chain.last() {
+                            Some(&last) if mine.contains(&last) && !common.contains(&key_of(f)) => {
+                                let Some(c) = self.calls.get(last) else {
+                                    continue;
+                                };
+                                (last, c.pointer.clone())
+                            }
+                            _ => continue,
+                        },
+                        Some(_) => continue,
                     };
+                    let address = self.address(&inst.chain, call);
+                    let message = format!("{address} ({}): {}", f.path, f.message);
+                    if !seen.insert((f.rule_id.clone(), pointer.clone(), message.clone())) {
+                        continue;
+                    }
                     let mut g = f.clone();
-                    g.message = format!("module.{} ({}): {}", call.name, f.path, f.message);
+                    g.message = message;
                     g.path.clone_from(&doc.path);
                     g.span = doc.span_of(&pointer);
                     g.pointer = Some(pointer);
@@ -858,7 +921,20 @@ impl ModuleIndex {
         out
     }
 
-    /// The unattributed findings file `fi` of `module` has in every call of the module.
+    /// `module.a.module.b`: the chain of module calls from `from` to the end.
+    fn address(&self, chain: &[usize], from: usize) -> String {
+        let start = chain.iter().position(|c| *c == from).unwrap_or(0);
+        chain
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| self.calls.get(*c))
+            .map(|c| format!("module.{}", c.name))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// The unattributed findings file `fi` of `module` has in every instance of the module.
     fn common<'s>(
         &'s self,
         module: &'s Module,
@@ -873,9 +949,9 @@ impl ModuleIndex {
             return c;
         }
         let mut common: Option<HashSet<FindingKey>> = None;
-        for (ci, _) in &module.called {
+        for &ii in &module.instances {
             let keys: HashSet<FindingKey> = self
-                .evaluated_in_call(*ci, fi, eval)
+                .evaluated_in(ii, fi, eval)
                 .map(|ev| {
                     ev.findings
                         .iter()
@@ -892,16 +968,14 @@ impl ModuleIndex {
         slot.get_or_init(|| common.unwrap_or_default())
     }
 
-    /// File `fi` of the module called by call `ci`, evaluated in that call's scope (once).
-    fn evaluated_in_call(&self, ci: usize, fi: usize, eval: &mut EvalFn<'_>) -> Option<&Evaluated> {
-        let slot = self.evaluated.get(&(ci, fi))?;
-        let call = self.calls.get(ci)?;
-        let module = self.modules.get(&call.target)?;
-        let file = module.files.get(fi)?;
-        let scope = &module.called.iter().find(|(i, _)| *i == ci)?.1;
+    /// File `fi` of instance `ii`'s module, evaluated in the instance's scope (once).
+    fn evaluated_in(&self, ii: usize, fi: usize, eval: &mut EvalFn<'_>) -> Option<&Evaluated> {
+        let slot = self.evaluated.get(&(ii, fi))?;
+        let inst = self.instances.get(ii)?;
+        let file = self.modules.get(&inst.module)?.files.get(fi)?;
         Some(slot.get_or_init(|| {
             let mut input = file.value.clone();
-            let provenance = scope.enrich(&mut input);
+            let provenance = inst.scope.enrich(&mut input);
             let doc = Document {
                 path: file.display.clone(),
                 kind: Kind::Terraform,
@@ -921,9 +995,78 @@ impl ModuleIndex {
     }
 }
 
+/// Every instance of every called module: from each root module (one nobody in the scan calls),
+/// follow its calls, evaluating each call's arguments in the calling instance's scope.
+fn instantiate(modules: &HashMap<PathBuf, Module>, calls: &[Call]) -> Vec<Instance> {
+    let called: HashSet<&PathBuf> = calls.iter().map(|c| &c.target).collect();
+    let mut roots: Vec<&PathBuf> = modules.keys().filter(|d| !called.contains(d)).collect();
+    roots.sort();
+    let mut by_caller: HashMap<&PathBuf, Vec<usize>> = HashMap::new();
+    for (i, c) in calls.iter().enumerate() {
+        by_caller.entry(&c.dir).or_default().push(i);
+    }
+    let mut instances: Vec<Instance> = Vec::new();
+    // (module, chain, scope) of the instances whose calls are followed next; roots use their
+    // own scope.
+    let mut frontier: Vec<(PathBuf, Vec<usize>, Option<usize>)> = roots
+        .into_iter()
+        .map(|d| (d.clone(), Vec::new(), None))
+        .collect();
+    for _ in 0..MAX_NESTING {
+        let next: Vec<Instance> = frontier
+            .par_iter()
+            .flat_map_iter(|(dir, chain, inst)| {
+                let caller_scope = match inst {
+                    Some(i) => instances.get(*i).map(|x| &x.scope),
+                    None => modules.get(dir).map(|m| &m.own),
+                };
+                let found: Vec<Instance> = caller_scope
+                    .map(|scope| {
+                        by_caller
+                            .get(dir)
+                            .into_iter()
+                            .flatten()
+                            .filter(|c| !chain.contains(c))
+                            .filter_map(|&ci| {
+                                let call = calls.get(ci)?;
+                                let target = modules.get(&call.target)?;
+                                let scope = call_scope(ci, call, scope, target)?;
+                                let mut chain = chain.clone();
+                                chain.push(ci);
+                                Some(Instance {
+                                    module: call.target.clone(),
+                                    chain,
+                                    scope,
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                found
+            })
+            .collect();
+        if next.is_empty() {
+            break;
+        }
+        frontier.clear();
+        for inst in next {
+            if instances.len() >= MAX_INSTANCES {
+                break;
+            }
+            frontier.push((
+                inst.module.clone(),
+                inst.chain.clone(),
+                Some(instances.len()),
+            ));
+            instances.push(inst);
+        }
+    }
+    instances
+}
+
 /// The argument responsible for the value at `pointer`: the deepest recorded substitution at or
 /// above it, and the rest of the pointer below that substitution.
-fn attribute(pointer: &str, provenance: &[(String, String)]) -> Option<(String, String)> {
+fn attribute(pointer: &str, provenance: &[(String, Origin)]) -> Option<(Origin, String)> {
     provenance
         .iter()
         .filter(|(p, _)| {
@@ -933,14 +1076,16 @@ fn attribute(pointer: &str, provenance: &[(String, String)]) -> Option<(String, 
         .map(|(p, a)| (a.clone(), pointer[p.len()..].to_owned()))
 }
 
-/// The scope of a module for one call: its arguments evaluated in the caller's own scope.
-fn call_scope(call: &Call, caller: &Module, target: &Module) -> Option<Scope> {
-    let mut env = Env::new(&caller.own.vars, &caller.own.locals);
+/// The scope of a module for call `ci`: its arguments evaluated in the calling instance's
+/// scope. A value that came from an argument of an outer call keeps that outer origin.
+fn call_scope(ci: usize, call: &Call, caller: &Scope, target: &Module) -> Option<Scope> {
+    let mut env = Env::new(&caller.vars, &caller.locals);
     // A call that creates no instance evaluates nothing.
     for (key, meta) in [("count", &call.count), ("for_each", &call.for_each)] {
         if let Some(v) = meta {
             let mut body = Map::new();
             body.insert(key.to_owned(), env.resolve(v.clone()));
+            env.take_used();
             if !exists(&body) {
                 return None;
             }
@@ -962,12 +1107,15 @@ fn call_scope(call: &Call, caller: &Module, target: &Module) -> Option<Scope> {
         .collect();
     for (name, raw) in &call.args {
         let v = env.resolve(raw.clone());
-        env.take_used();
+        let origin = env.take_used().into_iter().next().unwrap_or(Origin {
+            call: ci,
+            arg: name.clone(),
+        });
         let binding = match v {
             Value::String(s) if s.contains("${") => Binding::Unknown,
             v => Binding::Known {
                 value: opaque_leaves(v),
-                arg: Some(name.clone()),
+                arg: Some(origin),
             },
         };
         vars.insert(name.clone(), binding);
@@ -1009,11 +1157,7 @@ fn normalize(p: &Path) -> PathBuf {
 
 /// A sibling's body in the shape of the v3 inline block it replaces, with its provenance
 /// moved to match.
-fn merged_value(
-    key: &'static str,
-    mut body: Map<String, Value>,
-    provenance: Vec<(String, String)>,
-) -> Merged {
+fn merged_value(key: &'static str, mut body: Map<String, Value>, provenance: Provenance) -> Merged {
     let (value, provenance) = match key {
         "versioning" => {
             let status = body.get("versioning_configuration").and_then(|v| {
@@ -1241,6 +1385,22 @@ mod tests {
     }
 
     #[test]
+    fn nested_dynamic_blocks_expand_within_a_budget() {
+        // 64 × 64 × 64 nested instances would be 262,144 blocks: the budget stops it.
+        let list: Vec<String> = (0..64).map(|i| i.to_string()).collect();
+        let list = format!("[{}]", list.join(", "));
+        let text = format!(
+            "variable \"l\" {{ default = {list} }}\n\
+             resource \"t\" \"x\" {{\n  dynamic \"a\" {{\n    for_each = var.l\n    content {{\n      dynamic \"b\" {{\n        for_each = var.l\n        content {{\n          dynamic \"c\" {{\n            for_each = var.l\n            content {{ v = c.value }}\n          }}\n        }}\n      }}\n    }}\n  }}\n}}\n"
+        );
+        let (_d, idx, c) = module(&[("main.tf", &text)]);
+        let v = enriched(&idx, &c[0]);
+        let blocks = v.to_string().matches("\"v\"").count();
+        assert!(blocks <= MAX_DYNAMIC_PER_DOCUMENT, "{blocks} blocks");
+        assert!(v["resource"]["t"]["x"]["a"].is_array());
+    }
+
+    #[test]
     fn null_defaults_and_unresolved_expressions_are_kept_as_such() {
         let (_d, idx, c) = module(&[(
             "main.tf",
@@ -1337,6 +1497,48 @@ mod tests {
     }
 
     #[test]
+    fn arguments_flow_through_nested_modules_to_the_outermost_caller() {
+        // example → wrapper module → inner module: the finding is the example's argument's.
+        let (_d, idx, c) = module(&[
+            (
+                "examples/complete/main.tf",
+                "module \"db\" {\n  source            = \"../../\"\n  storage_encrypted = false\n}\n\
+                 module \"db_default\" {\n  source = \"../../\"\n}\n",
+            ),
+            (
+                "main.tf",
+                "variable \"storage_encrypted\" { default = true }\n\
+                 module \"db_instance\" {\n  source            = \"./modules/db_instance\"\n  storage_encrypted = var.storage_encrypted\n}\n",
+            ),
+            (
+                "modules/db_instance/main.tf",
+                "variable \"storage_encrypted\" { default = true }\nresource \"aws_rds_cluster\" \"this\" {\n  storage_encrypted = var.storage_encrypted\n}\n",
+            ),
+        ]);
+        let src = std::fs::read_to_string(&c[0].fs_path).unwrap();
+        let example = evaluate(&idx, &c[0]);
+        let at: Vec<(String, String)> = example
+            .iter()
+            .map(|f| (f.message.clone(), src[f.span.unwrap().range()].to_owned()))
+            .collect();
+        assert_eq!(
+            at,
+            vec![(
+                "module.db.module.db_instance (modules/db_instance/main.tf): this unencrypted"
+                    .to_owned(),
+                "false".to_owned()
+            )]
+        );
+        // Nothing is the wrapper's to report, and the inner module's own finding is reported once.
+        assert!(evaluate(&idx, &c[1]).is_empty());
+        let inner: Vec<String> = evaluate(&idx, &c[2])
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(inner, vec!["this exists"]);
+    }
+
+    #[test]
     fn bodies_in_a_list_are_merged_too() {
         let (_d, idx, c) = module(&[(
             "main.tf",
@@ -1352,18 +1554,22 @@ mod tests {
 
     #[test]
     fn attribution_takes_the_deepest_substitution_and_keeps_the_rest() {
+        let o = |arg: &str| Origin {
+            call: 0,
+            arg: arg.to_owned(),
+        };
         let prov = vec![
-            ("/resource/t/x/tags".to_owned(), "tags".to_owned()),
-            ("/resource/t/x/tags/Name".to_owned(), "name".to_owned()),
-            ("/resource/t/x/size".to_owned(), "size".to_owned()),
+            ("/resource/t/x/tags".to_owned(), o("tags")),
+            ("/resource/t/x/tags/Name".to_owned(), o("name")),
+            ("/resource/t/x/size".to_owned(), o("size")),
         ];
         assert_eq!(
             attribute("/resource/t/x/tags/Owner", &prov),
-            Some(("tags".to_owned(), "/Owner".to_owned()))
+            Some((o("tags"), "/Owner".to_owned()))
         );
         assert_eq!(
             attribute("/resource/t/x/tags/Name", &prov),
-            Some(("name".to_owned(), String::new()))
+            Some((o("name"), String::new()))
         );
         assert_eq!(attribute("/resource/t/x/sizes", &prov), None);
         assert_eq!(attribute("/resource/t/x", &prov), None);

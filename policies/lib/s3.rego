@@ -66,15 +66,28 @@ keys(name, b) := array.concat([sprintf("resource:%s", [name])], [sprintf("name:%
 # buckets are not included: access logging cannot deliver into a bucket with default retention.)
 audit_words := `(?i)(audit|cloudtrail|trail-logs|log-archive)`
 
-holds_audit_logs(b) if regex.match(audit_words, tf.str(tf.get(b, "bucket", null)))
-
 holds_audit_logs(b) if {
-	some _, v in tf.obj(tf.get(b, "tags", {}))
-	regex.match(audit_words, tf.str(v))
+	is_string(b.bucket)
+	regex.match(audit_words, b.bucket)
 }
 
 holds_audit_logs(b) if {
-	name := tf.get(b, "bucket", null)
-	tf.set(name)
-	name in tf.list(object.get(data, "audit_buckets", []))
+	is_object(b.tags)
+	some v in b.tags
+	is_string(v)
+	regex.match(audit_words, v)
+}
+
+holds_audit_logs(b) if {
+	tf.set(b.bucket)
+	b.bucket in tf.list(object.get(data, "audit_buckets", []))
+}
+
+# The bucket is named in `targets` (a set built with `target`), by reference or by name.
+named_in(name, _, targets) if sprintf("resource:%s", [name]) in targets
+
+named_in(_, b, targets) if {
+	is_string(b.bucket)
+	not contains(b.bucket, "${")
+	sprintf("name:%s", [b.bucket]) in targets
 }

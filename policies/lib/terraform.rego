@@ -37,37 +37,43 @@ get(x, k, d) := object.get(x, k, d) if is_object(x)
 
 get(x, k, d) := d if not is_object(x)
 
-# The object blocks named `k` in body `r` (a block repeated in one body is a list).
-blocks(r, k) := [b | some b in list(get(r, k, [])); is_object(b)]
+# The object blocks named `k` in body `r` (a block repeated in one body is a list). Written
+# with references rather than nested calls: rules call it for every resource, and a function
+# call costs far more than a reference in the interpreter.
+blocks(r, k) := [r[k]] if is_object(r[k])
+
+blocks(r, k) := [b | some b in r[k]; is_object(b)] if is_array(r[k])
+
+blocks(r, k) := [] if {
+	not is_object(r[k])
+	not is_array(r[k])
+}
 
 # [index suffix, block]: `[]` for a single block, `[i]` in a list, for finding paths.
-blocks_at(r, k) := [[[], get(r, k, null)]] if is_object(get(r, k, null))
+blocks_at(r, k) := [[[], r[k]]] if is_object(r[k])
 
-blocks_at(r, k) := [[[i], b] | some i, b in get(r, k, []); is_object(b)] if is_array(get(r, k, null))
+blocks_at(r, k) := [[[i], b] | some i, b in r[k]; is_object(b)] if is_array(r[k])
 
 blocks_at(r, k) := [] if {
-	not is_object(get(r, k, null))
-	not is_array(get(r, k, null))
+	not is_object(r[k])
+	not is_array(r[k])
 }
 
 # A top-level section of the document (`resource`, `variable`, `provider`, …) as an object.
-section(k) := obj(get(input, k, {}))
+section(k) := input[k] if is_object(input[k])
+
+section(k) := {} if not is_object(input[k])
 
 # Every instance of a resource type: [path, name, body]. A name declared twice (a list) gives
 # one entry per declaration.
-resources(ty) := [[p, name, b] |
-	some name, v in obj(get(section("resource"), ty, {}))
-	some [p, b] in instances(["resource", ty, name], v)
-]
+resources(ty) := array.concat(
+	[[["resource", ty, name], name, v] | some name, v in of_type(ty); is_object(v)],
+	[[["resource", ty, name, i], name, b] | some name, v in of_type(ty); is_array(v); some i, b in v; is_object(b)],
+)
 
-instances(p, v) := [[p, v]] if is_object(v)
+of_type(ty) := input.resource[ty] if is_object(input.resource[ty])
 
-instances(p, v) := [[array.concat(p, [i]), b] | some i, b in v; is_object(b)] if is_array(v)
-
-instances(p, v) := [] if {
-	not is_object(v)
-	not is_array(v)
-}
+of_type(ty) := {} if not is_object(input.resource[ty])
 
 # Terraform converts the strings "true"/"false" for bool arguments.
 true_value(v) if v == true
@@ -92,9 +98,9 @@ set(v) if {
 
 # Where a finding about attribute `k` of body `r` at `base` points: the attribute when it is
 # written, the resource when it is missing.
-at(base, r, k) := array.concat(base, [k]) if get(r, k, null) != null
+at(base, r, k) := array.concat(base, [k]) if r[k] != null
 
-at(base, r, k) := base if get(r, k, null) == null
+at(base, r, k) := base if not r[k] != null
 
 # Like `at`, for attribute `k` of block `blk`: the attribute when it is written in a single
 # block, else the block when it is written, else the resource.

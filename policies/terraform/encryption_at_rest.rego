@@ -3,7 +3,8 @@
 # - one boolean that must be true: RDS/Aurora, Neptune and DocumentDB clusters
 #   (`storage_encrypted`), EBS volumes and snapshot copies, EFS, Redshift (`encrypted`),
 #   ElastiCache replication groups (`at_rest_encryption_enabled`);
-# - a key that must be set: SNS, SageMaker notebooks and endpoints; SQS (or SSE-SQS);
+# - a key that must be set: SNS, SageMaker notebooks and endpoints; SQS only when its default
+#   SSE-SQS is switched off;
 #   DynamoDB (`server_side_encryption` with a KMS key); Kinesis streams (`encryption_type =
 #   "KMS"`); OpenSearch/Elasticsearch (`encrypt_at_rest`);
 # - EC2 block devices: every `root_block_device`/`ebs_block_device` of an instance or launch
@@ -96,13 +97,13 @@ deny contains {"msg": msg, "path": tf.at(path, r, attr)} if {
 	msg := sprintf("%s.%s is not encrypted at rest with a KMS key (%s is not set)", [ty, name, attr])
 }
 
-deny contains {"msg": msg, "path": tf.at(path, r, "sqs_managed_sse_enabled")} if {
+# SQS encrypts new queues with SSE-SQS unless it is switched off: only an explicit
+# `sqs_managed_sse_enabled = false` without a KMS key leaves messages unencrypted.
+deny contains {"msg": msg, "path": array.concat(path, ["sqs_managed_sse_enabled"])} if {
 	some [path, name, r] in tf.resources("aws_sqs_queue")
-	managed := tf.get(r, "sqs_managed_sse_enabled", null)
-	not tf.true_value(managed)
-	not tf.unknown(managed)
+	tf.false_value(r.sqs_managed_sse_enabled)
 	not tf.set(tf.get(r, "kms_master_key_id", null))
-	msg := sprintf("aws_sqs_queue.%s is not encrypted at rest (no SSE-SQS, no KMS key)", [name])
+	msg := sprintf("aws_sqs_queue.%s is not encrypted at rest (SSE-SQS switched off, no KMS key)", [name])
 }
 
 deny contains {"msg": msg, "path": tf.at_block(path, r, "server_side_encryption", "enabled")} if {

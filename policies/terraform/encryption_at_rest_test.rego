@@ -52,6 +52,8 @@ test_findings_point_at_the_attribute_when_written if {
 test_unresolved_values_are_not_judged if {
 	count(tf009.deny) == 0 with input as res("aws_db_instance", {"storage_encrypted": "${var.encrypted}"})
 	count(tf009.deny) == 0 with input as res("aws_sqs_queue", {"sqs_managed_sse_enabled": "${var.sse}"})
+	# SSE-SQS is the default for new queues.
+	count(tf009.deny) == 0 with input as res("aws_sqs_queue", {"name": "q"})
 	count(tf009.deny) == 0 with input as res("aws_opensearch_domain", {"encrypt_at_rest": {"enabled": "${each.value.enc}"}})
 	count(tf009.deny) == 0 with input as res("aws_dynamodb_table", {"server_side_encryption": "${var.sse}"})
 	# A key that is an expression is a reference to a key.

@@ -1,7 +1,8 @@
 # TF010: secrets written into Terraform: credential-named (or `sensitive`) variables with literal
-# defaults, database admin passwords (RDS, Aurora, Redshift, DocumentDB, ElastiCache auth tokens,
-# Azure SQL), credential-named Lambda / SageMaker environment variables, ECS container
-# definitions (JSON or jsonencode), and secrets inside EC2 / launch-template user_data.
+# defaults, admin passwords (RDS, Aurora, Redshift, DocumentDB, ElastiCache auth tokens, AWS
+# Directory Service, Azure SQL/PostgreSQL/MySQL and VMs, Cloud SQL), credential-named Lambda /
+# SageMaker environment variables, ECS container definitions (JSON or jsonencode), and secrets
+# inside EC2 / launch-template user_data.
 # Write-only arguments (`*_wo`, Terraform 1.11: `password_wo`, `secret_string_wo`, `value_wo`…)
 # exist to carry secrets without storing them in state: a literal there is still a secret in
 # the source. References (`var.x`, `ephemeral.random_password.x.result`,
@@ -30,8 +31,13 @@ literal(v) if {
 password_attrs := {
 	"aws_db_instance": "password", "aws_rds_cluster": "master_password", "aws_redshift_cluster": "master_password",
 	"aws_docdb_cluster": "master_password", "aws_elasticache_replication_group": "auth_token",
+	"aws_directory_service_directory": "password", "aws_redshiftserverless_namespace": "admin_user_password",
 	"azurerm_mssql_server": "administrator_login_password", "azurerm_sql_server": "administrator_login_password",
-	"azurerm_postgresql_flexible_server": "administrator_password", "google_sql_user": "password",
+	"azurerm_postgresql_server": "administrator_login_password", "azurerm_mysql_server": "administrator_login_password",
+	"azurerm_postgresql_flexible_server": "administrator_password", "azurerm_mysql_flexible_server": "administrator_password",
+	"azurerm_mssql_managed_instance": "administrator_login_password",
+	"azurerm_linux_virtual_machine": "admin_password", "azurerm_windows_virtual_machine": "admin_password",
+	"google_sql_user": "password", "google_sql_database_instance": "root_password",
 }
 
 deny contains {"msg": msg, "path": ["variable", name, "default"]} if {

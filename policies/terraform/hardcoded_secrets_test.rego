@@ -72,3 +72,12 @@ test_write_only_in_repeated_blocks if {
 	r := tf010.deny with input as inp
 	{f.path | some f in r} == {["resource", "x_thing", "t", "settings", 0, "token_wo"]}
 }
+
+test_managed_service_admin_passwords if {
+	r := tf010.deny with input as parse_config("hcl2", `
+resource "aws_directory_service_directory" "d" { password = "Dir-Admin-2025!" }
+resource "azurerm_linux_virtual_machine" "vm" { admin_password = "Vm-Admin-2025!" }
+resource "azurerm_windows_virtual_machine" "w" { admin_password = random_password.w.result }
+`)
+	count(r) == 2
+}

@@ -22,7 +22,7 @@ metadata := {
 
 inline_sse(b) if count(tf.blocks(b, "server_side_encryption_configuration")) > 0
 
-inline_sse(b) if tf.unknown(tf.get(b, "server_side_encryption_configuration", null))
+inline_sse(b) if tf.unknown(b.server_side_encryption_configuration)
 
 # Every bucket an encryption configuration in this document names.
 sse_targets contains t if {
@@ -31,8 +31,8 @@ sse_targets contains t if {
 }
 
 sibling_sse(name, b) if {
-	some k in s3.keys(name, b)
-	k in sse_targets
+	count(sse_targets) > 0
+	s3.named_in(name, b, sse_targets)
 }
 
 deny contains {"msg": msg, "path": path} if {

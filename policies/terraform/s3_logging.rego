@@ -20,23 +20,23 @@ metadata := {
 log_targets contains t if {
 	some [_, _, b] in s3.buckets
 	some l in tf.blocks(b, "logging")
-	t := s3.target(tf.get(l, "target_bucket", null))
+	t := s3.target(object.get(l, "target_bucket", null))
 }
 
 log_targets contains t if {
 	some [_, _, l] in tf.resources("aws_s3_bucket_logging")
-	t := s3.target(tf.get(l, "target_bucket", null))
+	t := s3.target(object.get(l, "target_bucket", null))
 }
 
 logs(b) if count(tf.blocks(b, "logging")) > 0
 
-logs(b) if tf.unknown(tf.get(b, "logging", null))
+logs(b) if tf.unknown(b.logging)
 
-receives_logs(name, b) if tf.true_value(tf.get(b, "custos_log_target", false))
+receives_logs(_, b) if b.custos_log_target == true
 
 receives_logs(name, b) if {
-	some k in s3.keys(name, b)
-	k in log_targets
+	count(log_targets) > 0
+	s3.named_in(name, b, log_targets)
 }
 
 deny contains {"msg": msg, "path": path} if {

@@ -15,18 +15,18 @@ metadata := {
 	"remediation": "Create the bucket with object_lock_enabled = true and add an aws_s3_bucket_object_lock_configuration with a default retention (COMPLIANCE mode for regulated logs).",
 }
 
-locked(b) if tf.true_value(tf.get(b, "object_lock_enabled", false))
+locked(b) if b.object_lock_enabled in {true, "true"}
 
-locked(b) if tf.unknown(tf.get(b, "object_lock_enabled", false))
+locked(b) if tf.unknown(b.object_lock_enabled)
 
 locked(b) if {
 	some c in tf.blocks(b, "object_lock_configuration")
-	tf.get(c, "object_lock_enabled", null) == "Enabled"
+	c.object_lock_enabled == "Enabled"
 }
 
 locked(b) if {
 	some c in tf.blocks(b, "object_lock_configuration")
-	tf.get(c, "rule", null) != null
+	c.rule != null
 }
 
 deny contains {"msg": msg, "path": path} if {

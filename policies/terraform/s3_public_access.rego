@@ -21,7 +21,7 @@ metadata := {
 	"title": "Object storage not protected from public access",
 	"severity": "high",
 	"kinds": ["terraform"],
-	"controls": ["SOC2:CC6.6", "ISO27001:A.8.3", "GDPR:Art.32", "CIS-AWS:2.1.4", "CIS-Azure:3.7", "CIS-GCP:5.1", "NIST-800-53:AC-3"],
+	"controls": ["SOC2:CC6.6", "ISO27001:A.8.3", "GDPR:Art.32", "CIS-AWS:2.1.4", "CIS-Azure:3.7", "CIS-GCP:5.1", "CIS-GCP:5.2", "NIST-800-53:AC-3"],
 	"remediation": "S3: add an aws_s3_bucket_public_access_block (or aws_s3_account_public_access_block) with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true, and use a private ACL. Azure: set allow_nested_items_to_be_public = false and public_network_access_enabled = false (or network_rules with default_action = \"Deny\"). GCS: set uniform_bucket_level_access = true and public_access_prevention = \"enforced\".",
 }
 
@@ -31,14 +31,14 @@ pab_settings := ["block_public_acls", "block_public_policy", "ignore_public_acls
 
 deny contains {"msg": msg, "path": array.concat(path, ["acl"])} if {
 	some [path, name, b] in s3.buckets
-	acl := tf.get(b, "acl", null)
+	acl := b.acl
 	acl in public_acls
 	msg := sprintf("%s has the public ACL %q", [s3.label(name, b), acl])
 }
 
 has_pab(b) if count(tf.blocks(b, "public_access_block")) > 0
 
-has_pab(b) if tf.unknown(tf.get(b, "public_access_block", null))
+has_pab(b) if tf.unknown(b.public_access_block)
 
 deny contains {"msg": msg, "path": path} if {
 	some [path, name, b] in s3.buckets
@@ -49,7 +49,7 @@ deny contains {"msg": msg, "path": path} if {
 deny contains {"msg": msg, "path": array.concat(path, ["public_access_block", off[0]])} if {
 	some [path, name, b] in s3.buckets
 	some pab in tf.blocks(b, "public_access_block")
-	off := [s | some s in pab_settings; tf.known_not_true(tf.get(pab, s, false))]
+	off := [s | some s in pab_settings; tf.known_not_true(object.get(pab, s, false))]
 	count(off) > 0
 	msg := sprintf("%s's public access block leaves %s off", [s3.label(name, b), concat(", ", off)])
 }

@@ -20,28 +20,28 @@ metadata := {
 
 enabled(b) if {
 	some v in tf.blocks(b, "versioning")
-	tf.true_value(tf.get(v, "enabled", null))
+	v.enabled in {true, "true"}
 }
 
 enabled(b) if {
 	some v in tf.blocks(b, "versioning")
-	tf.get(v, "status", null) == "Enabled"
+	v.status == "Enabled"
 }
 
 # S3 turns versioning on for a bucket created with Object Lock.
-enabled(b) if tf.true_value(tf.get(b, "object_lock_enabled", null))
+enabled(b) if b.object_lock_enabled in {true, "true"}
 
 enabled(b) if {
 	some c in tf.blocks(b, "object_lock_configuration")
-	tf.get(c, "object_lock_enabled", null) == "Enabled"
+	c.object_lock_enabled == "Enabled"
 }
 
-undetermined(b) if tf.unknown(tf.get(b, "versioning", null))
+undetermined(b) if tf.unknown(b.versioning)
 
 undetermined(b) if {
 	some v in tf.blocks(b, "versioning")
 	some k in ["enabled", "status"]
-	tf.unknown(tf.get(v, k, null))
+	tf.unknown(v[k])
 }
 
 # The versioning setting that is off, when one is written; the block, or the resource.

@@ -16,8 +16,9 @@
 //! set" and is left out (the module idiom `var.create ? aws_s3_bucket.this[0].id : ""`).
 //! Anything else is [`Val::Unknown`], and the caller keeps the source text.
 //!
-//! Every read of a variable that a module call passed in is recorded in [`Env::used`], so the
-//! module context can tell which findings a caller's argument is responsible for.
+//! Every read of a variable that a module call passed in is recorded (see [`Env::take_used`])
+//! with its [`Origin`] — the call and argument it came from, followed up through module nesting
+//! — so the module context can tell which findings a caller's argument is responsible for.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -49,24 +50,32 @@ pub enum Val {
     Error,
 }
 
+/// Where a value passed into a module was written: a module call (an index into the module
+/// context's call table) and one of its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub call: usize,
+    pub arg: String,
+}
+
 /// What a variable is bound to in a scope.
 #[derive(Debug, Clone)]
 pub enum Binding {
-    /// `arg` names the module call's argument the value came from (none for defaults/tfvars).
+    /// `arg`: the module call argument the value came from (none for defaults and tfvars).
     Known {
         value: Value,
-        arg: Option<String>,
+        arg: Option<Origin>,
     },
     Unknown,
 }
 
 /// Locals once resolved: value and the caller arguments it was computed from.
-pub type Resolved = HashMap<String, (Value, Vec<String>)>;
+pub type Resolved = HashMap<String, (Value, Vec<Origin>)>;
 
 enum LocalState {
     Raw(Value),
     Busy,
-    Done(Value, Vec<String>),
+    Done(Value, Vec<Origin>),
 }
 
 enum Locals<'a> {
@@ -79,7 +88,7 @@ enum Locals<'a> {
 struct Iter {
     name: String,
     value: Value,
-    args: Vec<String>,
+    args: Vec<Origin>,
 }
 
 /// An evaluation environment: a scope's variables and locals, iterators in scope, and the
@@ -89,7 +98,7 @@ pub struct Env<'a> {
     locals: Locals<'a>,
     iters: Vec<Iter>,
     /// Caller arguments read since the last [`Env::take_used`].
-    used: Vec<String>,
+    used: Vec<Origin>,
     depth: usize,
 }
 
@@ -132,8 +141,8 @@ impl<'a> Env<'a> {
     }
 
     /// The caller arguments read since the last call, deduplicated in first-read order.
-    pub fn take_used(&mut self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    pub fn take_used(&mut self) -> Vec<Origin> {
+        let mut out: Vec<Origin> = Vec::new();
         for a in self.used.drain(..) {
             if !out.contains(&a) {
                 out.push(a);
@@ -143,7 +152,7 @@ impl<'a> Env<'a> {
     }
 
     /// Bring a `dynamic` block iterator into scope (until [`Env::pop_iter`]).
-    pub fn push_iter(&mut self, name: &str, key: Value, value: Value, args: Vec<String>) {
+    pub fn push_iter(&mut self, name: &str, key: Value, value: Value, args: Vec<Origin>) {
         let mut m = Map::new();
         m.insert("key".into(), key);
         m.insert("value".into(), value);
@@ -219,7 +228,7 @@ impl<'a> Env<'a> {
         if !s.contains("${") {
             return Val::Known(Value::String(s.to_owned()));
         }
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_DEPTH || too_deep(s) {
             return Val::Unknown;
         }
         match hcl_edit::parser::parse_template(s) {
@@ -335,8 +344,12 @@ impl<'a> Env<'a> {
             }
             Expression::Traversal(t) => self.eval_traversal(t, src),
             Expression::Conditional(c) => {
+                // The value's origin comes first, the condition's after it: a finding about the
+                // value is the argument's that supplied it.
+                let before = self.used.len();
                 let cond = self.eval(&c.cond_expr, src);
-                match as_bool(&cond) {
+                let cond_used = self.used.split_off(before);
+                let v = match as_bool(&cond) {
                     Some(true) => self.eval(&c.true_expr, src),
                     Some(false) => self.eval(&c.false_expr, src),
                     None => {
@@ -344,7 +357,9 @@ impl<'a> Env<'a> {
                         let b = self.eval(&c.false_expr, src);
                         merge(vec![a, b])
                     }
-                }
+                };
+                self.used.extend(cond_used);
+                v
             }
             Expression::FuncCall(f) => self.eval_call(f, src),
             Expression::UnaryOp(u) => match (u.operator.value(), self.eval(&u.expr, src)) {
@@ -525,6 +540,25 @@ impl<'a> Env<'a> {
             }
         }
     }
+}
+
+/// Brackets nested deeper than [`MAX_DEPTH`]: not parsed (the parser recurses on them, and a
+/// string that was a literal in the file, `"$${(((…"`, never went through the file's depth check).
+fn too_deep(s: &str) -> bool {
+    let mut depth = 0usize;
+    for b in s.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return true;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// What replaces a document string after evaluation: a static value, a simplified reference,
@@ -935,6 +969,13 @@ mod tests {
             eval("${one(aws_s3_bucket.this[*].id)}"),
             reference("aws_s3_bucket.this[*].id", "aws_s3_bucket.this.id")
         );
+    }
+
+    #[test]
+    fn deeply_nested_strings_are_not_parsed() {
+        let deep = format!("${{{}1{}}}", "(".repeat(100_000), ")".repeat(100_000));
+        assert_eq!(eval(&deep), Val::Unknown);
+        assert_eq!(eval("${((1))}"), Val::Known(json!(1)));
     }
 
     #[test]
