@@ -72,8 +72,8 @@ pub enum Level {
 /// One problem found in one place.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
+    /// The rule, by id: its title, remediation and controls are in the report's catalog.
     pub rule_id: String,
-    pub title: String,
     pub severity: Severity,
     pub level: Level,
     pub message: String,
@@ -84,8 +84,6 @@ pub struct Finding {
     /// JSON pointer into the document that the policy pointed at, if any.
     pub pointer: Option<String>,
     pub fingerprint: String,
-    pub controls: Vec<String>,
-    pub remediation: Option<String>,
     /// What part of the repository the file belongs to (tests, docs, …).
     pub context: crate::context::PathContext,
     /// Other places in the same file with the same problem: the same value repeated, or the
@@ -216,7 +214,6 @@ impl Finding {
     pub fn new(rule_id: &str, severity: Severity, message: String, path: &str) -> Self {
         Self {
             rule_id: rule_id.to_owned(),
-            title: String::new(),
             severity,
             level: Level::Failure,
             message,
@@ -225,8 +222,6 @@ impl Finding {
             kind: None,
             pointer: None,
             fingerprint: String::new(),
-            controls: Vec::new(),
-            remediation: None,
             context: crate::context::PathContext::Source,
             related: Vec::new(),
             sensitive: false,

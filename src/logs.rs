@@ -140,34 +140,19 @@ pub fn detect_line(line: &str, kind: Kind, entities: &[pii::Entity]) -> Vec<Dete
     found
 }
 
-/// Title, severity and message for a detection (the value only as a short preview).
-pub fn describe(d: &Detection, value: &str) -> (String, Severity, String) {
-    if let Some(rule) = secrets::rule(d.rule) {
-        return (
-            rule.title.to_owned(),
-            rule.severity,
-            format!("value {}", detect::preview(value)),
-        );
-    }
-    let entity = pii::ENTITIES.iter().find(|e| e.1 == d.rule);
-    let (name, sev) = entity.map_or(("PII", Severity::Medium), |e| (e.2, e.3));
-    (
-        format!("Unredacted {name}"),
-        sev,
-        format!("value {}", detect::preview(value)),
-    )
-}
-
-/// The title a log finding of `rule` carries (as [`describe`] gives it).
-pub fn title_of(rule: &str) -> String {
-    if let Some(r) = secrets::rule(rule) {
-        return r.title.to_owned();
-    }
-    let name = pii::ENTITIES
-        .iter()
-        .find(|e| e.1 == rule)
-        .map_or("PII", |e| e.2);
-    format!("Unredacted {name}")
+/// Severity and message for a detection (the value only as a short preview); the title is
+/// the catalog's.
+pub fn describe(d: &Detection, value: &str) -> (Severity, String) {
+    let severity = secrets::rule(d.rule).map_or_else(
+        || {
+            pii::ENTITIES
+                .iter()
+                .find(|e| e.1 == d.rule)
+                .map_or(Severity::Medium, |e| e.3)
+        },
+        |rule| rule.severity,
+    );
+    (severity, format!("value {}", detect::preview(value)))
 }
 
 /// Mask every detection in `line` (same byte length) and cut it to a window around `focus`.
@@ -181,7 +166,7 @@ fn excerpt(
     let mut masked = line.to_owned();
     for d in dets {
         if let Some(v) = line.get(d.start..d.end) {
-            masked.replace_range(d.start..d.end, &crate::report::mask(v));
+            masked.replace_range(d.start..d.end, &crate::detect::mask(v));
         }
     }
     // Whatever no detector recognised but looks like a credential is masked too: an excerpt
@@ -191,7 +176,7 @@ fn excerpt(
             continue;
         }
         if let Some(v) = line.get(r.clone()) {
-            masked.replace_range(r, &crate::report::mask(v));
+            masked.replace_range(r, &crate::detect::mask(v));
         }
     }
     let (mut from, mut to) = (0, masked.len());
@@ -268,12 +253,11 @@ pub fn scan_file(
         let dets = detect_line(line, kind, &opts.entities);
         for d in &dets {
             let value = line.get(d.start..d.end).unwrap_or_default();
-            let (title, severity, message) = describe(d, value);
+            let (severity, message) = describe(d, value);
             let Some(severity) = rate(d.rule, severity) else {
                 continue;
             };
             let mut f = Finding::new(d.rule, severity, message, display);
-            f.title = title;
             f.kind = Some(kind);
             f.sensitive = true;
             f.span = Some(crate::document::Span::new(

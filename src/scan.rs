@@ -2,14 +2,12 @@
 //!
 //! Files are processed in parallel (rayon), each worker holding its own clone of the
 //! compiled policy engine. Every per-file problem becomes a finding or a note in the report;
-//! only a root that cannot be read at all is an error. The report keeps the source text of
+//! only a root that cannot be read at all is an error. The [`Report`] keeps the source text of
 //! files that have findings, so renderers can show snippets without reading files again.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::config::Config;
 use crate::detect::secrets;
@@ -18,84 +16,9 @@ use crate::document::{Document, Kind, LineIndex, Span};
 use crate::finding::{self, Finding, Level, Severity};
 use crate::logs;
 use crate::parse::{self, Limits};
-use crate::policy::{Evaluator, PolicySet, BUILTIN_RULES};
+use crate::policy::{Evaluator, PolicySet};
+use crate::report::{Command, Report, SourceFile, Unlisted};
 use crate::suppress;
-
-/// Counts describing what a scan covered.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Stats {
-    pub files_scanned: usize,
-    pub documents: usize,
-    pub bytes: u64,
-    pub rules: usize,
-    pub suppressed_inline: usize,
-    pub waived: usize,
-    /// Files found but not scanned (binary, over a size limit, special files …); each has a
-    /// note saying why.
-    pub not_scanned: usize,
-}
-
-/// Findings that were found and counted but not listed individually (a log file over the
-/// listing cap): they count in every total and in the gate exactly like listed ones.
-#[derive(Debug, Clone, Serialize)]
-pub struct Unlisted {
-    pub path: String,
-    pub rule_id: String,
-    pub title: String,
-    pub severity: Severity,
-    pub level: Level,
-    pub count: usize,
-}
-
-/// Everything a renderer needs.
-#[derive(Debug, Default)]
-pub struct ScanReport {
-    pub findings: Vec<Finding>,
-    /// Counted, not listed (see [`Unlisted`]); sorted by path, then rule, then severity.
-    pub unlisted: Vec<Unlisted>,
-    pub notes: Vec<Note>,
-    pub stats: Stats,
-    /// Source of each file that has findings, keyed by display path.
-    pub sources: BTreeMap<String, String>,
-    pub fail_on: Option<Severity>,
-}
-
-impl ScanReport {
-    /// Findings that fail the gate at `threshold` (warnings never do), listed or not.
-    pub fn failing(&self, threshold: Severity) -> usize {
-        let listed = self
-            .findings
-            .iter()
-            .filter(|f| f.level == Level::Failure && f.severity >= threshold)
-            .count();
-        let unlisted: usize = self
-            .unlisted
-            .iter()
-            .filter(|u| u.level == Level::Failure && u.severity >= threshold)
-            .map(|u| u.count)
-            .sum();
-        listed + unlisted
-    }
-
-    /// Every finding, listed or not.
-    pub fn total_findings(&self) -> usize {
-        self.findings.len() + self.unlisted.iter().map(|u| u.count).sum::<usize>()
-    }
-
-    /// Findings of one severity, listed or not.
-    pub fn count_severity(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
-            + self
-                .unlisted
-                .iter()
-                .filter(|u| u.severity == severity)
-                .map(|u| u.count)
-                .sum::<usize>()
-    }
-}
 
 struct FileResult {
     findings: Vec<Finding>,
@@ -114,7 +37,7 @@ pub fn run(
     config: &Config,
     policies: &PolicySet,
     limits: &Limits,
-) -> Result<ScanReport, RootError> {
+) -> Result<Report, RootError> {
     run_with_progress(roots, config, policies, limits, &NoProgress)
 }
 
@@ -143,7 +66,7 @@ pub fn run_with_progress(
     policies: &PolicySet,
     limits: &Limits,
     progress: &dyn Progress,
-) -> Result<ScanReport, RootError> {
+) -> Result<Report, RootError> {
     let found = discover::discover(roots, config)?;
     progress.start(
         found.files.len() as u64,
@@ -170,11 +93,12 @@ pub fn run_with_progress(
         .collect();
     progress.finish();
 
-    let mut report = ScanReport {
-        notes: found.notes,
-        fail_on: Some(config.fail_on),
-        ..ScanReport::default()
-    };
+    let mut report = Report::new(Command::Scan, &discover::display_path(&config.root));
+    report.notes = found.notes;
+    report.fail_on = Some(config.fail_on);
+    report.catalog = crate::catalog::build(policies.rules());
+    report.run.config_sha256 = config.file.as_deref().and_then(crate::catalog::file_sha256);
+    report.run.git_commit = discover::git_head(&config.root);
     report.stats.rules = policies.rules().count();
     for r in results {
         report.stats.files_scanned += usize::from(r.scanned);
@@ -184,7 +108,7 @@ pub fn run_with_progress(
         report.notes.extend(r.notes);
         if let Some(src) = r.source {
             if let Some(f) = r.findings.first() {
-                report.sources.insert(f.path.clone(), src);
+                report.sources.insert(f.path.clone(), SourceFile::new(src));
             }
         }
         report.findings.extend(r.findings);
@@ -199,7 +123,9 @@ pub fn run_with_progress(
             .any(|f| f.rule_id.starts_with("waiver-"))
         {
             if let Ok(src) = std::fs::read_to_string(cfg_file) {
-                report.sources.insert(discover::display_path(cfg_file), src);
+                report
+                    .sources
+                    .insert(discover::display_path(cfg_file), SourceFile::new(src));
             }
         }
     }
@@ -512,35 +438,15 @@ fn detector_findings(
             continue;
         }
         let value = source.get(d.start..d.end).unwrap_or_default();
-        let (title, severity, message) = logs::describe(&d, value);
+        let (severity, message) = logs::describe(&d, value);
         let mut f = Finding::new(d.rule, config.severity_for(d.rule, severity), message, path);
-        f.title = title;
         f.kind = Some(kind);
         f.span = Some(Span::new(d.start, d.end));
         f.sensitive = true;
-        f.controls = SECRET_CONTROLS.iter().map(|c| (*c).to_owned()).collect();
-        f.remediation = Some(SECRET_REMEDIATION.to_owned());
         out.push(f);
     }
     out
 }
-
-const SECRET_CONTROLS: &[&str] = &[
-    "SOC2:CC6.1",
-    "ISO27001:A.5.17",
-    "ISO27001:A.8.12",
-    "NIST-800-53:IA-5",
-];
-const SECRET_REMEDIATION: &str =
-    "Remove the value from the file and its history, rotate it, and load it at run time from a secret store or the environment.";
-const PII_CONTROLS: &[&str] = &[
-    "GDPR:Art.5(1)(c)",
-    "GDPR:Art.32",
-    "SOC2:P4.1",
-    "ISO27001:A.8.11",
-];
-const PII_REMEDIATION: &str =
-    "Redact personal data before it is logged (e.g. pipe the log through `custos redact`), and purge the affected log files.";
 
 /// A log file, streamed: secret and PII findings, each with its own masked excerpt.
 fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
@@ -592,13 +498,6 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
             res.bytes = scan.bytes;
             res.documents += 1;
             for mut f in scan.findings {
-                let (controls, remediation) = if f.rule_id.starts_with("PII") {
-                    (PII_CONTROLS, PII_REMEDIATION)
-                } else {
-                    (SECRET_CONTROLS, SECRET_REMEDIATION)
-                };
-                f.controls = controls.iter().map(|c| (*c).to_owned()).collect();
-                f.remediation = Some(remediation.to_owned());
                 let line_text = f
                     .excerpt
                     .as_ref()
@@ -631,11 +530,9 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
                 });
             }
             for ((rule_id, severity), count) in scan.unlisted {
-                let title = logs::title_of(&rule_id);
                 res.unlisted.push(Unlisted {
                     path: c.display.clone(),
                     rule_id,
-                    title,
                     severity,
                     level: Level::Failure,
                     count,
@@ -682,18 +579,12 @@ fn decode_utf16(bytes: &[u8]) -> Option<Result<String, usize>> {
 
 /// A finding about the file itself (it could not be read or parsed), at the configured severity.
 fn file_problem(rule: &str, message: String, c: &Candidate, config: &Config) -> Finding {
-    let mut f = Finding::new(
+    Finding::new(
         rule,
         config.severity_for(rule, config.parse_error_severity),
         message,
         &c.display,
-    );
-    f.title = BUILTIN_RULES
-        .iter()
-        .find(|(id, _)| *id == rule)
-        .map(|(_, t)| (*t).to_owned())
-        .unwrap_or_default();
-    f
+    )
 }
 
 fn finish(

@@ -113,7 +113,6 @@ pub fn apply_inline(
                 format!("`custos:ignore` names `{id}`, which is not a known rule id; it suppresses nothing"),
                 path,
             );
-            "Inline ignore names an unknown rule".clone_into(&mut f.title);
             f.level = crate::finding::Level::Warning;
             f.span = Some(*span);
             f.kind = Some(kind);
@@ -200,11 +199,6 @@ pub fn apply_waivers(findings: &mut Vec<Finding>, config: &Config, today: &str) 
             )
         };
         let mut f = Finding::new(rule, config.severity_for(rule, severity), message, &file);
-        f.title = String::from(if expired {
-            "Expired waiver"
-        } else {
-            "Unused waiver"
-        });
         f.span = lines.line_span(&source, w.line);
         f.pointer = Some(format!("/waivers/{i}"));
         f.compute_fingerprint(None);

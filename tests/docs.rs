@@ -26,7 +26,10 @@ fn relative_links(text: &str) -> Vec<String> {
 fn readme_and_docs_links_resolve() {
     let repo = common::repo();
     let mut docs = vec![repo.join("README.md")];
-    for e in std::fs::read_dir(repo.join("docs")).expect("docs/").flatten() {
+    for e in std::fs::read_dir(repo.join("docs"))
+        .expect("docs/")
+        .flatten()
+    {
         if e.path().extension().is_some_and(|x| x == "md") {
             docs.push(e.path());
         }
@@ -43,14 +46,20 @@ fn readme_and_docs_links_resolve() {
                 doc.display()
             );
             assert!(
-                target.canonicalize().expect("exists").starts_with(repo.canonicalize().expect("repo")),
+                target
+                    .canonicalize()
+                    .expect("exists")
+                    .starts_with(repo.canonicalize().expect("repo")),
                 "{}: link to `{link}` leaves the repository",
                 doc.display()
             );
             checked += 1;
         }
     }
-    assert!(checked >= 3, "only {checked} links found: is the extractor broken?");
+    assert!(
+        checked >= 3,
+        "only {checked} links found: is the extractor broken?"
+    );
 }
 
 #[test]

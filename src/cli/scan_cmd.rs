@@ -10,7 +10,7 @@ use super::{fail, load_config, PolicyArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::finding::Severity;
 use crate::parse::Limits;
 use crate::policy::PolicySet;
-use crate::report::{self, RenderOptions};
+use crate::render::{self, RenderOptions};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -18,7 +18,7 @@ pub struct ScanArgs {
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
+    #[arg(long, short, default_value = "human", value_parser = clap::builder::PossibleValuesParser::new(render::names()))]
     pub format: String,
     /// Exit 1 when a failing finding is at or above this severity.
     #[arg(long, value_parser = ["low", "medium", "high", "critical"])]
@@ -107,7 +107,7 @@ pub fn run(args: &ScanArgs) -> i32 {
         "never" => false,
         _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let Some(renderer) = report::renderer(&args.format, RenderOptions { color }) else {
+    let Some(renderer) = render::renderer(&args.format, RenderOptions { color }) else {
         return fail(miette::miette!("unknown format {}", args.format));
     };
     let mut buf = Vec::new();

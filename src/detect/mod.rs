@@ -3,7 +3,7 @@
 //! `custos redact`.
 //!
 //! A detection is a rule or entity id and a byte range; the matched value itself never leaves
-//! this module except through [`preview`], which keeps a short prefix only.
+//! this module except through [`preview`] and [`mask`], which keep a short prefix only.
 //! [`high_entropy_tokens`] finds what no rule names but an excerpt must still mask.
 
 pub mod literal;
@@ -12,6 +12,39 @@ pub mod secrets;
 pub mod tokens;
 
 pub use tokens::high_entropy_tokens;
+
+/// Controls a hardcoded credential violates (every secret rule).
+pub const SECRET_CONTROLS: &[&str] = &[
+    "SOC2:CC6.1",
+    "ISO27001:A.5.17",
+    "ISO27001:A.8.12",
+    "NIST-800-53:IA-5",
+];
+/// What to do about a hardcoded credential.
+pub const SECRET_REMEDIATION: &str =
+    "Remove the value from the file and its history, rotate it, and load it at run time from a secret store or the environment.";
+/// Controls unredacted personal data in a log violates (every PII rule).
+pub const PII_CONTROLS: &[&str] = &[
+    "GDPR:Art.5(1)(c)",
+    "GDPR:Art.32",
+    "SOC2:P4.1",
+    "ISO27001:A.8.11",
+];
+/// What to do about personal data in a log.
+pub const PII_REMEDIATION: &str =
+    "Redact personal data before it is logged (e.g. pipe the log through `custos redact`), and purge the affected log files.";
+
+/// The title of a detector rule (a secret rule's, or `Unredacted NAME in a log` for a PII
+/// entity); the rule id itself for an unknown id.
+pub fn title(rule: &str) -> String {
+    if let Some(r) = secrets::rule(rule) {
+        return r.title.to_owned();
+    }
+    pii::ENTITIES.iter().find(|e| e.1 == rule).map_or_else(
+        || rule.to_owned(),
+        |e| format!("Unredacted {} in a log", e.2),
+    )
+}
 
 /// One match: which rule or entity, and the byte range of the sensitive value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,9 +173,43 @@ pub fn preview(v: &str) -> String {
     format!("{head}… ({n} chars)")
 }
 
+/// Mask `text` (a secret as it appears in source, possibly quoted) keeping only a short prefix.
+/// The result has the same byte length, so spans stay valid in a masked copy of the source.
+pub fn mask(text: &str) -> String {
+    let quote = |c: char| matches!(c, '"' | '\'' | '`');
+    let chars: Vec<char> = text.chars().collect();
+    let lead = chars.first().is_some_and(|c| quote(*c));
+    let trail = chars.len() > 1 && chars.last().is_some_and(|c| quote(*c));
+    let inner_len = chars.len() - usize::from(lead) - usize::from(trail);
+    let keep = (inner_len / 4).min(4);
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        let is_quote = (i == 0 && lead) || (i == chars.len() - 1 && trail);
+        let inner_i = i.wrapping_sub(usize::from(lead));
+        if is_quote || inner_i < keep {
+            out.push(*c);
+        } else {
+            out.extend(std::iter::repeat_n('*', c.len_utf8()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mask_keeps_length_and_a_short_prefix_only() {
+        let m = mask("\"AKIAABCDEFGHIJKLMNOP\"");
+        assert_eq!(m.len(), 22);
+        assert_eq!(m, "\"AKIA****************\"");
+        assert_eq!(mask("hunter2"), "h******");
+        assert_eq!(mask("ab"), "**");
+        let u = mask("pässwörd");
+        assert_eq!(u.len(), "pässwörd".len());
+        assert!(!u.contains("sswö"));
+    }
 
     #[test]
     fn entropy_and_placeholders() {

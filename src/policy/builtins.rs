@@ -14,7 +14,8 @@ fn detections(text: &str, found: Vec<crate::detect::Detection>) -> Value {
         .into_iter()
         .map(|d| {
             let value = text.get(d.start..d.end).unwrap_or_default();
-            let (title, severity, _) = crate::logs::describe(&d, value);
+            let (severity, _) = crate::logs::describe(&d, value);
+            let title = crate::detect::title(d.rule);
             let mut m = std::collections::BTreeMap::new();
             m.insert(Value::from("rule"), Value::from(d.rule));
             m.insert(Value::from("title"), Value::from(title));

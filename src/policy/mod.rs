@@ -91,6 +91,10 @@ pub struct RuleMeta {
     pub kinds: Vec<Kind>,
     pub controls: Vec<String>,
     pub remediation: Option<String>,
+    /// A paragraph on what the rule checks and why (`metadata.description`).
+    pub description: Option<String>,
+    /// Where to read more (`metadata.help_uri`).
+    pub help_uri: Option<String>,
     /// The location the rule points at is a secret: mask it in snippets.
     pub sensitive: bool,
     /// `data.…` path of the package.
@@ -446,6 +450,8 @@ impl PolicySet {
                     kinds: Vec::new(),
                     controls: Vec::new(),
                     remediation: None,
+                    description: None,
+                    help_uri: None,
                     sensitive: false,
                     package: package.clone(),
                     sources: pkg.sources.clone(),
@@ -584,7 +590,6 @@ impl Evaluator<'_> {
         let root_span = doc.span_of("").map(|s| Span::new(s.start, s.start));
         let policy_error = |message: String| {
             let mut f = Finding::new("policy-error", Severity::High, message, &doc.path);
-            f.title = "Policy evaluation failed".into();
             f.span = root_span;
             f.kind = Some(doc.kind);
             f.severity = filter.severity_for("policy-error", Severity::High);
@@ -696,7 +701,6 @@ fn result_to_finding(
         other => message = other.to_string(),
     }
     let mut f = Finding::new(&meta.id, severity, message, &doc.path);
-    f.title.clone_from(&meta.title);
     f.level = level;
     f.span = span.or(root_span);
     f.kind = Some(doc.kind);
@@ -705,8 +709,6 @@ fn result_to_finding(
         pointer = pointer.map(|p| format!("#{}{p}", doc.index));
     }
     f.pointer = pointer;
-    f.controls.clone_from(&meta.controls);
-    f.remediation.clone_from(&meta.remediation);
     f.sensitive = meta.sensitive;
     f
 }
@@ -759,6 +761,7 @@ fn parse_metadata(
             "remediation",
             "sensitive",
             "description",
+            "help_uri",
         ]
         .contains(&key.as_str())
         {
@@ -799,6 +802,8 @@ fn parse_metadata(
         kinds,
         controls: list("controls")?,
         remediation: string("remediation"),
+        description: string("description"),
+        help_uri: string("help_uri"),
         sensitive: obj
             .get("sensitive")
             .and_then(serde_json::Value::as_bool)

@@ -2,6 +2,7 @@
 //! `file:line:col`, the source line with the span underlined, remediation as help), then notes
 //! and a summary. Values of sensitive findings are masked in the snippet.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -10,10 +11,11 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{mask, Render, RenderOptions};
+use super::{Render, RenderOptions};
+use crate::detect::mask;
 use crate::document::Span;
 use crate::finding::{Finding, Level, Severity};
-use crate::scan::ScanReport;
+use crate::report::Report;
 
 pub struct Human {
     pub options: RenderOptions,
@@ -21,14 +23,14 @@ pub struct Human {
 
 /// A file's (masked) text that shows only the whole line(s) a span touches: no context lines,
 /// which could hold secrets nobody has flagged, and no clipping to the span either.
-struct LineSource {
+struct LineSource<'a> {
     name: String,
-    text: String,
+    text: &'a str,
     /// For an excerpt: (0-based line number, byte offset of `text` in the file).
     excerpt_at: Option<(usize, usize)>,
 }
 
-impl SourceCode for LineSource {
+impl SourceCode for LineSource<'_> {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
@@ -55,7 +57,6 @@ impl SourceCode for LineSource {
             .map_or(self.text.len(), |i| end + i);
         let inner = self
             .text
-            .as_str()
             .read_span(&SourceSpan::from(line_start..line_end), 0, 0)?;
         let column = self.text[line_start..start].chars().count();
         Ok(Box::new(MietteSpanContents::new_named(
@@ -69,29 +70,29 @@ impl SourceCode for LineSource {
     }
 }
 
-struct FindingDiagnostic {
+struct FindingDiagnostic<'a> {
     header: String,
     level: Level,
     help: Option<String>,
-    src: Option<LineSource>,
+    src: Option<LineSource<'a>>,
     label: Option<(String, Span)>,
 }
 
-impl fmt::Debug for FindingDiagnostic {
+impl fmt::Debug for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.header)
     }
 }
 
-impl fmt::Display for FindingDiagnostic {
+impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.header)
     }
 }
 
-impl std::error::Error for FindingDiagnostic {}
+impl std::error::Error for FindingDiagnostic<'_> {}
 
-impl Diagnostic for FindingDiagnostic {
+impl Diagnostic for FindingDiagnostic<'_> {
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.level {
             Level::Failure => miette::Severity::Error,
@@ -125,28 +126,41 @@ fn first_line(source: &str, span: Span) -> Span {
     Span::new(span.start, end.max(span.start))
 }
 
-/// The source of `path` with the span of every sensitive finding in it masked, so that no
-/// snippet (of this finding or of another one on a nearby line) shows a secret.
-fn masked_source(path: &str, src: &str, report: &ScanReport) -> String {
-    let mut text = src.to_owned();
-    for f in report
-        .findings
+/// The source of every file with findings, with the span of every sensitive finding in it
+/// masked, so that no snippet (of this finding or of another one on a nearby line) shows a
+/// secret. Built once per file: the cost is linear in sources plus findings.
+fn masked_sources(report: &Report) -> BTreeMap<&str, String> {
+    let mut out: BTreeMap<&str, String> = report
+        .sources
         .iter()
-        .filter(|f| f.sensitive && f.path == path)
-    {
-        let Some(span) = f.span else { continue };
-        if let Some(secret) = src.get(span.range()) {
+        .map(|(path, src)| (path.as_str(), src.text.clone()))
+        .collect();
+    for f in report.findings.iter().filter(|f| f.sensitive) {
+        let (Some(span), Some(src), Some(text)) = (
+            f.span,
+            report.sources.get(&f.path),
+            out.get_mut(f.path.as_str()),
+        ) else {
+            continue;
+        };
+        if let Some(secret) = src.text.get(span.range()) {
             text.replace_range(span.range(), &mask(secret));
         }
     }
-    text
+    out
 }
 
-fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
-    let mut header = if f.title.is_empty() {
-        format!("{} [{}] {}", f.rule_id, f.severity, f.message)
-    } else {
-        format!("{} [{}] {}: {}", f.rule_id, f.severity, f.title, f.message)
+fn diagnostic<'a>(
+    f: &'a Finding,
+    report: &Report,
+    masked: &'a BTreeMap<&str, String>,
+) -> FindingDiagnostic<'a> {
+    let rule = report.rule_of(f);
+    let mut header = match rule.map(|r| r.title.as_str()) {
+        Some(title) if !title.is_empty() => {
+            format!("{} [{}] {}: {}", f.rule_id, f.severity, title, f.message)
+        }
+        _ => format!("{} [{}] {}", f.rule_id, f.severity, f.message),
     };
     if f.context != crate::context::PathContext::Source {
         header = format!("{header} ({} file)", f.context.as_str());
@@ -154,7 +168,7 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
     let mut d = FindingDiagnostic {
         header,
         level: f.level,
-        help: f.remediation.clone(),
+        help: rule.and_then(|r| r.remediation.clone()),
         src: None,
         label: None,
     };
@@ -165,16 +179,15 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
         };
         d.src = Some(LineSource {
             name: f.path.clone(),
-            text: e.text.clone(),
+            text: &e.text,
             excerpt_at: Some((e.line - 1, e.line_start)),
         });
         d.label = Some((
             label.to_owned(),
             Span::new(e.line_start + e.start, e.line_start + e.end),
         ));
-    } else if let (Some(src), Some(span)) = (report.sources.get(&f.path), f.span) {
-        let span = first_line(src, span);
-        let text = masked_source(&f.path, src, report);
+    } else if let (Some(text), Some(span)) = (masked.get(f.path.as_str()), f.span) {
+        let span = first_line(text, span);
         let label = match f.level {
             Level::Failure => "here",
             Level::Warning => "warning here",
@@ -190,19 +203,14 @@ fn diagnostic(f: &Finding, report: &ScanReport) -> FindingDiagnostic {
 }
 
 /// The other places folded into a finding, shortly: lines, and the paths that reach an anchor.
-fn also(f: &Finding, report: &ScanReport) -> String {
+fn also(f: &Finding, report: &Report) -> String {
     const SHOWN: usize = 10;
-    let src = report.sources.get(&f.path);
-    let idx = src.map(|s| crate::document::LineIndex::new(s));
     let mut parts: Vec<String> = f
         .related
         .iter()
         .take(SHOWN)
         .map(|r| {
-            let line = r
-                .span
-                .zip(src.zip(idx.as_ref()))
-                .map(|(sp, (s, i))| i.line_col(s, sp.start).0);
+            let line = r.span.and_then(|sp| report.line_of(&f.path, sp));
             match (&r.pointer, line) {
                 (Some(p), _) => format!("via {p}"),
                 (None, Some(l)) => format!("line {l}"),
@@ -222,15 +230,16 @@ fn also(f: &Finding, report: &ScanReport) -> String {
 }
 
 impl Render for Human {
-    fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let theme = if self.options.color {
             GraphicalTheme::unicode()
         } else {
             GraphicalTheme::unicode_nocolor()
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(0);
+        let masked = masked_sources(report);
         for f in &report.findings {
-            let d = diagnostic(f, report);
+            let d = diagnostic(f, report, &masked);
             let mut s = String::new();
             if handler.render_report(&mut s, &d).is_err() {
                 s = format!("{}: {} {}\n", f.path, f.rule_id, d.header);
@@ -243,8 +252,8 @@ impl Render for Human {
             if !f.related.is_empty() {
                 writeln!(out, "  also: {}", also(f, report))?;
             }
-            if !f.controls.is_empty() {
-                writeln!(out, "  controls: {}", f.controls.join(", "))?;
+            if let Some(rule) = report.rule_of(f).filter(|r| !r.controls.is_empty()) {
+                writeln!(out, "  controls: {}", rule.controls.join(", "))?;
             }
             writeln!(out)?;
         }
@@ -260,7 +269,11 @@ impl Render for Human {
                 writeln!(
                     out,
                     "  {}: {} {} ({}) ×{}",
-                    u.path, u.rule_id, u.severity, u.title, u.count
+                    u.path,
+                    u.rule_id,
+                    u.severity,
+                    report.catalog.title(&u.rule_id),
+                    u.count
                 )?;
             }
             writeln!(out)?;

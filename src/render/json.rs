@@ -7,9 +7,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Render;
-use crate::document::LineIndex;
 use crate::finding::{Finding, Level, Severity};
-use crate::scan::{ScanReport, Stats};
+use crate::report::{Check, Location, Report, Run, Stats};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -20,9 +19,21 @@ struct Out<'a> {
     version: u32,
     tool: Tool,
     summary: Summary<'a>,
+    run: &'a Run,
     findings: Vec<OutFinding<'a>>,
-    unlisted: &'a [crate::scan::Unlisted],
-    notes: &'a [crate::discover::Note],
+    unlisted: Vec<OutUnlisted<'a>>,
+    checks: &'a [Check],
+    notes: &'a [crate::report::Note],
+}
+
+#[derive(Serialize)]
+struct OutUnlisted<'a> {
+    path: &'a str,
+    rule_id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    level: Level,
+    count: usize,
 }
 
 #[derive(Serialize)]
@@ -43,16 +54,6 @@ struct Summary<'a> {
     by_severity: std::collections::BTreeMap<&'static str, usize>,
     fail_on: Option<Severity>,
     failed: bool,
-}
-
-#[derive(Serialize)]
-struct Location {
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-    start_byte: usize,
-    end_byte: usize,
 }
 
 #[derive(Serialize)]
@@ -81,50 +82,18 @@ struct OutRelated<'a> {
     pointer: Option<&'a str>,
 }
 
-fn related<'a>(f: &'a Finding, report: &ScanReport) -> Vec<OutRelated<'a>> {
-    let src = report.sources.get(&f.path);
-    let idx = src.map(|s| LineIndex::new(s));
+fn related<'a>(f: &'a Finding, report: &Report) -> Vec<OutRelated<'a>> {
     f.related
         .iter()
         .map(|r| OutRelated {
-            line: r
-                .span
-                .zip(src.zip(idx.as_ref()))
-                .map(|(sp, (s, i))| i.line_col(s, sp.start).0),
+            line: r.span.and_then(|sp| report.line_of(&f.path, sp)),
             pointer: r.pointer.as_deref(),
         })
         .collect()
 }
 
-fn location(f: &Finding, report: &ScanReport) -> Option<Location> {
-    let span = f.span?;
-    if let Some(e) = &f.excerpt {
-        let width = e.text.get(e.start..e.end).map_or(0, |t| t.chars().count());
-        return Some(Location {
-            line: e.line,
-            column: e.column,
-            end_line: e.line,
-            end_column: e.column + width,
-            start_byte: span.start,
-            end_byte: span.end,
-        });
-    }
-    let src = report.sources.get(&f.path)?;
-    let idx = LineIndex::new(src);
-    let (line, column) = idx.line_col(src, span.start);
-    let (end_line, end_column) = idx.line_col(src, span.end);
-    Some(Location {
-        line,
-        column,
-        end_line,
-        end_column,
-        start_byte: span.start,
-        end_byte: span.end,
-    })
-}
-
 impl Render for Json {
-    fn render(&self, report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let mut by_severity = std::collections::BTreeMap::new();
         for s in Severity::ALL {
             by_severity.insert(s.as_str(), report.count_severity(s));
@@ -143,30 +112,46 @@ impl Render for Json {
                 listed: report.findings.len(),
                 by_severity,
                 fail_on: report.fail_on,
-                failed: report.fail_on.is_some_and(|t| report.failing(t) > 0),
+                failed: report.gate_failed(),
             },
             findings: report
                 .findings
                 .iter()
-                .map(|f| OutFinding {
-                    rule_id: &f.rule_id,
-                    title: &f.title,
-                    severity: f.severity,
-                    level: f.level,
-                    message: &f.message,
-                    path: &f.path,
-                    location: location(f, report),
-                    kind: f.kind.map(crate::document::Kind::as_str),
-                    pointer: f.pointer.as_deref(),
-                    fingerprint: &f.fingerprint,
-                    controls: &f.controls,
-                    remediation: f.remediation.as_deref(),
-                    context: f.context,
-                    occurrences: 1 + f.related.len(),
-                    related: related(f, report),
+                .map(|f| {
+                    let rule = report.rule_of(f);
+                    OutFinding {
+                        rule_id: &f.rule_id,
+                        title: report.title_of(f),
+                        severity: f.severity,
+                        level: f.level,
+                        message: &f.message,
+                        path: &f.path,
+                        location: report.location(f),
+                        kind: f.kind.map(crate::document::Kind::as_str),
+                        pointer: f.pointer.as_deref(),
+                        fingerprint: &f.fingerprint,
+                        controls: rule.map_or(&[][..], |r| r.controls.as_slice()),
+                        remediation: rule.and_then(|r| r.remediation.as_deref()),
+                        context: f.context,
+                        occurrences: 1 + f.related.len(),
+                        related: related(f, report),
+                    }
                 })
                 .collect(),
-            unlisted: &report.unlisted,
+            unlisted: report
+                .unlisted
+                .iter()
+                .map(|u| OutUnlisted {
+                    path: &u.path,
+                    rule_id: &u.rule_id,
+                    title: report.catalog.title(&u.rule_id),
+                    severity: u.severity,
+                    level: u.level,
+                    count: u.count,
+                })
+                .collect(),
+            run: &report.run,
+            checks: &report.checks,
             notes: &report.notes,
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
