@@ -19,6 +19,7 @@ pub mod lines;
 pub mod merkle;
 pub mod note;
 pub mod proof;
+pub mod report;
 
 use std::io::{BufRead, Write};
 

@@ -92,7 +92,9 @@ pub struct VerifyArgs {
     /// An empty chain (no records) passes with exit 0 instead of exit 2.
     #[arg(long, conflicts_with = "cloudtrail")]
     pub allow_empty: bool,
-    #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
+    /// Output format: `human` and `json` are verification-specific; every other scan format
+    /// (sarif, junit, markdown …) renders the verdict as a check with findings.
+    #[arg(long, short, default_value = "human", value_parser = clap::builder::PossibleValuesParser::new(crate::render::names()))]
     pub format: String,
 }
 
@@ -396,7 +398,14 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
         return Err(format!("{}: {e}", chain_path.display()));
     }
     let outcome = report.outcome();
-    if a.format == "json" {
+    if !matches!(a.format.as_str(), "human" | "json") {
+        let model = chain::report::chain_report(
+            &crate::discover::display_path(chain_path),
+            &report,
+            a.allow_empty,
+        );
+        render_model(&a.format, &model)?;
+    } else if a.format == "json" {
         let v = serde_json::json!({
             "version": 1,
             "chain": chain_path.display().to_string(),
@@ -424,6 +433,18 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
         Outcome::Empty if a.allow_empty => EXIT_OK,
         Outcome::Empty | Outcome::CannotVerify => EXIT_ERROR,
     })
+}
+
+/// Render a verification report in one of the registry's formats, to standard output.
+pub(super) fn render_model(format: &str, model: &crate::report::Report) -> Result<(), String> {
+    let renderer = crate::render::renderer(format, crate::render::RenderOptions::default())
+        .ok_or_else(|| format!("unknown format {format}"))?;
+    let mut buf = Vec::new();
+    renderer
+        .render(model, &mut buf)
+        .map_err(|e| format!("could not render report: {e}"))?;
+    out!("{}", String::from_utf8_lossy(&buf).trim_end_matches('\n'));
+    Ok(())
 }
 
 fn print_human(name: &str, r: &VerifyReport) {

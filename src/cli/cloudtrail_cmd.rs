@@ -32,7 +32,11 @@ pub fn run(a: &VerifyArgs) -> Result<i32, String> {
     };
     let report = cloudtrail::verify_dir(dir, &keys, as_of);
     let outcome = report.outcome();
-    if a.format == "json" {
+    if !matches!(a.format.as_str(), "human" | "json") {
+        let model =
+            crate::chain::report::trail_report(&crate::discover::display_path(dir), &report);
+        super::chain_cmd::render_model(&a.format, &model)?;
+    } else if a.format == "json" {
         out!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({

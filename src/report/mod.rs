@@ -410,9 +410,12 @@ impl Report {
 
     /// Where `f` is, in lines and columns; `None` when it has no position.
     pub fn location(&self, f: &Finding) -> Option<Location> {
-        let span = f.span?;
         if let Some(e) = &f.excerpt {
+            // A streamed file (a log, a chain): the excerpt knows the line.
             let width = e.text.get(e.start..e.end).map_or(0, |t| t.chars().count());
+            let span = f
+                .span
+                .unwrap_or(Span::new(e.line_start + e.start, e.line_start + e.end));
             return Some(Location {
                 line: e.line,
                 column: e.column,
@@ -422,6 +425,7 @@ impl Report {
                 end_byte: span.end,
             });
         }
+        let span = f.span?;
         let src = self.sources.get(&f.path)?;
         Some(span_location(src, span))
     }
