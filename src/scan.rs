@@ -379,7 +379,7 @@ fn scan_file(
                 continue;
             }
             findings.extend(
-                ev.evaluate(&doc, &source, &lines, config)
+                ev.evaluate_owned(doc, &source, &lines, config)
                     .into_iter()
                     .map(|mut f| {
                         // Findings name the file's kind (a Helm template stays one).

@@ -1,6 +1,6 @@
 //! The document a policy sees as `input`: the parser's JSON value converted into the engine's
-//! values, consumed as it is converted (a large document never exists twice), with object keys
-//! and short strings shared. A generated DAG repeats the same few keys and class paths tens of
+//! values, read in place (the parser's value is not copied first), with object keys and short
+//! strings shared. A generated DAG repeats the same few keys and class paths tens of
 //! thousands of times; the engine's strings are reference-counted, so each needs one allocation
 //! (regorus shares keys only when it parses JSON text itself).
 
@@ -11,17 +11,29 @@ use regorus::{Rc, Value};
 /// Strings longer than this are not shared: long values rarely repeat.
 const SHARED_MAX: usize = 96;
 
-/// Convert `v` for the engine.
-pub fn to_rego(v: serde_json::Value) -> Value {
+/// Convert `v` for the engine, reading it in place.
+pub fn to_rego(v: &serde_json::Value) -> Value {
     let mut shared = HashSet::new();
-    convert(v, &mut shared)
+    convert(In::Ref(v), &mut shared)
 }
 
-fn shared_str(s: String, shared: &mut HashSet<Rc<str>>) -> Rc<str> {
+/// Convert `v` for the engine, consuming it as it is converted: each part of the parser's
+/// value is freed once converted, so a large document never exists twice in full.
+pub fn to_rego_owned(v: serde_json::Value) -> Value {
+    let mut shared = HashSet::new();
+    convert(In::Own(v), &mut shared)
+}
+
+enum In<'a> {
+    Ref(&'a serde_json::Value),
+    Own(serde_json::Value),
+}
+
+fn shared_str(s: &str, shared: &mut HashSet<Rc<str>>) -> Rc<str> {
     if s.len() > SHARED_MAX {
         return Rc::from(s);
     }
-    if let Some(rc) = shared.get(s.as_str()) {
+    if let Some(rc) = shared.get(s) {
         return Rc::clone(rc);
     }
     let rc: Rc<str> = Rc::from(s);
@@ -29,10 +41,9 @@ fn shared_str(s: String, shared: &mut HashSet<Rc<str>>) -> Rc<str> {
     rc
 }
 
-fn convert(v: serde_json::Value, shared: &mut HashSet<Rc<str>>) -> Value {
+fn scalar(v: &serde_json::Value, shared: &mut HashSet<Rc<str>>) -> Value {
     match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => {
             if let Some(u) = n.as_u64() {
                 Value::from(u)
@@ -44,17 +55,48 @@ fn convert(v: serde_json::Value, shared: &mut HashSet<Rc<str>>) -> Value {
             }
         }
         serde_json::Value::String(s) => Value::String(shared_str(s, shared)),
-        serde_json::Value::Array(items) => Value::from(
+        serde_json::Value::Null | serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+            Value::Null
+        }
+    }
+}
+
+fn convert(v: In<'_>, shared: &mut HashSet<Rc<str>>) -> Value {
+    match v {
+        In::Ref(serde_json::Value::Array(items)) => Value::from(
             items
-                .into_iter()
-                .map(|x| convert(x, shared))
+                .iter()
+                .map(|x| convert(In::Ref(x), shared))
                 .collect::<Vec<_>>(),
         ),
-        serde_json::Value::Object(map) => Value::from(
-            map.into_iter()
-                .map(|(k, x)| (Value::String(shared_str(k, shared)), convert(x, shared)))
+        In::Ref(serde_json::Value::Object(map)) => Value::from(
+            map.iter()
+                .map(|(k, x)| {
+                    (
+                        Value::String(shared_str(k, shared)),
+                        convert(In::Ref(x), shared),
+                    )
+                })
                 .collect::<BTreeMap<_, _>>(),
         ),
+        In::Own(serde_json::Value::Array(items)) => Value::from(
+            items
+                .into_iter()
+                .map(|x| convert(In::Own(x), shared))
+                .collect::<Vec<_>>(),
+        ),
+        In::Own(serde_json::Value::Object(map)) => Value::from(
+            map.into_iter()
+                .map(|(k, x)| {
+                    (
+                        Value::String(shared_str(&k, shared)),
+                        convert(In::Own(x), shared),
+                    )
+                })
+                .collect::<BTreeMap<_, _>>(),
+        ),
+        In::Ref(other) => scalar(other, shared),
+        In::Own(other) => scalar(&other, shared),
     }
 }
 
@@ -71,8 +113,9 @@ mod tests {
                 {"class": "BashOperator", "kwargs": {"task_id": "b", "on": true, "n": null, "e": {}, "l": []}},
             ],
         });
-        let ours = to_rego(doc.clone());
-        assert_eq!(ours, Value::from(doc));
+        let ours = to_rego(&doc);
+        assert_eq!(ours, Value::from(doc.clone()));
+        assert_eq!(to_rego_owned(doc.clone()), ours);
         let class = |i: usize| match &ours["calls"][i]["class"] {
             Value::String(s) => s.clone(),
             other => panic!("{other:?}"),

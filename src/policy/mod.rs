@@ -562,6 +562,30 @@ impl Evaluator<'_> {
         lines: &LineIndex,
         filter: &dyn RuleFilter,
     ) -> Vec<Finding> {
+        self.evaluate_input(doc, None, source, lines, filter)
+    }
+
+    /// [`Evaluator::evaluate`] on a document that is not needed afterwards: its input is
+    /// handed to the engine without a copy (a generated DAG's model can be tens of MB).
+    pub fn evaluate_owned(
+        &mut self,
+        mut doc: Document,
+        source: &str,
+        lines: &LineIndex,
+        filter: &dyn RuleFilter,
+    ) -> Vec<Finding> {
+        let input = std::mem::take(&mut doc.input);
+        self.evaluate_input(&doc, Some(input), source, lines, filter)
+    }
+
+    fn evaluate_input(
+        &mut self,
+        doc: &Document,
+        owned: Option<serde_json::Value>,
+        source: &str,
+        lines: &LineIndex,
+        filter: &dyn RuleFilter,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         let applicable: Vec<&RulePackage> = self
             .set
@@ -580,12 +604,19 @@ impl Evaluator<'_> {
             .flat_map(|r| r.entries.iter().map(|(e, _)| e.clone()))
             .collect();
         let mut remote_out = match (&self.set.sandbox, remote.is_empty()) {
-            (Some(sb), false) => sb.evaluate(&mut self.worker, Some(&doc.input), &remote),
+            (Some(sb), false) => sb.evaluate(
+                &mut self.worker,
+                Some(owned.as_ref().unwrap_or(&doc.input)),
+                &remote,
+            ),
             _ => Vec::new(),
         }
         .into_iter();
         if applicable.iter().any(|r| r.trusted) {
-            self.engine.set_input(input::to_rego(doc.input.clone()));
+            self.engine.set_input(match owned {
+                Some(v) => input::to_rego_owned(v),
+                None => input::to_rego(&doc.input),
+            });
         }
         let root_span = doc.span_of("").map(|s| Span::new(s.start, s.start));
         let policy_error = |message: String| {
