@@ -199,6 +199,11 @@ impl LineIndex {
         (line, col)
     }
 
+    /// The 1-based line a byte offset is on.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+
     /// Byte range of the 1-based line `line` (without its newline).
     pub fn line_span(&self, source: &str, line: usize) -> Option<Span> {
         let start = *self.starts.get(line.checked_sub(1)?)?;

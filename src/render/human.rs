@@ -21,13 +21,15 @@ pub struct Human {
     pub options: RenderOptions,
 }
 
-/// A file's (masked) text that shows only the whole line(s) a span touches: no context lines,
-/// which could hold secrets nobody has flagged, and no clipping to the span either.
+/// The (masked) text of the one line a finding is on: no context lines, which could hold
+/// secrets nobody has flagged, and no clipping to the span either.
 struct LineSource<'a> {
     name: String,
     text: &'a str,
-    /// For an excerpt: (0-based line number, byte offset of `text` in the file).
-    excerpt_at: Option<(usize, usize)>,
+    /// 0-based line number of `text` in the file.
+    line: usize,
+    /// Byte offset of `text` in the file (spans are file offsets).
+    base: usize,
 }
 
 impl SourceCode for LineSource<'_> {
@@ -37,35 +39,15 @@ impl SourceCode for LineSource<'_> {
         _before: usize,
         _after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        if let Some((line, base)) = self.excerpt_at {
-            let start = span.offset().saturating_sub(base).min(self.text.len());
-            let column = self.text.get(..start).map_or(0, |p| p.chars().count());
-            return Ok(Box::new(MietteSpanContents::new_named(
-                self.name.clone(),
-                self.text.as_bytes(),
-                SourceSpan::from(base..base + self.text.len()),
-                line,
-                column,
-                1,
-            )));
-        }
-        let start = span.offset().min(self.text.len());
-        let end = (start + span.len()).min(self.text.len());
-        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.text[end..]
-            .find('\n')
-            .map_or(self.text.len(), |i| end + i);
-        let inner = self
-            .text
-            .read_span(&SourceSpan::from(line_start..line_end), 0, 0)?;
-        let column = self.text[line_start..start].chars().count();
+        let start = span.offset().saturating_sub(self.base).min(self.text.len());
+        let column = self.text.get(..start).map_or(0, |p| p.chars().count());
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
-            inner.data(),
-            *inner.span(),
-            inner.line(),
+            self.text.as_bytes(),
+            SourceSpan::from(self.base..self.base + self.text.len()),
+            self.line,
             column,
-            inner.line_count(),
+            1,
         )))
     }
 }
@@ -180,24 +162,36 @@ fn diagnostic<'a>(
         d.src = Some(LineSource {
             name: f.path.clone(),
             text: &e.text,
-            excerpt_at: Some((e.line - 1, e.line_start)),
+            line: e.line - 1,
+            base: e.line_start,
         });
         d.label = Some((
             label.to_owned(),
             Span::new(e.line_start + e.start, e.line_start + e.end),
         ));
-    } else if let (Some(text), Some(span)) = (masked.get(f.path.as_str()), f.span) {
+    } else if let (Some(text), Some(src), Some(span)) = (
+        masked.get(f.path.as_str()),
+        report.sources.get(&f.path),
+        f.span,
+    ) {
+        // Only the span's first line is handed to the snippet renderer, with its line number
+        // from the file's index: rendering stays linear in the findings of a file.
         let span = first_line(text, span);
+        let (line, range) = src.line_at(span.start);
         let label = match f.level {
             Level::Failure => "here",
             Level::Warning => "warning here",
         };
         d.src = Some(LineSource {
             name: f.path.clone(),
-            text,
-            excerpt_at: None,
+            text: text.get(range.range()).unwrap_or_default(),
+            line: line - 1,
+            base: range.start,
         });
-        d.label = Some((label.to_owned(), span));
+        d.label = Some((
+            label.to_owned(),
+            Span::new(span.start, span.end.min(range.end).max(span.start)),
+        ));
     }
     d
 }

@@ -304,6 +304,17 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         self.lines.line_col(&self.text, offset)
     }
+
+    /// The 1-based line a byte offset is on, and that line's byte range (without its
+    /// newline), in logarithmic time.
+    pub fn line_at(&self, offset: usize) -> (usize, Span) {
+        let line = self.lines.line_of(offset.min(self.text.len()));
+        let span = self
+            .lines
+            .line_span(&self.text, line)
+            .unwrap_or(Span::new(offset, offset));
+        (line, span)
+    }
 }
 
 /// Where a finding is, in lines and columns (1-based; columns in characters) and bytes.
