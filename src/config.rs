@@ -581,6 +581,15 @@ pub fn civil_date(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+impl crate::policy::RuleFilter for Config {
+    fn is_disabled(&self, rule: &str) -> bool {
+        Config::is_disabled(self, rule)
+    }
+    fn severity_for(&self, rule: &str, default: Severity) -> Severity {
+        Config::severity_for(self, rule, default)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -313,10 +313,7 @@ pub fn git_head(dir: &Path) -> Option<String> {
         .then(|| head.to_owned())
 }
 
-pub fn display_path(p: &Path) -> String {
-    let s = p.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map_or(s.clone(), str::to_owned)
-}
+pub use crate::document::display_path;
 
 static AIRFLOW_IMPORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^\s*(from|import)\s+airflow\b").expect("static regex"));

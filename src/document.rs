@@ -9,6 +9,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
+/// A path as reports show it: `/` separators, no leading `./`.
+pub fn display_path(p: &std::path::Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map_or(s.clone(), str::to_owned)
+}
+
 /// A byte range into a file's source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {

@@ -129,7 +129,12 @@ pub fn run(cmd: &ChainCommand) -> i32 {
         ChainCommand::Checkpoint(a) => checkpoint(a),
         ChainCommand::Verify(a) => {
             if a.cloudtrail.is_some() {
-                super::cloudtrail_cmd::run(a)
+                super::cloudtrail_cmd::run(&super::cloudtrail_cmd::TrailArgs {
+                    cloudtrail: a.cloudtrail.as_ref(),
+                    public_keys: &a.public_keys,
+                    as_of: a.as_of.as_deref(),
+                    format: &a.format,
+                })
             } else {
                 verify(a)
             }
@@ -404,7 +409,7 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
             &report,
             a.allow_empty,
         );
-        render_model(&a.format, &model)?;
+        super::render_model(&a.format, &model)?;
     } else if a.format == "json" {
         let v = serde_json::json!({
             "version": 1,
@@ -433,18 +438,6 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
         Outcome::Empty if a.allow_empty => EXIT_OK,
         Outcome::Empty | Outcome::CannotVerify => EXIT_ERROR,
     })
-}
-
-/// Render a verification report in one of the registry's formats, to standard output.
-pub(super) fn render_model(format: &str, model: &crate::report::Report) -> Result<(), String> {
-    let renderer = crate::render::renderer(format, crate::render::RenderOptions::default())
-        .ok_or_else(|| format!("unknown format {format}"))?;
-    let mut buf = Vec::new();
-    renderer
-        .render(model, &mut buf)
-        .map_err(|e| format!("could not render report: {e}"))?;
-    out!("{}", String::from_utf8_lossy(&buf).trim_end_matches('\n'));
-    Ok(())
 }
 
 fn print_human(name: &str, r: &VerifyReport) {

@@ -1,15 +1,21 @@
 //! `custos chain verify --cloudtrail DIR`.
 
-use super::chain_cmd::VerifyArgs;
-use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use std::path::PathBuf;
+
+use super::{render_model, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::chain::cloudtrail::{self, PublicKey};
 use crate::chain::{counted, Outcome};
 
-pub fn run(a: &VerifyArgs) -> Result<i32, String> {
-    let dir = a
-        .cloudtrail
-        .as_ref()
-        .ok_or("--cloudtrail DIR is required")?;
+/// What `chain verify --cloudtrail` was given.
+pub struct TrailArgs<'a> {
+    pub cloudtrail: Option<&'a PathBuf>,
+    pub public_keys: &'a [PathBuf],
+    pub as_of: Option<&'a str>,
+    pub format: &'a str,
+}
+
+pub fn run(a: &TrailArgs<'_>) -> Result<i32, String> {
+    let dir = a.cloudtrail.ok_or("--cloudtrail DIR is required")?;
     if !dir.is_dir() {
         return Err(format!("{} is not a directory", dir.display()));
     }
@@ -20,10 +26,10 @@ pub fn run(a: &VerifyArgs) -> Result<i32, String> {
         );
     }
     let mut keys = Vec::new();
-    for p in &a.public_keys {
+    for p in a.public_keys {
         keys.extend(PublicKey::load(p)?);
     }
-    let as_of = match &a.as_of {
+    let as_of = match a.as_of {
         Some(t) => cloudtrail::parse_time(t)
             .ok_or_else(|| format!("--as-of {t}: expected YYYY-MM-DDThh:mm:ssZ"))?,
         None => std::time::SystemTime::now()
@@ -32,10 +38,10 @@ pub fn run(a: &VerifyArgs) -> Result<i32, String> {
     };
     let report = cloudtrail::verify_dir(dir, &keys, as_of);
     let outcome = report.outcome();
-    if !matches!(a.format.as_str(), "human" | "json") {
+    if !matches!(a.format, "human" | "json") {
         let model =
             crate::chain::report::trail_report(&crate::discover::display_path(dir), &report);
-        super::chain_cmd::render_model(&a.format, &model)?;
+        render_model(a.format, &model)?;
     } else if a.format == "json" {
         out!(
             "{}",

@@ -161,3 +161,15 @@ pub(crate) fn load_config(
         None => Ok(crate::config::Config::defaults(PathBuf::from("."))),
     }
 }
+
+/// Render a verification report in one of the registry's formats, to standard output.
+pub(crate) fn render_model(format: &str, model: &crate::report::Report) -> Result<(), String> {
+    let renderer = crate::render::renderer(format, crate::render::RenderOptions::default())
+        .ok_or_else(|| format!("unknown format {format}"))?;
+    let mut buf = Vec::new();
+    renderer
+        .render(model, &mut buf)
+        .map_err(|e| format!("could not render report: {e}"))?;
+    out!("{}", String::from_utf8_lossy(&buf).trim_end_matches('\n'));
+    Ok(())
+}

@@ -241,7 +241,7 @@ impl PolicySet {
         let mut user_files: Vec<(String, String)> = Vec::new();
         for dir in &sources.dirs {
             for path in rego_files(dir)? {
-                let display = crate::discover::display_path(&path);
+                let display = crate::document::display_path(&path);
                 if !sources.include_tests && is_test_file(&display) {
                     continue;
                 }
@@ -542,15 +542,6 @@ impl Drop for Evaluator<'_> {
 pub trait RuleFilter {
     fn is_disabled(&self, rule: &str) -> bool;
     fn severity_for(&self, rule: &str, default: Severity) -> Severity;
-}
-
-impl RuleFilter for crate::config::Config {
-    fn is_disabled(&self, rule: &str) -> bool {
-        crate::config::Config::is_disabled(self, rule)
-    }
-    fn severity_for(&self, rule: &str, default: Severity) -> Severity {
-        crate::config::Config::severity_for(self, rule, default)
-    }
 }
 
 impl Evaluator<'_> {
