@@ -292,7 +292,6 @@ impl PolicySet {
         for (path, src) in &user_files {
             add_policy(&mut engine, path.clone(), src.clone())?;
         }
-
         // Index packages: which entry rules, test rules and metadata each one has.
         let mut pkgs: BTreeMap<String, Pkg> = BTreeMap::new();
         let mut tests = Vec::new();
@@ -388,7 +387,6 @@ impl PolicySet {
             }
             remote_meta = untrusted_meta.into_iter().zip(outcomes).collect();
         }
-
         let mut rules = Vec::new();
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         for (package, pkg, entries) in rule_pkgs {
@@ -837,33 +835,25 @@ fn parse_metadata(
     })
 }
 
-/// Add one policy file, as Rego v1 or, failing that, v0.
+/// Add one policy file, as Rego v1 or, failing that, v0. A file that does not parse leaves
+/// the engine as it was (the engine parses before it adds), so no copy of the engine is made.
 fn add_policy(engine: &mut Engine, path: String, src: String) -> Result<(), PolicyError> {
-    let mut v1 = engine.clone();
-    match v1.add_policy(path.clone(), src.clone()) {
-        Ok(_) => {
-            *engine = v1;
-            Ok(())
-        }
-        Err(e1) => {
-            let mut v0 = engine.clone();
-            v0.set_rego_v0(true);
-            match v0.add_policy(path.clone(), src) {
-                Ok(_) => {
-                    v0.set_rego_v0(false);
-                    *engine = v0;
-                    Ok(())
-                }
-                Err(e0) => {
-                    let (m1, m0) = (e1.to_string(), e0.to_string());
-                    let message = if error_line(&m0) > error_line(&m1) {
-                        m0
-                    } else {
-                        m1
-                    };
-                    Err(PolicyError::Compile { path, message })
-                }
-            }
+    let Err(e1) = engine.add_policy(path.clone(), src.clone()) else {
+        return Ok(());
+    };
+    engine.set_rego_v0(true);
+    let v0 = engine.add_policy(path.clone(), src);
+    engine.set_rego_v0(false);
+    match v0 {
+        Ok(_) => Ok(()),
+        Err(e0) => {
+            let (m1, m0) = (e1.to_string(), e0.to_string());
+            let message = if error_line(&m0) > error_line(&m1) {
+                m0
+            } else {
+                m1
+            };
+            Err(PolicyError::Compile { path, message })
         }
     }
 }
