@@ -1,25 +1,55 @@
-//! `custos policy list` and `custos policy test`.
+//! `custos policy list`, `custos policy explain` and `custos policy test`.
+//!
+//! `list` and `explain` read the rule catalog ([`crate::catalog`]) and nothing else, with the
+//! configuration's severity overrides applied to the severity shown. Their Markdown output is
+//! the rule documentation: README's rules table (`policy list --format markdown --no-config`)
+//! and docs/rules.md (`policy explain --all --format markdown --no-config`), both kept equal to
+//! the generated text by `tests/rule_docs.rs`. Rule pages are modelled on ruff's `ruff rule`.
+
+mod examples;
+mod pages;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use serde::Serialize;
 
 use super::{fail, load_config, PolicyArgs, EXIT_FINDINGS, EXIT_OK};
+use crate::detect::secrets;
+use crate::finding::Severity;
 use crate::policy::test::Outcome;
-use crate::policy::{PolicySet, PolicySources, BUILTIN_RULES};
+use crate::policy::{PolicySet, PolicySources};
+use crate::report::{Origin, RuleInfo};
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// List every rule: id, severity, title, kinds, controls.
     List(ListArgs),
+    /// Explain a rule: what it checks, an example, how to fix it, the controls it maps to.
+    Explain(ExplainArgs),
     /// Run `test_*` rules in `*_test.rego` files (OPA semantics); exit 1 on any failure.
     Test(TestArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
+    /// `markdown` writes the rules tables README shows.
+    #[arg(long, short, default_value = "human", value_parser = ["human", "json", "markdown"])]
+    pub format: String,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id (`custos policy list` shows them all).
+    #[arg(required_unless_present = "all")]
+    pub id: Option<String>,
+    /// Explain every rule (with `--format markdown`: docs/rules.md).
+    #[arg(long, conflicts_with = "id")]
+    pub all: bool,
+    #[arg(long, short, default_value = "human", value_parser = ["human", "json", "markdown"])]
     pub format: String,
     #[command(flatten)]
     pub policies: PolicyArgs,
@@ -39,91 +69,252 @@ pub struct TestArgs {
 pub fn run(cmd: &PolicyCommand) -> i32 {
     match cmd {
         PolicyCommand::List(a) => list(a),
+        PolicyCommand::Explain(a) => explain(a),
         PolicyCommand::Test(a) => test(a),
     }
 }
 
-fn list(args: &ListArgs) -> i32 {
-    let config = match load_config(&args.policies, &PathBuf::from(".")) {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    let sources = args.policies.sources(&config);
-    let set = match PolicySet::load(&sources, &config.data, Duration::from_secs(5)) {
-        Ok(s) => s,
-        Err(e) => return fail(miette::Report::new(e)),
-    };
-    if args.format == "json" {
-        let rules: Vec<_> = set.rules().collect();
-        let detectors: Vec<serde_json::Value> = crate::detect::secrets::RULES
-            .iter()
-            .map(|r| serde_json::json!({"id": r.id, "title": r.title, "severity": r.severity, "kinds": ["*"]}))
-            .chain(crate::detect::pii::ENTITIES.iter().map(|e| {
-                serde_json::json!({"id": e.1, "title": format!("Unredacted {} in a log", e.2), "severity": e.3, "kinds": ["log-jsonl", "log-nginx", "log-text"]})
-            }))
-            .collect();
-        match serde_json::to_string_pretty(&serde_json::json!({
-            "rules": rules,
-            "detectors": detectors,
-            "builtin": BUILTIN_RULES.iter().map(|(id, t)| serde_json::json!({"id": id, "title": t})).collect::<Vec<_>>(),
-        })) {
-            Ok(s) => out!("{s}"),
-            Err(e) => return fail(miette::miette!("{e}")),
+/// Where a rule comes from, as the rule documentation groups rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// Rego rules shipped with custos.
+    Bundled,
+    /// Rego rules from the user's policy directories.
+    User,
+    /// The secret detector's rules.
+    Secret,
+    /// The PII detector's entities.
+    Pii,
+    /// custos's own rules (parse errors, waivers, audit-log verification …).
+    Custos,
+}
+
+impl Family {
+    pub const ALL: [Family; 5] = [
+        Family::Bundled,
+        Family::User,
+        Family::Secret,
+        Family::Pii,
+        Family::Custos,
+    ];
+
+    fn of(rule: &RuleInfo) -> Self {
+        match rule.origin {
+            Origin::Bundled => Family::Bundled,
+            Origin::User => Family::User,
+            Origin::Detector if secrets::rule(&rule.id).is_some() => Family::Secret,
+            Origin::Detector => Family::Pii,
+            Origin::Builtin => Family::Custos,
         }
-        return EXIT_OK;
     }
-    out!(
-        "{:<14} {:<9} {:<58} {:<28} CONTROLS",
-        "ID",
-        "SEVERITY",
-        "TITLE",
-        "KINDS"
-    );
-    for r in set.rules() {
-        let kinds = if r.kinds.is_empty() {
-            "*".to_owned()
+
+    pub const fn heading(self) -> &'static str {
+        match self {
+            Family::Bundled => "Policy rules",
+            Family::User => "Your policy rules",
+            Family::Secret => "Secret detector",
+            Family::Pii => "Personal data in logs",
+            Family::Custos => "custos's own rules",
+        }
+    }
+
+    pub const fn about(self) -> &'static str {
+        match self {
+            Family::Bundled => {
+                "Rego rules in `policies/`, evaluated over every parsed document of the kinds listed."
+            }
+            Family::User => "Rego rules from your policy directories.",
+            Family::Secret => {
+                "Rust rules run on every text file (and on logs, line by line), whatever its kind."
+            }
+            Family::Pii => {
+                "Rust rules run on log files: personal data written to a log in clear."
+            }
+            Family::Custos => {
+                "Findings custos reports about the run itself, so that nothing is passed silently."
+            }
+        }
+    }
+
+    /// How the rules of this family show an empty `kinds` list.
+    const fn all_kinds(self) -> &'static str {
+        match self {
+            Family::Bundled | Family::User => "every structured kind",
+            Family::Secret => "every text file",
+            Family::Pii => "logs",
+            Family::Custos => "every file",
+        }
+    }
+}
+
+/// One rule as `list` and `explain` show it: the catalog entry with the configured severity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    #[serde(flatten)]
+    pub rule: RuleInfo,
+    /// The severity before configuration overrides.
+    pub default_severity: Severity,
+    pub family: Family,
+    /// The values the rule flags are secrets: they are masked wherever they are shown.
+    pub sensitive: bool,
+}
+
+impl Entry {
+    /// The kinds, comma-separated (the family's wording when the rule lists none).
+    pub fn kinds_text(&self) -> String {
+        if self.rule.kinds.is_empty() {
+            self.family.all_kinds().to_owned()
         } else {
-            r.kinds
+            self.rule
+                .kinds
                 .iter()
                 .map(|k| k.as_str())
                 .collect::<Vec<_>>()
-                .join(",")
-        };
-        let title = if r.title.is_empty() {
-            format!("({})", r.sources.join(", "))
-        } else {
-            r.title.clone()
-        };
-        out!(
-            "{:<14} {:<9} {:<58} {:<28} {}",
-            r.id,
-            config.severity_for(&r.id, r.severity).as_str(),
-            title,
-            kinds,
-            r.controls.join(", ")
-        );
+                .join(", ")
+        }
     }
-    for r in crate::detect::secrets::RULES {
-        out!(
-            "{:<14} {:<9} {:<58} {:<28}",
-            r.id,
-            config.severity_for(r.id, r.severity).as_str(),
-            r.title,
-            "*"
-        );
-    }
-    for (_, id, name, sev) in crate::detect::pii::ENTITIES {
-        out!(
-            "{id:<14} {:<9} {:<58} {:<28} GDPR:Art.5(1)(c), GDPR:Art.32",
-            config.severity_for(id, *sev).as_str(),
-            format!("Unredacted {name} in a log"),
-            "log-jsonl,log-nginx,log-text"
-        );
-    }
-    for (id, title) in BUILTIN_RULES {
-        out!("{id:<14} {:<9} {title:<58} {:<28}", "-", "*");
+}
+
+/// Every rule the configuration and flags load, grouped by family, in id order within one.
+fn entries(args: &PolicyArgs) -> Result<Vec<Entry>, miette::Report> {
+    let config = load_config(args, &PathBuf::from("."))?;
+    let sources = args.sources(&config);
+    let set = PolicySet::load(&sources, &config.data, Duration::from_secs(5))
+        .map_err(miette::Report::new)?;
+    let catalog = crate::catalog::build(set.rules());
+    let mut out: Vec<Entry> = catalog
+        .iter()
+        .map(|r| {
+            let default = match r.id.as_str() {
+                // Problems with a file itself take `parse_error_severity` (src/scan.rs).
+                "parse-error" | "read-error" => config.parse_error_severity,
+                _ => r.severity,
+            };
+            let mut rule = r.clone();
+            rule.severity = config.severity_for(&r.id, default);
+            Entry {
+                family: Family::of(r),
+                sensitive: set.rules().any(|m| m.id == r.id && m.sensitive),
+                default_severity: default,
+                rule,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.family, &a.rule.id).cmp(&(b.family, &b.rule.id)));
+    Ok(out)
+}
+
+fn list(args: &ListArgs) -> i32 {
+    let entries = match entries(&args.policies) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    match args.format.as_str() {
+        "json" => {
+            match serde_json::to_string_pretty(&serde_json::json!({ "rules": entries })) {
+                Ok(s) => out!("{s}"),
+                Err(e) => return fail(miette::miette!("{e}")),
+            }
+        }
+        "markdown" => out!("{}", pages::table(&entries).trim_end()),
+        _ => {
+            out!(
+                "{:<20} {:<9} {:<58} {:<28} CONTROLS",
+                "ID",
+                "SEVERITY",
+                "TITLE",
+                "KINDS"
+            );
+            for e in &entries {
+                let kinds = if e.rule.kinds.is_empty() {
+                    "*".to_owned()
+                } else {
+                    e.rule
+                        .kinds
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                out!(
+                    "{:<20} {:<9} {:<58} {:<28} {}",
+                    e.rule.id,
+                    e.rule.severity.as_str(),
+                    e.rule.display_title(),
+                    kinds,
+                    e.rule.controls.join(", ")
+                );
+            }
+        }
     }
     EXIT_OK
+}
+
+fn explain(args: &ExplainArgs) -> i32 {
+    let entries = match entries(&args.policies) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let chosen: Vec<&Entry> = match &args.id {
+        Some(id) if !args.all => match find(&entries, id) {
+            Ok(e) => vec![e],
+            Err(message) => return fail(miette::miette!("{message}")),
+        },
+        _ => entries.iter().collect(),
+    };
+    let pages: Vec<pages::Page> = chosen.into_iter().map(pages::Page::new).collect();
+    match args.format.as_str() {
+        "json" => {
+            let s = if args.all {
+                serde_json::to_string_pretty(&pages)
+            } else {
+                serde_json::to_string_pretty(&pages.first())
+            };
+            match s {
+                Ok(s) => out!("{s}"),
+                Err(e) => return fail(miette::miette!("{e}")),
+            }
+        }
+        "markdown" if args.all => out!("{}", pages::document(&pages).trim_end()),
+        "markdown" => {
+            for p in &pages {
+                out!("{}", p.markdown(2).trim_end());
+            }
+        }
+        _ => {
+            let text: Vec<String> = pages.iter().map(pages::Page::human).collect();
+            out!("{}", text.join("\n").trim_end());
+        }
+    }
+    EXIT_OK
+}
+
+/// The entry of rule `id` (case-insensitive), or an error that suggests the nearest id.
+fn find<'a>(entries: &'a [Entry], id: &str) -> Result<&'a Entry, String> {
+    if let Some(e) = entries
+        .iter()
+        .find(|e| e.rule.id == id)
+        .or_else(|| entries.iter().find(|e| e.rule.id.eq_ignore_ascii_case(id)))
+    {
+        return Ok(e);
+    }
+    let wanted = id.to_lowercase();
+    let best = entries
+        .iter()
+        .map(|e| {
+            (
+                strsim::levenshtein(&e.rule.id.to_lowercase(), &wanted),
+                &e.rule.id,
+            )
+        })
+        .filter(|(d, _)| *d <= 2.max(wanted.chars().count() / 3))
+        .min();
+    let hint = best.map_or_else(
+        || " (`custos policy list` shows every rule id)".to_owned(),
+        |(_, k)| format!("; did you mean `{k}`?"),
+    );
+    Err(format!("unknown rule id `{id}`{hint}"))
 }
 
 fn test(args: &TestArgs) -> i32 {
@@ -200,5 +391,84 @@ fn test(args: &TestArgs) -> i32 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled() -> Vec<Entry> {
+        let args = PolicyArgs {
+            policy: Vec::new(),
+            no_bundled: false,
+            config: None,
+            no_config: true,
+        };
+        entries(&args).unwrap()
+    }
+
+    #[test]
+    fn unknown_ids_get_a_suggestion() {
+        let e = bundled();
+        assert_eq!(find(&e, "tf002").unwrap().rule.id, "TF002");
+        let err = find(&e, "TF02").unwrap_err();
+        assert!(err.contains("did you mean `TF002`"), "{err}");
+        let err = find(&e, "completely-unrelated-name").unwrap_err();
+        assert!(err.contains("policy list"), "{err}");
+    }
+
+    #[test]
+    fn every_bundled_rule_has_a_description_and_an_example() {
+        let e = bundled();
+        let bundled: Vec<&Entry> = e.iter().filter(|e| e.family == Family::Bundled).collect();
+        assert!(bundled.len() >= 20);
+        for b in &bundled {
+            assert!(
+                b.rule.description.as_deref().is_some_and(|d| d.len() > 40),
+                "{}: metadata has no description",
+                b.rule.id
+            );
+            assert!(
+                examples::RULE_EXAMPLES.iter().any(|x| x.rule == b.rule.id),
+                "{}: no example in src/cli/policy_cmd/examples.rs",
+                b.rule.id
+            );
+        }
+        for x in examples::RULE_EXAMPLES {
+            assert!(bundled.iter().any(|b| b.rule.id == x.rule), "{}", x.rule);
+        }
+    }
+
+    #[test]
+    fn flagged_values_of_sensitive_rules_are_masked() {
+        let e = bundled();
+        let sensitive: Vec<&Entry> = e.iter().filter(|e| e.sensitive).collect();
+        assert!(sensitive.len() >= 5);
+        for s in sensitive {
+            let Some(examples::Example::Fixtures { flagged, .. }) =
+                examples::example(&s.rule.id, true)
+            else {
+                panic!("{}: no fixture example", s.rule.id);
+            };
+            for n in &flagged.flagged {
+                let line = flagged
+                    .text
+                    .lines()
+                    .nth(n - flagged.first_line)
+                    .unwrap_or_default();
+                assert!(line.contains("***"), "{}: {line:?} is not masked", s.rule.id);
+            }
+        }
+    }
+
+    #[test]
+    fn families_are_in_a_fixed_order() {
+        let e = bundled();
+        let fams: Vec<Family> = e.iter().map(|e| e.family).collect();
+        let mut sorted = fams.clone();
+        sorted.sort();
+        assert_eq!(fams, sorted);
+        assert!(fams.contains(&Family::Secret) && fams.contains(&Family::Custos));
     }
 }
