@@ -113,7 +113,7 @@ impl Family {
         match self {
             Family::Bundled => "Policy rules",
             Family::User => "Your policy rules",
-            Family::Secret => "Secret detector",
+            Family::Secret => "Secrets",
             Family::Pii => "Personal data in logs",
             Family::Custos => "custos's own rules",
         }
@@ -143,7 +143,7 @@ impl Family {
             Family::Bundled | Family::User => "every structured kind",
             Family::Secret => "every text file",
             Family::Pii => "logs",
-            Family::Custos => "every file",
+            Family::Custos => "—",
         }
     }
 }
@@ -211,12 +211,10 @@ fn list(args: &ListArgs) -> i32 {
         Err(e) => return fail(e),
     };
     match args.format.as_str() {
-        "json" => {
-            match serde_json::to_string_pretty(&serde_json::json!({ "rules": entries })) {
-                Ok(s) => out!("{s}"),
-                Err(e) => return fail(miette::miette!("{e}")),
-            }
-        }
+        "json" => match serde_json::to_string_pretty(&serde_json::json!({ "rules": entries })) {
+            Ok(s) => out!("{s}"),
+            Err(e) => return fail(miette::miette!("{e}")),
+        },
         "markdown" => out!("{}", pages::table(&entries).trim_end()),
         _ => {
             out!(
@@ -457,7 +455,11 @@ mod tests {
                     .lines()
                     .nth(n - flagged.first_line)
                     .unwrap_or_default();
-                assert!(line.contains("***"), "{}: {line:?} is not masked", s.rule.id);
+                assert!(
+                    line.contains("***"),
+                    "{}: {line:?} is not masked",
+                    s.rule.id
+                );
             }
         }
     }

@@ -4,12 +4,13 @@
 //! samples with the secret masked; for a PII entity, what the detector checks.
 //!
 //! Nothing shown here contains a full credential: flagged lines of rules whose metadata says
-//! `sensitive` have their value masked with [`crate::detect::mask`], and every line of every
-//! excerpt and sample has what the secret detector finds in it masked too.
+//! `sensitive` have their value masked with [`crate::detect::mask`], every line of every
+//! excerpt and sample has what the secret detector finds in it masked too, and samples also
+//! every credential-shaped token.
 
 use serde::Serialize;
 
-use crate::detect::{mask, pii, secrets};
+use crate::detect::{high_entropy_tokens, mask, pii, secrets};
 
 /// One embedded fixture file.
 pub struct Fixture {
@@ -73,7 +74,7 @@ macro_rules! example {
 /// excerpt shows a flagged line).
 pub static RULE_EXAMPLES: &[RuleExample] = &[
     example!("AF001", "warehouse_sync.py", pass: "templated.py" at "default_args"),
-    example!("AF002", "conns.py", pass: "conns.py" at "_URI"),
+    example!("AF002", "conns.py", pass: "conns.py" at "DOCS_EXAMPLE"),
     example!("AF003", "bucket_args.py", pass: "bucket_args.py" at "bucket"),
     example!("AF004", "lookups.py", pass: "lookups.py" at "Variable.get"),
     example!("AFC001", "airflow.cfg", expect, pass: "airflow.cfg" at "[secrets]"),
@@ -83,7 +84,7 @@ pub static RULE_EXAMPLES: &[RuleExample] = &[
     example!("CI001", ".github/workflows/release.yml", pass: ".github/workflows/release.yml" at "secrets."),
     example!("CI002", ".gitlab-ci.yml", pass: ".gitlab-ci.yml" at "script"),
     example!("K8S001", "scorer.yaml", pass: "scorer.yaml" at "env:"),
-    example!("SEC025", "db-secret.yaml", pass: "sealed.yaml" at "kind:"),
+    example!("SEC025", "db-secret.yaml", pass: "sealed.yaml" at "apiVersion: bitnami.com"),
     example!("TF001", "providers.tf", pass: "providers.tf" at "provider"),
     example!("TF002", "buckets.tf", pass: "buckets.tf" at "aws_s3_bucket_server_side_encryption_configuration\" \"curated"),
     example!("TF003", "buckets.tf", pass: "buckets.tf" at "aws_s3_bucket_server_side_encryption_configuration\" \"events"),
@@ -240,9 +241,11 @@ fn window(lines: &[&str], focus: usize) -> (usize, usize) {
         return (0, end.max(focus));
     }
     let lowest = focus.saturating_sub(MAX_BEFORE);
-    let statement = (lowest..=focus)
-        .rev()
-        .find(|&i| lines.get(i).is_some_and(|l| indent(l) == 0 && !is_blank_or_comment(l)));
+    let statement = (lowest..=focus).rev().find(|&i| {
+        lines
+            .get(i)
+            .is_some_and(|l| indent(l) == 0 && !is_blank_or_comment(l))
+    });
     let start = statement.unwrap_or_else(|| {
         let mut s = focus.saturating_sub(3);
         while s < focus && lines.get(s).is_some_and(|l| l.trim().is_empty()) {
@@ -331,7 +334,13 @@ fn strip_marker(line: &str) -> &str {
     cut.trim_end()
 }
 
-fn excerpt(path: &str, lines: &[&str], focus: usize, flagged: &[usize], sensitive: bool) -> Excerpt {
+fn excerpt(
+    path: &str,
+    lines: &[&str],
+    focus: usize,
+    flagged: &[usize],
+    sensitive: bool,
+) -> Excerpt {
     let (start, end) = window(lines, focus);
     let mut text = String::new();
     for (i, line) in lines.iter().enumerate().take(end + 1).skip(start) {
@@ -367,12 +376,29 @@ fn language(path: &str) -> &'static str {
     }
 }
 
-/// `line` with every secret the detector finds in it masked.
+/// `line` with every secret the detector finds in it masked ([`mask`] keeps byte lengths, so
+/// the ranges stay valid).
 fn mask_detected(line: &str) -> String {
+    mask_ranges(
+        line,
+        secrets::scan(line, secrets::Context::Config)
+            .into_iter()
+            .map(|d| d.start..d.end),
+    )
+}
+
+/// [`mask_detected`], and every token random enough to be a credential masked too: for
+/// detector samples, which are made to look like secrets. (Not for fixture excerpts, where it
+/// would mask identifiers such as `bitnami.com/v1alpha1`.)
+fn mask_samples(line: &str) -> String {
+    mask_ranges(&mask_detected(line), high_entropy_tokens(line).into_iter())
+}
+
+fn mask_ranges(line: &str, found: impl Iterator<Item = std::ops::Range<usize>>) -> String {
     let mut out = line.to_owned();
-    for d in secrets::scan(line, secrets::Context::Config) {
-        if let Some(v) = line.get(d.start..d.end) {
-            out.replace_range(d.start..d.end, &mask(v));
+    for r in found {
+        if let Some(v) = line.get(r.clone()) {
+            out.replace_range(r, &mask(v));
         }
     }
     out
@@ -386,10 +412,13 @@ fn mask_value(line: &str) -> String {
         out.replace_range(s..e, &mask(&line[s..e]));
         return out;
     }
-    let at = [line.find(": ").map(|i| i + 2), line.find('=').map(|i| i + 1)]
-        .into_iter()
-        .flatten()
-        .min();
+    let at = [
+        line.find(": ").map(|i| i + 2),
+        line.find('=').map(|i| i + 1),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     let Some(at) = at else {
         return mask(line);
     };
@@ -428,19 +457,23 @@ fn last_quoted(line: &str) -> Option<(usize, usize)> {
 }
 
 /// A true-positive sample of a secret rule with what the detector finds masked, and a
-/// false-positive sample (masked the same way).
+/// false-positive sample that has nothing to mask.
 fn secret_example(r: &secrets::SecretRule) -> Option<Example> {
     let flagged = r.tps.iter().find_map(|tp| {
         let found = secrets::scan(tp, secrets::Context::Config);
         found
             .iter()
             .any(|d| d.rule == r.id)
-            .then(|| mask_detected(tp))
+            .then(|| mask_samples(tp))
     })?;
-    Some(Example::Samples {
-        flagged,
-        accepted: r.fps.first().map(|fp| mask_detected(fp)),
-    })
+    // A line the rule accepts, shown only when it needs no masking (a placeholder, a known
+    // example): a masked one would say nothing.
+    let accepted = r
+        .fps
+        .iter()
+        .find(|fp| mask_samples(fp) == **fp)
+        .map(|fp| (*fp).to_owned());
+    Some(Example::Samples { flagged, accepted })
 }
 
 /// What the PII detector checks for an entity.
@@ -547,7 +580,11 @@ mod tests {
             let Example::Fixtures { flagged, accepted } = example(e.rule, true).unwrap() else {
                 panic!("{}", e.rule);
             };
-            assert!(!flagged.flagged.is_empty(), "{}: no flagged line shown", e.rule);
+            assert!(
+                !flagged.flagged.is_empty(),
+                "{}: no flagged line shown",
+                e.rule
+            );
             assert!(flagged.text.lines().count() <= MAX_LINES, "{}", e.rule);
             assert!(!flagged.text.contains("custos-expect"), "{}", e.rule);
             let (pass, anchor) = e.pass.as_ref().unwrap();
@@ -557,7 +594,11 @@ mod tests {
                 e.rule,
                 pass.path
             );
-            assert!(accepted.is_some_and(|a| a.text.contains(anchor)), "{}", e.rule);
+            assert!(
+                accepted.is_some_and(|a| a.text.contains(anchor)),
+                "{}",
+                e.rule
+            );
         }
     }
 }

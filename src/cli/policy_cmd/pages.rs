@@ -35,7 +35,11 @@ pub fn table(entries: &[Entry]) -> String {
                 e.rule.severity,
                 cell(e.rule.display_title()),
                 cell(&e.kinds_text()),
-                cell(&e.rule.controls.join(", "))
+                if e.rule.controls.is_empty() {
+                    "—".to_owned()
+                } else {
+                    cell(&e.rule.controls.join(", "))
+                }
             );
         }
         s.push('\n');
@@ -71,6 +75,11 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// custos's own rules are about files, waivers and logs of any kind: no kinds line.
+    fn shows_kinds(&self) -> bool {
+        self.entry.family != Family::Custos || !self.entry.rule.kinds.is_empty()
+    }
+
     fn origin_text(&self) -> &'static str {
         match self.entry.family {
             Family::Bundled => "bundled Rego policy",
@@ -87,7 +96,9 @@ impl<'a> Page<'a> {
         let mut s = String::new();
         let _ = writeln!(s, "{}: {}\n", r.id, r.display_title());
         let _ = writeln!(s, "  severity  {}", self.severity_text());
-        let _ = writeln!(s, "  kinds     {}", self.entry.kinds_text());
+        if self.shows_kinds() {
+            let _ = writeln!(s, "  kinds     {}", self.entry.kinds_text());
+        }
         if !r.controls.is_empty() {
             let _ = writeln!(s, "  controls  {}", r.controls.join(", "));
         }
@@ -134,7 +145,9 @@ impl<'a> Page<'a> {
             r.display_title()
         );
         let _ = writeln!(s, "- **Severity:** {}", self.severity_text());
-        let _ = writeln!(s, "- **Kinds:** {}", self.entry.kinds_text());
+        if self.shows_kinds() {
+            let _ = writeln!(s, "- **Kinds:** {}", self.entry.kinds_text());
+        }
         if !r.controls.is_empty() {
             let _ = writeln!(s, "- **Controls:** {}", r.controls.join(", "));
         }
@@ -199,13 +212,12 @@ pub fn document(pages: &[Page]) -> String {
 
 /// A fenced code block whose fence no line of `text` can close.
 fn fenced(language: &str, text: &str) -> String {
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
-    format!("{fence}{language}\n{}\n{fence}\n", text.trim_end_matches('\n'))
+    format!(
+        "{fence}{language}\n{}\n{fence}\n",
+        text.trim_end_matches('\n')
+    )
 }
 
 fn lines_text(e: &Excerpt) -> String {
