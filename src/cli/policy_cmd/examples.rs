@@ -149,8 +149,9 @@ pub fn example(id: &str, sensitive: bool) -> Option<Example> {
     pii::ENTITIES
         .iter()
         .find(|e| e.1 == id)
-        .and_then(|e| pii_checks(e.0))
-        .map(|checks| Example::Checks { checks })
+        .map(|e| Example::Checks {
+            checks: pii_checks(e.0),
+        })
 }
 
 fn fixture_example(e: &RuleExample, sensitive: bool) -> Example {
@@ -273,10 +274,7 @@ fn window(lines: &[&str], focus: usize) -> (usize, usize) {
     // Whole top-level statements that follow, while they fit (a bucket and the sibling
     // resources that configure it).
     if statement.is_some() {
-        loop {
-            let Some(next) = (end + 1..lines.len()).find(|&i| !lines[i].trim().is_empty()) else {
-                break;
-            };
+        while let Some(next) = (end + 1..lines.len()).find(|&i| !lines[i].trim().is_empty()) {
             if indent(lines[next]) != 0 {
                 break;
             }
@@ -477,9 +475,9 @@ fn secret_example(r: &secrets::SecretRule) -> Option<Example> {
 }
 
 /// What the PII detector checks for an entity.
-fn pii_checks(e: pii::Entity) -> Option<&'static str> {
+fn pii_checks(e: pii::Entity) -> &'static str {
     use pii::Entity;
-    Some(match e {
+    match e {
         Entity::Email => "An address of the form `local@domain.tld`. Addresses at reserved example domains (`example.com`, `.test`, `.invalid`, `.localhost`, `.local`) and SSH users such as `git@host` are not reported.",
         Entity::Phone => "An international number (`+` and a country code, 8–15 digits) or a North American number written `(555) 123-4567`. A bare `555-123-4567` or a national number with a leading zero (`07700 900123`, `030 1234567`) counts only when a word such as phone, tel, mobile, call, fax or contact stands just before it.",
         Entity::CreditCard => "13–19 digits, in groups as cards are printed, that pass the Luhn checksum and start with a known issuer's range (Visa, Mastercard, American Express, Discover, …). Digit runs glued to letters (request ids, hashes) are not cards.",
@@ -489,7 +487,7 @@ fn pii_checks(e: pii::Entity) -> Option<&'static str> {
         Entity::UkNhs => "Ten digits (`943 476 5919`) with a valid mod-11 check digit, reported only when `NHS` or `national health` is written just before them.",
         Entity::CryptoWallet => "A Bitcoin address (base58check or bech32 with valid checksums) or an Ethereum address (mixed case with a valid EIP-55 checksum; all lower case only after a word such as wallet or address).",
         Entity::UsPassport => "Eight or nine digits, optionally after a letter, reported only when `passport` is written just before them.",
-    })
+    }
 }
 
 #[cfg(test)]
