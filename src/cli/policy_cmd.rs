@@ -158,6 +158,9 @@ pub struct Entry {
     pub family: Family,
     /// The values the rule flags are secrets: they are masked wherever they are shown.
     pub sensitive: bool,
+    /// The Rego file(s) that define the rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 impl Entry {
@@ -193,9 +196,11 @@ fn entries(args: &PolicyArgs) -> Result<Vec<Entry>, miette::Report> {
             };
             let mut rule = r.clone();
             rule.severity = config.severity_for(&r.id, default);
+            let meta = set.rules().find(|m| m.id == r.id);
             Entry {
                 family: Family::of(r),
-                sensitive: set.rules().any(|m| m.id == r.id && m.sensitive),
+                sensitive: meta.is_some_and(|m| m.sensitive),
+                sources: meta.map(|m| m.sources.clone()).unwrap_or_default(),
                 default_severity: default,
                 rule,
             }
@@ -235,11 +240,17 @@ fn list(args: &ListArgs) -> i32 {
                         .collect::<Vec<_>>()
                         .join(",")
                 };
+                // A rule without metadata (conftest style) is named by its files.
+                let title = if e.rule.title.is_empty() && !e.sources.is_empty() {
+                    format!("({})", e.sources.join(", "))
+                } else {
+                    e.rule.display_title().to_owned()
+                };
                 out!(
                     "{:<20} {:<9} {:<58} {:<28} {}",
                     e.rule.id,
                     e.rule.severity.as_str(),
-                    e.rule.display_title(),
+                    title,
                     kinds,
                     e.rule.controls.join(", ")
                 );

@@ -89,7 +89,7 @@ pub static RULE_EXAMPLES: &[RuleExample] = &[
     example!("TF002", "buckets.tf", pass: "buckets.tf" at "aws_s3_bucket_server_side_encryption_configuration\" \"curated"),
     example!("TF003", "buckets.tf", pass: "buckets.tf" at "aws_s3_bucket_server_side_encryption_configuration\" \"events"),
     example!("TF004", "buckets.tf", pass: "buckets.tf" at "aws_s3_bucket\" \"site"),
-    example!("TF005", "buckets.tf", pass: "buckets.tf" at "versioning"),
+    example!("TF005", "buckets.tf", pass: "buckets.tf" at "aws_s3_bucket_versioning\" \"scratch"),
     example!("TF006", "buckets.tf", pass: "buckets.tf" at "aws_s3_bucket_logging"),
     example!("TF007", "buckets.tf", pass: "buckets.tf" at "object_lock"),
     example!("TF008", "trail.tf", pass: "trail.tf" at "aws_cloudtrail"),

@@ -80,13 +80,24 @@ impl<'a> Page<'a> {
         self.entry.family != Family::Custos || !self.entry.rule.kinds.is_empty()
     }
 
-    fn origin_text(&self) -> &'static str {
-        match self.entry.family {
+    fn origin_text(&self) -> String {
+        let what = match self.entry.family {
             Family::Bundled => "bundled Rego policy",
             Family::User => "your Rego policy",
             Family::Secret => "secret detector",
             Family::Pii => "PII detector",
             Family::Custos => "custos",
+        };
+        if self.entry.sources.is_empty() {
+            what.to_owned()
+        } else {
+            let files: Vec<String> = self
+                .entry
+                .sources
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect();
+            format!("{what}, {}", files.join(", "))
         }
     }
 
