@@ -1,5 +1,8 @@
 //! `custos policy list`, `custos policy explain` and `custos policy test`.
 //!
+//! `test` produces a [`Report`] (`Command::PolicyTest`) with one check per `test_*` rule, so
+//! its JSON is the report schema every command shares.
+//!
 //! `list` and `explain` read the rule catalog ([`crate::catalog`]) and nothing else, with the
 //! configuration's severity overrides applied to the severity shown. Their Markdown output is
 //! the rule documentation: README's rules table (`policy list --format markdown --no-config`)
@@ -18,9 +21,9 @@ use serde::Serialize;
 use super::{fail, load_config, PolicyArgs, EXIT_FINDINGS, EXIT_OK};
 use crate::detect::secrets;
 use crate::finding::Severity;
-use crate::policy::test::Outcome;
+use crate::policy::test::{Outcome, TestRun};
 use crate::policy::{PolicySet, PolicySources};
-use crate::report::{Origin, RuleInfo};
+use crate::report::{Check, Command, Origin, Report, RuleInfo, Verdict};
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
@@ -337,70 +340,126 @@ fn test(args: &TestArgs) -> i32 {
         Err(e) => return fail(miette::Report::new(e)),
     };
     let run = crate::policy::test::run(&set, args.coverage);
+    let root = args.dir.as_ref().map_or_else(
+        || "(bundled policies)".to_owned(),
+        |d| d.display().to_string(),
+    );
+    let report = test_report(&run, &root);
     if args.format == "json" {
-        match serde_json::to_string_pretty(&run) {
-            Ok(s) => out!("{s}"),
-            Err(e) => return fail(miette::miette!("{e}")),
+        let Some(json) = crate::render::renderer("json", crate::render::RenderOptions::default())
+        else {
+            return fail(miette::miette!("no json renderer"));
+        };
+        let mut buf = Vec::new();
+        if let Err(e) = json.render(&report, &mut buf) {
+            return fail(miette::miette!("could not render report: {e}"));
         }
+        out!("{}", String::from_utf8_lossy(&buf).trim_end());
     } else {
-        for r in &run.results {
-            let tag = match r.outcome {
-                Outcome::Pass => "PASS",
-                Outcome::Fail => "FAIL",
-                Outcome::Error => "ERROR",
-            };
-            if let Some(d) = &r.detail {
-                out!(
-                    "{tag}  {}  ({})  {}",
-                    r.name,
-                    r.file,
-                    d.lines().next().unwrap_or_default()
-                );
-            } else {
-                out!("{tag}  {}  ({})", r.name, r.file);
-            }
-        }
-        if let Some(cov) = &run.coverage {
-            out!();
-            out!("coverage:");
-            for c in cov {
-                out!(
-                    "  {:>6.1}%  {}  ({} of {} lines{})",
-                    c.percent(),
-                    c.path,
-                    c.covered,
-                    c.covered + c.not_covered,
-                    if c.uncovered_lines.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "; not covered: {}",
-                            c.uncovered_lines
-                                .iter()
-                                .map(u32::to_string)
-                                .collect::<Vec<_>>()
-                                .join(",")
-                        )
-                    }
-                );
-            }
-        }
-        out!();
-        out!(
-            "policy-test: {} passed, {} failed",
-            run.passed(),
-            run.failed()
-        );
+        print_test_report(&report);
     }
-    if run.results.is_empty() {
+    if report.checks.iter().all(|c| c.id != TEST_CHECK) {
         eprintln!("custos: no test_* rules found in *_test.rego files");
         return EXIT_FINDINGS;
     }
-    if run.failed() > 0 {
+    if report.gate_failed() {
         EXIT_FINDINGS
     } else {
         EXIT_OK
     }
+}
+
+/// Check id of one `test_*` rule's outcome.
+const TEST_CHECK: &str = "policy-test";
+/// Check id of one policy file's line coverage (information: it always passes).
+const COVERAGE_CHECK: &str = "policy-coverage";
+
+/// A test run as a report: one check per test (a test that failed or errored fails), and with
+/// `--coverage` one check per policy file.
+fn test_report(run: &TestRun, root: &str) -> Report {
+    let mut report = Report::new(Command::PolicyTest, root);
+    report.catalog = crate::catalog::builtin_only();
+    for r in &run.results {
+        let (tag, verdict) = match r.outcome {
+            Outcome::Pass => ("PASS", Verdict::Pass),
+            Outcome::Fail => ("FAIL", Verdict::Fail),
+            Outcome::Error => ("ERROR", Verdict::Fail),
+        };
+        let mut summary = format!("{tag}  {}  ({})", r.name, r.file);
+        let mut evidence = vec![
+            ("file".to_owned(), r.file.clone()),
+            ("outcome".to_owned(), tag.to_ascii_lowercase()),
+        ];
+        if let Some(d) = &r.detail {
+            summary = format!("{summary}  {}", d.lines().next().unwrap_or_default());
+            evidence.push(("detail".to_owned(), d.clone()));
+        }
+        report.checks.push(Check {
+            id: TEST_CHECK.to_owned(),
+            subject: r.name.clone(),
+            verdict,
+            summary,
+            evidence,
+        });
+    }
+    for c in run.coverage.iter().flatten() {
+        let uncovered = c
+            .uncovered_lines
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let summary = format!(
+            "{:>6.1}%  {}  ({} of {} lines{})",
+            c.percent(),
+            c.path,
+            c.covered,
+            c.covered + c.not_covered,
+            if uncovered.is_empty() {
+                String::new()
+            } else {
+                format!("; not covered: {uncovered}")
+            }
+        );
+        report.checks.push(Check {
+            id: COVERAGE_CHECK.to_owned(),
+            subject: c.path.clone(),
+            verdict: Verdict::Pass,
+            summary,
+            evidence: vec![
+                ("covered".to_owned(), c.covered.to_string()),
+                ("not_covered".to_owned(), c.not_covered.to_string()),
+                ("uncovered_lines".to_owned(), uncovered),
+            ],
+        });
+    }
+    report
+}
+
+/// The human output of `policy test`: one line per test, coverage, a summary line.
+fn print_test_report(report: &Report) {
+    let tests = || report.checks.iter().filter(|c| c.id == TEST_CHECK);
+    for c in tests() {
+        out!("{}", c.summary);
+    }
+    let coverage: Vec<&Check> = report
+        .checks
+        .iter()
+        .filter(|c| c.id == COVERAGE_CHECK)
+        .collect();
+    if !coverage.is_empty() {
+        out!();
+        out!("coverage:");
+        for c in coverage {
+            out!("  {}", c.summary);
+        }
+    }
+    let passed = tests().filter(|c| c.verdict == Verdict::Pass).count();
+    out!();
+    out!(
+        "policy-test: {passed} passed, {} failed",
+        tests().count() - passed
+    );
 }
 
 #[cfg(test)]
@@ -473,6 +532,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_test_run_is_a_report_of_checks() {
+        use crate::policy::test::{FileCoverage, TestResult};
+        let result = |name: &str, outcome, detail: Option<&str>| TestResult {
+            name: name.into(),
+            file: "p_test.rego".into(),
+            outcome,
+            detail: detail.map(Into::into),
+        };
+        let mut run = TestRun {
+            results: vec![
+                result("p_test.test_ok", Outcome::Pass, None),
+                result(
+                    "p_test.test_err",
+                    Outcome::Error,
+                    Some("it exceeded\nthe stack"),
+                ),
+            ],
+            coverage: Some(vec![FileCoverage {
+                path: "p.rego".into(),
+                covered: 3,
+                not_covered: 1,
+                uncovered_lines: vec![7],
+            }]),
+        };
+        let r = test_report(&run, ".");
+        assert_eq!(r.run.command, Command::PolicyTest);
+        let summaries: Vec<&str> = r.checks.iter().map(|c| c.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "PASS  p_test.test_ok  (p_test.rego)",
+                "ERROR  p_test.test_err  (p_test.rego)  it exceeded",
+                "  75.0%  p.rego  (3 of 4 lines; not covered: 7)",
+            ]
+        );
+        assert!(r.gate_failed(), "an error fails the run");
+        run.results.truncate(1);
+        assert!(
+            !test_report(&run, ".").gate_failed(),
+            "coverage never fails it"
+        );
     }
 
     #[test]
