@@ -296,7 +296,10 @@ fn explain(args: &ExplainArgs) -> i32 {
         }
         _ => {
             let text: Vec<String> = pages.iter().map(pages::Page::human).collect();
-            out!("{}", text.join("\n").trim_end());
+            out!(
+                "{}",
+                text.join(&format!("\n{}\n\n", "─".repeat(40))).trim_end()
+            );
         }
     }
     EXIT_OK
