@@ -121,7 +121,7 @@ pub fn build<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> Catalog {
     }
     let builtin = BUILTIN_RULES
         .iter()
-        .map(|(id, title)| (*id, *title, Severity::High))
+        .map(|(id, title)| (*id, *title, builtin_severity(id)))
         .chain(CHAIN_RULES.iter().copied());
     for (id, title, severity) in builtin {
         let mut info = RuleInfo::new(id, title, severity, Origin::Builtin);
@@ -161,6 +161,16 @@ pub fn file_sha256(path: &std::path::Path) -> Option<String> {
             .map(|b| format!("{b:02x}"))
             .collect(),
     )
+}
+
+/// The severity custos's own rules are reported at by default (`parse-error` and `read-error`
+/// take `parse_error_severity`, High unless configured; see `src/suppress.rs` for the others).
+pub fn builtin_severity(id: &str) -> Severity {
+    match id {
+        "waiver-expired" => Severity::Medium,
+        "waiver-unused" | "ignore-unknown-rule" => Severity::Low,
+        _ => Severity::High,
+    }
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ fn every_bundled_rule_has_fixtures() {
         .as_array()
         .expect("rules")
         .iter()
-        .filter(|r| r["bundled"] == true)
+        .filter(|r| r["origin"] == "bundled")
         .map(|r| r["id"].as_str().expect("id").to_owned())
         .collect();
     let dirs: BTreeSet<String> = rule_dirs().into_iter().collect();

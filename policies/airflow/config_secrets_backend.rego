@@ -7,6 +7,7 @@ import rego.v1
 metadata := {
 	"id": "AFC001",
 	"title": "Airflow configured without a secrets backend",
+	"description": "An `airflow.cfg` whose `[secrets]` section names no `backend`. Without a secrets backend, connections and variables — passwords included — are kept in Airflow's metadata database or in environment variables instead of a secret store with access control, audit and rotation.",
 	"severity": "medium",
 	"kinds": ["ini"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],

@@ -19,6 +19,7 @@ import rego.v1
 metadata := {
 	"id": "AF001",
 	"title": "Hardcoded credential in an Airflow DAG",
+	"description": "Credentials written as literals in an Airflow DAG: credential-named keyword arguments of operators, hooks and `Connection` (including `extra` as a dict or JSON string), `default_args`, `env={...}`, HTTP `Authorization` headers, module constants, `os.environ[...] =` and secrets inside `bash_command` (`X_PASSWORD=…`, `--password …`). A DAG file is read by the scheduler, every worker and everyone with access to the repository, and the value stays in its history; Jinja templates, `os.environ.get`, `Variable.get` and connection ids are not findings.",
 	"severity": "critical",
 	"kinds": ["airflow-dag"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],

@@ -17,6 +17,7 @@ import rego.v1
 metadata := {
 	"id": "AF003",
 	"title": "Airflow task uses a prohibited or unapproved bucket",
+	"description": "An Airflow task that reads or writes a bucket on `prohibited_buckets` (or not on `approved_buckets`) in custos.toml `[data]`: bucket-carrying arguments of the Amazon provider's operators, sensors, transfers and hooks (`bucket_name`, `bucket`, `s3_bucket`, `dest_bucket_name`, …) and `s3://`/`s3a://` URIs. Data sent to an unapproved bucket leaves the controls (residency, access, retention) the approved ones enforce.",
 	"severity": "high",
 	"kinds": ["airflow-dag"],
 	"controls": ["SOC2:CC6.7", "ISO27001:A.5.14", "GDPR:Art.44"],

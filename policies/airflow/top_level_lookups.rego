@@ -9,6 +9,7 @@ import rego.v1
 metadata := {
 	"id": "AF004",
 	"title": "Variable or connection lookup at DAG top level",
+	"description": "`Variable.get` or a connection lookup (`BaseHook.get_connection`, …) at the top level of a DAG file, outside any task. Top-level code runs every time the scheduler parses the file, so each lookup queries the metadata database or the secrets backend again and again and slows parsing; it is reported as a warning.",
 	"severity": "low",
 	"kinds": ["airflow-dag"],
 	"controls": ["SOC2:A1.1"],

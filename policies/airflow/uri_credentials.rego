@@ -13,6 +13,7 @@ import rego.v1
 metadata := {
 	"id": "AF002",
 	"title": "Credentials in a connection URI in an Airflow DAG",
+	"description": "A password inside a connection URI anywhere in an Airflow DAG: SQLAlchemy URLs, JDBC `password=`, MongoDB, Redis, AMQP, HTTP basic auth and `AIRFLOW_CONN_*` values. The URI carries a working credential into the repository and its history; templated URIs and placeholders such as `user:password@` are not findings.",
 	"severity": "critical",
 	"kinds": ["airflow-dag"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],

@@ -11,6 +11,7 @@ import rego.v1
 metadata := {
 	"id": "BKT001",
 	"title": "Prohibited or unapproved bucket",
+	"description": "A bucket on `prohibited_buckets` (or, when `approved_buckets` is set, a bucket not on it) in custos.toml `[data]`, in bucket-named keys, `s3://`/`s3a://` URIs and S3 ARNs in any string of Terraform, CloudFormation, Kubernetes, CI, compose and other configuration files. Writing to a public, shared or unapproved bucket moves data outside the controls (residency, access, retention) your approved buckets enforce.",
 	"severity": "high",
 	"kinds": ["terraform", "cloudformation", "kubernetes", "helm-template", "github-actions", "gitlab-ci", "docker-compose", "yaml", "json", "ini"],
 	"controls": ["SOC2:CC6.7", "ISO27001:A.5.14", "GDPR:Art.44"],

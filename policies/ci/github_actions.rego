@@ -21,6 +21,7 @@ import rego.v1
 metadata := {
 	"id": "CI001",
 	"title": "GitHub Actions workflow leaks secrets or runs untrusted code with them",
+	"description": "A GitHub Actions step that prints `${{ secrets.* }}` (piping it into a consumer such as `--password-stdin`, writing it to a file and `::add-mask::` are not printing), or a `pull_request_target` workflow that checks out the pull request's head (`actions/checkout` with its ref, `refs/pull/…`, `git fetch`/`git checkout`, `gh pr checkout`) in a job that has secrets. Workflow logs are widely readable, and code from a fork that runs with the repository's secrets can steal them.",
 	"severity": "high",
 	"kinds": ["github-actions"],
 	"controls": ["SOC2:CC6.1", "SOC2:CC8.1", "ISO27001:A.8.25"],

@@ -16,6 +16,7 @@ import rego.v1
 metadata := {
 	"id": "CI002",
 	"title": "GitLab CI job prints a secret",
+	"description": "A GitLab CI script that prints a secret-bearing variable, in `script` as a string, a list or nested anchor lists, in jobs, `default:` and hidden jobs. Job logs are kept and readable by everyone with access to the project, and masking does not cover every value or every way a value can be printed.",
 	"severity": "high",
 	"kinds": ["gitlab-ci"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.25"],

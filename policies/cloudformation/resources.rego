@@ -11,6 +11,7 @@ import rego.v1
 metadata := {
 	"id": "CFN001",
 	"title": "CloudFormation resource unencrypted or credential parameter echoed",
+	"description": "CloudFormation resources that leave data unprotected: an `AWS::S3::Bucket` without `BucketEncryption`, an RDS instance or cluster without `StorageEncrypted: true`, and a credential parameter without `NoEcho: true`. Unencrypted storage exposes data to whoever reaches the disks or snapshots, and a parameter without `NoEcho` shows the credential in the console, the API and stack events.",
 	"severity": "high",
 	"kinds": ["cloudformation"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "GDPR:Art.32", "NIST-800-53:SC-28"],

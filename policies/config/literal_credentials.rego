@@ -17,6 +17,7 @@ import rego.v1
 metadata := {
 	"id": "CFG001",
 	"title": "Literal credential in configuration",
+	"description": "A key naming a credential set to a literal in configuration: mappings, compose `KEY=value` lists, GitLab long-form variables and `{name, value}` pairs. A committed credential is readable by everyone with access to the repository and stays in its history; templates, placeholders, UPPER_SNAKE references, secret names and references, Vault/SSM paths, booleans, `id-token: write`, pagination tokens, digests, lock files, ciphertext and file paths are not findings, and a value in a specific secret format is reported by its detector rule instead.",
 	"severity": "high",
 	"kinds": ["yaml", "json", "kubernetes", "helm-template", "github-actions", "gitlab-ci", "docker-compose", "cloudformation", "ini"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],

@@ -10,6 +10,7 @@ import rego.v1
 metadata := {
 	"id": "K8S001",
 	"title": "Literal secret in a Kubernetes container env",
+	"description": "A container `env` entry with a credential name and a literal `value` in a Kubernetes manifest, also in the static YAML of Helm templates. The value is committed with the manifest and visible to everyone who can read the workload; a `secretKeyRef` keeps it in a Secret with its own access control.",
 	"severity": "high",
 	"kinds": ["kubernetes"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "CIS-K8S:5.4.1"],

@@ -16,6 +16,7 @@ import rego.v1
 metadata := {
 	"id": "SEC025",
 	"title": "Kubernetes Secret with committed data",
+	"description": "A committed Kubernetes `Secret` whose values look like credentials (`data` decoded from base64, and `stringData`), one finding per offending key, at that key. Base64 is an encoding, not encryption: everyone with the repository has the secret; connection details (`username`, `host`, `port`), `${VAR}` references and placeholders are not findings.",
 	"severity": "high",
 	"kinds": ["kubernetes"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],

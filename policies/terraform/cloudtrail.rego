@@ -9,6 +9,7 @@ import rego.v1
 metadata := {
 	"id": "TF008",
 	"title": "CloudTrail trail not tamper-evident, encrypted and multi-region",
+	"description": "An `aws_cloudtrail` trail without log file validation, without KMS encryption or not multi-region, one finding for each. Validation makes the trail's log files tamper-evident, a customer-managed key protects what they record, and a single-region trail misses activity in every other region.",
 	"severity": "high",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "CIS-AWS:3.2", "CIS-AWS:3.5", "NIST-800-53:AU-9"],

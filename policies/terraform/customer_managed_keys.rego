@@ -17,6 +17,7 @@ import rego.v1
 metadata := {
 	"id": "TF011",
 	"title": "Data not encrypted with a customer-managed KMS key",
+	"description": "Data encrypted without a customer-managed KMS key: S3 objects (unless their bucket's default key is one), ECR repositories, EKS secrets and MSK at rest. Only a customer-managed key lets you decide and audit who can decrypt the data, and rotate or revoke the key.",
 	"severity": "medium",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "NIST-800-53:SC-12", "NIST-800-53:SC-28"],

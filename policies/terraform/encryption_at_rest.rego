@@ -27,6 +27,7 @@ import rego.v1
 metadata := {
 	"id": "TF009",
 	"title": "Data store without encryption at rest",
+	"description": "A data store not encrypted at rest: RDS and Aurora, Neptune, DocumentDB, EBS volumes and snapshot copies, EC2 root and EBS block devices of instances, launch configurations and templates (unless `aws_ebs_encryption_by_default`), snapshots of unencrypted volumes and clusters, EFS, Redshift, ElastiCache, Kinesis, SQS (SSE-SQS switched off), SNS, DynamoDB, SageMaker, OpenSearch, Azure storage and SQL, and GCS (customer-managed keys when `data.require_gcs_cmek`). Unencrypted storage exposes data to whoever reaches the disks, snapshots or backups, and fails the encryption-at-rest controls of SOC 2, ISO 27001 and GDPR.",
 	"severity": "high",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "GDPR:Art.32", "NIST-800-53:SC-28", "HIPAA:164.312(a)(2)(iv)"],

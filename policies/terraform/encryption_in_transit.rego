@@ -13,6 +13,7 @@ import rego.v1
 metadata := {
 	"id": "TF013",
 	"title": "Data service without encryption in transit",
+	"description": "A data service that sends data over the network unencrypted: MSK with plaintext client or in-cluster traffic, ElastiCache without transit encryption, OpenSearch without node-to-node encryption or without enforced HTTPS. Traffic in clear can be read or altered by anyone on the network path, credentials and personal data included.",
 	"severity": "high",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC6.7", "ISO27001:A.8.24", "GDPR:Art.32", "NIST-800-53:SC-8"],

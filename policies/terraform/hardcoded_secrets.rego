@@ -16,6 +16,7 @@ import rego.v1
 metadata := {
 	"id": "TF010",
 	"title": "Hardcoded secret in Terraform",
+	"description": "A secret written into Terraform: defaults of credential or `sensitive` variables, admin passwords of databases, directories and VMs, write-only arguments (`password_wo`, `*_wo`), Lambda and SageMaker environment variables, ECS container definitions and EC2 `user_data`. The value is committed with the code and stays in its history, and most arguments also copy it into plans and state.",
 	"severity": "critical",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],

@@ -10,6 +10,7 @@ import rego.v1
 metadata := {
 	"id": "TF001",
 	"title": "Hardcoded credential in Terraform provider",
+	"description": "A literal credential in a Terraform `provider` block: AWS access keys and session tokens, Azure client secrets, a Google service-account key inline or an access token. Provider credentials usually grant broad access to a cloud account, and a literal in a `.tf` file is committed with the code and kept in its history.",
 	"severity": "critical",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],

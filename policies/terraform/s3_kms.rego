@@ -11,6 +11,7 @@ import rego.v1
 metadata := {
 	"id": "TF003",
 	"title": "S3 bucket not encrypted with a customer-managed KMS key",
+	"description": "An S3 bucket encrypted with SSE-S3 (`AES256`) or the AWS-managed `aws/s3` key instead of a customer-managed KMS key. Only a customer-managed key lets you decide and audit who may decrypt the data, rotate or disable the key, and separate the duties of storage and key administrators.",
 	"severity": "medium",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "NIST-800-53:SC-12"],

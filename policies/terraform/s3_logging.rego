@@ -11,6 +11,7 @@ import rego.v1
 metadata := {
 	"id": "TF006",
 	"title": "S3 bucket without access logging",
+	"description": "An S3 bucket without server access logging (buckets that receive access logs are exempt). Without access logs nobody can tell who read or changed the data, which is the evidence an incident investigation and an audit need.",
 	"severity": "low",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "NIST-800-53:AU-2"],

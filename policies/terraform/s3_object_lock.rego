@@ -9,6 +9,7 @@ import rego.v1
 metadata := {
 	"id": "TF007",
 	"title": "Audit-log bucket without Object Lock (WORM)",
+	"description": "A bucket that holds audit logs — named or tagged as such, or listed in `data.audit_buckets` — without S3 Object Lock. Audit logs are evidence only if they cannot be changed: without write-once retention, anyone with write access can delete or rewrite them.",
 	"severity": "medium",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "NIST-800-53:AU-9", "SEC-17a-4"],

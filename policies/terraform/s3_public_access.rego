@@ -19,6 +19,7 @@ import rego.v1
 metadata := {
 	"id": "TF004",
 	"title": "Object storage not protected from public access",
+	"description": "Object storage open to the public: an S3 bucket with a public ACL or without a full public access block (bucket or account level); an Azure storage account whose containers may be made public or that every network can reach; a GCS bucket with fine-grained ACLs, without enforced public access prevention, or granted to `allUsers`/`allAuthenticatedUsers`. Publicly readable buckets are among the most common causes of cloud data leaks.",
 	"severity": "high",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:CC6.6", "ISO27001:A.8.3", "GDPR:Art.32", "CIS-AWS:2.1.4", "CIS-Azure:3.7", "CIS-GCP:5.1", "CIS-GCP:5.2", "NIST-800-53:AC-3"],

@@ -12,6 +12,7 @@ import rego.v1
 metadata := {
 	"id": "TF005",
 	"title": "Object storage without versioning",
+	"description": "Object storage without versioning: S3 buckets, Azure blob storage and GCS buckets. Without versions an overwrite or a deletion — by mistake, a faulty job or ransomware — cannot be undone, and earlier states of a dataset cannot be shown.",
 	"severity": "medium",
 	"kinds": ["terraform"],
 	"controls": ["SOC2:A1.2", "ISO27001:A.8.13", "NIST-800-53:CP-9"],
