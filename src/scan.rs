@@ -67,7 +67,36 @@ pub fn run_with_progress(
     limits: &Limits,
     progress: &dyn Progress,
 ) -> Result<Report, RootError> {
-    let found = discover::discover(roots, config)?;
+    run_excluding(roots, config, policies, limits, progress, &[])
+}
+
+/// [`run_with_progress`], never scanning custos's own data files: `own` (a baseline named on
+/// the command line) and any file named [`crate::baseline::DEFAULT_FILE`]. A baseline is a
+/// list of fingerprints, not configuration or code, and scanning it would only cost time.
+pub fn run_excluding(
+    roots: &[PathBuf],
+    config: &Config,
+    policies: &PolicySet,
+    limits: &Limits,
+    progress: &dyn Progress,
+    own: &[PathBuf],
+) -> Result<Report, RootError> {
+    let mut found = discover::discover(roots, config)?;
+    let own: Vec<(std::ffi::OsString, PathBuf)> = own
+        .iter()
+        .filter_map(|p| Some((p.file_name()?.to_owned(), p.canonicalize().ok()?)))
+        .collect();
+    found.files.retain(|c| {
+        let Some(name) = c.fs_path.file_name() else {
+            return true;
+        };
+        if name == crate::baseline::DEFAULT_FILE {
+            return false;
+        }
+        !own.iter().any(|(n, canon)| {
+            n == name && c.fs_path.canonicalize().is_ok_and(|cp| &cp == canon)
+        })
+    });
     progress.start(
         found.files.len() as u64,
         found.files.iter().map(|c| c.size).sum(),

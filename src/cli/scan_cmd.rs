@@ -93,6 +93,7 @@ fn scan(
     roots: &[PathBuf],
     fail_on: Option<&str>,
     show_progress: bool,
+    own: &[PathBuf],
 ) -> Result<(crate::report::Report, crate::config::Config), i32> {
     let first = inputs
         .paths
@@ -136,7 +137,7 @@ fn scan(
         None => &crate::scan::NoProgress,
     };
     let report =
-        crate::scan::run_with_progress(roots, &config, &policies, &Limits::default(), progress)
+        crate::scan::run_excluding(roots, &config, &policies, &Limits::default(), progress, own)
             .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?;
     Ok((report, config))
 }
@@ -210,7 +211,13 @@ pub fn run(args: &ScanArgs) -> i32 {
         },
         None => args.inputs.paths.clone(),
     };
-    let (mut report, _config) = match scan(&args.inputs, &roots, args.fail_on.as_deref(), !args.quiet) {
+    let (mut report, _config) = match scan(
+        &args.inputs,
+        &roots,
+        args.fail_on.as_deref(),
+        !args.quiet,
+        args.baseline.as_slice(),
+    ) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -293,13 +300,16 @@ pub fn run_baseline(cmd: &BaselineCommand) -> i32 {
     } else {
         None
     };
-    let (mut report, _config) = match scan(&args.inputs, &args.inputs.paths, None, true) {
+    let (mut report, _config) = match scan(
+        &args.inputs,
+        &args.inputs.paths,
+        None,
+        true,
+        std::slice::from_ref(&args.output),
+    ) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    // The baseline file is ours: never a finding of its own baseline.
-    let own = crate::discover::display_path(&args.output);
-    report.findings.retain(|f| f.path != own);
     let (baseline, message) = match old {
         None => {
             let b = Baseline::from_report(&report);
