@@ -403,3 +403,155 @@ fn fail_on_warn_quiet_and_several_outputs() {
         assert_eq!(code(&o), 2, "{args:?}: {}", stdout(&o));
     }
 }
+
+/// Formats built in parallel to this change (SARIF, JUnit, GitLab Code Quality, Markdown): the
+/// CI examples name them; once they are registered this list adds nothing.
+const PENDING_FORMATS: [&str; 4] = ["sarif", "junit", "gitlab", "markdown"];
+
+/// Split a shell command line into words (quotes removed; no expansion).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        serde_json::Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+/// Every `custos …` command in a CI file's scripts, as words.
+fn custos_commands(doc: &serde_json::Value) -> Vec<Vec<String>> {
+    let mut all = Vec::new();
+    strings(doc, &mut all);
+    let mut cmds = Vec::new();
+    for s in all {
+        for line in s.replace("\\\n", " ").lines() {
+            let words = shell_words(line.trim());
+            if words.first().is_some_and(|w| w == "custos") {
+                cmds.push(words);
+            }
+        }
+    }
+    cmds
+}
+
+fn yaml(rel: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo().join(rel)).expect("CI example");
+    let parsed = custos::parse::parse(
+        custos::parse::Syntax::Yaml,
+        &text,
+        &custos::parse::Limits::default(),
+    )
+    .expect("yaml parser");
+    assert!(parsed.error.is_none(), "{rel}: {:?}", parsed.error.map(|e| e.message));
+    parsed.docs.into_iter().next().expect("a document").value
+}
+
+/// Check one command against the CLI: every flag is in `custos <sub> --help`, every format is
+/// a known one. Returns the files named by `--output FORMAT=FILE`, by format.
+fn check_command(words: &[String]) -> std::collections::BTreeMap<String, String> {
+    let mut outputs = std::collections::BTreeMap::new();
+    let Some(sub) = words.get(1).filter(|w| !w.starts_with('-')) else {
+        return outputs;
+    };
+    let help = stdout(&custos(&[sub, "--help"], &repo()));
+    let mut formats: Vec<&str> = custos::render::names();
+    formats.extend(PENDING_FORMATS);
+    let mut it = words.iter().skip(2).peekable();
+    while let Some(w) = it.next() {
+        if !w.starts_with('-') {
+            continue;
+        }
+        let (flag, inline) = match w.split_once('=') {
+            Some((f, v)) => (f, Some(v.to_owned())),
+            None => (w.as_str(), None),
+        };
+        let listed = help.split(|c: char| c.is_whitespace() || c == ',').any(|t| t == flag);
+        assert!(listed, "`{}`: {flag} is not a flag of `custos {sub}`", words.join(" "));
+        if matches!(flag, "--output" | "-o" | "--format" | "-f") {
+            let value = inline.or_else(|| it.next().cloned()).expect("a value");
+            let format = if flag.contains('f') { Some(value.as_str()) } else { value.split_once('=').map(|(f, _)| f) };
+            if let Some(f) = format {
+                assert!(formats.contains(&f), "`{}`: unknown format {f}", words.join(" "));
+                if let Some((_, file)) = value.split_once('=') {
+                    outputs.insert(f.to_owned(), file.to_owned());
+                }
+            }
+        }
+    }
+    outputs
+}
+
+#[test]
+fn ci_examples_use_flags_and_formats_that_exist() {
+    // GitHub: pinned actions, code-scanning permission, SARIF uploaded, Markdown summarised.
+    let gh = yaml("docs/ci/github-pr-gate.yml");
+    let job = &gh["jobs"]["custos"];
+    assert_eq!(job["permissions"]["security-events"], "write");
+    let steps = job["steps"].as_array().expect("steps");
+    for s in steps {
+        if let Some(uses) = s["uses"].as_str() {
+            let (_, rev) = uses.split_once('@').expect("a pinned action");
+            assert!(rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()), "not pinned to a SHA: {uses}");
+        }
+    }
+    let cmds = custos_commands(&gh);
+    assert!(cmds.iter().any(|c| c.get(1).is_some_and(|s| s == "scan")), "{cmds:?}");
+    let mut outputs = std::collections::BTreeMap::new();
+    for c in &cmds {
+        outputs.extend(check_command(c));
+    }
+    let sarif = outputs.get("sarif").expect("a SARIF output");
+    let upload = steps
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@")))
+        .expect("an upload-sarif step");
+    assert_eq!(upload["with"]["sarif_file"].as_str(), Some(sarif.as_str()));
+    let md = outputs.get("markdown").expect("a Markdown output");
+    assert!(steps.iter().any(|s| s["run"].as_str().is_some_and(|r| r.contains(md.as_str()) && r.contains("$GITHUB_STEP_SUMMARY"))));
+
+    // GitLab: the Code Quality and JUnit reports are the files custos writes.
+    let gl = yaml("docs/ci/gitlab-ci.yml");
+    let job = &gl["custos"];
+    let mut outputs = std::collections::BTreeMap::new();
+    let cmds = custos_commands(job);
+    assert!(cmds.iter().any(|c| c.get(1).is_some_and(|s| s == "scan")), "{cmds:?}");
+    for c in &cmds {
+        outputs.extend(check_command(c));
+    }
+    let reports = &job["artifacts"]["reports"];
+    assert_eq!(reports["codequality"].as_str(), outputs.get("gitlab").map(String::as_str));
+    assert_eq!(reports["junit"].as_str(), outputs.get("junit").map(String::as_str));
+    assert_eq!(job["artifacts"]["when"], "always");
+
+    // The checker itself catches a flag that does not exist.
+    let bogus = std::panic::catch_unwind(|| check_command(&shell_words("custos scan . --fail-on-typo")));
+    assert!(bogus.is_err());
+}
