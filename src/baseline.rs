@@ -191,7 +191,8 @@ fn in_scope(path: &str, scope: &[String]) -> bool {
     scope.iter().any(|r| {
         r == "." || r.is_empty() || path == r || {
             let r = r.trim_end_matches('/');
-            path.strip_prefix(r).is_some_and(|rest| rest.starts_with('/'))
+            path.strip_prefix(r)
+                .is_some_and(|rest| rest.starts_with('/'))
         }
     })
 }
@@ -234,11 +235,17 @@ pub fn apply(report: &mut Report, baseline: &Baseline, scope: &[String]) -> Appl
     let mut pool: BTreeMap<(String, String), usize> = BTreeMap::new();
     for ((path, rule, _), n) in &capacity {
         if *n > 0 {
-            *pool.entry(((*path).to_owned(), (*rule).to_owned())).or_default() += n;
+            *pool
+                .entry(((*path).to_owned(), (*rule).to_owned()))
+                .or_default() += n;
         }
     }
     let mut unlisted_base: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for u in baseline.unlisted.iter().filter(|u| in_scope(&u.path, scope)) {
+    for u in baseline
+        .unlisted
+        .iter()
+        .filter(|u| in_scope(&u.path, scope))
+    {
         *unlisted_base
             .entry((u.path.clone(), u.rule.clone()))
             .or_default() += u.count;
@@ -349,7 +356,10 @@ mod tests {
             finding("R1", "a.tf", "aa"),
             finding("R2", "a.tf", "bb"),
         ]));
-        let mut now = report(vec![finding("R1", "a.tf", "aa"), finding("R3", "a.tf", "cc")]);
+        let mut now = report(vec![
+            finding("R1", "a.tf", "aa"),
+            finding("R3", "a.tf", "cc"),
+        ]);
         let applied = apply(&mut now, &base, &[".".into()]);
         assert_eq!(applied.baselined, 1);
         assert_eq!(applied.resolved, 1);
@@ -419,8 +429,7 @@ mod tests {
         let p = dir.path().join("b.json");
         std::fs::write(&p, b.to_json()).expect("write");
         assert_eq!(Baseline::load(&p).expect("load"), b);
-        std::fs::write(&p, b.to_json().replace("\"version\": 1", "\"version\": 9"))
-            .expect("write");
+        std::fs::write(&p, b.to_json().replace("\"version\": 1", "\"version\": 9")).expect("write");
         assert!(Baseline::load(&p).is_err());
     }
 }

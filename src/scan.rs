@@ -93,9 +93,8 @@ pub fn run_excluding(
         if name == crate::baseline::DEFAULT_FILE {
             return false;
         }
-        !own.iter().any(|(n, canon)| {
-            n == name && c.fs_path.canonicalize().is_ok_and(|cp| &cp == canon)
-        })
+        !own.iter()
+            .any(|(n, canon)| n == name && c.fs_path.canonicalize().is_ok_and(|cp| &cp == canon))
     });
     progress.start(
         found.files.len() as u64,
@@ -242,7 +241,8 @@ fn indexes(
                 }));
             }
             // The project root replaces the scanned files' directories as the import root.
-            let mut py_roots: Vec<PathBuf> = roots.iter().filter(|r| !r.is_file()).cloned().collect();
+            let mut py_roots: Vec<PathBuf> =
+                roots.iter().filter(|r| !r.is_file()).cloned().collect();
             py_roots.push(root);
             crate::pyindex::PyIndex::build(&py, &py_roots, limits)
         }
@@ -280,7 +280,7 @@ fn sibling_files(dir: &Path, config: &Config, keep: &dyn Fn(&Path) -> bool) -> V
     out
 }
 
-/// The project a single file belongs to, spelled the way `file` is (`dags/a.py` → ``, 
+/// The project a single file belongs to, spelled the way `file` is (`dags/a.py` → ``,
 /// `./dags/a.py` → `.`, absolute stays absolute): the git work tree it is in, else the
 /// configuration file's directory, else its own directory.
 fn project_root(file: &Path, config: &Config) -> PathBuf {

@@ -95,9 +95,9 @@ impl InlineIgnores {
 
     /// Whether a comment (with or without a reason) covers `rule` on 1-based `line`.
     pub fn suppresses(&self, rule: &str, line: usize) -> bool {
-        self.comments.iter().any(|c| {
-            c.covers(line) && c.rules.iter().any(|(r, _)| r == rule || r == "*")
-        })
+        self.comments
+            .iter()
+            .any(|c| c.covers(line) && c.rules.iter().any(|(r, _)| r == rule || r == "*"))
     }
 }
 
@@ -184,9 +184,23 @@ pub fn apply_inline(
                     format!("`custos:ignore` names `{id}`, which is not a known rule id; it suppresses nothing"),
                     *span,
                 ));
-            } else if fully_checked && !used.get(ci).and_then(|u| u.get(ri)).copied().unwrap_or(true) {
-                let what = if id == "*" { "no finding".to_owned() } else { format!("no {id} finding") };
-                let place = if c.covers_next { "on this or the next line" } else { "on this line" };
+            } else if fully_checked
+                && !used
+                    .get(ci)
+                    .and_then(|u| u.get(ri))
+                    .copied()
+                    .unwrap_or(true)
+            {
+                let what = if id == "*" {
+                    "no finding".to_owned()
+                } else {
+                    format!("no {id} finding")
+                };
+                let place = if c.covers_next {
+                    "on this or the next line"
+                } else {
+                    "on this line"
+                };
                 findings.push(warn(
                     "ignore-unused",
                     format!("`custos:ignore {id}` suppresses nothing: {what} {place}; remove it"),

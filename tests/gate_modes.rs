@@ -87,7 +87,10 @@ fn baseline_survives_moved_lines_and_reports_only_the_new_finding() {
     let entries = b["findings"].as_array().expect("entries").len();
     assert!(entries >= 3, "{text}");
     // Never a value: not the key, not even its unmasked prefix.
-    assert!(!text.contains("AKIAQ7ZP3LM2XK9D4F2E") && !text.contains("LM2XK9D4"), "{text}");
+    assert!(
+        !text.contains("AKIAQ7ZP3LM2XK9D4F2E") && !text.contains("LM2XK9D4"),
+        "{text}"
+    );
     assert!(text.contains("\"line\""), "{text}");
 
     // Nothing new: nothing reported, everything counted as baselined.
@@ -101,32 +104,53 @@ fn baseline_survives_moved_lines_and_reports_only_the_new_finding() {
         "infra/main.tf",
         &format!("# moved\n\nlocals {{\n  x = 1\n}}\n\n{BUCKET}\nresource \"aws_s3_bucket\" \"new\" {{\n  bucket = \"acme-new\"\n}}\n"),
     );
-    write(d, ".env", "# moved too\n\nAWS_ACCESS_KEY_ID=AKIAQ7ZP3LM2XK9D4F2E\n");
+    write(
+        d,
+        ".env",
+        "# moved too\n\nAWS_ACCESS_KEY_ID=AKIAQ7ZP3LM2XK9D4F2E\n",
+    );
     let (rc, r, _) = scan_json(&["--no-config", "--baseline", ".custos-baseline.json"], d);
     assert_eq!(rc, 1);
     let found = r["findings"].as_array().expect("findings");
     assert!(!found.is_empty());
     for f in found {
         assert!(
-            f["message"].as_str().unwrap_or_default().contains("aws_s3_bucket.new"),
+            f["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("aws_s3_bucket.new"),
             "only the new bucket's findings: {f}"
         );
     }
     assert_eq!(r["summary"]["baselined"], entries);
     assert_eq!(r["summary"]["baseline_resolved"], 0);
     let human = stdout(&custos(
-        &["scan", "--no-config", "--baseline", ".custos-baseline.json", "--quiet"],
+        &[
+            "scan",
+            "--no-config",
+            "--baseline",
+            ".custos-baseline.json",
+            "--quiet",
+        ],
         d,
     ));
     assert!(
-        human.contains(&format!("{entries} in baseline, 0 baseline entries no longer found")),
+        human.contains(&format!(
+            "{entries} in baseline, 0 baseline entries no longer found"
+        )),
         "{human}"
     );
 
     // The old bucket is fixed (removed): its entries are resolved, and `update` prunes them.
-    write(d, "infra/main.tf", "resource \"aws_s3_bucket\" \"new\" {\n  bucket = \"acme-new\"\n}\n");
+    write(
+        d,
+        "infra/main.tf",
+        "resource \"aws_s3_bucket\" \"new\" {\n  bucket = \"acme-new\"\n}\n",
+    );
     let (_, r, _) = scan_json(&["--no-config", "--baseline", ".custos-baseline.json"], d);
-    let resolved = r["summary"]["baseline_resolved"].as_u64().expect("resolved");
+    let resolved = r["summary"]["baseline_resolved"]
+        .as_u64()
+        .expect("resolved");
     assert!(resolved >= 2, "{}", r["summary"]);
     let o = custos(&["baseline", "update", "--no-config"], d);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -152,10 +176,10 @@ fn baseline_counts_log_findings_beyond_the_listing_cap() {
     write(d, "app.log", &log);
     assert_eq!(code(&custos(&["baseline", "create", "--no-config"], d)), 0);
     let (_, before, _) = scan_json(&["--no-config"], d);
-    let total = before["findings"].as_array().map_or(0, Vec::len)
-        + before["unlisted"]
-            .as_array()
-            .map_or(0, |u| u.iter().filter_map(|x| x["count"].as_u64()).sum::<u64>() as usize);
+    let total = before["findings"].as_array().map_or(0, Vec::len) as u64
+        + before["unlisted"].as_array().map_or(0, |u| {
+            u.iter().filter_map(|x| x["count"].as_u64()).sum::<u64>()
+        });
     assert!(total >= 1_500, "every line has an email: {total}");
     // Three more lines, at the top: everything else moves.
     let mut more = String::new();
@@ -181,7 +205,11 @@ fn a_staged_file_keeps_its_unstaged_sibling_as_module_context() {
     let d = dir.path();
     write(d, "main.tf", "# bucket\n");
     write(d, "encryption.tf", ENCRYPTION);
-    write(d, "other.tf", "resource \"aws_s3_bucket\" \"other\" {\n  bucket = \"acme-other\"\n}\n");
+    write(
+        d,
+        "other.tf",
+        "resource \"aws_s3_bucket\" \"other\" {\n  bucket = \"acme-other\"\n}\n",
+    );
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "init"]);
     write(d, "main.tf", BUCKET);
@@ -217,22 +245,43 @@ fn changed_since_a_branch_point_and_changed_lines() {
     let dir = git_repo();
     let d = dir.path();
     write(d, "a.tf", BUCKET);
-    write(d, "b.tf", "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"acme-b\"\n}\n");
+    write(
+        d,
+        "b.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"acme-b\"\n}\n",
+    );
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "init"]);
     git(d, &["checkout", "-q", "-b", "feature"]);
     // Committed on the branch: a new bucket in a.tf, below the old one.
-    write(d, "a.tf", &format!("{BUCKET}\nresource \"aws_s3_bucket\" \"added\" {{\n  bucket = \"acme-added\"\n}}\n"));
+    write(
+        d,
+        "a.tf",
+        &format!(
+            "{BUCKET}\nresource \"aws_s3_bucket\" \"added\" {{\n  bucket = \"acme-added\"\n}}\n"
+        ),
+    );
     git(d, &["commit", "-q", "-am", "more"]);
     // Untracked: a new file.
-    write(d, "c.tf", "resource \"aws_s3_bucket\" \"c\" {\n  bucket = \"acme-c\"\n}\n");
+    write(
+        d,
+        "c.tf",
+        "resource \"aws_s3_bucket\" \"c\" {\n  bucket = \"acme-c\"\n}\n",
+    );
 
     let (_, r, err) = scan_json(&["--no-config", "--changed-since", "main"], d);
     let paths: std::collections::BTreeSet<String> =
         rules_and_paths(&r).into_iter().map(|(_, p)| p).collect();
-    assert_eq!(paths.into_iter().collect::<Vec<_>>(), ["a.tf", "c.tf"], "{err}");
+    assert_eq!(
+        paths.into_iter().collect::<Vec<_>>(),
+        ["a.tf", "c.tf"],
+        "{err}"
+    );
 
-    let (_, r, _) = scan_json(&["--no-config", "--changed-since", "main", "--changed-lines"], d);
+    let (_, r, _) = scan_json(
+        &["--no-config", "--changed-since", "main", "--changed-lines"],
+        d,
+    );
     for f in r["findings"].as_array().expect("findings") {
         let m = f["message"].as_str().unwrap_or_default();
         assert!(m.contains(".added") || m.contains(".c "), "{m}");
@@ -246,7 +295,10 @@ fn changed_since_a_branch_point_and_changed_lines() {
     let (rc, r, _) = scan_json(&["--no-config", "--changed-since", "main", "docs"], d);
     assert_eq!((rc, r["summary"]["files_scanned"].as_u64()), (0, Some(0)));
     // A ref that is not one: exit 2, not a silent pass.
-    let o = custos(&["scan", "--no-config", "--changed-since", "no-such-ref"], d);
+    let o = custos(
+        &["scan", "--no-config", "--changed-since", "no-such-ref"],
+        d,
+    );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     let o = custos(&["scan", "--no-config", "--changed-since", "--output=x"], d);
     assert_eq!(code(&o), 2);
@@ -256,13 +308,22 @@ fn changed_since_a_branch_point_and_changed_lines() {
 fn single_files_are_judged_as_in_a_full_scan() {
     // Every Terraform and Python file of fixtures that depend on context (module calls,
     // airflow reached through project modules): alone, it has exactly its full-scan findings.
-    for fixture in ["fixtures/vulnerable", "fixtures/airflow/factory_repo", "fixtures/rules/TF010/fail/wrapper"] {
+    for fixture in [
+        "fixtures/vulnerable",
+        "fixtures/airflow/factory_repo",
+        "fixtures/rules/TF010/fail/wrapper",
+    ] {
         let root = repo().join(fixture);
         let (_, full, _) = scan_json(&["--no-config", "."], &root);
         let mut files = Vec::new();
         for e in walk(&root) {
-            let rel = e.strip_prefix(&root).expect("below").to_string_lossy().replace('\\', "/");
-            if rel.ends_with(".tf") || rel.ends_with(".py") {
+            let rel = e
+                .strip_prefix(&root)
+                .expect("below")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let ext = e.extension().map(|x| x.to_string_lossy().to_lowercase());
+            if matches!(ext.as_deref(), Some("tf" | "py")) {
                 files.push(rel);
             }
         }
@@ -270,8 +331,16 @@ fn single_files_are_judged_as_in_a_full_scan() {
         for rel in files {
             let (_, alone, err) = scan_json(&["--no-config", &rel], &root);
             let want: Vec<_> = fingerprints_of(&full, &rel);
-            assert_eq!(fingerprints_of(&alone, &rel), want, "{fixture}/{rel}: {err}");
-            assert_eq!(fingerprints(&alone).len(), want.len(), "{fixture}/{rel}: only its own");
+            assert_eq!(
+                fingerprints_of(&alone, &rel),
+                want,
+                "{fixture}/{rel}: {err}"
+            );
+            assert_eq!(
+                fingerprints(&alone).len(),
+                want.len(),
+                "{fixture}/{rel}: only its own"
+            );
         }
     }
 }
@@ -362,7 +431,11 @@ fn fail_on_warn_quiet_and_several_outputs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     // A warning only: an unused ignore on a clean file.
-    write(d, "values.yaml", "# custos:ignore TF004 -- nothing here\nreplicas: 2\n");
+    write(
+        d,
+        "values.yaml",
+        "# custos:ignore TF004 -- nothing here\nreplicas: 2\n",
+    );
     let o = custos(&["scan", "--no-config", "--quiet"], d);
     assert_eq!(code(&o), 0);
     assert_eq!(stdout(&o), "", "quiet and passing: nothing");
@@ -370,14 +443,28 @@ fn fail_on_warn_quiet_and_several_outputs() {
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
     assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(out.starts_with("custos: 1 finding (1 low)") && out.contains("FAILED: 1 at or above low (warnings included)"), "{out}");
+    assert!(
+        out.starts_with("custos: 1 finding (1 low)")
+            && out.contains("FAILED: 1 at or above low (warnings included)"),
+        "{out}"
+    );
     // Above the warning's severity, --fail-on-warn does not fail.
-    let o = custos(&["scan", "--no-config", "--fail-on-warn", "--fail-on", "high"], d);
+    let o = custos(
+        &["scan", "--no-config", "--fail-on-warn", "--fail-on", "high"],
+        d,
+    );
     assert_eq!(code(&o), 0);
 
     // One run, several reports: human on stdout, JSON in two files (named and plain).
     let o = custos(
-        &["scan", "--no-config", "--output", "json=report.json", "-o", "json=again.json"],
+        &[
+            "scan",
+            "--no-config",
+            "--output",
+            "json=report.json",
+            "-o",
+            "json=again.json",
+        ],
         d,
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -388,9 +475,21 @@ fn fail_on_warn_quiet_and_several_outputs() {
                 .expect("json");
         assert_eq!(v["findings"][0]["rule_id"], "ignore-unused");
     }
-    let o = custos(&["scan", "--no-config", "--format", "json", "-o", "plain.json"], d);
+    let o = custos(
+        &[
+            "scan",
+            "--no-config",
+            "--format",
+            "json",
+            "-o",
+            "plain.json",
+        ],
+        d,
+    );
     assert_eq!((code(&o), stdout(&o)), (0, String::new()));
-    assert!(std::fs::read_to_string(d.join("plain.json")).expect("plain").starts_with('{'));
+    assert!(std::fs::read_to_string(d.join("plain.json"))
+        .expect("plain")
+        .starts_with('{'));
     // Mistakes are setup errors: an unknown format, two plain files, one file twice.
     for args in [
         &["--output", "nope=x.out"][..],
@@ -417,7 +516,6 @@ fn shell_words(line: &str) -> Vec<String> {
     for c in line.chars() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.push(c),
             (None, '"' | '\'') => {
                 quote = Some(c);
                 any = true;
@@ -428,7 +526,7 @@ fn shell_words(line: &str) -> Vec<String> {
                 }
                 any = false;
             }
-            (None, c) => cur.push(c),
+            (_, c) => cur.push(c),
         }
     }
     if any || !cur.is_empty() {
@@ -470,7 +568,11 @@ fn yaml(rel: &str) -> serde_json::Value {
         &custos::parse::Limits::default(),
     )
     .expect("yaml parser");
-    assert!(parsed.error.is_none(), "{rel}: {:?}", parsed.error.map(|e| e.message));
+    assert!(
+        parsed.error.is_none(),
+        "{rel}: {:?}",
+        parsed.error.map(|e| e.message)
+    );
     parsed.docs.into_iter().next().expect("a document").value
 }
 
@@ -493,13 +595,27 @@ fn check_command(words: &[String]) -> std::collections::BTreeMap<String, String>
             Some((f, v)) => (f, Some(v.to_owned())),
             None => (w.as_str(), None),
         };
-        let listed = help.split(|c: char| c.is_whitespace() || c == ',').any(|t| t == flag);
-        assert!(listed, "`{}`: {flag} is not a flag of `custos {sub}`", words.join(" "));
+        let listed = help
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .any(|t| t == flag);
+        assert!(
+            listed,
+            "`{}`: {flag} is not a flag of `custos {sub}`",
+            words.join(" ")
+        );
         if matches!(flag, "--output" | "-o" | "--format" | "-f") {
             let value = inline.or_else(|| it.next().cloned()).expect("a value");
-            let format = if flag.contains('f') { Some(value.as_str()) } else { value.split_once('=').map(|(f, _)| f) };
+            let format = if flag.contains('f') {
+                Some(value.as_str())
+            } else {
+                value.split_once('=').map(|(f, _)| f)
+            };
             if let Some(f) = format {
-                assert!(formats.contains(&f), "`{}`: unknown format {f}", words.join(" "));
+                assert!(
+                    formats.contains(&f),
+                    "`{}`: unknown format {f}",
+                    words.join(" ")
+                );
                 if let Some((_, file)) = value.split_once('=') {
                     outputs.insert(f.to_owned(), file.to_owned());
                 }
@@ -519,11 +635,17 @@ fn ci_examples_use_flags_and_formats_that_exist() {
     for s in steps {
         if let Some(uses) = s["uses"].as_str() {
             let (_, rev) = uses.split_once('@').expect("a pinned action");
-            assert!(rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()), "not pinned to a SHA: {uses}");
+            assert!(
+                rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()),
+                "not pinned to a SHA: {uses}"
+            );
         }
     }
     let cmds = custos_commands(&gh);
-    assert!(cmds.iter().any(|c| c.get(1).is_some_and(|s| s == "scan")), "{cmds:?}");
+    assert!(
+        cmds.iter().any(|c| c.get(1).is_some_and(|s| s == "scan")),
+        "{cmds:?}"
+    );
     let mut outputs = std::collections::BTreeMap::new();
     for c in &cmds {
         outputs.extend(check_command(c));
@@ -531,27 +653,43 @@ fn ci_examples_use_flags_and_formats_that_exist() {
     let sarif = outputs.get("sarif").expect("a SARIF output");
     let upload = steps
         .iter()
-        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@")))
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
         .expect("an upload-sarif step");
     assert_eq!(upload["with"]["sarif_file"].as_str(), Some(sarif.as_str()));
     let md = outputs.get("markdown").expect("a Markdown output");
-    assert!(steps.iter().any(|s| s["run"].as_str().is_some_and(|r| r.contains(md.as_str()) && r.contains("$GITHUB_STEP_SUMMARY"))));
+    assert!(steps.iter().any(|s| s["run"]
+        .as_str()
+        .is_some_and(|r| r.contains(md.as_str()) && r.contains("$GITHUB_STEP_SUMMARY"))));
 
     // GitLab: the Code Quality and JUnit reports are the files custos writes.
     let gl = yaml("docs/ci/gitlab-ci.yml");
     let job = &gl["custos"];
     let mut outputs = std::collections::BTreeMap::new();
     let cmds = custos_commands(job);
-    assert!(cmds.iter().any(|c| c.get(1).is_some_and(|s| s == "scan")), "{cmds:?}");
+    assert!(
+        cmds.iter().any(|c| c.get(1).is_some_and(|s| s == "scan")),
+        "{cmds:?}"
+    );
     for c in &cmds {
         outputs.extend(check_command(c));
     }
     let reports = &job["artifacts"]["reports"];
-    assert_eq!(reports["codequality"].as_str(), outputs.get("gitlab").map(String::as_str));
-    assert_eq!(reports["junit"].as_str(), outputs.get("junit").map(String::as_str));
+    assert_eq!(
+        reports["codequality"].as_str(),
+        outputs.get("gitlab").map(String::as_str)
+    );
+    assert_eq!(
+        reports["junit"].as_str(),
+        outputs.get("junit").map(String::as_str)
+    );
     assert_eq!(job["artifacts"]["when"], "always");
 
     // The checker itself catches a flag that does not exist.
-    let bogus = std::panic::catch_unwind(|| check_command(&shell_words("custos scan . --fail-on-typo")));
+    let bogus =
+        std::panic::catch_unwind(|| check_command(&shell_words("custos scan . --fail-on-typo")));
     assert!(bogus.is_err());
 }

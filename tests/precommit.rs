@@ -58,8 +58,16 @@ fn local_config() -> String {
         &custos::parse::Limits::default(),
     )
     .expect("a YAML parser");
-    assert!(parsed.error.is_none(), "{:?}", parsed.error.map(|e| e.message));
-    let hooks = parsed.docs[0].value.as_array().expect("a list of hooks").clone();
+    assert!(
+        parsed.error.is_none(),
+        "{:?}",
+        parsed.error.map(|e| e.message)
+    );
+    let hooks = parsed.docs[0]
+        .value
+        .as_array()
+        .expect("a list of hooks")
+        .clone();
     let ids: Vec<&str> = hooks.iter().filter_map(|h| h["id"].as_str()).collect();
     assert_eq!(ids, ["custos", "custos-chain-verify"]);
     let local: Vec<serde_json::Value> = hooks
@@ -78,6 +86,7 @@ fn local_config() -> String {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // a local skip says so in the test log
 fn hooks_run_under_the_real_pre_commit() {
     if !precommit_available() {
         assert!(
@@ -94,8 +103,11 @@ fn hooks_run_under_the_real_pre_commit() {
     let ok = |o: &Output, what: &str| assert!(o.status.success(), "{what}: {}", text(o));
     ok(&run(d, h, "git", &["init", "-q", "-b", "main"]), "git init");
     std::fs::write(d.join(".pre-commit-config.yaml"), local_config()).expect("config");
-    std::fs::write(d.join("README.txt"), "Feature pipeline for the scoring service.\n")
-        .expect("readme");
+    std::fs::write(
+        d.join("README.txt"),
+        "Feature pipeline for the scoring service.\n",
+    )
+    .expect("readme");
 
     // Install: git's pre-commit hook now runs the framework.
     ok(&run(d, h, "pre-commit", &["install"]), "pre-commit install");
@@ -121,10 +133,16 @@ fn hooks_run_under_the_real_pre_commit() {
     ok(&run(d, h, "git", &["add", "main.tf"]), "git add");
     let o = run(d, h, "git", &["commit", "-q", "-m", "bucket"]);
     let out = text(&o);
-    assert!(!o.status.success(), "a finding must block the commit: {out}");
+    assert!(
+        !o.status.success(),
+        "a finding must block the commit: {out}"
+    );
     assert!(out.contains("Failed") && out.contains("TF004"), "{out}");
     assert!(out.contains("FAILED:"), "the summary line: {out}");
-    ok(&run(d, h, "git", &["rm", "-q", "--cached", "main.tf"]), "unstage");
+    ok(
+        &run(d, h, "git", &["rm", "-q", "--cached", "main.tf"]),
+        "unstage",
+    );
     std::fs::remove_file(d.join("main.tf")).expect("rm");
 
     // A sealed chain is verified and passes.
@@ -152,10 +170,17 @@ fn hooks_run_under_the_real_pre_commit() {
 
     // A record edited in place: blocked.
     let chain = std::fs::read_to_string(d.join("audit.chain.jsonl")).expect("chain");
-    std::fs::write(d.join("audit.chain.jsonl"), chain.replace("logout", "logoff")).expect("tamper");
+    std::fs::write(
+        d.join("audit.chain.jsonl"),
+        chain.replace("logout", "logoff"),
+    )
+    .expect("tamper");
     ok(&run(d, h, "git", &["add", "audit.chain.jsonl"]), "git add");
     let o = run(d, h, "git", &["commit", "-q", "-m", "edit"]);
     let out = text(&o);
-    assert!(!o.status.success(), "a tampered chain must block the commit: {out}");
+    assert!(
+        !o.status.success(),
+        "a tampered chain must block the commit: {out}"
+    );
     assert!(out.contains("TAMPERED"), "{out}");
 }

@@ -130,8 +130,9 @@ fn scan(
     config.known_rules = known.iter().map(|k| (*k).to_owned()).collect();
     // A progress bar only for a person watching: stderr is a terminal, never in what a machine
     // reads (stdout) and never in CI logs.
-    let bar = (show_progress && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none())
-        .then(ProgressBar::new);
+    let bar =
+        (show_progress && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none())
+            .then(ProgressBar::new);
     let progress: &dyn crate::scan::Progress = match &bar {
         Some(b) => b,
         None => &crate::scan::NoProgress,
@@ -227,7 +228,10 @@ pub fn run(args: &ScanArgs) -> i32 {
             Ok(b) => b,
             Err(e) => return fail(miette::miette!("{e}")),
         };
-        let scope: Vec<String> = roots.iter().map(|r| crate::discover::display_path(r)).collect();
+        let scope: Vec<String> = roots
+            .iter()
+            .map(|r| crate::discover::display_path(r))
+            .collect();
         crate::baseline::apply(&mut report, &baseline, &scope);
     }
     if args.changed_lines {
@@ -310,21 +314,27 @@ pub fn run_baseline(cmd: &BaselineCommand) -> i32 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let (baseline, message) = match old {
-        None => {
-            let b = Baseline::from_report(&report);
-            let m = format!("{} finding{} accepted", b.len(), if b.len() == 1 { "" } else { "s" });
-            (b, m)
-        }
-        Some(old) => {
-            let scope: Vec<String> = args
-                .inputs
-                .paths
-                .iter()
-                .map(|r| crate::discover::display_path(r))
-                .collect();
-            let applied = crate::baseline::apply(&mut report, &old, &scope);
-            let m = format!(
+    let (baseline, message) =
+        match old {
+            None => {
+                let b = Baseline::from_report(&report);
+                let m = format!(
+                    "{} finding{} accepted",
+                    b.len(),
+                    if b.len() == 1 { "" } else { "s" }
+                );
+                (b, m)
+            }
+            Some(old) => {
+                let scope: Vec<String> = args
+                    .inputs
+                    .paths
+                    .iter()
+                    .map(|r| crate::discover::display_path(r))
+                    .collect();
+                let applied = crate::baseline::apply(&mut report, &old, &scope);
+                let m =
+                    format!(
                 "kept {} of {} entries, pruned {} no longer found ({} new finding{} not added)",
                 applied.kept.len(),
                 old.len(),
@@ -332,9 +342,9 @@ pub fn run_baseline(cmd: &BaselineCommand) -> i32 {
                 report.total_findings(),
                 if report.total_findings() == 1 { "" } else { "s" }
             );
-            (applied.kept, m)
-        }
-    };
+                (applied.kept, m)
+            }
+        };
     if let Err(e) = std::fs::write(&args.output, baseline.to_json()) {
         eprintln!("custos: could not write {}: {e}", args.output.display());
         return EXIT_ERROR;
@@ -371,8 +381,24 @@ fn changed_files(reference: &str, paths: &[PathBuf]) -> Result<Vec<PathBuf>, Str
     let range = format!("{reference}...HEAD");
     let mut all = std::collections::BTreeSet::new();
     for args in [
-        &["diff", "--name-only", "-z", "--relative", "--diff-filter=d", &range, "--"][..],
-        &["diff", "--name-only", "-z", "--relative", "--diff-filter=d", "HEAD", "--"][..],
+        &[
+            "diff",
+            "--name-only",
+            "-z",
+            "--relative",
+            "--diff-filter=d",
+            &range,
+            "--",
+        ][..],
+        &[
+            "diff",
+            "--name-only",
+            "-z",
+            "--relative",
+            "--diff-filter=d",
+            "HEAD",
+            "--",
+        ][..],
         &["ls-files", "-z", "--others", "--exclude-standard"][..],
     ] {
         let out = git(args)?;
@@ -403,9 +429,25 @@ fn changed_lines(reference: Option<&str>) -> Result<ChangedLines, String> {
     let mut diffs = Vec::new();
     if let Some(r) = reference {
         check_ref(r)?;
-        diffs.push(git(&["diff", "-U0", "--no-color", "--no-ext-diff", "--relative", &format!("{r}...HEAD"), "--"])?);
+        diffs.push(git(&[
+            "diff",
+            "-U0",
+            "--no-color",
+            "--no-ext-diff",
+            "--relative",
+            &format!("{r}...HEAD"),
+            "--",
+        ])?);
     }
-    diffs.push(git(&["diff", "-U0", "--no-color", "--no-ext-diff", "--relative", "HEAD", "--"])?);
+    diffs.push(git(&[
+        "diff",
+        "-U0",
+        "--no-color",
+        "--no-ext-diff",
+        "--relative",
+        "HEAD",
+        "--",
+    ])?);
     for d in diffs {
         parse_hunks(&String::from_utf8_lossy(&d), &mut out);
     }

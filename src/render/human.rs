@@ -285,6 +285,7 @@ impl Render for Human {
 /// The one-line summary that ends the human output (and is all `--quiet` prints): findings by
 /// severity, what was scanned, what was suppressed, waived or baselined, and the gate's verdict.
 pub fn summary_line(report: &Report) -> String {
+    use std::fmt::Write as _;
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let counts: Vec<String> = Severity::ALL
         .iter()
@@ -311,26 +312,29 @@ pub fn summary_line(report: &Report) -> String {
         st.rules,
     );
     if !report.unlisted.is_empty() {
-        out.push_str(&format!("; {} listed", report.findings.len()));
+        let _ = write!(out, "; {} listed", report.findings.len());
     }
     if st.not_scanned > 0 {
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "; {} file{} not scanned (see notes)",
             st.not_scanned,
             plural(st.not_scanned)
-        ));
+        );
     }
     if st.suppressed_inline + st.waived > 0 {
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "; {} suppressed inline, {} waived",
             st.suppressed_inline, st.waived
-        ));
+        );
     }
     if let (Some(b), Some(r)) = (st.baselined, st.baseline_resolved) {
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "; {b} in baseline, {r} baseline entr{} no longer found",
             if r == 1 { "y" } else { "ies" }
-        ));
+        );
     }
     if let Some(t) = report.fail_on {
         let failing = report.failing(t);
@@ -340,9 +344,9 @@ pub fn summary_line(report: &Report) -> String {
             ""
         };
         if failing > 0 {
-            out.push_str(&format!("; FAILED: {failing} at or above {t}{warn}"));
+            let _ = write!(out, "; FAILED: {failing} at or above {t}{warn}");
         } else {
-            out.push_str(&format!("; passed (fail-on {t}{warn})"));
+            let _ = write!(out, "; passed (fail-on {t}{warn})");
         }
     }
     out
