@@ -234,7 +234,11 @@ pub fn run(args: &ScanArgs) -> i32 {
             .collect();
         crate::baseline::apply(&mut report, &baseline, &scope);
     }
-    if args.changed_lines {
+    // Before the first commit every line is new: nothing to leave out.
+    if args.changed_lines
+        && (args.changed_since.is_some()
+            || git(&["rev-parse", "--verify", "--quiet", "HEAD"]).is_ok())
+    {
         match changed_lines(args.changed_since.as_deref()) {
             Ok(lines) => keep_changed_lines(&mut report, &lines),
             Err(e) => return fail(miette::miette!("--changed-lines: {e}")),
