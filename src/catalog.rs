@@ -59,6 +59,16 @@ const BUILTIN_DESCRIPTIONS: &[(&str, &str, &str)] = &[
         "Correct the rule id (see `custos policy list`), or remove the comment.",
     ),
     (
+        "ignore-unused",
+        "An inline `custos:ignore` comment suppresses nothing: the rule it names has no finding on the line it covers (the problem was fixed, or the comment is on the wrong line).",
+        "Remove the comment, or move it onto the finding's line (or the line above it).",
+    ),
+    (
+        "ignore-without-reason",
+        "An inline `custos:ignore` comment gives no `-- reason` while custos.toml requires one (`[suppression] require_reason = true`), so it suppresses nothing.",
+        "Add the reason after `--` (`# custos:ignore TF002 -- bucket holds public assets only`).",
+    ),
+    (
         "chain-tampered",
         "A sealed audit log no longer matches its seal: a record was changed, removed, inserted or reordered, or the seal itself was altered.",
         "Treat the log as compromised: restore it from a trusted copy, investigate who could write it, and keep the verification output as evidence.",

@@ -65,6 +65,17 @@ struct RawConfig {
     pii: RawPii,
     #[serde(default)]
     context: RawContext,
+    #[serde(default)]
+    suppression: RawSuppression,
+}
+
+/// `[suppression]`: how inline `custos:ignore` comments are accepted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuppression {
+    /// A comment without `-- reason` suppresses nothing (and is reported).
+    #[serde(default)]
+    require_reason: bool,
 }
 
 /// `[context]`: path globs forced to a context, and how demo credentials are treated.
@@ -175,6 +186,8 @@ pub struct Config {
     pub context_globs: Vec<(globset::GlobMatcher, PathContext)>,
     /// Generic credentials in test/docs/example/vendored files are warnings (default) or failures.
     pub demote_demo_credentials: bool,
+    /// `[suppression] require_reason`: an inline ignore without `-- reason` suppresses nothing.
+    pub require_reason: bool,
 }
 
 pub const DEFAULT_MAX_LOG_SIZE: u64 = 64 * 1024 * 1024 * 1024;
@@ -206,6 +219,7 @@ impl Config {
             pii_sources: Vec::new(),
             context_globs: Vec::new(),
             demote_demo_credentials: true,
+            require_reason: false,
         }
     }
 
@@ -412,6 +426,7 @@ impl Config {
                 }
             };
         }
+        cfg.require_reason = raw.suppression.require_reason;
         for w in raw.waivers {
             let line = text[..w.rule.span().start.min(text.len())]
                 .matches('\n')

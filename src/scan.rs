@@ -5,7 +5,7 @@
 //! only a root that cannot be read at all is an error. The [`Report`] keeps the source text of
 //! files that have findings, so renderers can show snippets without reading files again.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -67,15 +67,40 @@ pub fn run_with_progress(
     limits: &Limits,
     progress: &dyn Progress,
 ) -> Result<Report, RootError> {
-    let found = discover::discover(roots, config)?;
+    run_excluding(roots, config, policies, limits, progress, &[])
+}
+
+/// [`run_with_progress`], never scanning custos's own data files: `own` (a baseline named on
+/// the command line) and any file named [`crate::baseline::DEFAULT_FILE`]. A baseline is a
+/// list of fingerprints, not configuration or code, and scanning it would only cost time.
+pub fn run_excluding(
+    roots: &[PathBuf],
+    config: &Config,
+    policies: &PolicySet,
+    limits: &Limits,
+    progress: &dyn Progress,
+    own: &[PathBuf],
+) -> Result<Report, RootError> {
+    let mut found = discover::discover(roots, config)?;
+    let own: Vec<(std::ffi::OsString, PathBuf)> = own
+        .iter()
+        .filter_map(|p| Some((p.file_name()?.to_owned(), p.canonicalize().ok()?)))
+        .collect();
+    found.files.retain(|c| {
+        let Some(name) = c.fs_path.file_name() else {
+            return true;
+        };
+        if name == crate::baseline::DEFAULT_FILE {
+            return false;
+        }
+        !own.iter()
+            .any(|(n, canon)| n == name && c.fs_path.canonicalize().is_ok_and(|cp| &cp == canon))
+    });
     progress.start(
         found.files.len() as u64,
         found.files.iter().map(|c| c.size).sum(),
     );
-    // Terraform modules are directories: gather what each module declares first.
-    let modules = crate::terraform::ModuleIndex::build(&found.files, limits);
-    // Python files that reach airflow through project modules are DAG files too.
-    let pyindex = crate::pyindex::PyIndex::build(&found.files, roots, limits);
+    let (modules, pyindex) = indexes(roots, &found.files, config, limits);
     let results: Vec<FileResult> = found
         .files
         .par_iter()
@@ -141,6 +166,182 @@ pub fn run_with_progress(
         .filter(|n| n.message.starts_with("skipped"))
         .count();
     Ok(report)
+}
+
+/// The Terraform module index and the Python project index the scanned files are judged in.
+///
+/// Terraform modules are directories and Python DAG files reach airflow through project
+/// modules, so a file scanned on its own (a root that is a file, as pre-commit and
+/// `--changed-since` pass them) is judged with its whole context, though only its own findings
+/// are reported: every `.tf` / `.tfvars` file of its module directory and of the local modules
+/// those call (transitively), and every Python file of its project (the git work tree, else the
+/// configuration's directory). Directory roots bring their own context, as before.
+fn indexes(
+    roots: &[PathBuf],
+    files: &[Candidate],
+    config: &Config,
+    limits: &Limits,
+) -> (crate::terraform::ModuleIndex, crate::pyindex::PyIndex) {
+    use crate::terraform::{is_auto_tfvars, is_tf, ModuleIndex};
+    let file_roots: Vec<&PathBuf> = roots.iter().filter(|r| r.is_file()).collect();
+    let is_module_file = |p: &Path| is_tf(p) || is_auto_tfvars(p);
+    // Terraform: module directories of single files, then the modules they call, to a fixpoint.
+    let mut tf: Vec<Candidate> = files.to_vec();
+    let mut seen: std::collections::HashSet<PathBuf> =
+        tf.iter().map(|c| lexical(&c.fs_path)).collect();
+    let mut visited = std::collections::HashSet::new();
+    let mut pending: Vec<PathBuf> = file_roots
+        .iter()
+        .filter(|r| is_module_file(r))
+        .map(|r| r.parent().map(Path::to_path_buf).unwrap_or_default())
+        .collect();
+    let mut modules = ModuleIndex::build(&tf, limits);
+    // Bounded: a chain of module calls deeper than this is not followed further.
+    for _ in 0..32 {
+        pending.retain(|d| visited.insert(d.clone()));
+        if pending.is_empty() {
+            break;
+        }
+        for dir in std::mem::take(&mut pending) {
+            tf.extend(
+                sibling_files(&dir, config, &is_module_file)
+                    .into_iter()
+                    .filter(|c| seen.insert(lexical(&c.fs_path))),
+            );
+        }
+        modules = ModuleIndex::build(&tf, limits);
+        pending = modules
+            .call_targets()
+            .into_iter()
+            .filter(|t| !visited.contains(t))
+            .collect();
+    }
+    // Python: the project's files, when a single Python file is scanned.
+    let py_root = file_roots
+        .iter()
+        .find(|r| r.extension().is_some_and(|e| e.eq_ignore_ascii_case("py")))
+        .map(|r| project_root(r, config));
+    let pyindex = match py_root {
+        Some(root) => {
+            let mut py: Vec<Candidate> = files.to_vec();
+            let known: std::collections::HashSet<PathBuf> =
+                py.iter().map(|c| lexical(&c.fs_path)).collect();
+            let walk_at = if root.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                root.clone()
+            };
+            if let Ok(all) = discover::discover(std::slice::from_ref(&walk_at), config) {
+                py.extend(all.files.into_iter().filter_map(|mut c| {
+                    if root.as_os_str().is_empty() {
+                        // Spelled as the scanned files are: `a/b.py`, not `./a/b.py`.
+                        c.fs_path = c.fs_path.strip_prefix(".").map(Path::to_path_buf).ok()?;
+                    }
+                    (!known.contains(&lexical(&c.fs_path))).then_some(c)
+                }));
+            }
+            // The project root replaces the scanned files' directories as the import root.
+            let mut py_roots: Vec<PathBuf> =
+                roots.iter().filter(|r| !r.is_file()).cloned().collect();
+            py_roots.push(root);
+            crate::pyindex::PyIndex::build(&py, &py_roots, limits)
+        }
+        None => crate::pyindex::PyIndex::build(files, roots, limits),
+    };
+    (modules, pyindex)
+}
+
+/// The files of `dir` that `keep` selects (no recursion, no ignore files: Terraform reads every
+/// `.tf` file of a module directory), named as `dir` is.
+fn sibling_files(dir: &Path, config: &Config, keep: &dyn Fn(&Path) -> bool) -> Vec<Candidate> {
+    let read_at = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(read_at) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Candidate> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let fs_path = dir.join(e.file_name());
+            let meta = std::fs::metadata(&fs_path).ok()?;
+            (meta.is_file() && meta.len() <= config.max_file_size && keep(&fs_path)).then(|| {
+                Candidate {
+                    display: discover::display_path(&fs_path),
+                    fs_path,
+                    size: meta.len(),
+                }
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
+    out
+}
+
+/// The project a single file belongs to, spelled the way `file` is (`dags/a.py` → ``,
+/// `./dags/a.py` → `.`, absolute stays absolute): the git work tree it is in, else the
+/// configuration file's directory, else its own directory.
+fn project_root(file: &Path, config: &Config) -> PathBuf {
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let run_in = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir.as_path()
+    };
+    let up = std::process::Command::new("git")
+        .arg("-C")
+        .arg(run_in)
+        .args(["rev-parse", "--show-cdup"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok());
+    match up {
+        Some(up) => clean(&dir.join(up.trim())),
+        None if config.file.is_some() => config.root.clone(),
+        None => dir,
+    }
+}
+
+/// `path` without `.` components (`./a/./b` → `a/b`; `.` → `.`): one spelling per file.
+fn lexical(path: &Path) -> PathBuf {
+    let out: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+/// `a/b/..` → `a`, lexically; a leading `./` is kept (`./a/..` → `.`), so the result is
+/// spelled as the input was.
+fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let dotted = path.components().next() == Some(Component::CurDir);
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    let p: PathBuf = out.iter().collect();
+    if dotted && p.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else if dotted {
+        Path::new(".").join(p)
+    } else {
+        p
+    }
 }
 
 /// The path of `path` inside the scanned root it was found under (the file name for a root
@@ -602,7 +803,10 @@ fn finish(
         kind,
         lines,
         &c.display,
-        &config.known_rules,
+        suppress::InlineOptions {
+            known: &config.known_rules,
+            require_reason: config.require_reason,
+        },
     );
     finding::fold_duplicates(&mut findings, &source);
     for f in &mut findings {

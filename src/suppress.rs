@@ -4,32 +4,51 @@
 //! file's language) suppresses those rules on its own line, or on the next line when the
 //! comment stands alone. Waivers accept a rule under a path glob until an expiry date. A waiver
 //! that has expired or matches nothing is reported as a finding itself, so accepted risk
-//! cannot silently outlive its reason.
+//! cannot silently outlive its reason; an inline comment that suppresses nothing is reported
+//! (`ignore-unused`) for the same reason. With `[suppression] require_reason = true` a comment
+//! without `-- reason` suppresses nothing and says so (`ignore-without-reason`).
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use crate::config::{Config, Waiver};
-use crate::document::{Kind, LineIndex};
+use crate::document::{Kind, LineIndex, Span};
 use crate::finding::{Finding, Severity};
 
 const MARKER: &str = "custos:ignore";
 
-/// Rules ignored per 1-based line of a file.
+/// One `custos:ignore` comment.
+#[derive(Debug)]
+struct Comment {
+    /// 1-based line the comment is on.
+    line: usize,
+    /// The comment stands alone on its line: it covers the next line too.
+    covers_next: bool,
+    /// It gives a reason (`-- why`, not empty).
+    has_reason: bool,
+    /// Byte range of the `custos:ignore` marker.
+    marker: Span,
+    /// The rule ids (or `*`) it names, each with its byte range.
+    rules: Vec<(String, Span)>,
+}
+
+impl Comment {
+    fn covers(&self, line: usize) -> bool {
+        line == self.line || (self.covers_next && line == self.line + 1)
+    }
+}
+
+/// The `custos:ignore` comments of one file.
 #[derive(Debug, Default)]
 pub struct InlineIgnores {
-    by_line: HashMap<usize, Vec<String>>,
-    /// Every rule id written in a comment, with its byte range in the file.
-    named: Vec<(String, crate::document::Span)>,
+    comments: Vec<Comment>,
 }
 
 impl InlineIgnores {
     pub fn scan(source: &str, kind: Kind) -> Self {
         let prefixes = kind.comment_prefixes();
-        let mut by_line: HashMap<usize, Vec<String>> = HashMap::new();
-        let mut named = Vec::new();
+        let mut comments = Vec::new();
         if prefixes.is_empty() || !source.contains(MARKER) {
-            return Self { by_line, named };
+            return Self { comments };
         }
         let mut line_start = 0usize;
         for (i, line) in source.split_inclusive('\n').enumerate() {
@@ -44,79 +63,150 @@ impl InlineIgnores {
                 continue;
             };
             let rest = &line[pos + MARKER.len()..];
-            let rules_part = rest.split("--").next().unwrap_or("");
+            let (rules_part, reason) = match rest.split_once("--") {
+                Some((r, why)) => (r, why.trim()),
+                None => (rest, ""),
+            };
             let base = start + pos + MARKER.len();
             let mut off = 0;
+            let mut rules = Vec::new();
             for token in rules_part.split([',', ' ', '\t']) {
-                if !token.is_empty() && token != "*" {
-                    named.push((
+                if !token.is_empty() {
+                    rules.push((
                         token.to_owned(),
-                        crate::document::Span::new(base + off, base + off + token.len()),
+                        Span::new(base + off, base + off + token.len()),
                     ));
                 }
                 off += token.len() + 1;
             }
-            let rules: Vec<String> = rules_part
-                .split([',', ' ', '\t'])
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned)
-                .collect();
             if rules.is_empty() {
                 continue;
             }
-            let line_no = i + 1;
-            by_line
-                .entry(line_no)
-                .or_default()
-                .extend(rules.iter().cloned());
-            // A comment alone on its line covers the next line.
-            if before.trim_start().starts_with(prefix) {
-                by_line.entry(line_no + 1).or_default().extend(rules);
-            }
+            comments.push(Comment {
+                line: i + 1,
+                covers_next: before.trim_start().starts_with(prefix),
+                has_reason: !reason.is_empty(),
+                marker: Span::new(start + pos, base),
+                rules,
+            });
         }
-        Self { by_line, named }
+        Self { comments }
     }
 
+    /// Whether a comment (with or without a reason) covers `rule` on 1-based `line`.
     pub fn suppresses(&self, rule: &str, line: usize) -> bool {
-        self.by_line
-            .get(&line)
-            .is_some_and(|rules| rules.iter().any(|r| r == rule || r == "*"))
+        self.comments
+            .iter()
+            .any(|c| c.covers(line) && c.rules.iter().any(|(r, _)| r == rule || r == "*"))
     }
 }
 
-/// Drop findings covered by inline comments; returns how many were dropped. A comment that
-/// names a rule id not in `known` (when given) adds an `ignore-unknown-rule` warning at the
-/// id: a typo would otherwise suppress nothing without a word.
+/// How inline comments are accepted (from `custos.toml`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InlineOptions<'a> {
+    /// Every rule id of the catalog (empty: ids are not checked).
+    pub known: &'a [String],
+    /// `[suppression] require_reason`: a comment without `-- reason` suppresses nothing.
+    pub require_reason: bool,
+}
+
+/// Drop findings covered by inline comments; returns how many were dropped. Problems with the
+/// comments themselves become warnings at the comment:
+/// - `ignore-unknown-rule`: it names a rule id not in `known` (a typo would otherwise suppress
+///   nothing without a word);
+/// - `ignore-without-reason`: it gives no `-- reason` while reasons are required, so it
+///   suppressed nothing;
+/// - `ignore-unused`: it names a rule that has no finding on the lines it covers (the problem
+///   was fixed, or the comment sits on the wrong line). Not judged in a file that could not be
+///   fully checked (a parse or policy error), where a rule may not have run.
 pub fn apply_inline(
     findings: &mut Vec<Finding>,
     source: &str,
     kind: Kind,
     lines: &LineIndex,
     path: &str,
-    known: &[String],
+    opts: InlineOptions<'_>,
 ) -> usize {
     let ignores = InlineIgnores::scan(source, kind);
+    if ignores.comments.is_empty() {
+        return 0;
+    }
+    let accepted = |c: &Comment| c.has_reason || !opts.require_reason;
+    let fully_checked = !findings
+        .iter()
+        .any(|f| f.rule_id == "parse-error" || f.rule_id == "policy-error");
+    let mut used: Vec<Vec<bool>> = ignores
+        .comments
+        .iter()
+        .map(|c| vec![false; c.rules.len()])
+        .collect();
     let before = findings.len();
     findings.retain(|f| {
         let line = f.span.map_or(1, |s| lines.line_col(source, s.start).0);
-        !ignores.suppresses(&f.rule_id, line)
-    });
-    let dropped = before - findings.len();
-    if !known.is_empty() {
-        for (id, span) in &ignores.named {
-            if known.iter().any(|k| k == id) {
+        let mut suppressed = false;
+        for (ci, c) in ignores.comments.iter().enumerate() {
+            if !c.covers(line) || !accepted(c) {
                 continue;
             }
-            let mut f = Finding::new(
-                "ignore-unknown-rule",
-                Severity::Low,
-                format!("`custos:ignore` names `{id}`, which is not a known rule id; it suppresses nothing"),
-                path,
-            );
-            f.level = crate::finding::Level::Warning;
-            f.span = Some(*span);
-            f.kind = Some(kind);
-            findings.push(f);
+            for (ri, (r, _)) in c.rules.iter().enumerate() {
+                if r == &f.rule_id || r == "*" {
+                    suppressed = true;
+                    if let Some(u) = used.get_mut(ci).and_then(|u| u.get_mut(ri)) {
+                        *u = true;
+                    }
+                }
+            }
+        }
+        !suppressed
+    });
+    let dropped = before - findings.len();
+    let warn = |rule: &str, message: String, span: Span| {
+        let mut f = Finding::new(rule, Severity::Low, message, path);
+        f.level = crate::finding::Level::Warning;
+        f.span = Some(span);
+        f.kind = Some(kind);
+        f
+    };
+    for (ci, c) in ignores.comments.iter().enumerate() {
+        if !accepted(c) {
+            findings.push(warn(
+                "ignore-without-reason",
+                "`custos:ignore` without `-- reason` suppresses nothing: reasons are required ([suppression] require_reason)".to_owned(),
+                c.marker,
+            ));
+            continue;
+        }
+        for (ri, (id, span)) in c.rules.iter().enumerate() {
+            let known = id == "*" || opts.known.is_empty() || opts.known.iter().any(|k| k == id);
+            if !known {
+                findings.push(warn(
+                    "ignore-unknown-rule",
+                    format!("`custos:ignore` names `{id}`, which is not a known rule id; it suppresses nothing"),
+                    *span,
+                ));
+            } else if fully_checked
+                && !used
+                    .get(ci)
+                    .and_then(|u| u.get(ri))
+                    .copied()
+                    .unwrap_or(true)
+            {
+                let what = if id == "*" {
+                    "no finding".to_owned()
+                } else {
+                    format!("no {id} finding")
+                };
+                let place = if c.covers_next {
+                    "on this or the next line"
+                } else {
+                    "on this line"
+                };
+                findings.push(warn(
+                    "ignore-unused",
+                    format!("`custos:ignore {id}` suppresses nothing: {what} {place}; remove it"),
+                    *span,
+                ));
+            }
         }
     }
     dropped
@@ -210,7 +300,6 @@ pub fn apply_waivers(findings: &mut Vec<Finding>, config: &Config, today: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::Span;
 
     #[test]
     fn inline_comment_on_line_and_line_above() {

@@ -242,7 +242,7 @@ pub struct ModuleIndex {
 /// Evaluates one document with the policies (the scan's evaluator for this worker).
 pub type EvalFn<'a> = dyn FnMut(&Document, &str, &LineIndex) -> Vec<Finding> + 'a;
 
-fn is_tf(p: &Path) -> bool {
+pub(crate) fn is_tf(p: &Path) -> bool {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
@@ -253,7 +253,7 @@ fn is_tf(p: &Path) -> bool {
     tf
 }
 
-fn is_auto_tfvars(p: &Path) -> bool {
+pub(crate) fn is_auto_tfvars(p: &Path) -> bool {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -807,6 +807,19 @@ impl ModuleIndex {
             instances_by_file,
             evaluated,
         }
+    }
+
+    /// Directories of the local modules that the indexed files call (whether indexed or not):
+    /// what a scan of single files adds to the index so that call sites see their modules.
+    pub fn call_targets(&self) -> Vec<PathBuf> {
+        let mut t: Vec<PathBuf> = self
+            .modules
+            .values()
+            .flat_map(|m| m.decls.calls.iter().map(|c| c.target.clone()))
+            .collect();
+        t.sort();
+        t.dedup();
+        t
     }
 
     /// The module a file belongs to.

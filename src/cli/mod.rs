@@ -66,6 +66,9 @@ pub struct Cli {
 enum Command {
     /// Scan files and directories against the bundled and your own Rego policies.
     Scan(scan_cmd::ScanArgs),
+    /// Accept today's findings so that scans gate only on new ones (docs/baseline.md).
+    #[command(subcommand)]
+    Baseline(scan_cmd::BaselineCommand),
     /// Inspect and test policies.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
@@ -121,6 +124,7 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Command::Scan(args) => scan_cmd::run(&args),
+        Command::Baseline(cmd) => scan_cmd::run_baseline(&cmd),
         Command::Policy(cmd) => policy_cmd::run(&cmd),
         Command::Chain(cmd) => chain_cmd::run(&cmd),
         Command::Redact(args) => redact_cmd::run(&args),

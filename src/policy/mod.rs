@@ -50,6 +50,11 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
     ("waiver-expired", "Expired waiver"),
     ("waiver-unused", "Unused waiver"),
     ("ignore-unknown-rule", "Inline ignore names an unknown rule"),
+    ("ignore-unused", "Inline ignore suppresses nothing"),
+    (
+        "ignore-without-reason",
+        "Inline ignore without a required reason",
+    ),
 ];
 
 const ENTRY_RULES: [(&str, Level); 3] = [

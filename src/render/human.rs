@@ -272,58 +272,76 @@ impl Render for Human {
             }
             writeln!(out)?;
         }
-        let counts: Vec<String> = Severity::ALL
-            .iter()
-            .rev()
-            .filter_map(|s| {
-                let n = report.count_severity(*s);
-                (n > 0).then(|| format!("{n} {s}"))
-            })
-            .collect();
-        let st = &report.stats;
-        let total = report.total_findings();
-        write!(
-            out,
-            "custos: {} finding{}{} in {} file{} ({} document{}, {} rules)",
-            total,
-            if total == 1 { "" } else { "s" },
-            if counts.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", counts.join(", "))
-            },
-            st.files_scanned,
-            if st.files_scanned == 1 { "" } else { "s" },
-            st.documents,
-            if st.documents == 1 { "" } else { "s" },
-            st.rules,
-        )?;
-        if !report.unlisted.is_empty() {
-            write!(out, "; {} listed", report.findings.len())?;
-        }
-        if st.not_scanned > 0 {
-            write!(
-                out,
-                "; {} file{} not scanned (see notes)",
-                st.not_scanned,
-                if st.not_scanned == 1 { "" } else { "s" }
-            )?;
-        }
-        if st.suppressed_inline + st.waived > 0 {
-            write!(
-                out,
-                "; {} suppressed inline, {} waived",
-                st.suppressed_inline, st.waived
-            )?;
-        }
-        if let Some(t) = report.fail_on {
-            let failing = report.failing(t);
-            if failing > 0 {
-                write!(out, "; FAILED: {failing} at or above {t}")?;
-            } else {
-                write!(out, "; passed (fail-on {t})")?;
-            }
-        }
-        writeln!(out)
+        writeln!(out, "{}", summary_line(report))
     }
+}
+
+/// The one-line summary that ends the human output (and is all `--quiet` prints): findings by
+/// severity, what was scanned, what was suppressed, waived or baselined, and the gate's verdict.
+pub fn summary_line(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .filter_map(|s| {
+            let n = report.count_severity(*s);
+            (n > 0).then(|| format!("{n} {s}"))
+        })
+        .collect();
+    let st = &report.stats;
+    let total = report.total_findings();
+    let mut out = format!(
+        "custos: {total} finding{}{} in {} file{} ({} document{}, {} rules)",
+        plural(total),
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", counts.join(", "))
+        },
+        st.files_scanned,
+        plural(st.files_scanned),
+        st.documents,
+        plural(st.documents),
+        st.rules,
+    );
+    if !report.unlisted.is_empty() {
+        let _ = write!(out, "; {} listed", report.findings.len());
+    }
+    if st.not_scanned > 0 {
+        let _ = write!(
+            out,
+            "; {} file{} not scanned (see notes)",
+            st.not_scanned,
+            plural(st.not_scanned)
+        );
+    }
+    if st.suppressed_inline + st.waived > 0 {
+        let _ = write!(
+            out,
+            "; {} suppressed inline, {} waived",
+            st.suppressed_inline, st.waived
+        );
+    }
+    if let (Some(b), Some(r)) = (st.baselined, st.baseline_resolved) {
+        let _ = write!(
+            out,
+            "; {b} in baseline, {r} baseline entr{} no longer found",
+            if r == 1 { "y" } else { "ies" }
+        );
+    }
+    if let Some(t) = report.fail_on {
+        let failing = report.failing(t);
+        let warn = if report.fail_on_warn {
+            " (warnings included)"
+        } else {
+            ""
+        };
+        if failing > 0 {
+            let _ = write!(out, "; FAILED: {failing} at or above {t}{warn}");
+        } else {
+            let _ = write!(out, "; passed (fail-on {t}{warn})");
+        }
+    }
+    out
 }

@@ -62,6 +62,7 @@ pub fn renderer(name: &str, options: RenderOptions) -> Option<Box<dyn Render>> {
         .map(|f| (f.make)(options))
 }
 
+pub use human::summary_line;
 pub use json::SCHEMA_VERSION;
 
 #[cfg(test)]
