@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -13,7 +14,14 @@ use std::process::{Command, Output};
 use common::{code, repo, scan_json, stderr, stdout};
 
 /// The formats this file covers.
-const FORMATS: &[&str] = &["gitlab", "gitlab-sast", "github", "markdown", "tap", "table"];
+const FORMATS: &[&str] = &[
+    "gitlab",
+    "gitlab-sast",
+    "github",
+    "markdown",
+    "tap",
+    "table",
+];
 
 /// Run `custos` with a fixed clock and no colour, so that outputs are byte-for-byte stable.
 fn run(args: &[&str], cwd: &Path) -> Output {
@@ -145,20 +153,32 @@ fn gitlab_code_quality_has_the_fields_gitlab_reads() {
 fn counts_agree_with_the_json_report() {
     let (_, json, _) = scan_json(&["fixtures/demo"], &repo());
     let n = json["findings"].as_array().unwrap().len();
-    assert_eq!(n, json["summary"]["findings"].as_u64().unwrap() as usize);
+    assert_eq!(Some(n as u64), json["summary"]["findings"].as_u64());
     let github = demo("github");
     assert_eq!(
-        github.lines().filter(|l| l.starts_with("::error ") || l.starts_with("::warning ")).count(),
+        github
+            .lines()
+            .filter(|l| l.starts_with("::error ") || l.starts_with("::warning "))
+            .count(),
         n
     );
-    assert!(github.lines().last().unwrap().starts_with("::notice title=custos::custos: 18 findings"));
+    assert!(github
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("::notice title=custos::custos: 18 findings"));
     let tap = demo("tap");
     assert!(tap.contains(&format!("\n1..{n}\n")));
     assert_eq!(tap.lines().filter(|l| l.starts_with("not ok ")).count(), n);
     let table = demo("table");
     assert_eq!(table.lines().count(), 1 + n + 1 + 1);
     let md = demo("markdown");
-    assert_eq!(md.lines().filter(|l| l.starts_with("| ") && l.contains(" | `")).count(), n);
+    assert_eq!(
+        md.lines()
+            .filter(|l| l.starts_with("| ") && l.contains(" | `"))
+            .count(),
+        n
+    );
     let sast: serde_json::Value = serde_json::from_str(&demo("gitlab-sast")).unwrap();
     assert_eq!(sast["vulnerabilities"].as_array().unwrap().len(), n);
 }
@@ -169,9 +189,10 @@ fn capped_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut log = String::new();
     for i in 0..1005 {
-        log.push_str(&format!(
-            "{{\"level\":\"info\",\"msg\":\"signup\",\"email\":\"maria.rossi{i}@globex-mail.com\"}}\n"
-        ));
+        let _ = writeln!(
+            log,
+            "{{\"level\":\"info\",\"msg\":\"signup\",\"email\":\"maria.rossi{i}@globex-mail.com\"}}"
+        );
     }
     fs::write(dir.path().join("app.jsonl"), log).unwrap();
     fs::write(
@@ -192,16 +213,28 @@ fn every_format_shows_unlisted_counts_and_notes() {
     let count = unlisted[0]["count"].as_u64().unwrap();
     let rule = unlisted[0]["rule_id"].as_str().unwrap();
     assert_eq!(count, 5);
-    assert!(json["notes"].as_array().unwrap().iter().any(|n| n["path"] == "big.yaml"));
+    assert!(json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["path"] == "big.yaml"));
 
     let out = |f: &str| scan(f, &args, dir.path()).1;
 
     let gl: serde_json::Value = serde_json::from_str(&out("gitlab")).unwrap();
     let gl = gl.as_array().unwrap();
     assert!(gl.iter().any(|i| i["check_name"] == rule
-        && i["description"].as_str().unwrap().contains("5 more findings")));
-    assert!(gl.iter().any(|i| i["check_name"] == "custos-note" && i["location"]["path"] == "big.yaml"));
-    let fps: BTreeSet<&str> = gl.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        && i["description"]
+            .as_str()
+            .unwrap()
+            .contains("5 more findings")));
+    assert!(gl
+        .iter()
+        .any(|i| i["check_name"] == "custos-note" && i["location"]["path"] == "big.yaml"));
+    let fps: BTreeSet<&str> = gl
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
     assert_eq!(fps.len(), gl.len(), "fingerprints are unique");
 
     let sast: serde_json::Value = serde_json::from_str(&out("gitlab-sast")).unwrap();
@@ -210,9 +243,14 @@ fn every_format_shows_unlisted_counts_and_notes() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|v| v["description"].as_str().unwrap().starts_with("5 more findings")));
+        .any(|v| v["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("5 more findings")));
     let messages = sast["scan"]["messages"].as_array().unwrap();
-    assert!(messages.iter().any(|m| m["value"].as_str().unwrap().starts_with("big.yaml: ")));
+    assert!(messages
+        .iter()
+        .any(|m| m["value"].as_str().unwrap().starts_with("big.yaml: ")));
     let ids: BTreeSet<&str> = sast["vulnerabilities"]
         .as_array()
         .unwrap()
@@ -229,8 +267,14 @@ fn every_format_shows_unlisted_counts_and_notes() {
 
     let md = out("markdown");
     assert!(md.contains("**Counted but not listed**"));
-    assert!(md.contains(&format!("| `{rule}` |")) && md.contains("| `app.jsonl` | 5 |"), "{md}");
-    assert!(md.contains("**Notes**") && md.contains("- `big.yaml`: skipped"), "{md}");
+    assert!(
+        md.contains(&format!("| `{rule}` |")) && md.contains("| `app.jsonl` | 5 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Notes**") && md.contains("- `big.yaml`: skipped"),
+        "{md}"
+    );
     assert!(md.contains("and 950 more findings not shown"), "{md}");
 
     let tap = out("tap");
@@ -281,7 +325,10 @@ fn a_clean_run_passes_in_every_format() {
 #[test]
 fn table_colours_only_when_asked() {
     let (_, plain) = scan("table", &["fixtures/demo"], &repo());
-    assert!(!plain.contains('\u{1b}'), "no escape codes when not a terminal");
+    assert!(
+        !plain.contains('\u{1b}'),
+        "no escape codes when not a terminal"
+    );
     let (_, never) = scan("table", &["fixtures/demo", "--color", "never"], &repo());
     assert_eq!(plain, never);
     let (_, always) = scan("table", &["fixtures/demo", "--color", "always"], &repo());

@@ -187,10 +187,7 @@ mod tests {
 
     #[test]
     fn properties_also_escape_colon_and_comma() {
-        assert_eq!(
-            escape_property("a:b,c%d\ne"),
-            "a%3Ab%2Cc%25d%0Ae"
-        );
+        assert_eq!(escape_property("a:b,c%d\ne"), "a%3Ab%2Cc%25d%0Ae");
     }
 
     #[test]
@@ -215,7 +212,10 @@ mod tests {
         };
         assert_eq!(annotation(&r, Level::Failure, Severity::High), "error");
         assert_eq!(annotation(&r, Level::Failure, Severity::Medium), "warning");
-        assert_eq!(annotation(&r, Level::Warning, Severity::Critical), "warning");
+        assert_eq!(
+            annotation(&r, Level::Warning, Severity::Critical),
+            "warning"
+        );
         assert_eq!(annotation(&r, Level::Failure, Severity::Info), "notice");
         r.fail_on_warn = true;
         assert_eq!(annotation(&r, Level::Warning, Severity::Critical), "error");

@@ -13,6 +13,7 @@
 //! `info` issues: nothing is dropped silently. Only messages, titles and remediation are
 //! written — never source text, so no secret value can reach the report.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -79,7 +80,7 @@ fn synthetic_fingerprint(parts: &[&str]) -> String {
     let digest = h.finalize();
     let mut s = String::from("custos-");
     for b in digest.iter().take(16) {
-        s.push_str(&format!("{b:02x}"));
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
@@ -96,12 +97,7 @@ fn issues(report: &Report) -> Vec<Issue<'_>> {
         out.push(Issue {
             kind: "issue",
             check_name: &f.rule_id,
-            description: format!(
-                "{} {}{level}: {}",
-                f.rule_id,
-                report.title_of(f),
-                f.message
-            ),
+            description: format!("{} {}{level}: {}", f.rule_id, report.title_of(f), f.message),
             content: rule
                 .and_then(|r| r.remediation.as_deref())
                 .map(|body| Content { body }),
@@ -220,7 +216,10 @@ mod tests {
         assert!(a[1]["description"].as_str().unwrap().contains("(warning)"));
         assert!(a[2]["description"].as_str().unwrap().contains("12 more"));
         assert_eq!(a[3]["severity"], "info");
-        let mut fps: Vec<&str> = a.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        let mut fps: Vec<&str> = a
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap())
+            .collect();
         fps.sort_unstable();
         fps.dedup();
         assert_eq!(fps.len(), 4);

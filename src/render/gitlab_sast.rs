@@ -17,6 +17,7 @@
 //! Only messages, titles and remediation are written — never source text — so no secret value
 //! can reach the report.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -143,7 +144,7 @@ fn unlisted_id(path: &str, rule: &str, severity: Severity) -> String {
     }
     let mut s = String::from("custos-unlisted-");
     for b in h.finalize().iter().take(16) {
-        s.push_str(&format!("{b:02x}"));
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
@@ -301,7 +302,10 @@ mod tests {
         assert!(vulns[0]["location"].get("start_line").is_none());
         assert_eq!(vulns[0]["identifiers"][0]["type"], "custos_rule_id");
         assert_eq!(vulns[1]["severity"], "Medium");
-        assert!(vulns[1]["description"].as_str().unwrap().starts_with("3 more"));
+        assert!(vulns[1]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 more"));
         let msgs = v["scan"]["messages"].as_array().unwrap();
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[0]["value"], "x.bin: skipped");

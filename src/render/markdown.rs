@@ -11,6 +11,7 @@
 //! character limit. Only messages, titles and paths are written — never source text — so no
 //! secret value can reach the comment.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::verdict::{self, Gate};
@@ -113,7 +114,7 @@ impl Render for Markdown {
         if !report.findings.is_empty() {
             // Most severe first, so that the cap keeps what matters; report order otherwise.
             let mut rows: Vec<&Finding> = report.findings.iter().collect();
-            rows.sort_by(|a, b| b.severity.cmp(&a.severity));
+            rows.sort_by_key(|f| std::cmp::Reverse(f.severity));
             writeln!(out)?;
             writeln!(out, "| Severity | Rule | Title | Location | Message |")?;
             writeln!(out, "| --- | --- | --- | --- | --- |")?;
@@ -199,16 +200,18 @@ impl Render for Markdown {
         writeln!(out)?;
         let mut footer = format!("custos {}", report.run.version);
         if st.not_scanned > 0 {
-            footer.push_str(&format!(
+            let _ = write!(
+                footer,
                 " · {} not scanned",
                 verdict::plural(st.not_scanned, "file", "files")
-            ));
+            );
         }
         if st.suppressed_inline + st.waived > 0 {
-            footer.push_str(&format!(
+            let _ = write!(
+                footer,
                 " · {} suppressed inline, {} waived",
                 st.suppressed_inline, st.waived
-            ));
+            );
         }
         writeln!(out, "<sub>{footer}</sub>")
     }
@@ -224,7 +227,10 @@ mod tests {
     fn cells_cannot_break_the_table_or_render_markup() {
         assert_eq!(cell("a | b"), "a \\| b");
         assert_eq!(cell("line\nbreak"), "line break");
-        assert_eq!(cell("**bold** <img src=x>"), "\\*\\*bold\\*\\* \\<img src=x\\>");
+        assert_eq!(
+            cell("**bold** <img src=x>"),
+            "\\*\\*bold\\*\\* \\<img src=x\\>"
+        );
         assert_eq!(cell("[x](http://e)"), "\\[x\\](http://e)");
         assert_eq!(cell("`code`"), "\\`code\\`");
         assert_eq!(cell("a\\|b"), "a\\\\\\|b");
@@ -268,11 +274,17 @@ mod tests {
         let mut buf = Vec::new();
         Markdown.render(&r, &mut buf).unwrap();
         let s = String::from_utf8(buf).unwrap();
-        assert!(s.starts_with("## custos: FAILED: 10 at or above medium\n"), "{s}");
+        assert!(
+            s.starts_with("## custos: FAILED: 10 at or above medium\n"),
+            "{s}"
+        );
         assert!(s.contains("and 3 more findings not shown"), "{s}");
         // The critical finding, last in report order, is in the table.
         assert!(s.contains("| m52 |"), "{s}");
-        assert!(s.contains("| high | `PII001` | PII001 | `x.log` | 9 |"), "{s}");
+        assert!(
+            s.contains("| high | `PII001` | PII001 | `x.log` | 9 |"),
+            "{s}"
+        );
         assert_eq!(s.matches("| low | `R1`").count(), MAX_ROWS - 1);
     }
 }

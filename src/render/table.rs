@@ -81,7 +81,10 @@ impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let rows = rows(report);
         if !rows.is_empty() {
-            let ws = width("SEVERITY", rows.iter().map(|r| r.severity_text.chars().count()));
+            let ws = width(
+                "SEVERITY",
+                rows.iter().map(|r| r.severity_text.chars().count()),
+            );
             let wr = width("RULE", rows.iter().map(|r| r.rule.chars().count()));
             let wl = width("LOCATION", rows.iter().map(|r| r.location.chars().count()));
             writeln!(
@@ -102,7 +105,10 @@ impl Render for Table {
             if !rows.is_empty() {
                 writeln!(out)?;
             }
-            writeln!(out, "counted but not listed (log files over the listing cap):")?;
+            writeln!(
+                out,
+                "counted but not listed (log files over the listing cap):"
+            )?;
             for u in &report.unlisted {
                 let sev = self.paint(u.severity, u.severity.as_str());
                 writeln!(

@@ -153,7 +153,11 @@ impl Render for Tap {
                 verdict::one_line(&note.message)
             )?;
         }
-        writeln!(out, "# {}", verdict::one_line(&verdict::summary_line(report)))
+        writeln!(
+            out,
+            "# {}",
+            verdict::one_line(&verdict::summary_line(report))
+        )
     }
 }
 
@@ -186,7 +190,10 @@ mod tests {
             ..Report::default()
         };
         let s = render(&r);
-        assert!(s.starts_with("TAP version 14\n1..1\nok 1 - no findings\n"), "{s}");
+        assert!(
+            s.starts_with("TAP version 14\n1..1\nok 1 - no findings\n"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -195,8 +202,12 @@ mod tests {
             fail_on: Some(Severity::High),
             ..Report::default()
         };
-        r.findings
-            .push(Finding::new("A", Severity::Critical, "m # x".into(), "a.tf"));
+        r.findings.push(Finding::new(
+            "A",
+            Severity::Critical,
+            "m # x".into(),
+            "a.tf",
+        ));
         r.findings
             .push(Finding::new("B", Severity::Low, "m".into(), "b.tf"));
         r.unlisted.push(Unlisted {
@@ -225,8 +236,14 @@ mod tests {
             s.contains("\nnot ok 2 - B b.tf B # TODO below the fail-on threshold\n"),
             "{s}"
         );
-        assert!(s.contains("\nnot ok 3 - PII001 x.log PII001: 4 findings counted but not listed\n"), "{s}");
-        assert!(s.contains("\nok 4 - chain-verify audit.log: no seal # SKIP inconclusive\n"), "{s}");
+        assert!(
+            s.contains("\nnot ok 3 - PII001 x.log PII001: 4 findings counted but not listed\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("\nok 4 - chain-verify audit.log: no seal # SKIP inconclusive\n"),
+            "{s}"
+        );
         assert!(s.contains("\n# note: big.bin: skipped\n"), "{s}");
     }
 }

@@ -3,6 +3,8 @@
 //! request comment and a terminal. Also the small text shaping those formats share: one line
 //! per value (no control characters reach a log or a terminal) and bounded widths.
 
+use std::fmt::Write as _;
+
 use crate::finding::Severity;
 use crate::report::{Report, Verdict};
 
@@ -104,36 +106,36 @@ pub fn summary_line(report: &Report) -> String {
     let mut s = format!("custos: {}", plural(total, "finding", "findings"));
     let counts = counts_text(report);
     if !counts.is_empty() {
-        s.push_str(&format!(" ({counts})"));
+        let _ = write!(s, " ({counts})");
     }
-    s.push_str(&format!(
-        " in {}",
-        plural(st.files_scanned, "file", "files")
-    ));
+    let _ = write!(s, " in {}", plural(st.files_scanned, "file", "files"));
     if !report.unlisted.is_empty() {
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "; {} listed, {} counted but not listed",
             report.findings.len(),
             total - report.findings.len()
-        ));
+        );
     }
     if st.not_scanned > 0 {
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "; {} not scanned (see notes)",
             plural(st.not_scanned, "file", "files")
-        ));
+        );
     }
     if st.suppressed_inline + st.waived > 0 {
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "; {} suppressed inline, {} waived",
             st.suppressed_inline, st.waived
-        ));
+        );
     }
     if let Some(r) = st.baseline_resolved.filter(|n| *n > 0) {
-        s.push_str(&format!("; {r} baseline entries resolved"));
+        let _ = write!(s, "; {r} baseline entries resolved");
     }
     if let Some(b) = st.baselined.filter(|n| *n > 0) {
-        s.push_str(&format!("; {b} in the baseline (not shown)"));
+        let _ = write!(s, "; {b} in the baseline (not shown)");
     }
     if !report.checks.is_empty() {
         let passed = report
@@ -141,11 +143,12 @@ pub fn summary_line(report: &Report) -> String {
             .iter()
             .filter(|c| c.verdict == Verdict::Pass)
             .count();
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "; {} passed of {}",
             passed,
             plural(report.checks.len(), "check", "checks")
-        ));
+        );
     }
     let gate = gate_text(report);
     if !gate.is_empty() {
