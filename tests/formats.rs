@@ -297,6 +297,30 @@ fn every_format_shows_unlisted_counts_and_notes() {
 }
 
 #[test]
+fn every_format_names_the_other_places_of_a_folded_finding() {
+    // A value under a YAML anchor, merged into several services: one finding with its other
+    // places (see tests/duplicates.rs).
+    let dir = tempfile::tempdir().unwrap();
+    let mut compose =
+        String::from("x-env: &shared-env\n  DB_PASSWORD: \"Zq8vT2mWx9Lk4Rb7\"\nservices:\n");
+    for i in 0..3 {
+        let _ = write!(
+            compose,
+            "  svc{i}:\n    image: app\n    environment:\n      <<: *shared-env\n"
+        );
+    }
+    fs::write(dir.path().join("docker-compose.yml"), compose).unwrap();
+    let args = [".", "--no-config"];
+    for f in FORMATS {
+        let (_, o) = scan(f, &args, dir.path());
+        assert!(o.contains("also at via /services/svc0/"), "{f}: {o}");
+        assert!(!o.contains("Zq8vT2mWx9Lk4Rb7"), "{f} printed the secret");
+    }
+    let (_, tap) = scan("tap", &args, dir.path());
+    assert!(tap.contains("  occurrences: 4\n"), "{tap}");
+}
+
+#[test]
 fn a_clean_run_passes_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("ok.yaml"), "name: fine\n").unwrap();

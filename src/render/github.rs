@@ -105,7 +105,7 @@ fn finding_line(report: &Report, f: &Finding) -> String {
             report.title_of(f)
         ),
     ));
-    let mut message = f.message.clone();
+    let mut message = verdict::message(report, f);
     if let Some(fix) = report.rule_of(f).and_then(|r| r.remediation.as_deref()) {
         message.push_str("\n\nRemediation: ");
         message.push_str(fix);

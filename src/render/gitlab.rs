@@ -97,7 +97,12 @@ fn issues(report: &Report) -> Vec<Issue<'_>> {
         out.push(Issue {
             kind: "issue",
             check_name: &f.rule_id,
-            description: format!("{} {}{level}: {}", f.rule_id, report.title_of(f), f.message),
+            description: format!(
+                "{} {}{level}: {}",
+                f.rule_id,
+                report.title_of(f),
+                super::verdict::message(report, f)
+            ),
             content: rule
                 .and_then(|r| r.remediation.as_deref())
                 .map(|body| Content { body }),

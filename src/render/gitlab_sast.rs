@@ -194,7 +194,7 @@ fn build(report: &Report) -> Out<'_> {
         vulnerabilities.push(Vulnerability {
             id: f.fingerprint.clone(),
             name: super::verdict::clip(report.title_of(f), NAME_MAX),
-            description: f.message.clone(),
+            description: super::verdict::message(report, f),
             severity: severity(f.severity),
             solution: rule
                 .and_then(|r| r.remediation.as_deref())

@@ -130,7 +130,7 @@ impl Render for Markdown {
                     code(&f.rule_id),
                     cell(&verdict::clip(report.title_of(f), TITLE_MAX)),
                     location(report, f),
-                    cell(&verdict::clip(&f.message, MESSAGE_MAX)),
+                    cell(&verdict::clip(&verdict::message(report, f), MESSAGE_MAX)),
                 )?;
             }
             if rows.len() > MAX_ROWS {

@@ -66,7 +66,11 @@ fn rows(report: &Report) -> Vec<Row> {
                 LOCATION_MAX,
             ),
             text: verdict::clip(
-                &verdict::one_line(&format!("{}: {}", report.title_of(f), f.message)),
+                &verdict::one_line(&format!(
+                    "{}: {}",
+                    report.title_of(f),
+                    verdict::message(report, f)
+                )),
                 TEXT_MAX,
             ),
         })

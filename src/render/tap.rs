@@ -86,6 +86,10 @@ fn finding_point(out: &mut dyn Write, n: usize, report: &Report, f: &Finding) ->
         writeln!(out, "    end_line: {}", l.end_line)?;
         writeln!(out, "    end_column: {}", l.end_column)?;
     }
+    if let Some(also) = verdict::also(report, f) {
+        writeln!(out, "  occurrences: {}", 1 + f.related.len())?;
+        writeln!(out, "  also: {}", yaml(&also))?;
+    }
     writeln!(out, "  fingerprint: {}", yaml(&f.fingerprint))?;
     writeln!(out, "  ...")
 }

@@ -193,6 +193,44 @@ pub fn clip_start(text: &str, max: usize) -> String {
     out
 }
 
+/// The other places folded into a finding (the same value repeated, a YAML anchor reached
+/// through aliases), shortly: `also at line 4, line 9, via /jobs/b/env and 3 more`; `None`
+/// when it has none.
+pub fn also(report: &Report, f: &crate::finding::Finding) -> Option<String> {
+    const SHOWN: usize = 5;
+    if f.related.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = f
+        .related
+        .iter()
+        .take(SHOWN)
+        .map(|r| {
+            match (
+                &r.pointer,
+                r.span.and_then(|sp| report.line_of(&f.path, sp)),
+            ) {
+                (Some(p), _) => format!("via {p}"),
+                (None, Some(l)) => format!("line {l}"),
+                (None, None) => "elsewhere in the file".to_owned(),
+            }
+        })
+        .collect();
+    if f.related.len() > SHOWN {
+        parts.push(format!("and {} more", f.related.len() - SHOWN));
+    }
+    Some(format!("also at {}", parts.join(", ")))
+}
+
+/// A finding's message, followed by its other places when it has any:
+/// `… is a literal credential (also at line 9, line 14)`.
+pub fn message(report: &Report, f: &crate::finding::Finding) -> String {
+    match also(report, f) {
+        Some(a) => format!("{} ({a})", f.message),
+        None => f.message.clone(),
+    }
+}
+
 /// `path:line:column` of a finding, or `path` when it has no position.
 pub fn position(report: &Report, f: &crate::finding::Finding) -> String {
     report.location(f).map_or_else(
@@ -220,6 +258,36 @@ mod tests {
         assert_eq!(clip("éééééé", 5), "éééé…");
         assert_eq!(clip_start("a/b/c/file.tf", 8), "…file.tf");
         assert_eq!(clip_start("short", 8), "short");
+    }
+
+    #[test]
+    fn also_lists_the_folded_places_shortly() {
+        use crate::document::Span;
+        use crate::finding::Related;
+        use crate::report::SourceFile;
+        let mut r = Report::default();
+        r.sources
+            .insert("a.yaml".into(), SourceFile::new("a\nb\nc\nd\n".into()));
+        let mut f = Finding::new("X", Severity::Low, "m".into(), "a.yaml");
+        assert_eq!(also(&r, &f), None);
+        f.related.push(Related {
+            span: Some(Span::new(4, 5)),
+            pointer: None,
+        });
+        f.related.push(Related {
+            span: None,
+            pointer: Some("/jobs/b".into()),
+        });
+        for _ in 0..5 {
+            f.related.push(Related {
+                span: None,
+                pointer: None,
+            });
+        }
+        assert_eq!(
+            also(&r, &f).unwrap(),
+            "also at line 3, via /jobs/b, elsewhere in the file, elsewhere in the file, elsewhere in the file, and 2 more"
+        );
     }
 
     #[test]
