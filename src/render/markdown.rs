@@ -179,6 +179,8 @@ impl Render for Markdown {
         }
         if !report.checks.is_empty() {
             writeln!(out)?;
+            writeln!(out, "**Checks**")?;
+            writeln!(out)?;
             writeln!(out, "| Check | Subject | Verdict | Summary |")?;
             writeln!(out, "| --- | --- | --- | --- |")?;
             for c in &report.checks {
@@ -247,6 +249,26 @@ mod tests {
         assert_eq!(code("a|b"), "`a\\|b`");
         assert_eq!(code("x`y"), "`` x`y ``");
         assert_eq!(code("``"), "``` `` ```");
+    }
+
+    #[test]
+    fn checks_have_their_table_and_fail_the_heading() {
+        let mut r = Report::default();
+        r.checks.push(crate::report::Check {
+            id: "chain-verify".into(),
+            subject: "audit.log".into(),
+            verdict: Verdict::Fail,
+            summary: "TAMPERED | record 3".into(),
+            evidence: Vec::new(),
+        });
+        let mut buf = Vec::new();
+        Markdown.render(&r, &mut buf).unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        assert!(s.starts_with("## custos: FAILED: 1 check failed\n"), "{s}");
+        assert!(
+            s.contains("| `chain-verify` | `audit.log` | **FAIL** | TAMPERED \\| record 3 |"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -105,10 +105,17 @@ impl Render for Table {
                 )?;
             }
         }
-        if !report.unlisted.is_empty() {
-            if !rows.is_empty() {
+        // Sections are separated by one blank line; nothing precedes the first.
+        let mut started = !rows.is_empty();
+        let mut section = |out: &mut dyn Write| -> io::Result<()> {
+            if started {
                 writeln!(out)?;
             }
+            started = true;
+            Ok(())
+        };
+        if !report.unlisted.is_empty() {
+            section(out)?;
             writeln!(
                 out,
                 "counted but not listed (log files over the listing cap):"
@@ -129,7 +136,7 @@ impl Render for Table {
             }
         }
         if !report.checks.is_empty() {
-            writeln!(out)?;
+            section(out)?;
             for c in &report.checks {
                 let v = match c.verdict {
                     Verdict::Pass => "pass",
@@ -146,7 +153,7 @@ impl Render for Table {
             }
         }
         if !report.notes.is_empty() {
-            writeln!(out)?;
+            section(out)?;
             for n in &report.notes {
                 writeln!(
                     out,
@@ -156,9 +163,7 @@ impl Render for Table {
                 )?;
             }
         }
-        if !rows.is_empty() || !report.unlisted.is_empty() || !report.notes.is_empty() {
-            writeln!(out)?;
-        }
+        section(out)?;
         writeln!(out, "{}", verdict::summary_line(report))
     }
 }
@@ -211,6 +216,23 @@ mod tests {
         }
         assert!(s.contains("  …deep/") && s.contains("/main.tf  "), "{s}");
         assert_eq!(s.lines().count(), 1 + 2 + 1 + 1, "{s}");
+    }
+
+    #[test]
+    fn a_report_of_checks_only_starts_with_its_checks() {
+        let mut r = Report::default();
+        r.checks.push(crate::report::Check {
+            id: "chain-verify".into(),
+            subject: "audit.log".into(),
+            verdict: Verdict::Fail,
+            summary: "TAMPERED: record 3 changed".into(),
+            evidence: Vec::new(),
+        });
+        let s = render(false, &r);
+        assert_eq!(
+            s,
+            "check FAIL: chain-verify audit.log: TAMPERED: record 3 changed\n\ncustos: 0 findings in 0 files; 0 passed of 1 check; FAILED: 1 check failed\n"
+        );
     }
 
     #[test]
