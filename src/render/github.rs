@@ -3,6 +3,9 @@
 //! pull request's changed files and in the run's summary, then a final `::notice` with the
 //! summary line.
 //!
+//! Findings come most severe first (GitHub shows only the first few annotations of each level
+//! in a step), in report order within a severity.
+//!
 //! Annotation level: a finding that fails the gate (`--fail-on`, warnings only with
 //! `--fail-on-warn`) is an `error`; any other finding is a `warning`, or a `notice` when its
 //! severity is `info`. A report without a gate treats failures of medium severity and above as
@@ -115,7 +118,11 @@ fn finding_line(report: &Report, f: &Finding) -> String {
 
 impl Render for GitHub {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        for f in &report.findings {
+        // GitHub shows only the first few annotations of each level per step: most severe
+        // first, report order otherwise.
+        let mut findings: Vec<&Finding> = report.findings.iter().collect();
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        for f in findings {
             writeln!(out, "{}", finding_line(report, f))?;
         }
         for u in &report.unlisted {
