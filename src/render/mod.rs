@@ -7,8 +7,15 @@
 //! titles and remediation from the report's catalog. Sensitive values are masked with
 //! [`crate::detect::mask`] wherever a renderer shows source text.
 
+mod github;
+mod gitlab;
+mod gitlab_sast;
 mod human;
 mod json;
+mod markdown;
+mod table;
+mod tap;
+mod verdict;
 
 use std::io::{self, Write};
 
@@ -46,6 +53,36 @@ pub static FORMATS: &[Format] = &[
         name: "json",
         about: "custos's versioned JSON schema (docs/json-output.md)",
         make: |_| Box::new(json::Json),
+    },
+    Format {
+        name: "gitlab",
+        about: "GitLab Code Quality report (artifacts:reports:codequality)",
+        make: |_| Box::new(gitlab::GitLab),
+    },
+    Format {
+        name: "gitlab-sast",
+        about: "GitLab SAST security report, schema 15.x (artifacts:reports:sast)",
+        make: |_| Box::new(gitlab_sast::GitLabSast),
+    },
+    Format {
+        name: "github",
+        about: "GitHub Actions workflow commands: one annotation per finding",
+        make: |_| Box::new(github::GitHub),
+    },
+    Format {
+        name: "markdown",
+        about: "summary for a pull request comment or $GITHUB_STEP_SUMMARY",
+        make: |_| Box::new(markdown::Markdown),
+    },
+    Format {
+        name: "tap",
+        about: "Test Anything Protocol version 14, one test point per finding",
+        make: |_| Box::new(tap::Tap),
+    },
+    Format {
+        name: "table",
+        about: "compact plain-text table for a terminal",
+        make: |o| Box::new(table::Table { options: o }),
     },
 ];
 
