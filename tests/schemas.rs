@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -128,9 +129,10 @@ fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut log = String::new();
     for i in 0..1_200 {
-        log.push_str(&format!(
-            "2026-01-01T00:00:00Z INFO signup user{i}@example-mail.org from form\n"
-        ));
+        let _ = writeln!(
+            log,
+            "2026-01-01T00:00:00Z INFO signup user{i}@example-mail.org from form"
+        );
     }
     std::fs::write(dir.path().join("app.log"), log).expect("write log");
     std::fs::write(
@@ -506,6 +508,7 @@ fn sarif_demo_snapshot() {
     let mut doc: Value = serde_json::from_str(&text).expect("SARIF is JSON");
     let run = &mut doc["runs"][0];
     run["originalUriBaseIds"]["SRCROOT"]["uri"] = "file:///[checkout]/".into();
+    run["invocations"][0]["workingDirectory"]["uri"] = "file:///[checkout]/".into();
     for key in ["toolCommit", "gitCommit", "policiesSha256"] {
         if !run["properties"][key].is_null() {
             run["properties"][key] = "[redacted]".into();

@@ -31,6 +31,7 @@
 //! (for several custos uploads in one repository, e.g. one per directory of a monorepo).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -240,6 +241,19 @@ impl Uris {
         Some(json!({ "SRCROOT": { "uri": uri } }))
     }
 
+    /// The working directory as a `file:` URI (display paths are relative to it; GitHub also
+    /// uses it as the checkout path for absolute URIs).
+    fn working_directory(&self) -> Option<Value> {
+        if self.cwd.as_os_str().is_empty() {
+            return None;
+        }
+        let mut uri = file_uri(&self.cwd);
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        Some(json!({ "uri": uri }))
+    }
+
     fn artifact(&self, path: &str) -> Value {
         let abs = normalize(&self.cwd.join(path));
         match self.base.as_ref().and_then(|b| abs.strip_prefix(b).ok()) {
@@ -298,7 +312,7 @@ fn encode_segment(seg: &str, out: &mut String) {
         if keep {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
 }
@@ -442,7 +456,7 @@ fn result(f: &Finding, report: &Report, rule_index: &BTreeMap<&str, usize>, uris
     Value::Object(r)
 }
 
-fn notification(level: &str, text: String, artifact: Option<Value>) -> Value {
+fn notification(level: &str, text: &str, artifact: Option<Value>) -> Value {
     let mut n = Map::new();
     n.insert("level".into(), json!(level));
     n.insert("message".into(), json!({ "text": text }));
@@ -480,7 +494,7 @@ impl Render for Sarif {
         for n in &report.notes {
             notifications.push(notification(
                 "warning",
-                format!("Not scanned: {}", n.message),
+                &format!("Not scanned: {}", n.message),
                 Some(uris.artifact(&n.path)),
             ));
         }
@@ -490,7 +504,7 @@ impl Render for Sarif {
             });
             notifications.push(notification(
                 if fails { "error" } else { "warning" },
-                format!(
+                &format!(
                     "{} more {} finding{} ({}, {}) counted but not listed: over the per-file listing cap",
                     u.count,
                     u.rule_id,
@@ -508,7 +522,7 @@ impl Render for Sarif {
                 } else {
                     "warning"
                 },
-                format!("{} {}: {}", c.id, c.verdict.as_str(), c.summary),
+                &format!("{} {}: {}", c.id, c.verdict.as_str(), c.summary),
                 Some(uris.artifact(&c.subject)),
             ));
         }
@@ -534,6 +548,9 @@ impl Render for Sarif {
         let mut invocation = Map::new();
         invocation.insert("executionSuccessful".into(), json!(true));
         invocation.insert("startTimeUtc".into(), json!(report.run.started));
+        if let Some(wd) = uris.working_directory() {
+            invocation.insert("workingDirectory".into(), wd);
+        }
         if !notifications.is_empty() {
             invocation.insert(
                 "toolExecutionNotifications".into(),
