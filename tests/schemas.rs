@@ -15,6 +15,14 @@ use std::process::{Command, Output};
 use common::repo;
 use serde_json::Value;
 
+/// Secrets planted in the scratch directory of [`scratch`].
+const PLANTED_HERE: &[&str] = &[
+    "sk_live_51Qz8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Ga8Ye",
+    "AKIA4QW2ZK7NB3XT9PLN",
+    "Zq8Lm2Xw9Kt3Rp6Vb1Hs",
+    "@example-mail.org",
+];
+
 /// Secrets planted in the fixtures (the list of `tests/cli.rs`); none may appear in full.
 const PLANTED: &[&str] = &[
     "AKIA2E0A8F3B244C9986",
@@ -123,8 +131,8 @@ fn scans(tmp: &Path) -> Vec<(&'static str, Vec<String>, PathBuf)> {
 }
 
 /// A scratch directory with a log over the per-file listing cap (so the report has unlisted
-/// counts), a file whose name has XML markup and a control character, and a file that is not
-/// scanned (so the report has notes).
+/// counts), a file whose name has XML markup and a control character, findings with folded
+/// occurrences, and a file that is not scanned (so the report has notes).
 fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut log = String::new();
@@ -140,6 +148,17 @@ fn scratch() -> tempfile::TempDir {
         "STRIPE_KEY=sk_live_51Qz8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Ga8Ye\n",
     )
     .expect("write odd name");
+    // Folded occurrences: a YAML anchor reached through merge keys, a value repeated.
+    std::fs::write(
+        dir.path().join("conf.yaml"),
+        "base: &db\n  password: Zq8Lm2Xw9Kt3Rp6Vb1Hs\nprod:\n  <<: *db\nstaging:\n  <<: *db\n",
+    )
+    .expect("write yaml");
+    std::fs::write(
+        dir.path().join("keys.env"),
+        "a=AKIA4QW2ZK7NB3XT9PLN\nb=AKIA4QW2ZK7NB3XT9PLN\nc=AKIA4QW2ZK7NB3XT9PLN\n",
+    )
+    .expect("write env");
     std::fs::write(
         dir.path().join("blob.yaml"),
         b"a: \x00\x01\x02\xff\xfe binary\n",
@@ -439,6 +458,20 @@ fn sarif_carries_unlisted_counts_notes_and_fingerprints() {
     assert!(
         texts.iter().any(|t| t.starts_with("Not scanned")),
         "{texts:?}"
+    );
+    // Folded occurrences are related locations with their own region.
+    let related: Vec<&Value> = run["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["relatedLocations"].as_array())
+        .flatten()
+        .collect();
+    assert!(
+        related
+            .iter()
+            .any(|l| l["physicalLocation"]["region"]["startLine"] == 3),
+        "{related:?}"
     );
     // The odd file name is percent-encoded into a valid relative URI.
     let uris: Vec<&str> = run["results"]
