@@ -553,6 +553,91 @@ fn sarif_demo_snapshot() {
     );
 }
 
+/// A report built in memory, with what scans do not produce yet: checks of every verdict
+/// (with markup and a control character in their evidence), a finding without a position, and
+/// a report with nothing in it.
+fn synthetic_reports() -> Vec<(&'static str, custos::report::Report)> {
+    use custos::finding::{Finding, Severity};
+    use custos::report::{Check, Command as Cmd, Note, Report, Verdict};
+    let mut chain = Report::new(Cmd::ChainVerify, ".");
+    chain.catalog = custos::catalog::builtin_only();
+    let mut tampered = Finding::new(
+        "chain-tampered",
+        Severity::Critical,
+        "record 17 does not match the seal".into(),
+        "audit/2026-01.jsonl",
+    );
+    tampered.compute_fingerprint(None);
+    chain.findings.push(tampered);
+    for (verdict, subject) in [
+        (Verdict::Pass, "audit/2025-12.jsonl"),
+        (Verdict::Fail, "audit/2026-01.jsonl"),
+        (Verdict::Inconclusive, "audit/<no seal>&.jsonl"),
+    ] {
+        chain.checks.push(Check {
+            id: "chain-verify".into(),
+            subject: subject.into(),
+            verdict,
+            summary: format!("{} \"quoted\" <b>\u{1}</b>", verdict.as_str()),
+            evidence: vec![
+                ("records".into(), "1,204".into()),
+                ("root".into(), "ab12…\u{7}".into()),
+            ],
+        });
+    }
+    chain.notes.push(Note {
+        path: "audit/huge.jsonl".into(),
+        message: "over max_file_size".into(),
+    });
+    vec![("chain", chain), ("empty", Report::new(Cmd::Scan, "."))]
+}
+
+fn render(report: &custos::report::Report, format: &str) -> String {
+    let r = custos::render::renderer(format, custos::render::RenderOptions::default())
+        .expect("format is registered");
+    let mut buf = Vec::new();
+    r.render(report, &mut buf).expect("render");
+    String::from_utf8(buf).expect("UTF-8")
+}
+
+#[test]
+fn checks_and_empty_reports_are_valid_too() {
+    let validator = sarif_validator();
+    for (label, report) in synthetic_reports() {
+        let doc: Value = serde_json::from_str(&render(&report, "sarif")).expect("JSON");
+        let errors = schema_errors(&validator, &doc);
+        assert!(
+            errors.is_empty(),
+            "{label}: schema errors:\n{}",
+            errors.join("\n")
+        );
+        let gh = github_violations(&doc);
+        assert!(gh.is_empty(), "{label}: GitHub rules:\n{}", gh.join("\n"));
+        let xml = render(&report, "junit");
+        xmllint(&xml, label);
+        if label == "chain" {
+            let inv = &doc["runs"][0]["invocations"][0];
+            assert_eq!(
+                inv["properties"]["checks"].as_array().map(Vec::len),
+                Some(3)
+            );
+            let levels: Vec<&str> = inv["toolExecutionNotifications"]
+                .as_array()
+                .expect("notifications")
+                .iter()
+                .filter_map(|n| n["level"].as_str())
+                .collect();
+            assert_eq!(levels, ["warning", "error", "warning"], "{inv}");
+            // A finding without a position: the artifact only.
+            let loc = &doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+            assert!(loc["region"].is_null() && loc["artifactLocation"]["uri"].is_string());
+            assert!(xml.contains("<skipped message=\"inconclusive: "), "{xml}");
+            assert!(xml.contains("failures=\"2\""), "{xml}");
+            assert!(!xml.contains('\u{1}') && !xml.contains('\u{7}'), "{xml}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // JUnit
 
