@@ -397,6 +397,8 @@ fn sarif_passes_the_sarif_sdk_validator() {
             .args(["--rule-kind", "Sarif", "--log", "ForceOverwrite", "-o"])
             .arg(&report)
             .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+            // No dependency on the machine's ICU libraries.
+            .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
             .output()
             .expect("run the SARIF validator");
         assert!(
@@ -768,10 +770,7 @@ fn no_sarif_or_junit_output_contains_a_planted_secret() {
                     || text.contains("TF001"),
                 "{label} {format}: found nothing"
             );
-            for s in PLANTED.iter().chain(&[
-                "sk_live_51Qz8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Ga8Ye",
-                "@example-mail.org",
-            ]) {
+            for s in PLANTED.iter().chain(PLANTED_HERE) {
                 assert!(!text.contains(s), "{label} {format} printed the secret {s}");
             }
         }
