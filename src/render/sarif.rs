@@ -268,8 +268,8 @@ impl Uris {
     }
 }
 
-/// `path` made absolute-free of `.` and `..` without touching the file system (symlinks are
-/// kept as the user named them).
+/// `path` with `.` and `..` resolved lexically, without touching the file system (symlinks
+/// stay as the user named them).
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
