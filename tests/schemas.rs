@@ -633,7 +633,10 @@ fn checks_and_empty_reports_are_valid_too() {
             // A finding without a position: the artifact only.
             let loc = &doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
             assert!(loc["region"].is_null() && loc["artifactLocation"]["uri"].is_string());
-            assert!(xml.contains("<skipped message=\"inconclusive: "), "{xml}");
+            assert!(
+                xml.contains("<skipped message=\"inconclusive &quot;"),
+                "{xml}"
+            );
             assert!(xml.contains("failures=\"2\""), "{xml}");
             assert!(!xml.contains('\u{1}') && !xml.contains('\u{7}'), "{xml}");
         }

@@ -301,9 +301,16 @@ impl Render for Junit {
                             "      <failure type=\"{}\" message=\"{summary}\">{evidence}</failure>\n",
                             escape(&c.id)
                         ),
-                        Verdict::Inconclusive => format!(
-                            "      <skipped message=\"inconclusive: {summary}\"/>\n      <system-out>{evidence}</system-out>\n"
-                        ),
+                        Verdict::Inconclusive => {
+                            let prefix = if c.summary.to_lowercase().starts_with("inconclusive") {
+                                ""
+                            } else {
+                                "inconclusive: "
+                            };
+                            format!(
+                                "      <skipped message=\"{prefix}{summary}\"/>\n      <system-out>{evidence}</system-out>\n"
+                            )
+                        }
                         Verdict::Pass => format!("      <system-out>{evidence}</system-out>\n"),
                     };
                     Case {
