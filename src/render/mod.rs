@@ -12,7 +12,9 @@ mod gitlab;
 mod gitlab_sast;
 mod human;
 mod json;
+mod junit;
 mod markdown;
+mod sarif;
 mod table;
 mod tap;
 mod verdict;
@@ -53,6 +55,16 @@ pub static FORMATS: &[Format] = &[
         name: "json",
         about: "custos's versioned JSON schema (docs/json-output.md)",
         make: |_| Box::new(json::Json),
+    },
+    Format {
+        name: "sarif",
+        about: "SARIF 2.1.0 for GitHub code scanning (docs/formats.md)",
+        make: |_| Box::new(sarif::Sarif),
+    },
+    Format {
+        name: "junit",
+        about: "JUnit XML, one testcase per rule and file (docs/formats.md)",
+        make: |_| Box::new(junit::Junit),
     },
     Format {
         name: "gitlab",
