@@ -168,8 +168,11 @@ pub fn file_sha256(path: &std::path::Path) -> Option<String> {
     Some(
         Sha256::digest(&bytes)
             .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+            .fold(String::new(), |mut s, b| {
+                use std::fmt::Write as _;
+                let _ = write!(s, "{b:02x}");
+                s
+            }),
     )
 }
 

@@ -503,10 +503,6 @@ fn fail_on_warn_quiet_and_several_outputs() {
     }
 }
 
-/// Formats built in parallel to this change (SARIF, JUnit, GitLab Code Quality, Markdown): the
-/// CI examples name them; once they are registered this list adds nothing.
-const PENDING_FORMATS: [&str; 4] = ["sarif", "junit", "gitlab", "markdown"];
-
 /// Split a shell command line into words (quotes removed; no expansion).
 fn shell_words(line: &str) -> Vec<String> {
     let mut words = Vec::new();
@@ -584,8 +580,7 @@ fn check_command(words: &[String]) -> std::collections::BTreeMap<String, String>
         return outputs;
     };
     let help = stdout(&custos(&[sub, "--help"], &repo()));
-    let mut formats: Vec<&str> = custos::render::names();
-    formats.extend(PENDING_FORMATS);
+    let formats: Vec<&str> = custos::render::names();
     let mut it = words.iter().skip(2).peekable();
     while let Some(w) = it.next() {
         if !w.starts_with('-') {
