@@ -100,6 +100,7 @@ fn bench(c: &mut Criterion) {
             include_bundled: true,
             dirs: vec![],
             include_tests: false,
+            kinds: None,
         },
         &config.data,
         Duration::from_secs(5),

@@ -59,6 +59,43 @@ impl Progress for NoProgress {
     fn finish(&self) {}
 }
 
+/// The document kinds scanning `paths` can produce, when every path is a file (a pre-commit
+/// run, file arguments): what policies must be compiled for them. `None` when a path is a
+/// directory or cannot be read — then every rule is loaded.
+///
+/// Each file is classified as the scan will classify it, then widened by what the scan may
+/// turn it into: a Python file into a DAG (through the project index), a Helm template's
+/// documents into Kubernetes manifests.
+pub fn kinds_of_files(
+    paths: &[PathBuf],
+    config: &Config,
+) -> Option<std::collections::BTreeSet<Kind>> {
+    if paths.is_empty() {
+        return None;
+    }
+    let mut kinds = std::collections::BTreeSet::new();
+    for p in paths {
+        if !std::fs::metadata(p).ok()?.is_file() {
+            return None;
+        }
+        let bytes = std::fs::read(p).ok()?;
+        let text = String::from_utf8_lossy(&bytes);
+        let rel = discover::rel_to(&config.root, p);
+        let (kind, _) = discover::classify(&rel, &text, config);
+        kinds.insert(kind);
+        match kind {
+            Kind::Python => {
+                kinds.insert(Kind::AirflowDag);
+            }
+            Kind::HelmTemplate | Kind::Yaml => {
+                kinds.insert(Kind::Kubernetes);
+            }
+            _ => {}
+        }
+    }
+    Some(kinds)
+}
+
 /// [`run`], reporting progress as files are done.
 pub fn run_with_progress(
     roots: &[PathBuf],

@@ -493,6 +493,7 @@ fn load(extra: Option<&Path>) -> PolicySet {
         include_bundled: true,
         dirs: extra.map(Path::to_path_buf).into_iter().collect(),
         include_tests: false,
+        kinds: None,
     };
     // Generous: this test is about errors, not speed, and the debug build on a busy machine is slow.
     PolicySet::load(&sources, &policy_data(), Duration::from_secs(300)).expect("policies load")

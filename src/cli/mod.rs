@@ -108,6 +108,7 @@ impl PolicyArgs {
             include_bundled: !self.no_bundled,
             dirs,
             include_tests: false,
+            kinds: None,
         }
     }
 }

@@ -337,6 +337,7 @@ fn test(args: &TestArgs) -> i32 {
         include_bundled: args.dir.is_none(),
         dirs: args.dir.iter().cloned().collect(),
         include_tests: true,
+        kinds: None,
     };
     let set = match PolicySet::load(&sources, &serde_json::json!({}), Duration::from_secs(30)) {
         Ok(s) => s,

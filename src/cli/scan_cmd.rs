@@ -115,12 +115,19 @@ fn scan(
     if let Some(t) = inputs.policy_timeout_ms {
         config.policy_timeout_ms = t;
     }
-    let sources = inputs.policies.sources(&config);
+    let mut sources = inputs.policies.sources(&config);
+    // Files named one by one (pre-commit): compile only the rules that apply to them.
+    sources.kinds = crate::scan::kinds_of_files(&inputs.paths, &config);
     let mut bounds = crate::policy::Bounds::new(Duration::from_millis(config.policy_timeout_ms));
     bounds.memory_limit = config.policy_memory_limit;
     let policies = PolicySet::load_bounded(&sources, &config.data, &bounds)
         .map_err(|e| fail(miette::Report::new(e)))?;
+    // Every bundled rule id is known, loaded or not: configuration may name any of them.
+    let bundled_ids = crate::policy::bundled_rule_ids();
     let mut known: Vec<&str> = policies.rules().map(|r| r.id.as_str()).collect();
+    known.extend(bundled_ids.iter().map(String::as_str));
+    known.sort_unstable();
+    known.dedup();
     known.extend(crate::detect::secrets::RULES.iter().map(|r| r.id));
     known.extend(crate::detect::pii::ENTITIES.iter().map(|e| e.1));
     known.extend(crate::policy::BUILTIN_RULES.iter().map(|(id, _)| *id));

@@ -130,6 +130,95 @@ pub struct PolicySources {
     pub dirs: Vec<PathBuf>,
     /// Load `*_test.rego` files too (for `policy test`).
     pub include_tests: bool,
+    /// Only the bundled rules that apply to one of these document kinds (see
+    /// [`bundled_rule_kinds`]); `None` loads every bundled rule. A one-file scan (pre-commit)
+    /// compiles a few rules instead of all of them.
+    pub kinds: Option<std::collections::BTreeSet<Kind>>,
+}
+
+/// What a bundled file's `metadata` says, read from its text without compiling it: the rule
+/// id and kinds (`None` for a library file without metadata; an empty list for `"*"`). A test
+/// keeps this equal to the compiled metadata of every bundled rule.
+pub fn bundled_rule_kinds(src: &str) -> Option<(String, Vec<String>)> {
+    static META: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?ms)^metadata\s*:?=\s*\{(.*?)^\}").expect("static regex"));
+    static ID: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("static regex"));
+    static KINDS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#""kinds"\s*:\s*\[([^\]]*)\]"#).expect("static regex"));
+    static NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#""([^"]+)""#).expect("static regex"));
+    let body = META.captures(src)?.get(1)?.as_str();
+    let id = ID.captures(body)?.get(1)?.as_str().to_owned();
+    let kinds = KINDS
+        .captures(body)
+        .and_then(|c| c.get(1))
+        .map(|list| {
+            NAME.captures_iter(list.as_str())
+                .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let kinds = if kinds.iter().any(|k| k == "*") {
+        Vec::new()
+    } else {
+        kinds
+    };
+    Some((id, kinds))
+}
+
+/// The `metadata := {…}` object of a bundled file when it is a JSON literal (JSON with
+/// trailing commas: Rego's object syntax for strings, lists and booleans), as the engine would
+/// evaluate it; `None` otherwise. A test checks it equals the evaluated metadata of every
+/// bundled rule.
+pub fn literal_metadata_of(src: &str) -> Option<serde_json::Value> {
+    static META: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?ms)^metadata\s*:?=\s*(\{.*?^\})").expect("static regex"));
+    let block = META.captures(src)?.get(1)?.as_str();
+    let parsed = crate::parse::json::parse_jsonc(block, &crate::parse::Limits::default());
+    if parsed.error.is_some() {
+        return None;
+    }
+    let mut docs = parsed.docs.into_iter();
+    let doc = docs.next()?;
+    (docs.next().is_none() && doc.value.is_object()).then_some(doc.value)
+}
+
+/// [`literal_metadata_of`] for a package made of one bundled file and nothing else.
+fn literal_metadata(pkg: &Pkg) -> Option<Value> {
+    if pkg.untrusted || !pkg.bundled {
+        return None;
+    }
+    let [path] = pkg.sources.as_slice() else {
+        return None;
+    };
+    let src = BUNDLED.iter().find(|(p, _)| *p == path.as_str())?.1;
+    literal_metadata_of(src).map(Value::from)
+}
+
+/// The ids of every bundled rule, whether loaded or not (configuration and inline ignores may
+/// name any of them).
+pub fn bundled_rule_ids() -> Vec<String> {
+    BUNDLED
+        .iter()
+        .filter(|(path, _)| !is_test_file(path))
+        .filter_map(|(_, src)| bundled_rule_kinds(src).map(|(id, _)| id))
+        .collect()
+}
+
+/// Whether a bundled file is needed for documents of `kinds`: libraries always, rules when
+/// they apply to one of the kinds.
+fn bundled_needed(src: &str, kinds: Option<&std::collections::BTreeSet<Kind>>) -> bool {
+    let Some(kinds) = kinds else { return true };
+    match bundled_rule_kinds(src) {
+        None => true,
+        Some((_, applies)) => {
+            applies.is_empty()
+                || applies
+                    .iter()
+                    .any(|k| Kind::parse(k).is_some_and(|k| kinds.contains(&k)))
+        }
+    }
 }
 
 /// Compiled policies, ready to evaluate.
@@ -185,13 +274,18 @@ fn error_line(msg: &str) -> u32 {
 }
 
 /// The bundled policy files to load, in order.
-fn bundled_files(include_bundled: bool, include_tests: bool) -> Vec<(String, String)> {
+fn bundled_files(
+    include_bundled: bool,
+    include_tests: bool,
+    kinds: Option<&std::collections::BTreeSet<Kind>>,
+) -> Vec<(String, String)> {
     if !include_bundled {
         return Vec::new();
     }
     BUNDLED
         .iter()
         .filter(|(path, _)| include_tests || !is_test_file(path))
+        .filter(|(_, src)| bundled_needed(src, kinds))
         .map(|(path, src)| ((*path).to_owned(), (*src).to_owned()))
         .collect()
 }
@@ -213,7 +307,7 @@ fn set_timer(engine: &mut Engine, timeout: Duration) {
 /// The worker's engine: the same files, in the same order, as the parent's full engine.
 pub(crate) fn compile_untrusted(setup: &sandbox::Setup) -> Result<Engine, PolicyError> {
     let mut engine = new_engine()?;
-    for (path, src) in bundled_files(setup.include_bundled, setup.include_tests) {
+    for (path, src) in bundled_files(setup.include_bundled, setup.include_tests, None) {
         add_policy(&mut engine, path, src)?;
     }
     engine
@@ -283,7 +377,10 @@ impl PolicySet {
             Some(sb)
         };
         let mut trusted = new_engine()?;
-        for (path, src) in bundled_files(sources.include_bundled, sources.include_tests) {
+        // With user files, the worker compiles every bundled file the user's may reach:
+        // the parent keeps the same set.
+        let kinds = sources.kinds.as_ref().filter(|_| user_files.is_empty());
+        for (path, src) in bundled_files(sources.include_bundled, sources.include_tests, kinds) {
             add_policy(&mut trusted, path, src)?;
         }
         // Modules are kept in the order they were added: the first ones are the bundled
@@ -426,6 +523,9 @@ impl PolicySet {
                         None
                     }
                 }
+            } else if let Some(v) = literal_metadata(&pkg) {
+                // A bundled rule's metadata is a literal: read, not evaluated (startup time).
+                Some(v)
             } else {
                 Some(
                     trusted
@@ -892,6 +992,90 @@ fn rego_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
 mod tests {
     use super::*;
 
+    /// The metadata read from a bundled file's text (what kind filtering relies on) is the
+    /// metadata the engine computes, for every bundled rule.
+    #[test]
+    fn textual_metadata_matches_the_compiled_metadata() {
+        let set = PolicySet::load(
+            &PolicySources {
+                include_bundled: true,
+                dirs: Vec::new(),
+                include_tests: false,
+                kinds: None,
+            },
+            &serde_json::json!({}),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let mut textual: Vec<(String, Vec<String>)> = BUNDLED
+            .iter()
+            .filter(|(p, _)| !is_test_file(p))
+            .filter_map(|(_, src)| bundled_rule_kinds(src))
+            .collect();
+        textual.sort();
+        let mut compiled: Vec<(String, Vec<String>)> = set
+            .rules()
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    r.kinds.iter().map(|k| k.as_str().to_owned()).collect(),
+                )
+            })
+            .collect();
+        compiled.sort();
+        assert_eq!(textual, compiled);
+        assert_eq!(bundled_rule_ids().len(), compiled.len());
+        // The literal reading equals what the engine evaluates, key for key.
+        let engine = &set.trusted;
+        let mut read = 0;
+        for (path, src) in BUNDLED.iter().filter(|(p, _)| !is_test_file(p)) {
+            let Some(literal) = literal_metadata_of(src) else {
+                continue;
+            };
+            let package = set
+                .rules
+                .iter()
+                .find(|r| r.meta.sources == [(*path).to_owned()])
+                .map(|r| r.meta.package.clone())
+                .unwrap();
+            let evaluated = engine
+                .clone()
+                .eval_rule(format!("{package}.metadata"))
+                .unwrap();
+            assert_eq!(Value::from(literal), evaluated, "{path}");
+            read += 1;
+        }
+        assert_eq!(
+            read,
+            compiled.len(),
+            "every bundled rule's metadata is a literal"
+        );
+    }
+
+    #[test]
+    fn kind_filtering_loads_only_the_rules_of_those_kinds() {
+        let load = |kinds: &[Kind]| {
+            PolicySet::load(
+                &PolicySources {
+                    include_bundled: true,
+                    dirs: Vec::new(),
+                    include_tests: false,
+                    kinds: Some(kinds.iter().copied().collect()),
+                },
+                &serde_json::json!({}),
+                Duration::from_secs(60),
+            )
+            .unwrap()
+        };
+        let tf = load(&[Kind::Terraform]);
+        assert!(tf.rules().any(|r| r.id == "TF002"));
+        assert!(tf
+            .rules()
+            .all(|r| r.kinds.is_empty() || r.kinds.contains(&Kind::Terraform)));
+        let none = load(&[Kind::LogText]);
+        assert!(none.rules().all(|r| r.kinds.is_empty()));
+    }
+
     #[test]
     fn bundled_policies_alone_are_trusted_and_start_no_worker() {
         let set = PolicySet::load(
@@ -899,6 +1083,7 @@ mod tests {
                 include_bundled: true,
                 dirs: Vec::new(),
                 include_tests: false,
+                kinds: None,
             },
             &serde_json::json!({}),
             Duration::from_secs(5),
