@@ -203,6 +203,32 @@ fn bench(c: &mut Criterion) {
     });
     l.finish();
 
+    // A pre-commit run on one staged file: load the rules of its kinds, scan it (in process;
+    // the whole-process figure in README comes from timing the binary).
+    let one = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/infra/main.tf")];
+    let one_config =
+        Config::defaults(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo"));
+    let mut o = c.benchmark_group("one_file");
+    o.sample_size(20);
+    o.bench_function("load the rules of its kinds and scan one .tf file", |b| {
+        b.iter(|| {
+            let kinds = custos::scan::kinds_of_files(&one, &one_config);
+            let set = PolicySet::load(
+                &PolicySources {
+                    include_bundled: true,
+                    dirs: vec![],
+                    include_tests: false,
+                    kinds,
+                },
+                &one_config.data,
+                Duration::from_secs(5),
+            )
+            .expect("policies");
+            custos::scan::run(&one, &one_config, &set, &limits).expect("scan")
+        });
+    });
+    o.finish();
+
     let mut p = c.benchmark_group("parse");
     let tf = terraform(7).repeat(20);
     p.throughput(Throughput::Bytes(tf.len() as u64));

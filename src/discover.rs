@@ -296,23 +296,6 @@ pub fn rel_to(base: &Path, path: &Path) -> PathBuf {
 }
 
 /// The path as shown to users: as given, without a leading `./`, with `/` separators.
-/// The commit `HEAD` points at in the git repository `dir` is in, when there is one and `git`
-/// is installed (for the report's run information; never an error).
-pub fn git_head(dir: &Path) -> Option<String> {
-    let dir = if dir.is_dir() { dir } else { dir.parent()? };
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let head = String::from_utf8(out.stdout).ok()?;
-    let head = head.trim();
-    (out.status.success() && head.len() >= 40 && head.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| head.to_owned())
-}
-
 pub use crate::document::display_path;
 
 static AIRFLOW_IMPORT: LazyLock<Regex> =

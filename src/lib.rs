@@ -17,6 +17,7 @@ pub mod detect;
 pub mod discover;
 pub mod document;
 pub mod finding;
+pub mod gitinfo;
 pub mod logs;
 pub mod parse;
 pub mod policy;

@@ -160,7 +160,7 @@ pub fn run_excluding(
     report.fail_on = Some(config.fail_on);
     report.catalog = crate::catalog::build(policies.rules());
     report.run.config_sha256 = config.file.as_deref().and_then(crate::catalog::file_sha256);
-    report.run.git_commit = discover::git_head(&config.root);
+    report.run.git_commit = crate::gitinfo::head_commit(&config.root);
     report.stats.rules = policies.rules().count();
     for r in results {
         report.stats.files_scanned += usize::from(r.scanned);
