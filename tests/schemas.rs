@@ -779,3 +779,55 @@ fn no_sarif_or_junit_output_contains_a_planted_secret() {
         }
     }
 }
+
+/// Audit-log verification renders through the same formats: a tampered chain is a
+/// `chain-tampered` result at the line that changed, valid against the SARIF schema, GitHub's
+/// rules and the JUnit XSD; an intact chain has no results and passes.
+#[test]
+fn chain_verification_is_valid_sarif_and_junit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain: String = (0..5)
+        .map(|i| format!("{{\"event\":\"predict\",\"i\":{i}}}\n"))
+        .collect();
+    std::fs::write(dir.path().join("plain.jsonl"), plain).expect("write");
+    let sealed = run(
+        &["chain", "seal", "plain.jsonl", "-o", "chain.jsonl"],
+        dir.path(),
+    );
+    assert_eq!(sealed.status.code(), Some(0));
+    let validator = sarif_validator();
+    let intact = run(
+        &["chain", "verify", "chain.jsonl", "--format", "sarif"],
+        dir.path(),
+    );
+    assert_eq!(intact.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&intact.stdout).expect("SARIF is JSON");
+    assert_eq!(schema_errors(&validator, &doc), Vec::<String>::new());
+    assert_eq!(doc["runs"][0]["results"].as_array().map(Vec::len), Some(0));
+
+    let chain = std::fs::read_to_string(dir.path().join("chain.jsonl")).expect("read");
+    let tampered = chain.replacen("\"i\":3", "\"i\":33", 1);
+    assert_ne!(chain, tampered);
+    std::fs::write(dir.path().join("chain.jsonl"), tampered).expect("write");
+    let o = run(
+        &["chain", "verify", "chain.jsonl", "--format", "sarif"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "a tampered chain fails the gate");
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("SARIF is JSON");
+    assert_eq!(schema_errors(&validator, &doc), Vec::<String>::new());
+    assert_eq!(github_violations(&doc), Vec::<String>::new());
+    let results = doc["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    assert!(results.iter().all(|r| r["ruleId"] == "chain-tampered"));
+    let line = &results[0]["locations"][0]["physicalLocation"]["region"]["startLine"];
+    assert_eq!(line, 4, "the fourth record was changed: {}", results[0]);
+    let junit = run(
+        &["chain", "verify", "chain.jsonl", "--format", "junit"],
+        dir.path(),
+    );
+    assert_eq!(junit.status.code(), Some(1));
+    let xml = String::from_utf8(junit.stdout).expect("UTF-8");
+    assert!(xml.contains("chain-tampered"), "{xml}");
+    xmllint(&xml, "tampered chain");
+}
