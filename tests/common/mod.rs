@@ -63,3 +63,40 @@ pub fn triples(report: &serde_json::Value) -> Vec<(String, u64, String)> {
 pub fn rule_ids(report: &serde_json::Value) -> Vec<String> {
     triples(report).into_iter().map(|t| t.2).collect()
 }
+
+/// Secrets planted in the fixtures; none may appear in any output, in full.
+pub const PLANTED: &[&str] = &[
+    "AKIA2E0A8F3B244C9986",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCY3EXAMPLEKEY",
+    "FwoGZXIvYXdzEJr//////////wEaDNotARealToken",
+    "Qx8Q~notAReal.Secret-Value_123",
+    "Pr0d-etl-2024!",
+    "mlf_7c1e9a0b3d5f42e8a6c4",
+    "fs-9f8e7d6c5b4a3210",
+    "4815162342",
+    "9c2b7f1e4d8a6b3c",
+    "feat-2024-Summer!",
+    "Feat-Wh-2024!",
+    // fixtures/labelled: secrets and PII in code, configs and logs.
+    "Wareh0use-2024!",
+    "Zq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0",
+    "AKIA4QW2ZK7NB3XT9PLM",
+    "Etl-Pr0d-77",
+    "dapi4c2e8a6b0d1f3e5c7a9b2d4f6e8a0c1b",
+    "sk_live_51Hq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Ga8Ye",
+    "letmein123",
+    "Xq7Lm2Zw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4Mc7Ud1Wo3T=",
+    "Airfl0w-Db-Pass",
+    "ana.lopez@globex-mail.com",
+    "5555 5555 5555 4444",
+    "536-22-8741",
+    "GB82 WEST 1234 5698 7654 32",
+    "+44 20 7946 0958",
+    "943 476 5919",
+    "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+    "Rk8Lm2Xw9Kt3Rp6Vb1Hs",
+    "maria.rossi",
+    "Depl0y-S3cret",
+    "ghs_Zx9Lm2Qw8Er4Ty6Ui1Op3As5Df7Gh0Jk2Lz4X",
+    "415-555-0132",
+];
