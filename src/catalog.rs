@@ -126,7 +126,12 @@ pub fn build<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> Catalog {
         info.remediation = Some(detect::PII_REMEDIATION.to_owned());
         info.controls = strings(detect::PII_CONTROLS);
         info.kinds = LOG_KINDS.to_vec();
-        info.tags = vec!["privacy".into(), "pii".into(), name.to_ascii_lowercase()];
+        info.tags = vec![
+            "security".into(),
+            "privacy".into(),
+            "pii".into(),
+            name.to_ascii_lowercase(),
+        ];
         c.insert(info);
     }
     let builtin = BUILTIN_RULES
