@@ -31,6 +31,71 @@ pub struct ScanInputs {
     pub log_sample: Option<usize>,
     #[command(flatten)]
     pub policies: PolicyArgs,
+    #[command(flatten)]
+    pub conftest: ConftestArgs,
+}
+
+/// conftest's options for the user's policies (docs/conftest-semantics.md).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConftestArgs {
+    /// Evaluate the user's conftest-style policies (packages without metadata) of this
+    /// package (repeatable; globs: `*`, `?`, `[...]`). Default: `main`, as conftest.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Vec<String>,
+    /// Evaluate the user's conftest-style policies of every package.
+    #[arg(long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Data for policies: a JSON or YAML file, or a directory of them (repeatable); merged into
+    /// `data` as OPA's loader does.
+    #[arg(long, short = 'd', value_name = "DIR|FILE")]
+    pub data: Vec<PathBuf>,
+    /// Evaluate the user's policies once over every file together: the input is an array of
+    /// `{"path": …, "contents": …}` (conftest's `--combine`).
+    #[arg(long)]
+    pub combine: bool,
+}
+
+impl ConftestArgs {
+    /// The namespaces selected by the flags, else by conftest.toml, else `main`.
+    pub fn namespaces(
+        &self,
+        file: Option<&crate::config::ConftestConfig>,
+    ) -> crate::policy::Namespaces {
+        use crate::policy::Namespaces;
+        if self.all_namespaces || (self.namespace.is_empty() && file.is_some_and(|c| c.all_namespaces))
+        {
+            Namespaces::All
+        } else if !self.namespace.is_empty() {
+            Namespaces::Matching(self.namespace.clone())
+        } else if let Some(c) = file.filter(|c| !c.namespace.is_empty()) {
+            Namespaces::Matching(c.namespace.clone())
+        } else {
+            Namespaces::default()
+        }
+    }
+
+    /// `config_data` with the `--data` files (and conftest.toml's `data`) merged in.
+    pub fn data(
+        &self,
+        config_data: &serde_json::Value,
+        file: Option<&crate::config::ConftestConfig>,
+    ) -> Result<serde_json::Value, String> {
+        let mut paths = self.data.clone();
+        if let Some(c) = file {
+            paths.extend(c.data.iter().cloned());
+        }
+        let mut data = config_data.clone();
+        if paths.is_empty() {
+            return Ok(data);
+        }
+        let files = crate::config::load_data_files(&paths)?;
+        if !data.is_object() {
+            data = serde_json::Value::Object(serde_json::Map::new());
+        }
+        crate::config::merge_data(&mut data, files)
+            .map_err(|key| format!("--data: `{key}` is also defined in the configuration's [data]"))?;
+        Ok(data)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -115,12 +180,24 @@ fn scan(
     if let Some(t) = inputs.policy_timeout_ms {
         config.policy_timeout_ms = t;
     }
+    let conftest = super::conftest_config(&inputs.policies).map_err(fail)?;
     let mut sources = inputs.policies.sources(&config);
+    if sources.dirs.is_empty() {
+        // conftest.toml's `policy`, when neither flags nor custos.toml name policies.
+        if let Some(c) = &conftest {
+            sources.dirs.extend(c.policy.iter().cloned());
+        }
+    }
     // Files named one by one (pre-commit): compile only the rules that apply to them.
     sources.kinds = crate::scan::kinds_of_files(&inputs.paths, &config);
+    config.data = inputs
+        .conftest
+        .data(&config.data, conftest.as_ref())
+        .map_err(|e| fail(miette::miette!("{e}")))?;
+    let namespaces = inputs.conftest.namespaces(conftest.as_ref());
     let mut bounds = crate::policy::Bounds::new(Duration::from_millis(config.policy_timeout_ms));
     bounds.memory_limit = config.policy_memory_limit;
-    let policies = PolicySet::load_bounded(&sources, &config.data, &bounds)
+    let policies = PolicySet::load_selected(&sources, &namespaces, &config.data, &bounds)
         .map_err(|e| fail(miette::Report::new(e)))?;
     // Every bundled rule id is known, loaded or not: configuration may name any of them.
     let bundled_ids = crate::policy::bundled_rule_ids();
@@ -144,9 +221,16 @@ fn scan(
         Some(b) => b,
         None => &crate::scan::NoProgress,
     };
-    let report =
+    let combine = inputs.conftest.combine || conftest.as_ref().is_some_and(|c| c.combine);
+    let mut report = if combine {
+        super::combine::scan(roots, &config, &policies)
+            .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
+    } else {
         crate::scan::run_excluding(roots, &config, &policies, &Limits::default(), progress, own)
-            .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?;
+            .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
+    };
+    let prints = super::combine::add_conftest_results(&mut report, &policies);
+    super::show_prints(&prints);
     Ok((report, config))
 }
 
@@ -229,7 +313,11 @@ pub fn run(args: &ScanArgs) -> i32 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    report.fail_on_warn = args.fail_on_warn;
+    let conftest_fail_on_warn = super::conftest_config(&args.inputs.policies)
+        .ok()
+        .flatten()
+        .is_some_and(|c| c.fail_on_warn);
+    report.fail_on_warn = args.fail_on_warn || conftest_fail_on_warn;
     if let Some(file) = &args.baseline {
         let baseline = match crate::baseline::Baseline::load(file) {
             Ok(b) => b,
