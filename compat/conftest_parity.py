@@ -11,7 +11,8 @@ they expect in the output, and the result counts when the tests state them.
 
 The conftest command line is translated to custos:
   conftest test ...    ->  custos scan --no-bundled --format json ...
-  conftest verify ...  ->  custos policy test --format json ...
+  conftest verify ...  ->  custos policy test --format json ...  (file arguments dropped:
+                          verify ignores them)
 and conftest's flags keep their names (-p/--policy, -d/--data, --namespace, --all-namespaces,
 --combine, --fail-on-warn, --parser, -c/--config); `--no-color` and `-o json` are dropped.
 
@@ -115,6 +116,7 @@ CASES = [
 # Cases where conftest fails with an error rather than with failing results.
 ERROR_CASES = {"no-policies-in-dir", "verify-no-policies", "if-without-contains"}
 
+VALUE_FLAGS = {"--namespace", "-n", "--parser"}
 DROP = {"--no-color"}
 SCAN_FLAGS = {"-p": "--policy", "--policy": "--policy", "-d": "--data", "--data": "--data",
               "-c": "--config", "--config": "--config"}
@@ -134,11 +136,16 @@ def translate(argv, symlink):
         elif "=" in a and a.startswith("--") and a.split("=", 1)[0] in SCAN_FLAGS:
             k, v = a.split("=", 1)
             out += [SCAN_FLAGS[k], v]
+        elif a in VALUE_FLAGS:
+            out += [a, rest[i + 1]]
+            i += 1
         elif a in SCAN_FLAGS:
             out += [SCAN_FLAGS[a], rest[i + 1]]
             i += 1
         elif a.startswith("@SYMLINK:"):
             out.append(symlink)
+        elif verb == "verify" and not a.startswith("-"):
+            pass  # conftest's verify ignores file arguments
         else:
             out.append(a)
         i += 1
@@ -184,7 +191,10 @@ def run_case(root, custos, case, tmp):
     except ValueError:
         report = {}
     counts, messages = counts_of(argv[0], report)
-    all_text = text + p.stderr.decode("utf-8", "replace")
+    # miette wraps long error lines: compare with the frame and line breaks taken out.
+    all_text = " ".join(
+        (text + p.stderr.decode("utf-8", "replace")).replace("│", " ").replace("×", " ").split()
+    )
     # Exit 2 is custos's "could not do its job": it matches conftest's failure only where
     # conftest's failure is itself an error (no policies found, a policy it refuses to load).
     failed_ok = (1, 2) if cid in ERROR_CASES else (1,)

@@ -187,6 +187,18 @@ pub(crate) fn show_prints(prints: &[String]) {
     }
 }
 
+/// conftest's default policy directory, `./policy`, when it holds Rego files: a repository
+/// set up for conftest runs without naming it.
+pub(crate) fn default_policy_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from("policy");
+    let has_rego = walkdir::WalkDir::new(&dir)
+        .max_depth(8)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rego"));
+    has_rego.then_some(dir)
+}
+
 fn is_conftest_toml(path: &std::path::Path) -> bool {
     path.file_name()
         .is_some_and(|n| n == crate::config::CONFTEST_FILE_NAME)

@@ -183,9 +183,16 @@ fn scan(
     let conftest = super::conftest_config(&inputs.policies).map_err(fail)?;
     let mut sources = inputs.policies.sources(&config);
     if sources.dirs.is_empty() {
-        // conftest.toml's `policy`, when neither flags nor custos.toml name policies.
+        // conftest.toml's `policy`, when neither flags nor custos.toml name policies; else
+        // conftest's default directory `./policy`, when it holds Rego files.
         if let Some(c) = &conftest {
             sources.dirs.extend(c.policy.iter().cloned());
+        }
+        if sources.dirs.is_empty() {
+            if let Some(dir) = super::default_policy_dir() {
+                eprintln!("custos: policies from ./policy (conftest's default policy directory)");
+                sources.dirs.push(dir);
+            }
         }
     }
     // Files named one by one (pre-commit): compile only the rules that apply to them.

@@ -447,7 +447,14 @@ impl PolicySet {
         let timeout = bounds.timeout;
         let mut user_files: Vec<(String, String)> = Vec::new();
         for dir in &sources.dirs {
-            for path in rego_files(dir)? {
+            let files = rego_files(dir)?;
+            if files.is_empty() {
+                return Err(PolicyError::Read {
+                    path: dir.display().to_string(),
+                    reason: "no policies found (no .rego file)".to_owned(),
+                });
+            }
+            for path in files {
                 let display = crate::document::display_path(&path);
                 if !sources.include_tests && is_test_file(&display) {
                     continue;
@@ -519,6 +526,19 @@ impl PolicySet {
                 pkg.untrusted = true;
             }
             for rule in &module.policy {
+                if i >= n_bundled && module.rego_v1 {
+                    if let Some(line) = if_without_contains(rule) {
+                        return Err(PolicyError::Compile {
+                            path,
+                            message: format!(
+                                "{path}:{line}: rule is using 'if' keyword without 'contains' keyword \
+                                 (conftest refuses it: in Rego v1 `deny[msg] if` builds an object, \
+                                 not a set of messages); write `deny contains msg if`",
+                                path = module.package.span.source.get_path()
+                            ),
+                        });
+                    }
+                }
                 let refr = match rule.as_ref() {
                     Rule::Spec { head, .. } => match head {
                         RuleHead::Compr { refr, .. }
@@ -997,6 +1017,7 @@ fn conftest_results(
 ) -> (Vec<Finding>, ConftestTally) {
     let mut out = Vec::new();
     let mut t = ConftestTally::default();
+    let mut errored = false;
     for (entry, level, result) in results {
         let name = entry.rsplit('.').next().unwrap_or(entry);
         let wanted = exception_name(name);
@@ -1013,6 +1034,7 @@ fn conftest_results(
         let value = match result {
             Ok(v) => v,
             Err(reason) => {
+                errored = true;
                 out.push(Finding::new(
                     "policy-error",
                     Severity::High,
@@ -1060,8 +1082,10 @@ fn conftest_results(
             ));
         }
     }
+    // Definitions that gave no result passed (conftest's count), unless a rule errored:
+    // then nothing is known of them.
     let counted = t.failures + t.warnings + t.exceptions + t.passed;
-    if counted < c.definitions {
+    if counted < c.definitions && !errored {
         t.passed += c.definitions - counted;
     }
     t.tests = t.failures + t.warnings + t.exceptions + t.passed;
@@ -1258,6 +1282,28 @@ fn parse_metadata(
         bundled,
         has_metadata: true,
     })
+}
+
+/// The line of an entry rule written `deny[msg] if { … }` in Rego v1 (a partial object whose
+/// values are `true`), which conftest refuses to load.
+fn if_without_contains(rule: &Rule) -> Option<u32> {
+    let Rule::Spec {
+        head: RuleHead::Compr {
+            refr, assign: None, ..
+        },
+        span,
+        ..
+    } = rule
+    else {
+        return None;
+    };
+    let regorus::unstable::Expr::RefBrack { refr: inner, .. } = refr.as_ref() else {
+        return None;
+    };
+    let regorus::unstable::Expr::Var { span: name, .. } = inner.as_ref() else {
+        return None;
+    };
+    entry_level(name.text()).map(|_| span.line)
 }
 
 /// Add one policy file, as Rego v1 or, failing that, v0. A file that does not parse leaves
