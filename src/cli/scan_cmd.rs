@@ -53,6 +53,10 @@ pub struct ConftestArgs {
     /// `{"path": …, "contents": …}` (conftest's `--combine`).
     #[arg(long)]
     pub combine: bool,
+    /// The format of standard input named as `-` (default `yaml`, as conftest): `yaml`,
+    /// `json`, `hcl2`, `ini`, or any file extension custos reads.
+    #[arg(long, value_name = "FORMAT")]
+    pub parser: Option<String>,
 }
 
 impl ConftestArgs {
@@ -310,6 +314,23 @@ pub fn run(args: &ScanArgs) -> i32 {
         },
         None => args.inputs.paths.clone(),
     };
+    // Standard input (`-`) is read into a file named for its format, scanned, and reported
+    // as `-`.
+    let stdin_file = if roots.iter().any(|r| r.as_os_str() == "-") {
+        match stdin_to_file(args.inputs.conftest.parser.as_deref()) {
+            Ok(f) => Some(f),
+            Err(e) => return fail(miette::miette!("reading standard input: {e}")),
+        }
+    } else {
+        None
+    };
+    let roots: Vec<PathBuf> = roots
+        .into_iter()
+        .map(|r| match &stdin_file {
+            Some((_, file)) if r.as_os_str() == "-" => file.clone(),
+            _ => r,
+        })
+        .collect();
     let (mut report, _config) = match scan(
         &args.inputs,
         &roots,
@@ -320,6 +341,9 @@ pub fn run(args: &ScanArgs) -> i32 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    if let Some((_dir, file)) = &stdin_file {
+        rename_path(&mut report, &crate::discover::display_path(file), "-");
+    }
     let conftest_fail_on_warn = super::conftest_config(&args.inputs.policies)
         .ok()
         .flatten()
@@ -392,6 +416,57 @@ pub fn run(args: &ScanArgs) -> i32 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
+    }
+}
+
+/// Standard input, written to a file in a new temporary directory, named for `parser`:
+/// `stdin.yaml` by default (conftest reads standard input as YAML unless told).
+fn stdin_to_file(parser: Option<&str>) -> std::io::Result<(tempfile::TempDir, PathBuf)> {
+    use std::io::Read as _;
+    let name = match parser.unwrap_or("yaml").to_ascii_lowercase().as_str() {
+        "yaml" | "yml" => "stdin.yaml".to_owned(),
+        "hcl2" | "hcl" | "tf" | "terraform" => "stdin.tf".to_owned(),
+        "dockerfile" => "Dockerfile".to_owned(),
+        other if other.chars().all(|c| c.is_ascii_alphanumeric()) => format!("stdin.{other}"),
+        other => {
+            return Err(std::io::Error::other(format!(
+                "unknown --parser `{other}`"
+            )))
+        }
+    };
+    let mut text = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut text)?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join(name);
+    std::fs::write(&file, text)?;
+    Ok((dir, file))
+}
+
+/// Rename one path throughout a report (standard input's file becomes `-`).
+fn rename_path(report: &mut crate::report::Report, from: &str, to: &str) {
+    for f in &mut report.findings {
+        if f.path == from {
+            to.clone_into(&mut f.path);
+        }
+    }
+    for u in &mut report.unlisted {
+        if u.path == from {
+            to.clone_into(&mut u.path);
+        }
+    }
+    for n in &mut report.notes {
+        if n.path == from {
+            to.clone_into(&mut n.path);
+        }
+    }
+    for c in &mut report.checks {
+        if c.subject == from {
+            to.clone_into(&mut c.subject);
+        }
+        c.summary = c.summary.replace(from, to);
+    }
+    if let Some(src) = report.sources.remove(from) {
+        report.sources.insert(to.to_owned(), src);
     }
 }
 

@@ -1136,6 +1136,7 @@ fn result_to_finding(
     let mut message = String::new();
     let mut pointer = None;
     let mut span = None;
+    let mut elsewhere = None;
     match result {
         Value::String(s) => message = s.to_string(),
         Value::Object(obj) => {
@@ -1154,7 +1155,13 @@ fn result_to_finding(
                             pointer = Some(p);
                         }
                     }
-                    "_loc" if span.is_none() => span = loc_span(v, source, lines),
+                    "_loc" => match loc_elsewhere(v, &doc.path) {
+                        // conftest reports a result at the file `_loc` names: custos keeps the
+                        // finding on the document and says where the policy pointed.
+                        Some(at) => elsewhere = Some(at),
+                        None if span.is_none() => span = loc_span(v, source, lines),
+                        None => {}
+                    },
                     "severity" => {
                         if let Ok(s) = v.as_string().map(|s| s.parse::<Severity>()) {
                             severity = s.unwrap_or(severity);
@@ -1165,6 +1172,9 @@ fn result_to_finding(
             }
             if message.is_empty() {
                 message = result.to_string();
+            }
+            if let Some(at) = elsewhere {
+                message = format!("{message} (the policy points at {at})");
             }
         }
         other => message = other.to_string(),
@@ -1204,6 +1214,22 @@ fn path_to_pointer(v: &Value) -> Option<String> {
 }
 
 /// conftest's manual location: `{"line": N}` (1-based), optionally with `"file"`.
+/// `file:line` of a `_loc` that names another file than the document at `path` (conftest's
+/// `_loc.file`); `None` when it names none, or this one (by path or file name).
+fn loc_elsewhere(v: &Value, path: &str) -> Option<String> {
+    let Value::String(file) = &v["file"] else {
+        return None;
+    };
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    if file.is_empty() || file.as_ref() == path || file.as_ref() == name {
+        return None;
+    }
+    Some(match &v["line"] {
+        Value::Undefined | Value::Null => file.to_string(),
+        line => format!("{file}:{line}"),
+    })
+}
+
 fn loc_span(v: &Value, source: &str, lines: &LineIndex) -> Option<Span> {
     let line = v["line"]
         .as_u64()
