@@ -19,6 +19,7 @@
 
 mod analysis;
 mod builtins;
+mod compat;
 mod input;
 pub mod sandbox;
 pub mod test;
@@ -391,6 +392,7 @@ fn new_engine() -> Result<Engine, PolicyError> {
     let mut engine = Engine::new();
     engine.set_gather_prints(true);
     builtins::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
+    compat::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
     Ok(engine)
 }
 
@@ -1335,6 +1337,10 @@ fn if_without_contains(rule: &Rule) -> Option<u32> {
 /// Add one policy file, as Rego v1 or, failing that, v0. A file that does not parse leaves
 /// the engine as it was (the engine parses before it adds), so no copy of the engine is made.
 fn add_policy(engine: &mut Engine, path: String, src: String) -> Result<(), PolicyError> {
+    let src = match compat::rewrite_metadata_calls(&src) {
+        std::borrow::Cow::Borrowed(_) => src,
+        std::borrow::Cow::Owned(rewritten) => rewritten,
+    };
     let Err(e1) = engine.add_policy(path.clone(), src.clone()) else {
         return Ok(());
     };
