@@ -415,6 +415,9 @@ pub(crate) fn compile_untrusted(setup: &sandbox::Setup) -> Result<Engine, Policy
     for (path, src) in &setup.files {
         add_policy(&mut engine, path.clone(), src.clone())?;
     }
+    // As OPA (and conftest without --show-builtin-errors): a builtin that fails makes its
+    // expression undefined instead of failing the whole rule.
+    engine.set_strict_builtin_errors(false);
     set_timer(&mut engine, Duration::from_millis(setup.timeout_ms));
     Ok(engine)
 }
