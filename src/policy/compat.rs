@@ -106,7 +106,7 @@ mod tests {
         assert_eq!(lines.len(), src.lines().count());
         assert_eq!(
             lines[7],
-            "\tmd := {\"custom\":{\"template\":\"x %v\"},\"title\":\"T\",\"scope\":\"rule\"}"
+            "\tmd := {\"title\":\"T\",\"custom\":{\"template\":\"x %v\"},\"scope\":\"rule\"}"
         );
         assert_eq!(lines[12], "\tm := {}");
         assert!(matches!(

@@ -929,7 +929,8 @@ impl Evaluator<'_> {
                     Ok(v) => v,
                     Err(reason) => {
                         out.push(policy_error(format!(
-                            "rule {named}: its `exception` could not be evaluated on this document: {reason}"
+                            "rule {named}: its `exception` could not be evaluated on this document: {}",
+                            without_values(&reason)
                         )));
                         None
                     }
@@ -988,7 +989,8 @@ impl Evaluator<'_> {
                         }
                     }
                     Err(reason) => out.push(policy_error(format!(
-                        "rule {named} could not be evaluated on this document: {reason}"
+                        "rule {named} could not be evaluated on this document: {}",
+                        without_values(&reason)
                     ))),
                 }
             }
@@ -1043,7 +1045,10 @@ fn conftest_results(
                 out.push(Finding::new(
                     "policy-error",
                     Severity::High,
-                    format!("`{name}` could not be evaluated on this document: {reason}"),
+                    format!(
+                        "`{name}` could not be evaluated on this document: {}",
+                        without_values(&reason)
+                    ),
                     &doc.path,
                 ));
                 continue;
@@ -1067,6 +1072,7 @@ fn conftest_results(
                 Value::String(_) => {}
                 Value::Object(o) => {
                     if !matches!(o.get(&Value::from("msg")), Some(Value::String(_))) {
+                        errored = true;
                         out.push(Finding::new(
                             "policy-error",
                             Severity::High,
@@ -1113,6 +1119,15 @@ fn count_exceptions(exception: &Value, name: &str) -> usize {
         .flat_map(members)
         .filter(|v| matches!(v, Value::String(s) if s.as_ref() == name))
         .count()
+}
+
+/// An engine error reason without the values it quotes: regorus writes the offending value
+/// after `Got` (`` Got `"xyz"` ``), and that value comes from the input, which may be a secret.
+fn without_values(reason: &str) -> String {
+    static GOT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"Got `[^`]*`").expect("static regex"));
+    GOT.replace_all(reason, "Got a value of another type")
+        .into_owned()
 }
 
 /// The results of an entry rule: members of a set (or array); `true` counts as one result.
