@@ -737,8 +737,8 @@ impl ConftestConfig {
 
     /// Parse the text of a `conftest.toml` named `path`.
     pub fn parse(text: &str, path: &Path) -> Result<Self, String> {
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
         let strings = |key: &str| -> Result<Vec<String>, String> {
             match table.get(key) {
                 None => Ok(Vec::new()),
@@ -747,7 +747,10 @@ impl ConftestConfig {
                     .iter()
                     .map(|v| {
                         v.as_str().map(str::to_owned).ok_or_else(|| {
-                            format!("{}: `{key}` must be a string or a list of strings", path.display())
+                            format!(
+                                "{}: `{key}` must be a string or a list of strings",
+                                path.display()
+                            )
                         })
                     })
                     .collect(),
@@ -789,7 +792,8 @@ impl ConftestConfig {
 pub fn load_data_files(paths: &[PathBuf]) -> Result<serde_json::Value, String> {
     let mut data = serde_json::Value::Object(serde_json::Map::new());
     for root in paths {
-        let meta = std::fs::metadata(root).map_err(|e| format!("--data {}: {e}", root.display()))?;
+        let meta =
+            std::fs::metadata(root).map_err(|e| format!("--data {}: {e}", root.display()))?;
         let files: Vec<(PathBuf, Vec<String>)> = if meta.is_file() {
             vec![(root.clone(), Vec::new())]
         } else {
@@ -833,8 +837,12 @@ pub fn load_data_files(paths: &[PathBuf]) -> Result<serde_json::Value, String> {
 }
 
 fn read_data_file(file: &Path) -> Result<serde_json::Value, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("--data {}: {e}", file.display()))?;
-    let syntax = if file.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")) {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| format!("--data {}: {e}", file.display()))?;
+    let syntax = if file
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+    {
         crate::parse::Syntax::Json
     } else {
         crate::parse::Syntax::Yaml
@@ -848,8 +856,7 @@ fn read_data_file(file: &Path) -> Result<serde_json::Value, String> {
         .docs
         .into_iter()
         .next()
-        .map(|d| d.value)
-        .unwrap_or(serde_json::Value::Null);
+        .map_or(serde_json::Value::Null, |d| d.value);
     match value {
         serde_json::Value::Null => Ok(serde_json::Value::Object(serde_json::Map::new())),
         v @ serde_json::Value::Object(_) => Ok(v),

@@ -69,7 +69,10 @@ fn checks<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a str> {
 
 #[test]
 fn prefixed_entry_rules_fail_or_warn_and_other_names_are_not_entries() {
-    let (rc, report, _) = scan(&dir("rules"), &["--no-config", "-p", "policy", "flagged.yaml"]);
+    let (rc, report, _) = scan(
+        &dir("rules"),
+        &["--no-config", "-p", "policy", "flagged.yaml"],
+    );
     assert_eq!(rc, 1);
     assert_eq!(
         results(&report),
@@ -84,7 +87,10 @@ fn prefixed_entry_rules_fail_or_warn_and_other_names_are_not_entries() {
         tally(&report),
         "4 tests, 0 passed, 1 warning, 3 failures, 0 exceptions"
     );
-    let (rc, report, _) = scan(&dir("rules"), &["--no-config", "-p", "policy", "clean.yaml"]);
+    let (rc, report, _) = scan(
+        &dir("rules"),
+        &["--no-config", "-p", "policy", "clean.yaml"],
+    );
     assert_eq!((rc, results(&report)), (0, Vec::new()));
     assert_eq!(
         tally(&report),
@@ -161,7 +167,14 @@ fn a_bare_boolean_deny_passes_as_in_conftest() {
 #[test]
 fn deny_msg_if_without_contains_is_refused_and_the_v0_form_runs() {
     let o = custos(
-        &["scan", "--no-bundled", "--no-config", "-p", "policy", "input.yaml"],
+        &[
+            "scan",
+            "--no-bundled",
+            "--no-config",
+            "-p",
+            "policy",
+            "input.yaml",
+        ],
         &dir("ifcontains"),
     );
     assert_eq!(code(&o), 2);
@@ -197,7 +210,10 @@ fn loc_points_at_a_line_of_the_document_or_names_another_file() {
 
 #[test]
 fn an_object_result_without_msg_is_a_policy_error() {
-    let (rc, report, _) = scan(&dir("nomsg"), &["--no-config", "-p", "policy", "input.yaml"]);
+    let (rc, report, _) = scan(
+        &dir("nomsg"),
+        &["--no-config", "-p", "policy", "input.yaml"],
+    );
     assert_eq!(rc, 1);
     let f = &report["findings"][0];
     assert_eq!(f["rule_id"], "policy-error");
@@ -338,7 +354,10 @@ fn standard_input_is_read_as_yaml_and_reported_as_dash() {
 
 #[test]
 fn print_output_goes_to_stderr_with_its_location() {
-    let (rc, report, err) = scan(&dir("print"), &["--no-config", "-p", "policy", "input.yaml"]);
+    let (rc, report, err) = scan(
+        &dir("print"),
+        &["--no-config", "-p", "policy", "input.yaml"],
+    );
     assert_eq!(rc, 1);
     assert_eq!(results(&report), [pair("failure", "bad name")]);
     assert!(
@@ -355,7 +374,10 @@ fn stdout_has_print(report: &serde_json::Value) -> bool {
 
 #[test]
 fn minus_metadata_and_failing_builtins_behave_as_in_opa() {
-    let (rc, report, _) = scan(&dir("engine"), &["--no-config", "-p", "policy", "input.yaml"]);
+    let (rc, report, _) = scan(
+        &dir("engine"),
+        &["--no-config", "-p", "policy", "input.yaml"],
+    );
     assert_eq!(rc, 1);
     assert_eq!(
         results(&report),

@@ -357,7 +357,10 @@ fn test(args: &TestArgs) -> i32 {
             .config
             .clone()
             .or_else(crate::config::ConftestConfig::discover);
-        match file.map(|f| crate::config::ConftestConfig::load(&f)).transpose() {
+        match file
+            .map(|f| crate::config::ConftestConfig::load(&f))
+            .transpose()
+        {
             Ok(c) => c,
             Err(e) => return fail(miette::miette!("{e}")),
         }

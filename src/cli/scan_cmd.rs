@@ -66,7 +66,8 @@ impl ConftestArgs {
         file: Option<&crate::config::ConftestConfig>,
     ) -> crate::policy::Namespaces {
         use crate::policy::Namespaces;
-        if self.all_namespaces || (self.namespace.is_empty() && file.is_some_and(|c| c.all_namespaces))
+        if self.all_namespaces
+            || (self.namespace.is_empty() && file.is_some_and(|c| c.all_namespaces))
         {
             Namespaces::All
         } else if !self.namespace.is_empty() {
@@ -96,8 +97,9 @@ impl ConftestArgs {
         if !data.is_object() {
             data = serde_json::Value::Object(serde_json::Map::new());
         }
-        crate::config::merge_data(&mut data, files)
-            .map_err(|key| format!("--data: `{key}` is also defined in the configuration's [data]"))?;
+        crate::config::merge_data(&mut data, files).map_err(|key| {
+            format!("--data: `{key}` is also defined in the configuration's [data]")
+        })?;
         Ok(data)
     }
 }
@@ -428,11 +430,7 @@ fn stdin_to_file(parser: Option<&str>) -> std::io::Result<(tempfile::TempDir, Pa
         "hcl2" | "hcl" | "tf" | "terraform" => "stdin.tf".to_owned(),
         "dockerfile" => "Dockerfile".to_owned(),
         other if other.chars().all(|c| c.is_ascii_alphanumeric()) => format!("stdin.{other}"),
-        other => {
-            return Err(std::io::Error::other(format!(
-                "unknown --parser `{other}`"
-            )))
-        }
+        other => return Err(std::io::Error::other(format!("unknown --parser `{other}`"))),
     };
     let mut text = Vec::new();
     std::io::stdin().lock().read_to_end(&mut text)?;

@@ -65,7 +65,7 @@ pub fn rewrite_metadata_calls(src: &str) -> std::borrow::Cow<'_, str> {
         let top_level = line.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
         if top_level && !line.starts_with("import ") && !line.starts_with("package ") {
             if in_rule {
-                current = "{}".to_owned();
+                "{}".clone_into(&mut current);
             }
             in_rule = true;
         }
