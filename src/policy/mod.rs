@@ -2,9 +2,12 @@
 //!
 //! Policies are loaded and compiled once into a [`PolicySet`]; each worker clones the loaded
 //! engine (cheap: modules are reference-counted) and evaluates documents with it. A package
-//! that defines `deny`, `violation` or `warn` is a rule; its `metadata` value (see DESIGN.md)
-//! names it. Packages without metadata are conftest policies and run unchanged: their id is
-//! their package name, `deny`/`violation` fail at high severity, `warn` warns.
+//! that defines an entry rule — `deny`, `violation`, `warn` or their `deny_<name>` …
+//! forms ([`entry_level`]) — is a rule; its `metadata` value (see DESIGN.md) names it.
+//! A user package without metadata is a conftest policy and runs with conftest's semantics
+//! (docs/conftest-semantics.md): only the packages [`Namespaces`] selects (`main` unless
+//! told), exceptions, conftest's counting ([`ConftestTally`]); its id is its package name,
+//! failures are high severity, warnings low.
 //!
 //! Files are parsed as Rego v1 first and, failing that, as v0, so conftest policies written
 //! before OPA 1.0 (`deny[msg] { … }`) load without edits.
@@ -776,6 +779,11 @@ impl PolicySet {
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The time limit of one policy on one document.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Whether any conftest-style package (a user package without metadata) is evaluated.

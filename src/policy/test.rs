@@ -109,7 +109,11 @@ pub fn run_selected(set: &PolicySet, coverage: bool, namespaces: &super::Namespa
                 Ok(v)
             }
             Some(Evaluated::Error { reason, .. }) => Err(reason),
-            None => engine.eval_rule(name.clone()).map_err(|e| e.to_string()),
+            // One line with the location and the reason (the engine's text starts with the
+            // location alone, and only a first line is shown).
+            None => engine
+                .eval_rule(name.clone())
+                .map_err(|e| super::sandbox::summarise(&e.to_string(), set.timeout()).0),
         };
         let (outcome, detail) = match result {
             Ok(regorus::Value::Bool(true)) => (Outcome::Pass, None),
