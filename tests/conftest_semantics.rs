@@ -114,6 +114,28 @@ fn an_exception_naming_a_rule_suppresses_its_prefixed_form_and_is_reported() {
         tally(&report),
         "2 tests, 1 passed, 0 warnings, 0 failures, 1 exception"
     );
+    // The human report ends with conftest's lines.
+    let o = custos(
+        &[
+            "scan",
+            "--no-bundled",
+            "--no-config",
+            "-p",
+            "policy",
+            "excepted.yaml",
+            "--color",
+            "never",
+        ],
+        &dir("exceptions"),
+    );
+    let text = stdout(&o);
+    assert!(
+        text.ends_with(
+            "EXCP - excepted.yaml - main - data.main.exception[_][_] == \"privileged\"\n\
+             2 tests, 1 passed, 0 warnings, 0 failures, 1 exception\n"
+        ),
+        "{text}"
+    );
     // The same rule on a job the exception does not cover fails.
     let (rc, report, _) = scan(
         &dir("exceptions"),

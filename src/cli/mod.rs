@@ -97,7 +97,7 @@ pub struct PolicyArgs {
     /// `data` …); without this flag, conftest.toml in the working directory is read too.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Ignore any custos.toml.
+    /// Ignore any custos.toml (and conftest.toml).
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
 }

@@ -391,6 +391,15 @@ pub fn run(args: &ScanArgs) -> i32 {
             if let Err(e) = renderer.render(&report, &mut buf) {
                 return fail(miette::miette!("could not render report: {e}"));
             }
+            if d.format == "human" {
+                // The human report lists findings only: conftest's exceptions and summary
+                // line follow it, as conftest prints them.
+                for c in report.checks.iter().filter(|c| {
+                    c.id == super::combine::EXCEPTION_CHECK || c.id == super::combine::TALLY_CHECK
+                }) {
+                    buf.extend_from_slice(format!("{}\n", c.summary).as_bytes());
+                }
+            }
         }
         let written = match &d.file {
             Some(path) => std::fs::write(path, &buf).map_err(|source| WriteError::File {
