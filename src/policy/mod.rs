@@ -588,14 +588,20 @@ impl PolicySet {
         let rule_pkgs: Vec<(String, Pkg, Entries)> = pkgs
             .into_iter()
             .filter_map(|(package, pkg)| {
+                // A user package without metadata is a conftest policy: its entry rules are
+                // conftest's (`deny_<name>` …), and it is evaluated only when its namespace is
+                // selected (conftest's `--namespace`, default `main`). A package with metadata
+                // (every bundled rule) has the three plain entry rules only: a helper rule may
+                // be called `deny_rules`.
+                let conftest_style = pkg.untrusted && !pkg.rules.contains("metadata");
                 let entries: Vec<(String, Level)> = pkg
                     .rules
                     .iter()
+                    .filter(|r| {
+                        conftest_style || matches!(r.as_str(), "deny" | "violation" | "warn")
+                    })
                     .filter_map(|r| entry_level(r).map(|l| (format!("{package}.{r}"), l)))
                     .collect();
-                // A user package without metadata is a conftest policy: evaluated only when
-                // its namespace is selected (conftest's `--namespace`, default `main`).
-                let conftest_style = pkg.untrusted && !pkg.rules.contains("metadata");
                 let namespace = package.strip_prefix("data.").unwrap_or(&package);
                 if conftest_style && !namespaces.selects(namespace) {
                     return None;
