@@ -891,3 +891,32 @@ pub fn merge_data(into: &mut serde_json::Value, from: serde_json::Value) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod conftest_tests {
+    use super::*;
+
+    #[test]
+    fn conftest_toml_keys_are_read_as_strings_or_lists() {
+        let c = ConftestConfig::parse(
+            "policy = \"checks\"\nnamespace = [\"a\", \"b\"]\ndata = \"d\"\ncombine = true\noutput = \"json\"\n",
+            Path::new("conftest.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.policy, [PathBuf::from("checks")]);
+        assert_eq!(c.namespace, ["a", "b"]);
+        assert_eq!(c.data, [PathBuf::from("d")]);
+        assert!(c.combine && !c.fail_on_warn && !c.all_namespaces);
+        let err = ConftestConfig::parse("policy = 3\n", Path::new("conftest.toml")).unwrap_err();
+        assert!(err.contains("`policy` must be a string"), "{err}");
+    }
+
+    #[test]
+    fn data_merges_deeply_and_refuses_a_value_defined_twice() {
+        let mut a = serde_json::json!({"x": {"y": 1}});
+        merge_data(&mut a, serde_json::json!({"x": {"z": 2}, "w": 3})).unwrap();
+        assert_eq!(a, serde_json::json!({"x": {"y": 1, "z": 2}, "w": 3}));
+        let err = merge_data(&mut a, serde_json::json!({"x": {"y": 5}})).unwrap_err();
+        assert_eq!(err, "x.y");
+    }
+}

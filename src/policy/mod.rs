@@ -1507,6 +1507,57 @@ mod tests {
     }
 
     #[test]
+    fn entry_rules_follow_conftest_s_names() {
+        for (name, level) in [
+            ("deny", Some(Level::Failure)),
+            ("deny_run_as_root", Some(Level::Failure)),
+            ("violation_x1", Some(Level::Failure)),
+            ("warn", Some(Level::Warning)),
+            ("warn_a_b", Some(Level::Warning)),
+            ("denylist", None),
+            ("deny_", None),
+            ("deny__x", None),
+            ("warning", None),
+            ("exception", None),
+        ] {
+            assert_eq!(entry_level(name), level, "{name}");
+        }
+        assert_eq!(exception_name("deny_run_as_root"), "run_as_root");
+        assert_eq!(exception_name("warn_tags"), "tags");
+        assert_eq!(exception_name("violation"), "");
+    }
+
+    #[test]
+    fn namespaces_match_literally_or_by_glob() {
+        let m = |p: &[&str]| Namespaces::Matching(p.iter().map(|s| (*s).to_owned()).collect());
+        assert!(Namespaces::default().selects("main"));
+        assert!(!Namespaces::default().selects("main.gke"));
+        assert!(m(&["main.gke"]).selects("main.gke"));
+        assert!(m(&["ma*"]).selects("main.gke"));
+        assert!(m(&["*"]).selects("a.b.c"));
+        assert!(!m(&["c*"]).selects("main"));
+        assert!(m(&["grou?1"]).selects("group1"));
+        assert!(Namespaces::All.selects("anything"));
+    }
+
+    #[test]
+    fn exceptions_are_counted_per_matching_name() {
+        let v = Value::from(serde_json::json!([["a", "b"], ["a"], {"k": "a"}, "a"]));
+        assert_eq!(count_exceptions(&v, "a"), 3);
+        assert_eq!(count_exceptions(&v, "b"), 1);
+        assert_eq!(count_exceptions(&v, ""), 0);
+        assert_eq!(count_exceptions(&Value::Undefined, "a"), 0);
+    }
+
+    #[test]
+    fn engine_reasons_lose_the_values_they_quote() {
+        assert_eq!(
+            without_values("p.rego:5:20: `some .. in collection` expects array/set/object. Got `\"hunter2\"`"),
+            "p.rego:5:20: `some .. in collection` expects array/set/object. Got a value of another type"
+        );
+    }
+
+    #[test]
     fn bundled_policies_alone_are_trusted_and_start_no_worker() {
         let set = PolicySet::load(
             &PolicySources {
