@@ -487,3 +487,15 @@ fn a_symlinked_root_directory_is_scanned_without_a_not_followed_note() {
         report["notes"]
     );
 }
+
+#[test]
+fn the_policy_directory_is_the_default_as_in_conftest() {
+    let (rc, report, err) = scan(&dir("rules"), &["--no-config", "flagged.yaml"]);
+    assert_eq!(rc, 1);
+    assert_eq!(results(&report).len(), 4);
+    assert!(err.contains("policies from ./policy"), "{err}");
+    // A directory without one loads nothing of the user's.
+    let (rc, report, err) = scan(&dir("verify"), &["--no-config", "max.yaml"]);
+    assert_eq!((rc, results(&report).len()), (0, 0));
+    assert!(!err.contains("policies from"), "{err}");
+}
