@@ -700,3 +700,223 @@ expires = "2030-01-31"
         assert_eq!(civil_date(11_016), "2000-02-29");
     }
 }
+
+/// The name of conftest's configuration file.
+pub const CONFTEST_FILE_NAME: &str = "conftest.toml";
+
+/// What custos reads from an existing `conftest.toml`, so that a repository configured for
+/// conftest runs unchanged: `policy` (a directory or a list of them), `namespace` (one or a
+/// list), `all-namespaces`, `data` (files or directories), `combine` and `fail-on-warn`.
+/// Paths are relative to the working directory, as conftest reads them. Other conftest keys
+/// (output format, parser …) are accepted and ignored; they have custos flags of their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConftestConfig {
+    pub file: PathBuf,
+    pub policy: Vec<PathBuf>,
+    pub namespace: Vec<String>,
+    pub all_namespaces: bool,
+    pub data: Vec<PathBuf>,
+    pub combine: bool,
+    pub fail_on_warn: bool,
+}
+
+impl ConftestConfig {
+    /// Read a `conftest.toml`.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.len() > MAX_CONFIG_SIZE {
+            return Err(format!(
+                "{} is {} bytes; a configuration file may be at most {MAX_CONFIG_SIZE} bytes",
+                path.display(),
+                meta.len()
+            ));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parse the text of a `conftest.toml` named `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, String> {
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+        let strings = |key: &str| -> Result<Vec<String>, String> {
+            match table.get(key) {
+                None => Ok(Vec::new()),
+                Some(toml::Value::String(s)) => Ok(vec![s.clone()]),
+                Some(toml::Value::Array(a)) => a
+                    .iter()
+                    .map(|v| {
+                        v.as_str().map(str::to_owned).ok_or_else(|| {
+                            format!(
+                                "{}: `{key}` must be a string or a list of strings",
+                                path.display()
+                            )
+                        })
+                    })
+                    .collect(),
+                Some(_) => Err(format!(
+                    "{}: `{key}` must be a string or a list of strings",
+                    path.display()
+                )),
+            }
+        };
+        let flag = |key: &str| -> Result<bool, String> {
+            match table.get(key) {
+                None => Ok(false),
+                Some(toml::Value::Boolean(b)) => Ok(*b),
+                Some(_) => Err(format!("{}: `{key}` must be true or false", path.display())),
+            }
+        };
+        Ok(Self {
+            file: path.to_path_buf(),
+            policy: strings("policy")?.into_iter().map(PathBuf::from).collect(),
+            namespace: strings("namespace")?,
+            all_namespaces: flag("all-namespaces")?,
+            data: strings("data")?.into_iter().map(PathBuf::from).collect(),
+            combine: flag("combine")?,
+            fail_on_warn: flag("fail-on-warn")?,
+        })
+    }
+
+    /// `conftest.toml` in the working directory, where conftest looks for it.
+    pub fn discover() -> Option<PathBuf> {
+        let p = PathBuf::from(CONFTEST_FILE_NAME);
+        p.is_file().then_some(p)
+    }
+}
+
+/// Data files for policies (`--data`, conftest's `-d`): every `.json`, `.yaml` and `.yml` file
+/// in `paths` (files, or directories walked recursively), merged into one object as OPA's
+/// loader does: a file's top-level keys at the root of `data`, a file in a subdirectory of a
+/// named directory under that subdirectory's path (`dir/a/b.yaml` → `data.a.…`).
+pub fn load_data_files(paths: &[PathBuf]) -> Result<serde_json::Value, String> {
+    let mut data = serde_json::Value::Object(serde_json::Map::new());
+    for root in paths {
+        let meta =
+            std::fs::metadata(root).map_err(|e| format!("--data {}: {e}", root.display()))?;
+        let files: Vec<(PathBuf, Vec<String>)> = if meta.is_file() {
+            vec![(root.clone(), Vec::new())]
+        } else {
+            let mut out = Vec::new();
+            for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+                let entry = entry.map_err(|e| format!("--data {}: {e}", root.display()))?;
+                let is_data = entry.path().extension().is_some_and(|x| {
+                    x.eq_ignore_ascii_case("json")
+                        || x.eq_ignore_ascii_case("yaml")
+                        || x.eq_ignore_ascii_case("yml")
+                });
+                if entry.file_type().is_file() && is_data {
+                    let prefix = entry
+                        .path()
+                        .parent()
+                        .and_then(|p| p.strip_prefix(root).ok())
+                        .map(|p| {
+                            p.components()
+                                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    out.push((entry.path().to_path_buf(), prefix));
+                }
+            }
+            out
+        };
+        for (file, prefix) in files {
+            let value = read_data_file(&file)?;
+            let mut wrapped = value;
+            for key in prefix.iter().rev() {
+                let mut m = serde_json::Map::new();
+                m.insert(key.clone(), wrapped);
+                wrapped = serde_json::Value::Object(m);
+            }
+            merge_data(&mut data, wrapped)
+                .map_err(|key| format!("--data {}: `{key}` is defined twice", file.display()))?;
+        }
+    }
+    Ok(data)
+}
+
+fn read_data_file(file: &Path) -> Result<serde_json::Value, String> {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| format!("--data {}: {e}", file.display()))?;
+    let syntax = if file
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+    {
+        crate::parse::Syntax::Json
+    } else {
+        crate::parse::Syntax::Yaml
+    };
+    let parsed = crate::parse::parse(syntax, &text, &crate::parse::Limits::default())
+        .ok_or_else(|| format!("--data {}: no parser", file.display()))?;
+    if let Some(e) = parsed.error {
+        return Err(format!("--data {}: {}", file.display(), e.message));
+    }
+    let value = parsed
+        .docs
+        .into_iter()
+        .next()
+        .map_or(serde_json::Value::Null, |d| d.value);
+    match value {
+        serde_json::Value::Null => Ok(serde_json::Value::Object(serde_json::Map::new())),
+        v @ serde_json::Value::Object(_) => Ok(v),
+        _ => Err(format!(
+            "--data {}: a data file must hold an object at the top level",
+            file.display()
+        )),
+    }
+}
+
+/// Deep-merge `from` into `into`; `Err(key)` when a key holds a non-object value on both sides.
+pub fn merge_data(into: &mut serde_json::Value, from: serde_json::Value) -> Result<(), String> {
+    let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (into, from) else {
+        return Err(String::new());
+    };
+    for (k, v) in b {
+        match a.get_mut(&k) {
+            Some(existing) if existing.is_object() && v.is_object() => {
+                merge_data(existing, v).map_err(|inner| {
+                    if inner.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{k}.{inner}")
+                    }
+                })?;
+            }
+            Some(_) => return Err(k),
+            None => {
+                a.insert(k, v);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod conftest_tests {
+    use super::*;
+
+    #[test]
+    fn conftest_toml_keys_are_read_as_strings_or_lists() {
+        let c = ConftestConfig::parse(
+            "policy = \"checks\"\nnamespace = [\"a\", \"b\"]\ndata = \"d\"\ncombine = true\noutput = \"json\"\n",
+            Path::new("conftest.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.policy, [PathBuf::from("checks")]);
+        assert_eq!(c.namespace, ["a", "b"]);
+        assert_eq!(c.data, [PathBuf::from("d")]);
+        assert!(c.combine && !c.fail_on_warn && !c.all_namespaces);
+        let err = ConftestConfig::parse("policy = 3\n", Path::new("conftest.toml")).unwrap_err();
+        assert!(err.contains("`policy` must be a string"), "{err}");
+    }
+
+    #[test]
+    fn data_merges_deeply_and_refuses_a_value_defined_twice() {
+        let mut a = serde_json::json!({"x": {"y": 1}});
+        merge_data(&mut a, serde_json::json!({"x": {"z": 2}, "w": 3})).unwrap();
+        assert_eq!(a, serde_json::json!({"x": {"y": 1, "z": 2}, "w": 3}));
+        let err = merge_data(&mut a, serde_json::json!({"x": {"y": 5}})).unwrap_err();
+        assert_eq!(err, "x.y");
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! The walk is `walkdir` in sorted order with symlinks never followed blindly: a symlinked
 //! file inside the root is read, a symlink that leaves the root or points at a directory is
-//! noted and skipped, so loops cannot hang a scan. `.gitignore` and `.custosignore` files are
+//! noted and skipped, so loops cannot hang a scan. A root named on the command line that is
+//! itself a symlink to a directory is walked: it was asked for. `.gitignore` and `.custosignore` files are
 //! honoured with git's hierarchy (a stack of matchers, innermost first); `.git` is never read.
 //!
 //! Files are only *listed* here; reading, the binary check and content sniffing happen in
@@ -112,7 +113,10 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
         }
         let path = entry.path();
         let ft = entry.file_type();
-        let is_dir = ft.is_dir();
+        // A root named on the command line that is a symlink to a directory was asked for:
+        // walkdir follows it, and so does the scan (as conftest does). Symlinks met below a
+        // root are still never followed.
+        let is_dir = ft.is_dir() || (depth == 0 && ft.is_symlink() && path.is_dir());
         if depth > 0 {
             if is_dir && entry.file_name() == ".git" {
                 it.skip_current_dir();

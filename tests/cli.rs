@@ -249,7 +249,14 @@ fn slow_policy_times_out_and_the_run_goes_on() {
     fs::write(dir.path().join("a.yaml"), "a: 1\n").unwrap();
     fs::write(dir.path().join("b.yaml"), "password: hunter2-real\n").unwrap();
     let (code, report, _) = scan_json(
-        &[".", "--policy", "slow.rego", "--policy-timeout-ms", "1000"],
+        &[
+            ".",
+            "--policy",
+            "slow.rego",
+            "--policy-timeout-ms",
+            "1000",
+            "--all-namespaces",
+        ],
         dir.path(),
     );
     let findings = report["findings"].as_array().unwrap();

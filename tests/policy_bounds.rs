@@ -17,7 +17,15 @@ const DIR: &str = "fixtures/hostile-policies";
 fn scan(policies: &[&str], ms: &str, more: &[&str]) -> (i32, serde_json::Value) {
     let target = format!("{DIR}/repo");
     let config = format!("{DIR}/custos.toml");
-    let mut args: Vec<&str> = vec![&target, "--config", &config, "--policy-timeout-ms", ms];
+    // The hostile packages are not `main`: evaluate every package (conftest's default is `main`).
+    let mut args: Vec<&str> = vec![
+        &target,
+        "--config",
+        &config,
+        "--policy-timeout-ms",
+        ms,
+        "--all-namespaces",
+    ];
     for p in policies {
         args.push("--policy");
         args.push(p);
@@ -224,6 +232,7 @@ fn the_exit_code_follows_the_gate_not_the_failure() {
                 &policy,
                 "--fail-on",
                 gate,
+                "--all-namespaces",
             ],
             dir.path(),
         );

@@ -28,6 +28,7 @@ pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
 
 mod chain_cmd;
 mod cloudtrail_cmd;
+mod combine;
 mod policy_cmd;
 mod redact_cmd;
 mod scan_cmd;
@@ -86,15 +87,17 @@ enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct PolicyArgs {
     /// Extra policy directory or .rego file (repeatable); added to `[policies] dirs`.
-    #[arg(long = "policy", value_name = "DIR")]
+    #[arg(long = "policy", short = 'p', value_name = "DIR")]
     pub policy: Vec<PathBuf>,
     /// Do not load the bundled policies.
     #[arg(long)]
     pub no_bundled: bool,
-    /// Configuration file (default: custos.toml in the scanned directory or an ancestor).
-    #[arg(long, value_name = "FILE")]
+    /// Configuration file (default: custos.toml in the scanned directory or an ancestor). A
+    /// file named conftest.toml is read as conftest's configuration (`policy`, `namespace`,
+    /// `data` …); without this flag, conftest.toml in the working directory is read too.
+    #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Ignore any custos.toml.
+    /// Ignore any custos.toml (and conftest.toml).
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
 }
@@ -157,14 +160,65 @@ pub(crate) fn load_config(
     if args.no_config {
         return Ok(crate::config::Config::defaults(PathBuf::from(".")));
     }
-    let file = args
-        .config
-        .clone()
-        .or_else(|| crate::config::Config::discover(&root_dir));
+    // A conftest.toml named with --config is conftest's (see `conftest_config`); custos's own
+    // configuration is then discovered as without the flag.
+    let named = args.config.clone().filter(|f| !is_conftest_toml(f));
+    let file = named.or_else(|| crate::config::Config::discover(&root_dir));
     match file {
         Some(f) => crate::config::Config::load(&f).map_err(|e| miette::Report::new(*e)),
         None => Ok(crate::config::Config::defaults(PathBuf::from("."))),
     }
+}
+
+/// Show what policies printed (`print()`), on stderr, each line after `PRNT` with the
+/// location of the print call, as conftest shows them. Secrets and personal data in a printed
+/// value are masked: a policy printing its input must not put a credential in a CI log.
+pub(crate) fn show_prints(prints: &[String]) {
+    if prints.is_empty() {
+        return;
+    }
+    let redactor = crate::redact::Redactor {
+        mode: crate::redact::Mode::Mask,
+        entities: crate::detect::pii::Entity::defaults(),
+        secrets: true,
+    };
+    for p in prints {
+        eprintln!("PRNT  {}", redactor.text(p).0);
+    }
+}
+
+/// conftest's default policy directory, `./policy`, when it holds Rego files: a repository
+/// set up for conftest runs without naming it.
+pub(crate) fn default_policy_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from("policy");
+    let has_rego = walkdir::WalkDir::new(&dir)
+        .max_depth(8)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rego"));
+    has_rego.then_some(dir)
+}
+
+fn is_conftest_toml(path: &std::path::Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n == crate::config::CONFTEST_FILE_NAME)
+}
+
+/// conftest's configuration: the file named with `--config conftest.toml`, else
+/// `conftest.toml` in the working directory (where conftest reads it); none with `--no-config`.
+pub(crate) fn conftest_config(
+    args: &PolicyArgs,
+) -> Result<Option<crate::config::ConftestConfig>, miette::Report> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let file = match &args.config {
+        Some(f) if is_conftest_toml(f) => Some(f.clone()),
+        Some(_) => None,
+        None => crate::config::ConftestConfig::discover(),
+    };
+    file.map(|f| crate::config::ConftestConfig::load(&f).map_err(|e| miette::miette!("{e}")))
+        .transpose()
 }
 
 /// Render a verification report in one of the registry's formats, to standard output.

@@ -60,8 +60,25 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Directory of policies and their tests (default: the bundled policies).
+    /// Directory of policies and their tests (default: `--policy`, conftest.toml's `policy`,
+    /// `./policy` when it holds Rego files, else the bundled policies).
     pub dir: Option<PathBuf>,
+    /// Policy directory or .rego file (repeatable, as conftest's `verify --policy`).
+    #[arg(long, short = 'p', value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// Run only the tests of these packages (repeatable; globs `*`, `?`, `[...]`).
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Vec<String>,
+    /// Data for policies: a JSON or YAML file, or a directory of them (repeatable).
+    #[arg(long, short = 'd', value_name = "DIR|FILE")]
+    pub data: Vec<PathBuf>,
+    /// conftest.toml to read `policy`, `namespace` and `data` from (default: conftest.toml in
+    /// the working directory).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any conftest.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
     /// Print line coverage per policy file.
     #[arg(long)]
     pub coverage: bool,
@@ -333,21 +350,75 @@ fn find<'a>(entries: &'a [Entry], id: &str) -> Result<&'a Entry, String> {
 }
 
 fn test(args: &TestArgs) -> i32 {
+    let conftest = if args.no_config {
+        None
+    } else {
+        let file = args
+            .config
+            .clone()
+            .or_else(crate::config::ConftestConfig::discover);
+        match file
+            .map(|f| crate::config::ConftestConfig::load(&f))
+            .transpose()
+        {
+            Ok(c) => c,
+            Err(e) => return fail(miette::miette!("{e}")),
+        }
+    };
+    let mut dirs: Vec<PathBuf> = args.dir.iter().chain(&args.policy).cloned().collect();
+    if dirs.is_empty() {
+        if let Some(c) = &conftest {
+            dirs.extend(c.policy.iter().cloned());
+        }
+    }
+    if dirs.is_empty() {
+        dirs.extend(super::default_policy_dir());
+    }
     let sources = PolicySources {
-        include_bundled: args.dir.is_none(),
-        dirs: args.dir.iter().cloned().collect(),
+        include_bundled: dirs.is_empty(),
+        dirs: dirs.clone(),
         include_tests: true,
         kinds: None,
     };
-    let set = match PolicySet::load(&sources, &serde_json::json!({}), Duration::from_secs(30)) {
+    let mut data_paths = args.data.clone();
+    if let Some(c) = &conftest {
+        data_paths.extend(c.data.iter().cloned());
+    }
+    let data = match crate::config::load_data_files(&data_paths) {
+        Ok(d) => d,
+        Err(e) => return fail(miette::miette!("{e}")),
+    };
+    let set = match PolicySet::load_selected(
+        &sources,
+        &crate::policy::Namespaces::All,
+        &data,
+        &crate::policy::Bounds::new(Duration::from_secs(30)),
+    ) {
         Ok(s) => s,
         Err(e) => return fail(miette::Report::new(e)),
     };
-    let run = crate::policy::test::run(&set, args.coverage);
-    let root = args.dir.as_ref().map_or_else(
-        || "(bundled policies)".to_owned(),
-        |d| d.display().to_string(),
-    );
+    let mut patterns = args.namespace.clone();
+    if patterns.is_empty() {
+        if let Some(c) = &conftest {
+            patterns.clone_from(&c.namespace);
+        }
+    }
+    // conftest's `verify` runs the tests of every package unless told which.
+    let namespaces = if patterns.is_empty() {
+        crate::policy::Namespaces::All
+    } else {
+        crate::policy::Namespaces::Matching(patterns)
+    };
+    let run = crate::policy::test::run_selected(&set, args.coverage, &namespaces);
+    super::show_prints(&set.take_tally().prints);
+    let root = if dirs.is_empty() {
+        "(bundled policies)".to_owned()
+    } else {
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let report = test_report(&run, &root);
     if args.format == "json" {
         let Some(json) = crate::render::renderer("json", crate::render::RenderOptions::default())
@@ -363,8 +434,9 @@ fn test(args: &TestArgs) -> i32 {
         print_test_report(&report);
     }
     if report.checks.iter().all(|c| c.id != TEST_CHECK) {
+        // As conftest's `verify`: no tests is not a failure (no policies at all is an error).
         eprintln!("custos: no test_* rules found in *_test.rego files");
-        return EXIT_FINDINGS;
+        return EXIT_OK;
     }
     if report.gate_failed() {
         EXIT_FINDINGS

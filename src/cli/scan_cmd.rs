@@ -31,6 +31,77 @@ pub struct ScanInputs {
     pub log_sample: Option<usize>,
     #[command(flatten)]
     pub policies: PolicyArgs,
+    #[command(flatten)]
+    pub conftest: ConftestArgs,
+}
+
+/// conftest's options for the user's policies (docs/conftest-semantics.md).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConftestArgs {
+    /// Evaluate the user's conftest-style policies (packages without metadata) of this
+    /// package (repeatable; globs: `*`, `?`, `[...]`). Default: `main`, as conftest.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Vec<String>,
+    /// Evaluate the user's conftest-style policies of every package.
+    #[arg(long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Data for policies: a JSON or YAML file, or a directory of them (repeatable); merged into
+    /// `data` as OPA's loader does.
+    #[arg(long, short = 'd', value_name = "DIR|FILE")]
+    pub data: Vec<PathBuf>,
+    /// Evaluate the user's policies once over every file together: the input is an array of
+    /// `{"path": …, "contents": …}` (conftest's `--combine`).
+    #[arg(long)]
+    pub combine: bool,
+    /// The format of standard input named as `-` (default `yaml`, as conftest): `yaml`,
+    /// `json`, `hcl2`, `ini`, or any file extension custos reads.
+    #[arg(long, value_name = "FORMAT")]
+    pub parser: Option<String>,
+}
+
+impl ConftestArgs {
+    /// The namespaces selected by the flags, else by conftest.toml, else `main`.
+    pub fn namespaces(
+        &self,
+        file: Option<&crate::config::ConftestConfig>,
+    ) -> crate::policy::Namespaces {
+        use crate::policy::Namespaces;
+        if self.all_namespaces
+            || (self.namespace.is_empty() && file.is_some_and(|c| c.all_namespaces))
+        {
+            Namespaces::All
+        } else if !self.namespace.is_empty() {
+            Namespaces::Matching(self.namespace.clone())
+        } else if let Some(c) = file.filter(|c| !c.namespace.is_empty()) {
+            Namespaces::Matching(c.namespace.clone())
+        } else {
+            Namespaces::default()
+        }
+    }
+
+    /// `config_data` with the `--data` files (and conftest.toml's `data`) merged in.
+    pub fn data(
+        &self,
+        config_data: &serde_json::Value,
+        file: Option<&crate::config::ConftestConfig>,
+    ) -> Result<serde_json::Value, String> {
+        let mut paths = self.data.clone();
+        if let Some(c) = file {
+            paths.extend(c.data.iter().cloned());
+        }
+        let mut data = config_data.clone();
+        if paths.is_empty() {
+            return Ok(data);
+        }
+        let files = crate::config::load_data_files(&paths)?;
+        if !data.is_object() {
+            data = serde_json::Value::Object(serde_json::Map::new());
+        }
+        crate::config::merge_data(&mut data, files).map_err(|key| {
+            format!("--data: `{key}` is also defined in the configuration's [data]")
+        })?;
+        Ok(data)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -115,12 +186,31 @@ fn scan(
     if let Some(t) = inputs.policy_timeout_ms {
         config.policy_timeout_ms = t;
     }
+    let conftest = super::conftest_config(&inputs.policies).map_err(fail)?;
     let mut sources = inputs.policies.sources(&config);
+    if sources.dirs.is_empty() {
+        // conftest.toml's `policy`, when neither flags nor custos.toml name policies; else
+        // conftest's default directory `./policy`, when it holds Rego files.
+        if let Some(c) = &conftest {
+            sources.dirs.extend(c.policy.iter().cloned());
+        }
+        if sources.dirs.is_empty() {
+            if let Some(dir) = super::default_policy_dir() {
+                eprintln!("custos: policies from ./policy (conftest's default policy directory)");
+                sources.dirs.push(dir);
+            }
+        }
+    }
     // Files named one by one (pre-commit): compile only the rules that apply to them.
     sources.kinds = crate::scan::kinds_of_files(&inputs.paths, &config);
+    config.data = inputs
+        .conftest
+        .data(&config.data, conftest.as_ref())
+        .map_err(|e| fail(miette::miette!("{e}")))?;
+    let namespaces = inputs.conftest.namespaces(conftest.as_ref());
     let mut bounds = crate::policy::Bounds::new(Duration::from_millis(config.policy_timeout_ms));
     bounds.memory_limit = config.policy_memory_limit;
-    let policies = PolicySet::load_bounded(&sources, &config.data, &bounds)
+    let policies = PolicySet::load_selected(&sources, &namespaces, &config.data, &bounds)
         .map_err(|e| fail(miette::Report::new(e)))?;
     // Every bundled rule id is known, loaded or not: configuration may name any of them.
     let bundled_ids = crate::policy::bundled_rule_ids();
@@ -144,9 +234,16 @@ fn scan(
         Some(b) => b,
         None => &crate::scan::NoProgress,
     };
-    let report =
+    let combine = inputs.conftest.combine || conftest.as_ref().is_some_and(|c| c.combine);
+    let mut report = if combine {
+        super::combine::scan(roots, &config, &policies)
+            .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
+    } else {
         crate::scan::run_excluding(roots, &config, &policies, &Limits::default(), progress, own)
-            .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?;
+            .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
+    };
+    let prints = super::combine::add_conftest_results(&mut report, &policies);
+    super::show_prints(&prints);
     Ok((report, config))
 }
 
@@ -219,6 +316,23 @@ pub fn run(args: &ScanArgs) -> i32 {
         },
         None => args.inputs.paths.clone(),
     };
+    // Standard input (`-`) is read into a file named for its format, scanned, and reported
+    // as `-`.
+    let stdin_file = if roots.iter().any(|r| r.as_os_str() == "-") {
+        match stdin_to_file(args.inputs.conftest.parser.as_deref()) {
+            Ok(f) => Some(f),
+            Err(e) => return fail(miette::miette!("reading standard input: {e}")),
+        }
+    } else {
+        None
+    };
+    let roots: Vec<PathBuf> = roots
+        .into_iter()
+        .map(|r| match &stdin_file {
+            Some((_, file)) if r.as_os_str() == "-" => file.clone(),
+            _ => r,
+        })
+        .collect();
     let (mut report, _config) = match scan(
         &args.inputs,
         &roots,
@@ -229,7 +343,14 @@ pub fn run(args: &ScanArgs) -> i32 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    report.fail_on_warn = args.fail_on_warn;
+    if let Some((_dir, file)) = &stdin_file {
+        rename_path(&mut report, &crate::discover::display_path(file), "-");
+    }
+    let conftest_fail_on_warn = super::conftest_config(&args.inputs.policies)
+        .ok()
+        .flatten()
+        .is_some_and(|c| c.fail_on_warn);
+    report.fail_on_warn = args.fail_on_warn || conftest_fail_on_warn;
     if let Some(file) = &args.baseline {
         let baseline = match crate::baseline::Baseline::load(file) {
             Ok(b) => b,
@@ -270,6 +391,15 @@ pub fn run(args: &ScanArgs) -> i32 {
             if let Err(e) = renderer.render(&report, &mut buf) {
                 return fail(miette::miette!("could not render report: {e}"));
             }
+            if d.format == "human" {
+                // The human report lists findings only: conftest's exceptions and summary
+                // line follow it, as conftest prints them.
+                for c in report.checks.iter().filter(|c| {
+                    c.id == super::combine::EXCEPTION_CHECK || c.id == super::combine::TALLY_CHECK
+                }) {
+                    buf.extend_from_slice(format!("{}\n", c.summary).as_bytes());
+                }
+            }
         }
         let written = match &d.file {
             Some(path) => std::fs::write(path, &buf).map_err(|source| WriteError::File {
@@ -297,6 +427,53 @@ pub fn run(args: &ScanArgs) -> i32 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
+    }
+}
+
+/// Standard input, written to a file in a new temporary directory, named for `parser`:
+/// `stdin.yaml` by default (conftest reads standard input as YAML unless told).
+fn stdin_to_file(parser: Option<&str>) -> std::io::Result<(tempfile::TempDir, PathBuf)> {
+    use std::io::Read as _;
+    let name = match parser.unwrap_or("yaml").to_ascii_lowercase().as_str() {
+        "yaml" | "yml" => "stdin.yaml".to_owned(),
+        "hcl2" | "hcl" | "tf" | "terraform" => "stdin.tf".to_owned(),
+        "dockerfile" => "Dockerfile".to_owned(),
+        other if other.chars().all(|c| c.is_ascii_alphanumeric()) => format!("stdin.{other}"),
+        other => return Err(std::io::Error::other(format!("unknown --parser `{other}`"))),
+    };
+    let mut text = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut text)?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join(name);
+    std::fs::write(&file, text)?;
+    Ok((dir, file))
+}
+
+/// Rename one path throughout a report (standard input's file becomes `-`).
+fn rename_path(report: &mut crate::report::Report, from: &str, to: &str) {
+    for f in &mut report.findings {
+        if f.path == from {
+            to.clone_into(&mut f.path);
+        }
+    }
+    for u in &mut report.unlisted {
+        if u.path == from {
+            to.clone_into(&mut u.path);
+        }
+    }
+    for n in &mut report.notes {
+        if n.path == from {
+            to.clone_into(&mut n.path);
+        }
+    }
+    for c in &mut report.checks {
+        if c.subject == from {
+            to.clone_into(&mut c.subject);
+        }
+        c.summary = c.summary.replace(from, to);
+    }
+    if let Some(src) = report.sources.remove(from) {
+        report.sources.insert(to.to_owned(), src);
     }
 }
 

@@ -2,9 +2,12 @@
 //!
 //! Policies are loaded and compiled once into a [`PolicySet`]; each worker clones the loaded
 //! engine (cheap: modules are reference-counted) and evaluates documents with it. A package
-//! that defines `deny`, `violation` or `warn` is a rule; its `metadata` value (see DESIGN.md)
-//! names it. Packages without metadata are conftest policies and run unchanged: their id is
-//! their package name, `deny`/`violation` fail at high severity, `warn` warns.
+//! that defines an entry rule — `deny`, `violation`, `warn` or their `deny_<name>` …
+//! forms ([`entry_level`]) — is a rule; its `metadata` value (see DESIGN.md) names it.
+//! A user package without metadata is a conftest policy and runs with conftest's semantics
+//! (docs/conftest-semantics.md): only the packages [`Namespaces`] selects (`main` unless
+//! told), exceptions, conftest's counting ([`ConftestTally`]); its id is its package name,
+//! failures are high severity, warnings low.
 //!
 //! Files are parsed as Rego v1 first and, failing that, as v0, so conftest policies written
 //! before OPA 1.0 (`deny[msg] { … }`) load without edits.
@@ -19,6 +22,7 @@
 
 mod analysis;
 mod builtins;
+mod compat;
 mod input;
 pub mod sandbox;
 pub mod test;
@@ -57,11 +61,90 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
     ),
 ];
 
-const ENTRY_RULES: [(&str, Level); 3] = [
-    ("deny", Level::Failure),
-    ("violation", Level::Failure),
-    ("warn", Level::Warning),
-];
+/// The level of an entry rule, by conftest's naming: `deny`, `violation` and their
+/// `deny_<name>` / `violation_<name>` forms fail; `warn` and `warn_<name>` warn. Any other name
+/// is not an entry rule.
+pub fn entry_level(name: &str) -> Option<Level> {
+    fn suffix_ok(rest: &str) -> bool {
+        rest.is_empty()
+            || rest.strip_prefix('_').is_some_and(|r| {
+                r.split('_')
+                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+            })
+    }
+    for (prefix, level) in [
+        ("deny", Level::Failure),
+        ("violation", Level::Failure),
+        ("warn", Level::Warning),
+    ] {
+        if name.strip_prefix(prefix).is_some_and(suffix_ok) {
+            return Some(level);
+        }
+    }
+    None
+}
+
+/// The name an `exception` must list to suppress an entry rule: `deny_foo` → `foo`; the bare
+/// `deny`, `violation` and `warn` → `""` (conftest's `removeRulePrefix`).
+pub fn exception_name(rule: &str) -> &str {
+    if matches!(rule, "deny" | "violation" | "warn") {
+        return "";
+    }
+    ["violation_", "deny_", "warn_"]
+        .iter()
+        .find_map(|p| rule.strip_prefix(p))
+        .unwrap_or(rule)
+}
+
+/// Which packages of the user's conftest-style policies (packages without `metadata`) are
+/// evaluated: conftest's `--namespace` and `--all-namespaces`. Bundled rules and user rules
+/// with metadata are always evaluated, in their own packages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Namespaces {
+    /// Every package.
+    All,
+    /// Packages matching one of these patterns: a literal name or a glob (`*` matches any run
+    /// of characters, dots included; `?` one character; `[...]` a class), as conftest's
+    /// `--namespace`. The default is `main`.
+    Matching(Vec<String>),
+}
+
+impl Default for Namespaces {
+    fn default() -> Self {
+        Namespaces::Matching(vec!["main".to_owned()])
+    }
+}
+
+impl Namespaces {
+    /// Whether the package `namespace` (without `data.`) is selected.
+    pub fn selects(&self, namespace: &str) -> bool {
+        match self {
+            Namespaces::All => true,
+            Namespaces::Matching(patterns) => patterns.iter().any(|p| {
+                p == namespace
+                    || globset::GlobBuilder::new(p)
+                        .literal_separator(false)
+                        .build()
+                        .is_ok_and(|g| g.compile_matcher().is_match(namespace))
+            }),
+        }
+    }
+}
+
+/// What conftest counts for one run: its summary line (`N tests, P passed, W warnings, F
+/// failures, E exceptions`), the exceptions that applied, and what policies printed.
+#[derive(Debug, Clone, Default)]
+pub struct ConftestTally {
+    pub tests: usize,
+    pub passed: usize,
+    pub warnings: usize,
+    pub failures: usize,
+    pub exceptions: usize,
+    /// (document path, namespace, the exception query conftest shows) per exception.
+    pub excepted: Vec<(String, String, String)>,
+    /// `print()` output, each line prefixed with `file:line: ` of the print call.
+    pub prints: Vec<String>,
+}
 
 /// A policy load failure: a setup error (exit code 2).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -121,6 +204,20 @@ struct RulePackage {
     /// Why the package is not evaluated at all (found recursive when it loaded, or its
     /// metadata exceeded a bound): every document it applies to gets a `policy-error`.
     rejected: Option<String>,
+    /// For a conftest-style package (no metadata): conftest's semantics and counting.
+    conftest: Option<Conftest>,
+}
+
+/// How a conftest-style package is evaluated: exceptions, and how many rule definitions it
+/// has (conftest counts each definition of an entry rule as one test).
+#[derive(Debug, Clone)]
+struct Conftest {
+    /// The package, without `data.`.
+    namespace: String,
+    /// Definitions of entry rules (two `deny contains` bodies count twice).
+    definitions: usize,
+    /// `data.<ns>.exception`, when the package defines `exception`.
+    exception: Option<String>,
 }
 
 /// Where policies come from.
@@ -234,6 +331,8 @@ pub struct PolicySet {
     timeout: Duration,
     /// Workers for untrusted rules; `None` when every rule is bundled.
     sandbox: Option<std::sync::Arc<sandbox::Sandbox>>,
+    /// conftest's counts over every evaluation with this set (shared by its evaluators).
+    tally: std::sync::Arc<std::sync::Mutex<ConftestTally>>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -252,6 +351,8 @@ type Entries = Vec<(String, Level)>;
 struct Pkg {
     sources: Vec<String>,
     rules: std::collections::BTreeSet<String>,
+    /// Definitions of each entry rule (conftest counts each one as a test).
+    definitions: usize,
     bundled: bool,
     /// At least one file of the package is the user's.
     untrusted: bool,
@@ -294,6 +395,7 @@ fn new_engine() -> Result<Engine, PolicyError> {
     let mut engine = Engine::new();
     engine.set_gather_prints(true);
     builtins::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
+    compat::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
     Ok(engine)
 }
 
@@ -316,6 +418,9 @@ pub(crate) fn compile_untrusted(setup: &sandbox::Setup) -> Result<Engine, Policy
     for (path, src) in &setup.files {
         add_policy(&mut engine, path.clone(), src.clone())?;
     }
+    // As OPA (and conftest without --show-builtin-errors): a builtin that fails makes its
+    // expression undefined instead of failing the whole rule.
+    engine.set_strict_builtin_errors(false);
     set_timer(&mut engine, Duration::from_millis(setup.timeout_ms));
     Ok(engine)
 }
@@ -336,10 +441,28 @@ impl PolicySet {
         data: &serde_json::Value,
         bounds: &Bounds,
     ) -> Result<Self, PolicyError> {
+        Self::load_selected(sources, &Namespaces::default(), data, bounds)
+    }
+
+    /// [`PolicySet::load_bounded`] evaluating the user's conftest-style packages of
+    /// `namespaces` only.
+    pub fn load_selected(
+        sources: &PolicySources,
+        namespaces: &Namespaces,
+        data: &serde_json::Value,
+        bounds: &Bounds,
+    ) -> Result<Self, PolicyError> {
         let timeout = bounds.timeout;
         let mut user_files: Vec<(String, String)> = Vec::new();
         for dir in &sources.dirs {
-            for path in rego_files(dir)? {
+            let files = rego_files(dir)?;
+            if files.is_empty() {
+                return Err(PolicyError::Read {
+                    path: dir.display().to_string(),
+                    reason: "no policies found (no .rego file)".to_owned(),
+                });
+            }
+            for path in files {
                 let display = crate::document::display_path(&path);
                 if !sources.include_tests && is_test_file(&display) {
                     continue;
@@ -411,6 +534,19 @@ impl PolicySet {
                 pkg.untrusted = true;
             }
             for rule in &module.policy {
+                if i >= n_bundled && module.rego_v1 {
+                    if let Some(line) = if_without_contains(rule) {
+                        return Err(PolicyError::Compile {
+                            path,
+                            message: format!(
+                                "{path}:{line}: rule is using 'if' keyword without 'contains' keyword \
+                                 (conftest refuses it: in Rego v1 `deny[msg] if` builds an object, \
+                                 not a set of messages); write `deny contains msg if`",
+                                path = module.package.span.source.get_path()
+                            ),
+                        });
+                    }
+                }
                 let refr = match rule.as_ref() {
                     Rule::Spec { head, .. } => match head {
                         RuleHead::Compr { refr, .. }
@@ -424,6 +560,9 @@ impl PolicySet {
                 };
                 let Some(first) = comps.first() else { continue };
                 let name = first.text().to_owned();
+                if entry_level(&name).is_some() && !is_test_file(&path) {
+                    pkg.definitions += 1;
+                }
                 if name.starts_with("test_") && is_test_file(&path) {
                     let full = format!("{package}.{name}");
                     if !tests.iter().any(|(t, _)| t == &full) {
@@ -449,11 +588,24 @@ impl PolicySet {
         let rule_pkgs: Vec<(String, Pkg, Entries)> = pkgs
             .into_iter()
             .filter_map(|(package, pkg)| {
-                let entries: Vec<(String, Level)> = ENTRY_RULES
+                // A user package without metadata is a conftest policy: its entry rules are
+                // conftest's (`deny_<name>` …), and it is evaluated only when its namespace is
+                // selected (conftest's `--namespace`, default `main`). A package with metadata
+                // (every bundled rule) has the three plain entry rules only: a helper rule may
+                // be called `deny_rules`.
+                let conftest_style = pkg.untrusted && !pkg.rules.contains("metadata");
+                let entries: Vec<(String, Level)> = pkg
+                    .rules
                     .iter()
-                    .filter(|(r, _)| pkg.rules.contains(*r))
-                    .map(|(r, l)| (format!("{package}.{r}"), *l))
+                    .filter(|r| {
+                        conftest_style || matches!(r.as_str(), "deny" | "violation" | "warn")
+                    })
+                    .filter_map(|r| entry_level(r).map(|l| (format!("{package}.{r}"), l)))
                     .collect();
+                let namespace = package.strip_prefix("data.").unwrap_or(&package);
+                if conftest_style && !namespaces.selects(namespace) {
+                    return None;
+                }
                 (!entries.is_empty()).then_some((package, pkg, entries))
             })
             .collect();
@@ -576,11 +728,20 @@ impl PolicySet {
                     second: source_list,
                 });
             }
+            let conftest = (!meta.has_metadata && pkg.untrusted).then(|| Conftest {
+                namespace: package.strip_prefix("data.").unwrap_or(&package).to_owned(),
+                definitions: pkg.definitions,
+                exception: pkg
+                    .rules
+                    .contains("exception")
+                    .then(|| format!("{package}.exception")),
+            });
             rules.push(RulePackage {
                 meta,
                 entries,
                 trusted: !pkg.untrusted,
                 rejected: reject,
+                conftest,
             });
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
@@ -594,6 +755,7 @@ impl PolicySet {
             tests,
             timeout,
             sandbox,
+            tally: std::sync::Arc::default(),
         })
     }
 
@@ -623,6 +785,31 @@ impl PolicySet {
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The time limit of one policy on one document.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Whether any conftest-style package (a user package without metadata) is evaluated.
+    pub fn has_conftest_rules(&self) -> bool {
+        self.rules.iter().any(|r| r.conftest.is_some())
+    }
+
+    /// conftest's counts so far, with the prints of every policy (the worker's and this
+    /// process's), in a deterministic order; taking them empties them.
+    pub fn take_tally(&self) -> ConftestTally {
+        let mut t = self
+            .tally
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        if let Some(sb) = &self.sandbox {
+            t.prints.extend(sb.take_prints());
+        }
+        t.excepted.sort();
+        t
     }
 }
 
@@ -656,7 +843,14 @@ impl Evaluator<'_> {
         lines: &LineIndex,
         filter: &dyn RuleFilter,
     ) -> Vec<Finding> {
-        self.evaluate_input(doc, None, source, lines, filter)
+        self.evaluate_input(doc, None, source, lines, filter, false)
+    }
+
+    /// Evaluate only the user's conftest-style packages on `doc` (conftest's `--combine`,
+    /// whose input is no one document of a kind the bundled rules know).
+    pub fn evaluate_conftest(&mut self, doc: &Document, filter: &dyn RuleFilter) -> Vec<Finding> {
+        let lines = LineIndex::new("");
+        self.evaluate_input(doc, None, "", &lines, filter, true)
     }
 
     /// [`Evaluator::evaluate`] on a document that is not needed afterwards: its input is
@@ -669,7 +863,7 @@ impl Evaluator<'_> {
         filter: &dyn RuleFilter,
     ) -> Vec<Finding> {
         let input = std::mem::take(&mut doc.input);
-        self.evaluate_input(&doc, Some(input), source, lines, filter)
+        self.evaluate_input(&doc, Some(input), source, lines, filter, false)
     }
 
     fn evaluate_input(
@@ -679,12 +873,14 @@ impl Evaluator<'_> {
         source: &str,
         lines: &LineIndex,
         filter: &dyn RuleFilter,
+        only_conftest: bool,
     ) -> Vec<Finding> {
         let mut out = Vec::new();
         let applicable: Vec<&RulePackage> = self
             .set
             .rules
             .iter()
+            .filter(|r| !only_conftest || r.conftest.is_some())
             .filter(|r| r.meta.kinds.is_empty() || r.meta.kinds.contains(&doc.kind))
             .filter(|r| !filter.is_disabled(&r.meta.id))
             .collect();
@@ -695,7 +891,12 @@ impl Evaluator<'_> {
         let remote: Vec<String> = applicable
             .iter()
             .filter(|r| !r.trusted && r.rejected.is_none())
-            .flat_map(|r| r.entries.iter().map(|(e, _)| e.clone()))
+            .flat_map(|r| {
+                let exception = r.conftest.as_ref().and_then(|c| c.exception.clone());
+                exception
+                    .into_iter()
+                    .chain(r.entries.iter().map(|(e, _)| e.clone()))
+            })
             .collect();
         let mut remote_out = match (&self.set.sandbox, remote.is_empty()) {
             (Some(sb), false) => sb.evaluate(
@@ -732,6 +933,53 @@ impl Evaluator<'_> {
                 )));
                 continue;
             }
+            if let Some(c) = &rule.conftest {
+                let mut next = || match remote_out.next() {
+                    Some(sandbox::Outcome::Value(v)) => Ok(v),
+                    Some(sandbox::Outcome::Error { reason, .. }) => Err(reason),
+                    None => Err("the policy worker gave no result".to_owned()),
+                };
+                let exception = match c.exception.as_ref().map(|_| next()).transpose() {
+                    Ok(v) => v,
+                    Err(reason) => {
+                        out.push(policy_error(format!(
+                            "rule {named}: its `exception` could not be evaluated on this document: {}",
+                            without_values(&reason)
+                        )));
+                        None
+                    }
+                };
+                let results: Vec<(&str, Level, Result<Value, String>)> = rule
+                    .entries
+                    .iter()
+                    .map(|(e, l)| (e.as_str(), *l, next()))
+                    .collect();
+                let (findings, tally) = conftest_results(
+                    rule,
+                    c,
+                    exception.as_ref(),
+                    results,
+                    doc,
+                    (source, lines, root_span),
+                );
+                for mut f in findings {
+                    if f.rule_id == "policy-error" {
+                        f = policy_error(format!("rule {named}: {}", f.message));
+                    } else {
+                        f.severity = filter.severity_for(&rule.meta.id, f.severity);
+                    }
+                    out.push(f);
+                }
+                if let Ok(mut t) = self.set.tally.lock() {
+                    t.tests += tally.tests;
+                    t.passed += tally.passed;
+                    t.warnings += tally.warnings;
+                    t.failures += tally.failures;
+                    t.exceptions += tally.exceptions;
+                    t.excepted.extend(tally.excepted);
+                }
+                continue;
+            }
             for (entry, level) in &rule.entries {
                 let result = if rule.trusted {
                     self.engine
@@ -755,15 +1003,145 @@ impl Evaluator<'_> {
                         }
                     }
                     Err(reason) => out.push(policy_error(format!(
-                        "rule {named} could not be evaluated on this document: {reason}"
+                        "rule {named} could not be evaluated on this document: {}",
+                        without_values(&reason)
                     ))),
                 }
             }
         }
-        // Prints are gathered so that they never interleave with report output; drop them.
-        let _ = self.engine.take_prints();
+        // Prints are gathered so that they never interleave with report output; the command
+        // shows them on stderr.
+        if let Ok(prints) = self.engine.take_prints() {
+            if !prints.is_empty() {
+                if let Ok(mut t) = self.set.tally.lock() {
+                    t.prints.extend(prints);
+                }
+            }
+        }
         out
     }
+}
+
+/// One conftest package on one document, as conftest's `check` does it: for each entry rule,
+/// the exceptions that name it first (an excepted rule's results are not reported); then its
+/// results: a string is a message, an object must carry a string `msg`, anything else in the
+/// set is ignored; a rule whose value is not a set or array (a bare `deny if …` is `true`)
+/// passes. Definitions that produced no result pass too. Returns the findings (a
+/// `policy-error` finding's message is the reason only) and the counts.
+fn conftest_results(
+    rule: &RulePackage,
+    c: &Conftest,
+    exception: Option<&Value>,
+    results: Vec<(&str, Level, Result<Value, String>)>,
+    doc: &Document,
+    (source, lines, root_span): (&str, &LineIndex, Option<Span>),
+) -> (Vec<Finding>, ConftestTally) {
+    let mut out = Vec::new();
+    let mut t = ConftestTally::default();
+    let mut errored = false;
+    for (entry, level, result) in results {
+        let name = entry.rsplit('.').next().unwrap_or(entry);
+        let wanted = exception_name(name);
+        let n = exception.map_or(0, |v| count_exceptions(v, wanted));
+        if n > 0 {
+            t.exceptions += n;
+            let query = format!("data.{}.exception[_][_] == {wanted:?}", c.namespace);
+            t.excepted.extend(
+                std::iter::repeat_with(|| (doc.path.clone(), c.namespace.clone(), query.clone()))
+                    .take(n),
+            );
+            continue;
+        }
+        let value = match result {
+            Ok(v) => v,
+            Err(reason) => {
+                errored = true;
+                out.push(Finding::new(
+                    "policy-error",
+                    Severity::High,
+                    format!(
+                        "`{name}` could not be evaluated on this document: {}",
+                        without_values(&reason)
+                    ),
+                    &doc.path,
+                ));
+                continue;
+            }
+        };
+        let items: Vec<Value> = match &value {
+            Value::Undefined => continue,
+            Value::Set(s) => s.iter().cloned().collect(),
+            Value::Array(a) => a.iter().cloned().collect(),
+            _ => {
+                t.passed += 1;
+                continue;
+            }
+        };
+        if items.is_empty() {
+            t.passed += 1;
+            continue;
+        }
+        for item in &items {
+            match item {
+                Value::String(_) => {}
+                Value::Object(o) => {
+                    if !matches!(o.get(&Value::from("msg")), Some(Value::String(_))) {
+                        errored = true;
+                        out.push(Finding::new(
+                            "policy-error",
+                            Severity::High,
+                            format!("a result of `{name}` is an object without a string `msg` field (conftest requires one)"),
+                            &doc.path,
+                        ));
+                        continue;
+                    }
+                }
+                _ => continue,
+            }
+            match level {
+                Level::Failure => t.failures += 1,
+                Level::Warning => t.warnings += 1,
+            }
+            out.push(result_to_finding(
+                item, &rule.meta, level, doc, source, lines, root_span,
+            ));
+        }
+    }
+    // Definitions that gave no result passed (conftest's count), unless a rule errored:
+    // then nothing is known of them.
+    let counted = t.failures + t.warnings + t.exceptions + t.passed;
+    if counted < c.definitions && !errored {
+        t.passed += c.definitions - counted;
+    }
+    t.tests = t.failures + t.warnings + t.exceptions + t.passed;
+    (out, t)
+}
+
+/// How many solutions `exception[_][_] == name` has: members of the members of `exception`
+/// (a set of sets or arrays; an object's values count as its members) equal to `name`.
+fn count_exceptions(exception: &Value, name: &str) -> usize {
+    let members = |v: &Value| -> Vec<Value> {
+        match v {
+            Value::Set(s) => s.iter().cloned().collect(),
+            Value::Array(a) => a.iter().cloned().collect(),
+            Value::Object(o) => o.values().cloned().collect(),
+            _ => Vec::new(),
+        }
+    };
+    members(exception)
+        .iter()
+        .flat_map(members)
+        .filter(|v| matches!(v, Value::String(s) if s.as_ref() == name))
+        .count()
+}
+
+/// An engine error reason without the values it quotes: regorus writes the offending value
+/// after `Got` (`` Got `"xyz"` ``), and that value comes from the input, which may be a secret.
+fn without_values(reason: &str) -> String {
+    static GOT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"Got `[^`]*`").expect("static regex"));
+    GOT.replace_all(reason, "Got a value of another type")
+        .into_owned()
 }
 
 /// The results of an entry rule: members of a set (or array); `true` counts as one result.
@@ -792,6 +1170,7 @@ fn result_to_finding(
     let mut message = String::new();
     let mut pointer = None;
     let mut span = None;
+    let mut elsewhere = None;
     match result {
         Value::String(s) => message = s.to_string(),
         Value::Object(obj) => {
@@ -810,7 +1189,13 @@ fn result_to_finding(
                             pointer = Some(p);
                         }
                     }
-                    "_loc" if span.is_none() => span = loc_span(v, source, lines),
+                    "_loc" => match loc_elsewhere(v, &doc.path) {
+                        // conftest reports a result at the file `_loc` names: custos keeps the
+                        // finding on the document and says where the policy pointed.
+                        Some(at) => elsewhere = Some(at),
+                        None if span.is_none() => span = loc_span(v, source, lines),
+                        None => {}
+                    },
                     "severity" => {
                         if let Ok(s) = v.as_string().map(|s| s.parse::<Severity>()) {
                             severity = s.unwrap_or(severity);
@@ -821,6 +1206,9 @@ fn result_to_finding(
             }
             if message.is_empty() {
                 message = result.to_string();
+            }
+            if let Some(at) = elsewhere {
+                message = format!("{message} (the policy points at {at})");
             }
         }
         other => message = other.to_string(),
@@ -860,6 +1248,22 @@ fn path_to_pointer(v: &Value) -> Option<String> {
 }
 
 /// conftest's manual location: `{"line": N}` (1-based), optionally with `"file"`.
+/// `file:line` of a `_loc` that names another file than the document at `path` (conftest's
+/// `_loc.file`); `None` when it names none, or this one (by path or file name).
+fn loc_elsewhere(v: &Value, path: &str) -> Option<String> {
+    let Value::String(file) = &v["file"] else {
+        return None;
+    };
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    if file.is_empty() || file.as_ref() == path || file.as_ref() == name {
+        return None;
+    }
+    Some(match &v["line"] {
+        Value::Undefined | Value::Null => file.to_string(),
+        line => format!("{file}:{line}"),
+    })
+}
+
 fn loc_span(v: &Value, source: &str, lines: &LineIndex) -> Option<Span> {
     let line = v["line"]
         .as_u64()
@@ -940,9 +1344,35 @@ fn parse_metadata(
     })
 }
 
+/// The line of an entry rule written `deny[msg] if { … }` in Rego v1 (a partial object whose
+/// values are `true`), which conftest refuses to load.
+fn if_without_contains(rule: &Rule) -> Option<u32> {
+    let Rule::Spec {
+        head: RuleHead::Compr {
+            refr, assign: None, ..
+        },
+        span,
+        ..
+    } = rule
+    else {
+        return None;
+    };
+    let regorus::unstable::Expr::RefBrack { refr: inner, .. } = refr.as_ref() else {
+        return None;
+    };
+    let regorus::unstable::Expr::Var { span: name, .. } = inner.as_ref() else {
+        return None;
+    };
+    entry_level(name.text()).map(|_| span.line)
+}
+
 /// Add one policy file, as Rego v1 or, failing that, v0. A file that does not parse leaves
 /// the engine as it was (the engine parses before it adds), so no copy of the engine is made.
 fn add_policy(engine: &mut Engine, path: String, src: String) -> Result<(), PolicyError> {
+    let src = match compat::rewrite_metadata_calls(&src) {
+        std::borrow::Cow::Borrowed(_) => src,
+        std::borrow::Cow::Owned(rewritten) => rewritten,
+    };
     let Err(e1) = engine.add_policy(path.clone(), src.clone()) else {
         return Ok(());
     };
@@ -1074,6 +1504,57 @@ mod tests {
             .all(|r| r.kinds.is_empty() || r.kinds.contains(&Kind::Terraform)));
         let none = load(&[Kind::LogText]);
         assert!(none.rules().all(|r| r.kinds.is_empty()));
+    }
+
+    #[test]
+    fn entry_rules_follow_conftest_s_names() {
+        for (name, level) in [
+            ("deny", Some(Level::Failure)),
+            ("deny_run_as_root", Some(Level::Failure)),
+            ("violation_x1", Some(Level::Failure)),
+            ("warn", Some(Level::Warning)),
+            ("warn_a_b", Some(Level::Warning)),
+            ("denylist", None),
+            ("deny_", None),
+            ("deny__x", None),
+            ("warning", None),
+            ("exception", None),
+        ] {
+            assert_eq!(entry_level(name), level, "{name}");
+        }
+        assert_eq!(exception_name("deny_run_as_root"), "run_as_root");
+        assert_eq!(exception_name("warn_tags"), "tags");
+        assert_eq!(exception_name("violation"), "");
+    }
+
+    #[test]
+    fn namespaces_match_literally_or_by_glob() {
+        let m = |p: &[&str]| Namespaces::Matching(p.iter().map(|s| (*s).to_owned()).collect());
+        assert!(Namespaces::default().selects("main"));
+        assert!(!Namespaces::default().selects("main.gke"));
+        assert!(m(&["main.gke"]).selects("main.gke"));
+        assert!(m(&["ma*"]).selects("main.gke"));
+        assert!(m(&["*"]).selects("a.b.c"));
+        assert!(!m(&["c*"]).selects("main"));
+        assert!(m(&["grou?1"]).selects("group1"));
+        assert!(Namespaces::All.selects("anything"));
+    }
+
+    #[test]
+    fn exceptions_are_counted_per_matching_name() {
+        let v = Value::from(serde_json::json!([["a", "b"], ["a"], {"k": "a"}, "a"]));
+        assert_eq!(count_exceptions(&v, "a"), 3);
+        assert_eq!(count_exceptions(&v, "b"), 1);
+        assert_eq!(count_exceptions(&v, ""), 0);
+        assert_eq!(count_exceptions(&Value::Undefined, "a"), 0);
+    }
+
+    #[test]
+    fn engine_reasons_lose_the_values_they_quote() {
+        assert_eq!(
+            without_values("p.rego:5:20: `some .. in collection` expects array/set/object. Got `\"hunter2\"`"),
+            "p.rego:5:20: `some .. in collection` expects array/set/object. Got a value of another type"
+        );
     }
 
     #[test]

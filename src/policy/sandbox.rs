@@ -138,6 +138,8 @@ struct Request {
 #[serde(rename_all = "lowercase")]
 enum Reply {
     Ready,
+    /// What the policy printed while evaluating the next entry (sent before its result).
+    Printed(Vec<String>),
     Value(Value),
     Undefined,
     Error(String),
@@ -445,6 +447,8 @@ pub(crate) struct Sandbox {
     /// A worker launched early and not yet waited for (see [`Sandbox::launch`]).
     pending: Mutex<Option<Result<Worker, String>>>,
     idle: Mutex<Vec<Worker>>,
+    /// `print()` output the workers sent, in the order it arrived.
+    prints: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -472,6 +476,7 @@ impl Sandbox {
             bounds,
             pending: Mutex::new(None),
             idle: Mutex::new(Vec::new()),
+            prints: Mutex::new(Vec::new()),
         })
     }
 
@@ -494,6 +499,14 @@ impl Sandbox {
         };
         self.checkin(w);
         Ok(())
+    }
+
+    /// The `print()` output received so far; taking it empties it.
+    pub fn take_prints(&self) -> Vec<String> {
+        self.prints
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
     }
 
     pub fn checkout(&self) -> Option<Worker> {
@@ -558,14 +571,21 @@ impl Sandbox {
             }
             let mut keep = true;
             for _ in remaining {
-                match worker.recv(deadline) {
+                let mut reply = worker.recv(deadline);
+                while let Ok(Reply::Printed(lines)) = reply {
+                    if let Ok(mut p) = self.prints.lock() {
+                        p.extend(lines);
+                    }
+                    reply = worker.recv(deadline);
+                }
+                match reply {
                     Ok(Reply::Value(v)) => out.push(Outcome::Value(v)),
                     Ok(Reply::Undefined) => out.push(Outcome::Value(Value::Undefined)),
                     Ok(Reply::Error(e)) => {
                         let (reason, bound) = summarise(&e, self.bounds.timeout);
                         out.push(Outcome::Error { reason, bound });
                     }
-                    Ok(Reply::Ready) | Err(Failure::Died) => {
+                    Ok(Reply::Ready | Reply::Printed(_)) | Err(Failure::Died) => {
                         out.push(Outcome::Error {
                             reason: worker.death_reason(&self.bounds),
                             bound: true,
@@ -692,7 +712,10 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
                 Ok(v) => Reply::Value(v),
                 Err(e) => Reply::Error(e.to_string()),
             };
-            let _ = engine.take_prints();
+            let printed = engine.take_prints().unwrap_or_default();
+            if !printed.is_empty() && write_reply(&mut output, &Reply::Printed(printed)).is_err() {
+                return 0;
+            }
             if write_reply(&mut output, &reply).is_err() {
                 return 0;
             }

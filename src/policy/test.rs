@@ -67,12 +67,28 @@ impl TestRun {
 /// reason. Coverage is
 /// then gathered in-process by running again only the tests that stayed within the bounds.
 pub fn run(set: &PolicySet, coverage: bool) -> TestRun {
+    run_selected(set, coverage, &super::Namespaces::All)
+}
+
+/// [`run`], for the tests of the packages `namespaces` selects only (conftest's
+/// `verify --namespace`).
+pub fn run_selected(set: &PolicySet, coverage: bool, namespaces: &super::Namespaces) -> TestRun {
+    let selected = |name: &str| {
+        let package = name.rsplit_once('.').map_or(name, |(p, _)| p);
+        namespaces.selects(package.strip_prefix("data.").unwrap_or(package))
+    };
+    let tests: Vec<(String, String)> = set
+        .tests()
+        .iter()
+        .filter(|(name, _)| selected(name))
+        .cloned()
+        .collect();
     let mut engine = set.engine().clone();
     if coverage {
         engine.set_enable_coverage(true);
     }
     // A policy set with user files has a worker: then every test runs there.
-    let untrusted: Vec<String> = set.tests().iter().map(|t| t.0.clone()).collect();
+    let untrusted: Vec<String> = tests.iter().map(|t| t.0.clone()).collect();
     let mut remote = std::collections::BTreeMap::new();
     if let (Some(sb), false) = (set.sandbox(), untrusted.is_empty()) {
         let mut slot = None;
@@ -83,7 +99,7 @@ pub fn run(set: &PolicySet, coverage: bool) -> TestRun {
         remote = untrusted.into_iter().zip(outcomes).collect();
     }
     let mut run = TestRun::default();
-    for (name, file) in set.tests() {
+    for (name, file) in &tests {
         let result = match remote.remove(name) {
             Some(Evaluated::Value(v)) => {
                 // Within bounds: run it here too when coverage is wanted.
@@ -93,7 +109,11 @@ pub fn run(set: &PolicySet, coverage: bool) -> TestRun {
                 Ok(v)
             }
             Some(Evaluated::Error { reason, .. }) => Err(reason),
-            None => engine.eval_rule(name.clone()).map_err(|e| e.to_string()),
+            // One line with the location and the reason (the engine's text starts with the
+            // location alone, and only a first line is shown).
+            None => engine
+                .eval_rule(name.clone())
+                .map_err(|e| super::sandbox::summarise(&e.to_string(), set.timeout()).0),
         };
         let (outcome, detail) = match result {
             Ok(regorus::Value::Bool(true)) => (Outcome::Pass, None),
