@@ -34,8 +34,7 @@ pub fn head_commit(start: &Path) -> Option<String> {
         return None;
     }
     let common = read_small(&gitdir.join("commondir"))
-        .map(|c| gitdir.join(c.trim()))
-        .unwrap_or_else(|| gitdir.clone());
+        .map_or_else(|| gitdir.clone(), |c| gitdir.join(c.trim()));
     for base in [&gitdir, &common] {
         if let Some(id) = read_small(&base.join(name)) {
             let id = id.trim();

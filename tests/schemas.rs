@@ -750,9 +750,11 @@ fn no_sarif_or_junit_output_contains_a_planted_secret() {
 #[test]
 fn chain_verification_is_valid_sarif_and_junit() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let plain: String = (0..5)
-        .map(|i| format!("{{\"event\":\"predict\",\"i\":{i}}}\n"))
-        .collect();
+    let plain: String = (0..5).fold(String::new(), |mut s, i| {
+        use std::fmt::Write as _;
+        let _ = writeln!(s, "{{\"event\":\"predict\",\"i\":{i}}}");
+        s
+    });
     std::fs::write(dir.path().join("plain.jsonl"), plain).expect("write");
     let sealed = run(
         &["chain", "seal", "plain.jsonl", "-o", "chain.jsonl"],
