@@ -366,12 +366,24 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
                 Kind::Terraform | Kind::CloudFormation => syntax_for_name(),
                 Kind::Ini => Syntax::Ini,
                 Kind::HelmTemplate => Syntax::HelmTemplate,
+                Kind::Dockerfile => Syntax::Dockerfile,
+                Kind::Toml => Syntax::Toml,
+                Kind::Properties => Syntax::Properties,
+                Kind::Dotenv => Syntax::Dotenv,
+                Kind::Ignore => Syntax::Ignore,
                 _ => Syntax::Text,
             };
             return (*kind, syntax);
         }
     }
     let ext_is = |exts: &[&str]| exts.iter().any(|e| name.ends_with(e));
+    // conftest's names: `Dockerfile`, `Dockerfile.*`, `*.dockerfile`.
+    if name == "dockerfile" || name.starts_with("dockerfile.") || name.ends_with(".dockerfile") {
+        return (Kind::Dockerfile, Syntax::Dockerfile);
+    }
+    if ext_is(&[".gitignore", ".dockerignore"]) {
+        return (Kind::Ignore, Syntax::Ignore);
+    }
     if ext_is(&[".tf.json", ".tfvars.json"]) {
         return (Kind::Terraform, Syntax::Json);
     }
@@ -440,7 +452,13 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
         return (Kind::Python, Syntax::Text);
     }
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
-        return (Kind::Dotenv, Syntax::Text);
+        return (Kind::Dotenv, Syntax::Dotenv);
+    }
+    if ext_is(&[".toml"]) {
+        return (Kind::Toml, Syntax::Toml);
+    }
+    if ext_is(&[".properties"]) {
+        return (Kind::Properties, Syntax::Properties);
     }
     // DVC keeps its remotes in `.dvc/config` (and `config.local`), INI syntax.
     if ext_is(&[".cfg", ".ini"])
@@ -495,7 +513,22 @@ mod tests {
             k("docker-compose.yml", ""),
             (Kind::DockerCompose, Syntax::Yaml)
         );
-        assert_eq!(k(".env", ""), (Kind::Dotenv, Syntax::Text));
+        assert_eq!(k(".env", ""), (Kind::Dotenv, Syntax::Dotenv));
+        assert_eq!(k("prod.env", ""), (Kind::Dotenv, Syntax::Dotenv));
+        assert_eq!(k("Dockerfile", ""), (Kind::Dockerfile, Syntax::Dockerfile));
+        assert_eq!(
+            k("build/Dockerfile.dev", ""),
+            (Kind::Dockerfile, Syntax::Dockerfile)
+        );
+        assert_eq!(k("api.dockerfile", ""), (Kind::Dockerfile, Syntax::Dockerfile));
+        assert_eq!(k("Dockerfile-notes.md", ""), (Kind::Text, Syntax::Text));
+        assert_eq!(k(".gitignore", ""), (Kind::Ignore, Syntax::Ignore));
+        assert_eq!(k("app/.dockerignore", ""), (Kind::Ignore, Syntax::Ignore));
+        assert_eq!(k("traefik.toml", ""), (Kind::Toml, Syntax::Toml));
+        assert_eq!(
+            k("app.properties", ""),
+            (Kind::Properties, Syntax::Properties)
+        );
         assert_eq!(k("README.md", ""), (Kind::Text, Syntax::Text));
     }
 

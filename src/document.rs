@@ -52,6 +52,13 @@ pub enum Kind {
     DockerCompose,
     Dotenv,
     Ini,
+    /// A Dockerfile, as conftest's instruction list.
+    Dockerfile,
+    Toml,
+    /// Java `.properties`.
+    Properties,
+    /// `.gitignore` / `.dockerignore`, as conftest's entry list.
+    Ignore,
     Yaml,
     Json,
     LogJsonl,
@@ -62,7 +69,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 21] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
@@ -74,6 +81,10 @@ impl Kind {
         Kind::DockerCompose,
         Kind::Dotenv,
         Kind::Ini,
+        Kind::Dockerfile,
+        Kind::Toml,
+        Kind::Properties,
+        Kind::Ignore,
         Kind::Yaml,
         Kind::Json,
         Kind::LogJsonl,
@@ -95,6 +106,10 @@ impl Kind {
             Kind::DockerCompose => "docker-compose",
             Kind::Dotenv => "dotenv",
             Kind::Ini => "ini",
+            Kind::Dockerfile => "dockerfile",
+            Kind::Toml => "toml",
+            Kind::Properties => "properties",
+            Kind::Ignore => "ignore",
             Kind::Yaml => "yaml",
             Kind::Json => "json",
             Kind::LogJsonl => "log-jsonl",
@@ -114,6 +129,7 @@ impl Kind {
             Kind::Terraform => &["#", "//"],
             Kind::Json | Kind::LogJsonl | Kind::LogNginx | Kind::LogText => &[],
             Kind::Ini => &["#", ";"],
+            Kind::Properties => &["#", "!"],
             _ => &["#"],
         }
     }

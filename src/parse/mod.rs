@@ -8,11 +8,16 @@
 //! Parsers never throw a file away: a syntax error comes back as a [`ParseError`] with a
 //! location, beside whatever documents parsed before it.
 
+pub mod dockerfile;
+pub mod dotenv;
 pub mod hcl;
+pub mod ignore;
 pub mod ini;
 pub mod json;
+pub mod properties;
 pub mod python;
 pub mod template;
+pub mod toml;
 pub mod yaml;
 
 use crate::document::{Span, SpanMap};
@@ -31,6 +36,15 @@ pub enum Syntax {
     Jsonc,
     /// A Helm (Go-template) YAML template: evaluated as far as its static YAML goes.
     HelmTemplate,
+    /// A Dockerfile: conftest's instruction list.
+    Dockerfile,
+    Toml,
+    /// Java `.properties`.
+    Properties,
+    /// `.env` files as a `{KEY: value}` document.
+    Dotenv,
+    /// `.gitignore` / `.dockerignore`: conftest's entry list.
+    Ignore,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -103,7 +117,85 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Ini, ini::parse),
     (Syntax::Jsonc, json::parse_jsonc),
     (Syntax::HelmTemplate, template::parse_helm),
+    (Syntax::Dockerfile, dockerfile::parse),
+    (Syntax::Toml, toml::parse),
+    (Syntax::Properties, properties::parse),
+    (Syntax::Dotenv, dotenv::parse),
+    (Syntax::Ignore, ignore::parse),
 ];
+
+/// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
+/// with. conftest's other names are listed in [`CONFTEST_UNSUPPORTED`].
+pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
+    ("dockerfile", Syntax::Dockerfile),
+    ("dotenv", Syntax::Dotenv),
+    ("hcl2", Syntax::Hcl),
+    ("ignore", Syntax::Ignore),
+    ("ini", Syntax::Ini),
+    ("json", Syntax::Json),
+    ("jsonc", Syntax::Jsonc),
+    ("properties", Syntax::Properties),
+    ("toml", Syntax::Toml),
+    ("yaml", Syntax::Yaml),
+];
+
+/// conftest parser names custos does not read yet: named so the error can say so.
+pub static CONFTEST_UNSUPPORTED: &[&str] = &[
+    "cue",
+    "cyclonedx",
+    "edn",
+    "groovy",
+    "hcl1",
+    "hocon",
+    "jsonnet",
+    "nginx",
+    "spdx",
+    "textproto",
+    "vcl",
+    "xml",
+];
+
+/// The syntax for a conftest parser name (also accepting custos's aliases `hcl`, `yml`).
+pub fn syntax_for_parser_name(name: &str) -> Result<Syntax, String> {
+    let lower = name.to_ascii_lowercase();
+    let canonical = match lower.as_str() {
+        "hcl" | "tf" | "terraform" => "hcl2",
+        "yml" => "yaml",
+        "env" => "dotenv",
+        "docker" => "dockerfile",
+        other => other,
+    };
+    if let Some((_, s)) = CONFTEST_PARSERS.iter().find(|(n, _)| *n == canonical) {
+        return Ok(*s);
+    }
+    let known: Vec<&str> = CONFTEST_PARSERS.iter().map(|(n, _)| *n).collect();
+    if CONFTEST_UNSUPPORTED.contains(&canonical) {
+        Err(format!(
+            "parser `{name}` is one of conftest's that custos does not support yet (supported: {})",
+            known.join(", ")
+        ))
+    } else {
+        Err(format!(
+            "unknown parser `{name}` (supported: {})",
+            known.join(", ")
+        ))
+    }
+}
+
+/// The value conftest's parser would return for `parsed` (what `parse_config` gives a
+/// policy): a Dockerfile's or ignore file's list wrapped in one more array, a multi-document
+/// YAML stream as an array of its documents, one document as itself, nothing as `null`.
+pub fn conftest_value(syntax: Syntax, parsed: Parsed) -> serde_json::Value {
+    let mut docs: Vec<serde_json::Value> = parsed.docs.into_iter().map(|d| d.value).collect();
+    if matches!(syntax, Syntax::Dockerfile | Syntax::Ignore) {
+        return serde_json::Value::Array(docs);
+    }
+    match docs.len() {
+        0 => serde_json::Value::Null,
+        1 => docs.pop().unwrap_or_default(),
+        _ => serde_json::Value::Array(docs),
+    }
+}
 
 /// Parse `source` as `syntax`; `None` for syntaxes without a structural parser.
 pub fn parse(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
@@ -166,6 +258,11 @@ mod tests {
             Syntax::Ini,
             Syntax::Jsonc,
             Syntax::HelmTemplate,
+            Syntax::Dockerfile,
+            Syntax::Toml,
+            Syntax::Properties,
+            Syntax::Dotenv,
+            Syntax::Ignore,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
@@ -174,6 +271,21 @@ mod tests {
             );
         }
         assert!(parse(Syntax::Text, "x", &Limits::default()).is_none());
+    }
+
+    #[test]
+    fn parser_names_resolve_or_explain() {
+        assert_eq!(syntax_for_parser_name("Dockerfile"), Ok(Syntax::Dockerfile));
+        assert_eq!(syntax_for_parser_name("hcl2"), Ok(Syntax::Hcl));
+        assert!(syntax_for_parser_name("xml")
+            .unwrap_err()
+            .contains("does not support yet"));
+        assert!(syntax_for_parser_name("nope")
+            .unwrap_err()
+            .contains("unknown parser"));
+        for (name, syntax) in CONFTEST_PARSERS {
+            assert!(parse(*syntax, "", &Limits::default()).is_some(), "{name}");
+        }
     }
 
     #[test]
