@@ -29,6 +29,10 @@ pub struct ScanInputs {
     /// Scan an evenly spaced, deterministic sample of at most N lines per log file.
     #[arg(long, value_name = "N")]
     pub log_sample: Option<usize>,
+    /// Read every file with this parser, as conftest's `--parser` (dockerfile, dotenv, hcl2,
+    /// ignore, ini, json, jsonc, properties, toml, yaml).
+    #[arg(long, value_name = "FORMAT")]
+    pub parser: Option<String>,
     #[command(flatten)]
     pub policies: PolicyArgs,
 }
@@ -115,7 +119,20 @@ fn scan(
     if let Some(t) = inputs.policy_timeout_ms {
         config.policy_timeout_ms = t;
     }
+    if let Some(p) = &inputs.parser {
+        config.parser = Some(
+            crate::parse::syntax_for_parser_name(p)
+                .map_err(|e| fail(miette::miette!("--parser: {e}")))?,
+        );
+    }
     let mut sources = inputs.policies.sources(&config);
+    // A file named on the command line that no parser reads would pass user policies
+    // unseen: with user policies in use, that is an error, not a silent pass.
+    if !sources.dirs.is_empty() {
+        if let Some((p, why)) = crate::discover::unparsed_named_file(&inputs.paths, &config) {
+            return Err(fail(miette::miette!("{p}: {why}")));
+        }
+    }
     // Files named one by one (pre-commit): compile only the rules that apply to them.
     sources.kinds = crate::scan::kinds_of_files(&inputs.paths, &config);
     let mut bounds = crate::policy::Bounds::new(Duration::from_millis(config.policy_timeout_ms));

@@ -119,7 +119,10 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
                 comments.clear();
             } else {
                 let start = line.start + (text.len() - body.len());
-                comments.push((comment.to_owned(), Span::new(start, line.start + text.len())));
+                comments.push((
+                    comment.to_owned(),
+                    Span::new(start, line.start + text.len()),
+                ));
             }
             i += 1;
             continue;
@@ -179,7 +182,10 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
                 }
             }
         }
-        spans.insert(format!("/{}", commands.len()), Span::new(logical.start, end));
+        spans.insert(
+            format!("/{}", commands.len()),
+            Span::new(logical.start, end),
+        );
         let mut m = Map::new();
         m.insert("Cmd".into(), node.cmd.into());
         m.insert("SubCmd".into(), node.sub_cmd.into());
@@ -319,8 +325,12 @@ fn node_from_line(line: &str, escape: char) -> Result<Node, String> {
         "from" if !(node.values.len() == 1 || node.values.len() == 3) => {
             return Err("FROM requires either one or three arguments".into())
         }
-        "from" if node.values.len() == 3
-            && !node.values.get(1).is_some_and(|w| w.eq_ignore_ascii_case("as")) =>
+        "from"
+            if node.values.len() == 3
+                && !node
+                    .values
+                    .get(1)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("as")) =>
         {
             return Err("FROM: expected `AS <name>` after the image".into())
         }
@@ -429,7 +439,10 @@ fn words(rest: &str, escape: char) -> Vec<String> {
 fn name_val(rest: &str, cmd: &str, escape: char) -> Result<Vec<String>, String> {
     let ws = words(rest, escape);
     let Some(first) = ws.first() else {
-        return Err(format!("{} requires at least one argument", cmd.to_uppercase()));
+        return Err(format!(
+            "{} requires at least one argument",
+            cmd.to_uppercase()
+        ));
     };
     if !first.contains('=') {
         let Some((k, v)) = rest.split_once(char::is_whitespace) else {
@@ -482,8 +495,14 @@ mod tests {
     #[test]
     fn forms_and_stages() {
         let c = cmds("FROM golang:1.22 AS build\nRUN --mount=type=cache,target=/x go build \\\n    -o /app\nCMD [\"/app\", \"-v\"]\nFROM scratch\nCOPY --from=build /app /app\nENV A=1 B=\"two words\"\nENV OLD value with spaces\n");
-        assert_eq!(c[0]["Value"], serde_json::json!(["golang:1.22", "AS", "build"]));
-        assert_eq!(c[1]["Flags"], serde_json::json!(["--mount=type=cache,target=/x"]));
+        assert_eq!(
+            c[0]["Value"],
+            serde_json::json!(["golang:1.22", "AS", "build"])
+        );
+        assert_eq!(
+            c[1]["Flags"],
+            serde_json::json!(["--mount=type=cache,target=/x"])
+        );
         assert_eq!(c[1]["Value"], serde_json::json!(["go build     -o /app"]));
         assert_eq!(c[2]["JSON"], true);
         assert_eq!(c[2]["Value"], serde_json::json!(["/app", "-v"]));
@@ -493,7 +512,10 @@ mod tests {
             c[5]["Value"],
             serde_json::json!(["A", "1", "=", "B", "\"two words\"", "="])
         );
-        assert_eq!(c[6]["Value"], serde_json::json!(["OLD", "value with spaces", ""]));
+        assert_eq!(
+            c[6]["Value"],
+            serde_json::json!(["OLD", "value with spaces", ""])
+        );
     }
 
     #[test]
@@ -503,7 +525,10 @@ mod tests {
         let d = &p.docs[0];
         let c = d.value.as_array().unwrap();
         assert_eq!(c[0]["Cmd"], "comment");
-        assert_eq!(c[0]["Value"], serde_json::json!(["syntax=docker/dockerfile:1.4"]));
+        assert_eq!(
+            c[0]["Value"],
+            serde_json::json!(["syntax=docker/dockerfile:1.4"])
+        );
         assert_eq!(c[2]["Value"], serde_json::json!(["<<EOF"]));
         assert_eq!(&src[d.spans["/2"].range()], "RUN <<EOF\napk add curl\nEOF");
         assert_eq!(c[3]["Cmd"], "comment");

@@ -23,8 +23,7 @@ static LINE: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
-static UNESCAPE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\\([^$])").expect("static regex"));
+static UNESCAPE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\\([^$])").expect("static regex"));
 static VAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\\)?(\$)(\{?([A-Z0-9_]+)?\}?)").expect("static regex"));
 
@@ -43,7 +42,11 @@ fn physical_lines(source: &str) -> Vec<(&str, usize)> {
             }
             b'\r' => {
                 out.push((&source[start..i], start));
-                i += if bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
                 start = i;
             }
             _ => i += 1,
@@ -103,9 +106,15 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
         let Some(caps) = LINE.captures(&line) else {
             let first = line.lines().next().unwrap_or_default();
             let message = if first.starts_with("export") {
-                format!("`{}` exports a variable this file does not set", truncate(first))
+                format!(
+                    "`{}` exports a variable this file does not set",
+                    truncate(first)
+                )
             } else {
-                format!("line `{}` doesn't match the KEY=value format", truncate(first))
+                format!(
+                    "line `{}` doesn't match the KEY=value format",
+                    truncate(first)
+                )
             };
             return Parsed::failed(ParseError::at(message, line_start));
         };

@@ -27,7 +27,10 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
                 stripped.get(1..).unwrap_or_default().trim().to_owned(),
             )
         } else if line.starts_with('!') {
-            ("NegatedPath", unescape(stripped.get(1..).unwrap_or_default()))
+            (
+                "NegatedPath",
+                unescape(stripped.get(1..).unwrap_or_default()),
+            )
         } else {
             ("Path", unescape(stripped))
         };
@@ -81,8 +84,24 @@ mod tests {
         let src = "foo\n!bar\n\n# Baz\nqux\\ \nsp\\\\x  \n";
         let p = parse(src, &Limits::default());
         let v = &p.docs[0].value;
-        let kinds: Vec<&str> = v.as_array().unwrap().iter().map(|e| e["Kind"].as_str().unwrap()).collect();
-        assert_eq!(kinds, ["Path", "NegatedPath", "Empty", "Comment", "Path", "Path", "Empty"]);
+        let kinds: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["Kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "Path",
+                "NegatedPath",
+                "Empty",
+                "Comment",
+                "Path",
+                "Path",
+                "Empty"
+            ]
+        );
         assert_eq!(v[1]["Value"], "bar");
         assert_eq!(v[3]["Value"], "Baz");
         assert_eq!(v[4]["Value"], "qux ");

@@ -110,7 +110,8 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
 pub fn typed(s: &str) -> Value {
     let t = s.trim();
     let number_like = !t.is_empty()
-        && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
         && t.bytes().any(|b| b.is_ascii_digit());
     if number_like && t == s {
         if let Ok(f) = t.parse::<f64>() {

@@ -182,6 +182,82 @@ pub fn syntax_for_parser_name(name: &str) -> Result<Syntax, String> {
     }
 }
 
+/// The syntax conftest picks for a file by its name alone (conftest's `NewFromPath`):
+/// `Dockerfile*`/`*.dockerfile`, `*.yml`/`*.yaml`, `*.hcl`/`*.tf`/`*.tfvars`,
+/// `*.gitignore`/`*.dockerignore`, `.env*`/`*.env`, then the extension as a parser name.
+// `name` is lowercased once up front, so the suffix comparisons are case-insensitive.
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
+pub fn syntax_for_conftest_path(path: &std::path::Path) -> Result<Syntax, String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    // Go's `filepath.Ext`: from the last dot, so `.gitignore` has the extension `gitignore`.
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    if name == "dockerfile" || name.starts_with("dockerfile.") || ext == "dockerfile" {
+        return Ok(Syntax::Dockerfile);
+    }
+    match ext {
+        "yml" | "yaml" => return Ok(Syntax::Yaml),
+        "hcl" | "tf" | "tfvars" => return Ok(Syntax::Hcl),
+        "gitignore" | "dockerignore" => return Ok(Syntax::Ignore),
+        _ => {}
+    }
+    if name == ".env" || name.starts_with(".env.") || ext == "env" {
+        return Ok(Syntax::Dotenv);
+    }
+    if let Some(format) = conftest_format_unsupported(path) {
+        return Err(format!("conftest reads this file with its `{format}` parser, which custos does not support yet"));
+    }
+    if ext.is_empty() {
+        return Err(
+            "no parser for a file without an extension (use a known name or --parser)".into(),
+        );
+    }
+    syntax_for_parser_name(ext)
+}
+
+/// The conftest parser a file would be read with, by conftest's naming rules, when custos
+/// has no parser for it (`pom.xml` → `xml`, `nginx.conf` → `nginx`, `Jenkinsfile` →
+/// `groovy`): such a file must never look checked when it was not.
+pub fn conftest_format_unsupported(path: &std::path::Path) -> Option<&'static str> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    if name == "nginx.conf" {
+        return Some("nginx");
+    }
+    if name == "jenkinsfile" || name.starts_with("jenkinsfile.") {
+        return Some("groovy");
+    }
+    if ext == "textproto" || ext == "textpb" {
+        return Some("textproto");
+    }
+    CONFTEST_UNSUPPORTED.iter().copied().find(|f| *f == ext)
+}
+
+/// The kind a document read with a forced parser (`--parser`) has when classification
+/// would have read the file otherwise.
+pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
+    use crate::document::Kind;
+    match syntax {
+        Syntax::Json | Syntax::Jsonc => Kind::Json,
+        Syntax::Yaml => Kind::Yaml,
+        Syntax::Hcl => Kind::Terraform,
+        Syntax::Python => Kind::AirflowDag,
+        Syntax::Ini => Kind::Ini,
+        Syntax::HelmTemplate => Kind::HelmTemplate,
+        Syntax::Dockerfile => Kind::Dockerfile,
+        Syntax::Toml => Kind::Toml,
+        Syntax::Properties => Kind::Properties,
+        Syntax::Dotenv => Kind::Dotenv,
+        Syntax::Ignore => Kind::Ignore,
+        Syntax::Text => Kind::Text,
+    }
+}
+
 /// The value conftest's parser would return for `parsed` (what `parse_config` gives a
 /// policy): a Dockerfile's or ignore file's list wrapped in one more array, a multi-document
 /// YAML stream as an array of its documents, one document as itself, nothing as `null`.

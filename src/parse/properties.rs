@@ -162,7 +162,9 @@ fn expand<'a>(
     stack: &mut Vec<&'a str>,
 ) -> Result<String, String> {
     if stack.len() > MAX_EXPANSION_DEPTH {
-        return Err(format!("expansion too deep (over {MAX_EXPANSION_DEPTH} levels)"));
+        return Err(format!(
+            "expansion too deep (over {MAX_EXPANSION_DEPTH} levels)"
+        ));
     }
     let mut out = String::new();
     let mut rest = value;
@@ -170,7 +172,10 @@ fn expand<'a>(
         out.push_str(&rest[..at]);
         let after = &rest[at + 2..];
         let Some(close) = after.find('}') else {
-            return Err(format!("malformed expression `{}`: no closing `}}`", truncate(&rest[at..])));
+            return Err(format!(
+                "malformed expression `{}`: no closing `}}`",
+                truncate(&rest[at..])
+            ));
         };
         let key = &after[..close];
         if stack.contains(&key) {

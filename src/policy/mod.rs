@@ -943,6 +943,7 @@ fn parse_metadata(
 /// Add one policy file, as Rego v1 or, failing that, v0. A file that does not parse leaves
 /// the engine as it was (the engine parses before it adds), so no copy of the engine is made.
 fn add_policy(engine: &mut Engine, path: String, src: String) -> Result<(), PolicyError> {
+    builtins::note_policy_path(&path);
     let Err(e1) = engine.add_policy(path.clone(), src.clone()) else {
         return Ok(());
     };
