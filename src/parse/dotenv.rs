@@ -120,8 +120,9 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
         };
         let key = caps.get(1).map_or("", |m| m.as_str()).trim().to_owned();
         let (val, vspan) = caps.get(2).map_or(("", Span::new(end, end)), |m| {
+            let trimmed = m.as_str().trim_end().len();
             let s = (line_start + m.start()).min(end);
-            let e = (line_start + m.end()).min(end);
+            let e = (line_start + m.start() + trimmed).min(end);
             (m.as_str(), Span::new(s, e))
         });
         let mut val = val.trim().to_owned();
