@@ -134,7 +134,6 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
         directives_open = false;
         let logical = join_continuations(&lines, i, escape);
         i = logical.next;
-        let stage_before = stages;
         let node = match node_from_line(&logical.text, escape) {
             Ok(n) => n,
             Err(message) => return Parsed::failed(ParseError::at(message, logical.start)),
@@ -142,11 +141,7 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
         if node.cmd == "from" {
             stages += 1;
         }
-        let stage = if node.cmd == "from" {
-            stages - 1
-        } else {
-            stage_before.saturating_sub(1)
-        };
+        let stage = stages.saturating_sub(1);
         for (comment, span) in comments.drain(..) {
             spans.insert(format!("/{}", commands.len()), span);
             let mut m = Map::new();
@@ -279,10 +274,8 @@ fn node_from_line(line: &str, escape: char) -> Result<Node, String> {
     };
     match node.cmd.as_str() {
         "from" | "expose" => node.values = whitespace_split(rest),
-        "maintainer" | "stopsignal" | "user" | "workdir" => {
-            if !rest.is_empty() {
-                node.values = vec![rest.to_owned()];
-            }
+        "maintainer" | "stopsignal" | "user" | "workdir" if !rest.is_empty() => {
+            node.values = vec![rest.to_owned()];
         }
         "cmd" | "entrypoint" | "run" | "shell" => {
             (node.values, node.json) = maybe_json(rest)?;
@@ -416,7 +409,6 @@ fn words(rest: &str, escape: char) -> Vec<String> {
                 quote = None;
                 word.push(c);
             }
-            Some(_) => word.push(c),
             None if c == '"' || c == '\'' => {
                 quote = Some(c);
                 word.push(c);
@@ -426,7 +418,7 @@ fn words(rest: &str, escape: char) -> Vec<String> {
                     out.push(std::mem::take(&mut word));
                 }
             }
-            None => word.push(c),
+            Some(_) | None => word.push(c),
         }
     }
     if !word.is_empty() {

@@ -131,7 +131,7 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
             double = val.starts_with('"') && val.ends_with('"');
             single = val.starts_with('\'') && val.ends_with('\'');
             if single || double {
-                val = val[1..val.len() - 1].to_owned();
+                val = val[1..val.len() - 1].to_string();
             }
         }
         if double {
