@@ -410,6 +410,7 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
                 Kind::Properties => Syntax::Properties,
                 Kind::Dotenv => Syntax::Dotenv,
                 Kind::Ignore => Syntax::Ignore,
+                Kind::Xml => Syntax::Xml,
                 _ => Syntax::Text,
             };
             return (*kind, syntax);
@@ -499,6 +500,9 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
     if ext_is(&[".properties"]) {
         return (Kind::Properties, Syntax::Properties);
     }
+    if ext_is(&[".xml"]) {
+        return (Kind::Xml, Syntax::Xml);
+    }
     // DVC keeps its remotes in `.dvc/config` (and `config.local`), INI syntax.
     if ext_is(&[".cfg", ".ini"])
         || (rel_s.contains(".dvc/") && (name == "config" || name == "config.local"))
@@ -567,6 +571,7 @@ mod tests {
         assert_eq!(k(".gitignore", ""), (Kind::Ignore, Syntax::Ignore));
         assert_eq!(k("app/.dockerignore", ""), (Kind::Ignore, Syntax::Ignore));
         assert_eq!(k("traefik.toml", ""), (Kind::Toml, Syntax::Toml));
+        assert_eq!(k("pom.xml", ""), (Kind::Xml, Syntax::Xml));
         assert_eq!(
             k("app.properties", ""),
             (Kind::Properties, Syntax::Properties)

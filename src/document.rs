@@ -59,6 +59,8 @@ pub enum Kind {
     Properties,
     /// `.gitignore` / `.dockerignore`, as conftest's entry list.
     Ignore,
+    /// XML, in conftest's JSON convention.
+    Xml,
     Yaml,
     Json,
     LogJsonl,
@@ -69,7 +71,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 21] = [
+    pub const ALL: [Kind; 22] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
@@ -85,6 +87,7 @@ impl Kind {
         Kind::Toml,
         Kind::Properties,
         Kind::Ignore,
+        Kind::Xml,
         Kind::Yaml,
         Kind::Json,
         Kind::LogJsonl,
@@ -110,6 +113,7 @@ impl Kind {
             Kind::Toml => "toml",
             Kind::Properties => "properties",
             Kind::Ignore => "ignore",
+            Kind::Xml => "xml",
             Kind::Yaml => "yaml",
             Kind::Json => "json",
             Kind::LogJsonl => "log-jsonl",
@@ -127,7 +131,7 @@ impl Kind {
     pub const fn comment_prefixes(self) -> &'static [&'static str] {
         match self {
             Kind::Terraform => &["#", "//"],
-            Kind::Json | Kind::LogJsonl | Kind::LogNginx | Kind::LogText => &[],
+            Kind::Json | Kind::Xml | Kind::LogJsonl | Kind::LogNginx | Kind::LogText => &[],
             Kind::Ini => &["#", ";"],
             Kind::Properties => &["#", "!"],
             _ => &["#"],

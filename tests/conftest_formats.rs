@@ -78,6 +78,11 @@ fn dockerignore_document() {
 }
 
 #[test]
+fn xml_document() {
+    insta::assert_snapshot!(render("xml/pom.xml", Syntax::Xml));
+}
+
+#[test]
 fn ini_typed_document() {
     insta::assert_snapshot!(render("ini/grafana-like.ini", Syntax::Ini));
 }
@@ -186,6 +191,20 @@ fn ini_policy_denies_on_typed_values() {
     );
 }
 
+#[test]
+fn xml_policy_denies() {
+    assert_eq!(
+        denials("xml"),
+        (
+            1,
+            vec![
+                "plugin maven-surefire-plugin has no pinned version".to_owned(),
+                "repository internal is fetched over plain http".to_owned(),
+            ]
+        )
+    );
+}
+
 /// A malformed input of each format is an error with a location, never a panic or a pass.
 #[test]
 fn bad_inputs_are_errors_with_a_location() {
@@ -222,6 +241,10 @@ fn bad_inputs_are_errors_with_a_location() {
         (Syntax::Dotenv, "A=1\nthis is not env\n", "KEY=value", 2),
         (Syntax::Dotenv, "A=\"open\n", "quote", 1),
         (Syntax::Ini, "[s]\nnot a pair\n", "expected", 2),
+        (Syntax::Xml, "<a>\n<b></c>\n</a>", "malformed XML", 2),
+        (Syntax::Xml, "<a>\n  <b>\n</a>", "", 3),
+        (Syntax::Xml, "<a>\n<b>", "never closed", 2),
+        (Syntax::Xml, "<a>\n&nbsp;</a>", "unknown entity", 2),
     ];
     for (syntax, src, needle, line) in cases {
         let parsed = parse::parse(*syntax, src, &Limits::default()).expect("parser");
@@ -279,7 +302,7 @@ fn parse_config_names_what_it_cannot_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("x_test.rego"),
-        "package main\nimport rego.v1\ntest_xml if {\n\tparse_config(\"xml\", \"<a/>\")\n}\n",
+        "package main\nimport rego.v1\ntest_hocon if {\n\tparse_config(\"hocon\", \"a = 1\")\n}\n",
     )
     .expect("write");
     let o = custos(
@@ -336,17 +359,17 @@ fn parser_flag_forces_the_parser() {
 #[test]
 fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("pom.xml"), "<project/>\n").expect("write");
+    std::fs::write(dir.path().join("deploy.cue"), "replicas: 2\n").expect("write");
     std::fs::create_dir(dir.path().join("policy")).expect("mkdir");
     std::fs::write(
         dir.path().join("policy/deny.rego"),
-        "package main\nimport rego.v1\ndeny contains \"x\" if input.project\n",
+        "package main\nimport rego.v1\ndeny contains \"x\" if input.replicas\n",
     )
     .expect("write");
     let o = custos(
         &[
             "scan",
-            "pom.xml",
+            "deploy.cue",
             "--policy",
             "policy",
             "--no-bundled",
@@ -355,8 +378,8 @@ fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
         dir.path(),
     );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(stderr(&o).contains("pom.xml"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("`xml`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("deploy.cue"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`cue`"), "{}", stderr(&o));
 
     let (exit, report, _) = scan_json(
         &[".", "--policy", "policy", "--no-bundled", "--no-config"],
@@ -365,7 +388,7 @@ fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
     assert_eq!(exit, 0);
     let notes = report["notes"].to_string();
     assert!(
-        notes.contains("pom.xml") && notes.contains("`xml`"),
+        notes.contains("deploy.cue") && notes.contains("`cue`"),
         "{report}"
     );
     // The note reaches the human output too.
@@ -381,7 +404,7 @@ fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
         dir.path(),
     );
     let all = format!("{}{}", common::stdout(&o), stderr(&o));
-    assert!(all.contains("pom.xml"), "{all}");
+    assert!(all.contains("deploy.cue"), "{all}");
 }
 
 #[test]
@@ -394,6 +417,7 @@ fn fixtures_exist_for_every_supported_parser() {
             "dotenv",
             "ignore",
             "ini",
+            "xml",
             "yaml",
             "json",
             "jsonc",

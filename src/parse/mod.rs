@@ -18,6 +18,7 @@ pub mod properties;
 pub mod python;
 pub mod template;
 pub mod toml;
+pub mod xml;
 pub mod yaml;
 
 use crate::document::{Span, SpanMap};
@@ -45,6 +46,8 @@ pub enum Syntax {
     Dotenv,
     /// `.gitignore` / `.dockerignore`: conftest's entry list.
     Ignore,
+    /// XML in goxml2json's JSON convention (`-attr`, `#content`).
+    Xml,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -122,6 +125,7 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Properties, properties::parse),
     (Syntax::Dotenv, dotenv::parse),
     (Syntax::Ignore, ignore::parse),
+    (Syntax::Xml, xml::parse),
 ];
 
 /// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
@@ -136,6 +140,7 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
     ("jsonc", Syntax::Jsonc),
     ("properties", Syntax::Properties),
     ("toml", Syntax::Toml),
+    ("xml", Syntax::Xml),
     ("yaml", Syntax::Yaml),
 ];
 
@@ -152,7 +157,6 @@ pub static CONFTEST_UNSUPPORTED: &[&str] = &[
     "spdx",
     "textproto",
     "vcl",
-    "xml",
 ];
 
 /// The syntax for a conftest parser name (also accepting custos's aliases `hcl`, `yml`).
@@ -254,6 +258,7 @@ pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
         Syntax::Properties => Kind::Properties,
         Syntax::Dotenv => Kind::Dotenv,
         Syntax::Ignore => Kind::Ignore,
+        Syntax::Xml => Kind::Xml,
         Syntax::Text => Kind::Text,
     }
 }
@@ -339,6 +344,7 @@ mod tests {
             Syntax::Properties,
             Syntax::Dotenv,
             Syntax::Ignore,
+            Syntax::Xml,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
@@ -353,7 +359,7 @@ mod tests {
     fn parser_names_resolve_or_explain() {
         assert_eq!(syntax_for_parser_name("Dockerfile"), Ok(Syntax::Dockerfile));
         assert_eq!(syntax_for_parser_name("hcl2"), Ok(Syntax::Hcl));
-        assert!(syntax_for_parser_name("xml")
+        assert!(syntax_for_parser_name("hocon")
             .unwrap_err()
             .contains("does not support yet"));
         assert!(syntax_for_parser_name("nope")
