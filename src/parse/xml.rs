@@ -210,15 +210,16 @@ fn open(e: &quick_xml::events::BytesStart<'_>, span: Span) -> Result<(String, No
     Ok((label, node))
 }
 
-/// `&amp;`-style and `&#…;` references; an entity XML does not predefine is an error.
+/// `&amp;`-style and `&#…;` references. An entity XML does not predefine (one a DOCTYPE
+/// declares, such as `&nbsp;`) is kept as written: custos does not read DTDs, and a valid
+/// document must not become a parse error.
 fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Result<String, String> {
     if let Some(c) = r.resolve_char_ref().map_err(|e| e.to_string())? {
         return Ok(c.to_string());
     }
     let name = r.decode().map_err(|e| e.to_string())?;
-    quick_xml::escape::resolve_predefined_entity(&name)
-        .map(str::to_owned)
-        .ok_or_else(|| format!("unknown entity `&{name};`"))
+    Ok(quick_xml::escape::resolve_predefined_entity(&name)
+        .map_or_else(|| format!("&{name};"), str::to_owned))
 }
 
 #[cfg(test)]
@@ -259,8 +260,10 @@ mod tests {
         assert!(p.error.is_some());
         let p = parse("<a><b>", &Limits::default());
         assert!(p.error.unwrap().message.contains("never closed"));
-        let p = parse("<a>&nbsp;</a>", &Limits::default());
-        assert!(p.error.unwrap().message.contains("unknown entity"));
+        let p = parse("<a>&nbsp;&#65;</a>", &Limits::default());
+        assert_eq!(p.docs[0].value["a"], "&nbsp;A");
+        let p = parse("<a>&#xZZ;</a>", &Limits::default());
+        assert!(p.error.is_some());
         assert_eq!(parse("", &Limits::default()).docs[0].value, "");
     }
 }
