@@ -164,6 +164,8 @@ pub struct Config {
     pub policy_memory_limit: u64,
     pub parse_error_severity: Severity,
     pub policy_dirs: Vec<PathBuf>,
+    /// `--parser`: read every file with this parser (conftest's flag); `None` classifies.
+    pub parser: Option<crate::parse::Syntax>,
     pub disabled: Vec<String>,
     pub severity_overrides: BTreeMap<String, Severity>,
     /// Every rule id the file names (`disabled`, `severity`, waivers), where, and in what
@@ -205,6 +207,7 @@ impl Config {
             policy_memory_limit: crate::policy::sandbox::DEFAULT_MEMORY_LIMIT,
             parse_error_severity: Severity::High,
             policy_dirs: Vec::new(),
+            parser: None,
             disabled: Vec::new(),
             severity_overrides: BTreeMap::new(),
             rule_refs: Vec::new(),

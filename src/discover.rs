@@ -321,10 +321,49 @@ static CFN_JSON: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#""AWSTemplateFormatVersion"\s*:|"Type"\s*:\s*"AWS::"#).expect("static regex")
 });
 
-/// Decide what a file is, from config overrides, its path, then its content.
+/// Decide what a file is, from `--parser`, config overrides, its path, then its content.
+pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
+    let classified = classify_by_name_and_content(rel, content, config);
+    match config.parser {
+        // `--parser`: every file is read with it; a file already of that syntax keeps its
+        // kind (so a Kubernetes manifest read as YAML is still one).
+        Some(forced) if forced != classified.1 => (crate::parse::kind_for_syntax(forced), forced),
+        _ => classified,
+    }
+}
+
+/// Why a file that classification leaves to the text detectors is not a document: conftest
+/// would parse it with a parser custos does not have (see
+/// [`crate::parse::conftest_format_unsupported`]). `None` for every other file.
+pub fn unparsed_format_note(rel: &Path, syntax: Syntax) -> Option<String> {
+    if syntax != Syntax::Text {
+        return None;
+    }
+    crate::parse::conftest_format_unsupported(rel).map(|f| {
+        format!("not parsed: conftest reads this file as `{f}`, which custos does not support yet; only the secret and PII detectors saw it")
+    })
+}
+
+/// The first file among `paths` (as named on the command line) that conftest would parse
+/// but custos cannot, with the reason: named explicitly for user policies, it must be an
+/// error rather than a silent pass.
+pub fn unparsed_named_file(paths: &[PathBuf], config: &Config) -> Option<(String, String)> {
+    paths.iter().filter(|p| p.is_file()).find_map(|p| {
+        let rel = rel_to(&config.root, p);
+        let head = std::fs::File::open(p).ok().and_then(|f| {
+            use std::io::Read as _;
+            let mut buf = Vec::new();
+            f.take(64 * 1024).read_to_end(&mut buf).ok()?;
+            Some(String::from_utf8_lossy(&buf).into_owned())
+        });
+        let (_, syntax) = classify(&rel, head.as_deref().unwrap_or_default(), config);
+        unparsed_format_note(&rel, syntax).map(|n| (display_path(p), n))
+    })
+}
+
 // `name` is lowercased once up front, so the suffix comparisons are case-insensitive.
 #[allow(clippy::case_sensitive_file_extension_comparisons)]
-pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
+fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
     let name = rel
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
@@ -353,12 +392,25 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
                 Kind::Terraform | Kind::CloudFormation => syntax_for_name(),
                 Kind::Ini => Syntax::Ini,
                 Kind::HelmTemplate => Syntax::HelmTemplate,
+                Kind::Dockerfile => Syntax::Dockerfile,
+                Kind::Toml => Syntax::Toml,
+                Kind::Properties => Syntax::Properties,
+                Kind::Dotenv => Syntax::Dotenv,
+                Kind::Ignore => Syntax::Ignore,
+                Kind::Xml => Syntax::Xml,
                 _ => Syntax::Text,
             };
             return (*kind, syntax);
         }
     }
     let ext_is = |exts: &[&str]| exts.iter().any(|e| name.ends_with(e));
+    // conftest's names: `Dockerfile`, `Dockerfile.*`, `*.dockerfile`.
+    if name == "dockerfile" || name.starts_with("dockerfile.") || name.ends_with(".dockerfile") {
+        return (Kind::Dockerfile, Syntax::Dockerfile);
+    }
+    if ext_is(&[".gitignore", ".dockerignore"]) {
+        return (Kind::Ignore, Syntax::Ignore);
+    }
     if ext_is(&[".tf.json", ".tfvars.json"]) {
         return (Kind::Terraform, Syntax::Json);
     }
@@ -427,7 +479,16 @@ pub fn classify(rel: &Path, content: &str, config: &Config) -> (Kind, Syntax) {
         return (Kind::Python, Syntax::Text);
     }
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
-        return (Kind::Dotenv, Syntax::Text);
+        return (Kind::Dotenv, Syntax::Dotenv);
+    }
+    if ext_is(&[".toml"]) {
+        return (Kind::Toml, Syntax::Toml);
+    }
+    if ext_is(&[".properties"]) {
+        return (Kind::Properties, Syntax::Properties);
+    }
+    if ext_is(&[".xml"]) {
+        return (Kind::Xml, Syntax::Xml);
     }
     // DVC keeps its remotes in `.dvc/config` (and `config.local`), INI syntax.
     if ext_is(&[".cfg", ".ini"])
@@ -482,7 +543,26 @@ mod tests {
             k("docker-compose.yml", ""),
             (Kind::DockerCompose, Syntax::Yaml)
         );
-        assert_eq!(k(".env", ""), (Kind::Dotenv, Syntax::Text));
+        assert_eq!(k(".env", ""), (Kind::Dotenv, Syntax::Dotenv));
+        assert_eq!(k("prod.env", ""), (Kind::Dotenv, Syntax::Dotenv));
+        assert_eq!(k("Dockerfile", ""), (Kind::Dockerfile, Syntax::Dockerfile));
+        assert_eq!(
+            k("build/Dockerfile.dev", ""),
+            (Kind::Dockerfile, Syntax::Dockerfile)
+        );
+        assert_eq!(
+            k("api.dockerfile", ""),
+            (Kind::Dockerfile, Syntax::Dockerfile)
+        );
+        assert_eq!(k("Dockerfile-notes.md", ""), (Kind::Text, Syntax::Text));
+        assert_eq!(k(".gitignore", ""), (Kind::Ignore, Syntax::Ignore));
+        assert_eq!(k("app/.dockerignore", ""), (Kind::Ignore, Syntax::Ignore));
+        assert_eq!(k("traefik.toml", ""), (Kind::Toml, Syntax::Toml));
+        assert_eq!(k("pom.xml", ""), (Kind::Xml, Syntax::Xml));
+        assert_eq!(
+            k("app.properties", ""),
+            (Kind::Properties, Syntax::Properties)
+        );
         assert_eq!(k("README.md", ""), (Kind::Text, Syntax::Text));
     }
 

@@ -52,6 +52,15 @@ pub enum Kind {
     DockerCompose,
     Dotenv,
     Ini,
+    /// A Dockerfile, as conftest's instruction list.
+    Dockerfile,
+    Toml,
+    /// Java `.properties`.
+    Properties,
+    /// `.gitignore` / `.dockerignore`, as conftest's entry list.
+    Ignore,
+    /// XML, in conftest's JSON convention.
+    Xml,
     Yaml,
     Json,
     LogJsonl,
@@ -62,7 +71,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 22] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
@@ -74,6 +83,11 @@ impl Kind {
         Kind::DockerCompose,
         Kind::Dotenv,
         Kind::Ini,
+        Kind::Dockerfile,
+        Kind::Toml,
+        Kind::Properties,
+        Kind::Ignore,
+        Kind::Xml,
         Kind::Yaml,
         Kind::Json,
         Kind::LogJsonl,
@@ -95,6 +109,11 @@ impl Kind {
             Kind::DockerCompose => "docker-compose",
             Kind::Dotenv => "dotenv",
             Kind::Ini => "ini",
+            Kind::Dockerfile => "dockerfile",
+            Kind::Toml => "toml",
+            Kind::Properties => "properties",
+            Kind::Ignore => "ignore",
+            Kind::Xml => "xml",
             Kind::Yaml => "yaml",
             Kind::Json => "json",
             Kind::LogJsonl => "log-jsonl",
@@ -112,8 +131,9 @@ impl Kind {
     pub const fn comment_prefixes(self) -> &'static [&'static str] {
         match self {
             Kind::Terraform => &["#", "//"],
-            Kind::Json | Kind::LogJsonl | Kind::LogNginx | Kind::LogText => &[],
+            Kind::Json | Kind::Xml | Kind::LogJsonl | Kind::LogNginx | Kind::LogText => &[],
             Kind::Ini => &["#", ";"],
+            Kind::Properties => &["#", "!"],
             _ => &["#"],
         }
     }

@@ -527,6 +527,12 @@ fn scan_file(
         config,
     );
     let lines = LineIndex::new(&source);
+    if let Some(message) = discover::unparsed_format_note(&rel, syntax) {
+        res.notes.push(Note {
+            path: c.display.clone(),
+            message,
+        });
+    }
 
     let mut findings = Vec::new();
     if let Some(at) = utf8_error {

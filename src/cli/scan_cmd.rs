@@ -29,6 +29,11 @@ pub struct ScanInputs {
     /// Scan an evenly spaced, deterministic sample of at most N lines per log file.
     #[arg(long, value_name = "N")]
     pub log_sample: Option<usize>,
+    /// Read every file with this parser, as conftest's `--parser` (dockerfile, dotenv, hcl2,
+    /// ignore, ini, json, jsonc, properties, toml, yaml); also the format of standard input
+    /// named as `-` (default yaml, as conftest).
+    #[arg(long, value_name = "FORMAT")]
+    pub parser: Option<String>,
     #[command(flatten)]
     pub policies: PolicyArgs,
     #[command(flatten)]
@@ -53,10 +58,6 @@ pub struct ConftestArgs {
     /// `{"path": …, "contents": …}` (conftest's `--combine`).
     #[arg(long)]
     pub combine: bool,
-    /// The format of standard input named as `-` (default `yaml`, as conftest): `yaml`,
-    /// `json`, `hcl2`, `ini`, or any file extension custos reads.
-    #[arg(long, value_name = "FORMAT")]
-    pub parser: Option<String>,
 }
 
 impl ConftestArgs {
@@ -186,6 +187,12 @@ fn scan(
     if let Some(t) = inputs.policy_timeout_ms {
         config.policy_timeout_ms = t;
     }
+    if let Some(p) = &inputs.parser {
+        config.parser = Some(
+            crate::parse::syntax_for_parser_name(p)
+                .map_err(|e| fail(miette::miette!("--parser: {e}")))?,
+        );
+    }
     let conftest = super::conftest_config(&inputs.policies).map_err(fail)?;
     let mut sources = inputs.policies.sources(&config);
     if sources.dirs.is_empty() {
@@ -199,6 +206,13 @@ fn scan(
                 eprintln!("custos: policies from ./policy (conftest's default policy directory)");
                 sources.dirs.push(dir);
             }
+        }
+    }
+    // A file named on the command line that no parser reads would pass user policies
+    // unseen: with user policies in use, that is an error, not a silent pass.
+    if !sources.dirs.is_empty() {
+        if let Some((p, why)) = crate::discover::unparsed_named_file(&inputs.paths, &config) {
+            return Err(fail(miette::miette!("{p}: {why}")));
         }
     }
     // Files named one by one (pre-commit): compile only the rules that apply to them.
@@ -319,7 +333,7 @@ pub fn run(args: &ScanArgs) -> i32 {
     // Standard input (`-`) is read into a file named for its format, scanned, and reported
     // as `-`.
     let stdin_file = if roots.iter().any(|r| r.as_os_str() == "-") {
-        match stdin_to_file(args.inputs.conftest.parser.as_deref()) {
+        match stdin_to_file(args.inputs.parser.as_deref()) {
             Ok(f) => Some(f),
             Err(e) => return fail(miette::miette!("reading standard input: {e}")),
         }

@@ -1,9 +1,12 @@
 //! INI-style configuration (`airflow.cfg`, DVC's `.dvc/config`, `setup.cfg`, …) → JSON with spans.
 //!
 //! Shape: `{section: {key: value}}`; keys before any section go under `""`. DVC's quoted
-//! section names (`['remote "storage"']`) become `remote "storage"`. Values are strings (INI has
-//! no types); `;` and `#` start comments at the beginning of a line; indented lines continue the
-//! previous value. A line that is neither is a syntax error with its location.
+//! section names (`['remote "storage"']`) become `remote "storage"`. Values are typed the way
+//! conftest types them (go-ini's strings, then `strconv.ParseFloat`/`ParseBool`): a value that
+//! reads as a finite number is a number, `true`/`false`/`t`/`f` (any of Go's spellings) a
+//! boolean, anything else a string — see [`typed`]. `;` and `#` start comments at the
+//! beginning of a line; indented lines continue the previous value. A line that is neither is
+//! a syntax error with its location.
 
 use serde_json::{Map, Value};
 
@@ -82,12 +85,51 @@ pub fn parse(source: &str, _limits: &Limits) -> Parsed {
         last = Some((section.clone(), key));
     }
     spans.insert(String::new(), Span::new(0, source.len()));
+    for section in root.values_mut() {
+        if let Value::Object(keys) = section {
+            for v in keys.values_mut() {
+                if let Value::String(s) = v {
+                    *v = typed(s);
+                }
+            }
+        }
+    }
     Parsed {
         docs: vec![ParsedDoc {
             value: Value::Object(root),
             spans,
         }],
         error: None,
+    }
+}
+
+/// conftest's typing of an INI value: Go's `ParseFloat` first (a finite number), then
+/// `ParseBool` (`1 t T TRUE true True 0 f F FALSE false False`, the digits already numbers),
+/// else the string. Integral values become JSON integers, which Rego compares equal to the
+/// float conftest produces.
+pub fn typed(s: &str) -> Value {
+    let t = s.trim();
+    let number_like = !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        && t.bytes().any(|b| b.is_ascii_digit());
+    if number_like && t == s {
+        if let Ok(f) = t.parse::<f64>() {
+            if f.is_finite() {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    return Value::Number((f as i64).into());
+                }
+                if let Some(n) = serde_json::Number::from_f64(f) {
+                    return Value::Number(n);
+                }
+            }
+        }
+    }
+    match s {
+        "t" | "T" | "TRUE" | "true" | "True" => Value::Bool(true),
+        "f" | "F" | "FALSE" | "false" | "False" => Value::Bool(false),
+        _ => Value::String(s.to_owned()),
     }
 }
 
@@ -101,13 +143,19 @@ mod tests {
 
     #[test]
     fn sections_keys_continuations_and_spans() {
-        let src = "[core]\nexecutor = CeleryExecutor\nfernet_key=abc\n# comment\n['remote \"storage\"']\n    url = s3://acme-dvc/store\n[logging]\nformat = %(asctime)s\n  %(message)s\n";
+        let src = "[core]\nexecutor = CeleryExecutor\nfernet_key=abc\n# comment\n['remote \"storage\"']\n    url = s3://acme-dvc/store\n[logging]\nformat = %(asctime)s\n  %(message)s\nlevel = 3\nratio = .5\non = True\noff = f\nword = yes\ninf = inf\n";
         let p = parse(src, &Limits::default());
         assert!(p.error.is_none());
         let d = &p.docs[0];
         assert_eq!(d.value["core"]["executor"], "CeleryExecutor");
         assert_eq!(d.value["remote \"storage\""]["url"], "s3://acme-dvc/store");
         assert_eq!(d.value["logging"]["format"], "%(asctime)s\n%(message)s");
+        assert_eq!(d.value["logging"]["level"], 3);
+        assert_eq!(d.value["logging"]["ratio"], 0.5);
+        assert_eq!(d.value["logging"]["on"], true);
+        assert_eq!(d.value["logging"]["off"], false);
+        assert_eq!(d.value["logging"]["word"], "yes");
+        assert_eq!(d.value["logging"]["inf"], "inf");
         let s = d.spans["/core/fernet_key"];
         assert_eq!(&src[s.range()], "abc");
     }

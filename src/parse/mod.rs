@@ -8,11 +8,17 @@
 //! Parsers never throw a file away: a syntax error comes back as a [`ParseError`] with a
 //! location, beside whatever documents parsed before it.
 
+pub mod dockerfile;
+pub mod dotenv;
 pub mod hcl;
+pub mod ignore;
 pub mod ini;
 pub mod json;
+pub mod properties;
 pub mod python;
 pub mod template;
+pub mod toml;
+pub mod xml;
 pub mod yaml;
 
 use crate::document::{Span, SpanMap};
@@ -31,6 +37,17 @@ pub enum Syntax {
     Jsonc,
     /// A Helm (Go-template) YAML template: evaluated as far as its static YAML goes.
     HelmTemplate,
+    /// A Dockerfile: conftest's instruction list.
+    Dockerfile,
+    Toml,
+    /// Java `.properties`.
+    Properties,
+    /// `.env` files as a `{KEY: value}` document.
+    Dotenv,
+    /// `.gitignore` / `.dockerignore`: conftest's entry list.
+    Ignore,
+    /// XML in goxml2json's JSON convention (`-attr`, `#content`).
+    Xml,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -103,7 +120,163 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Ini, ini::parse),
     (Syntax::Jsonc, json::parse_jsonc),
     (Syntax::HelmTemplate, template::parse_helm),
+    (Syntax::Dockerfile, dockerfile::parse),
+    (Syntax::Toml, toml::parse),
+    (Syntax::Properties, properties::parse),
+    (Syntax::Dotenv, dotenv::parse),
+    (Syntax::Ignore, ignore::parse),
+    (Syntax::Xml, xml::parse),
 ];
+
+/// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
+/// with. conftest's other names are listed in [`CONFTEST_UNSUPPORTED`].
+pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
+    ("dockerfile", Syntax::Dockerfile),
+    ("dotenv", Syntax::Dotenv),
+    ("hcl2", Syntax::Hcl),
+    ("ignore", Syntax::Ignore),
+    ("ini", Syntax::Ini),
+    ("json", Syntax::Json),
+    ("jsonc", Syntax::Jsonc),
+    ("properties", Syntax::Properties),
+    ("toml", Syntax::Toml),
+    ("xml", Syntax::Xml),
+    ("yaml", Syntax::Yaml),
+];
+
+/// conftest parser names custos does not read yet: named so the error can say so.
+pub static CONFTEST_UNSUPPORTED: &[&str] = &[
+    "cue",
+    "cyclonedx",
+    "edn",
+    "groovy",
+    "hcl1",
+    "hocon",
+    "jsonnet",
+    "nginx",
+    "spdx",
+    "textproto",
+    "vcl",
+];
+
+/// The syntax for a conftest parser name (also accepting custos's aliases `hcl`, `yml`).
+pub fn syntax_for_parser_name(name: &str) -> Result<Syntax, String> {
+    let lower = name.to_ascii_lowercase();
+    let canonical = match lower.as_str() {
+        "hcl" | "tf" | "terraform" => "hcl2",
+        "yml" => "yaml",
+        "env" => "dotenv",
+        "docker" => "dockerfile",
+        other => other,
+    };
+    if let Some((_, s)) = CONFTEST_PARSERS.iter().find(|(n, _)| *n == canonical) {
+        return Ok(*s);
+    }
+    let known: Vec<&str> = CONFTEST_PARSERS.iter().map(|(n, _)| *n).collect();
+    if CONFTEST_UNSUPPORTED.contains(&canonical) {
+        Err(format!(
+            "parser `{name}` is one of conftest's that custos does not support yet (supported: {})",
+            known.join(", ")
+        ))
+    } else {
+        Err(format!(
+            "unknown parser `{name}` (supported: {})",
+            known.join(", ")
+        ))
+    }
+}
+
+/// The syntax conftest picks for a file by its name alone (conftest's `NewFromPath`):
+/// `Dockerfile*`/`*.dockerfile`, `*.yml`/`*.yaml`, `*.hcl`/`*.tf`/`*.tfvars`,
+/// `*.gitignore`/`*.dockerignore`, `.env*`/`*.env`, then the extension as a parser name.
+// `name` is lowercased once up front, so the suffix comparisons are case-insensitive.
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
+pub fn syntax_for_conftest_path(path: &std::path::Path) -> Result<Syntax, String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    // Go's `filepath.Ext`: from the last dot, so `.gitignore` has the extension `gitignore`.
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    if name == "dockerfile" || name.starts_with("dockerfile.") || ext == "dockerfile" {
+        return Ok(Syntax::Dockerfile);
+    }
+    match ext {
+        "yml" | "yaml" => return Ok(Syntax::Yaml),
+        "hcl" | "tf" | "tfvars" => return Ok(Syntax::Hcl),
+        "gitignore" | "dockerignore" => return Ok(Syntax::Ignore),
+        _ => {}
+    }
+    if name == ".env" || name.starts_with(".env.") || ext == "env" {
+        return Ok(Syntax::Dotenv);
+    }
+    if let Some(format) = conftest_format_unsupported(path) {
+        return Err(format!("conftest reads this file with its `{format}` parser, which custos does not support yet"));
+    }
+    if ext.is_empty() {
+        return Err(
+            "no parser for a file without an extension (use a known name or --parser)".into(),
+        );
+    }
+    syntax_for_parser_name(ext)
+}
+
+/// The conftest parser a file would be read with, by conftest's naming rules, when custos
+/// has no parser for it (`pom.xml` → `xml`, `nginx.conf` → `nginx`, `Jenkinsfile` →
+/// `groovy`): such a file must never look checked when it was not.
+pub fn conftest_format_unsupported(path: &std::path::Path) -> Option<&'static str> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    if name == "nginx.conf" {
+        return Some("nginx");
+    }
+    if name == "jenkinsfile" || name.starts_with("jenkinsfile.") {
+        return Some("groovy");
+    }
+    if ext == "textproto" || ext == "textpb" {
+        return Some("textproto");
+    }
+    CONFTEST_UNSUPPORTED.iter().copied().find(|f| *f == ext)
+}
+
+/// The kind a document read with a forced parser (`--parser`) has when classification
+/// would have read the file otherwise.
+pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
+    use crate::document::Kind;
+    match syntax {
+        Syntax::Json | Syntax::Jsonc => Kind::Json,
+        Syntax::Yaml => Kind::Yaml,
+        Syntax::Hcl => Kind::Terraform,
+        Syntax::Python => Kind::AirflowDag,
+        Syntax::Ini => Kind::Ini,
+        Syntax::HelmTemplate => Kind::HelmTemplate,
+        Syntax::Dockerfile => Kind::Dockerfile,
+        Syntax::Toml => Kind::Toml,
+        Syntax::Properties => Kind::Properties,
+        Syntax::Dotenv => Kind::Dotenv,
+        Syntax::Ignore => Kind::Ignore,
+        Syntax::Xml => Kind::Xml,
+        Syntax::Text => Kind::Text,
+    }
+}
+
+/// The value conftest's parser would return for `parsed` (what `parse_config` gives a
+/// policy): a Dockerfile's or ignore file's list wrapped in one more array, a multi-document
+/// YAML stream as an array of its documents, one document as itself, nothing as `null`.
+pub fn conftest_value(syntax: Syntax, parsed: Parsed) -> serde_json::Value {
+    let mut docs: Vec<serde_json::Value> = parsed.docs.into_iter().map(|d| d.value).collect();
+    if matches!(syntax, Syntax::Dockerfile | Syntax::Ignore) {
+        return serde_json::Value::Array(docs);
+    }
+    match docs.len() {
+        0 => serde_json::Value::Null,
+        1 => docs.pop().unwrap_or_default(),
+        _ => serde_json::Value::Array(docs),
+    }
+}
 
 /// Parse `source` as `syntax`; `None` for syntaxes without a structural parser.
 pub fn parse(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
@@ -166,6 +339,12 @@ mod tests {
             Syntax::Ini,
             Syntax::Jsonc,
             Syntax::HelmTemplate,
+            Syntax::Dockerfile,
+            Syntax::Toml,
+            Syntax::Properties,
+            Syntax::Dotenv,
+            Syntax::Ignore,
+            Syntax::Xml,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
@@ -174,6 +353,21 @@ mod tests {
             );
         }
         assert!(parse(Syntax::Text, "x", &Limits::default()).is_none());
+    }
+
+    #[test]
+    fn parser_names_resolve_or_explain() {
+        assert_eq!(syntax_for_parser_name("Dockerfile"), Ok(Syntax::Dockerfile));
+        assert_eq!(syntax_for_parser_name("hcl2"), Ok(Syntax::Hcl));
+        assert!(syntax_for_parser_name("hocon")
+            .unwrap_err()
+            .contains("does not support yet"));
+        assert!(syntax_for_parser_name("nope")
+            .unwrap_err()
+            .contains("unknown parser"));
+        for (name, syntax) in CONFTEST_PARSERS {
+            assert!(parse(*syntax, "", &Limits::default()).is_some(), "{name}");
+        }
     }
 
     #[test]

@@ -1369,6 +1369,7 @@ fn if_without_contains(rule: &Rule) -> Option<u32> {
 /// Add one policy file, as Rego v1 or, failing that, v0. A file that does not parse leaves
 /// the engine as it was (the engine parses before it adds), so no copy of the engine is made.
 fn add_policy(engine: &mut Engine, path: String, src: String) -> Result<(), PolicyError> {
+    builtins::note_policy_path(&path);
     let src = match compat::rewrite_metadata_calls(&src) {
         std::borrow::Cow::Borrowed(_) => src,
         std::borrow::Cow::Owned(rewritten) => rewritten,

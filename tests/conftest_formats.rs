@@ -1,0 +1,479 @@
+//! conftest compatibility, input formats: every format conftest reads that custos reads too
+//! gives policies conftest's document shape. For each: a snapshot of the document (value, and
+//! the line:column range and source text of every span), a conftest-style policy whose
+//! `deny` fires on its fixture (and one that must not), and a bad input that is a clear
+//! error with a location. Fixtures: `fixtures/conftest/formats/<format>/`.
+//! The table in docs/conftest-compat.md names these tests.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use common::{code, custos, repo, scan_json, stderr};
+use custos::document::LineIndex;
+use custos::parse::{self, Limits, Syntax};
+
+const FORMATS: &str = "fixtures/conftest/formats";
+
+fn render(path: &str, syntax: Syntax) -> String {
+    let src = std::fs::read_to_string(repo().join(FORMATS).join(path)).expect("fixture");
+    let parsed = parse::parse(syntax, &src, &Limits::default()).expect("structured syntax");
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    let lines = LineIndex::new(&src);
+    let mut out = String::new();
+    for (i, doc) in parsed.docs.iter().enumerate() {
+        let _ = writeln!(out, "--- document {i}");
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc.value).expect("json")
+        );
+        let mut spans: Vec<_> = doc.spans.iter().collect();
+        spans.sort_by(|a, b| a.0.cmp(b.0));
+        for (pointer, span) in spans {
+            let (l1, c1) = lines.line_col(&src, span.start);
+            let (l2, c2) = lines.line_col(&src, span.end);
+            let text = &src[span.range()];
+            let first = text.lines().next().unwrap_or_default();
+            let shown = if text.contains('\n') {
+                format!("{first}…")
+            } else {
+                first.to_owned()
+            };
+            let _ = writeln!(out, "{pointer:<30} {l1}:{c1}-{l2}:{c2}  {shown}");
+        }
+    }
+    out
+}
+
+#[test]
+fn dockerfile_document() {
+    insta::assert_snapshot!(render("dockerfile/Dockerfile", Syntax::Dockerfile));
+}
+
+#[test]
+fn toml_document() {
+    insta::assert_snapshot!(render("toml/pipeline.toml", Syntax::Toml));
+}
+
+#[test]
+fn properties_document() {
+    insta::assert_snapshot!(render("properties/app.properties", Syntax::Properties));
+}
+
+#[test]
+fn dotenv_document() {
+    insta::assert_snapshot!(render("dotenv/.env.production", Syntax::Dotenv));
+}
+
+#[test]
+fn gitignore_document() {
+    insta::assert_snapshot!(render("gitignore/.gitignore", Syntax::Ignore));
+}
+
+#[test]
+fn dockerignore_document() {
+    insta::assert_snapshot!(render("dockerignore/.dockerignore", Syntax::Ignore));
+}
+
+#[test]
+fn xml_document() {
+    insta::assert_snapshot!(render("xml/pom.xml", Syntax::Xml));
+}
+
+#[test]
+fn ini_typed_document() {
+    insta::assert_snapshot!(render("ini/grafana-like.ini", Syntax::Ini));
+}
+
+/// Scan one format's fixture directory with its policy: the messages of every finding.
+fn denials(format: &str) -> (i32, Vec<String>) {
+    let dir = format!("{FORMATS}/{format}");
+    let policy = format!("{dir}/policy");
+    let (exit, report, err) = scan_json(
+        &[&dir, "--policy", &policy, "--no-bundled", "--no-config"],
+        &repo(),
+    );
+    let mut msgs: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            assert_eq!(f["rule_id"], "main", "{f}\n{err}");
+            f["message"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    msgs.sort();
+    (exit, msgs)
+}
+
+#[test]
+fn dockerfile_policy_denies() {
+    assert_eq!(
+        denials("dockerfile"),
+        (
+            1,
+            vec![
+                "base image gcr.io/distroless/python3:latest uses the latest tag".to_owned(),
+                "stage 1 runs as root".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn toml_policy_denies() {
+    assert_eq!(
+        denials("toml"),
+        (
+            1,
+            vec![
+                "bucket s3://acme-raw must be encrypted".to_owned(),
+                "step load pins no image version".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn properties_policy_denies() {
+    assert_eq!(
+        denials("properties"),
+        (1, vec!["server.url uses plain http".to_owned()])
+    );
+}
+
+#[test]
+fn dotenv_policy_denies() {
+    assert_eq!(
+        denials("dotenv"),
+        (
+            1,
+            vec![
+                "DEBUG must be off in production".to_owned(),
+                "ingest logs at debug level".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn gitignore_policy_denies() {
+    assert_eq!(
+        denials("gitignore"),
+        (1, vec![".env files must be ignored".to_owned()])
+    );
+}
+
+#[test]
+fn dockerignore_policy_denies() {
+    assert_eq!(
+        denials("dockerignore"),
+        (
+            1,
+            vec![".git must not be sent to the build context".to_owned()]
+        )
+    );
+}
+
+#[test]
+fn ini_policy_denies_on_typed_values() {
+    assert_eq!(
+        denials("ini"),
+        (
+            1,
+            vec![
+                "users must not sign themselves up".to_owned(),
+                "users must verify their e-mail address".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn xml_policy_denies() {
+    assert_eq!(
+        denials("xml"),
+        (
+            1,
+            vec![
+                "plugin maven-surefire-plugin has no pinned version".to_owned(),
+                "repository internal is fetched over plain http".to_owned(),
+            ]
+        )
+    );
+}
+
+/// A malformed input of each format is an error with a location, never a panic or a pass.
+#[test]
+fn bad_inputs_are_errors_with_a_location() {
+    let cases: &[(Syntax, &str, &str, usize)] = &[
+        (
+            Syntax::Dockerfile,
+            "FROM a\nFROBNICATE x\n",
+            "unknown instruction",
+            2,
+        ),
+        (
+            Syntax::Dockerfile,
+            "FROM a\nENV novalue\n",
+            "ENV must have two arguments",
+            2,
+        ),
+        (
+            Syntax::Dockerfile,
+            "FROM a\nCMD [\"a\", 1]\n",
+            "array of strings",
+            2,
+        ),
+        (
+            Syntax::Dockerfile,
+            "FROM a\nRUN <<EOF\nx\n",
+            "never closed",
+            2,
+        ),
+        (Syntax::Dockerfile, "FROM\n", "one or three", 1),
+        (Syntax::Toml, "a = 1\n[t\n", "", 2),
+        (Syntax::Toml, "a = 1\na = 2\n", "", 2),
+        (Syntax::Properties, "a=\\u12x\n", "unicode escape", 1),
+        (Syntax::Properties, "a=${b}\nb=${a}\n", "circular", 1),
+        (Syntax::Dotenv, "A=1\nthis is not env\n", "KEY=value", 2),
+        (Syntax::Dotenv, "A=\"open\n", "quote", 1),
+        (Syntax::Ini, "[s]\nnot a pair\n", "expected", 2),
+        (Syntax::Xml, "<a>\n<b></c>\n</a>", "malformed XML", 2),
+        (Syntax::Xml, "<a>\n  <b>\n</a>", "", 3),
+        (Syntax::Xml, "<a>\n<b>", "never closed", 2),
+        (Syntax::Xml, "<a>\n&#xZZ;</a>", "", 2),
+    ];
+    for (syntax, src, needle, line) in cases {
+        let parsed = parse::parse(*syntax, src, &Limits::default()).expect("parser");
+        let err = parsed
+            .error
+            .unwrap_or_else(|| panic!("{syntax:?} accepted {src:?}"));
+        assert!(err.message.contains(needle), "{syntax:?}: {}", err.message);
+        let span = err.span.expect("a location");
+        assert_eq!(
+            LineIndex::new(src).line_of(span.start),
+            *line,
+            "{syntax:?} {src:?}: {}",
+            err.message
+        );
+    }
+}
+
+/// Through the CLI: a broken Dockerfile is a parse-error finding at its line, and the gate
+/// fails — it does not pass unchecked.
+#[test]
+fn bad_dockerfile_fails_the_scan_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM alpine\nRUN true\nFROBNICATE x\n",
+    )
+    .expect("write");
+    let (exit, report, _) = scan_json(&["Dockerfile", "--no-config"], dir.path());
+    assert_eq!(exit, 1);
+    let f = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule_id"] == "parse-error")
+        .expect("a parse-error finding");
+    assert_eq!(f["location"]["line"], 3);
+    assert!(f["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("unknown instruction: FROBNICATE"));
+}
+
+/// conftest's builtins, for every parser: `parse_config`, `parse_config_file` (relative to
+/// the policy) and `parse_combined_config_files`, exercised by Rego unit tests.
+#[test]
+fn parse_config_builtins_in_policy_tests() {
+    let o = custos(&["policy", "test", &format!("{FORMATS}/builtins")], &repo());
+    let out = common::stdout(&o);
+    assert_eq!(code(&o), 0, "{out}\n{}", stderr(&o));
+    assert!(out.contains("5 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn parse_config_names_what_it_cannot_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("x_test.rego"),
+        "package main\nimport rego.v1\ntest_hocon if {\n\tparse_config(\"hocon\", \"a = 1\")\n}\n",
+    )
+    .expect("write");
+    let o = custos(
+        &["policy", "test", &dir.path().display().to_string()],
+        &repo(),
+    );
+    assert_eq!(code(&o), 1);
+    let all = format!("{}{}", common::stdout(&o), stderr(&o));
+    assert!(all.contains("does not support yet"), "{all}");
+}
+
+/// `--parser` reads every file with the named parser, whatever its name.
+#[test]
+fn parser_flag_forces_the_parser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("settings.conf"),
+        "[storage]\nencrypt = false\nbucket = \"b\"\n",
+    )
+    .expect("write");
+    let policy = repo().join(FORMATS).join("toml/policy");
+    let policy = policy.display().to_string();
+    let args = [
+        "settings.conf",
+        "--policy",
+        &policy,
+        "--no-bundled",
+        "--no-config",
+    ];
+    let (exit, report, _) = scan_json(&args, dir.path());
+    assert_eq!(exit, 0, "without --parser the file is text: {report}");
+    let mut forced = args.to_vec();
+    forced.extend(["--parser", "toml"]);
+    let (exit, report, _) = scan_json(&forced, dir.path());
+    assert_eq!(exit, 1);
+    assert_eq!(
+        report["findings"][0]["message"],
+        "bucket b must be encrypted"
+    );
+    let o = custos(
+        &["scan", "settings.conf", "--parser", "nope", "--no-config"],
+        dir.path(),
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("unknown parser `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A file conftest would parse but custos cannot never passes silently: named with user
+/// policies it is an error (exit 2, with its path); discovered, it is a note in the report.
+#[test]
+fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("deploy.cue"), "replicas: 2\n").expect("write");
+    std::fs::create_dir(dir.path().join("policy")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("policy/deny.rego"),
+        "package main\nimport rego.v1\ndeny contains \"x\" if input.replicas\n",
+    )
+    .expect("write");
+    let o = custos(
+        &[
+            "scan",
+            "deploy.cue",
+            "--policy",
+            "policy",
+            "--no-bundled",
+            "--no-config",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("deploy.cue"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`cue`"), "{}", stderr(&o));
+
+    let (exit, report, _) = scan_json(
+        &[".", "--policy", "policy", "--no-bundled", "--no-config"],
+        dir.path(),
+    );
+    assert_eq!(exit, 0);
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("deploy.cue") && notes.contains("`cue`"),
+        "{report}"
+    );
+    // The note reaches the human output too.
+    let o = custos(
+        &[
+            "scan",
+            ".",
+            "--policy",
+            "policy",
+            "--no-bundled",
+            "--no-config",
+        ],
+        dir.path(),
+    );
+    let all = format!("{}{}", common::stdout(&o), stderr(&o));
+    assert!(all.contains("deploy.cue"), "{all}");
+}
+
+#[test]
+fn fixtures_exist_for_every_supported_parser() {
+    for (name, _) in parse::CONFTEST_PARSERS {
+        let covered = [
+            "dockerfile",
+            "toml",
+            "properties",
+            "dotenv",
+            "ignore",
+            "ini",
+            "xml",
+            "yaml",
+            "json",
+            "jsonc",
+            "hcl2",
+        ];
+        assert!(covered.contains(name), "{name} has no fixture here");
+    }
+    assert!(Path::new(&repo().join(FORMATS)).is_dir());
+}
+
+/// Hostile input: every truncation of every fixture, and strings built from each format's
+/// special characters, parse to a document or an error — never a panic, and an error always
+/// carries a location inside the input.
+#[test]
+fn truncated_and_random_inputs_never_panic() {
+    let fixtures: &[(&str, Syntax)] = &[
+        ("dockerfile/Dockerfile", Syntax::Dockerfile),
+        ("toml/pipeline.toml", Syntax::Toml),
+        ("properties/app.properties", Syntax::Properties),
+        ("dotenv/.env.production", Syntax::Dotenv),
+        ("gitignore/.gitignore", Syntax::Ignore),
+        ("ini/grafana-like.ini", Syntax::Ini),
+        ("xml/pom.xml", Syntax::Xml),
+    ];
+    let check = |syntax: Syntax, src: &str| {
+        let parsed = parse::parse(syntax, src, &Limits::default()).expect("parser");
+        if let Some(e) = parsed.error {
+            let span = e.span.expect("an error has a location");
+            assert!(
+                span.start <= src.len(),
+                "{syntax:?}: {span:?} outside {src:?}"
+            );
+        }
+    };
+    for (path, syntax) in fixtures {
+        let src = std::fs::read_to_string(repo().join(FORMATS).join(path)).expect("fixture");
+        for (i, _) in src.char_indices() {
+            check(*syntax, &src[..i]);
+            check(*syntax, &src[i..]);
+        }
+    }
+    // A deterministic pseudo-random walk over each format's special characters.
+    let alphabet = "\\\n \t\"'`=:#!$[]{}<>/&;-_.,0123456789aZé\r";
+    let chars: Vec<char> = alphabet.chars().collect();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for (_, syntax) in fixtures {
+        for _ in 0..400 {
+            let mut s = String::new();
+            for _ in 0..40 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let idx = usize::try_from(state % chars.len() as u64).unwrap_or(0);
+                s.push(chars[idx]);
+            }
+            check(*syntax, &s);
+        }
+    }
+}
