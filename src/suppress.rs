@@ -413,7 +413,10 @@ mod tests {
             .iter()
             .map(|f| {
                 let s = f.span.expect("span");
-                (f.rule_id.as_str(), LineIndex::new(src).line_col(src, s.start).0)
+                (
+                    f.rule_id.as_str(),
+                    LineIndex::new(src).line_col(src, s.start).0,
+                )
             })
             .collect();
         assert_eq!(

@@ -175,7 +175,13 @@ fn is_format_directive(t: &str) -> bool {
         let rest = rest
             .strip_prefix('[')
             .and_then(|r| r.split_once(']'))
-            .map_or(rest, |(n, r)| if n.bytes().all(|c| c.is_ascii_digit()) { r } else { rest });
+            .map_or(rest, |(n, r)| {
+                if n.bytes().all(|c| c.is_ascii_digit()) {
+                    r
+                } else {
+                    rest
+                }
+            });
         let body = rest.trim_start_matches(['-', '+', ' ', '#', '0']);
         let body = body.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
         return body.len() == 1 && "sdvqxXfgeibouc".contains(body);
@@ -211,9 +217,7 @@ fn is_filler_shape(t: &str) -> bool {
         }
         i += run;
     }
-    filler > 0
-        && filler * 2 >= chars.len()
-        && !rest.chars().any(|c| c.is_ascii_digit())
+    filler > 0 && filler * 2 >= chars.len() && !rest.chars().any(|c| c.is_ascii_digit())
 }
 
 /// A short, safe preview of a sensitive value: at most four leading characters (fewer for

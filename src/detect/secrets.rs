@@ -1243,7 +1243,11 @@ mod tests {
         // YAML: an unquoted value runs to the end of the line, so words after it make one
         // string (a form label, a description); a comment after it does not.
         (Context::Yaml, "  password: warehouse password", None),
-        (Context::Yaml, "  proxy_password: Proxy password (optional)", None),
+        (
+            Context::Yaml,
+            "  proxy_password: Proxy password (optional)",
+            None,
+        ),
         (
             Context::Yaml,
             "  password: Wh-Pr0d-2024 # rotated monthly",

@@ -135,8 +135,8 @@ fn parse_once(source: &str, limits: &Limits, shifts: &Shifts) -> (Parsed, Option
                 }
             }
             Err(e) => {
-                let flow_indent = (e.info() == "invalid indentation")
-                    .then(|| offsets.byte(e.marker().index()));
+                let flow_indent =
+                    (e.info() == "invalid indentation").then(|| offsets.byte(e.marker().index()));
                 out.error = Some(ParseError::at(e.info().to_owned(), at(e.marker().index())));
                 return (out, flow_indent);
             }
@@ -744,7 +744,10 @@ mod tests {
         // A closing bracket at its key's column, and items left of it: PyYAML loads both.
         let src = "tasks:\n  t1:\n    args: [\n      'a',\n    'b',\n    ]\n    env: {\nx: 1,\n    }\n    after: é\n";
         let d = one(src);
-        assert_eq!(d.value["tasks"]["t1"]["args"], serde_json::json!(["a", "b"]));
+        assert_eq!(
+            d.value["tasks"]["t1"]["args"],
+            serde_json::json!(["a", "b"])
+        );
         assert_eq!(d.value["tasks"]["t1"]["env"]["x"], 1);
         // Positions are the original text's.
         for (p, want) in [
