@@ -8,7 +8,8 @@
 //!
 //! How a file is written decides what a literal is ([`Context`], chosen per file by
 //! [`Context::for_file`]): in source code only string literals are values; in config, shell and
-//! logs unquoted values are too; prose adds that a value followed by more words is a sentence;
+//! logs unquoted values are too; prose and YAML add that a value followed by more words is a
+//! sentence or a label (an unquoted YAML value runs to the end of its line);
 //! in lock files and detect-secrets baselines no digest is a credential. The generic rule then
 //! asks [`super::literal`] what the value is (a reference, a name, a placeholder, a digest, a
 //! type, plain words) before it reports it. The AWS secret access key has no prefix of its own,
