@@ -192,7 +192,7 @@ def main() -> int:
     tp_classes: dict[str, list] = collections.defaultdict(list)
     unlabelled: list[dict] = []
     missing_sources: list[str] = []
-    hint_matches = 0
+    hint_matches: list[str] = []
     tool_version = "?"
 
     reports = cache / "reports"
@@ -239,7 +239,9 @@ def main() -> int:
                             and cand["rule_id"] == f["rule_id"] and cand.get("line") == line
                             and cand.get("fingerprint") != f.get("fingerprint")):
                         rec = cand
-                        hint_matches += 1
+                        hint_matches.append(f"{name}:{f['path']}:{line} {f['rule_id']} "
+                                            f"({cand['label']}: {cand.get('why', '')[:80]}) "
+                                            f"now: {(f.get('message') or '')[:80]}")
                         break
             label = None
             if rec is not None:
@@ -277,7 +279,10 @@ def main() -> int:
         for cls, where in sorted(fp_classes.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             print(f"  {len(where):4}  {cls}   e.g. {', '.join(where[:2])}")
     if hint_matches:
-        print(f"\n{hint_matches} label(s) matched by line hint only (fingerprint changed): re-check them")
+        print(f"\n{len(hint_matches)} label(s) matched by line hint only (fingerprint changed): re-check "
+              "them, and add a label with the new fingerprint when the label still holds:")
+        for h in hint_matches:
+            print(f"  {h}")
     if stale:
         print(f"\n{len(stale)} label(s) matched no finding (fixed, moved or no longer reported), e.g.:")
         for rec in stale[:10]:

@@ -7,6 +7,12 @@
 //! cannot silently outlive its reason; an inline comment that suppresses nothing is reported
 //! (`ignore-unused`) for the same reason. With `[suppression] require_reason = true` a comment
 //! without `-- reason` suppresses nothing and says so (`ignore-without-reason`).
+//!
+//! Repositories that already mark vetted values for other secret scanners keep those marks:
+//! `pragma: allowlist secret` (detect-secrets; `pragma: allowlist nextline secret` covers the
+//! next line) and `gitleaks:allow` in a comment suppress secret findings (findings whose value
+//! is a credential; not personal data, not other rules) on that line. They name no rule and
+//! give no reason, so they are accepted as written and never reported unused.
 
 use std::path::Path;
 
@@ -15,6 +21,43 @@ use crate::document::{Kind, LineIndex, Span};
 use crate::finding::{Finding, Severity};
 
 const MARKER: &str = "custos:ignore";
+
+/// Other scanners' inline allowlist marks, each with whether it covers the next line instead
+/// of its own. Compared case-insensitively, after a comment opener.
+const FOREIGN_MARKS: &[(&str, bool)] = &[
+    ("pragma: allowlist secret", false),
+    ("pragma: allowlist nextline secret", true),
+    ("gitleaks:allow", false),
+];
+/// Comment openers a foreign mark may follow (any language: the marks are language-agnostic).
+const COMMENT_OPENERS: &[&str] = &["#", "//", "/*", "<!--", "--", ";"];
+
+/// 1-based lines whose secret findings another scanner's allowlist mark suppresses.
+fn foreign_allowlisted_lines(source: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    if !(source.contains("allowlist") || source.contains("gitleaks:allow")) {
+        return out;
+    }
+    for (i, line) in source.lines().enumerate() {
+        let lower = line.to_ascii_lowercase();
+        for (mark, next) in FOREIGN_MARKS {
+            let Some(pos) = lower.find(mark) else {
+                continue;
+            };
+            let before = lower[..pos].trim_end();
+            if COMMENT_OPENERS.iter().any(|o| before.contains(o)) {
+                out.push(i + 1 + usize::from(*next));
+            }
+        }
+    }
+    out
+}
+
+/// A finding another scanner's allowlist mark can suppress: its value is a secret (personal
+/// data in logs is not a "secret" to those tools).
+fn is_secret_finding(f: &Finding) -> bool {
+    f.sensitive && !f.rule_id.starts_with("PII")
+}
 
 /// One `custos:ignore` comment.
 #[derive(Debug)]
@@ -127,9 +170,22 @@ pub fn apply_inline(
     path: &str,
     opts: InlineOptions<'_>,
 ) -> usize {
+    let line_of = |s: Span| lines.line_col(source, s.start).0;
+    let allowlisted = foreign_allowlisted_lines(source);
+    let before_foreign = findings.len();
+    if !allowlisted.is_empty() {
+        findings.retain(|f| {
+            !(is_secret_finding(f)
+                && f.span.is_some_and(|s| {
+                    allowlisted.contains(&line_of(s))
+                        || allowlisted.contains(&lines.line_col(source, s.end).0)
+                }))
+        });
+    }
+    let foreign = before_foreign - findings.len();
     let ignores = InlineIgnores::scan(source, kind);
     if ignores.comments.is_empty() {
-        return 0;
+        return foreign;
     }
     let accepted = |c: &Comment| c.has_reason || !opts.require_reason;
     let fully_checked = !findings
@@ -159,7 +215,7 @@ pub fn apply_inline(
         }
         !suppressed
     });
-    let dropped = before - findings.len();
+    let dropped = before - findings.len() + foreign;
     let warn = |rule: &str, message: String, span: Span| {
         let mut f = Finding::new(rule, Severity::Low, message, path);
         f.level = crate::finding::Level::Warning;
@@ -313,6 +369,60 @@ mod tests {
         // The marker inside a string, not a comment, in JSON: no comments there.
         let ig = InlineIgnores::scan("{\"x\": \"custos:ignore TF001\"}", Kind::Json);
         assert!(!ig.suppresses("TF001", 1));
+    }
+
+    /// A finding of `rule` whose span is `needle` in `src`.
+    fn at(src: &str, rule: &str, needle: &str, sensitive: bool) -> Finding {
+        let mut f = Finding::new(rule, Severity::High, "m".into(), "f");
+        let start = src.find(needle).expect("needle in source");
+        f.span = Some(Span::new(start, start + needle.len()));
+        f.sensitive = sensitive;
+        f
+    }
+
+    #[test]
+    fn other_scanners_allowlist_marks_suppress_secret_findings_on_their_line() {
+        let src = "a: Qz7-first # pragma: allowlist secret\n\
+                   b: Qz7-second // gitleaks:allow\n\
+                   # pragma: allowlist nextline secret\n\
+                   c: Qz7-third\n\
+                   d: Qz7-fourth\n\
+                   e: \"pragma: allowlist secret\" Qz7-fifth\n\
+                   f: Qz7-sixth # pragma: allowlist secret\n";
+        let mut findings = vec![
+            at(src, "SEC024", "Qz7-first", true),
+            at(src, "CFG001", "Qz7-second", true),
+            at(src, "SEC024", "Qz7-third", true),
+            // Not covered: the line after the next-line mark's target, a mark that is not in
+            // a comment, and a finding that is not about a secret value.
+            at(src, "SEC024", "Qz7-fourth", true),
+            at(src, "SEC024", "Qz7-fifth", true),
+            at(src, "K8S002", "Qz7-sixth", false),
+            at(src, "PII001", "Qz7-sixth", true),
+        ];
+        let dropped = apply_inline(
+            &mut findings,
+            src,
+            Kind::Yaml,
+            &LineIndex::new(src),
+            "f",
+            InlineOptions::default(),
+        );
+        assert_eq!(dropped, 3);
+        let left: Vec<(&str, usize)> = findings
+            .iter()
+            .map(|f| {
+                let s = f.span.expect("span");
+                (
+                    f.rule_id.as_str(),
+                    LineIndex::new(src).line_col(src, s.start).0,
+                )
+            })
+            .collect();
+        assert_eq!(
+            left,
+            [("SEC024", 5), ("SEC024", 6), ("K8S002", 7), ("PII001", 7)]
+        );
     }
 
     #[test]

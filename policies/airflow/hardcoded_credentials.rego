@@ -50,6 +50,9 @@ secret_key(k) if {
 secret_entry(k, v) if {
 	credential_key(k)
 	credentials.literal_for(k, v)
+	not credentials.reference_name(k, v)
+	not credentials.prose(k, v)
+	not credentials.repeats_key(k, v)
 }
 
 secret_entry(k, v) if {

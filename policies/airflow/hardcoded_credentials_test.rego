@@ -124,3 +124,15 @@ AthenaOperator(task_id="r", query="select 2", session_token="Fwo-Real-Session-To
 `)
 	{f.path[3] | some f in r} == {"SessionToken", "session_token"}
 }
+
+# A connection id under a generic `credentials` name, a constant that names a mode, and a value
+# repeating its key are not credentials; a real value under the same names is.
+test_names_ids_and_repeated_keys_are_not_credentials if {
+	r := af001.deny with input as dag(`
+CREDENTIALS = "aws_conn"
+LOGIN_MODE_TOKEN = "login-token"
+SLACK_TOKEN = "slack_token"
+API_TOKEN = "Ap7Tk2Xw9Kt3Rp6Vb1Hs"
+`)
+	{f.path[1] | some f in r} == {"API_TOKEN"}
+}

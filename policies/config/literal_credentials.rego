@@ -8,7 +8,8 @@
 # Not findings (see lib/credentials.rego): empty values, templates and variables, placeholders,
 # secret-store references, names of Secrets and of keys inside them, file paths, flags, access
 # levels, non-literal values (objects such as `secretKeyRef`, `!Ref`), ciphertext, digests under
-# hash-named keys, dependency maps and lockfiles (keys there are package names).
+# hash-named keys, dependency maps and lockfiles (keys there are package names), connection-form
+# labels and placeholders.
 package custos.config.literal_credentials
 
 import data.custos.lib.credentials
@@ -61,7 +62,9 @@ listed_secret(path) if {
 
 # Parts of a document whose keys are not configuration: dependency maps (package names),
 # digest maps, and ciphertext (SealedSecret `encryptedData`).
-skipped_ancestor := `^((dev|peer|optional|bundled?)?dependencies|requires|overrides|resolutions|packages|hash|hashes|digests?|checksums?|sha[0-9]*|md5|integrity|fingerprints?|encrypteddata)$`
+# Connection-form metadata (Airflow `ui-field-behaviour`: `relabeling` gives each field its UI
+# label, `placeholders` the hint shown in the empty field) describes fields, it fills none.
+skipped_ancestor := `^((dev|peer|optional|bundled?)?dependencies|requires|overrides|resolutions|packages|hash|hashes|digests?|checksums?|sha[0-9]*|md5|integrity|fingerprints?|encrypteddata|relabeling|placeholders|ui[_\-]field[_\-]behaviou?r)$`
 
 skipped(path) if listed_secret(path)
 

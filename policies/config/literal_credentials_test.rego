@@ -241,3 +241,63 @@ test_every_shape_is_total if {
 		count(r) == 2
 	}
 }
+
+# Values that stand for a credential: names of the credential (two words, the second a
+# credential word), the key's own name, fill-in instructions, filler shapes, format directives
+# and ARM template expressions.
+test_names_fill_ins_filler_and_template_expressions_pass if {
+	r := cfg001.deny with input as {
+		"gcs_credentials_secret": "warehouse-credentials",
+		"password": "c_password",
+		"login_token": "login-token",
+		"slack_api_token": "slack_api_token",
+		"client_secret": "update-this-value",
+		"db_password": "paste_your_password",
+		"api_key": "key-goes-here",
+		"root_password": "yourpassword",
+		"webhook_token": "T00000000?token=XXXXXXXXXXXXXXXXXXXXXXXX",
+		"access_token": "sk-XXXXXXXXXXXXXXXXXXXXXXXX",
+		"dsn_password": "%s",
+		"fmt_password": "{db.password}",
+		"administratorLoginPassword": "[parameters('administratorLoginPassword')]",
+		"sqlPassword": "[concat(variables('prefix'), parameters('suffix'))]",
+		"user_password": "pass",
+		"ClientToken": "b7e4c3a1-9f2d-4e8a-a1c3-5d6e7f8a9b0c",
+		"client_request_token": "0d9c8b7a-6f5e-4d3c",
+		"versionToken": "vt-7f3a91c2",
+	}
+	count(r) == 0
+}
+
+# The same shapes with a real value in them stay findings.
+test_values_next_to_those_shapes_are_found if {
+	r := cfg001.deny with input as {
+		"gcs_credentials_secret": "wh-Cr3d-2024",
+		"password": "wandb-literal-key",
+		"login_token": "Lg7Tk2Xw9Kt3Rp6V",
+		"webhook_token": "T04K8Q2ZC?token=Zq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0",
+		"dsn_password": "%s-Pr0d-9",
+		"administratorLoginPassword": "[[parameters-Pr0d-9",
+		"session_token": "Fwo-Real-Session-Token-1",
+	}
+	count(r) == 7
+}
+
+# Airflow connection-form metadata (`relabeling`, `placeholders`) describes fields; the same
+# keys elsewhere hold values.
+test_connection_form_labels_and_placeholders_pass if {
+	r := cfg001.deny with input as parse_config("yaml", `
+connection-types:
+  - connection-type: chime
+    ui-field-behaviour:
+      relabeling:
+        password: Webhook token
+      placeholders:
+        password: T00000000?token=XXXXXXXXXXXXXXXXXXXXXXXX
+        extra_password: Fm-Placeholder-7
+  - connection-type: other
+    defaults:
+      password: Fm-Real-Pr0d-7
+`)
+	paths(r) == {["connection-types", 1, "defaults", "password"]}
+}

@@ -277,8 +277,22 @@ const CURSORS: &[&str] = &[
     "pagingtoken",
 ];
 
+/// Key endings (lower case, separators removed) of tokens that identify a request or a
+/// version rather than authenticate anyone: AWS idempotency tokens (`ClientToken`,
+/// `client_request_token`, `IdempotencyToken`) make a retried call run once, and version or
+/// concurrency tokens (`versionToken`) guard an update against a concurrent one. Whoever holds
+/// one can do nothing with it.
+const REQUEST_TOKENS: &[&str] = &[
+    "clienttoken",
+    "clientrequesttoken",
+    "idempotencytoken",
+    "versiontoken",
+    "concurrencytoken",
+];
+
 /// Keys whose value is not a credential even though the key ends in a credential word: page
-/// cursors (`nextPageToken`, `page_token`, `continuation_token`), and switches that say a
+/// cursors (`nextPageToken`, `page_token`, `continuation_token`), idempotency and version
+/// tokens (`ClientToken`, `client_request_token`, `version_token`), and switches that say a
 /// password is absent (`NOPASSWD`, `ALLOW_EMPTY_PASSWORD`).
 pub fn is_non_credential_key(key: &str) -> bool {
     let k: String = key
@@ -286,7 +300,7 @@ pub fn is_non_credential_key(key: &str) -> bool {
         .filter(u8::is_ascii_alphanumeric)
         .map(|c| char::from(c.to_ascii_lowercase()))
         .collect();
-    if CURSORS.iter().any(|c| k.ends_with(c)) {
+    if CURSORS.iter().chain(REQUEST_TOKENS).any(|c| k.ends_with(c)) {
         return true;
     }
     k.starts_with("nopass")
@@ -442,12 +456,24 @@ mod tests {
             "page_token",
             "next_token",
             "continuation_token",
+            "ClientToken",
+            "client_request_token",
+            "IdempotencyToken",
+            "versionToken",
             "NOPASSWD",
             "ALLOW_EMPTY_PASSWORD",
         ] {
             assert!(is_non_credential_key(k), "{k}");
         }
-        for k in ["token", "access_token", "id_token", "DB_PASSWORD"] {
+        for k in [
+            "token",
+            "access_token",
+            "id_token",
+            "DB_PASSWORD",
+            "session_token",
+            "refresh_token",
+            "client_secret",
+        ] {
             assert!(!is_non_credential_key(k), "{k}");
         }
     }

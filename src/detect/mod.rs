@@ -98,10 +98,14 @@ const FILL_INS: &[&str] = &[
 
 /// Values that stand for a secret rather than being one: templates, variables, masks,
 /// angle-bracket placeholders, fill-in instructions (`INSERT_…`, `update-this-value`),
-/// `UPPER_SNAKE` variable names, elisions (`sk-…`, `...`), repeated filler characters.
+/// `UPPER_SNAKE` variable names, elisions (`sk-…`, `...`), format directives (`%s`, `{}`),
+/// repeated filler characters, and shapes drawn with filler (`T00000000?token=XXXXXXXX`).
 pub fn is_placeholder(v: &str) -> bool {
     let t = v.trim();
     if t.is_empty() {
+        return true;
+    }
+    if is_format_directive(t) || is_filler_shape(t) {
         return true;
     }
     if literal::is_upper_snake(t) || t.contains("...") || t.contains('…') {
@@ -162,6 +166,58 @@ pub fn is_placeholder(v: &str) -> bool {
     lower
         .chars()
         .all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_' | '#'))
+}
+
+/// A printf or `str.format` directive standing where the value is filled in at run time:
+/// `%s`, `%v`, `%-8s`, `%[1]s`, `{}`, `{0}`, `{password}`, `{db.password!s}`.
+fn is_format_directive(t: &str) -> bool {
+    if let Some(rest) = t.strip_prefix('%') {
+        let rest = rest
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .map_or(rest, |(n, r)| {
+                if n.bytes().all(|c| c.is_ascii_digit()) {
+                    r
+                } else {
+                    rest
+                }
+            });
+        let body = rest.trim_start_matches(['-', '+', ' ', '#', '0']);
+        let body = body.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+        return body.len() == 1 && "sdvqxXfgeibouc".contains(body);
+    }
+    t.strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .is_some_and(|inner| {
+            inner
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'!' | b':'))
+        })
+}
+
+/// Characters that fill a placeholder's variable part (`XXXX`, `0000`, `****`, `••••`).
+const FILLER: &[char] = &['x', 'X', '0', '*', '#', '•'];
+
+/// A shape drawn with filler: runs of four or more filler characters make up at least half the
+/// value, and what is left is letters and punctuation (`T00000000?token=XXXXXXXXXXXXXXXX`,
+/// `sk-XXXXXXXXXXXXXXXXXXXX`, `xoxb-0000000000-XXXXXXXXXXXX`). A real value has digits or
+/// letters where the filler stands.
+fn is_filler_shape(t: &str) -> bool {
+    let chars: Vec<char> = t.chars().collect();
+    let mut filler = 0usize;
+    let mut rest = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let run = chars[i..].iter().take_while(|&&d| d == c).count();
+        if FILLER.contains(&c) && run >= 4 {
+            filler += run;
+        } else {
+            rest.extend(&chars[i..i + run]);
+        }
+        i += run;
+    }
+    filler > 0 && filler * 2 >= chars.len() && !rest.chars().any(|c| c.is_ascii_digit())
 }
 
 /// A short, safe preview of a sensitive value: at most four leading characters (fewer for
@@ -237,6 +293,15 @@ mod tests {
             "xxx",
             "...",
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "%s",
+            "%-12v",
+            "%[2]s",
+            "{}",
+            "{0}",
+            "{db.password}",
+            "T00000000?token=XXXXXXXXXXXXXXXXXXXXXXXX",
+            "sk-XXXXXXXXXXXXXXXXXXXXXXXX",
+            "xoxb-0000000000-XXXXXXXXXXXX",
         ] {
             assert!(is_placeholder(p), "{p}");
         }
@@ -247,6 +312,14 @@ mod tests {
             "HUNTER2",
             "Summer2024!",
             "Pr0d_Pass",
+            // Not directives: more than one, or text around it.
+            "%s%s-Pr0d",
+            "Pa%s9word",
+            "{Zq8Lm2-Xw9K}",
+            // Filler that is not most of the value, or real digits beside it.
+            "Pass0000word",
+            "T04K8Q2ZC?token=XXXXXXXXXXXXXXXXXXXXXXXX1",
+            "Zq8Lm2Xw9Kt3Rp6Vb1HsXXXX",
         ] {
             assert!(!is_placeholder(s), "{s}");
         }

@@ -8,7 +8,8 @@
 //!
 //! How a file is written decides what a literal is ([`Context`], chosen per file by
 //! [`Context::for_file`]): in source code only string literals are values; in config, shell and
-//! logs unquoted values are too; prose adds that a value followed by more words is a sentence;
+//! logs unquoted values are too; prose and YAML add that a value followed by more words is a
+//! sentence or a label (an unquoted YAML value runs to the end of its line);
 //! in lock files and detect-secrets baselines no digest is a credential. The generic rule then
 //! asks [`super::literal`] what the value is (a reference, a name, a placeholder, a digest, a
 //! type, plain words) before it reports it. The AWS secret access key has no prefix of its own,
@@ -37,6 +38,10 @@ pub enum Context {
     /// Documentation (Markdown, reStructuredText, notebooks): like configuration, since docs
     /// quote config, but a `key: value` followed by more words is a sentence, not a setting.
     Prose,
+    /// YAML (plain YAML, manifests, compose, CI files, CloudFormation): like configuration, but
+    /// an unquoted `key: value` runs to the end of the line, so `password: snowflake password`
+    /// is one multi-word string (a form label, a description), not the literal `snowflake`.
+    Yaml,
     /// Machine-written digest manifests (lock files, detect-secrets baselines, checksum lists):
     /// like configuration, but no digest is a credential.
     Digests,
@@ -100,6 +105,12 @@ impl Context {
             Kind::Python | Kind::AirflowDag | Kind::Terraform => Context::Code,
             Kind::Text if ends(CODE_EXTENSIONS) || name == "jenkinsfile" => Context::Code,
             Kind::Text if ends(PROSE_EXTENSIONS) => Context::Prose,
+            Kind::Yaml
+            | Kind::Kubernetes
+            | Kind::DockerCompose
+            | Kind::GithubActions
+            | Kind::GitlabCi
+            | Kind::CloudFormation => Context::Yaml,
             _ => Context::Config,
         }
     }
@@ -461,7 +472,10 @@ pub static RULES: &[SecretRule] = &[
         title: "Secret in a URL query string",
         severity: Severity::Medium,
         keywords: &["key=", "token=", "secret=", "password=", "sig="],
-        pattern: r#"(?i)[?&](?:api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|token|secret|client[_\-]?secret|password|sig|key)=(?P<secret>[^&\s"'#<>]{8,})"#,
+        // A query value is percent-encoded: brackets, braces, backslashes, `|` and `^` are not
+        // in one, so `\?token=[a-zA-Z0-9_-]+` (a regex) and `?token={webhook.token}` (a format
+        // template) are not secrets.
+        pattern: r#"(?i)[?&](?:api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|token|secret|client[_\-]?secret|password|sig|key)=(?P<secret>[^&\s"'#<>\[\]{}\\|^`]{8,})"#,
         min_entropy: 3.0,
         allow: &[],
         check: Check::None,
@@ -469,7 +483,13 @@ pub static RULES: &[SecretRule] = &[
             "GET /v1/forecast?city=berlin&api_key=Zq8Lm2Xw9Kt3Rp6Vb1Hs HTTP/1.1",
             "https://maps.example.com/api?key=AIzaSyZq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Ga8Ye2Qn4",
         ],
-        fps: &["https://example.com/search?token=${TOKEN}", "/page?key=aaaaaaaaaaaa", "https://x.test/?key=value"],
+        fps: &[
+            "https://example.com/search?token=${TOKEN}",
+            "/page?key=aaaaaaaaaaaa",
+            "https://x.test/?key=value",
+            r#"if not re.fullmatch(r"[a-z0-9_-]+\?token=[A-Za-z0-9_-]+", hook_path):"#,
+            "raise ValueError('expected a path like {hook.id}?token={hook.secret}')",
+        ],
     },
     SecretRule {
         id: "SEC023",
@@ -579,6 +599,19 @@ pub static RULES: &[SecretRule] = &[
             "password: conf/keys/db-password",
             "\"password\": \"fake_value_for_tests\",",
             "      csrf-token: 2.0.0-rc.20240315",
+            // Request and version tokens: idempotency (AWS `ClientToken`), optimistic locking.
+            "\"ClientToken\": \"b7e4c3a1-9f2d-4e8a-a1c3-5d6e7f8a9b0c\",",
+            "client_request_token=\"0d9c8b7a-6f5e-4d3c-2b1a-09f8e7d6c5b4\",",
+            "IdempotencyToken: Zq8Lm2Xw9Kt3Rp6Vb1Hs",
+            "versionToken=\"vt-7f3a91c2\",",
+            // A credential word written where the value goes.
+            "password: pass",
+            "api_key: apikey",
+            // A segment of an ARN, not a key.
+            "\"ARN\": \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:etl/warehouse-Ab12Cd\",",
+            // Filler shapes and format directives.
+            "\"password\": \"T00000000?token=XXXXXXXXXXXXXXXXXXXXXXXX\",",
+            "api_key: sk-XXXXXXXXXXXXXXXXXXXXXXXX",
         ],
     },
 ];
@@ -670,12 +703,23 @@ const STOPWORDS: &[&str] = &[
     "optional",
     "env",
     "environ",
+    // A credential word as the whole value is the key's name or an abbreviation of it
+    // (`password: pass`, `api_key: apikey`), written where the real value goes.
     "secret",
     "secrets",
     "password",
     "passwd",
+    "pass",
+    "pwd",
+    "passphrase",
     "token",
     "key",
+    "apikey",
+    "api_key",
+    "api-key",
+    "credential",
+    "credentials",
+    "creds",
     "value",
     "undefined",
     "empty",
@@ -777,6 +821,11 @@ fn generic_end(
     if before.rfind("{{") > before.rfind("}}") {
         return None;
     }
+    // A segment of a longer colon- or slash-joined name, not a key: the `secret:` of
+    // `arn:aws:secretsmanager:…:secret:prod/db-AbC123`, `…/token:v2`.
+    if before.ends_with([':', '/']) {
+        return None;
+    }
     let lower = secret.to_ascii_lowercase();
     if STOPWORDS.contains(&lower.as_str()) {
         return None;
@@ -817,7 +866,8 @@ fn generic_end(
         if inner.starts_with([' ', '\t']) && inner.bytes().any(|c| c.is_ascii_alphabetic()) {
             return None;
         }
-    } else if ctx == Context::Prose
+    } else if matches!(ctx, Context::Prose | Context::Yaml)
+        && !key.ends_with("passphrase")
         && caps.name("op").is_some_and(|o| o.as_str() == ":")
         && rest_of_line
             .trim_start()
@@ -1191,6 +1241,46 @@ mod tests {
             "resolved \"https://npm:Npm-T0ken-2024@registry.internal/x.tgz\"",
             Some(("SEC020", "Npm-T0ken-2024")),
         ),
+        // YAML: an unquoted value runs to the end of the line, so words after it make one
+        // string (a form label, a description); a comment after it does not.
+        (Context::Yaml, "  password: warehouse password", None),
+        (
+            Context::Yaml,
+            "  proxy_password: Proxy password (optional)",
+            None,
+        ),
+        (
+            Context::Yaml,
+            "  password: Wh-Pr0d-2024 # rotated monthly",
+            Some(("SEC024", "Wh-Pr0d-2024")),
+        ),
+        (
+            Context::Yaml,
+            "  passphrase: correct horse battery",
+            Some(("SEC024", "correct")),
+        ),
+        // Elsewhere the line is not one value: `PASSWORD: x` in a log is followed by more text.
+        (
+            Context::Config,
+            "login failed password: Lg-Pr0d-77 for user etl",
+            Some(("SEC024", "Lg-Pr0d-77")),
+        ),
+        // Format directives filled in at run time, in a URI or a query.
+        (
+            Context::Code,
+            "db, err := sql.Open(\"postgres\", fmt.Sprintf(\"postgres://app:%s@db:5432/app\", pw))",
+            None,
+        ),
+        (
+            Context::Code,
+            "dsn = \"mysql://etl:{}@warehouse:3306/sales\".format(pw)",
+            None,
+        ),
+        (
+            Context::Code,
+            "dsn = \"mysql://etl:My-Pr0d-9@warehouse:3306/sales\"",
+            Some(("SEC020", "My-Pr0d-9")),
+        ),
         // Config and shell: unquoted values are literals.
         (
             Context::Config,
@@ -1238,7 +1328,9 @@ mod tests {
             ("Cargo.lock", Kind::Text, Context::Digests),
             ("go.sum", Kind::Text, Context::Digests),
             ("pnpm-lock.yaml", Kind::Yaml, Context::Digests),
-            ("k8s/deploy.yaml", Kind::Kubernetes, Context::Config),
+            ("k8s/deploy.yaml", Kind::Kubernetes, Context::Yaml),
+            ("provider.yaml", Kind::Yaml, Context::Yaml),
+            ("docker-compose.yml", Kind::DockerCompose, Context::Yaml),
             ("settings.env", Kind::Dotenv, Context::Config),
         ] {
             assert_eq!(Context::for_file(path, kind), want, "{path}");

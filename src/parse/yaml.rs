@@ -17,7 +17,97 @@ use super::{Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
 
 pub fn parse(source: &str, limits: &Limits) -> Parsed {
+    // Indentation inside a flow collection (`[…]`, `{…}`) carries no meaning. The YAML spec
+    // still asks flow lines to be indented past their block parent, and saphyr enforces that
+    // (`key: [` … `]` with the `]` at the key's column is an error), while libyaml, and so
+    // PyYAML and most tools that write such files, ignores indentation there. saphyr reports
+    // exactly that case as a plain "invalid indentation" (in block context it unrolls the
+    // indentation first, so the error cannot arise there): the line is shifted right with
+    // spaces, which change nothing inside a flow collection, and the text parsed again, with
+    // every position mapped back to the original. Bounded: a few retries on small files.
+    let mut shifts = Shifts::default();
+    let mut text = std::borrow::Cow::Borrowed(source);
+    loop {
+        let (parsed, flow_indent_error) = parse_once(&text, limits, &shifts);
+        let Some(at) = flow_indent_error else {
+            return parsed;
+        };
+        if shifts.retries >= MAX_FLOW_INDENT_RETRIES || source.len() > MAX_FLOW_INDENT_SOURCE {
+            return parsed;
+        }
+        // The error is at the first token of its line; shift the line from its first non-blank.
+        let Some(line_start) = text.get(..at).map(|t| t.rfind('\n').map_or(0, |i| i + 1)) else {
+            return parsed;
+        };
+        let lead = text[line_start..]
+            .bytes()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        let at_modified = line_start + lead;
+        let at_original = shifts.original(at_modified);
+        let count = shifts.grow(at_original);
+        let mut next = String::with_capacity(text.len() + count);
+        next.push_str(&text[..at_modified]);
+        next.extend(std::iter::repeat_n(' ', count));
+        next.push_str(&text[at_modified..]);
+        text = std::borrow::Cow::Owned(next);
+    }
+}
+
+/// At most this many re-parses for flow-collection indentation per file …
+const MAX_FLOW_INDENT_RETRIES: usize = 24;
+/// … and only for files up to this size (each retry parses the file again).
+const MAX_FLOW_INDENT_SOURCE: usize = 1 << 20;
+
+/// Spaces inserted into the source (for flow-collection indentation), to map positions in the
+/// shifted text back to the original.
+#[derive(Default)]
+struct Shifts {
+    /// (original byte offset, spaces inserted there), sorted by offset.
+    inserted: Vec<(usize, usize)>,
+    retries: usize,
+}
+
+impl Shifts {
+    /// Insert more spaces at `original` (twice as many as last time there, so that a line far
+    /// to the left needs few retries): returns how many to add now.
+    fn grow(&mut self, original: usize) -> usize {
+        self.retries += 1;
+        match self.inserted.binary_search_by_key(&original, |&(o, _)| o) {
+            Ok(i) => {
+                let add = self.inserted[i].1;
+                self.inserted[i].1 += add;
+                add
+            }
+            Err(i) => {
+                self.inserted.insert(i, (original, 1));
+                1
+            }
+        }
+    }
+
+    /// The original byte offset of byte `modified` of the shifted text (inserted spaces map to
+    /// the place they were inserted at).
+    fn original(&self, modified: usize) -> usize {
+        let mut shift = 0;
+        for &(at, n) in &self.inserted {
+            if modified < at + shift {
+                break;
+            }
+            if modified < at + shift + n {
+                return at;
+            }
+            shift += n;
+        }
+        modified - shift
+    }
+}
+
+/// One parse of `source` (possibly shifted, see [`parse`]): the result with positions mapped
+/// back to the original text, and, when it stopped at saphyr's flow-indentation check, where.
+fn parse_once(source: &str, limits: &Limits, shifts: &Shifts) -> (Parsed, Option<usize>) {
     let offsets = CharOffsets::new(source);
+    let at = |char_index: usize| shifts.original(offsets.byte(char_index));
     let mut builder = Builder {
         limits: *limits,
         stack: Vec::new(),
@@ -33,27 +123,26 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
     for item in Parser::new_from_str(source) {
         match item {
             Ok((event, span)) => {
-                let start = offsets.byte(span.start.index());
-                let end = offsets.byte(span.end.index());
+                let start = at(span.start.index());
+                let end = at(span.end.index());
                 match builder.event(event, Span::new(start, end.max(start))) {
                     Ok(Some(doc)) => out.docs.push(doc),
                     Ok(None) => {}
                     Err(e) => {
                         out.error = Some(e);
-                        return out;
+                        return (out, None);
                     }
                 }
             }
             Err(e) => {
-                out.error = Some(ParseError::at(
-                    e.info().to_owned(),
-                    offsets.byte(e.marker().index()),
-                ));
-                return out;
+                let flow_indent =
+                    (e.info() == "invalid indentation").then(|| offsets.byte(e.marker().index()));
+                out.error = Some(ParseError::at(e.info().to_owned(), at(e.marker().index())));
+                return (out, flow_indent);
             }
         }
     }
-    out
+    (out, None)
 }
 
 /// saphyr reports positions in characters; documents use bytes.
@@ -648,6 +737,30 @@ mod tests {
         let p = parse(&src, &Limits::default());
         let e = p.error.expect("bomb must be refused");
         assert!(e.message.contains("alias expansion"), "{}", e.message);
+    }
+
+    #[test]
+    fn flow_collections_ignore_indentation_as_libyaml_does() {
+        // A closing bracket at its key's column, and items left of it: PyYAML loads both.
+        let src = "tasks:\n  t1:\n    args: [\n      'a',\n    'b',\n    ]\n    env: {\nx: 1,\n    }\n    after: é\n";
+        let d = one(src);
+        assert_eq!(
+            d.value["tasks"]["t1"]["args"],
+            serde_json::json!(["a", "b"])
+        );
+        assert_eq!(d.value["tasks"]["t1"]["env"]["x"], 1);
+        // Positions are the original text's.
+        for (p, want) in [
+            ("/tasks/t1/args/1", "'b'"),
+            ("/tasks/t1/env/x", "1"),
+            ("/tasks/t1/after", "é"),
+        ] {
+            assert_eq!(&src[d.spans[p].range()], want, "{p}");
+        }
+        // Block context keeps its rules: these stay errors.
+        for bad in ["a:\n    b: 1\n  c: 2\n", "a: 1\nb: [1, 2\nc: 3\n"] {
+            assert!(parse(bad, &Limits::default()).error.is_some(), "{bad}");
+        }
     }
 
     #[test]
