@@ -306,6 +306,9 @@ resource "aws_s3_bucket" "logs" {
         let src = "oura \u{588}";
         let e = parse(src, &Limits::default()).error.expect("error");
         let span = e.span.expect("span");
-        assert!(src.is_char_boundary(span.start) && span.end <= src.len(), "{span:?}");
+        assert!(
+            src.is_char_boundary(span.start) && span.end <= src.len(),
+            "{span:?}"
+        );
     }
 }
