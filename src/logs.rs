@@ -263,7 +263,7 @@ pub fn scan_file(
             continue;
         }
         out.lines_scanned += 1;
-        let text = String::from_utf8_lossy(&buf);
+        let text = text_of(&buf);
         let line = text.trim_end_matches(['\n', '\r']);
         let dets = detect_line(line, kind, &opts.entities);
         for d in &dets {
@@ -292,6 +292,23 @@ pub fn scan_file(
     Ok(out)
 }
 
+/// A line as text, each byte of an invalid UTF-8 sequence replaced by `?`: unlike
+/// `from_utf8_lossy` (three bytes per replacement), byte offsets in the text stay byte offsets
+/// in the file, so spans and excerpts point where the value really is.
+fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len());
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+            }
+            std::borrow::Cow::Owned(out)
+        }
+    }
+}
+
 /// Classify a `.log` file from its first non-empty line.
 pub fn sniff(first_line: &str) -> Kind {
     let t = first_line.trim_start();
@@ -318,6 +335,28 @@ mod tests {
         assert_eq!(d[0].rule, "PII001");
         assert!(line[d[0].start..d[0].end].starts_with("/signup"));
         assert_eq!(percent_decode("a%40b").as_deref(), Some("a@b"));
+    }
+
+    #[test]
+    fn spans_after_invalid_utf8_are_file_offsets() {
+        // Found by review while fuzzing: lossy decoding made each invalid byte three bytes
+        // long, so spans after it pointed past the value (and past the end of the file).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let bytes = b"ok\n\xff\xfe\xff\xc3 user jane.doe@acme-corp.io\n";
+        std::fs::write(&path, bytes).unwrap();
+        let opts = LogOptions {
+            entities: pii::Entity::defaults(),
+            sample: None,
+        };
+        let scan = scan_file(&path, "a.log", Kind::LogText, &opts, &|_, s| Some(s)).unwrap();
+        assert_eq!(scan.findings.len(), 1, "{:?}", scan.findings);
+        let span = scan.findings[0].span.unwrap();
+        assert_eq!(&bytes[span.start..span.end], b"jane.doe@acme-corp.io");
+        let e = scan.findings[0].excerpt.as_ref().unwrap();
+        assert_eq!(e.start, span.start - 3);
+        assert!(e.text.starts_with("???? user "), "{}", e.text);
+        assert_eq!(text_of(b"a\xe2\x82"), "a??");
     }
 
     #[test]
