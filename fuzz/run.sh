@@ -15,14 +15,17 @@ else
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 flags=(-s none -a -O)
+# Build once, then run the built binaries: editing the crate while the targets run does not
+# trigger a rebuild between targets.
 cargo +nightly fuzz build "${flags[@]}" >/dev/null || exit 2
+bin="target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 mkdir -p logs
 printf '%-16s %12s %8s %s\n' target execs crashes artifacts
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "seeds/$t" "artifacts/$t"
     before=$(ls "artifacts/$t" | wc -l)
-    cargo +nightly fuzz run "${flags[@]}" "$t" "corpus/$t" "seeds/$t" -- \
-        -max_total_time=$((minutes * 60)) -rss_limit_mb=2048 -timeout=20 \
+    "$bin/$t" "corpus/$t" "seeds/$t" -artifact_prefix="artifacts/$t/" \
+        -max_total_time="$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')" -rss_limit_mb=2048 -timeout=20 \
         -print_final_stats=1 >"logs/$t.log" 2>&1
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' | tail -1)
     after=$(ls "artifacts/$t" | wc -l)

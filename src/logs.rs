@@ -181,6 +181,24 @@ fn masked_line(line: &str, dets: &[Detection]) -> String {
             masked.replace_range(d.start..d.end, &crate::report::mask(v));
         }
     }
+    // A detected value written a second time where no rule recognised it (`password=v … v`)
+    // is the same secret: every occurrence on the line is masked. One automaton per line keeps
+    // this linear in the line, whatever the number of findings on it.
+    let values: Vec<&str> = dets
+        .iter()
+        .filter_map(|d| line.get(d.start..d.end))
+        .filter(|v| v.len() >= 4)
+        .collect();
+    if let Ok(ac) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(&values)
+    {
+        for m in ac.find_iter(line) {
+            if let Some(v) = line.get(m.range()) {
+                masked.replace_range(m.range(), &crate::report::mask(v));
+            }
+        }
+    }
     // Detections are sorted by start: a token overlaps one only if it overlaps one of the
     // detections that start before the token ends.
     let mut max_end = Vec::with_capacity(dets.len());
@@ -402,6 +420,16 @@ mod tests {
         assert_eq!(e.start, span.start - 3);
         assert!(e.text.starts_with("???? user "), "{}", e.text);
         assert_eq!(text_of(b"a\xe2\x82"), "a??");
+    }
+
+    #[test]
+    fn a_detected_value_repeated_where_no_rule_sees_it_is_masked_too() {
+        let line = "login password=Zq8vT2mWx9Lk retry with Zq8vT2mWx9Lk ok";
+        let dets = detect_line(line, Kind::LogText, &[]);
+        assert_eq!(dets.len(), 1, "{dets:?}");
+        let masked = masked_line(line, &dets);
+        assert!(!masked.contains("Zq8vT2mWx9Lk"), "{masked}");
+        assert_eq!(masked, "login password=Zq8********* retry with Zq8********* ok");
     }
 
     #[test]
