@@ -343,7 +343,14 @@ pub fn scan_file(
                 line_start + d.start,
                 line_start + d.end,
             ));
-            f.excerpt = Some(excerpt(line, &masked, d, &mut columns, out.lines, line_start));
+            f.excerpt = Some(excerpt(
+                line,
+                &masked,
+                d,
+                &mut columns,
+                out.lines,
+                line_start,
+            ));
             out.findings.push(f);
         }
         // Memory stays bounded: never hold more than twice the cap before shedding.
@@ -359,17 +366,15 @@ pub fn scan_file(
 /// `from_utf8_lossy` (three bytes per replacement), byte offsets in the text stay byte offsets
 /// in the file, so spans and excerpts point where the value really is.
 fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => {
-            let mut out = String::with_capacity(bytes.len());
-            for chunk in bytes.utf8_chunks() {
-                out.push_str(chunk.valid());
-                out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
-            }
-            std::borrow::Cow::Owned(out)
-        }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return std::borrow::Cow::Borrowed(s);
     }
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Classify a `.log` file from its first non-empty line.
@@ -387,6 +392,7 @@ pub fn sniff(first_line: &str) -> Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     #[test]
     fn nginx_lines_and_decoding() {
@@ -412,11 +418,11 @@ mod tests {
             entities: pii::Entity::defaults(),
             sample: None,
         };
-        let scan = scan_file(&path, "a.log", Kind::LogText, &opts, &|_, s| Some(s)).unwrap();
-        assert_eq!(scan.findings.len(), 1, "{:?}", scan.findings);
-        let span = scan.findings[0].span.unwrap();
+        let found = scan_file(&path, "a.log", Kind::LogText, &opts, &|_, s| Some(s)).unwrap();
+        assert_eq!(found.findings.len(), 1, "{:?}", found.findings);
+        let span = found.findings[0].span.unwrap();
         assert_eq!(&bytes[span.start..span.end], b"jane.doe@acme-corp.io");
-        let e = scan.findings[0].excerpt.as_ref().unwrap();
+        let e = found.findings[0].excerpt.as_ref().unwrap();
         assert_eq!(e.start, span.start - 3);
         assert!(e.text.starts_with("???? user "), "{}", e.text);
         assert_eq!(text_of(b"a\xe2\x82"), "a??");
@@ -429,7 +435,10 @@ mod tests {
         assert_eq!(dets.len(), 1, "{dets:?}");
         let masked = masked_line(line, &dets);
         assert!(!masked.contains("Zq8vT2mWx9Lk"), "{masked}");
-        assert_eq!(masked, "login password=Zq8********* retry with Zq8********* ok");
+        assert_eq!(
+            masked,
+            "login password=Zq8********* retry with Zq8********* ok"
+        );
     }
 
     #[test]
@@ -448,9 +457,10 @@ mod tests {
     fn excerpts_on_a_line_with_thousands_of_findings_are_masked_and_placed() {
         // Found while measuring memory: every finding copied, masked and re-tokenised the
         // whole line, quadratic in a long line's findings (minutes for 1.6 MB, 5,000 emails).
-        let line: String = (0..3_000)
-            .map(|i| format!("user{i}@acme-corp.io pad{} ", "x".repeat(100)))
-            .collect();
+        let mut line = String::new();
+        for i in 0..3_000 {
+            let _ = write!(line, "user{i}@acme-corp.io pad{} ", "x".repeat(100));
+        }
         let dets = detect_line(&line, Kind::LogText, &pii::Entity::defaults());
         assert_eq!(dets.len(), 3_000);
         let masked = masked_line(&line, &dets);
@@ -471,7 +481,14 @@ mod tests {
         );
         let dets = detect_line(&line, Kind::LogText, &[]);
         assert_eq!(dets.len(), 1);
-        let e = excerpt(&line, &masked_line(&line, &dets), &dets[0], &mut Columns::default(), 7, 1000);
+        let e = excerpt(
+            &line,
+            &masked_line(&line, &dets),
+            &dets[0],
+            &mut Columns::default(),
+            7,
+            1000,
+        );
         assert!(e.text.len() <= EXCERPT_MAX + 8);
         assert!(!e.text.contains("4Nd8cR2xWq7Lm9Zt3Kp6"));
         assert_eq!(&e.text[e.start..e.start + 4], "ghp_");
@@ -485,7 +502,14 @@ mod tests {
         let line = format!("user jane.doe@acme-corp.io session {token} ok");
         let dets = detect_line(&line, Kind::LogText, &pii::Entity::defaults());
         assert!(!dets.is_empty());
-        let e = excerpt(&line, &masked_line(&line, &dets), &dets[0], &mut Columns::default(), 1, 0);
+        let e = excerpt(
+            &line,
+            &masked_line(&line, &dets),
+            &dets[0],
+            &mut Columns::default(),
+            1,
+            0,
+        );
         assert!(!e.text.contains(token), "{}", e.text);
         assert!(!e.text.contains(&token[8..]), "{}", e.text);
         assert!(
@@ -504,7 +528,14 @@ mod tests {
         );
         let dets = detect_line(&line, Kind::LogJsonl, &pii::Entity::defaults());
         for d in &dets {
-            let e = excerpt(&line, &masked_line(&line, &dets), d, &mut Columns::default(), 1, 0);
+            let e = excerpt(
+                &line,
+                &masked_line(&line, &dets),
+                d,
+                &mut Columns::default(),
+                1,
+                0,
+            );
             assert!(!e.text.contains(secret), "{}", e.text);
             assert!(!e.text.contains(&secret[6..]), "{}", e.text);
             assert!(!e.text.contains("2E0A8F3B244C9986"), "{}", e.text);

@@ -591,13 +591,13 @@ fn files_rewritten_while_they_are_scanned_never_take_the_run_down() {
         std::thread::spawn(move || {
             let mut i = 0u32;
             while !stop.load(Ordering::Relaxed) {
-                let log = if i % 2 == 0 {
+                let log = if i.is_multiple_of(2) {
                     long_log.as_str()
                 } else {
                     "short\n"
                 };
                 fs::write(p.join("moving.log"), log).ok();
-                let tf = if i % 2 == 0 {
+                let tf = if i.is_multiple_of(2) {
                     GOOD_TF
                 } else {
                     "resource \"x\" \"y\" {"

@@ -28,9 +28,14 @@ fn value(v: &Val) -> serde_json::Value {
         Val::Null => serde_json::Value::Null,
         Val::Bool(b) => (*b).into(),
         Val::Int(i) => (*i).into(),
-        Val::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+        Val::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
         Val::Str(s) => s.as_str().into(),
-        Val::List(l) => l.iter().map(|s| serde_json::Value::from(s.as_str())).collect(),
+        Val::List(l) => l
+            .iter()
+            .map(|s| serde_json::Value::from(s.as_str()))
+            .collect(),
     }
 }
 
@@ -49,7 +54,11 @@ fuzz_target!(|input: Input| {
         return;
     }
     let chain_text = lines.join("\n") + "\n";
-    assert_eq!(chain::verify(chain_text.as_bytes(), &[]).outcome(), Outcome::Intact, "fresh seal does not verify");
+    assert_eq!(
+        chain::verify(chain_text.as_bytes(), &[]).outcome(),
+        Outcome::Intact,
+        "fresh seal does not verify"
+    );
 
     let r = input.record % lines.len();
     let original = lines[r].as_bytes();
@@ -73,5 +82,9 @@ fuzz_target!(|input: Input| {
         .ok()
         .and_then(|s| jcs::parse(s).ok())
         .is_some_and(|v| jcs::canonical(&v) == lines[r]);
-    assert!(same, "a modified record verified as intact: byte {at} of record {r} -> {:#04x}", input.new);
+    assert!(
+        same,
+        "a modified record verified as intact: byte {at} of record {r} -> {:#04x}",
+        input.new
+    );
 });

@@ -35,11 +35,18 @@ fuzz_target!(|input: Input| {
         root: input.root,
     };
     let text = cp.text();
-    assert_eq!(Checkpoint::parse_text(&text).ok().as_ref(), Some(&cp), "checkpoint text does not round-trip");
+    assert_eq!(
+        Checkpoint::parse_text(&text).ok().as_ref(),
+        Some(&cp),
+        "checkpoint text does not round-trip"
+    );
     let signed = signer.sign(&text).expect("sign");
     let (body, verdict) = note::open(&signed, &keys).expect("open own note");
     assert_eq!(body, text);
-    assert!(matches!(verdict, Verdict::Verified(_)), "own signature: {verdict:?}");
+    assert!(
+        matches!(verdict, Verdict::Verified(_)),
+        "own signature: {verdict:?}"
+    );
 
     let mut bytes = signed.into_bytes();
     let at = input.byte % bytes.len();

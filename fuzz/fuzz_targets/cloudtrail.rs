@@ -8,7 +8,8 @@ use libfuzzer_sys::fuzz_target;
 
 fn scratch() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
 }
 
 fuzz_target!(|data: &[u8]| {

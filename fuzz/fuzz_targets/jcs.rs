@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let c = jcs::canonical(&v);
     let again = jcs::parse(&c).unwrap_or_else(|e| panic!("canonical form does not parse: {e}"));
-    assert_eq!(jcs::canonical(&again), c, "canonicalisation is not a fixed point");
+    assert_eq!(
+        jcs::canonical(&again),
+        c,
+        "canonicalisation is not a fixed point"
+    );
     assert!(
         serde_json::from_str::<serde_json::Value>(&c).is_ok(),
         "canonical form is not JSON: {c:?}"

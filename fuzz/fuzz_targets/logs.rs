@@ -11,7 +11,8 @@ use libfuzzer_sys::fuzz_target;
 
 fn scratch() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -37,7 +38,11 @@ fuzz_target!(|data: &[u8]| {
     for f in &scan.findings {
         let span = f.span.expect("log findings carry a span");
         assert!(span.start < span.end, "empty span {span:?}");
-        assert!(span.end <= body.len(), "span {span:?} past the file ({} bytes)", body.len());
+        assert!(
+            span.end <= body.len(),
+            "span {span:?} past the file ({} bytes)",
+            body.len()
+        );
         let e = f.excerpt.as_ref().expect("log findings carry an excerpt");
         custos_fuzz::assert_span(&e.text, Span::new(e.start, e.end), "excerpt");
         if let Some(text) = text {
@@ -51,7 +56,10 @@ fuzz_target!(|data: &[u8]| {
                     e.text
                 );
             }
-            assert!(!f.message.contains(value) || value.chars().count() < 8, "message shows the value");
+            assert!(
+                !f.message.contains(value) || value.chars().count() < 8,
+                "message shows the value"
+            );
         }
     }
 });

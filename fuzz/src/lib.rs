@@ -72,7 +72,12 @@ pub fn revealed_chars(value: &str, masked: &str) -> usize {
 pub fn assert_detection(text: &str, d: &custos::detect::Detection) {
     assert_span(text, Span::new(d.start, d.end), d.rule);
     let value = &text[d.start..d.end];
-    assert!(!value.is_empty(), "{}: empty detection at {}", d.rule, d.start);
+    assert!(
+        !value.is_empty(),
+        "{}: empty detection at {}",
+        d.rule,
+        d.start
+    );
     assert_masked(value);
     let preview = custos::detect::preview(value);
     if value.chars().count() >= 8 {
