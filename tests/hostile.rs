@@ -618,3 +618,27 @@ fn files_rewritten_while_they_are_scanned_never_take_the_run_down() {
     writer.join().expect("writer");
     assert!(outcomes.iter().all(|&e| e == 1), "{outcomes:?}");
 }
+
+#[test]
+fn a_secret_repeated_on_a_log_line_is_masked_everywhere_in_every_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let secret = "Zq8vT2mWx9Lk";
+    fs::write(
+        p.join("app.log"),
+        format!("login password={secret} failed; retry with {secret} ok\n"),
+    )
+    .expect("write");
+    for format in ["human", "json"] {
+        let o = run_bounded(
+            &["scan", "--no-config", "--format", format, "."],
+            p,
+            Duration::from_secs(60),
+        );
+        assert_orderly(&o);
+        assert_eq!(code(&o), 1, "{format}: {}", stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(all.contains("app.log"), "{format}: {all}");
+        assert!(!all.contains(secret), "{format} leaks the value: {all}");
+    }
+}
