@@ -456,7 +456,8 @@ mod tests {
     #[test]
     fn excerpts_on_a_line_with_thousands_of_findings_are_masked_and_placed() {
         // Found while measuring memory: every finding copied, masked and re-tokenised the
-        // whole line, quadratic in a long line's findings (over 10 minutes for 1.6 MB with 5,000 emails).
+        // whole line, quadratic in a long line's findings (over 10 minutes for a 1.6 MB line
+        // with 5,000 emails).
         let mut line = String::new();
         for i in 0..3_000 {
             let _ = write!(line, "user{i}@acme-corp.io pad{} ", "x".repeat(100));
