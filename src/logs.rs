@@ -155,30 +155,87 @@ pub fn describe(d: &Detection, value: &str) -> (Severity, String) {
     (severity, format!("value {}", detect::preview(value)))
 }
 
-/// Mask every detection in `line` (same byte length) and cut it to a window around `focus`.
-fn excerpt(
-    line: &str,
-    dets: &[Detection],
-    focus: &Detection,
-    line_no: usize,
-    line_start: usize,
-) -> Excerpt {
+/// `line` with every detection masked, and whatever no detector recognised but looks like a
+/// credential masked too: an excerpt must never carry a key a rule does not know. The same
+/// byte length as `line`, so spans stay valid. Computed once per line, whatever the number of
+/// findings on it.
+fn masked_line(line: &str, dets: &[Detection]) -> String {
     let mut masked = line.to_owned();
     for d in dets {
         if let Some(v) = line.get(d.start..d.end) {
             masked.replace_range(d.start..d.end, &crate::detect::mask(v));
         }
     }
-    // Whatever no detector recognised but looks like a credential is masked too: an excerpt
-    // must never carry a key a rule does not know (the same length, so spans stay valid).
+    // A detected value written a second time where no rule recognised it (`password=v … v`)
+    // is the same secret: every occurrence on the line is masked. One automaton per line keeps
+    // this linear in the line, whatever the number of findings on it.
+    let values: Vec<&str> = dets
+        .iter()
+        .filter_map(|d| line.get(d.start..d.end))
+        .filter(|v| v.len() >= 4)
+        .collect();
+    if let Ok(ac) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(&values)
+    {
+        for m in ac.find_iter(line) {
+            if let Some(v) = line.get(m.range()) {
+                masked.replace_range(m.range(), &crate::report::mask(v));
+            }
+        }
+    }
+    // Detections are sorted by start: a token overlaps one only if it overlaps one of the
+    // detections that start before the token ends.
+    let mut max_end = Vec::with_capacity(dets.len());
+    let mut running = 0;
+    for d in dets {
+        running = running.max(d.end);
+        max_end.push(running);
+    }
     for r in crate::detect::tokens::high_entropy_tokens(line) {
-        if dets.iter().any(|d| d.start < r.end && r.start < d.end) {
+        let before = dets.partition_point(|d| d.start < r.end);
+        if before > 0 && max_end[before - 1] > r.start {
             continue;
         }
         if let Some(v) = line.get(r.clone()) {
             masked.replace_range(r, &crate::detect::mask(v));
         }
     }
+    masked
+}
+
+/// 1-based character columns of byte offsets in one line, counted on from the previous
+/// offset: the findings of a line come in order, so a long line is counted once, not once per
+/// finding.
+#[derive(Debug, Default)]
+struct Columns {
+    byte: usize,
+    chars: usize,
+}
+
+impl Columns {
+    fn at(&mut self, line: &str, offset: usize) -> usize {
+        if offset < self.byte {
+            *self = Self::default();
+        }
+        let Some(part) = line.get(self.byte..offset) else {
+            return 1;
+        };
+        self.chars += part.chars().count();
+        self.byte = offset;
+        self.chars + 1
+    }
+}
+
+/// The excerpt of a finding: `masked` (see [`masked_line`]) cut to a window around `focus`.
+fn excerpt(
+    line: &str,
+    masked: &str,
+    focus: &Detection,
+    columns: &mut Columns,
+    line_no: usize,
+    line_start: usize,
+) -> Excerpt {
     let (mut from, mut to) = (0, masked.len());
     if masked.len() > EXCERPT_MAX {
         from = focus.start.saturating_sub(EXCERPT_MAX / 3);
@@ -193,7 +250,7 @@ fn excerpt(
     Excerpt {
         line: line_no,
         line_start: line_start + from,
-        column: line.get(..focus.start).map_or(1, |p| p.chars().count() + 1),
+        column: columns.at(line, focus.start),
         text: masked[from..to].to_owned(),
         start: focus.start - from,
         end: focus.end.min(to) - from,
@@ -248,9 +305,15 @@ pub fn scan_file(
             continue;
         }
         out.lines_scanned += 1;
-        let text = String::from_utf8_lossy(&buf);
+        let text = text_of(&buf);
         let line = text.trim_end_matches(['\n', '\r']);
         let dets = detect_line(line, kind, &opts.entities);
+        let masked = if dets.is_empty() {
+            String::new()
+        } else {
+            masked_line(line, &dets)
+        };
+        let mut columns = Columns::default();
         for d in &dets {
             let value = line.get(d.start..d.end).unwrap_or_default();
             let (severity, message) = describe(d, value);
@@ -264,7 +327,14 @@ pub fn scan_file(
                 line_start + d.start,
                 line_start + d.end,
             ));
-            f.excerpt = Some(excerpt(line, &dets, d, out.lines, line_start));
+            f.excerpt = Some(excerpt(
+                line,
+                &masked,
+                d,
+                &mut columns,
+                out.lines,
+                line_start,
+            ));
             out.findings.push(f);
         }
         // Memory stays bounded: never hold more than twice the cap before shedding.
@@ -274,6 +344,21 @@ pub fn scan_file(
     }
     out.shed(MAX_FINDINGS_PER_LOG);
     Ok(out)
+}
+
+/// A line as text, each byte of an invalid UTF-8 sequence replaced by `?`: unlike
+/// `from_utf8_lossy` (three bytes per replacement), byte offsets in the text stay byte offsets
+/// in the file, so spans and excerpts point where the value really is.
+fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Classify a `.log` file from its first non-empty line.
@@ -291,6 +376,7 @@ pub fn sniff(first_line: &str) -> Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     #[test]
     fn nginx_lines_and_decoding() {
@@ -305,6 +391,73 @@ mod tests {
     }
 
     #[test]
+    fn spans_after_invalid_utf8_are_file_offsets() {
+        // Found by review while fuzzing: lossy decoding made each invalid byte three bytes
+        // long, so spans after it pointed past the value (and past the end of the file).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let bytes = b"ok\n\xff\xfe\xff\xc3 user jane.doe@acme-corp.io\n";
+        std::fs::write(&path, bytes).unwrap();
+        let opts = LogOptions {
+            entities: pii::Entity::defaults(),
+            sample: None,
+        };
+        let found = scan_file(&path, "a.log", Kind::LogText, &opts, &|_, s| Some(s)).unwrap();
+        assert_eq!(found.findings.len(), 1, "{:?}", found.findings);
+        let span = found.findings[0].span.unwrap();
+        assert_eq!(&bytes[span.start..span.end], b"jane.doe@acme-corp.io");
+        let e = found.findings[0].excerpt.as_ref().unwrap();
+        assert_eq!(e.start, span.start - 3);
+        assert!(e.text.starts_with("???? user "), "{}", e.text);
+        assert_eq!(text_of(b"a\xe2\x82"), "a??");
+    }
+
+    #[test]
+    fn a_detected_value_repeated_where_no_rule_sees_it_is_masked_too() {
+        let line = "login password=Zq8vT2mWx9Lk retry with Zq8vT2mWx9Lk ok";
+        let dets = detect_line(line, Kind::LogText, &[]);
+        assert_eq!(dets.len(), 1, "{dets:?}");
+        let masked = masked_line(line, &dets);
+        assert!(!masked.contains("Zq8vT2mWx9Lk"), "{masked}");
+        assert_eq!(
+            masked,
+            "login password=Zq8********* retry with Zq8********* ok"
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_incrementally() {
+        let line = "é a é b";
+        let mut c = Columns::default();
+        assert_eq!(c.at(line, 0), 1);
+        assert_eq!(c.at(line, 3), 3);
+        assert_eq!(c.at(line, 8), 7);
+        // Going back starts over; an offset inside a character is column 1.
+        assert_eq!(c.at(line, 2), 2);
+        assert_eq!(c.at(line, 1), 1);
+    }
+
+    #[test]
+    fn excerpts_on_a_line_with_thousands_of_findings_are_masked_and_placed() {
+        // Found while measuring memory: every finding copied, masked and re-tokenised the
+        // whole line, quadratic in a long line's findings (over 10 minutes for a 1.6 MB line
+        // with 5,000 emails).
+        let mut line = String::new();
+        for i in 0..3_000 {
+            let _ = write!(line, "user{i}@acme-corp.io pad{} ", "x".repeat(100));
+        }
+        let dets = detect_line(&line, Kind::LogText, &pii::Entity::defaults());
+        assert_eq!(dets.len(), 3_000);
+        let masked = masked_line(&line, &dets);
+        let mut columns = Columns::default();
+        for d in &dets {
+            let e = excerpt(&line, &masked, d, &mut columns, 1, 0);
+            assert!(!e.text.contains(&line[d.start..d.end]), "{}", e.text);
+            assert_eq!(e.column, d.start + 1, "ASCII: columns are byte offsets + 1");
+        }
+    }
+
+    #[test]
     fn excerpts_are_masked_and_cut() {
         let line = format!(
             "{} token=ghp_4Nd8cR2xWq7Lm9Zt3Kp6Vb1Hs5Jf0Ga8Ye2Q {}",
@@ -313,7 +466,14 @@ mod tests {
         );
         let dets = detect_line(&line, Kind::LogText, &[]);
         assert_eq!(dets.len(), 1);
-        let e = excerpt(&line, &dets, &dets[0], 7, 1000);
+        let e = excerpt(
+            &line,
+            &masked_line(&line, &dets),
+            &dets[0],
+            &mut Columns::default(),
+            7,
+            1000,
+        );
         assert!(e.text.len() <= EXCERPT_MAX + 8);
         assert!(!e.text.contains("4Nd8cR2xWq7Lm9Zt3Kp6"));
         assert_eq!(&e.text[e.start..e.start + 4], "ghp_");
@@ -327,7 +487,14 @@ mod tests {
         let line = format!("user jane.doe@acme-corp.io session {token} ok");
         let dets = detect_line(&line, Kind::LogText, &pii::Entity::defaults());
         assert!(!dets.is_empty());
-        let e = excerpt(&line, &dets, &dets[0], 1, 0);
+        let e = excerpt(
+            &line,
+            &masked_line(&line, &dets),
+            &dets[0],
+            &mut Columns::default(),
+            1,
+            0,
+        );
         assert!(!e.text.contains(token), "{}", e.text);
         assert!(!e.text.contains(&token[8..]), "{}", e.text);
         assert!(
@@ -346,7 +513,14 @@ mod tests {
         );
         let dets = detect_line(&line, Kind::LogJsonl, &pii::Entity::defaults());
         for d in &dets {
-            let e = excerpt(&line, &dets, d, 1, 0);
+            let e = excerpt(
+                &line,
+                &masked_line(&line, &dets),
+                d,
+                &mut Columns::default(),
+                1,
+                0,
+            );
             assert!(!e.text.contains(secret), "{}", e.text);
             assert!(!e.text.contains(&secret[6..]), "{}", e.text);
             assert!(!e.text.contains("2E0A8F3B244C9986"), "{}", e.text);

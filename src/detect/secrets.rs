@@ -957,7 +957,10 @@ pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
         for &r in &c.by_keyword[m.pattern().as_usize()] {
             wanted[r] = true;
             any = true;
-            if line_scoped(&RULES[r]) {
+            // Matches come in text order: one on the line already recorded adds nothing, and
+            // looking for its line's ends again would make a long line with many keywords
+            // quadratic.
+            if line_scoped(&RULES[r]) && lines[r].last().is_none_or(|&(_, end)| end < m.start()) {
                 let b = text.as_bytes();
                 let from = memchr::memrchr(b'\n', &b[..m.start()]).map_or(0, |i| i + 1);
                 let to = memchr::memchr(b'\n', &b[m.start()..]).map_or(b.len(), |i| m.start() + i);

@@ -37,7 +37,7 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
         }
         Err(e) => {
             let loc = e.location();
-            Parsed::failed(ParseError::at(e.message().to_owned(), loc.offset()))
+            Parsed::failed(ParseError::within(source, e.message(), loc.offset()))
         }
     }
 }
@@ -297,5 +297,18 @@ resource "aws_s3_bucket" "logs" {
         let p = parse(src, &Limits::default());
         let e = p.error.expect("error");
         assert!(e.span.unwrap().start > 0);
+    }
+
+    #[test]
+    fn syntax_error_inside_a_multibyte_character_points_at_its_start() {
+        // Found by fuzzing (fuzz/parse_hcl): the parser reported an offset in the middle of
+        // the two-byte character, which split it.
+        let src = "oura \u{588}";
+        let e = parse(src, &Limits::default()).error.expect("error");
+        let span = e.span.expect("span");
+        assert!(
+            src.is_char_boundary(span.start) && span.end <= src.len(),
+            "{span:?}"
+        );
     }
 }

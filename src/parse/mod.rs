@@ -84,6 +84,16 @@ impl ParseError {
             span: Some(Span::new(offset, offset)),
         }
     }
+
+    /// [`ParseError::at`] for an offset reported by a third-party parser, which may point past
+    /// the end or into the middle of a character: moved back to the nearest character start.
+    pub fn within(source: &str, message: impl Into<String>, offset: usize) -> Self {
+        let mut at = offset.min(source.len());
+        while !source.is_char_boundary(at) {
+            at -= 1;
+        }
+        Self::at(message, at)
+    }
 }
 
 /// One parsed document: the value and where each part of it came from.
@@ -368,6 +378,14 @@ mod tests {
         for (name, syntax) in CONFTEST_PARSERS {
             assert!(parse(*syntax, "", &Limits::default()).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn error_offsets_land_on_char_boundaries() {
+        // "é" is two bytes: an offset into its middle moves back to its start.
+        let e = ParseError::within("aé", "m", 2);
+        assert_eq!(e.span, Some(Span::new(1, 1)));
+        assert_eq!(ParseError::within("ab", "m", 9).span, Some(Span::new(2, 2)));
     }
 
     #[test]
