@@ -180,7 +180,7 @@ fn masked_line(line: &str, dets: &[Detection]) -> String {
     {
         for m in ac.find_iter(line) {
             if let Some(v) = line.get(m.range()) {
-                masked.replace_range(m.range(), &crate::report::mask(v));
+                masked.replace_range(m.range(), &crate::detect::mask(v));
             }
         }
     }

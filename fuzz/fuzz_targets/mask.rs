@@ -1,5 +1,5 @@
 #![no_main]
-//! `report::mask` on any string: same byte length, at most four characters shown.
+//! `detect::mask` on any string: same byte length, at most four characters shown.
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -67,7 +67,7 @@ pub fn revealed_chars(value: &str, masked: &str) -> usize {
 }
 
 /// A detection lies inside `text`, and what reports show of its value never shows it whole:
-/// [`custos::report::mask`] keeps at most four characters and the byte length, and
+/// [`custos::detect::mask`] keeps at most four characters and the byte length, and
 /// [`custos::detect::preview`] keeps at most four characters.
 pub fn assert_detection(text: &str, d: &custos::detect::Detection) {
     assert_span(text, Span::new(d.start, d.end), d.rule);
@@ -92,7 +92,7 @@ pub fn assert_detection(text: &str, d: &custos::detect::Detection) {
 /// `mask(value)` keeps the byte length and lets through at most four characters and at most a
 /// quarter of them (characters that are already `*` or quotes do not count as shown).
 pub fn assert_masked(value: &str) {
-    let masked = custos::report::mask(value);
+    let masked = custos::detect::mask(value);
     assert_eq!(masked.len(), value.len(), "mask changed the byte length");
     let shown = revealed_chars(value, &masked);
     let total = value.chars().count();
