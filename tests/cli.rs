@@ -448,3 +448,27 @@ fn inline_ignore_and_waivers() {
     assert_eq!(report["summary"]["suppressed_inline"], 1);
     assert_eq!(report["summary"]["waived"], 1);
 }
+
+/// A secret repeated elsewhere in its file (a comment, another line shown for another
+/// finding) is masked there too: no snippet shows it.
+#[test]
+fn a_repeated_secret_is_masked_in_every_snippet() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("b.yaml"),
+        "db:\n  password: Wq7-Lm2x-Kt3R-p6Vb\n  # old: Wq7-Lm2x-Kt3R-p6Vb\n  api_key: Zq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Gx  # Wq7-Lm2x-Kt3R-p6Vb\n",
+    )
+    .unwrap();
+    let o = custos(
+        &["scan", "--no-config", "--color", "never", "."],
+        dir.path(),
+    );
+    let out = stdout(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("api_key"),
+        "the second finding's line is shown: {out}"
+    );
+    assert!(!out.contains("Wq7-Lm2x-Kt3R-p6Vb"), "{out}");
+    assert!(!out.contains("Zq8Lm2Xw9Kt3Rp6Vb1Hs5Jf0Gx"), "{out}");
+}

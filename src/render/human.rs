@@ -108,15 +108,19 @@ fn first_line(source: &str, span: Span) -> Span {
     Span::new(span.start, end.max(span.start))
 }
 
-/// The source of every file with findings, with the span of every sensitive finding in it
-/// masked, so that no snippet (of this finding or of another one on a nearby line) shows a
-/// secret. Built once per file: the cost is linear in sources plus findings.
+/// The source of every file with findings, with every sensitive finding's value masked — at
+/// its span and wherever else the same value appears in the file (a comment repeating it, a
+/// second assignment) — so that no snippet, of this finding or of another one, shows a
+/// secret. Built once per file with one multi-pattern pass: linear in sources plus findings.
 fn masked_sources(report: &Report) -> BTreeMap<&str, String> {
-    let mut out: BTreeMap<&str, String> = report
-        .sources
-        .iter()
-        .map(|(path, src)| (path.as_str(), src.text.clone()))
-        .collect();
+    /// Shorter values are masked at their spans only (a 3-character "secret" recurs by
+    /// chance everywhere).
+    const MIN_RECURRING: usize = 6;
+    let mut values: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    let mut out: BTreeMap<&str, String> = BTreeMap::new();
+    for (path, src) in &report.sources {
+        out.insert(path.as_str(), src.text.clone());
+    }
     for f in report.findings.iter().filter(|f| f.sensitive) {
         let (Some(span), Some(src), Some(text)) = (
             f.span,
@@ -127,6 +131,25 @@ fn masked_sources(report: &Report) -> BTreeMap<&str, String> {
         };
         if let Some(secret) = src.text.get(span.range()) {
             text.replace_range(span.range(), &mask(secret));
+            let inner = secret.trim_matches(|c| matches!(c, '"' | '\'' | '`'));
+            if inner.len() >= MIN_RECURRING {
+                values.entry(f.path.as_str()).or_default().insert(inner);
+            }
+        }
+    }
+    for (path, secrets) in values {
+        let (Some(src), Some(text)) = (report.sources.get(path), out.get_mut(path)) else {
+            continue;
+        };
+        let Ok(ac) = aho_corasick::AhoCorasick::new(secrets.iter()) else {
+            continue;
+        };
+        for m in ac.find_overlapping_iter(src.text.as_str()) {
+            if let Some(value) = src.text.get(m.range()) {
+                if text.is_char_boundary(m.start()) && text.is_char_boundary(m.end()) {
+                    text.replace_range(m.range(), &mask(value));
+                }
+            }
         }
     }
     out
