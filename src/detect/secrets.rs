@@ -620,8 +620,26 @@ struct Compiled {
     prefilter: AhoCorasick,
     /// Keyword index → rule indices.
     by_keyword: Vec<Vec<usize>>,
-    regexes: Vec<Regex>,
-    allows: Vec<Vec<Regex>>,
+    /// Compiled on first use: a run only pays for the rules whose keywords occur (a
+    /// pre-commit run on one file compiles a few of them, not all).
+    regexes: Vec<std::sync::OnceLock<Regex>>,
+    allows: Vec<std::sync::OnceLock<Vec<Regex>>>,
+}
+
+impl Compiled {
+    fn regex(&self, i: usize) -> &Regex {
+        self.regexes[i].get_or_init(|| Regex::new(RULES[i].pattern).expect("static rule regex"))
+    }
+
+    fn allows(&self, i: usize) -> &[Regex] {
+        self.allows[i].get_or_init(|| {
+            RULES[i]
+                .allow
+                .iter()
+                .map(|a| Regex::new(a).expect("static allow regex"))
+                .collect()
+        })
+    }
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
@@ -644,19 +662,8 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
             .build(&keywords)
             .expect("static keywords build"),
         by_keyword,
-        regexes: RULES
-            .iter()
-            .map(|r| Regex::new(r.pattern).expect("static rule regex"))
-            .collect(),
-        allows: RULES
-            .iter()
-            .map(|r| {
-                r.allow
-                    .iter()
-                    .map(|a| Regex::new(a).expect("static allow regex"))
-                    .collect()
-            })
-            .collect(),
+        regexes: RULES.iter().map(|_| std::sync::OnceLock::new()).collect(),
+        allows: RULES.iter().map(|_| std::sync::OnceLock::new()).collect(),
     }
 });
 
@@ -984,13 +991,13 @@ pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
             let Some(hay) = text.get(base..stop) else {
                 continue;
             };
-            for caps in c.regexes[i].captures_iter(hay) {
+            for caps in c.regex(i).captures_iter(hay) {
                 let Some(m) = caps.name("secret") else {
                     continue;
                 };
                 let (start, m_end) = (base + m.start(), base + m.end());
                 let secret = m.as_str();
-                if is_placeholder(secret) || c.allows[i].iter().any(|a| a.is_match(secret)) {
+                if is_placeholder(secret) || c.allows(i).iter().any(|a| a.is_match(secret)) {
                     continue;
                 }
                 // In a lock file or a baseline, a digest is only ever a digest.
@@ -1048,6 +1055,11 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), RULES.len());
         assert_eq!(COMPILED.regexes.len(), RULES.len());
+        // Every rule's pattern and allow-list compiles (they are compiled lazily in a run).
+        for i in 0..RULES.len() {
+            let _ = COMPILED.regex(i);
+            let _ = COMPILED.allows(i);
+        }
         for r in RULES {
             assert!(
                 !r.keywords.is_empty(),
