@@ -1,11 +1,5 @@
 //! The `custos` binary: arguments in, exit code out. Everything else lives in the library.
 
-/// The process allocator. A one-file pre-commit scan spends about a fifth of its CPU in the
-/// system allocator (policy compilation allocates many small AST nodes); mimalloc is a
-/// well-kept allocator built for that pattern and needs no configuration.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     // The policy engine's parser builds (and discards) `anyhow` errors while it backtracks;
     // with `RUST_BACKTRACE=1` in the environment each would capture a backtrace, which made

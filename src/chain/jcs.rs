@@ -437,6 +437,11 @@ fn sort_members(members: &mut [&(String, Json)]) {
     }
 }
 
+/// A finite number in canonical form, appended to `out`.
+pub fn write_number_to(n: f64, out: &mut String) {
+    write_number(n, out);
+}
+
 fn write_number<S: Sink>(n: f64, out: &mut S) {
     if n == 0.0 {
         out.put("0"); // also -0

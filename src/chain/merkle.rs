@@ -232,19 +232,7 @@ pub fn to_hex(h: &[u8]) -> String {
 
 /// Parse 64 lowercase hex digits (the chain format allows no other form).
 pub fn from_hex(s: &str) -> Option<Hash> {
-    if s.len() != 64
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        let hex = std::str::from_utf8(chunk).ok()?;
-        out[i] = u8::from_str_radix(hex, 16).ok()?;
-    }
-    Some(out)
+    super::fast::hex32(s.as_bytes())
 }
 
 #[cfg(test)]
