@@ -222,12 +222,13 @@ pub fn verify_consistency(
 }
 
 pub fn to_hex(h: &[u8]) -> String {
-    use std::fmt::Write as _;
-    h.iter()
-        .fold(String::with_capacity(h.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(h.len() * 2);
+    for &b in h {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0F)]));
+    }
+    s
 }
 
 /// Parse 64 lowercase hex digits (the chain format allows no other form).

@@ -179,12 +179,23 @@ impl Sealer {
         }
         members.push(("seq".into(), Json::Num(seq)));
         members.push(("prev_hash".into(), Json::Str(to_hex(&self.prev))));
-        let mut obj = Json::Obj(members);
-        let hash = content_hash(&obj);
-        if let Json::Obj(m) = &mut obj {
-            m.push(("hash".into(), Json::Str(to_hex(&hash))));
+        // The content is written once and hashed; the record is the content with the `hash`
+        // member inserted where it sorts.
+        let (content, at, before) = jcs::canonical_object_with_slot(&members, "hash");
+        let hash: Hash = Sha256::digest(content.as_bytes()).into();
+        let after = at + 1 < content.len();
+        let mut record = String::with_capacity(content.len() + 76);
+        record.push_str(&content[..at]);
+        if before && !after {
+            record.push(',');
         }
-        let record = jcs::canonical(&obj);
+        record.push_str("\"hash\":\"");
+        record.push_str(&to_hex(&hash));
+        record.push('"');
+        if after {
+            record.push(',');
+        }
+        record.push_str(&content[at..]);
         if record.len() > MAX_RECORD_BYTES {
             return Err(err(format!(
                 "the sealed record would be {} bytes, over the limit of {MAX_RECORD_BYTES} bytes (16 MiB) per record",
