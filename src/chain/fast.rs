@@ -46,15 +46,15 @@ pub fn parse_canonical(line: &str) -> Option<Record> {
 /// Value of each byte as a lowercase hex digit; 0xFF for every other byte.
 static HEX: [u8; 256] = {
     let mut t = [0xFF_u8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
+    let mut d: u8 = 0;
+    while d < 10 {
+        t[(b'0' + d) as usize] = d;
+        d += 1;
     }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
+    let mut d: u8 = 0;
+    while d < 6 {
+        t[(b'a' + d) as usize] = 10 + d;
+        d += 1;
     }
     t
 };
