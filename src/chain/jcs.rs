@@ -526,7 +526,7 @@ fn write_string<S: Sink>(s: &str, out: &mut S) {
         out.put(&s[start..i]);
         if esc.is_empty() {
             let mut hex = String::with_capacity(6);
-            let _ = write!(hex, "\\u{:04x}", b);
+            let _ = write!(hex, "\\u{b:04x}");
             out.put(&hex);
         } else {
             out.put(esc);
