@@ -241,7 +241,7 @@ fn severity_chart(o: &mut String, b: &Bundle) {
     let height = 120.0;
     let _ = write!(
         o,
-        "<div class=\"chart\"><h3>Findings by severity{}</h3><svg id=\"chart-severity\" role=\"img\" aria-label=\"Findings by severity\" width=\"360\" height=\"190\" viewBox=\"0 0 360 190\">",
+        "<div class=\"chart\"><h3>Findings by severity{}</h3><svg id=\"chart-severity\" role=\"img\" aria-label=\"Findings by severity\" width=\"360\" height=\"200\" viewBox=\"0 0 360 200\">",
         if prev.is_some() {
             " (previous in grey)"
         } else {
@@ -256,10 +256,10 @@ fn severity_chart(o: &mut String, b: &Bundle) {
             let _ = write!(
                 o,
                 "<rect x=\"{x0}\" y=\"{}\" width=\"22\" height=\"{h}\" fill=\"{GREY}\"><title>previous {name}: {}</title></rect><text class=\"muted\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                10.0 + height - h,
+                24.0 + height - h,
                 p.1,
                 x0 + 11.0,
-                6.0 + height - h,
+                20.0 + height - h,
                 p.1
             );
         }
@@ -268,12 +268,12 @@ fn severity_chart(o: &mut String, b: &Bundle) {
         let _ = write!(
             o,
             "<rect x=\"{x}\" y=\"{}\" width=\"26\" height=\"{h}\" fill=\"{}\"><title>{name}: {n}</title></rect><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" data-metric=\"severity-{name}\">{n}</text><text class=\"muted\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{name}</text>",
-            10.0 + height - h,
+            24.0 + height - h,
             severity_colour(name),
             x + 13.0,
-            6.0 + height - h,
+            20.0 + height - h,
             x0 + 24.0,
-            height + 30.0
+            height + 42.0
         );
     }
     o.push_str("</svg></div>\n");
