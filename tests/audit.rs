@@ -5,6 +5,9 @@
 //! roots, the bundle's own hash, sealing, framework filtering, errors, no secret in any output,
 //! and shard/merge determinism.
 
+// `d` (the audit's directory) and `o` (a run's output) read best short here.
+#![allow(clippy::many_single_char_names)]
+
 mod common;
 
 use std::path::Path;
@@ -31,10 +34,13 @@ fn run(args: &[&str], dir: &Path) -> Output {
 }
 
 fn sha256(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
     Sha256::digest(bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 fn bundle(path: &Path) -> Value {
@@ -188,7 +194,12 @@ fn an_audit_traces_every_failed_control_to_findings_with_evidence_hashes() {
     assert!(!failed.is_empty());
     for c in failed {
         let ids = c["findings"].as_array().unwrap();
-        assert!(!ids.is_empty(), "{} {} fails with no finding", c["framework"], c["id"]);
+        assert!(
+            !ids.is_empty(),
+            "{} {} fails with no finding",
+            c["framework"],
+            c["id"]
+        );
         for id in ids {
             let f = findings.iter().find(|f| f["id"] == *id).unwrap();
             assert_eq!(f["failing"], true);
@@ -196,7 +207,11 @@ fn an_audit_traces_every_failed_control_to_findings_with_evidence_hashes() {
                 .as_str()
                 .unwrap_or_else(|| panic!("finding without evidence hash: {f}"));
             let path = f["path"].as_str().unwrap();
-            assert_eq!(hash, sha256(&std::fs::read(d.join(path)).unwrap()), "{path}");
+            assert_eq!(
+                hash,
+                sha256(&std::fs::read(d.join(path)).unwrap()),
+                "{path}"
+            );
             assert!(evidence
                 .iter()
                 .any(|e| e["path"] == path && e["sha256"] == hash && e["scope"] == f["scope"]));
@@ -264,7 +279,10 @@ fn a_clean_scope_passes_and_frameworks_filter() {
     let b = bundle(&d.join("out/bundle.json"));
     assert_eq!(b["summary"]["gate"], "pass");
     assert_eq!(b["summary"]["controls"]["fail"], 0);
-    assert_eq!(b["run"]["frameworks"], serde_json::json!(["soc2", "iso27001"]));
+    assert_eq!(
+        b["run"]["frameworks"],
+        serde_json::json!(["soc2", "iso27001"])
+    );
     assert!(b["controls"]
         .as_array()
         .unwrap()
@@ -363,8 +381,11 @@ fn wide_scope(d: &Path) {
         let r = d.join(format!("repo-{i}"));
         std::fs::create_dir_all(&r).unwrap();
         if i % 2 == 0 {
-            std::fs::write(r.join("main.tf"), UNENCRYPTED.replace("data", &format!("d{i}")))
-                .unwrap();
+            std::fs::write(
+                r.join("main.tf"),
+                UNENCRYPTED.replace("data", &format!("d{i}")),
+            )
+            .unwrap();
         } else {
             std::fs::write(r.join("app.yaml"), format!("name: app-{i}\n")).unwrap();
         }
@@ -437,13 +458,20 @@ fn shards_merged_give_the_whole_audit_in_any_order() {
     let m = bundle(&d.join("merged/bundle.json"));
     let m2 = bundle(&d.join("merged2/bundle.json"));
     // Input order does not matter (only the file names it records differ).
-    for k in ["controls", "findings", "checks", "evidence", "scope", "summary"] {
+    for k in [
+        "controls", "findings", "checks", "evidence", "scope", "summary",
+    ] {
         assert_eq!(m[k], m2[k], "{k}");
     }
     // The merge is the whole audit.
     let w = bundle(&d.join("whole/bundle.json"));
-    for k in ["controls", "findings", "checks", "evidence", "scope", "summary", "rules"] {
-        assert_eq!(m[k], w[k], "{k} differs between the merge and the whole audit");
+    for k in [
+        "controls", "findings", "checks", "evidence", "scope", "summary", "rules",
+    ] {
+        assert_eq!(
+            m[k], w[k],
+            "{k} differs between the merge and the whole audit"
+        );
     }
     assert_eq!(m["run"]["command"], "report merge");
     assert!(m["conflicts"].is_null(), "{}", m["conflicts"]);
@@ -470,7 +498,11 @@ fn shards_merged_give_the_whole_audit_in_any_order() {
         ],
         d,
     );
-    assert!(stderr(&o).contains("shard 1/3 is missing"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("shard 1/3 is missing"),
+        "{}",
+        stderr(&o)
+    );
     let p = bundle(&d.join("partial/bundle.json"));
     assert!(p["conflicts"]
         .as_array()
@@ -482,7 +514,14 @@ fn shards_merged_give_the_whole_audit_in_any_order() {
     // The same shard twice: its scope items are kept once and the repeat is a conflict.
     std::fs::copy(d.join("shard-0/bundle.json"), d.join("copy.json")).unwrap();
     let o = run(
-        &["report", "merge", "shard-0/bundle.json", "copy.json", "-o", "dup"],
+        &[
+            "report",
+            "merge",
+            "shard-0/bundle.json",
+            "copy.json",
+            "-o",
+            "dup",
+        ],
         d,
     );
     assert!(matches!(code(&o), 0 | 1));
@@ -509,7 +548,14 @@ fn the_trend_compares_with_a_previous_bundle() {
     assert_eq!(code(&run(&["audit", "repo", "-o", "before"], d)), 0);
     std::fs::write(d.join("repo/main.tf"), UNENCRYPTED).unwrap();
     let o = run(
-        &["audit", "repo", "-o", "after", "--previous", "before/bundle.json"],
+        &[
+            "audit",
+            "repo",
+            "-o",
+            "after",
+            "--previous",
+            "before/bundle.json",
+        ],
         d,
     );
     assert_eq!(code(&o), 1);

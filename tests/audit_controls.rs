@@ -25,7 +25,10 @@ const HOUSEKEEPING: &[&str] = &[
 ];
 
 fn catalog() -> Vec<serde_json::Value> {
-    let o = custos(&["policy", "list", "--format", "json", "--no-config"], &repo());
+    let o = custos(
+        &["policy", "list", "--format", "json", "--no-config"],
+        &repo(),
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     v["rules"].as_array().unwrap().clone()
@@ -55,7 +58,12 @@ fn every_mapped_rule_exists_and_every_bundled_rule_is_mapped() {
     );
     let unmapped: Vec<&str> = rules
         .iter()
-        .filter(|r| matches!(r["origin"].as_str(), Some("bundled" | "detector" | "builtin")))
+        .filter(|r| {
+            matches!(
+                r["origin"].as_str(),
+                Some("bundled" | "detector" | "builtin")
+            )
+        })
         .filter_map(|r| r["id"].as_str())
         .filter(|id| !HOUSEKEEPING.contains(id) && !mapped.contains(*id))
         .collect();
@@ -113,7 +121,9 @@ fn every_framework_of_the_issue_has_a_mapping_with_manual_requirements() {
     }
     for f in &frameworks {
         assert!(
-            f.requirements.iter().any(custos::audit::controls::Requirement::is_manual),
+            f.requirements
+                .iter()
+                .any(custos::audit::controls::Requirement::is_manual),
             "{} lists no manual requirement",
             f.framework
         );

@@ -106,7 +106,7 @@ impl Browser {
     }
 
     /// Send a command (to a page session when `session` is given) and wait for its result.
-    fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+    fn call(&mut self, session: Option<&str>, method: &str, params: &Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -242,28 +242,30 @@ keys = ["example.com_audit.pub"]
 fn the_html_report_loads_offline_without_errors_and_shows_the_numbers() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html_report");
     let (html, bundle) = make_report(&dir);
-    let url = format!(
-        "file://{}",
-        std::fs::canonicalize(&html).unwrap().display()
-    );
+    let url = format!("file://{}", std::fs::canonicalize(&html).unwrap().display());
     let mut b = Browser::launch(&dir.join("profile"), &dir.join("chromium.log"));
-    let target = b.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+    let target = b.call(None, "Target.createTarget", &json!({"url": "about:blank"}));
     let attached = b.call(
         None,
         "Target.attachToTarget",
-        json!({"targetId": target["targetId"], "flatten": true}),
+        &json!({"targetId": target["targetId"], "flatten": true}),
     );
     let session = attached["sessionId"].as_str().unwrap().to_owned();
     let s = Some(session.as_str());
-    for m in ["Runtime.enable", "Log.enable", "Network.enable", "Page.enable"] {
-        b.call(s, m, json!({}));
+    for m in [
+        "Runtime.enable",
+        "Log.enable",
+        "Network.enable",
+        "Page.enable",
+    ] {
+        b.call(s, m, &json!({}));
     }
     b.call(
         s,
         "Emulation.setDeviceMetricsOverride",
-        json!({"width": 1200, "height": 1600, "deviceScaleFactor": 1, "mobile": false}),
+        &json!({"width": 1200, "height": 1600, "deviceScaleFactor": 1, "mobile": false}),
     );
-    b.call(s, "Page.navigate", json!({"url": url}));
+    b.call(s, "Page.navigate", &json!({"url": url}));
     b.wait_for("Page.loadEventFired");
     b.settle(Duration::from_millis(500));
 
@@ -301,7 +303,7 @@ fn the_html_report_loads_offline_without_errors_and_shows_the_numbers() {
         let r = b.call(
             s,
             "Runtime.evaluate",
-            json!({"expression": expr, "returnByValue": true}),
+            &json!({"expression": expr, "returnByValue": true}),
         );
         assert!(r.get("exceptionDetails").is_none(), "{expr}: {r}");
         r["result"]["value"].clone()
@@ -341,7 +343,11 @@ fn the_html_report_loads_offline_without_errors_and_shows_the_numbers() {
         &mut b,
         "getComputedStyle(document.querySelector('.verdict')).backgroundColor",
     );
-    assert_eq!(colour.as_str(), Some("rgb(180, 35, 24)"), "stylesheet not applied");
+    assert_eq!(
+        colour.as_str(),
+        Some("rgb(180, 35, 24)"),
+        "stylesheet not applied"
+    );
     let svgs = eval(&mut b, "document.querySelectorAll('svg rect').length");
     assert!(svgs.as_u64().unwrap() > 5, "charts missing: {svgs}");
     let tampered = eval(
@@ -354,20 +360,20 @@ fn the_html_report_loads_offline_without_errors_and_shows_the_numbers() {
     let shot = b.call(
         s,
         "Page.captureScreenshot",
-        json!({"format": "png", "captureBeyondViewport": true}),
+        &json!({"format": "png", "captureBeyondViewport": true}),
     );
     let png = base64::engine::general_purpose::STANDARD
         .decode(shot["data"].as_str().unwrap())
         .unwrap();
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
     std::fs::write(dir.join("report.png"), &png).unwrap();
-    let pdf = b.call(s, "Page.printToPDF", json!({"printBackground": false}));
+    let pdf = b.call(s, "Page.printToPDF", &json!({"printBackground": false}));
     let pdf = base64::engine::general_purpose::STANDARD
         .decode(pdf["data"].as_str().unwrap())
         .unwrap();
     assert!(pdf.starts_with(b"%PDF"), "not a PDF");
     std::fs::write(dir.join("report.pdf"), &pdf).unwrap();
-    let _ = b.call(None, "Browser.close", json!({}));
+    let _ = b.call(None, "Browser.close", &json!({}));
 }
 
 #[test]
@@ -385,18 +391,23 @@ fn a_report_that_loads_something_is_caught() {
     .unwrap();
     let url = format!("file://{}", std::fs::canonicalize(&page).unwrap().display());
     let mut b = Browser::launch(&dir.join("profile"), &dir.join("chromium.log"));
-    let target = b.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+    let target = b.call(None, "Target.createTarget", &json!({"url": "about:blank"}));
     let attached = b.call(
         None,
         "Target.attachToTarget",
-        json!({"targetId": target["targetId"], "flatten": true}),
+        &json!({"targetId": target["targetId"], "flatten": true}),
     );
     let session = attached["sessionId"].as_str().unwrap().to_owned();
     let s = Some(session.as_str());
-    for m in ["Runtime.enable", "Log.enable", "Network.enable", "Page.enable"] {
-        b.call(s, m, json!({}));
+    for m in [
+        "Runtime.enable",
+        "Log.enable",
+        "Network.enable",
+        "Page.enable",
+    ] {
+        b.call(s, m, &json!({}));
     }
-    b.call(s, "Page.navigate", json!({"url": url}));
+    b.call(s, "Page.navigate", &json!({"url": url}));
     b.wait_for("Page.loadEventFired");
     b.settle(Duration::from_millis(500));
     let flagged = b.events.iter().any(|e| {
@@ -404,8 +415,7 @@ fn a_report_that_loads_something_is_caught() {
             && ((e["method"] == "Network.requestWillBeSent"
                 && e["params"]["request"]["url"] != url.as_str())
                 || (e["method"] == "Log.entryAdded" && e["params"]["entry"]["level"] == "error")
-                || (e["method"] == "Runtime.consoleAPICalled"
-                    && e["params"]["type"] == "error"))
+                || (e["method"] == "Runtime.consoleAPICalled" && e["params"]["type"] == "error"))
     });
     assert!(flagged, "a blocked external image went unnoticed");
 }

@@ -521,7 +521,10 @@ fn fold_report(
             level: level_str(u.level).into(),
             failing,
             count: u.count,
-            message: format!("{} more findings of this rule, counted, not listed", u.count),
+            message: format!(
+                "{} more findings of this rule, counted, not listed",
+                u.count
+            ),
             path: u.path.clone(),
             line: None,
             fingerprint: None,
@@ -595,11 +598,12 @@ pub fn derive(bundle: &mut Bundle, frameworks: &[Framework]) {
         s.rules.dedup();
     }
     bundle.findings.sort_by(|a, b| {
-        (&a.scope, &a.path, a.line, &a.rule_id, &a.id).cmp(&(
-            &b.scope, &b.path, b.line, &b.rule_id, &b.id,
-        ))
+        (&a.scope, &a.path, a.line, &a.rule_id, &a.id)
+            .cmp(&(&b.scope, &b.path, b.line, &b.rule_id, &b.id))
     });
-    bundle.checks.sort_by(|a, b| (&a.scope, &a.subject).cmp(&(&b.scope, &b.subject)));
+    bundle
+        .checks
+        .sort_by(|a, b| (&a.scope, &a.subject).cmp(&(&b.scope, &b.subject)));
     bundle.evidence.sort();
     bundle.evidence.dedup();
     bundle.rules.sort_by(|a, b| a.id.cmp(&b.id));
@@ -615,7 +619,10 @@ pub fn derive(bundle: &mut Bundle, frameworks: &[Framework]) {
     let mut in_effect: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for s in bundle.scope.iter().filter(|s| s.status == "ok") {
         for r in &s.rules {
-            in_effect.entry(r.as_str()).or_default().insert(s.key.as_str());
+            in_effect
+                .entry(r.as_str())
+                .or_default()
+                .insert(s.key.as_str());
         }
     }
     let mut controls = Vec::new();
@@ -695,7 +702,10 @@ fn summarize(bundle: &Bundle) -> Summary {
     s.scope_errors = bundle.scope.iter().filter(|r| r.status != "ok").count();
     s.evidence_items = bundle.evidence.len();
     let failed = bundle.scope.iter().any(|r| r.gate_failed)
-        || bundle.checks.iter().any(|c| c.verdict == Verdict::Fail.as_str());
+        || bundle
+            .checks
+            .iter()
+            .any(|c| c.verdict == Verdict::Fail.as_str());
     s.gate = if failed { "fail" } else { "pass" }.into();
     s
 }
@@ -725,7 +735,9 @@ pub fn parse(bytes: &[u8]) -> Result<Bundle, String> {
     let v: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     if v.get("schema").and_then(serde_json::Value::as_str) != Some(SCHEMA) {
-        return Err(format!("not a custos evidence bundle (schema is not `{SCHEMA}`)"));
+        return Err(format!(
+            "not a custos evidence bundle (schema is not `{SCHEMA}`)"
+        ));
     }
     match v.get("version").and_then(serde_json::Value::as_u64) {
         Some(n) if n == u64::from(VERSION) => {}
@@ -800,7 +812,10 @@ pub fn merge(
     };
     let runs: Vec<&RunInfo> = parsed.iter().map(|(_, b)| &b.run).collect();
     let col = |f: &dyn Fn(&RunInfo) -> Option<String>| runs.iter().map(|r| f(r)).collect();
-    agree("version", col(&|r| Some(format!("{} ({})", r.version, r.commit))));
+    agree(
+        "version",
+        col(&|r| Some(format!("{} ({})", r.version, r.commit))),
+    );
     agree("policies_sha256", col(&|r| Some(r.policies_sha256.clone())));
     agree("controls_sha256", col(&|r| Some(r.controls_sha256.clone())));
     run.config_sha256 = agree("config_sha256", col(&|r| r.config_sha256.clone()));
@@ -813,7 +828,11 @@ pub fn merge(
     run.fail_on = agree("fail_on", col(&|r| r.fail_on.clone()));
     let window = agree(
         "window",
-        col(&|r| r.window.as_ref().map(|w| format!("{} .. {}", w.start, w.end))),
+        col(&|r| {
+            r.window
+                .as_ref()
+                .map(|w| format!("{} .. {}", w.start, w.end))
+        }),
     );
     run.window = window.and_then(|_| runs.first().and_then(|r| r.window.clone()));
     run.started = runs
@@ -824,8 +843,7 @@ pub fn merge(
     // Shards: every input of one sharded run, each index once.
     let shards: Vec<Option<Shard>> = parsed.iter().map(|(r, _)| r.shard).collect();
     if shards.iter().any(Option::is_some) {
-        let counts: BTreeSet<Option<usize>> =
-            shards.iter().map(|s| s.map(|s| s.count)).collect();
+        let counts: BTreeSet<Option<usize>> = shards.iter().map(|s| s.map(|s| s.count)).collect();
         if let [Some(n)] = counts.iter().copied().collect::<Vec<_>>().as_slice() {
             let mut seen = vec![0usize; *n];
             for s in shards.iter().flatten() {
@@ -853,21 +871,20 @@ pub fn merge(
             });
         }
     }
-    let frameworks = match frameworks {
-        Some(f) => f,
-        None => {
-            let mut names: Vec<String> = Vec::new();
-            for (_, b) in &parsed {
-                for f in &b.run.frameworks {
-                    if !names.contains(f) {
-                        names.push(f.clone());
-                    }
+    let frameworks = if let Some(f) = frameworks {
+        f
+    } else {
+        let mut names: Vec<String> = Vec::new();
+        for (_, b) in &parsed {
+            for f in &b.run.frameworks {
+                if !names.contains(f) {
+                    names.push(f.clone());
                 }
             }
-            let known = super::controls::names();
-            names.retain(|n| known.contains(&n.as_str()));
-            super::controls::select(&names)?
         }
+        let known = super::controls::names();
+        names.retain(|n| known.contains(&n.as_str()));
+        super::controls::select(&names)?
     };
     let mut merged = Bundle {
         schema: SCHEMA.into(),

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 /// The embedded mapping files: (file name, text).
 const FILES: &[(&str, &str)] = &[
     ("soc2.toml", include_str!("../../controls/soc2.toml")),
-    ("iso27001.toml", include_str!("../../controls/iso27001.toml")),
+    (
+        "iso27001.toml",
+        include_str!("../../controls/iso27001.toml"),
+    ),
     ("gdpr.toml", include_str!("../../controls/gdpr.toml")),
     (
         "nist-800-53.toml",
@@ -21,7 +24,10 @@ const FILES: &[(&str, &str)] = &[
         "nist-ai-rmf.toml",
         include_str!("../../controls/nist-ai-rmf.toml"),
     ),
-    ("owasp-llm.toml", include_str!("../../controls/owasp-llm.toml")),
+    (
+        "owasp-llm.toml",
+        include_str!("../../controls/owasp-llm.toml"),
+    ),
 ];
 
 /// One framework's mapping file.
@@ -73,7 +79,10 @@ pub fn parse(name: &str, text: &str) -> Result<Framework, String> {
     }
     for r in &f.requirements {
         if r.title.trim().is_empty() {
-            return Err(format!("controls/{name}: requirement {} has no title", r.id));
+            return Err(format!(
+                "controls/{name}: requirement {} has no title",
+                r.id
+            ));
         }
         if r.is_manual() && r.procedure.as_deref().is_none_or(|p| p.trim().is_empty()) {
             return Err(format!(

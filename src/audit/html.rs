@@ -192,29 +192,29 @@ fn charts(o: &mut String, b: &Bundle) {
 
 /// One stacked bar: controls by status.
 fn status_chart(o: &mut String, b: &Bundle) {
-    let s = &b.summary.controls;
+    let counts = &b.summary.controls;
     let total = b.controls.len();
     let parts = [
-        ("fail", s.fail, FAIL),
-        ("pass", s.pass, PASS),
-        ("not tested", s.not_tested, WARN),
-        ("manual", s.manual, GREY),
+        ("fail", counts.fail, FAIL),
+        ("pass", counts.pass, PASS),
+        ("not tested", counts.not_tested, WARN),
+        ("manual", counts.manual, GREY),
     ];
     let width = 320.0;
     let _ = write!(
         o,
         "<div class=\"chart\"><h3>Controls by status</h3><svg id=\"chart-status\" role=\"img\" aria-label=\"Controls by status\" width=\"340\" height=\"130\" viewBox=\"0 0 340 130\">"
     );
-    let mut x = 10.0;
+    let mut left = 10.0;
     for (label, n, colour) in parts {
         let w = bar(n, total, width);
         if w > 0.0 {
             let _ = write!(
                 o,
-                "<rect x=\"{x}\" y=\"10\" width=\"{w}\" height=\"28\" fill=\"{colour}\"><title>{label}: {n}</title></rect>"
+                "<rect x=\"{left}\" y=\"10\" width=\"{w}\" height=\"28\" fill=\"{colour}\"><title>{label}: {n}</title></rect>"
             );
         }
-        x += w;
+        left += w;
     }
     for (i, (label, n, colour)) in parts.iter().enumerate() {
         let y = 60 + i * 17;
@@ -297,10 +297,10 @@ fn control_chart(o: &mut String, b: &Bundle) {
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let shown = rows.len().min(15);
     let max = rows.first().map_or(0, |r| r.1);
-    let h = 30 + shown * 22;
+    let svg_height = 30 + shown * 22;
     let _ = write!(
         o,
-        "<div class=\"chart\"><h3>Failing findings by control</h3><svg id=\"chart-controls\" role=\"img\" aria-label=\"Failing findings by control\" width=\"420\" height=\"{h}\" viewBox=\"0 0 420 {h}\">"
+        "<div class=\"chart\"><h3>Failing findings by control</h3><svg id=\"chart-controls\" role=\"img\" aria-label=\"Failing findings by control\" width=\"420\" height=\"{svg_height}\" viewBox=\"0 0 420 {svg_height}\">"
     );
     if rows.is_empty() {
         o.push_str("<text x=\"10\" y=\"20\">No control fails.</text>");
@@ -334,7 +334,12 @@ fn run_section(o: &mut String, b: &Bundle) {
     let mut rows: Vec<(&str, String)> = vec![
         (
             "Tool",
-            format!("{} {} (commit {})", esc(&r.tool), esc(&r.version), esc(&r.commit)),
+            format!(
+                "{} {} (commit {})",
+                esc(&r.tool),
+                esc(&r.version),
+                esc(&r.commit)
+            ),
         ),
         (
             "Policy bundle SHA-256",

@@ -59,19 +59,30 @@ pub fn render(b: &Bundle) -> String {
 }
 
 fn run_section(o: &mut String, b: &Bundle) {
-    let r = &b.run;
+    let run = &b.run;
     let _ = writeln!(o, "## Run\n\n| | |\n|---|---|");
     let rows: Vec<(&str, String)> = vec![
-        ("Command", cell(&r.command)),
+        ("Command", cell(&run.command)),
         (
             "Tool",
-            format!("{} {} (commit {})", r.tool, cell(&r.version), cell(&r.commit)),
+            format!(
+                "{} {} (commit {})",
+                run.tool,
+                cell(&run.version),
+                cell(&run.commit)
+            ),
         ),
-        ("Policy bundle SHA-256", format!("`{}`", r.policies_sha256)),
-        ("Control mappings SHA-256", format!("`{}`", r.controls_sha256)),
+        (
+            "Policy bundle SHA-256",
+            format!("`{}`", run.policies_sha256),
+        ),
+        (
+            "Control mappings SHA-256",
+            format!("`{}`", run.controls_sha256),
+        ),
         (
             "Configuration",
-            match (&r.config_file, &r.config_sha256) {
+            match (&run.config_file, &run.config_sha256) {
                 (Some(f), Some(h)) => format!("{} (SHA-256 `{h}`)", cell(f)),
                 (None, Some(h)) => format!("SHA-256 `{h}`"),
                 _ => "—".into(),
@@ -79,25 +90,26 @@ fn run_section(o: &mut String, b: &Bundle) {
         ),
         (
             "Window",
-            r.window.as_ref().map_or_else(
+            run.window.as_ref().map_or_else(
                 || "not set".to_owned(),
                 |w| format!("{} to {}", cell(&w.start), cell(&w.end)),
             ),
         ),
-        ("Frameworks", cell(&r.frameworks.join(", "))),
-        ("Started", cell(&r.started)),
-        ("Finished", cell(&r.finished)),
+        ("Frameworks", cell(&run.frameworks.join(", "))),
+        ("Started", cell(&run.started)),
+        ("Finished", cell(&run.finished)),
         (
             "Run by",
             format!(
                 "{} on {}",
-                or_dash(r.user.as_deref()),
-                or_dash(r.host.as_deref())
+                or_dash(run.user.as_deref()),
+                or_dash(run.host.as_deref())
             ),
         ),
         (
             "Shard",
-            r.shard.map_or_else(|| "whole scope".to_owned(), |s| s.to_string()),
+            run.shard
+                .map_or_else(|| "whole scope".to_owned(), |s| s.to_string()),
         ),
     ];
     for (k, v) in rows {

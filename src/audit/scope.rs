@@ -235,7 +235,7 @@ impl Scope {
             .into_iter()
             .map(|i| (Sha256::digest(i.key().as_bytes()).into(), i))
             .collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.sort_by_key(|k| k.0);
         self.items = keyed
             .into_iter()
             .enumerate()

@@ -41,7 +41,7 @@ pub fn append(chain: &Path, record: &SealRecord) -> Result<u64, String> {
     let mut sealer = Sealer::resume(existing.as_slice())
         .map_err(|e| format!("{}: {e}; not sealing into it", chain.display()))?;
     let seq = sealer.next_seq();
-    let sealed = sealer
+    let record_line = sealer
         .seal(&line, 1)
         .map_err(|e| format!("sealing the report: {e}"))?;
     let mut f = std::fs::OpenOptions::new()
@@ -49,7 +49,7 @@ pub fn append(chain: &Path, record: &SealRecord) -> Result<u64, String> {
         .append(true)
         .open(chain)
         .map_err(|e| format!("{}: {e}", chain.display()))?;
-    f.write_all(format!("{sealed}\n").as_bytes())
+    f.write_all(format!("{record_line}\n").as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| format!("{}: {e}", chain.display()))?;
     Ok(seq)

@@ -263,10 +263,7 @@ fn write_outputs(b: &Bundle, dir: &Path, seal_to: Option<&Path>) -> Result<(), S
             bundle: display_path(&dir.join("bundle.json")),
             bundle_sha256: sha.clone(),
             reports: vec![
-                (
-                    "report.md".into(),
-                    crate::audit::sha256_hex(md.as_bytes()),
-                ),
+                ("report.md".into(), crate::audit::sha256_hex(md.as_bytes())),
                 (
                     "report.html".into(),
                     crate::audit::sha256_hex(html.as_bytes()),
@@ -342,8 +339,13 @@ fn scan_item(path: &str, fail_on: Option<&str>) -> ItemOutcome {
         if let Ok(found) = crate::discover::discover(&inputs.paths, &config) {
             let mut present = std::collections::BTreeSet::new();
             for c in &found.files {
-                let (item, head) =
-                    evidence::file_item_keeping(&key, "file", &c.display, &c.fs_path, CLASSIFY_HEAD);
+                let (item, head) = evidence::file_item_keeping(
+                    &key,
+                    "file",
+                    &c.display,
+                    &c.fs_path,
+                    CLASSIFY_HEAD,
+                );
                 let rel = crate::discover::rel_to(&config.root, &c.fs_path);
                 let (kind, _) =
                     crate::discover::classify(&rel, &String::from_utf8_lossy(&head), &config);
@@ -424,7 +426,12 @@ fn chain_item(c: &ChainItem) -> ItemOutcome {
             Err(e) => return failed(result, format!("key {}: {e}", short_key(k))),
         }
         if Path::new(k).is_file() {
-            items.push(evidence::file_item(&key, "key", &display_path(Path::new(k)), Path::new(k)));
+            items.push(evidence::file_item(
+                &key,
+                "key",
+                &display_path(Path::new(k)),
+                Path::new(k),
+            ));
         }
     }
     if !c.checkpoints.is_empty() && keys.is_empty() {
@@ -460,7 +467,12 @@ fn chain_item(c: &ChainItem) -> ItemOutcome {
         return failed(result, format!("{}: {e}", c.path));
     }
     let display = display_path(Path::new(&c.path));
-    items.push(evidence::file_item(&key, "chain", &display, Path::new(&c.path)));
+    items.push(evidence::file_item(
+        &key,
+        "chain",
+        &display,
+        Path::new(&c.path),
+    ));
     let hashes: Vec<(String, Option<String>)> = items
         .iter()
         .map(|i| (i.path.clone(), i.sha256.clone()))
@@ -522,7 +534,12 @@ fn trail_item(t: &TrailItem, as_of: Option<i64>) -> ItemOutcome {
             Ok(k) => keys.extend(k),
             Err(e) => return failed(result, e),
         }
-        items.push(evidence::file_item(&key, "key", &display_path(Path::new(p)), Path::new(p)));
+        items.push(evidence::file_item(
+            &key,
+            "key",
+            &display_path(Path::new(p)),
+            Path::new(p),
+        ));
     }
     let as_of = as_of.unwrap_or_else(|| {
         std::time::SystemTime::now()
