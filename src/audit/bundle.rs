@@ -938,6 +938,13 @@ pub fn merge(
     Ok(merged)
 }
 
+impl Bundle {
+    /// Findings by id, for the renderers to follow a control's finding ids in O(log n).
+    pub fn findings_by_id(&self) -> BTreeMap<&str, &FindingRecord> {
+        self.findings.iter().map(|f| (f.id.as_str(), f)).collect()
+    }
+}
+
 /// The one-line compliance summary printed at the end of a run.
 pub fn summary_line(b: &Bundle) -> String {
     let s = &b.summary;

@@ -281,10 +281,11 @@ fn severity_chart(o: &mut String, b: &Bundle) {
 
 /// Failing findings per failed control, most first (at most 15 bars).
 fn control_chart(o: &mut String, b: &Bundle) {
+    let by_id = b.findings_by_id();
     let weight = |c: &ControlResult| -> usize {
         c.findings
             .iter()
-            .filter_map(|id| b.findings.iter().find(|f| &f.id == id))
+            .filter_map(|id| by_id.get(id.as_str()))
             .map(|f| f.count)
             .sum()
     };
@@ -438,6 +439,7 @@ fn controls_section(o: &mut String, b: &Bundle) {
 }
 
 fn failed_section(o: &mut String, b: &Bundle) {
+    let by_id = b.findings_by_id();
     let failed: Vec<&ControlResult> = b
         .controls
         .iter()
@@ -456,7 +458,7 @@ fn failed_section(o: &mut String, b: &Bundle) {
             esc(&c.title)
         );
         for id in &c.findings {
-            if let Some(f) = b.findings.iter().find(|f| &f.id == id) {
+            if let Some(f) = by_id.get(id.as_str()) {
                 let _ = write!(
                     o,
                     "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"hash\">{}</td></tr>",

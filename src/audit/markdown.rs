@@ -214,6 +214,7 @@ fn controls_section(o: &mut String, b: &Bundle) {
 }
 
 fn failed_section(o: &mut String, b: &Bundle) {
+    let by_id = b.findings_by_id();
     let failed: Vec<_> = b
         .controls
         .iter()
@@ -232,7 +233,7 @@ fn failed_section(o: &mut String, b: &Bundle) {
             cell(&c.title)
         );
         for id in &c.findings {
-            if let Some(f) = b.findings.iter().find(|f| &f.id == id) {
+            if let Some(f) = by_id.get(id.as_str()) {
                 let _ = writeln!(
                     o,
                     "| {} | {} | {} | {} | {} |",
