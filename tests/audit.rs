@@ -428,6 +428,18 @@ fn shards_merged_give_the_whole_audit_in_any_order() {
         );
     }
     assert_eq!(sizes.iter().sum::<usize>(), 9);
+    // `--list` names exactly the shard's items.
+    let listed = stdout(&run(&["audit", "--shard", "1/3", "--list"], d));
+    let s1 = bundle(&d.join("shard-1/bundle.json"));
+    let keys: Vec<&str> = s1["scope"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    let mut listed: Vec<&str> = listed.lines().collect();
+    listed.sort_unstable();
+    assert_eq!(listed, keys);
     assert!(sizes.iter().all(|n| (3..=3).contains(n)), "{sizes:?}");
     let o = run(
         &[

@@ -46,6 +46,10 @@ pub struct AuditArgs {
     /// deterministically (docs/audit.md); merge the shards with `custos report merge`.
     #[arg(long, value_name = "INDEX/COUNT")]
     pub shard: Option<Shard>,
+    /// Print the keys of the scope items (of the shard, with --shard) and exit: what a CI job
+    /// must fetch before it audits its shard.
+    #[arg(long)]
+    pub list: bool,
     /// A previous evidence bundle: the reports show the trend against it.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
@@ -160,6 +164,12 @@ fn audit(args: &AuditArgs) -> Result<i32, String> {
     let previous = read_previous(args.previous.as_deref())?;
     if let Some(s) = args.shard {
         scope.shard(s);
+    }
+    if args.list {
+        for item in &scope.items {
+            out!("{}", item.key());
+        }
+        return Ok(EXIT_OK);
     }
     let mut run = RunInfo::current("audit");
     run.name.clone_from(&scope.name);
