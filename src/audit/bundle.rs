@@ -984,3 +984,128 @@ pub fn summary_line(b: &Bundle) -> String {
         if s.gate == "fail" { "FAILED" } else { "passed" },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::controls;
+
+    fn framework() -> Framework {
+        controls::parse(
+            "t.toml",
+            r#"framework = "t"
+name = "T"
+version = "1"
+prefix = "T"
+[[requirement]]
+id = "ENC"
+title = "Encryption"
+rules = ["TF002"]
+[[requirement]]
+id = "LOG"
+title = "Logs"
+rules = ["PII001"]
+[[requirement]]
+id = "GOV"
+title = "Governance"
+procedure = "Ask."
+"#,
+        )
+        .unwrap()
+    }
+
+    fn finding(scope: &str, rule: &str, failing: bool) -> FindingRecord {
+        FindingRecord {
+            id: finding_id(scope, rule),
+            scope: scope.into(),
+            rule_id: rule.into(),
+            severity: "high".into(),
+            level: if failing { "failure" } else { "warning" }.into(),
+            failing,
+            count: 1,
+            message: "m".into(),
+            path: "main.tf".into(),
+            line: Some(1),
+            fingerprint: None,
+            evidence_sha256: Some("ab".repeat(32)),
+        }
+    }
+
+    fn bundle(scopes: &[(&str, &[&str])], findings: Vec<FindingRecord>) -> Bundle {
+        let mut b = build(RunInfo::current("audit"), &[], Vec::new(), None);
+        b.scope = scopes
+            .iter()
+            .map(|(k, rules)| ScopeResult {
+                key: (*k).into(),
+                kind: "scan".into(),
+                status: "ok".into(),
+                rules: rules.iter().map(|r| (*r).to_owned()).collect(),
+                gate_failed: findings.iter().any(|f| f.scope == *k && f.failing),
+                ..ScopeResult::default()
+            })
+            .collect();
+        b.findings = findings;
+        derive(&mut b, &[framework()]);
+        b
+    }
+
+    fn status(b: &Bundle, id: &str) -> Status {
+        b.controls.iter().find(|c| c.id == id).unwrap().status
+    }
+
+    #[test]
+    fn status_follows_findings_rules_in_effect_and_manual() {
+        let b = bundle(&[("scan:a", &["TF002"])], Vec::new());
+        assert_eq!(status(&b, "ENC"), Status::Pass);
+        assert_eq!(status(&b, "LOG"), Status::NotTested);
+        assert_eq!(status(&b, "GOV"), Status::Manual);
+        assert_eq!(b.summary.gate, "pass");
+        let b = bundle(
+            &[("scan:a", &["TF002", "PII001"])],
+            vec![
+                finding("scan:a", "TF002", true),
+                finding("scan:a", "PII001", false),
+            ],
+        );
+        assert_eq!(status(&b, "ENC"), Status::Fail);
+        // A warning is an observation: its control still passes.
+        assert_eq!(status(&b, "LOG"), Status::Pass);
+        let log = b.controls.iter().find(|c| c.id == "LOG").unwrap();
+        assert_eq!(log.observations.len(), 1);
+        assert_eq!(b.summary.gate, "fail");
+        assert_eq!(b.summary.controls.fail, 1);
+    }
+
+    #[test]
+    fn merge_unions_facts_and_reports_disagreements() {
+        let mut one = bundle(
+            &[("scan:a", &["TF002"])],
+            vec![finding("scan:a", "TF002", true)],
+        );
+        one.run.shard = Some(Shard { index: 0, count: 2 });
+        let mut two = bundle(&[("scan:b", &["TF002"])], Vec::new());
+        two.run.shard = Some(Shard { index: 1, count: 2 });
+        two.run.policies_sha256 = "other".into();
+        let inputs = vec![
+            ("two.json".to_owned(), to_json(&two).unwrap()),
+            ("one.json".to_owned(), to_json(&one).unwrap()),
+        ];
+        let m = merge(
+            &inputs,
+            Some(vec![framework()]),
+            RunInfo::current("report merge"),
+        )
+        .unwrap();
+        assert_eq!(m.scope.len(), 2);
+        assert_eq!(m.inputs[0].file, "one.json"); // ordered by shard
+        assert_eq!(status(&m, "ENC"), Status::Fail);
+        assert!(m.conflicts.iter().any(|c| c.field == "policies_sha256"));
+        assert!(!m.conflicts.iter().any(|c| c.field == "shard"));
+        let only_one = merge(&inputs[1..], Some(vec![framework()]), RunInfo::current("m")).unwrap();
+        assert!(only_one
+            .conflicts
+            .iter()
+            .any(|c| c.detail.contains("1/2 is missing")));
+        assert!(merge(&[("x".into(), b"{}".to_vec())], None, RunInfo::current("m")).is_err());
+    }
+}

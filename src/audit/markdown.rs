@@ -7,11 +7,16 @@ use std::fmt::Write as _;
 
 use super::bundle::{Bundle, Status};
 
-/// A table cell: one line, pipes and backticks neutralised.
+/// A table cell: one line; pipes, backticks, brackets and angle brackets neutralised, so a
+/// value from a scanned file can neither break the table nor become a link or markup.
 fn cell(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
         .replace('|', "\\|")
         .replace('`', "'")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn or_dash(s: Option<&str>) -> String {
@@ -428,4 +433,17 @@ fn inputs_section(o: &mut String, b: &Bundle) {
         }
     }
     o.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_cannot_break_the_table_or_link_anywhere() {
+        assert_eq!(
+            cell("a|b\n[x](http://e) <img> `c`"),
+            "a\\|b \\[x\\](http://e) &lt;img&gt; 'c'"
+        );
+    }
 }
