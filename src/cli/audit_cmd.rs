@@ -10,13 +10,14 @@
 //! audit could not do its job (a scope item could not be read — the outputs are still written,
 //! and say which).
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Subcommand};
+use clap::{Args, Parser as _, Subcommand};
 
-use super::scan_cmd::{ConftestArgs, ScanInputs};
-use super::{PolicyArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use super::scan_cmd::ScanInputs;
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::audit::bundle::{self, Bundle, CheckpointRecord, ItemOutcome, RunInfo, ScopeResult};
 use crate::audit::scope::{ChainItem, Item, Scope, Shard, TrailItem};
 use crate::audit::{controls, evidence, seal};
@@ -290,6 +291,13 @@ fn write_outputs(b: &Bundle, dir: &Path, seal_to: Option<&Path>) -> Result<(), S
     Ok(())
 }
 
+/// `custos scan`'s inputs alone, to build them as the scan command parses them.
+#[derive(Debug, clap::Parser)]
+struct ScanOnly {
+    #[command(flatten)]
+    inputs: ScanInputs,
+}
+
 fn new_result(item_key: String, kind: &str, path: &str) -> ScopeResult {
     ScopeResult {
         key: item_key,
@@ -318,19 +326,15 @@ fn scan_item(path: &str, fail_on: Option<&str>) -> ItemOutcome {
     if local && fs::symlink_metadata(path).is_err() {
         return failed(result, format!("{path} does not exist"));
     }
-    let inputs = ScanInputs {
-        paths: vec![PathBuf::from(path)],
-        max_file_size: None,
-        policy_timeout_ms: None,
-        log_sample: None,
-        parser: None,
-        policies: PolicyArgs {
-            policy: Vec::new(),
-            no_bundled: false,
-            config: None,
-            no_config: false,
-        },
-        conftest: ConftestArgs::default(),
+    // The scan command's own inputs, parsed from its own arguments: every option keeps the
+    // default `custos scan PATH` has, whatever options the scan command gains.
+    let inputs = match ScanOnly::try_parse_from([
+        OsStr::new("custos-audit"),
+        OsStr::new("--"),
+        OsStr::new(path),
+    ]) {
+        Ok(w) => w.inputs,
+        Err(e) => return failed(result, format!("{path}: {e}")),
     };
     let (report, config) = match super::scan_cmd::scan(&inputs, &inputs.paths, fail_on, false, &[])
     {
