@@ -586,3 +586,46 @@ fn the_trend_compares_with_a_previous_bundle() {
     let md = std::fs::read_to_string(d.join("after/report.md")).unwrap();
     assert!(md.contains("### Trend") && md.contains("Newly failing: "));
 }
+
+#[test]
+fn a_cloudtrail_location_without_digests_is_inconclusive_and_fails_its_controls() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("trail/AWSLogs")).unwrap();
+    std::fs::write(d.join("trail/AWSLogs/readme.txt"), "no digests here\n").unwrap();
+    std::fs::copy(
+        common::repo().join("fixtures/cloudtrail/list-public-keys.json"),
+        d.join("keys.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("audit.toml"),
+        "[window]\nstart = \"2026-01-01T00:00:00Z\"\nend = \"2026-01-31T23:59:59Z\"\n[[cloudtrail]]\npath = \"trail\"\npublic_keys = [\"keys.json\"]\n",
+    )
+    .unwrap();
+    let o = run(&["audit", "--framework", "soc2"], d);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let b = bundle(&d.join("audit-out/bundle.json"));
+    assert_eq!(b["checks"][0]["id"], "cloudtrail-verify");
+    assert_eq!(b["checks"][0]["verdict"], "inconclusive");
+    assert_eq!(control(&b, "soc2", "CC7.2")["status"], "fail");
+    let f = &b["findings"][0];
+    assert_eq!(f["rule_id"], "chain-unverifiable");
+    assert!(b["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["role"] == "key" && e["path"] == "keys.json"));
+    assert!(b["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["role"] == "cloudtrail-file"));
+    // Without keys the item cannot run: an error, exit 2.
+    std::fs::write(
+        d.join("audit.toml"),
+        "[[cloudtrail]]\npath = \"trail\"\npublic_keys = [\"missing.json\"]\n",
+    )
+    .unwrap();
+    assert_eq!(code(&run(&["audit"], d)), 2);
+}
