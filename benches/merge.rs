@@ -118,7 +118,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let m = bundle::merge(&inputs, None, RunInfo::current("report merge")).expect("merge");
             let json = bundle::to_json(&m).expect("json");
-            (json.len(), markdown::render(&m).len(), html::render(&m).len())
+            (
+                json.len(),
+                markdown::render(&m).len(),
+                html::render(&m).len(),
+            )
         });
     });
     g.finish();

@@ -388,6 +388,11 @@ fn scan_item(path: &str, fail_on: Option<&str>) -> ItemOutcome {
                 items.push(evidence::file_item(&key, "file", p, Path::new(p)));
             }
         }
+    } else {
+        // Not a local tree (an `s3://` prefix): the kinds of what was read are not known
+        // here, so only rules that apply to every kind, and the kinds findings were made in,
+        // count as in effect — a control is never passed on evidence nobody looked at.
+        kinds = Some(report.findings.iter().filter_map(|f| f.kind).collect());
     }
     ItemOutcome {
         result,
