@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use custos::audit::bundle::{self, Bundle, FindingRecord, RunInfo, ScopeResult, Summary};
 use custos::audit::evidence;
 use custos::audit::scope::Shard;
@@ -129,4 +129,33 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+/// `CUSTOS_MERGE_ONCE=1 cargo test --bench merge` times one merge in the test profile (debug),
+/// printing the figure, without criterion's sampling (a quick check on a busy machine).
+#[allow(clippy::print_stdout, clippy::cast_precision_loss)] // the figure is the output
+fn main() {
+    if std::env::var_os("CUSTOS_MERGE_ONCE").is_some() {
+        let inputs: Vec<(String, Vec<u8>)> = (0..SHARDS)
+            .map(|i| (format!("shard-{i}/bundle.json"), shard_bundle(i)))
+            .collect();
+        let bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
+        let t = std::time::Instant::now();
+        let m = bundle::merge(&inputs, None, RunInfo::current("report merge")).expect("merge");
+        let merged = t.elapsed();
+        let json = bundle::to_json(&m).expect("json");
+        let (md, page) = (markdown::render(&m), html::render(&m));
+        let all = t.elapsed();
+        println!(
+            "merge of {SHARDS} bundles ({:.1} MB in): {:.0} ms; with writing bundle ({:.1} MB), Markdown ({:.1} MB) and HTML ({:.1} MB): {:.0} ms",
+            bytes as f64 / 1e6,
+            merged.as_secs_f64() * 1e3,
+            json.len() as f64 / 1e6,
+            md.len() as f64 / 1e6,
+            page.len() as f64 / 1e6,
+            all.as_secs_f64() * 1e3
+        );
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -730,25 +730,27 @@ pub fn trend(now: &Bundle, prev: &Bundle, sha: &str) -> Trend {
     }
 }
 
-/// Read a bundle, checking its schema and version.
+/// Read a bundle, checking its schema and version first (so that another document, or a
+/// bundle of another version, is named as such rather than as a missing field).
 pub fn parse(bytes: &[u8]) -> Result<Bundle, String> {
-    let v: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
-    if v.get("schema").and_then(serde_json::Value::as_str) != Some(SCHEMA) {
+    #[derive(Deserialize)]
+    struct Header {
+        schema: Option<String>,
+        version: Option<u64>,
+    }
+    let h: Header = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    if h.schema.as_deref() != Some(SCHEMA) {
         return Err(format!(
             "not a custos evidence bundle (schema is not `{SCHEMA}`)"
         ));
     }
-    match v.get("version").and_then(serde_json::Value::as_u64) {
-        Some(n) if n == u64::from(VERSION) => {}
-        other => {
-            return Err(format!(
-                "bundle version {} is not supported (this custos reads version {VERSION})",
-                other.map_or_else(|| "?".to_owned(), |n| n.to_string())
-            ))
-        }
+    if h.version != Some(u64::from(VERSION)) {
+        return Err(format!(
+            "bundle version {} is not supported (this custos reads version {VERSION})",
+            h.version.map_or_else(|| "?".to_owned(), |n| n.to_string())
+        ));
     }
-    serde_json::from_value(v).map_err(|e| format!("malformed bundle: {e}"))
+    serde_json::from_slice(bytes).map_err(|e| format!("malformed bundle: {e}"))
 }
 
 /// The bundle as pretty JSON with a final newline: the bytes that are hashed and sealed.
