@@ -233,7 +233,9 @@ fn merge(args: &MergeArgs) -> Result<i32, String> {
         eprintln!("custos: merge: {}: {}", c.field, c.detail);
     }
     write_outputs(&b, &args.output, args.seal.as_deref())?;
-    Ok(if b.summary.scope_errors > 0 {
+    // An incomplete scope (a shard missing or given twice) is not a verdict on the whole.
+    let incomplete = b.conflicts.iter().any(|c| c.field == "shard");
+    Ok(if b.summary.scope_errors > 0 || incomplete {
         EXIT_ERROR
     } else if b.summary.gate == "fail" {
         EXIT_FINDINGS
