@@ -310,6 +310,20 @@ fn a_scope_item_that_cannot_be_read_is_an_error_in_the_report() {
     assert_eq!(b["summary"]["scope_errors"], 1);
     // Nothing examined: automated controls are not tested, never passed.
     assert_eq!(b["summary"]["controls"]["pass"], 0);
+    // A chain that is a FIFO is refused, not waited on.
+    let fifo = Command::new("mkfifo")
+        .arg(d.join("audit.fifo"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    std::fs::write(d.join("audit.toml"), "[[chain]]\npath = \"audit.fifo\"\n").unwrap();
+    let o = run(&["audit"], d);
+    assert_eq!(code(&o), 2);
+    let b = bundle(&d.join("audit-out/bundle.json"));
+    assert!(b["scope"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a regular file"));
 }
 
 #[test]

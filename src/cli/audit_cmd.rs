@@ -461,6 +461,12 @@ fn chain_item(c: &ChainItem) -> ItemOutcome {
             "checkpoints need at least one trusted key to verify their signatures".into(),
         );
     }
+    // A FIFO or device would block or never end: only regular files are read.
+    for p in std::iter::once(&c.path).chain(&c.checkpoints) {
+        if !crate::discover::is_regular_file(Path::new(p)) {
+            return failed(result, format!("{p} is not a regular file"));
+        }
+    }
     let mut notes = Vec::new();
     for p in &c.checkpoints {
         match fs::read_to_string(p) {
