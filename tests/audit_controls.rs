@@ -20,6 +20,7 @@ const HOUSEKEEPING: &[&str] = &[
     "parse-error",
     "policy-error",
     "read-error",
+    "too-large",
     "waiver-expired",
     "waiver-unused",
 ];
