@@ -8,11 +8,13 @@
 //! Parsers never throw a file away: a syntax error comes back as a [`ParseError`] with a
 //! location, beside whatever documents parsed before it.
 
+pub mod cue;
 mod cursor;
 pub mod dockerfile;
 pub mod dotenv;
 pub mod edn;
 pub mod hcl;
+pub mod hocon;
 pub mod ignore;
 pub mod ini;
 pub mod json;
@@ -58,6 +60,10 @@ pub enum Syntax {
     Nginx,
     /// Varnish configuration (VCL).
     Vcl,
+    /// CUE's data subset, exported as JSON.
+    Cue,
+    /// HOCON, in conftest's (go-akka's) shape.
+    Hocon,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -149,15 +155,19 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Edn, edn::parse),
     (Syntax::Nginx, nginx::parse),
     (Syntax::Vcl, vcl::parse),
+    (Syntax::Cue, cue::parse),
+    (Syntax::Hocon, hocon::parse),
 ];
 
 /// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
 /// with. conftest's other names are listed in [`CONFTEST_UNSUPPORTED`].
 pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
+    ("cue", Syntax::Cue),
     ("dockerfile", Syntax::Dockerfile),
     ("dotenv", Syntax::Dotenv),
     ("edn", Syntax::Edn),
     ("hcl2", Syntax::Hcl),
+    ("hocon", Syntax::Hocon),
     ("ignore", Syntax::Ignore),
     ("ini", Syntax::Ini),
     ("json", Syntax::Json),
@@ -172,11 +182,9 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
 
 /// conftest parser names custos does not read yet: named so the error can say so.
 pub static CONFTEST_UNSUPPORTED: &[&str] = &[
-    "cue",
     "cyclonedx",
     "groovy",
     "hcl1",
-    "hocon",
     "jsonnet",
     "spdx",
     "textproto",
@@ -328,6 +336,8 @@ pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
         Syntax::Edn => Kind::Edn,
         Syntax::Nginx => Kind::Nginx,
         Syntax::Vcl => Kind::Vcl,
+        Syntax::Cue => Kind::Cue,
+        Syntax::Hocon => Kind::Hocon,
         Syntax::Text => Kind::Text,
     }
 }
@@ -340,6 +350,8 @@ pub fn syntax_for_kind(kind: crate::document::Kind) -> Syntax {
         Kind::Edn => Syntax::Edn,
         Kind::Nginx => Syntax::Nginx,
         Kind::Vcl => Syntax::Vcl,
+        Kind::Cue => Syntax::Cue,
+        Kind::Hocon => Syntax::Hocon,
         _ => Syntax::Text,
     }
 }
@@ -429,6 +441,8 @@ mod tests {
             Syntax::Edn,
             Syntax::Nginx,
             Syntax::Vcl,
+            Syntax::Cue,
+            Syntax::Hocon,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
@@ -443,7 +457,7 @@ mod tests {
     fn parser_names_resolve_or_explain() {
         assert_eq!(syntax_for_parser_name("Dockerfile"), Ok(Syntax::Dockerfile));
         assert_eq!(syntax_for_parser_name("hcl2"), Ok(Syntax::Hcl));
-        assert!(syntax_for_parser_name("hocon")
+        assert!(syntax_for_parser_name("jsonnet")
             .unwrap_err()
             .contains("does not support yet"));
         assert!(syntax_for_parser_name("nope")
