@@ -101,10 +101,12 @@ fn fields(
         match c.peek() {
             Some(',' | '\n') | None => {}
             Some(ch) if close.is_some_and(|(w, _)| w == ch) => {}
-            _ => return Err(c.error(format!(
+            _ => {
+                return Err(c.error(format!(
                 "expected a newline or `,` after a field, found {} (expressions are not supported)",
                 c.found()
-            ))),
+            )))
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod dockerfile;
 pub mod dotenv;
 pub mod edn;
 pub mod hcl;
+pub mod hcl1;
 pub mod hocon;
 pub mod ignore;
 pub mod ini;
@@ -22,6 +23,7 @@ pub mod nginx;
 pub mod properties;
 pub mod python;
 pub mod template;
+pub mod textproto;
 pub mod toml;
 pub mod vcl;
 pub mod xml;
@@ -64,6 +66,10 @@ pub enum Syntax {
     Cue,
     /// HOCON, in conftest's (go-akka's) shape.
     Hocon,
+    /// HCL1, in HCL1's decoder shape (blocks as lists of objects).
+    Hcl1,
+    /// Protocol buffer text format, read without a schema.
+    Textproto,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -157,6 +163,8 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Vcl, vcl::parse),
     (Syntax::Cue, cue::parse),
     (Syntax::Hocon, hocon::parse),
+    (Syntax::Hcl1, hcl1::parse),
+    (Syntax::Textproto, textproto::parse),
 ];
 
 /// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
@@ -166,6 +174,7 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
     ("dockerfile", Syntax::Dockerfile),
     ("dotenv", Syntax::Dotenv),
     ("edn", Syntax::Edn),
+    ("hcl1", Syntax::Hcl1),
     ("hcl2", Syntax::Hcl),
     ("hocon", Syntax::Hocon),
     ("ignore", Syntax::Ignore),
@@ -174,6 +183,7 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
     ("jsonc", Syntax::Jsonc),
     ("nginx", Syntax::Nginx),
     ("properties", Syntax::Properties),
+    ("textproto", Syntax::Textproto),
     ("toml", Syntax::Toml),
     ("vcl", Syntax::Vcl),
     ("xml", Syntax::Xml),
@@ -181,14 +191,7 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
 ];
 
 /// conftest parser names custos does not read yet: named so the error can say so.
-pub static CONFTEST_UNSUPPORTED: &[&str] = &[
-    "cyclonedx",
-    "groovy",
-    "hcl1",
-    "jsonnet",
-    "spdx",
-    "textproto",
-];
+pub static CONFTEST_UNSUPPORTED: &[&str] = &["cyclonedx", "groovy", "jsonnet", "spdx"];
 
 /// The syntax for a conftest parser name (also accepting custos's aliases `hcl`, `yml`).
 pub fn syntax_for_parser_name(name: &str) -> Result<Syntax, String> {
@@ -338,6 +341,8 @@ pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
         Syntax::Vcl => Kind::Vcl,
         Syntax::Cue => Kind::Cue,
         Syntax::Hocon => Kind::Hocon,
+        Syntax::Hcl1 => Kind::Hcl1,
+        Syntax::Textproto => Kind::Textproto,
         Syntax::Text => Kind::Text,
     }
 }
@@ -352,6 +357,8 @@ pub fn syntax_for_kind(kind: crate::document::Kind) -> Syntax {
         Kind::Vcl => Syntax::Vcl,
         Kind::Cue => Syntax::Cue,
         Kind::Hocon => Syntax::Hocon,
+        Kind::Hcl1 => Syntax::Hcl1,
+        Kind::Textproto => Syntax::Textproto,
         _ => Syntax::Text,
     }
 }
@@ -443,6 +450,8 @@ mod tests {
             Syntax::Vcl,
             Syntax::Cue,
             Syntax::Hocon,
+            Syntax::Hcl1,
+            Syntax::Textproto,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
