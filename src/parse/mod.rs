@@ -10,6 +10,7 @@
 
 pub mod cue;
 mod cursor;
+pub mod cyclonedx;
 pub mod dockerfile;
 pub mod dotenv;
 pub mod edn;
@@ -22,6 +23,7 @@ pub mod json;
 pub mod nginx;
 pub mod properties;
 pub mod python;
+pub mod spdx;
 pub mod template;
 pub mod textproto;
 pub mod toml;
@@ -70,6 +72,10 @@ pub enum Syntax {
     Hcl1,
     /// Protocol buffer text format, read without a schema.
     Textproto,
+    /// SPDX tag-value (or JSON), in SPDX's JSON shape.
+    Spdx,
+    /// CycloneDX JSON or XML, in CycloneDX's JSON shape.
+    CycloneDx,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -165,12 +171,15 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Hocon, hocon::parse),
     (Syntax::Hcl1, hcl1::parse),
     (Syntax::Textproto, textproto::parse),
+    (Syntax::Spdx, spdx::parse),
+    (Syntax::CycloneDx, cyclonedx::parse),
 ];
 
 /// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
 /// with. conftest's other names are listed in [`CONFTEST_UNSUPPORTED`].
 pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
     ("cue", Syntax::Cue),
+    ("cyclonedx", Syntax::CycloneDx),
     ("dockerfile", Syntax::Dockerfile),
     ("dotenv", Syntax::Dotenv),
     ("edn", Syntax::Edn),
@@ -183,6 +192,7 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
     ("jsonc", Syntax::Jsonc),
     ("nginx", Syntax::Nginx),
     ("properties", Syntax::Properties),
+    ("spdx", Syntax::Spdx),
     ("textproto", Syntax::Textproto),
     ("toml", Syntax::Toml),
     ("vcl", Syntax::Vcl),
@@ -343,6 +353,8 @@ pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
         Syntax::Hocon => Kind::Hocon,
         Syntax::Hcl1 => Kind::Hcl1,
         Syntax::Textproto => Kind::Textproto,
+        Syntax::Spdx => Kind::Spdx,
+        Syntax::CycloneDx => Kind::CycloneDx,
         Syntax::Text => Kind::Text,
     }
 }
@@ -359,6 +371,8 @@ pub fn syntax_for_kind(kind: crate::document::Kind) -> Syntax {
         Kind::Hocon => Syntax::Hocon,
         Kind::Hcl1 => Syntax::Hcl1,
         Kind::Textproto => Syntax::Textproto,
+        Kind::Spdx => Syntax::Spdx,
+        Kind::CycloneDx => Syntax::CycloneDx,
         _ => Syntax::Text,
     }
 }
@@ -452,6 +466,8 @@ mod tests {
             Syntax::Hocon,
             Syntax::Hcl1,
             Syntax::Textproto,
+            Syntax::Spdx,
+            Syntax::CycloneDx,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
