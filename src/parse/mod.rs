@@ -20,6 +20,7 @@ pub mod hocon;
 pub mod ignore;
 pub mod ini;
 pub mod json;
+pub mod jsonnet;
 pub mod nginx;
 pub mod properties;
 pub mod python;
@@ -76,6 +77,8 @@ pub enum Syntax {
     Spdx,
     /// CycloneDX JSON or XML, in CycloneDX's JSON shape.
     CycloneDx,
+    /// Jsonnet, evaluated.
+    Jsonnet,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -173,6 +176,7 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Textproto, textproto::parse),
     (Syntax::Spdx, spdx::parse),
     (Syntax::CycloneDx, cyclonedx::parse),
+    (Syntax::Jsonnet, jsonnet::parse),
 ];
 
 /// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
@@ -190,6 +194,7 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
     ("ini", Syntax::Ini),
     ("json", Syntax::Json),
     ("jsonc", Syntax::Jsonc),
+    ("jsonnet", Syntax::Jsonnet),
     ("nginx", Syntax::Nginx),
     ("properties", Syntax::Properties),
     ("spdx", Syntax::Spdx),
@@ -201,7 +206,7 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
 ];
 
 /// conftest parser names custos does not read yet: named so the error can say so.
-pub static CONFTEST_UNSUPPORTED: &[&str] = &["cyclonedx", "groovy", "jsonnet", "spdx"];
+pub static CONFTEST_UNSUPPORTED: &[&str] = &["groovy"];
 
 /// The syntax for a conftest parser name (also accepting custos's aliases `hcl`, `yml`).
 pub fn syntax_for_parser_name(name: &str) -> Result<Syntax, String> {
@@ -355,6 +360,7 @@ pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
         Syntax::Textproto => Kind::Textproto,
         Syntax::Spdx => Kind::Spdx,
         Syntax::CycloneDx => Kind::CycloneDx,
+        Syntax::Jsonnet => Kind::Jsonnet,
         Syntax::Text => Kind::Text,
     }
 }
@@ -373,6 +379,7 @@ pub fn syntax_for_kind(kind: crate::document::Kind) -> Syntax {
         Kind::Textproto => Syntax::Textproto,
         Kind::Spdx => Syntax::Spdx,
         Kind::CycloneDx => Syntax::CycloneDx,
+        Kind::Jsonnet => Syntax::Jsonnet,
         _ => Syntax::Text,
     }
 }
@@ -468,6 +475,7 @@ mod tests {
             Syntax::Textproto,
             Syntax::Spdx,
             Syntax::CycloneDx,
+            Syntax::Jsonnet,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
@@ -482,7 +490,7 @@ mod tests {
     fn parser_names_resolve_or_explain() {
         assert_eq!(syntax_for_parser_name("Dockerfile"), Ok(Syntax::Dockerfile));
         assert_eq!(syntax_for_parser_name("hcl2"), Ok(Syntax::Hcl));
-        assert!(syntax_for_parser_name("jsonnet")
+        assert!(syntax_for_parser_name("groovy")
             .unwrap_err()
             .contains("does not support yet"));
         assert!(syntax_for_parser_name("nope")
