@@ -70,7 +70,10 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
                         "{} (custos does not follow jsonnet imports: it reads only the named file)",
                         e.error()
                     ),
-                    first_location(&e).unwrap_or(0),
+                    // jrsonnet reports no frame for a refused import: point at the first one.
+                    first_location(&e)
+                        .or_else(|| source.find("import"))
+                        .unwrap_or(0),
                 ),
                 other => (
                     format!("jsonnet evaluation failed: {other}"),
