@@ -38,6 +38,8 @@ pub struct ScanInputs {
     pub policies: PolicyArgs,
     #[command(flatten)]
     pub conftest: ConftestArgs,
+    #[command(flatten)]
+    pub checks: crate::policy::checks::CheckArgs,
 }
 
 /// conftest's options for the user's policies (docs/conftest-semantics.md).
@@ -215,6 +217,9 @@ fn scan(
             return Err(fail(miette::miette!("{p}: {why}")));
         }
     }
+    // `--strict` / `--capabilities`: OPA's load-time checks of the user's policies.
+    crate::policy::checks::enforce(&inputs.checks, &sources.dirs)
+        .map_err(|e| fail(miette::miette!("{e}")))?;
     // Files named one by one (pre-commit): compile only the rules that apply to them.
     sources.kinds = crate::scan::kinds_of_files(&inputs.paths, &config);
     config.data = inputs
