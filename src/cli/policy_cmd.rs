@@ -394,12 +394,11 @@ fn test(args: &TestArgs) -> i32 {
         Ok(d) => d,
         Err(e) => return fail(miette::miette!("{e}")),
     };
-    let set = match PolicySet::load_selected(
-        &sources,
-        &crate::policy::Namespaces::All,
-        &data,
-        &crate::policy::Bounds::new(Duration::from_secs(30)),
-    ) {
+    let set = match PolicySet::load_selected(&sources, &crate::policy::Namespaces::All, &data, &{
+        let mut b = crate::policy::Bounds::new(Duration::from_secs(30));
+        b.trace = args.checks.trace;
+        b
+    }) {
         Ok(s) => s,
         Err(e) => return fail(miette::Report::new(e)),
     };

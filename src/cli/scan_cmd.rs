@@ -229,6 +229,7 @@ fn scan(
     let namespaces = inputs.conftest.namespaces(conftest.as_ref());
     let mut bounds = crate::policy::Bounds::new(Duration::from_millis(config.policy_timeout_ms));
     bounds.memory_limit = config.policy_memory_limit;
+    bounds.trace = inputs.checks.trace;
     let policies = PolicySet::load_selected(&sources, &namespaces, &config.data, &bounds)
         .map_err(|e| fail(miette::Report::new(e)))?;
     // Every bundled rule id is known, loaded or not: configuration may name any of them.

@@ -495,6 +495,7 @@ impl PolicySet {
                 timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
                 memory_limit: bounds.memory_limit,
                 stack_size: bounds.stack_size,
+                trace: bounds.trace,
             };
             let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
             sb.launch();
