@@ -177,9 +177,12 @@ impl Kind {
             Kind::Terraform | Kind::Hcl1 | Kind::Hocon | Kind::Vcl => &["#", "//"],
             Kind::Cue | Kind::Jsonnet | Kind::Groovy => &["//"],
             Kind::Edn => &[";"],
-            Kind::Spdx => &["#"],
-            Kind::CycloneDx => &[],
-            Kind::Json | Kind::Xml | Kind::LogJsonl | Kind::LogNginx | Kind::LogText => &[],
+            Kind::Json
+            | Kind::Xml
+            | Kind::CycloneDx
+            | Kind::LogJsonl
+            | Kind::LogNginx
+            | Kind::LogText => &[],
             Kind::Ini => &["#", ";"],
             Kind::Properties => &["#", "!"],
             _ => &["#"],

@@ -465,7 +465,8 @@ fn number(c: &mut Cursor<'_>) -> Result<Value, ParseError> {
         if !digits.starts_with(|ch: char| ch.is_ascii_digit() || ch == '.') {
             return Err(bad());
         }
-        if mult == 1.0 && !digits.contains(['.', 'e', 'E']) {
+        let scaled = body.len() != digits.len();
+        if !scaled && !digits.contains(['.', 'e', 'E']) {
             let n: i64 = digits.parse().map_err(|_| bad())?;
             return Ok(Value::Number(if neg { -n } else { n }.into()));
         }

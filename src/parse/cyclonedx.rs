@@ -136,13 +136,15 @@ fn xml(source: &str, limits: &Limits) -> Result<ParsedDoc, ParseError> {
                 }
             }
             Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(ch)) => ch.to_string(),
-                    _ => {
-                        let name = r.decode().map(|n| n.into_owned()).unwrap_or_default();
-                        quick_xml::escape::resolve_predefined_entity(&name)
-                            .map_or_else(|| format!("&{name};"), str::to_owned)
-                    }
+                let resolved = if let Ok(Some(ch)) = r.resolve_char_ref() {
+                    ch.to_string()
+                } else {
+                    let name = r
+                        .decode()
+                        .map(std::borrow::Cow::into_owned)
+                        .unwrap_or_default();
+                    quick_xml::escape::resolve_predefined_entity(&name)
+                        .map_or_else(|| format!("&{name};"), str::to_owned)
                 };
                 if let Some(top) = stack.last_mut() {
                     top.text.push_str(&resolved);

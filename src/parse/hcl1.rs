@@ -70,19 +70,19 @@ fn object_list(
     if depth > limits.max_depth {
         return Err(depth_error(c, limits));
     }
-    let mut m = Map::new();
+    let mut map = Map::new();
     loop {
         blank(c);
         match c.peek() {
             None => {
                 return match open {
                     Some(o) => Err(c.error_at("block is never closed", o)),
-                    None => Ok(m),
+                    None => Ok(map),
                 }
             }
             Some('}') if open.is_some() => {
                 c.bump();
-                return Ok(m);
+                return Ok(map);
             }
             Some(',') => {
                 c.bump();
@@ -112,7 +112,7 @@ fn object_list(
         if assigned && c.peek() != Some('{') {
             let v = value(c, &p, spans, depth + 1, limits)?;
             spans.insert(p, Span::new(start, c.pos));
-            m.insert(first, v);
+            map.insert(first, v);
             continue;
         }
         let open_at = c.pos;
@@ -123,7 +123,7 @@ fn object_list(
             )));
         }
         // The list that this block appends to.
-        let list = m
+        let list = map
             .entry(first.clone())
             .or_insert_with(|| Value::Array(Vec::new()));
         if !list.is_array() {
@@ -153,7 +153,7 @@ fn object_list(
         }
         spans.insert(push_token(&p, &index.to_string()), span);
         spans.entry(p).or_insert(span);
-        if let Some(Value::Array(items)) = m.get_mut(&first) {
+        if let Some(Value::Array(items)) = map.get_mut(&first) {
             items.push(v);
         }
     }
@@ -296,9 +296,18 @@ fn heredoc(c: &mut Cursor<'_>) -> Result<String, ParseError> {
             .iter()
             .map(|l| l.get(indent..).unwrap_or_else(|| l.trim_start()))
             .collect();
-        return Ok(stripped.iter().map(|l| format!("{l}\n")).collect());
+        return Ok(with_newlines(&stripped));
     }
-    Ok(lines.iter().map(|l| format!("{l}\n")).collect())
+    Ok(with_newlines(&lines))
+}
+
+fn with_newlines(lines: &[&str]) -> String {
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

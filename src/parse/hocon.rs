@@ -350,18 +350,14 @@ fn value(
         } else {
             None
         };
-        match piece {
-            Some(p) => {
-                if !parts.is_empty() && !ws.is_empty() {
-                    parts.push(Part::Text(ws.to_owned()));
-                }
-                parts.push(p);
-            }
-            None => {
-                c.pos = ws_start;
-                break;
-            }
+        let Some(p) = piece else {
+            c.pos = ws_start;
+            break;
+        };
+        if !parts.is_empty() && !ws.is_empty() {
+            parts.push(Part::Text(ws.to_owned()));
         }
+        parts.push(p);
     }
     if parts.is_empty() {
         return Err(c.error(format!("expected a value, found {}", c.found())));
@@ -541,6 +537,7 @@ fn convert(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     #[test]
     fn conftest_shape() {
@@ -591,7 +588,8 @@ mod tests {
         // Substitutions that double at each step stop at the budget instead of hanging.
         let mut src = String::from("a0 = x\n");
         for i in 1..40 {
-            src.push_str(&format!("a{i} = ${{a{}}} ${{a{}}}\n", i - 1, i - 1));
+            let prev = i - 1;
+            let _ = writeln!(src, "a{i} = ${{a{prev}}} ${{a{prev}}}");
         }
         let e = parse(&src, &Limits::default()).error.unwrap();
         assert!(e.message.contains("too much"), "{}", e.message);

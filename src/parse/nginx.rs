@@ -78,7 +78,7 @@ fn directives(
             blank(c);
             let at = c.pos;
             match c.peek() {
-                None => {
+                None | Some('}') => {
                     return Err(c.error_at("directive is missing its `;`", start));
                 }
                 Some(';') => {
@@ -106,9 +106,6 @@ fn directives(
                     };
                     block = Some(inner);
                     break;
-                }
-                Some('}') => {
-                    return Err(c.error_at("directive is missing its `;`", start));
                 }
                 Some(q @ ('"' | '\'')) => {
                     let s = c.quoted(q, true)?;

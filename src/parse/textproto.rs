@@ -63,15 +63,15 @@ fn message(
             limits.max_depth
         )));
     }
-    let mut m = Map::new();
+    let mut fields = Map::new();
     loop {
         blank(c);
         match (c.peek(), close) {
-            (None, None) => return Ok(m),
+            (None, None) => return Ok(fields),
             (None, Some((_, open))) => return Err(c.error_at("message is never closed", open)),
             (Some(ch), Some((want, _))) if ch == want => {
                 c.bump();
-                return Ok(m);
+                return Ok(fields);
             }
             (Some(',' | ';'), _) => {
                 c.bump();
@@ -96,7 +96,7 @@ fn message(
         blank(c);
         let colon = c.eat(":");
         blank(c);
-        let index = match m.get(&name) {
+        let index = match fields.get(&name) {
             Some(Value::Array(a)) => a.len(),
             Some(_) => 1,
             None => 0,
@@ -153,14 +153,14 @@ fn message(
                         _ => items.push(scalar(c)?),
                     }
                 }
-                let mut all = match m.remove(&name) {
+                let mut all = match fields.remove(&name) {
                     Some(Value::Array(a)) => a,
                     Some(other) => vec![other],
                     None => Vec::new(),
                 };
                 all.extend(items);
                 spans.entry(p.clone()).or_insert(Span::new(start, c.pos));
-                m.insert(name, Value::Array(all));
+                fields.insert(name, Value::Array(all));
                 continue;
             }
             _ if !colon => {
@@ -173,16 +173,16 @@ fn message(
         };
         spans.insert(item_pointer, Span::new(start, c.pos));
         spans.entry(p).or_insert(Span::new(start, c.pos));
-        match m.remove(&name) {
+        match fields.remove(&name) {
             Some(Value::Array(mut a)) if index > 0 => {
                 a.push(v);
-                m.insert(name, Value::Array(a));
+                fields.insert(name, Value::Array(a));
             }
             Some(first) => {
-                m.insert(name, Value::Array(vec![first, v]));
+                fields.insert(name, Value::Array(vec![first, v]));
             }
             None => {
-                m.insert(name, v);
+                fields.insert(name, v);
             }
         }
     }
@@ -197,12 +197,11 @@ fn scalar(c: &mut Cursor<'_>) -> Result<Value, ParseError> {
             loop {
                 let save = c.pos;
                 blank(c);
-                match c.peek() {
-                    Some(q2 @ ('"' | '\'')) => s.push_str(&string(c, q2)?),
-                    _ => {
-                        c.pos = save;
-                        break;
-                    }
+                if let Some(q2 @ ('"' | '\'')) = c.peek() {
+                    s.push_str(&string(c, q2)?);
+                } else {
+                    c.pos = save;
+                    break;
                 }
             }
             Ok(Value::String(s))
