@@ -135,8 +135,12 @@ pub(crate) struct Setup {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Request {
-    /// `None`: evaluate without input (metadata).
+    /// The document (`null` is a document: an empty YAML file is `null` input to conftest
+    /// policies).
     input: Option<serde_json::Value>,
+    /// Evaluate without input (metadata): `input` is undefined.
+    #[serde(default)]
+    no_input: bool,
     entries: Vec<String>,
 }
 
@@ -565,7 +569,8 @@ impl Sandbox {
                 },
             };
             let request = format!(
-                "{{\"input\":{input_json},\"entries\":{}}}",
+                "{{\"input\":{input_json},\"no_input\":{},\"entries\":{}}}",
+                input.is_none(),
                 serde_json::to_string(remaining).unwrap_or_else(|_| "[]".to_owned())
             );
             if worker.send(&request).is_err() {
@@ -706,7 +711,11 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
         let Ok(req) = serde_json::from_str::<Request>(&line) else {
             return 2;
         };
-        engine.set_input(req.input.map_or(Value::Undefined, Value::from));
+        engine.set_input(if req.no_input {
+            Value::Undefined
+        } else {
+            Value::from(req.input.unwrap_or(serde_json::Value::Null))
+        });
         for entry in req.entries {
             if setup.trace {
                 engine.clear_coverage_data();
