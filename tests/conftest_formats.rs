@@ -539,7 +539,7 @@ fn parse_config_builtins_in_policy_tests() {
     let o = custos(&["policy", "test", &format!("{FORMATS}/builtins")], &repo());
     let out = common::stdout(&o);
     assert_eq!(code(&o), 0, "{out}\n{}", stderr(&o));
-    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    assert!(out.contains("16 passed, 0 failed"), "{out}");
 }
 
 #[test]
