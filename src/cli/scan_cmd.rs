@@ -29,8 +29,9 @@ pub struct ScanInputs {
     /// Scan an evenly spaced, deterministic sample of at most N lines per log file.
     #[arg(long, value_name = "N")]
     pub log_sample: Option<usize>,
-    /// Read every file with this parser, as conftest's `--parser` (dockerfile, dotenv, hcl2,
-    /// ignore, ini, json, jsonc, properties, toml, yaml); also the format of standard input
+    /// Read every file with this parser, as conftest's `--parser` (cue, cyclonedx,
+    /// dockerfile, dotenv, edn, hcl1, hcl2, hocon, ignore, ini, json, jsonc, jsonnet, nginx,
+    /// properties, spdx, textproto, toml, vcl, xml, yaml); also the format of standard input
     /// named as `-` (default yaml, as conftest).
     #[arg(long, value_name = "FORMAT")]
     pub parser: Option<String>,
