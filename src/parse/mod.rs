@@ -407,6 +407,16 @@ pub fn parse(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
         .map(|(_, f)| f(source, limits))
 }
 
+/// Parse `source` as conftest's parser for `syntax` would (what `parse_config` returns): as
+/// [`parse`], except HCL2, which conftest gives in hcl2json's shape (blocks always arrays of
+/// bodies) where custos's Terraform documents nest blocks as objects.
+pub fn parse_conftest(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
+    if syntax == Syntax::Hcl {
+        return Some(hcl::parse_conftest(source, limits));
+    }
+    parse(syntax, source, limits)
+}
+
 /// Reject input nested deeper than `max` before a recursive parser sees it.
 /// Brackets inside double-quoted strings are skipped; the check errs towards counting.
 pub(crate) fn check_depth(
