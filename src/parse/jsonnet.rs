@@ -10,8 +10,10 @@
 //!   outside what was named. The error names the import.
 //! - `std.extVar` has no external variables (conftest sets none either).
 //! - Evaluation depth is capped (jrsonnet's stack limit), so deeply recursive input is an
-//!   error rather than a crash. A program that loops without recursing is not bounded in
-//!   time; that is the cost of evaluating a Turing-complete format, as conftest does.
+//!   error rather than a crash, and evaluation runs on its own thread with a wall-clock limit
+//!   ([`TIME_LIMIT`]): a program that runs longer is an error ("was not checked") and its
+//!   thread is left to finish in the background. Memory is not bounded: a program building a
+//!   huge value can still exhaust it, as under conftest.
 //!
 //! The document has one span, the whole file: values computed by evaluation have no single
 //! place in the source. A syntax or evaluation error carries the location jrsonnet reports.
@@ -27,16 +29,43 @@ use crate::document::{Span, SpanMap};
 /// jrsonnet's evaluation depth limit (its own default is 200 frames).
 const STACK_DEPTH: usize = 200;
 
+/// Wall-clock limit of one evaluation. Jsonnet is Turing-complete: a file that loops is
+/// reported as an error after this long instead of stalling the scan.
+const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Stack of the evaluation thread (jrsonnet recurses per nested expression).
+const EVAL_STACK: usize = 64 * 1024 * 1024;
+
 pub fn parse(source: &str, limits: &Limits) -> Parsed {
-    let mut builder = State::builder();
-    builder.context_initializer(jrsonnet_stdlib::ContextInitializer::new(
-        PathResolver::FileName,
-    ));
-    let state = builder.build();
-    let _depth = jrsonnet_evaluator::stack::limit_stack_depth(STACK_DEPTH);
-    let result = state
-        .evaluate_snippet("<input>", source)
-        .and_then(|v| v.manifest(JsonFormat::minify()));
+    // Evaluate on a thread of its own so that a runaway program can be given up on. The
+    // thread is detached when it overruns (a thread cannot be stopped from outside); it ends
+    // when the evaluation does or with the process.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let text = source.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name("jsonnet".to_owned())
+        .stack_size(EVAL_STACK)
+        .spawn(move || {
+            let _ = tx.send(evaluate(&text));
+        });
+    if let Err(e) = spawned {
+        return Parsed::failed(ParseError::at(
+            format!("could not start the jsonnet evaluation: {e}"),
+            0,
+        ));
+    }
+    let result = match rx.recv_timeout(TIME_LIMIT) {
+        Ok(r) => r,
+        Err(_) => {
+            return Parsed::failed(ParseError::at(
+                format!(
+                    "jsonnet evaluation did not finish within {} seconds; the file was not checked",
+                    TIME_LIMIT.as_secs()
+                ),
+                0,
+            ))
+        }
+    };
     match result {
         Ok(json) => {
             let parsed = json_parser::parse(&json, limits);
@@ -59,30 +88,41 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
                 (None, None) => Parsed::failed(ParseError::at("evaluation gave no value", 0)),
             }
         }
-        Err(e) => {
-            let (message, offset) = match e.error() {
-                ErrorKind::ImportSyntaxError { error, .. } => (
-                    format!("jsonnet syntax error: expected {}", error.expected),
-                    error.location.offset,
-                ),
-                ErrorKind::ImportNotSupported(..) | ErrorKind::ImportFileNotFound(..) => (
-                    format!(
-                        "{} (custos does not follow jsonnet imports: it reads only the named file)",
-                        e.error()
-                    ),
-                    // jrsonnet reports no frame for a refused import: point at the first one.
-                    first_location(&e)
-                        .or_else(|| source.find("import"))
-                        .unwrap_or(0),
-                ),
-                other => (
-                    format!("jsonnet evaluation failed: {other}"),
-                    first_location(&e).unwrap_or(0),
-                ),
-            };
-            Parsed::failed(ParseError::within(source, message, offset))
-        }
+        Err((message, offset)) => Parsed::failed(ParseError::within(source, message, offset)),
     }
+}
+
+/// Evaluate and manifest as JSON; an error as (message, source offset).
+fn evaluate(source: &str) -> Result<String, (String, usize)> {
+    let mut builder = State::builder();
+    builder.context_initializer(jrsonnet_stdlib::ContextInitializer::new(
+        PathResolver::FileName,
+    ));
+    let state = builder.build();
+    let _depth = jrsonnet_evaluator::stack::limit_stack_depth(STACK_DEPTH);
+    state
+        .evaluate_snippet("<input>", source)
+        .and_then(|v| v.manifest(JsonFormat::minify()))
+        .map_err(|e| match e.error() {
+            ErrorKind::ImportSyntaxError { error, .. } => (
+                format!("jsonnet syntax error: expected {}", error.expected),
+                error.location.offset,
+            ),
+            ErrorKind::ImportNotSupported(..) | ErrorKind::ImportFileNotFound(..) => (
+                format!(
+                    "{} (custos does not follow jsonnet imports: it reads only the named file)",
+                    e.error()
+                ),
+                // jrsonnet reports no frame for a refused import: point at the first one.
+                first_location(&e)
+                    .or_else(|| source.find("import"))
+                    .unwrap_or(0),
+            ),
+            other => (
+                format!("jsonnet evaluation failed: {other}"),
+                first_location(&e).unwrap_or(0),
+            ),
+        })
 }
 
 /// The innermost frame's source offset.
