@@ -54,17 +54,14 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
             0,
         ));
     }
-    let result = match rx.recv_timeout(TIME_LIMIT) {
-        Ok(r) => r,
-        Err(_) => {
-            return Parsed::failed(ParseError::at(
-                format!(
-                    "jsonnet evaluation did not finish within {} seconds; the file was not checked",
-                    TIME_LIMIT.as_secs()
-                ),
-                0,
-            ))
-        }
+    let Ok(result) = rx.recv_timeout(TIME_LIMIT) else {
+        return Parsed::failed(ParseError::at(
+            format!(
+                "jsonnet evaluation did not finish within {} seconds; the file was not checked",
+                TIME_LIMIT.as_secs()
+            ),
+            0,
+        ));
     };
     match result {
         Ok(json) => {
