@@ -5,8 +5,7 @@ Usage: compat/conftest_parity.py CONFTEST_CHECKOUT [--custos PATH] [--markdown]
 
 CONFTEST_CHECKOUT is a checkout of github.com/open-policy-agent/conftest (nothing from it is
 copied here). Each case below restates, in our own words, one case of conftest's acceptance
-tests (acceptance.bats and tests/*/test.bats) whose input format custos reads (YAML, JSON,
-HCL2, INI): the conftest command line, the exit status conftest's tests expect, the messages
+tests (acceptance.bats and tests/*/test.bats): the conftest command line, the exit status conftest's tests expect, the messages
 they expect in the output, and the result counts when the tests state them.
 
 The conftest command line is translated to custos:
@@ -14,7 +13,8 @@ The conftest command line is translated to custos:
   conftest verify ...  ->  custos policy test --format json ...  (file arguments dropped:
                           verify ignores them)
 and conftest's flags keep their names (-p/--policy, -d/--data, --namespace, --all-namespaces,
---combine, --fail-on-warn, --parser, -c/--config); `--no-color` and `-o json` are dropped.
+--combine, --fail-on-warn, --parser, -c/--config, --strict, --capabilities, --trace); `--no-color`,
+`-o json` and `--proto-file-dirs` (custos reads text format without a schema) are dropped.
 
 A case's *decision* matches when custos passes (exit 0) exactly when conftest does. It is
 *equivalent* when, in addition, every expected message is among custos's results and the
@@ -111,12 +111,70 @@ CASES = [
     ("annotations-verify", "tests/annotations", ["verify", "--data", "exclusions", "service.yaml"], 0, [],
      {"tests": 1, "passed": 1}),
     ("loc-json", "tests/source-location", ["test", "-d", "loc_different_file.yaml", "data.yaml"], 1, [], {}),
+    # The other input formats (each case restates one "Can parse … files" test).
+    ("toml", ".", ["test", "-p", "examples/traefik/policy", "examples/traefik/traefik.toml"], 1, [], {}),
+    ("xml", ".", ["test", "-p", "examples/xml/policy", "examples/xml/pom.xml"], 1,
+     ["maven-plugin must have the version: 3.6.1"], {}),
+    ("dockerfile", ".", ["test", "-p", "examples/docker/policy", "examples/docker/Dockerfile"], 1,
+     ['unallowed image found ["openjdk:8-jdk-alpine"]'], {}),
+    ("dockerignore", ".", ["test", "-p", "examples/ignore/dockerignore/policy",
+                           "examples/ignore/dockerignore/.dockerignore"], 1, [".git directories should be ignored"], {}),
+    ("gitignore", ".", ["test", "-p", "examples/ignore/gitignore/policy", "examples/ignore/gitignore/.gitignore"], 1,
+     ["id_rsa files should be ignored"], {}),
+    ("properties", ".", ["test", "-p", "examples/properties/policy/", "examples/properties/sample.properties"], 0, [], {}),
+    ("dotenv", ".", ["test", "-p", "examples/dotenv/policy/", "examples/dotenv/sample.env"], 0, [], {}),
+    ("hcl1", ".", ["test", "-p", "examples/hcl1/policy/gke.rego", "examples/hcl1/gke.tf"], 0, [], {}),
+    ("hcl1-nested-namespace", ".", ["test", "--namespace", "main.gke", "-p", "examples/hcl1/policy/",
+                                    "examples/hcl1/gke.tf"], 1, [],
+     {"tests": 1, "passed": 0, "warnings": 0, "failures": 1, "exceptions": 0}),
+    ("hcl1-combine", ".", ["test", "-p", "examples/hcl1/policy/gke_combine.rego", "examples/hcl1/gke.tf", "--combine",
+                           "--parser", "hcl1", "--all-namespaces"], 0, [], {}),
+    ("edn", ".", ["test", "-p", "examples/edn/policy", "examples/edn/sample_config.edn"], 1, [], {}),
+    ("hocon", ".", ["test", "-p", "examples/hocon/policy", "examples/hocon/hocon.conf", "--parser", "hocon"], 1,
+     ["Play http server port should be 9000"], {}),
+    ("vcl", ".", ["test", "-p", "examples/vcl/policy", "examples/vcl/varnish.vcl"], 1,
+     ["default backend port should be 8080"], {}),
+    ("jsonnet", ".", ["test", "-p", "examples/jsonnet/policy", "examples/jsonnet/arith.jsonnet"], 1,
+     ["Concat array should be less than 3"], {}),
+    ("cue", ".", ["test", "-p", "examples/cue/policy", "examples/cue/deployment.cue"], 1,
+     ["The image port should be 8080 in deployment.cue. you have : 8081"], {}),
+    ("spdx", ".", ["test", "-p", "examples/spdx/policy", "examples/spdx/sbom.spdx"], 0, [],
+     {"tests": 1, "passed": 1, "warnings": 0, "failures": 0, "exceptions": 0}),
+    ("cyclonedx-json", ".", ["test", "--policy", "./examples/cyclonedx/policy/", "./examples/cyclonedx/cyclonedx.json",
+                             "--parser", "cyclonedx"], 0, [], {}),
+    ("cyclonedx-xml", ".", ["test", "--policy", "./examples/cyclonedx/policy/", "./examples/cyclonedx/cyclonedx.xml",
+                            "--parser", "cyclonedx"], 0, [], {}),
+    ("verify-nginx", ".", ["verify", "-p", "examples/nginx/policy"], 0, [], {}),
+    ("textproto", ".", ["test", "--proto-file-dirs=examples/textproto/protos", "-p", "examples/textproto/policy",
+                        "examples/textproto/"], 1, [],
+     {"tests": 2, "passed": 1, "warnings": 0, "failures": 1, "exceptions": 0}),
+    ("textproto-no-schema", ".", ["test", "-p", "examples/textproto/policy", "examples/textproto/"], 1,
+     ["look up message type"], {}),
+    ("jenkinsfile", ".", ["test", "-p", "examples/jenkins/policy", "examples/jenkins/Jenkinsfile"], 1,
+     ["Pipeline downloads a script and pipes it directly to an interpreter"], {}),
+    ("jenkinsfile-safe", ".", ["test", "-p", "examples/jenkins/policy", "examples/jenkins/Jenkinsfile.safe"], 0, [], {}),
+    # Flags.
+    ("strict", ".", ["test", "-p", "examples/strict-rules/policy/", "examples/kubernetes/deployment.yaml", "--strict"], 1,
+     ["rego_compile_error: assigned var b unused", "rego_compile_error: assigned var x unused",
+      "rego_compile_error: assigned var c unused", "rego_compile_error: unused argument y"], {}),
+    ("verify-strict", ".", ["verify", "-p", "examples/strict-rules/policy/", "examples/kubernetes/deployment.yaml",
+                            "--strict"], 1,
+     ["rego_compile_error: assigned var b unused", "rego_compile_error: unused argument y"], {}),
+    ("capabilities", ".", ["test", "examples/kubernetes/deployment.yaml", "-p", "examples/kubernetes/policy/", "-p",
+                           "examples/capabilities/malicious.rego", "--capabilities",
+                           "examples/capabilities/capabilities.json"], 1,
+     ["undefined function opa.runtime", "undefined function http.send"], {}),
+    ("trace", ".", ["test", "-p", "examples/kubernetes/policy", "examples/kubernetes/service.yaml", "--trace"], 0,
+     ["data.kubernetes.is_service"], {}),
+    ("verify-trace", ".", ["verify", "--policy", "./examples/kubernetes/policy", "--trace"], 0,
+     ["data.kubernetes.is_service"], {}),
 ]
 
 # Cases where conftest fails with an error rather than with failing results.
-ERROR_CASES = {"no-policies-in-dir", "verify-no-policies", "if-without-contains"}
+ERROR_CASES = {"no-policies-in-dir", "verify-no-policies", "if-without-contains", "strict", "verify-strict",
+               "capabilities", "textproto-no-schema"}
 
-VALUE_FLAGS = {"--namespace", "-n", "--parser"}
+VALUE_FLAGS = {"--namespace", "-n", "--parser", "--capabilities"}
 DROP = {"--no-color"}
 SCAN_FLAGS = {"-p": "--policy", "--policy": "--policy", "-d": "--data", "--data": "--data",
               "-c": "--config", "--config": "--config"}
@@ -129,8 +187,8 @@ def translate(argv, symlink):
     i = 0
     while i < len(rest):
         a = rest[i]
-        if a in DROP:
-            pass
+        if a in DROP or a.startswith("--proto-file-dirs"):
+            pass  # custos reads text format without a schema
         elif a in ("-o", "--output"):
             i += 1
         elif "=" in a and a.startswith("--") and a.split("=", 1)[0] in SCAN_FLAGS:

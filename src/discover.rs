@@ -446,7 +446,7 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
                 Kind::Dotenv => Syntax::Dotenv,
                 Kind::Ignore => Syntax::Ignore,
                 Kind::Xml => Syntax::Xml,
-                _ => Syntax::Text,
+                other => crate::parse::syntax_for_kind(*other),
             };
             return (*kind, syntax);
         }
@@ -546,6 +546,10 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
     }
     if ext_is(&[".log"]) {
         return (Kind::LogText, Syntax::Text);
+    }
+    // conftest's other formats (`*.edn`, `*.hocon`, `nginx.conf`, `Jenkinsfile`, …).
+    if let Some(syntax) = crate::parse::conftest_only_syntax(rel) {
+        return (crate::parse::kind_for_syntax(syntax), syntax);
     }
     (Kind::Text, Syntax::Text)
 }

@@ -61,6 +61,28 @@ pub enum Kind {
     Ignore,
     /// XML, in conftest's JSON convention.
     Xml,
+    /// HOCON (`*.hocon`, or `--parser hocon`), in conftest's shape.
+    Hocon,
+    /// HCL1 (`*.hcl1`, or `--parser hcl1`), as HCL1's decoder gives it.
+    Hcl1,
+    /// EDN, in conftest's shape.
+    Edn,
+    /// CUE, evaluated to its JSON value.
+    Cue,
+    /// Jsonnet, evaluated to its JSON value.
+    Jsonnet,
+    /// Protocol buffer text format.
+    Textproto,
+    /// Varnish configuration.
+    Vcl,
+    /// Groovy (`Jenkinsfile`), as conftest's syntax tree.
+    Groovy,
+    /// nginx configuration, as conftest's directive tree.
+    Nginx,
+    /// SPDX SBOM (tag-value or JSON), in SPDX's JSON shape.
+    Spdx,
+    /// CycloneDX SBOM (JSON or XML), in CycloneDX's JSON shape.
+    CycloneDx,
     Yaml,
     Json,
     LogJsonl,
@@ -71,7 +93,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 33] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
@@ -88,6 +110,17 @@ impl Kind {
         Kind::Properties,
         Kind::Ignore,
         Kind::Xml,
+        Kind::Hocon,
+        Kind::Hcl1,
+        Kind::Edn,
+        Kind::Cue,
+        Kind::Jsonnet,
+        Kind::Textproto,
+        Kind::Vcl,
+        Kind::Groovy,
+        Kind::Nginx,
+        Kind::Spdx,
+        Kind::CycloneDx,
         Kind::Yaml,
         Kind::Json,
         Kind::LogJsonl,
@@ -114,6 +147,17 @@ impl Kind {
             Kind::Properties => "properties",
             Kind::Ignore => "ignore",
             Kind::Xml => "xml",
+            Kind::Hocon => "hocon",
+            Kind::Hcl1 => "hcl1",
+            Kind::Edn => "edn",
+            Kind::Cue => "cue",
+            Kind::Jsonnet => "jsonnet",
+            Kind::Textproto => "textproto",
+            Kind::Vcl => "vcl",
+            Kind::Groovy => "groovy",
+            Kind::Nginx => "nginx",
+            Kind::Spdx => "spdx",
+            Kind::CycloneDx => "cyclonedx",
             Kind::Yaml => "yaml",
             Kind::Json => "json",
             Kind::LogJsonl => "log-jsonl",
@@ -130,8 +174,15 @@ impl Kind {
     /// Comment syntax of the file's language, for inline `custos:ignore` comments.
     pub const fn comment_prefixes(self) -> &'static [&'static str] {
         match self {
-            Kind::Terraform => &["#", "//"],
-            Kind::Json | Kind::Xml | Kind::LogJsonl | Kind::LogNginx | Kind::LogText => &[],
+            Kind::Terraform | Kind::Hcl1 | Kind::Hocon | Kind::Vcl => &["#", "//"],
+            Kind::Cue | Kind::Jsonnet | Kind::Groovy => &["//"],
+            Kind::Edn => &[";"],
+            Kind::Json
+            | Kind::Xml
+            | Kind::CycloneDx
+            | Kind::LogJsonl
+            | Kind::LogNginx
+            | Kind::LogText => &[],
             Kind::Ini => &["#", ";"],
             Kind::Properties => &["#", "!"],
             _ => &["#"],

@@ -573,7 +573,14 @@ fn scan_file(
         }
     }
     let mut ciphertext: Vec<Span> = Vec::new();
-    if let Some(parsed) = pyindex.parse(&c.fs_path, syntax, &source, limits) {
+    if let Some(mut parsed) = pyindex.parse(&c.fs_path, syntax, &source, limits) {
+        // conftest evaluates an empty YAML file as one `null` document (formats hook).
+        if syntax == parse::Syntax::Yaml && parsed.docs.is_empty() && parsed.error.is_none() {
+            parsed.docs.push(parse::ParsedDoc {
+                value: serde_json::Value::Null,
+                spans: crate::document::SpanMap::new(),
+            });
+        }
         if let Some(err) = parsed.error {
             let mut f = file_problem(
                 "parse-error",
@@ -613,6 +620,19 @@ fn scan_file(
         }
         for (index, d) in parsed.docs.into_iter().enumerate() {
             if d.value.is_null() {
+                // An empty YAML document is still input to conftest (user) policies, as
+                // `null`; bundled rules have nothing to check in it (formats hook).
+                if syntax == parse::Syntax::Yaml {
+                    let doc = Document {
+                        path: c.display.clone(),
+                        kind,
+                        index,
+                        input: serde_json::Value::Null,
+                        spans: d.spans,
+                    };
+                    res.documents += 1;
+                    findings.extend(ev.evaluate_conftest(&doc, config));
+                }
                 continue;
             }
             // Ciphertext committed on purpose (SealedSecret `encryptedData`) is not a secret.

@@ -83,6 +83,61 @@ fn xml_document() {
 }
 
 #[test]
+fn hocon_document() {
+    insta::assert_snapshot!(render("hocon/service.hocon", Syntax::Hocon));
+}
+
+#[test]
+fn hcl1_document() {
+    insta::assert_snapshot!(render("hcl1/cluster.hcl1", Syntax::Hcl1));
+}
+
+#[test]
+fn edn_document() {
+    insta::assert_snapshot!(render("edn/app.edn", Syntax::Edn));
+}
+
+#[test]
+fn cue_document() {
+    insta::assert_snapshot!(render("cue/deploy.cue", Syntax::Cue));
+}
+
+#[test]
+fn jsonnet_document() {
+    insta::assert_snapshot!(render("jsonnet/service.jsonnet", Syntax::Jsonnet));
+}
+
+#[test]
+fn textproto_document() {
+    insta::assert_snapshot!(render("textproto/job.textproto", Syntax::Textproto));
+}
+
+#[test]
+fn vcl_document() {
+    insta::assert_snapshot!(render("vcl/default.vcl", Syntax::Vcl));
+}
+
+#[test]
+fn nginx_document() {
+    insta::assert_snapshot!(render("nginx/nginx.conf", Syntax::Nginx));
+}
+
+#[test]
+fn spdx_document() {
+    insta::assert_snapshot!(render("spdx/sbom.spdx", Syntax::Spdx));
+}
+
+#[test]
+fn cyclonedx_xml_document() {
+    insta::assert_snapshot!(render("cyclonedx/bom.cyclonedx", Syntax::CycloneDx));
+}
+
+#[test]
+fn cyclonedx_json_document() {
+    insta::assert_snapshot!(render("cyclonedx-json/bom.json", Syntax::CycloneDx));
+}
+
+#[test]
 fn ini_typed_document() {
     insta::assert_snapshot!(render("ini/grafana-like.ini", Syntax::Ini));
 }
@@ -205,6 +260,146 @@ fn xml_policy_denies() {
     );
 }
 
+#[test]
+fn hocon_policy_denies() {
+    assert_eq!(
+        denials("hocon"),
+        (
+            1,
+            vec![
+                "service listens on all interfaces on port 8080".to_owned(),
+                "service must enable TLS".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn hcl1_policy_denies() {
+    assert_eq!(
+        denials("hcl1"),
+        (
+            1,
+            vec![
+                "cluster primary enables basic auth".to_owned(),
+                "cluster primary enables legacy ABAC".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn edn_policy_denies() {
+    assert_eq!(
+        denials("edn"),
+        (
+            1,
+            vec![
+                "database db.internal is reached without TLS".to_owned(),
+                "production must log at :error".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn cue_policy_denies() {
+    assert_eq!(
+        denials("cue"),
+        (
+            1,
+            vec![
+                "container ingest uses the latest tag".to_owned(),
+                "ingest runs 1 replica(s), want at least 2".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn jsonnet_policy_denies() {
+    assert_eq!(
+        denials("jsonnet"),
+        (
+            1,
+            vec![
+                "public service web-1 has a single replica".to_owned(),
+                "web exposes plain http on port 80".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn textproto_policy_denies() {
+    assert_eq!(
+        denials("textproto"),
+        (
+            1,
+            vec![
+                "nightly-export: priority must stay below 9000".to_owned(),
+                "step load uses the latest tag".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn vcl_policy_denies() {
+    assert_eq!(
+        denials("vcl"),
+        (
+            1,
+            vec![
+                "backend origin uses port 80, not 443".to_owned(),
+                "purge ACL entry 10.0.0.0/8 is too broad".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn nginx_policy_denies() {
+    assert_eq!(
+        denials("nginx"),
+        (
+            1,
+            vec![
+                "TLSv1 is enabled".to_owned(),
+                "server listening on 80 neither uses TLS nor redirects".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn spdx_policy_denies() {
+    assert_eq!(
+        denials("spdx"),
+        (
+            1,
+            vec![
+                "package ingest has no concluded licence".to_owned(),
+                "package ingest is GPL-3.0-only".to_owned(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn cyclonedx_policy_denies() {
+    assert_eq!(
+        denials("cyclonedx"),
+        (
+            1,
+            vec![
+                "component left-pad has licence WTFPL".to_owned(),
+                "registry.example.com/app is not pinned to a digest".to_owned(),
+            ]
+        )
+    );
+}
+
 /// A malformed input of each format is an error with a location, never a panic or a pass.
 #[test]
 fn bad_inputs_are_errors_with_a_location() {
@@ -245,6 +440,56 @@ fn bad_inputs_are_errors_with_a_location() {
         (Syntax::Xml, "<a>\n  <b>\n</a>", "", 3),
         (Syntax::Xml, "<a>\n<b>", "never closed", 2),
         (Syntax::Xml, "<a>\n&#xZZ;</a>", "", 2),
+        (
+            Syntax::Hocon,
+            "a {\n b = ${nope}\n}",
+            "unresolved substitution",
+            2,
+        ),
+        (Syntax::Hocon, "a {\n b = 1\n", "never closed", 1),
+        (Syntax::Hcl1, "a = 1\nb {\n", "never closed", 2),
+        (Syntax::Hcl1, "a = 1\nb = foo\n", "unexpected `foo`", 2),
+        (Syntax::Edn, "{:a 1\n :b}", "even number", 1),
+        (Syntax::Edn, "{:a\n [1 2}", "expected `]`", 2),
+        (Syntax::Cue, "a: 1\na: 2\n", "conflicting values", 2),
+        (Syntax::Cue, "a: 1\nb: a\n", "reference `a`", 2),
+        (Syntax::Jsonnet, "{\n  a: ,\n}", "syntax error", 2),
+        (
+            Syntax::Jsonnet,
+            "{\n  a: import 'x.jsonnet',\n}",
+            "imports",
+            2,
+        ),
+        (Syntax::Textproto, "a: 1\nb {\n", "never closed", 2),
+        (Syntax::Textproto, "a: 1\nb 2\n", "expected `:`", 2),
+        (
+            Syntax::Vcl,
+            "backend a {\n .host = \"x\"\n}",
+            "expected `;`",
+            2,
+        ),
+        (Syntax::Vcl, "acl a {\n \"x\";\n", "never closed", 1),
+        (Syntax::Nginx, "http {\n listen 80\n}", "missing its `;`", 2),
+        (Syntax::Nginx, "a;\n}\n", "no block open", 2),
+        (
+            Syntax::Spdx,
+            "SPDXVersion: SPDX-2.3\nBogus: x\n",
+            "not supported",
+            2,
+        ),
+        (
+            Syntax::Spdx,
+            "SPDXVersion: SPDX-2.3\nno tag here\n",
+            "Tag: value",
+            2,
+        ),
+        (
+            Syntax::CycloneDx,
+            "<bom>\n<components>\n",
+            "never closed",
+            2,
+        ),
+        (Syntax::CycloneDx, "{\n\"a\": }", "", 2),
     ];
     for (syntax, src, needle, line) in cases {
         let parsed = parse::parse(*syntax, src, &Limits::default()).expect("parser");
@@ -294,7 +539,7 @@ fn parse_config_builtins_in_policy_tests() {
     let o = custos(&["policy", "test", &format!("{FORMATS}/builtins")], &repo());
     let out = common::stdout(&o);
     assert_eq!(code(&o), 0, "{out}\n{}", stderr(&o));
-    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    assert!(out.contains("16 passed, 0 failed"), "{out}");
 }
 
 #[test]
@@ -302,7 +547,7 @@ fn parse_config_names_what_it_cannot_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("x_test.rego"),
-        "package main\nimport rego.v1\ntest_hocon if {\n\tparse_config(\"hocon\", \"a = 1\")\n}\n",
+        "package main\nimport rego.v1\ntest_groovy if {\n\tparse_config(\"groovy\", \"node {}\")\n}\n",
     )
     .expect("write");
     let o = custos(
@@ -359,7 +604,7 @@ fn parser_flag_forces_the_parser() {
 #[test]
 fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("deploy.cue"), "replicas: 2\n").expect("write");
+    std::fs::write(dir.path().join("Jenkinsfile"), "node { sh 'make' }\n").expect("write");
     std::fs::create_dir(dir.path().join("policy")).expect("mkdir");
     std::fs::write(
         dir.path().join("policy/deny.rego"),
@@ -369,7 +614,7 @@ fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
     let o = custos(
         &[
             "scan",
-            "deploy.cue",
+            "Jenkinsfile",
             "--policy",
             "policy",
             "--no-bundled",
@@ -378,8 +623,8 @@ fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
         dir.path(),
     );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(stderr(&o).contains("deploy.cue"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("`cue`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Jenkinsfile"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`groovy`"), "{}", stderr(&o));
 
     let (exit, report, _) = scan_json(
         &[".", "--policy", "policy", "--no-bundled", "--no-config"],
@@ -388,7 +633,7 @@ fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
     assert_eq!(exit, 0);
     let notes = report["notes"].to_string();
     assert!(
-        notes.contains("deploy.cue") && notes.contains("`cue`"),
+        notes.contains("Jenkinsfile") && notes.contains("`groovy`"),
         "{report}"
     );
     // The note reaches the human output too.
@@ -404,7 +649,81 @@ fn unsupported_formats_are_an_error_when_named_and_a_note_when_found() {
         dir.path(),
     );
     let all = format!("{}{}", common::stdout(&o), stderr(&o));
-    assert!(all.contains("deploy.cue"), "{all}");
+    assert!(all.contains("Jenkinsfile"), "{all}");
+}
+
+/// conftest's naming rules pick the new parsers (`NewFromPath`), discovery reads the same
+/// files with them, and `--parser NAME` names each.
+#[test]
+fn conftest_names_pick_the_new_parsers() {
+    let cases = [
+        ("service.hocon", Syntax::Hocon),
+        ("cluster.hcl1", Syntax::Hcl1),
+        ("app.edn", Syntax::Edn),
+        ("deploy.cue", Syntax::Cue),
+        ("service.jsonnet", Syntax::Jsonnet),
+        ("job.textproto", Syntax::Textproto),
+        ("job.textpb", Syntax::Textproto),
+        ("default.vcl", Syntax::Vcl),
+        ("nginx.conf", Syntax::Nginx),
+        ("sbom.spdx", Syntax::Spdx),
+        ("bom.cyclonedx", Syntax::CycloneDx),
+    ];
+    for (name, syntax) in cases {
+        assert_eq!(
+            parse::syntax_for_conftest_path(Path::new(name)),
+            Ok(syntax),
+            "{name}"
+        );
+        assert_eq!(
+            parse::conftest_only_syntax(Path::new(&format!("dir/{name}"))),
+            Some(syntax),
+            "{name}"
+        );
+    }
+    for name in [
+        "hocon",
+        "hcl1",
+        "edn",
+        "cue",
+        "jsonnet",
+        "textproto",
+        "vcl",
+        "nginx",
+        "spdx",
+        "cyclonedx",
+    ] {
+        assert!(parse::syntax_for_parser_name(name).is_ok(), "{name}");
+    }
+    // `application.conf` is not HOCON by name (conftest needs `--parser hocon` for it).
+    assert_eq!(
+        parse::conftest_only_syntax(Path::new("application.conf")),
+        None
+    );
+    // Through the CLI: `--parser hocon` reads a `.conf` file.
+    let policy = repo().join(FORMATS).join("hocon/policy");
+    let policy = policy.display().to_string();
+    let file = repo().join(FORMATS).join("hocon/service.hocon");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(&file, dir.path().join("application.conf")).expect("copy");
+    let (exit, report, err) = scan_json(
+        &[
+            "application.conf",
+            "--parser",
+            "hocon",
+            "--policy",
+            &policy,
+            "--no-bundled",
+            "--no-config",
+        ],
+        dir.path(),
+    );
+    assert_eq!(exit, 1, "{report}\n{err}");
+    assert_eq!(
+        report["findings"].as_array().map(Vec::len),
+        Some(2),
+        "{report}"
+    );
 }
 
 #[test]
@@ -422,6 +741,16 @@ fn fixtures_exist_for_every_supported_parser() {
             "json",
             "jsonc",
             "hcl2",
+            "hcl1",
+            "hocon",
+            "edn",
+            "cue",
+            "jsonnet",
+            "textproto",
+            "vcl",
+            "nginx",
+            "spdx",
+            "cyclonedx",
         ];
         assert!(covered.contains(name), "{name} has no fixture here");
     }
@@ -441,6 +770,15 @@ fn truncated_and_random_inputs_never_panic() {
         ("gitignore/.gitignore", Syntax::Ignore),
         ("ini/grafana-like.ini", Syntax::Ini),
         ("xml/pom.xml", Syntax::Xml),
+        ("hocon/service.hocon", Syntax::Hocon),
+        ("hcl1/cluster.hcl1", Syntax::Hcl1),
+        ("edn/app.edn", Syntax::Edn),
+        ("cue/deploy.cue", Syntax::Cue),
+        ("textproto/job.textproto", Syntax::Textproto),
+        ("vcl/default.vcl", Syntax::Vcl),
+        ("nginx/nginx.conf", Syntax::Nginx),
+        ("spdx/sbom.spdx", Syntax::Spdx),
+        ("cyclonedx/bom.cyclonedx", Syntax::CycloneDx),
     ];
     let check = |syntax: Syntax, src: &str| {
         let parsed = parse::parse(syntax, src, &Limits::default()).expect("parser");

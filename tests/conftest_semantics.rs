@@ -499,3 +499,121 @@ fn the_policy_directory_is_the_default_as_in_conftest() {
     assert_eq!((rc, results(&report).len()), (0, 0));
     assert!(!err.contains("policies from"), "{err}");
 }
+
+/// `--strict`: OPA strict mode's unused assignment / argument / import errors, with file and
+/// line, for scan and policy test; the same policies load without it.
+#[test]
+fn strict_refuses_unused_variables_arguments_and_imports() {
+    let d = dir("strict");
+    let o = custos(
+        &[
+            "scan",
+            "--no-bundled",
+            "--no-config",
+            "input.yaml",
+            "-p",
+            "policy",
+            "--strict",
+        ],
+        &d,
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "policy/lax.rego:5: rego_compile_error: import data.unused_lib unused",
+        "policy/lax.rego:10: rego_compile_error: assigned var label unused",
+        "policy/lax.rego:14: rego_compile_error: unused argument b",
+    ] {
+        assert!(flat.contains(want), "{want}\n{err}");
+    }
+    assert!(!flat.contains("clean.rego"), "{err}");
+    let o = custos(&["policy", "test", "-p", "policy", "--strict"], &d);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unused argument b"));
+    let (exit, report, _) = scan(&d, &["--no-config", "input.yaml", "-p", "policy"]);
+    assert_eq!(exit, 1);
+    assert_eq!(results(&report), vec![pair("failure", "web is denied")]);
+}
+
+/// `--capabilities FILE`: a builtin the file does not list is refused (conftest's "undefined
+/// function"); the policy's own functions and listed builtins are not.
+#[test]
+fn capabilities_refuse_builtins_the_file_does_not_list() {
+    let d = dir("capabilities");
+    let args = [
+        "scan",
+        "--no-bundled",
+        "--no-config",
+        "input.yaml",
+        "-p",
+        "policy",
+        "--capabilities",
+        "capabilities.json",
+    ];
+    let o = custos(&args, &d);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("policy/exfil.rego:6: rego_type_error: undefined function http.send"),
+        "{err}"
+    );
+    assert!(!flat.contains("plain.rego"), "{err}");
+    let o = custos(
+        &[
+            "scan",
+            "--no-bundled",
+            "--no-config",
+            "input.yaml",
+            "-p",
+            "policy/plain.rego",
+            "--capabilities",
+            "capabilities.json",
+        ],
+        &d,
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+}
+
+/// `--trace`: each entry rule's evaluation on stderr (`TRAC` lines, with the policy lines it
+/// evaluated); stdout's report is unchanged.
+#[test]
+fn trace_prints_the_evaluation_to_stderr() {
+    let d = dir("strict");
+    let (exit, report, err) = scan(
+        &d,
+        &[
+            "--no-config",
+            "input.yaml",
+            "-p",
+            "policy/clean.rego",
+            "--trace",
+        ],
+    );
+    assert_eq!(exit, 0);
+    assert!(results(&report).is_empty());
+    assert!(err.contains("TRAC  Enter data.main.warn"), "{err}");
+    assert!(
+        err.contains("TRAC  | Eval policy/clean.rego:7: name := input.name"),
+        "{err}"
+    );
+    assert!(err.contains("TRAC  Exit data.main.warn = []"), "{err}");
+    let (_, _, quiet) = scan(
+        &d,
+        &["--no-config", "input.yaml", "-p", "policy/clean.rego"],
+    );
+    assert!(!quiet.contains("TRAC"), "{quiet}");
+}
+
+/// An empty YAML file is evaluated as `null` input, as conftest does.
+#[test]
+fn an_empty_yaml_document_is_evaluated_as_null() {
+    let d = dir("empty-yaml");
+    let (exit, report, _) = scan(&d, &["--no-config", "empty.yaml", "-p", "policy"]);
+    assert_eq!(exit, 1);
+    assert_eq!(
+        results(&report),
+        vec![pair("failure", "the document is empty")]
+    );
+}

@@ -191,7 +191,11 @@ pub(crate) fn show_prints(prints: &[String]) {
         secrets: true,
     };
     for p in prints {
-        eprintln!("PRNT  {}", redactor.text(p).0);
+        // `--trace` lines come through the same channel (formats hook).
+        match p.strip_prefix(crate::policy::sandbox::TRACE_MARK) {
+            Some(t) => eprintln!("TRAC  {}", redactor.text(t).0),
+            None => eprintln!("PRNT  {}", redactor.text(p).0),
+        }
     }
 }
 

@@ -84,6 +84,8 @@ pub struct TestArgs {
     pub coverage: bool,
     #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
+    #[command(flatten)]
+    pub checks: crate::policy::checks::CheckArgs,
 }
 
 pub fn run(cmd: &PolicyCommand) -> i32 {
@@ -374,6 +376,10 @@ fn test(args: &TestArgs) -> i32 {
     if dirs.is_empty() {
         dirs.extend(super::default_policy_dir());
     }
+    // `--strict` / `--capabilities`: OPA's load-time checks of the user's policies.
+    if let Err(e) = crate::policy::checks::enforce(&args.checks, &dirs) {
+        return fail(miette::miette!("{e}"));
+    }
     let sources = PolicySources {
         include_bundled: dirs.is_empty(),
         dirs: dirs.clone(),
@@ -388,12 +394,11 @@ fn test(args: &TestArgs) -> i32 {
         Ok(d) => d,
         Err(e) => return fail(miette::miette!("{e}")),
     };
-    let set = match PolicySet::load_selected(
-        &sources,
-        &crate::policy::Namespaces::All,
-        &data,
-        &crate::policy::Bounds::new(Duration::from_secs(30)),
-    ) {
+    let set = match PolicySet::load_selected(&sources, &crate::policy::Namespaces::All, &data, &{
+        let mut b = crate::policy::Bounds::new(Duration::from_secs(30));
+        b.trace = args.checks.trace;
+        b
+    }) {
         Ok(s) => s,
         Err(e) => return fail(miette::Report::new(e)),
     };

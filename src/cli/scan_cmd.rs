@@ -29,8 +29,9 @@ pub struct ScanInputs {
     /// Scan an evenly spaced, deterministic sample of at most N lines per log file.
     #[arg(long, value_name = "N")]
     pub log_sample: Option<usize>,
-    /// Read every file with this parser, as conftest's `--parser` (dockerfile, dotenv, hcl2,
-    /// ignore, ini, json, jsonc, properties, toml, yaml); also the format of standard input
+    /// Read every file with this parser, as conftest's `--parser` (cue, cyclonedx,
+    /// dockerfile, dotenv, edn, hcl1, hcl2, hocon, ignore, ini, json, jsonc, jsonnet, nginx,
+    /// properties, spdx, textproto, toml, vcl, xml, yaml); also the format of standard input
     /// named as `-` (default yaml, as conftest).
     #[arg(long, value_name = "FORMAT")]
     pub parser: Option<String>,
@@ -38,6 +39,8 @@ pub struct ScanInputs {
     pub policies: PolicyArgs,
     #[command(flatten)]
     pub conftest: ConftestArgs,
+    #[command(flatten)]
+    pub checks: crate::policy::checks::CheckArgs,
 }
 
 /// conftest's options for the user's policies (docs/conftest-semantics.md).
@@ -215,6 +218,9 @@ pub(super) fn scan(
             return Err(fail(miette::miette!("{p}: {why}")));
         }
     }
+    // `--strict` / `--capabilities`: OPA's load-time checks of the user's policies.
+    crate::policy::checks::enforce(&inputs.checks, &sources.dirs)
+        .map_err(|e| fail(miette::miette!("{e}")))?;
     // Files named one by one (pre-commit): compile only the rules that apply to them.
     sources.kinds = crate::scan::kinds_of_files(&inputs.paths, &config);
     config.data = inputs
@@ -224,6 +230,7 @@ pub(super) fn scan(
     let namespaces = inputs.conftest.namespaces(conftest.as_ref());
     let mut bounds = crate::policy::Bounds::new(Duration::from_millis(config.policy_timeout_ms));
     bounds.memory_limit = config.policy_memory_limit;
+    bounds.trace = inputs.checks.trace;
     let policies = PolicySet::load_selected(&sources, &namespaces, &config.data, &bounds)
         .map_err(|e| fail(miette::Report::new(e)))?;
     // Every bundled rule id is known, loaded or not: configuration may name any of them.

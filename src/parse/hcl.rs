@@ -16,6 +16,18 @@ use super::{check_depth, Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
 
 pub fn parse(source: &str, limits: &Limits) -> Parsed {
+    convert(source, limits, false)
+}
+
+/// HCL2 in conftest's own shape (tmccombs/hcl2json, what conftest's `hcl2` parser gives): as
+/// [`parse`], except that a block is always an array of bodies under its last label
+/// (`resource.aws_s3_bucket.b[0]`), repeated or not. Used by `parse_config("hcl2", …)` and
+/// `parse_config_file`, which return what conftest's parser returns.
+pub fn parse_conftest(source: &str, limits: &Limits) -> Parsed {
+    convert(source, limits, true)
+}
+
+fn convert(source: &str, limits: &Limits, conftest_shape: bool) -> Parsed {
     if let Err(e) = check_depth(source, limits.max_depth, b"[{(", b"]})") {
         return Parsed::failed(e);
     }
@@ -24,6 +36,7 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
             let mut cx = Converter {
                 source,
                 spans: SpanMap::new(),
+                conftest_shape,
             };
             let value = cx.body(&body, "");
             cx.spans.insert(String::new(), Span::new(0, source.len()));
@@ -45,6 +58,8 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
 struct Converter<'a> {
     source: &'a str,
     spans: SpanMap,
+    /// Blocks always as arrays of bodies (conftest's shape), not only when repeated.
+    conftest_shape: bool,
 }
 
 impl Converter<'_> {
@@ -98,6 +113,15 @@ impl Converter<'_> {
         }
         let leaf_pointer = push_token(&p, last);
         match slot.get_mut(last) {
+            None if self.conftest_shape => {
+                let ip = push_token(&leaf_pointer, "0");
+                let v = self.body(&block.body, &ip);
+                if let Some(s) = block_span {
+                    self.spans.insert(ip, s);
+                    self.spans.insert(leaf_pointer, s);
+                }
+                slot.insert(last.clone(), Value::Array(vec![v]));
+            }
             None => {
                 let v = self.body(&block.body, &leaf_pointer);
                 if let Some(s) = block_span {
@@ -212,6 +236,28 @@ impl Converter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conftest_shape_makes_every_block_an_array() {
+        let src = "resource \"aws_s3_bucket\" \"b\" {\n  acl = \"private\"\n  versioning {\n    enabled = true\n  }\n}\nlocals {\n  x = 1\n}\n";
+        let p = parse_conftest(src, &Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
+        let v = &p.docs[0].value;
+        assert_eq!(v["resource"]["aws_s3_bucket"]["b"][0]["acl"], "private");
+        assert_eq!(
+            v["resource"]["aws_s3_bucket"]["b"][0]["versioning"][0]["enabled"],
+            true
+        );
+        assert_eq!(v["locals"][0]["x"], 1);
+        let s = p.docs[0].spans["/resource/aws_s3_bucket/b/0/acl"];
+        assert_eq!(&src[s.range()], "\"private\"");
+        // custos's own shape is unchanged.
+        let own = parse(src, &Limits::default());
+        assert_eq!(
+            own.docs[0].value["resource"]["aws_s3_bucket"]["b"]["acl"],
+            "private"
+        );
+    }
 
     fn one(src: &str) -> ParsedDoc {
         let p = parse(src, &Limits::default());

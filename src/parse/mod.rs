@@ -8,16 +8,27 @@
 //! Parsers never throw a file away: a syntax error comes back as a [`ParseError`] with a
 //! location, beside whatever documents parsed before it.
 
+pub mod cue;
+mod cursor;
+pub mod cyclonedx;
 pub mod dockerfile;
 pub mod dotenv;
+pub mod edn;
 pub mod hcl;
+pub mod hcl1;
+pub mod hocon;
 pub mod ignore;
 pub mod ini;
 pub mod json;
+pub mod jsonnet;
+pub mod nginx;
 pub mod properties;
 pub mod python;
+pub mod spdx;
 pub mod template;
+pub mod textproto;
 pub mod toml;
+pub mod vcl;
 pub mod xml;
 pub mod yaml;
 
@@ -48,6 +59,26 @@ pub enum Syntax {
     Ignore,
     /// XML in goxml2json's JSON convention (`-attr`, `#content`).
     Xml,
+    /// EDN, with conftest's clean-up of keys and scalars.
+    Edn,
+    /// nginx configuration: conftest's directive tree.
+    Nginx,
+    /// Varnish configuration (VCL).
+    Vcl,
+    /// CUE's data subset, exported as JSON.
+    Cue,
+    /// HOCON, in conftest's (go-akka's) shape.
+    Hocon,
+    /// HCL1, in HCL1's decoder shape (blocks as lists of objects).
+    Hcl1,
+    /// Protocol buffer text format, read without a schema.
+    Textproto,
+    /// SPDX tag-value (or JSON), in SPDX's JSON shape.
+    Spdx,
+    /// CycloneDX JSON or XML, in CycloneDX's JSON shape.
+    CycloneDx,
+    /// Jsonnet, evaluated.
+    Jsonnet,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -136,38 +167,46 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Dotenv, dotenv::parse),
     (Syntax::Ignore, ignore::parse),
     (Syntax::Xml, xml::parse),
+    (Syntax::Edn, edn::parse),
+    (Syntax::Nginx, nginx::parse),
+    (Syntax::Vcl, vcl::parse),
+    (Syntax::Cue, cue::parse),
+    (Syntax::Hocon, hocon::parse),
+    (Syntax::Hcl1, hcl1::parse),
+    (Syntax::Textproto, textproto::parse),
+    (Syntax::Spdx, spdx::parse),
+    (Syntax::CycloneDx, cyclonedx::parse),
+    (Syntax::Jsonnet, jsonnet::parse),
 ];
 
 /// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
 /// with. conftest's other names are listed in [`CONFTEST_UNSUPPORTED`].
 pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
+    ("cue", Syntax::Cue),
+    ("cyclonedx", Syntax::CycloneDx),
     ("dockerfile", Syntax::Dockerfile),
     ("dotenv", Syntax::Dotenv),
+    ("edn", Syntax::Edn),
+    ("hcl1", Syntax::Hcl1),
     ("hcl2", Syntax::Hcl),
+    ("hocon", Syntax::Hocon),
     ("ignore", Syntax::Ignore),
     ("ini", Syntax::Ini),
     ("json", Syntax::Json),
     ("jsonc", Syntax::Jsonc),
+    ("jsonnet", Syntax::Jsonnet),
+    ("nginx", Syntax::Nginx),
     ("properties", Syntax::Properties),
+    ("spdx", Syntax::Spdx),
+    ("textproto", Syntax::Textproto),
     ("toml", Syntax::Toml),
+    ("vcl", Syntax::Vcl),
     ("xml", Syntax::Xml),
     ("yaml", Syntax::Yaml),
 ];
 
 /// conftest parser names custos does not read yet: named so the error can say so.
-pub static CONFTEST_UNSUPPORTED: &[&str] = &[
-    "cue",
-    "cyclonedx",
-    "edn",
-    "groovy",
-    "hcl1",
-    "hocon",
-    "jsonnet",
-    "nginx",
-    "spdx",
-    "textproto",
-    "vcl",
-];
+pub static CONFTEST_UNSUPPORTED: &[&str] = &["groovy"];
 
 /// The syntax for a conftest parser name (also accepting custos's aliases `hcl`, `yml`).
 pub fn syntax_for_parser_name(name: &str) -> Result<Syntax, String> {
@@ -198,7 +237,8 @@ pub fn syntax_for_parser_name(name: &str) -> Result<Syntax, String> {
 
 /// The syntax conftest picks for a file by its name alone (conftest's `NewFromPath`):
 /// `Dockerfile*`/`*.dockerfile`, `*.yml`/`*.yaml`, `*.hcl`/`*.tf`/`*.tfvars`,
-/// `*.gitignore`/`*.dockerignore`, `.env*`/`*.env`, then the extension as a parser name.
+/// `*.gitignore`/`*.dockerignore`, `.env*`/`*.env`, `nginx.conf`, `Jenkinsfile*`,
+/// `*.textproto`/`*.textpb`, then the extension as a parser name.
 // `name` is lowercased once up front, so the suffix comparisons are case-insensitive.
 #[allow(clippy::case_sensitive_file_extension_comparisons)]
 pub fn syntax_for_conftest_path(path: &std::path::Path) -> Result<Syntax, String> {
@@ -220,6 +260,11 @@ pub fn syntax_for_conftest_path(path: &std::path::Path) -> Result<Syntax, String
     if name == ".env" || name.starts_with(".env.") || ext == "env" {
         return Ok(Syntax::Dotenv);
     }
+    if let Some(parser) = conftest_special_name(&name) {
+        return syntax_for_parser_name(parser).map_err(|_| {
+            format!("conftest reads this file with its `{parser}` parser, which custos does not support yet")
+        });
+    }
     if let Some(format) = conftest_format_unsupported(path) {
         return Err(format!("conftest reads this file with its `{format}` parser, which custos does not support yet"));
     }
@@ -231,25 +276,62 @@ pub fn syntax_for_conftest_path(path: &std::path::Path) -> Result<Syntax, String
     syntax_for_parser_name(ext)
 }
 
+/// The parser conftest picks by a (lowercased) file name rather than by its extension.
+fn conftest_special_name(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    if name == "nginx.conf" {
+        Some("nginx")
+    } else if name == "jenkinsfile" || name.starts_with("jenkinsfile.") {
+        Some("groovy")
+    } else if ext == "textproto" || ext == "textpb" {
+        Some("textproto")
+    } else {
+        None
+    }
+}
+
+/// The syntax of a file that only conftest's naming rules recognise (`*.edn`, `*.hocon`,
+/// `*.cue`, `nginx.conf`, `Jenkinsfile`, …), for discovery: formats whose extension custos
+/// reads with one of conftest's extra parsers. `None` for everything else, including the
+/// formats classification already knows (YAML, JSON, TOML, …).
+pub fn conftest_only_syntax(path: &std::path::Path) -> Option<Syntax> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    let parser = conftest_special_name(&name)
+        .or_else(|| CONFTEST_EXTRA.iter().copied().find(|p| *p == ext))?;
+    syntax_for_parser_name(parser).ok()
+}
+
+/// conftest parser names that are also file extensions custos does not otherwise classify.
+const CONFTEST_EXTRA: &[&str] = &[
+    "cue",
+    "cyclonedx",
+    "edn",
+    "groovy",
+    "hcl1",
+    "hocon",
+    "jsonnet",
+    "nginx",
+    "spdx",
+    "textproto",
+    "vcl",
+];
+
 /// The conftest parser a file would be read with, by conftest's naming rules, when custos
-/// has no parser for it (`pom.xml` → `xml`, `nginx.conf` → `nginx`, `Jenkinsfile` →
-/// `groovy`): such a file must never look checked when it was not.
+/// has no parser for it (`nginx.conf` → `nginx`, `Jenkinsfile` → `groovy`): such a file must
+/// never look checked when it was not.
 pub fn conftest_format_unsupported(path: &std::path::Path) -> Option<&'static str> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-    if name == "nginx.conf" {
-        return Some("nginx");
-    }
-    if name == "jenkinsfile" || name.starts_with("jenkinsfile.") {
-        return Some("groovy");
-    }
-    if ext == "textproto" || ext == "textpb" {
-        return Some("textproto");
-    }
-    CONFTEST_UNSUPPORTED.iter().copied().find(|f| *f == ext)
+    conftest_special_name(&name)
+        .or_else(|| CONFTEST_UNSUPPORTED.iter().copied().find(|f| *f == ext))
+        .filter(|f| CONFTEST_UNSUPPORTED.contains(f))
 }
 
 /// The kind a document read with a forced parser (`--parser`) has when classification
@@ -269,7 +351,36 @@ pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
         Syntax::Dotenv => Kind::Dotenv,
         Syntax::Ignore => Kind::Ignore,
         Syntax::Xml => Kind::Xml,
+        Syntax::Edn => Kind::Edn,
+        Syntax::Nginx => Kind::Nginx,
+        Syntax::Vcl => Kind::Vcl,
+        Syntax::Cue => Kind::Cue,
+        Syntax::Hocon => Kind::Hocon,
+        Syntax::Hcl1 => Kind::Hcl1,
+        Syntax::Textproto => Kind::Textproto,
+        Syntax::Spdx => Kind::Spdx,
+        Syntax::CycloneDx => Kind::CycloneDx,
+        Syntax::Jsonnet => Kind::Jsonnet,
         Syntax::Text => Kind::Text,
+    }
+}
+
+/// The syntax a kind named in `[classify]` is read with, for the kinds that have exactly
+/// one (conftest's extra formats); `Text` for the rest.
+pub fn syntax_for_kind(kind: crate::document::Kind) -> Syntax {
+    use crate::document::Kind;
+    match kind {
+        Kind::Edn => Syntax::Edn,
+        Kind::Nginx => Syntax::Nginx,
+        Kind::Vcl => Syntax::Vcl,
+        Kind::Cue => Syntax::Cue,
+        Kind::Hocon => Syntax::Hocon,
+        Kind::Hcl1 => Syntax::Hcl1,
+        Kind::Textproto => Syntax::Textproto,
+        Kind::Spdx => Syntax::Spdx,
+        Kind::CycloneDx => Syntax::CycloneDx,
+        Kind::Jsonnet => Syntax::Jsonnet,
+        _ => Syntax::Text,
     }
 }
 
@@ -294,6 +405,16 @@ pub fn parse(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
         .iter()
         .find(|(s, _)| *s == syntax)
         .map(|(_, f)| f(source, limits))
+}
+
+/// Parse `source` as conftest's parser for `syntax` would (what `parse_config` returns): as
+/// [`parse`], except HCL2, which conftest gives in hcl2json's shape (blocks always arrays of
+/// bodies) where custos's Terraform documents nest blocks as objects.
+pub fn parse_conftest(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
+    if syntax == Syntax::Hcl {
+        return Some(hcl::parse_conftest(source, limits));
+    }
+    parse(syntax, source, limits)
 }
 
 /// Reject input nested deeper than `max` before a recursive parser sees it.
@@ -355,6 +476,16 @@ mod tests {
             Syntax::Dotenv,
             Syntax::Ignore,
             Syntax::Xml,
+            Syntax::Edn,
+            Syntax::Nginx,
+            Syntax::Vcl,
+            Syntax::Cue,
+            Syntax::Hocon,
+            Syntax::Hcl1,
+            Syntax::Textproto,
+            Syntax::Spdx,
+            Syntax::CycloneDx,
+            Syntax::Jsonnet,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
@@ -369,7 +500,7 @@ mod tests {
     fn parser_names_resolve_or_explain() {
         assert_eq!(syntax_for_parser_name("Dockerfile"), Ok(Syntax::Dockerfile));
         assert_eq!(syntax_for_parser_name("hcl2"), Ok(Syntax::Hcl));
-        assert!(syntax_for_parser_name("hocon")
+        assert!(syntax_for_parser_name("groovy")
             .unwrap_err()
             .contains("does not support yet"));
         assert!(syntax_for_parser_name("nope")

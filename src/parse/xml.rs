@@ -82,6 +82,9 @@ fn offset(pos: u64) -> usize {
 pub fn parse(source: &str, limits: &Limits) -> Parsed {
     let mut reader = Reader::from_str(source);
     reader.config_mut().trim_text(false);
+    // The reader skips a byte-order mark and counts positions from after it.
+    let base = if source.starts_with('\u{feff}') { 3 } else { 0 };
+    let offset = |pos: u64| offset(pos).saturating_add(base);
     // (label, node, start offset); the bottom entry is the document itself.
     let mut stack: Vec<(String, Node)> = vec![(String::new(), Node::default())];
     // The current run of character data (entity references included).

@@ -63,7 +63,7 @@ struct Node {
 }
 
 /// The components of a simple reference (`a.b["c"]`), or `None` for anything dynamic.
-fn ref_components(e: &Expr) -> Option<Vec<String>> {
+pub(crate) fn ref_components(e: &Expr) -> Option<Vec<String>> {
     match e {
         Expr::Var { span, .. } => Some(vec![span.text().to_owned()]),
         Expr::RefDot { refr, field, .. } => {
@@ -85,13 +85,13 @@ fn ref_components(e: &Expr) -> Option<Vec<String>> {
     }
 }
 
-fn package_path(module: &Module) -> Option<String> {
+pub(crate) fn package_path(module: &Module) -> Option<String> {
     let comps = ref_components(&module.package.refr)?;
     Some(format!("data.{}", comps.join(".")))
 }
 
 /// `alias → data.…` for the module's `import data.…` statements.
-fn imports(module: &Module) -> BTreeMap<String, String> {
+pub(crate) fn imports(module: &Module) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for import in &module.imports {
         let Some(comps) = ref_components(&import.refr) else {
@@ -110,7 +110,7 @@ fn imports(module: &Module) -> BTreeMap<String, String> {
 }
 
 /// Visit `e` and, while `f` returns `true`, everything under it.
-fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr) -> bool) {
+pub(crate) fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr) -> bool) {
     if !f(e) {
         return;
     }
@@ -177,7 +177,7 @@ fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr) -> bool) {
     }
 }
 
-fn walk_query(q: &Query, f: &mut dyn FnMut(&Expr) -> bool) {
+pub(crate) fn walk_query(q: &Query, f: &mut dyn FnMut(&Expr) -> bool) {
     for stmt in &q.stmts {
         match &stmt.literal {
             Literal::SomeVars { .. } => {}
@@ -208,7 +208,7 @@ fn walk_query(q: &Query, f: &mut dyn FnMut(&Expr) -> bool) {
 
 /// Visit every expression of a rule: head values and arguments, default value, bodies and
 /// `else` values (not the rule's own name).
-fn walk_rule(rule: &Rule, f: &mut dyn FnMut(&Expr) -> bool) {
+pub(crate) fn walk_rule(rule: &Rule, f: &mut dyn FnMut(&Expr) -> bool) {
     match rule {
         Rule::Spec { head, bodies, .. } => {
             match head {

@@ -140,7 +140,7 @@ fn parse_text(
     what: &str,
     origin: &str,
 ) -> anyhow::Result<serde_json::Value> {
-    let parsed = parse::parse(syntax, text, &Limits::default())
+    let parsed = parse::parse_conftest(syntax, text, &Limits::default())
         .ok_or_else(|| anyhow::anyhow!("{what}: no parser for {syntax:?}"))?;
     if let Some(e) = &parsed.error {
         let at = e.span.map_or_else(String::new, |s| {

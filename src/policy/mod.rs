@@ -22,6 +22,7 @@
 
 mod analysis;
 mod builtins;
+pub mod checks;
 mod compat;
 mod input;
 mod regex_cache;
@@ -500,6 +501,7 @@ impl PolicySet {
                 timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
                 memory_limit: bounds.memory_limit,
                 stack_size: bounds.stack_size,
+                trace: bounds.trace,
             };
             let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
             sb.launch();
@@ -1374,7 +1376,11 @@ fn if_without_contains(rule: &Rule) -> Option<u32> {
 
 /// Add one policy file, as Rego v1 or, failing that, v0. A file that does not parse leaves
 /// the engine as it was (the engine parses before it adds), so no copy of the engine is made.
-fn add_policy(engine: &mut Engine, path: String, src: String) -> Result<(), PolicyError> {
+pub(crate) fn add_policy(
+    engine: &mut Engine,
+    path: String,
+    src: String,
+) -> Result<(), PolicyError> {
     builtins::note_policy_path(&path);
     let src = match compat::rewrite_metadata_calls(&src) {
         std::borrow::Cow::Borrowed(_) => src,
@@ -1401,7 +1407,7 @@ fn add_policy(engine: &mut Engine, path: String, src: String) -> Result<(), Poli
 }
 
 /// Every `.rego` file under `dir` (or `dir` itself), sorted.
-fn rego_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
+pub(crate) fn rego_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
     let meta = std::fs::metadata(dir).map_err(|e| PolicyError::Read {
         path: dir.display().to_string(),
         reason: e.to_string(),

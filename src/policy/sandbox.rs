@@ -101,6 +101,8 @@ pub struct Bounds {
     pub stack_size: usize,
     /// The custos binary to run as the worker; `None` is the running executable.
     pub worker_exe: Option<PathBuf>,
+    /// `--trace`: workers report each entry rule's evaluation (see [`trace_lines`]).
+    pub trace: bool,
 }
 
 impl Bounds {
@@ -110,6 +112,7 @@ impl Bounds {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             stack_size: WORKER_STACK,
             worker_exe: None,
+            trace: false,
         }
     }
 }
@@ -125,12 +128,19 @@ pub(crate) struct Setup {
     pub timeout_ms: u64,
     pub memory_limit: u64,
     pub stack_size: usize,
+    /// `--trace` (absent in a setup from an older parent: off).
+    #[serde(default)]
+    pub trace: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Request {
-    /// `None`: evaluate without input (metadata).
+    /// The document (`null` is a document: an empty YAML file is `null` input to conftest
+    /// policies).
     input: Option<serde_json::Value>,
+    /// Evaluate without input (metadata): `input` is undefined.
+    #[serde(default)]
+    no_input: bool,
     entries: Vec<String>,
 }
 
@@ -559,7 +569,8 @@ impl Sandbox {
                 },
             };
             let request = format!(
-                "{{\"input\":{input_json},\"entries\":{}}}",
+                "{{\"input\":{input_json},\"no_input\":{},\"entries\":{}}}",
+                input.is_none(),
                 serde_json::to_string(remaining).unwrap_or_else(|_| "[]".to_owned())
             );
             if worker.send(&request).is_err() {
@@ -687,6 +698,9 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
     if write_reply(&mut output, &Reply::Ready).is_err() {
         return 0;
     }
+    if setup.trace {
+        engine.set_enable_coverage(true);
+    }
     let mut line = String::new();
     loop {
         line.clear();
@@ -697,9 +711,16 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
         let Ok(req) = serde_json::from_str::<Request>(&line) else {
             return 2;
         };
-        engine.set_input(req.input.map_or(Value::Undefined, Value::from));
+        engine.set_input(if req.no_input {
+            Value::Undefined
+        } else {
+            Value::from(req.input.unwrap_or(serde_json::Value::Null))
+        });
         for entry in req.entries {
-            let reply = match engine.eval_rule(entry) {
+            if setup.trace {
+                engine.clear_coverage_data();
+            }
+            let reply = match engine.eval_rule(entry.clone()) {
                 Ok(Value::Undefined) => Reply::Undefined,
                 Ok(Value::Set(s)) if s.len() > MAX_RESULTS => Reply::Error(format!(
                     "it returned {} results; at most {MAX_RESULTS} per document are accepted",
@@ -712,7 +733,10 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
                 Ok(v) => Reply::Value(v),
                 Err(e) => Reply::Error(e.to_string()),
             };
-            let printed = engine.take_prints().unwrap_or_default();
+            let mut printed = engine.take_prints().unwrap_or_default();
+            if setup.trace {
+                printed.extend(trace_lines(&engine, setup, &entry, &reply));
+            }
             if !printed.is_empty() && write_reply(&mut output, &Reply::Printed(printed)).is_err() {
                 return 0;
             }
@@ -723,9 +747,124 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
     }
 }
 
+/// Marks a printed line as trace output (`show_prints` writes it as `TRAC`).
+pub const TRACE_MARK: &str = "\u{1}trace ";
+
+/// `--trace` for one entry rule: `Enter`, each line of the user's policies it evaluated (in
+/// file and line order, from regorus's line coverage: regorus exposes no step-by-step trace),
+/// then `Exit` with the result, `Fail` when undefined, or `Error`.
+fn trace_lines(engine: &regorus::Engine, setup: &Setup, entry: &str, reply: &Reply) -> Vec<String> {
+    let mut out = vec![format!("{TRACE_MARK}Enter {entry}")];
+    if let Ok(report) = engine.get_coverage_report() {
+        let mut files: Vec<_> = report
+            .files
+            .iter()
+            .filter(|f| setup.files.iter().any(|(p, _)| *p == f.path))
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        for f in files {
+            let lines: Vec<&str> = f.code.lines().collect();
+            let aliases = import_aliases(&f.code);
+            for n in &f.covered {
+                let text = usize::try_from(*n)
+                    .ok()
+                    .and_then(|i| lines.get(i.saturating_sub(1)))
+                    .map_or("", |l| l.trim());
+                let refs = imported_refs(text, &aliases);
+                let refs = if refs.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", refs.join(", "))
+                };
+                out.push(format!("{TRACE_MARK}| Eval {}:{n}: {text}{refs}", f.path));
+            }
+        }
+    }
+    out.push(match reply {
+        Reply::Undefined => format!("{TRACE_MARK}Fail {entry} (undefined)"),
+        Reply::Error(e) => format!("{TRACE_MARK}Error {entry}: {e}"),
+        Reply::Value(v) => {
+            let mut shown = serde_json::to_string(v).unwrap_or_default();
+            if shown.len() > 200 {
+                let mut cut = 200;
+                while !shown.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                shown.truncate(cut);
+                shown.push('…');
+            }
+            format!("{TRACE_MARK}Exit {entry} = {shown}")
+        }
+        Reply::Ready | Reply::Printed(_) => String::new(),
+    });
+    out
+}
+
+/// `alias → data.path` for a policy file's `import data.…` lines (read from its text).
+fn import_aliases(code: &str) -> Vec<(String, String)> {
+    code.lines()
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("import ")?;
+            let mut words = rest.split_whitespace();
+            let path = words.next()?;
+            if !path.starts_with("data.") {
+                return None;
+            }
+            let alias = match (words.next(), words.next()) {
+                (Some("as"), Some(a)) => a.to_owned(),
+                _ => path.rsplit('.').next()?.to_owned(),
+            };
+            Some((alias, path.to_owned()))
+        })
+        .collect()
+}
+
+/// The `data.…` paths that `alias.name` references on a line resolve to (what conftest's
+/// trace shows for them).
+fn imported_refs(text: &str, aliases: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (alias, path) in aliases {
+        let needle = format!("{alias}.");
+        let mut from = 0;
+        while let Some(i) = text.get(from..).and_then(|t| t.find(&needle)) {
+            let at = from + i;
+            from = at + needle.len();
+            let before_ok = text
+                .get(..at)
+                .unwrap_or_default()
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'));
+            let name: String = text
+                .get(from..)
+                .unwrap_or_default()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if before_ok && !name.is_empty() {
+                let r = format!("{path}.{name}");
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_resolves_imported_references() {
+        let code = "package main\nimport data.kubernetes\nimport data.lib.x as y\n";
+        let a = import_aliases(code);
+        assert_eq!(
+            imported_refs("kubernetes.is_service; y.f(1); notkubernetes.z", &a),
+            vec!["data.kubernetes.is_service", "data.lib.x.f"]
+        );
+    }
 
     #[test]
     fn summarise_keeps_location_and_message_only() {

@@ -1,0 +1,6 @@
+#![no_main]
+//! Nginx parser (hand-written, src/parse/nginx.rs): no panic, spans valid.
+use custos::parse::Syntax;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| custos_fuzz::parse_both(Syntax::Nginx, data));
