@@ -28,6 +28,8 @@ pub struct Candidate {
     /// How to name it in output.
     pub display: String,
     pub size: u64,
+    /// Named on the command line (as pre-commit and CI pass files), not found by a walk.
+    pub named: bool,
 }
 
 pub use crate::report::Note;
@@ -281,6 +283,7 @@ fn push_sized(
             fs_path,
             display,
             size,
+            named,
         });
     }
 }

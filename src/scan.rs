@@ -322,6 +322,7 @@ fn sibling_files(dir: &Path, config: &Config, keep: &dyn Fn(&Path) -> bool) -> V
             let meta = std::fs::metadata(&fs_path).ok()?;
             (meta.is_file() && meta.len() <= config.max_file_size && keep(&fs_path)).then(|| {
                 Candidate {
+                    named: false,
                     display: discover::display_path(&fs_path),
                     fs_path,
                     size: meta.len(),
@@ -581,7 +582,19 @@ fn scan_file(
                 spans: crate::document::SpanMap::new(),
             });
         }
-        if let Some(err) = parsed.error {
+        let unread_extra_format =
+            !c.named && crate::parse::conftest_only_syntax(&c.fs_path).is_some();
+        if let (Some(err), true) = (&parsed.error, unread_extra_format) {
+            // A file in one of conftest's extra formats (CUE, Jsonnet, nginx, HOCON …) that a
+            // directory walk came across and that custos cannot evaluate (a CUE schema with
+            // references, Jsonnet that imports a library, a templated nginx.conf) is a note:
+            // no bundled rule reads these formats, and failing the gate on every such file in
+            // a repository would cry wolf. Named on the command line, it is a parse error.
+            res.notes.push(Note {
+                path: c.display.clone(),
+                message: format!("not checked: {} could not be read: {}", kind, err.message),
+            });
+        } else if let Some(err) = parsed.error {
             let mut f = file_problem(
                 "parse-error",
                 format!(

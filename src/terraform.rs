@@ -1244,6 +1244,7 @@ mod tests {
                 fs_path: p,
                 display: (*name).to_owned(),
                 size: text.len() as u64,
+                named: false,
             });
         }
         (dir, cands)

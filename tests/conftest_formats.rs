@@ -815,3 +815,40 @@ fn truncated_and_random_inputs_never_panic() {
         }
     }
 }
+
+/// A CUE schema or a Jsonnet file that imports a library, met while walking a repository, is
+/// a note (no bundled rule reads these formats; failing the gate on each would cry wolf);
+/// the same file named on the command line is a parse error that fails the gate.
+#[test]
+fn unreadable_extra_formats_are_notes_when_discovered_and_errors_when_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::write(
+        p.join("schema.cue"),
+        "#Def: {\n  name: string\n}\nx: #Def & {name: \"a\"}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        p.join("app.jsonnet"),
+        "local lib = import \"lib.libsonnet\";\n{ a: lib.x }\n",
+    )
+    .expect("write");
+    let (exit, report, _) = scan_json(&["--no-config", "."], p);
+    assert_eq!(exit, 0, "{report:#}");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("schema.cue") && notes.contains("app.jsonnet"),
+        "{notes}"
+    );
+    for named in ["schema.cue", "app.jsonnet"] {
+        let (exit, report, _) = scan_json(&["--no-config", named], p);
+        assert_eq!(exit, 1, "{named}: {report:#}");
+        let rules: Vec<&str> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["rule_id"].as_str())
+            .collect();
+        assert_eq!(rules, ["parse-error"], "{named}");
+    }
+}
