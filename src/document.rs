@@ -66,12 +66,14 @@ pub enum Kind {
     LogJsonl,
     LogNginx,
     LogText,
+    /// The aggregates of one log source (docs/logs.md): one document per source.
+    LogAggregate,
     Text,
 }
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 23] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
@@ -93,6 +95,7 @@ impl Kind {
         Kind::LogJsonl,
         Kind::LogNginx,
         Kind::LogText,
+        Kind::LogAggregate,
         Kind::Text,
     ];
 
@@ -119,6 +122,7 @@ impl Kind {
             Kind::LogJsonl => "log-jsonl",
             Kind::LogNginx => "log-nginx",
             Kind::LogText => "log-text",
+            Kind::LogAggregate => "log-aggregate",
             Kind::Text => "text",
         }
     }
@@ -131,7 +135,12 @@ impl Kind {
     pub const fn comment_prefixes(self) -> &'static [&'static str] {
         match self {
             Kind::Terraform => &["#", "//"],
-            Kind::Json | Kind::Xml | Kind::LogJsonl | Kind::LogNginx | Kind::LogText => &[],
+            Kind::Json
+            | Kind::Xml
+            | Kind::LogJsonl
+            | Kind::LogNginx
+            | Kind::LogText
+            | Kind::LogAggregate => &[],
             Kind::Ini => &["#", ";"],
             Kind::Properties => &["#", "!"],
             _ => &["#"],

@@ -29,6 +29,8 @@ struct FileResult {
     suppressed: usize,
     source: Option<String>,
     scanned: bool,
+    /// A log file's share of its source's aggregate (docs/logs.md).
+    log_partial: Option<logs::aggregate::Partial>,
 }
 
 /// Run a scan over `roots`.
@@ -90,6 +92,9 @@ pub fn kinds_of_files(
             Kind::HelmTemplate | Kind::Yaml => {
                 kinds.insert(Kind::Kubernetes);
             }
+            Kind::LogJsonl | Kind::LogNginx | Kind::LogText => {
+                kinds.insert(Kind::LogAggregate);
+            }
             _ => {}
         }
     }
@@ -138,7 +143,7 @@ pub fn run_excluding(
         found.files.iter().map(|c| c.size).sum(),
     );
     let (modules, pyindex) = indexes(roots, &found.files, config, limits);
-    let results: Vec<FileResult> = found
+    let mut results: Vec<FileResult> = found
         .files
         .par_iter()
         .map_init(
@@ -154,6 +159,12 @@ pub fn run_excluding(
         )
         .collect();
     progress.finish();
+    let log_partials: Vec<logs::aggregate::Partial> = results
+        .iter_mut()
+        .filter_map(|r| r.log_partial.take())
+        .collect();
+    let (log_findings, log_documents) =
+        logs::audit::evaluate_aggregates(log_partials, policies, config);
 
     let mut report = Report::new(Command::Scan, &discover::display_path(&config.root));
     report.notes = found.notes;
@@ -162,6 +173,8 @@ pub fn run_excluding(
     report.run.config_sha256 = config.file.as_deref().and_then(crate::catalog::file_sha256);
     report.run.git_commit = crate::gitinfo::head_commit(&config.root);
     report.stats.rules = policies.rules().count();
+    report.stats.documents += log_documents;
+    report.findings.extend(log_findings);
     for r in results {
         report.stats.files_scanned += usize::from(r.scanned);
         report.stats.documents += r.documents;
@@ -450,6 +463,7 @@ fn scan_file(
         suppressed: 0,
         source: None,
         scanned: false,
+        log_partial: None,
     };
     if !discover::is_regular_file(&c.fs_path) {
         res.notes.push(Note {
@@ -459,7 +473,7 @@ fn scan_file(
         return res;
     }
     if discover::is_log_name(&c.fs_path) {
-        return scan_log(res, c, config);
+        return scan_log(res, c, config, ev);
     }
     let bytes = match std::fs::read(&c.fs_path) {
         Ok(b) => b,
@@ -693,7 +707,12 @@ fn detector_findings(
 }
 
 /// A log file, streamed: secret and PII findings, each with its own masked excerpt.
-fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
+fn scan_log(
+    mut res: FileResult,
+    c: &Candidate,
+    config: &Config,
+    ev: &mut Evaluator<'_>,
+) -> FileResult {
     let mut head = Vec::with_capacity(8192);
     let opened = std::fs::File::open(&c.fs_path).and_then(|f| {
         use std::io::Read as _;
@@ -735,7 +754,32 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
     let rate = |rule: &str, severity: Severity| {
         (!config.is_disabled(rule)).then(|| config.severity_for(rule, severity))
     };
-    match logs::scan_file(&c.fs_path, &c.display, kind, &opts, &rate) {
+    // Access-log audit: every line is also a record of the file's source.
+    let source = config.logs.source_for(&rel, &c.display);
+    let evaluate = logs::audit::rules_name(ev.policies(), source.kind.unwrap_or(kind));
+    let mut audit = logs::audit::FileAudit::new(&config.logs, source, kind, &c.display, evaluate);
+    let scanned = logs::scan_file_with(
+        &c.fs_path,
+        &c.display,
+        kind,
+        &opts,
+        &rate,
+        &mut |line, n, start, sampled| audit.line(line, n, start, sampled, ev, config),
+    );
+    let audited = audit.finish();
+    res.documents += audited.documents;
+    res.findings.extend(audited.findings);
+    for ((rule_id, severity), count) in audited.unlisted {
+        res.unlisted.push(Unlisted {
+            path: c.display.clone(),
+            rule_id,
+            severity,
+            level: Level::Failure,
+            count,
+        });
+    }
+    res.log_partial = Some(audited.partial);
+    match scanned {
         Ok(scan) => {
             let unlisted = scan.unlisted_total();
             res.scanned = true;
