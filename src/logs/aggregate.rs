@@ -793,6 +793,12 @@ fn principal_doc(
         })
         .collect();
     let limit_hours = p.limit_hours.iter().filter(|n| **n > 0).count();
+    let timed: u64 = p.hours.iter().sum();
+    let off: u64 = (0u32..24)
+        .zip(p.hours)
+        .filter(|(h, _)| is_off_hour(*h, cfg.off_hours))
+        .map(|(_, n)| n)
+        .sum();
     let mut o = json!({
         "principal": display.show(who, rank),
         "service_account": cfg.is_service_account(who),
@@ -809,6 +815,7 @@ fn principal_doc(
         "first": p.first.map(format_ms),
         "last": p.last.map(format_ms),
         "hours": p.hours,
+        "off_hours_share": ratio(off, timed),
         "interarrival": {
             "mean_s": mean_gap,
             "median_window_mean_s": median_sorted(&gaps).map_or(Value::Null, num),

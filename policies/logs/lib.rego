@@ -1,0 +1,62 @@
+# Shared helpers of the access-log audit rules (docs/logs.md). Input: a `log-aggregate`
+# document, one per log source. Every helper is total: a missing or mistyped field makes the
+# helper undefined, never an error.
+package custos.logs.lib
+
+import rego.v1
+
+# The principals of the source, with their index (for `path`).
+principals contains [i, p] if {
+	is_array(input.principals)
+	some i, p in input.principals
+	is_object(p)
+}
+
+# The windows of length `len` (seconds) of principal `p`, with their index.
+windows(p, len) := [[j, w] |
+	all := object.get(p, "windows", {})
+	is_object(all)
+	ws := object.get(all, sprintf("%d", [len]), [])
+	is_array(ws)
+	some j, w in ws
+	is_object(w)
+]
+
+# The shortest configured window.
+short_window := w if {
+	ws := input.settings.windows
+	is_array(ws)
+	count(ws) > 0
+	w := min(ws)
+}
+
+# `4 h`, `30 min`, `90 s`.
+duration(s) := sprintf("%d h", [s / 3600]) if {
+	is_number(s)
+	s % 3600 == 0
+} else := sprintf("%d min", [s / 60]) if {
+	is_number(s)
+	s % 60 == 0
+} else := sprintf("%d s", [s]) if is_number(s)
+
+# `12.5 %` of `a` in `b`.
+pct(a, b) := sprintf("%.1f %%", [(100 * a) / b]) if {
+	is_number(a)
+	is_number(b)
+	b > 0
+}
+
+# A number with at most 2 decimals.
+num(x) := sprintf("%.2f", [x]) if is_number(x)
+
+num(x) := "n/a" if not is_number(x)
+
+# `file:line` of an evidence location.
+where(at) := sprintf("%s:%d", [at.file, at.line]) if {
+	is_string(at.file)
+	is_number(at.line)
+}
+
+where(at) := "?" if not is_object(at)
+
+hour(h) := sprintf("%02d:00", [h]) if is_number(h)
