@@ -46,8 +46,16 @@ pct(a, b) := sprintf("%.1f %%", [(100 * a) / b]) if {
 	b > 0
 }
 
-# A number with at most 2 decimals.
-num(x) := sprintf("%.2f", [x]) if is_number(x)
+# A number with 2 decimals, or 4 below 1 (costs per request are fractions of a cent).
+num(x) := sprintf("%.2f", [x]) if {
+	is_number(x)
+	abs(x) >= 1
+}
+
+num(x) := sprintf("%.4f", [x]) if {
+	is_number(x)
+	abs(x) < 1
+}
 
 num(x) := "n/a" if not is_number(x)
 

@@ -13,6 +13,7 @@ test_pct_and_num if {
 	lib.pct(1, 8) == "12.5 %"
 	not lib.pct(1, 0)
 	lib.num(3.14159) == "3.14"
+	lib.num(0.012345) == "0.0123"
 	lib.num(null) == "n/a"
 }
 

@@ -1,8 +1,10 @@
 # LOG007: clients whose cost or tokens per request are robust outliers. Per principal with at
 # least `outlier_min_requests` requests the aggregate has the cost and tokens per request, and
 # the source has their median and MAD over those principals. A modified z-score
-# 0.6745 × (x − median) / MAD above `outlier_z` (default 3.5, Iglewicz and Hoaglin) is an
-# outlier; when the MAD is 0, ten times the median is. Only the high side is reported.
+# 0.6745 × (x − median) / MAD above `outlier_z` (default 3.5, Iglewicz and Hoaglin) that is also
+# at least `outlier_ratio` (default 3) times the median is an outlier: in a homogeneous
+# population the MAD is tiny and a z-score alone would flag a client that merely writes longer
+# prompts. When the MAD is 0, the ratio alone decides. Only the high side is reported.
 package custos.logs.usage_outliers
 
 import data.custos.logs.lib
@@ -22,12 +24,15 @@ metrics := {"cost_per_request": "cost per request", "tokens_per_request": "token
 
 z(x, pop) := (0.6745 * (x - pop.median)) / pop.mad if pop.mad > 0
 
-outlier(x, pop) if z(x, pop) > input.settings.outlier_z
+outlier(x, pop) if {
+	z(x, pop) > input.settings.outlier_z
+	x >= input.settings.outlier_ratio * pop.median
+}
 
 outlier(x, pop) if {
 	pop.mad == 0
 	pop.median > 0
-	x >= 10 * pop.median
+	x >= input.settings.outlier_ratio * pop.median
 }
 
 score(x, pop) := sprintf("robust z %s", [lib.num(z(x, pop))]) if pop.mad > 0
@@ -52,5 +57,5 @@ deny contains {"msg": msg, "path": ["principals", i]} if {
 	is_number(x)
 	x > pop.median
 	outlier(x, pop)
-	msg := sprintf("%s: %s %s over %d requests is an outlier (median %s, MAD %s over %d clients; %s, threshold %s)", [p.principal, label, lib.num(x), p.requests, lib.num(pop.median), lib.num(pop.mad), pop.principals, score(x, pop), lib.num(input.settings.outlier_z)])
+	msg := sprintf("%s: %s %s over %d requests is an outlier (median %s, MAD %s over %d clients; %s, thresholds: z %s and %s× the median)", [p.principal, label, lib.num(x), p.requests, lib.num(pop.median), lib.num(pop.mad), pop.principals, score(x, pop), lib.num(input.settings.outlier_z), lib.num(input.settings.outlier_ratio)])
 }

@@ -562,6 +562,7 @@ impl Partial {
             "bulk_reads": cfg.bulk_reads,
             "learning_s": cfg.learning,
             "outlier_z": num(cfg.outlier_z),
+            "outlier_ratio": num(cfg.outlier_ratio),
             "outlier_min_requests": cfg.outlier_min_requests,
             "limit_share": num(cfg.limit_share),
             "limit_min": cfg.limit_min,
@@ -705,17 +706,22 @@ fn principal_doc(
                 u32::try_from(hour_of_day(**start * 1000, cfg.utc_offset_minutes)).unwrap_or(0);
             let hours_in = u32::try_from((*len / 3600).max(1)).unwrap_or(1);
             let off = (0..hours_in).all(|k| is_off_hour((hour + k) % 24, cfg.off_hours));
-            let prior_off = entries
+            // The principal's habits before this window: how many of its previous windows (in
+            // the baseline span) were off hours, and what share of its requests fell in them.
+            let (mut prior_off, mut off_requests) = (0u64, 0u64);
+            for (s, pw) in entries
                 .get(..i)
                 .unwrap_or_default()
                 .iter()
                 .filter(|(s, _)| **s >= from)
-                .filter(|(s, _)| {
-                    let h =
-                        u32::try_from(hour_of_day(**s * 1000, cfg.utc_offset_minutes)).unwrap_or(0);
-                    is_off_hour(h, cfg.off_hours)
-                })
-                .count();
+            {
+                let h = u32::try_from(hour_of_day(**s * 1000, cfg.utc_offset_minutes)).unwrap_or(0);
+                if is_off_hour(h, cfg.off_hours) {
+                    prior_off += 1;
+                    off_requests += pw.requests;
+                }
+            }
+            let prior_requests: u64 = prev.iter().map(|w| w.requests).sum();
             let mean_gap = if w.requests > 1 {
                 num((w.last - w.first) as f64 / 1000.0 / (w.requests - 1) as f64)
             } else {
@@ -750,7 +756,9 @@ fn principal_doc(
                 "top_error_resource": top_error,
                 "mean_gap_s": mean_gap,
                 "off_hours": off,
+                "prior_windows": prev.len(),
                 "prior_off_hours_windows": prior_off,
+                "prior_off_hours_share": ratio(off_requests, prior_requests),
                 "baseline": {
                     "reads": stat(&reads, cfg.min_baseline),
                     "requests": stat(&requests, cfg.min_baseline),

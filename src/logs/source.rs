@@ -265,6 +265,7 @@ pub struct RawLogs {
     service_accounts: Option<Vec<String>>,
     read_actions: Option<Vec<String>>,
     outlier_z: Option<f64>,
+    outlier_ratio: Option<f64>,
     outlier_min_requests: Option<u64>,
     limit_share: Option<f64>,
     limit_min: Option<u64>,
@@ -459,6 +460,8 @@ pub struct LogsConfig {
     pub service_matcher: globset::GlobSet,
     pub read_actions: Vec<String>,
     pub outlier_z: f64,
+    /// An outlier is also at least this many times the median.
+    pub outlier_ratio: f64,
     pub outlier_min_requests: u64,
     pub limit_share: f64,
     pub limit_min: u64,
@@ -523,6 +526,7 @@ impl Default for LogsConfig {
                 .unwrap_or_else(|_| globset::GlobSet::empty()),
             read_actions: READ_ACTIONS.iter().map(|s| (*s).to_owned()).collect(),
             outlier_z: 3.5,
+            outlier_ratio: 3.0,
             outlier_min_requests: 5,
             limit_share: 0.8,
             limit_min: 50,
@@ -621,6 +625,9 @@ impl LogsConfig {
         }
         if let Some(v) = raw.outlier_z {
             c.outlier_z = positive("outlier_z", v)?;
+        }
+        if let Some(v) = raw.outlier_ratio {
+            c.outlier_ratio = positive("outlier_ratio", v)?;
         }
         if let Some(v) = raw.limit_share {
             c.limit_share = share("limit_share", v)?;
