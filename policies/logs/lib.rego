@@ -40,24 +40,34 @@ duration(s) := sprintf("%d h", [s / 3600]) if {
 } else := sprintf("%d s", [s]) if is_number(s)
 
 # `12.5 %` of `a` in `b`.
-pct(a, b) := sprintf("%.1f %%", [(100 * a) / b]) if {
+pct(a, b) := sprintf("%s %%", [fixed((100 * a) / b, 1)]) if {
 	is_number(a)
 	is_number(b)
 	b > 0
 }
 
 # A number with 2 decimals, or 4 below 1 (costs per request are fractions of a cent).
-num(x) := sprintf("%.2f", [x]) if {
+num(x) := fixed(x, 2) if {
 	is_number(x)
 	abs(x) >= 1
 }
 
-num(x) := sprintf("%.4f", [x]) if {
+num(x) := fixed(x, 4) if {
 	is_number(x)
 	abs(x) < 1
 }
 
 num(x) := "n/a" if not is_number(x)
+
+# `x` with exactly `d` decimals (1, 2 or 4), whether the engine holds it as an integer or not.
+fixed(x, d) := s if {
+	scale := {1: 10, 2: 100, 4: 10000}[d]
+	n := round(abs(x) * scale)
+	whole := floor(n / scale)
+	frac := n - (whole * scale)
+	sign := {true: "-", false: ""}[x < 0]
+	s := sprintf({1: "%s%d.%01d", 2: "%s%d.%02d", 4: "%s%d.%04d"}[d], [sign, whole, frac])
+}
 
 # `file:line` of an evidence location.
 where(at) := sprintf("%s:%d", [at.file, at.line]) if {

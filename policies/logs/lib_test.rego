@@ -15,6 +15,12 @@ test_pct_and_num if {
 	lib.num(3.14159) == "3.14"
 	lib.num(0.012345) == "0.0123"
 	lib.num(null) == "n/a"
+	lib.num(6) == "6.00"
+	lib.num(0) == "0.0000"
+	lib.num(2.999) == "3.00"
+	lib.num(-1.5) == "-1.50"
+	lib.pct(0, 5) == "0.0 %"
+	lib.pct(5, 5) == "100.0 %"
 }
 
 test_windows_are_total if {
