@@ -13,6 +13,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use common::{repo, scan_json};
@@ -77,6 +78,15 @@ fn without_places(v: &Value) -> Value {
     }
 }
 
+/// Lines joined, each ended by a newline.
+fn lines_of<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    lines.fold(String::new(), |mut s, l| {
+        s.push_str(l);
+        s.push('\n');
+        s
+    })
+}
+
 fn record() -> impl Strategy<Value = String> {
     (
         0usize..5,
@@ -118,7 +128,7 @@ proptest! {
         assignment in prop::collection::vec(0usize..4, 120),
         seed in any::<u64>(),
     ) {
-        let whole = aggregate(&[("all.jsonl".to_owned(), records.iter().map(|r| format!("{r}\n")).collect())], Kind::LogJsonl);
+        let whole = aggregate(&[("all.jsonl".to_owned(), lines_of(records.iter().map(String::as_str)))], Kind::LogJsonl);
         let mut parts = vec![String::new(); 4];
         // Assign records to files, then rotate each file's records by a seed-chosen amount.
         for (i, r) in records.iter().enumerate() {
@@ -134,7 +144,7 @@ proptest! {
                     let k = usize::try_from(seed % lines.len() as u64).unwrap_or(0);
                     lines.rotate_left(k);
                 }
-                (format!("part-{i}.jsonl"), lines.iter().map(|l| format!("{l}\n")).collect())
+                (format!("part-{i}.jsonl"), lines_of(lines.iter().copied()))
             })
             .collect();
         let split = aggregate(&files, Kind::LogJsonl);
@@ -238,9 +248,10 @@ fn principals_with_personal_data_are_masked_or_pseudonymised() {
     for h in 0..48 {
         for k in 0..2 {
             let ts = custos::logs::time::format_ms((1_795_305_600 + h * 3600 + k * 60) * 1000);
-            text.push_str(&format!(
-                "{{\"timestamp\":\"{ts}\",\"principal\":\"jane.doe@acme-corp.io\",\"model\":\"m\",\"usage\":{{\"completion_tokens\":512}},\"max_tokens\":512}}\n"
-            ));
+            let _ = writeln!(
+                text,
+                "{{\"timestamp\":\"{ts}\",\"principal\":\"jane.doe@acme-corp.io\",\"model\":\"m\",\"usage\":{{\"completion_tokens\":512}},\"max_tokens\":512}}"
+            );
         }
     }
     std::fs::write(&log, text).expect("write");
@@ -324,7 +335,7 @@ fn a_log_source_configuration_maps_fields() {
     let mut text = String::new();
     for i in 0..60 {
         let ts = custos::logs::time::format_ms((1_795_305_600 + i * 60) * 1000);
-        text.push_str(&format!("{{\"when\":\"{ts}\",\"who\":{{\"sub\":\"u{}\"}},\"what\":\"read\",\"res\":\"t\",\"code\":\"DENIED\"}}\n", i % 3));
+        let _ = writeln!(text, "{{\"when\":\"{ts}\",\"who\":{{\"sub\":\"u{}\"}},\"what\":\"read\",\"res\":\"t\",\"code\":\"DENIED\"}}", i % 3);
     }
     std::fs::write(dir.path().join("logs/a.jsonl"), text).expect("write");
     std::fs::write(

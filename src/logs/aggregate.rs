@@ -45,6 +45,13 @@ impl Loc {
     }
 }
 
+/// Keep the smaller of `a` and `b` in `a`; `b` is cloned only when it is kept.
+fn min_loc_ref(a: &mut Option<Loc>, b: &Loc) {
+    if a.as_ref().is_none_or(|x| b < x) {
+        *a = Some(b.clone());
+    }
+}
+
 fn min_loc(a: &mut Option<Loc>, b: Option<Loc>) {
     if let Some(b) = b {
         if a.as_ref().is_none_or(|x| b < *x) {
@@ -213,20 +220,20 @@ impl Partial {
     }
 
     /// Add one record.
-    pub fn add(&mut self, f: &Fields, loc: Loc, cfg: &LogsConfig) {
+    pub fn add(&mut self, f: &Fields, loc: &Loc, cfg: &LogsConfig) {
         self.lines += 1;
         self.records += 1;
-        min_loc(&mut self.at, Some(loc.clone()));
+        min_loc_ref(&mut self.at, loc);
         for (i, c) in self.fields.iter_mut().enumerate() {
             if f.present.get(i).copied().unwrap_or(false) {
                 c.present += 1;
             } else {
-                min_loc(&mut c.missing_at, Some(loc.clone()));
+                min_loc_ref(&mut c.missing_at, loc);
             }
         }
         if f.raw_prompt {
             self.raw_prompts += 1;
-            min_loc(&mut self.raw_prompt_at, Some(loc.clone()));
+            min_loc_ref(&mut self.raw_prompt_at, loc);
         }
         if let Some(o) = f.outcome {
             *self.outcomes.entry(o.class().to_owned()).or_default() += 1;
@@ -267,15 +274,15 @@ impl Partial {
         p.costed += u64::from(f.cost_micros.is_some());
         p.tokened += u64::from(f.tokens.is_some());
         p.at_limit += u64::from(at_limit);
-        min_loc(&mut p.at, Some(loc.clone()));
+        min_loc_ref(&mut p.at, loc);
         if let Some(r) = f.resource.as_deref() {
-            let seen = (f.ts.unwrap_or(i64::MAX), loc.clone());
+            let ts = f.ts.unwrap_or(i64::MAX);
             if let Some(e) = p.resources.get_mut(r) {
-                if seen < *e {
-                    *e = seen;
+                if (ts, loc) < (e.0, &e.1) {
+                    *e = (ts, loc.clone());
                 }
             } else if p.resources.len() < cfg.max_resources {
-                p.resources.insert(r.to_owned(), seen);
+                p.resources.insert(r.to_owned(), (ts, loc.clone()));
             } else {
                 p.resources_capped = true;
             }
@@ -299,33 +306,36 @@ impl Partial {
                 continue;
             };
             let w = series.entry(start).or_default();
-            let mut one = Win {
-                requests: 1,
-                reads: u64::from(read),
-                bytes: f.bytes.unwrap_or(0),
-                tokens: f.tokens.unwrap_or(0),
-                cost: f.cost_micros.unwrap_or(0),
-                at_limit: u64::from(at_limit),
-                errors_429: u64::from(is_429),
-                errors_5xx: u64::from(is_5xx),
-                first: ts,
-                last: ts,
-                at: Some((ts, loc.clone())),
-                ..Win::default()
-            };
+            if w.requests == 0 {
+                w.first = ts;
+                w.last = ts;
+            } else {
+                w.first = w.first.min(ts);
+                w.last = w.last.max(ts);
+            }
+            w.requests += 1;
+            w.reads += u64::from(read);
+            w.bytes += f.bytes.unwrap_or(0);
+            w.tokens += f.tokens.unwrap_or(0);
+            w.cost += f.cost_micros.unwrap_or(0);
+            w.at_limit += u64::from(at_limit);
+            w.errors_429 += u64::from(is_429);
+            w.errors_5xx += u64::from(is_5xx);
             if let Some(a) = &f.action {
-                one.by_action.insert(a.clone(), 1);
+                add_capped(&mut w.by_action, a, 1);
             }
             if let Some(r) = &f.resource {
-                one.by_resource.insert(r.clone(), 1);
+                add_capped(&mut w.by_resource, r, 1);
                 if is_429 || is_5xx {
-                    one.errors_by_resource.insert(r.clone(), 1);
+                    add_capped(&mut w.errors_by_resource, r, 1);
                 }
             }
             if let Some(o) = f.outcome {
-                one.by_outcome.insert(o.class().to_owned(), 1);
+                add_capped(&mut w.by_outcome, o.class(), 1);
             }
-            w.merge(one);
+            if w.at.as_ref().is_none_or(|(t, l)| (ts, loc) < (*t, l)) {
+                w.at = Some((ts, loc.clone()));
+            }
         }
     }
 
@@ -449,12 +459,10 @@ fn hour_of_day(ts_ms: i64, offset_minutes: i32) -> usize {
 /// Is the hour `h` off-hours for `[start, end)` (wrapping past midnight when start > end)?
 pub fn is_off_hour(h: u32, off: [u32; 2]) -> bool {
     let [s, e] = off;
-    if s == e {
-        false
-    } else if s < e {
-        (s..e).contains(&h)
-    } else {
-        h >= s || h < e
+    match s.cmp(&e) {
+        std::cmp::Ordering::Equal => false,
+        std::cmp::Ordering::Less => (s..e).contains(&h),
+        std::cmp::Ordering::Greater => h >= s || h < e,
     }
 }
 
@@ -617,7 +625,7 @@ impl Partial {
         };
         let mut principals = Vec::with_capacity(self.principals.len());
         for (rank, (who, p)) in self.principals.into_iter().enumerate() {
-            principals.push(principal_doc(&who, p, rank, cfg, display));
+            principals.push(principal_doc(&who, &p, rank, cfg, display));
         }
         let mut doc = json!({
             "source": self.source,
@@ -675,7 +683,7 @@ fn top(m: &BTreeMap<String, u64>) -> Option<(&String, u64)> {
 #[allow(clippy::cast_precision_loss)]
 fn principal_doc(
     who: &str,
-    p: Principal,
+    p: &Principal,
     rank: usize,
     cfg: &LogsConfig,
     display: &Display,

@@ -105,7 +105,7 @@ impl<'a> FileAudit<'a> {
             line: line_no,
             offset: line_start,
         };
-        self.partial.add(&fields, loc, self.cfg);
+        self.partial.add(&fields, &loc, self.cfg);
         if !(self.evaluate && sampled) {
             return;
         }
@@ -282,7 +282,7 @@ pub fn aggregate_files(
                 match record::parse_line(l, kind, source) {
                     Some(v) => p.add(
                         &record::fields(&v, source),
-                        Loc {
+                        &Loc {
                             file: name.clone(),
                             line: i + 1,
                             offset,

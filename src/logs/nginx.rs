@@ -89,24 +89,21 @@ impl LogFormat {
             match part {
                 Part::Lit(l) => rest = rest.strip_prefix(l.as_str())?,
                 Part::Var(name) => {
-                    let value = match self.parts.get(i + 1) {
-                        Some(Part::Lit(next)) => {
-                            let end = find_unescaped(rest, next)?;
-                            let v = &rest[..end];
-                            rest = &rest[end..];
-                            v
-                        }
-                        _ => {
-                            // The last variable: to the end, or to a space if extras follow.
-                            let end = if value_may_have_spaces(name) {
-                                rest.len()
-                            } else {
-                                rest.find(' ').unwrap_or(rest.len())
-                            };
-                            let v = &rest[..end];
-                            rest = &rest[end..];
-                            v
-                        }
+                    let value = if let Some(Part::Lit(next)) = self.parts.get(i + 1) {
+                        let end = find_unescaped(rest, next)?;
+                        let v = &rest[..end];
+                        rest = &rest[end..];
+                        v
+                    } else {
+                        // The last variable: to the end, or to a space if extras follow.
+                        let end = if value_may_have_spaces(name) {
+                            rest.len()
+                        } else {
+                            rest.find(' ').unwrap_or(rest.len())
+                        };
+                        let v = &rest[..end];
+                        rest = &rest[end..];
+                        v
                     };
                     out.push((name.as_str(), value));
                 }

@@ -220,9 +220,9 @@ fn regex_date(m: &str) -> bool {
 }
 
 /// Extract the logical fields of a record.
-pub fn fields(v: &Value, source: &Source) -> Fields {
-    let mut f = Fields::default();
-    let get = |name: &str| first(v, source.fields.get(name));
+pub fn fields(record: &Value, source: &Source) -> Fields {
+    let mut out = Fields::default();
+    let get = |name: &str| first(record, source.fields.get(name));
     for (i, name) in super::source::FIELDS.iter().enumerate() {
         let present = match *name {
             "model_version" => {
@@ -235,33 +235,33 @@ pub fn fields(v: &Value, source: &Source) -> Fields {
             other => get(other)
                 .is_some_and(|x| !matches!(x, Value::String(s) if s.trim().is_empty() || s == "-")),
         };
-        if let Some(slot) = f.present.get_mut(i) {
+        if let Some(slot) = out.present.get_mut(i) {
             *slot = present;
         }
     }
-    f.ts = get("timestamp").and_then(super::time::from_json);
-    f.principal = get("principal").and_then(scalar_string);
-    f.resource = get("resource").and_then(scalar_string);
-    f.model = get("model").and_then(scalar_string);
-    f.action = get("action").and_then(scalar_string);
-    f.outcome = get("outcome").and_then(Outcome::from_json);
-    f.completion_tokens = get("completion_tokens").and_then(as_u64);
-    f.tokens = get("tokens").and_then(as_u64).or_else(|| {
+    out.ts = get("timestamp").and_then(super::time::from_json);
+    out.principal = get("principal").and_then(scalar_string);
+    out.resource = get("resource").and_then(scalar_string);
+    out.model = get("model").and_then(scalar_string);
+    out.action = get("action").and_then(scalar_string);
+    out.outcome = get("outcome").and_then(Outcome::from_json);
+    out.completion_tokens = get("completion_tokens").and_then(as_u64);
+    out.tokens = get("tokens").and_then(as_u64).or_else(|| {
         let p = get("prompt_tokens").and_then(as_u64);
-        match (p, f.completion_tokens) {
+        match (p, out.completion_tokens) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
         }
     });
-    f.max_tokens = get("max_tokens").and_then(as_u64);
-    f.finish_reason = get("finish_reason").and_then(scalar_string);
-    f.cost_micros = get("cost").and_then(cost_micros);
-    f.bytes = get("bytes").and_then(as_u64);
-    f.raw_prompt = super::source::PROMPT_FIELDS.iter().any(|p| {
+    out.max_tokens = get("max_tokens").and_then(as_u64);
+    out.finish_reason = get("finish_reason").and_then(scalar_string);
+    out.cost_micros = get("cost").and_then(cost_micros);
+    out.bytes = get("bytes").and_then(as_u64);
+    out.raw_prompt = super::source::PROMPT_FIELDS.iter().any(|p| {
         let path: Vec<String> = p.split('.').map(str::to_owned).collect();
-        lookup(v, &path).is_some_and(|x| has_raw_text(x, 0))
+        lookup(record, &path).is_some_and(|x| has_raw_text(x, 0))
     });
-    f
+    out
 }
 
 const LEVELS: [&str; 9] = [

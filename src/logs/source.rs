@@ -208,8 +208,12 @@ pub const PROMPT_FIELDS: [&str; 10] = [
     "choices",
 ];
 
-/// A preset: which fields its records must carry, and field preferences over the defaults.
-pub fn preset(name: &str) -> Option<(Vec<&'static str>, Vec<(&'static str, &'static str)>)> {
+/// What a preset says: the fields its records must carry, and `(field, path)` preferences
+/// tried before the defaults.
+pub type Preset = (Vec<&'static str>, Vec<(&'static str, &'static str)>);
+
+/// A preset by name.
+pub fn preset(name: &str) -> Option<Preset> {
     Some(match name {
         "auto" => (Vec::new(), Vec::new()),
         "openai-usage" => (

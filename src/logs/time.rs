@@ -136,6 +136,8 @@ fn offset(b: &[u8], at: usize) -> Option<i64> {
 }
 
 /// `2026-11-22T06:00:00[.fff][Z|±hh:mm]`, `T` or space; a date alone is midnight UTC.
+// y/mo/d/h/mi/s are the date's own names.
+#[allow(clippy::many_single_char_names)]
 fn rfc3339(b: &[u8]) -> Option<i64> {
     let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
     if b.get(7) != Some(&b'-') {
@@ -183,6 +185,7 @@ fn month(b: &[u8]) -> Option<i64> {
 }
 
 /// `22/Nov/2026:06:00:00 +0000` (Common Log Format).
+#[allow(clippy::many_single_char_names)]
 fn clf(b: &[u8]) -> Option<i64> {
     let d = digits(b, 0, 2)?;
     let mo = month(b.get(3..6)?)?;
