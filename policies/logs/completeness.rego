@@ -28,16 +28,18 @@ why(name, f) := sprintf("recorded in %s of the records", [lib.pct(f.present, inp
 	not f.required == true
 	not input.settings.required_explicit == true
 	core[name]
+	is_number(f.present)
 	f.present * 10 >= input.records * 9
 }
 
 deny contains {"msg": msg, "path": ["fields", name]} if {
 	is_number(input.records)
 	input.records > 0
+	is_object(input.fields)
 	some name, f in input.fields
 	is_object(f)
 	is_number(f.missing)
 	f.missing > 0
 	reason := why(name, f)
-	msg := sprintf("%d of %d records (%s) of log source %q have no %s (%s); first at %s", [f.missing, input.records, lib.pct(f.missing, input.records), input.source, name, reason, lib.where(f.at)])
+	msg := sprintf("%d of %d records (%s) of log source %q have no %s (%s); first at %s", [f.missing, input.records, lib.pct(f.missing, input.records), lib.text(input.source), name, reason, lib.where(object.get(f, "at", null))])
 }

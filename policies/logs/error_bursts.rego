@@ -22,14 +22,16 @@ deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [l
 	len := lib.short_window
 	some [i, p] in lib.principals
 	some [j, w] in lib.windows(p, len)
-	is_number(w.errors_429)
-	is_number(w.errors_5xx)
-	errors := w.errors_429 + w.errors_5xx
-	errors >= input.settings.burst_min
-	errors >= w.requests * input.settings.burst_share
-	msg := sprintf("%s got %d error responses (%d × 429, %d × 5xx) of %d requests (%s) in the %s window from %s%s", [p.principal, errors, w.errors_429, w.errors_5xx, w.requests, lib.pct(errors, w.requests), lib.duration(len), w.start, endpoint(object.get(w, "top_error_resource", null))])
+	e429 := lib.number(w, "errors_429")
+	e5xx := lib.number(w, "errors_5xx")
+	requests := lib.number(w, "requests")
+	errors := e429 + e5xx
+	errors >= lib.setting("burst_min")
+	errors >= requests * lib.setting("burst_share")
+	msg := sprintf("%s got %d error responses (%d × 429, %d × 5xx) of %d requests (%s) in the %s window from %s%s", [lib.text(p.principal), errors, e429, e5xx, requests, lib.pct(errors, requests), lib.duration(len), lib.text(w.start), endpoint(object.get(w, "top_error_resource", null))])
 }
 
-endpoint(t) := sprintf(", mostly on %s (%d)", [t.resource, t.count]) if is_string(t.resource)
-
-endpoint(t) := "" if not is_string(t.resource)
+endpoint(t) := sprintf(", mostly on %s (%v)", [t.resource, object.get(t, "count", "?")]) if {
+	is_object(t)
+	is_string(t.resource)
+} else := ""

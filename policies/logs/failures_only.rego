@@ -18,10 +18,10 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["outcomes"]} if {
-	n := input.with_outcome
-	is_number(n)
-	n >= input.settings.failures_min
-	ok := input.successes
-	ok <= n * input.settings.failures_success_share
-	msg := sprintf("only %d of %d logged requests (%s) of log source %q succeeded: it appears to log failures only (threshold %s)", [ok, n, lib.pct(ok, n), input.source, lib.pct(input.settings.failures_success_share, 1)])
+	n := lib.number(input, "with_outcome")
+	n >= lib.setting("failures_min")
+	ok := lib.number(input, "successes")
+	share := lib.setting("failures_success_share")
+	ok <= n * share
+	msg := sprintf("only %d of %d logged requests (%s) of log source %q succeeded: it appears to log failures only (threshold %s)", [ok, n, lib.pct(ok, n), lib.text(input.source), lib.pct(share, 1)])
 }

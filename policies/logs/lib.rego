@@ -14,6 +14,7 @@ principals contains [i, p] if {
 
 # The windows of length `len` (seconds) of principal `p`, with their index.
 windows(p, len) := [[j, w] |
+	is_object(p)
 	all := object.get(p, "windows", {})
 	is_object(all)
 	ws := object.get(all, sprintf("%d", [len]), [])
@@ -22,11 +23,32 @@ windows(p, len) := [[j, w] |
 	is_object(w)
 ]
 
+# A numeric setting of the aggregate (`input.settings`); undefined unless it is a number.
+setting(name) := v if {
+	is_object(input.settings)
+	v := input.settings[name]
+	is_number(v)
+}
+
+# `obj[key]` when `obj` is an object; undefined otherwise.
+field(obj, key) := obj[key] if is_object(obj)
+
+# A number from an object; undefined unless it is one.
+number(obj, key) := v if {
+	is_object(obj)
+	v := obj[key]
+	is_number(v)
+}
+
 # The shortest configured window.
 short_window := w if {
+	is_object(input.settings)
 	ws := input.settings.windows
 	is_array(ws)
 	count(ws) > 0
+	every x in ws {
+		is_number(x)
+	}
 	w := min(ws)
 }
 
@@ -71,10 +93,14 @@ fixed(x, d) := s if {
 
 # `file:line` of an evidence location.
 where(at) := sprintf("%s:%d", [at.file, at.line]) if {
+	is_object(at)
 	is_string(at.file)
 	is_number(at.line)
-}
+} else := "?"
 
-where(at) := "?" if not is_object(at)
+# A string from the document, for messages (`?` when it is not one).
+text(x) := x if is_string(x)
+
+text(x) := "?" if not is_string(x)
 
 hour(h) := sprintf("%02d:00", [h]) if is_number(h)

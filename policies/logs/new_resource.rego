@@ -19,14 +19,18 @@ metadata := {
 	"remediation": "Confirm the new access was an approved change; otherwise rotate the service account's credentials and scope its permissions to the resources it needs.",
 }
 
+learning := lib.duration(lib.setting("learning_s")) if lib.setting("learning_s")
+
+else := "learning period"
+
 deny contains {"msg": msg, "path": ["principals", i, "new_resources", 0]} if {
 	some [i, p] in lib.principals
 	p.service_account == true
-	n := p.new_resources_count
-	is_number(n)
+	n := lib.number(p, "new_resources_count")
 	n > 0
 	is_array(p.new_resources)
 	first := p.new_resources[0]
-	names := [r.resource | some k, r in p.new_resources; k < 3]
-	msg := sprintf("service account %s accessed %d resource(s) it had not accessed in its first %s of activity (from %s): %s; first at %s", [p.principal, n, lib.duration(input.settings.learning_s), p.first, concat(", ", names), first.first_seen])
+	is_object(first)
+	names := [lib.text(object.get(r, "resource", null)) | some k, r in p.new_resources; k < 3; is_object(r)]
+	msg := sprintf("service account %s accessed %d resource(s) it had not accessed in its first %s of activity (from %s): %s; first at %s", [lib.text(p.principal), n, learning, lib.text(object.get(p, "first", null)), concat(", ", names), lib.text(object.get(first, "first_seen", null))])
 }

@@ -10,6 +10,13 @@ package custos.logs.off_hours_bulk
 import data.custos.logs.lib
 import rego.v1
 
+span(h) := sprintf("%s–%s", [lib.hour(h[0]), lib.hour(h[1])]) if {
+	is_array(h)
+	count(h) == 2
+	is_number(h[0])
+	is_number(h[1])
+} else := "off hours"
+
 metadata := {
 	"id": "LOG005",
 	"title": "Off-hours bulk access",
@@ -22,15 +29,17 @@ metadata := {
 
 deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [len]), j]} if {
 	len := lib.short_window
+	min_prior := lib.setting("min_baseline")
 	some [i, p] in lib.principals
 	some [j, w] in lib.windows(p, len)
 	w.off_hours == true
-	is_number(w.reads)
-	w.reads >= input.settings.bulk_reads
-	w.prior_windows >= input.settings.min_baseline
-	is_number(w.prior_off_hours_share)
-	w.prior_off_hours_share < 0.5
-	w.prior_off_hours_windows < input.settings.min_baseline
-	hours := input.settings.off_hours
-	msg := sprintf("%s read %d times in the %s window from %s, off hours (%s–%s at UTC offset %d min); before it, %s of its requests and %d of its %d windows were off hours", [p.principal, w.reads, lib.duration(len), w.start, lib.hour(hours[0]), lib.hour(hours[1]), input.settings.utc_offset_minutes, lib.pct(w.prior_off_hours_share, 1), w.prior_off_hours_windows, w.prior_windows])
+	reads := lib.number(w, "reads")
+	reads >= lib.setting("bulk_reads")
+	prior := lib.number(w, "prior_windows")
+	prior >= min_prior
+	share := lib.number(w, "prior_off_hours_share")
+	share < 0.5
+	prior_off := lib.number(w, "prior_off_hours_windows")
+	prior_off < min_prior
+	msg := sprintf("%s read %d times in the %s window from %s, off hours (%s at UTC offset %v min); before it, %s of its requests and %d of its %d windows were off hours", [lib.text(p.principal), reads, lib.duration(len), lib.text(w.start), span(input.settings.off_hours), object.get(input.settings, "utc_offset_minutes", 0), lib.pct(share, 1), prior_off, prior])
 }

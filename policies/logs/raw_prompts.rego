@@ -20,8 +20,8 @@ metadata := {
 
 deny contains {"msg": msg, "path": ["raw_prompts"]} if {
 	input.redacted == true
-	n := input.raw_prompts.records
-	is_number(n)
+	n := lib.number(input.raw_prompts, "records")
 	n > 0
-	msg := sprintf("%d of %d records (%s) of log source %q, declared redacted, carry raw prompt or completion text; first at %s", [n, input.records, lib.pct(n, input.records), input.source, lib.where(input.raw_prompts.at)])
+	total := lib.number(input, "records")
+	msg := sprintf("%d of %d records (%s) of log source %q, declared redacted, carry raw prompt or completion text; first at %s", [n, total, lib.pct(n, total), lib.text(input.source), lib.where(object.get(input.raw_prompts, "at", null))])
 }

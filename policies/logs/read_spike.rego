@@ -20,20 +20,21 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [len]), j]} if {
-	len := input.settings.spike_window
-	factor := input.settings.spike_factor
+	len := lib.setting("spike_window")
+	factor := lib.setting("spike_factor")
 	some [i, p] in lib.principals
 	some [j, w] in lib.windows(p, len)
-	b := w.baseline.reads
-	is_object(b)
-	is_number(w.reads)
-	w.reads >= input.settings.spike_min
-	base := max([b.median, 1])
-	w.reads > factor * base
+	b := lib.field(lib.field(w, "baseline"), "reads")
+	median := lib.number(b, "median")
+	reads := lib.number(w, "reads")
+	reads >= lib.setting("spike_min")
+	base := max([median, 1])
+	reads > factor * base
 	top := object.get(w, "top_resource", null)
-	msg := sprintf("%s read %d times in the %s window from %s: %s× its baseline (median %s, MAD %s over %d previous windows; threshold %s×)%s", [p.principal, w.reads, lib.duration(len), w.start, lib.num(w.reads / base), lib.num(b.median), lib.num(b.mad), b.windows, lib.num(factor), most(top)])
+	msg := sprintf("%s read %d times in the %s window from %s: %s× its baseline (median %s, MAD %s over %v previous windows; threshold %s×)%s", [lib.text(p.principal), reads, lib.duration(len), lib.text(w.start), lib.num(reads / base), lib.num(median), lib.num(object.get(b, "mad", null)), object.get(b, "windows", "?"), lib.num(factor), most(top)])
 }
 
-most(t) := sprintf(", mostly %s (%d)", [t.resource, t.count]) if is_string(t.resource)
-
-most(t) := "" if not is_string(t.resource)
+most(t) := sprintf(", mostly %s (%v)", [t.resource, object.get(t, "count", "?")]) if {
+	is_object(t)
+	is_string(t.resource)
+} else := ""

@@ -21,9 +21,11 @@ metadata := {
 
 deny contains {"msg": msg, "path": ["principals", i]} if {
 	some [i, p] in lib.principals
-	is_number(p.at_limit)
-	p.at_limit >= input.settings.limit_min
-	p.at_limit >= p.requests * input.settings.limit_share
-	p.at_limit_hours >= input.settings.limit_hours
-	msg := sprintf("%s: %d of %d requests (%s) ended at the output-token limit, in %d distinct hours of the day (thresholds: %d requests, %s, %d hours)", [p.principal, p.at_limit, p.requests, lib.pct(p.at_limit, p.requests), p.at_limit_hours, input.settings.limit_min, lib.pct(input.settings.limit_share, 1), input.settings.limit_hours])
+	at := lib.number(p, "at_limit")
+	requests := lib.number(p, "requests")
+	hours := lib.number(p, "at_limit_hours")
+	at >= lib.setting("limit_min")
+	at >= requests * lib.setting("limit_share")
+	hours >= lib.setting("limit_hours")
+	msg := sprintf("%s: %d of %d requests (%s) ended at the output-token limit, in %d distinct hours of the day (thresholds: %d requests, %s, %d hours)", [lib.text(p.principal), at, requests, lib.pct(at, requests), hours, lib.setting("limit_min"), lib.pct(lib.setting("limit_share"), 1), lib.setting("limit_hours")])
 }

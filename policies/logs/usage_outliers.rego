@@ -25,14 +25,14 @@ metrics := {"cost_per_request": "cost per request", "tokens_per_request": "token
 z(x, pop) := (0.6745 * (x - pop.median)) / pop.mad if pop.mad > 0
 
 outlier(x, pop) if {
-	z(x, pop) > input.settings.outlier_z
-	x >= input.settings.outlier_ratio * pop.median
+	z(x, pop) > lib.setting("outlier_z")
+	x >= lib.setting("outlier_ratio") * pop.median
 }
 
 outlier(x, pop) if {
 	pop.mad == 0
 	pop.median > 0
-	x >= input.settings.outlier_ratio * pop.median
+	x >= lib.setting("outlier_ratio") * pop.median
 }
 
 score(x, pop) := sprintf("robust z %s", [lib.num(z(x, pop))]) if pop.mad > 0
@@ -44,18 +44,16 @@ score(x, pop) := sprintf("%s× the median", [lib.num(x / pop.median)]) if {
 
 deny contains {"msg": msg, "path": ["principals", i]} if {
 	some metric, label in metrics
+	is_object(input.population)
 	pop := input.population[metric]
-	is_object(pop)
-	is_number(pop.principals)
-	pop.principals >= 5
-	is_number(pop.median)
-	is_number(pop.mad)
+	lib.number(pop, "principals") >= 5
+	lib.number(pop, "median")
+	lib.number(pop, "mad")
 	some [i, p] in lib.principals
-	is_number(p.requests)
-	p.requests >= input.settings.outlier_min_requests
-	x := p[metric]
-	is_number(x)
+	requests := lib.number(p, "requests")
+	requests >= lib.setting("outlier_min_requests")
+	x := lib.number(p, metric)
 	x > pop.median
 	outlier(x, pop)
-	msg := sprintf("%s: %s %s over %d requests is an outlier (median %s, MAD %s over %d clients; %s, thresholds: z %s and %s× the median)", [p.principal, label, lib.num(x), p.requests, lib.num(pop.median), lib.num(pop.mad), pop.principals, score(x, pop), lib.num(input.settings.outlier_z), lib.num(input.settings.outlier_ratio)])
+	msg := sprintf("%s: %s %s over %d requests is an outlier (median %s, MAD %s over %d clients; %s, thresholds: z %s and %s× the median)", [lib.text(p.principal), label, lib.num(x), requests, lib.num(pop.median), lib.num(pop.mad), pop.principals, score(x, pop), lib.num(lib.setting("outlier_z")), lib.num(lib.setting("outlier_ratio"))])
 }

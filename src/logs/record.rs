@@ -219,20 +219,38 @@ fn regex_date(m: &str) -> bool {
     })
 }
 
-/// Extract the logical fields of a record.
+/// [`super::source::PROMPT_FIELDS`], split once.
+static PROMPT_PATHS: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock::new(|| {
+    super::source::PROMPT_FIELDS
+        .iter()
+        .map(|p| p.split('.').map(str::to_owned).collect())
+        .collect()
+});
+
+/// Extract the logical fields of a record. Each field's candidates are looked up once.
 pub fn fields(record: &Value, source: &Source) -> Fields {
+    use super::source::FIELDS;
     let mut out = Fields::default();
-    let get = |name: &str| first(record, source.fields.get(name));
-    for (i, name) in super::source::FIELDS.iter().enumerate() {
+    let found: Vec<Option<&Value>> = FIELDS
+        .iter()
+        .map(|name| first(record, source.fields.get(name)))
+        .collect();
+    let get = |name: &str| -> Option<&Value> {
+        FIELDS
+            .iter()
+            .position(|f| *f == name)
+            .and_then(|i| found.get(i).copied().flatten())
+    };
+    out.model = get("model").and_then(scalar_string);
+    for (i, name) in FIELDS.iter().enumerate() {
+        let value = found.get(i).copied().flatten();
         let present = match *name {
             "model_version" => {
-                get("model_version").and_then(scalar_string).is_some()
-                    || get("model")
-                        .and_then(scalar_string)
-                        .is_some_and(|m| model_is_versioned(&m))
+                value.and_then(scalar_string).is_some()
+                    || out.model.as_deref().is_some_and(model_is_versioned)
             }
-            "tokens" => get("tokens").is_some() || get("prompt_tokens").is_some(),
-            other => get(other)
+            "tokens" => value.is_some() || get("prompt_tokens").is_some(),
+            _ => value
                 .is_some_and(|x| !matches!(x, Value::String(s) if s.trim().is_empty() || s == "-")),
         };
         if let Some(slot) = out.present.get_mut(i) {
@@ -242,7 +260,6 @@ pub fn fields(record: &Value, source: &Source) -> Fields {
     out.ts = get("timestamp").and_then(super::time::from_json);
     out.principal = get("principal").and_then(scalar_string);
     out.resource = get("resource").and_then(scalar_string);
-    out.model = get("model").and_then(scalar_string);
     out.action = get("action").and_then(scalar_string);
     out.outcome = get("outcome").and_then(Outcome::from_json);
     out.completion_tokens = get("completion_tokens").and_then(as_u64);
@@ -257,10 +274,9 @@ pub fn fields(record: &Value, source: &Source) -> Fields {
     out.finish_reason = get("finish_reason").and_then(scalar_string);
     out.cost_micros = get("cost").and_then(cost_micros);
     out.bytes = get("bytes").and_then(as_u64);
-    out.raw_prompt = super::source::PROMPT_FIELDS.iter().any(|p| {
-        let path: Vec<String> = p.split('.').map(str::to_owned).collect();
-        lookup(record, &path).is_some_and(|x| has_raw_text(x, 0))
-    });
+    out.raw_prompt = PROMPT_PATHS
+        .iter()
+        .any(|path| lookup(record, path).is_some_and(|x| has_raw_text(x, 0)));
     out
 }
 
