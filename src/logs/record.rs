@@ -414,6 +414,41 @@ mod tests {
     }
 
     #[test]
+    fn a_configured_log_format_is_used() {
+        #[derive(serde::Deserialize)]
+        struct W {
+            logs: super::super::source::RawLogs,
+        }
+        let w: W = toml::from_str(
+            r#"
+[[logs.source]]
+name = "edge"
+path = "edge/**"
+format = "nginx"
+log_format = '$time_iso8601|$remote_user|$request|$status|$request_time|$http_x_request_id'
+"#,
+        )
+        .unwrap();
+        let cfg = super::super::source::LogsConfig::from_raw(w.logs).unwrap();
+        let source = cfg.source_for(std::path::Path::new("edge/a.log"), "edge/a.log");
+        let line =
+            "2026-11-22T06:00:00+00:00|svc-etl|GET /v1/datasets/claims HTTP/1.1|200|0.004|abc-1";
+        let v = parse_line(line, Kind::LogNginx, &source).unwrap();
+        let f = fields(&v, &source);
+        assert_eq!(f.principal.as_deref(), Some("svc-etl"));
+        assert_eq!(f.resource.as_deref(), Some("/v1/datasets/claims"));
+        assert_eq!(f.ts, Some(1_795_327_200_000));
+        assert_eq!(f.outcome, Some(Outcome::Status(200)));
+        let request_id = super::super::source::FIELDS
+            .iter()
+            .position(|x| *x == "request_id")
+            .unwrap();
+        assert!(f.present[request_id]);
+        // The combined format does not read this line.
+        assert!(parse_line(line, Kind::LogNginx, &src()).is_none());
+    }
+
+    #[test]
     fn nginx_records_get_principal_and_resource() {
         let line = r#"203.0.113.7 - - [22/Nov/2026:06:00:00 +0000] "GET /v1/models?x=1 HTTP/1.1" 429 0 "-" "sdk/1.0""#;
         let v = parse_line(line, Kind::LogNginx, &src()).unwrap();
