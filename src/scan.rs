@@ -143,7 +143,8 @@ pub fn run_excluding(
         found.files.iter().map(|c| c.size).sum(),
     );
     let (modules, pyindex) = indexes(roots, &found.files, config, limits);
-    let mut results: Vec<FileResult> = found
+    let log_sources = logs::audit::Sources::new(&config.logs);
+    let results: Vec<FileResult> = found
         .files
         .par_iter()
         .map_init(
@@ -153,18 +154,16 @@ pub fn run_excluding(
                 let rel = discover::rel_to(&config.root, &c.fs_path);
                 let ctx = config.context_of(&rel, &within_root(roots, &c.fs_path));
                 apply_context(&mut r.findings, ctx, config, r.source.as_deref());
+                if let Some(p) = r.log_partial.take() {
+                    log_sources.add(p);
+                }
                 progress.file_done(c.size);
                 r
             },
         )
         .collect();
     progress.finish();
-    let log_partials: Vec<logs::aggregate::Partial> = results
-        .iter_mut()
-        .filter_map(|r| r.log_partial.take())
-        .collect();
-    let (log_findings, log_documents) =
-        logs::audit::evaluate_aggregates(log_partials, policies, config);
+    let (log_findings, log_documents) = log_sources.evaluate(policies, config);
 
     let mut report = Report::new(Command::Scan, &discover::display_path(&config.root));
     report.notes = found.notes;

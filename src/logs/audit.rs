@@ -199,6 +199,41 @@ fn evidence(doc: &Value, pointer: Option<&str>) -> Option<Loc> {
     best
 }
 
+/// The aggregates of every source, merged as files finish (so that memory holds one
+/// aggregate per source, not one per file). Shared by the scan's worker threads.
+pub struct Sources<'a> {
+    cfg: &'a LogsConfig,
+    by_source: std::sync::Mutex<BTreeMap<String, Partial>>,
+}
+
+impl<'a> Sources<'a> {
+    pub fn new(cfg: &'a LogsConfig) -> Self {
+        Self {
+            cfg,
+            by_source: std::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Merge one file's partial into its source's aggregate.
+    pub fn add(&self, p: Partial) {
+        let Ok(mut map) = self.by_source.lock() else {
+            return;
+        };
+        match map.get_mut(&p.source) {
+            Some(mine) => mine.merge(p, self.cfg),
+            None => {
+                map.insert(p.source.clone(), p);
+            }
+        }
+    }
+
+    /// Evaluate every source's aggregate (see [`evaluate_aggregates`]).
+    pub fn evaluate(self, policies: &PolicySet, config: &Config) -> (Vec<Finding>, usize) {
+        let map = self.by_source.into_inner().unwrap_or_default();
+        evaluate_aggregates(map.into_values().collect(), policies, config)
+    }
+}
+
 /// Merge the partials of each source, evaluate each source's aggregate document, and place
 /// the findings at their evidence. Returns the findings and the number of documents.
 pub fn evaluate_aggregates(
