@@ -45,9 +45,10 @@ impl Loc {
     }
 }
 
-/// Keep the smaller of `a` and `b` in `a`; `b` is cloned only when it is kept.
-fn min_loc_ref(a: &mut Option<Loc>, b: &Loc) {
-    if a.as_ref().is_none_or(|x| b < x) {
+/// The first location of a partial's records (they come in line order, see
+/// [`Partial::add`]): set once.
+fn first_loc(a: &mut Option<Loc>, b: &Loc) {
+    if a.is_none() {
         *a = Some(b.clone());
     }
 }
@@ -219,21 +220,22 @@ impl Partial {
         self.unparsed += 1;
     }
 
-    /// Add one record.
+    /// Add one record. Records of one partial come in the order of their lines (`loc`
+    /// ascending), so the first location seen is the smallest and is kept without comparing.
     pub fn add(&mut self, f: &Fields, loc: &Loc, cfg: &LogsConfig) {
         self.lines += 1;
         self.records += 1;
-        min_loc_ref(&mut self.at, loc);
+        first_loc(&mut self.at, loc);
         for (i, c) in self.fields.iter_mut().enumerate() {
             if f.present.get(i).copied().unwrap_or(false) {
                 c.present += 1;
             } else {
-                min_loc_ref(&mut c.missing_at, loc);
+                first_loc(&mut c.missing_at, loc);
             }
         }
         if f.raw_prompt {
             self.raw_prompts += 1;
-            min_loc_ref(&mut self.raw_prompt_at, loc);
+            first_loc(&mut self.raw_prompt_at, loc);
         }
         if let Some(o) = f.outcome {
             *self.outcomes.entry(o.class().to_owned()).or_default() += 1;
@@ -253,12 +255,17 @@ impl Partial {
             self.unattributed += 1;
             return;
         };
-        if !self.principals.contains_key(who) && self.principals.len() >= cfg.max_principals {
-            self.principals_dropped += 1;
-            return;
-        }
         let n_windows = self.windows.len();
-        let p = self.principals.entry(who.to_owned()).or_default();
+        if !self.principals.contains_key(who) {
+            if self.principals.len() >= cfg.max_principals {
+                self.principals_dropped += 1;
+                return;
+            }
+            self.principals.insert(who.to_owned(), Principal::default());
+        }
+        let Some(p) = self.principals.get_mut(who) else {
+            return;
+        };
         if p.windows.len() != n_windows {
             p.windows = vec![BTreeMap::new(); n_windows];
         }
@@ -274,11 +281,12 @@ impl Partial {
         p.costed += u64::from(f.cost_micros.is_some());
         p.tokened += u64::from(f.tokens.is_some());
         p.at_limit += u64::from(at_limit);
-        min_loc_ref(&mut p.at, loc);
+        first_loc(&mut p.at, loc);
         if let Some(r) = f.resource.as_deref() {
             let ts = f.ts.unwrap_or(i64::MAX);
             if let Some(e) = p.resources.get_mut(r) {
-                if (ts, loc) < (e.0, &e.1) {
+                // Same time: the earlier line, already kept.
+                if ts < e.0 {
                     *e = (ts, loc.clone());
                 }
             } else if p.resources.len() < cfg.max_resources {
@@ -333,7 +341,7 @@ impl Partial {
             if let Some(o) = f.outcome {
                 add_capped(&mut w.by_outcome, o.class(), 1);
             }
-            if w.at.as_ref().is_none_or(|(t, l)| (ts, loc) < (*t, l)) {
+            if w.at.as_ref().is_none_or(|(t, _)| ts < *t) {
                 w.at = Some((ts, loc.clone()));
             }
         }

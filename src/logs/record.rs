@@ -113,10 +113,6 @@ pub fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
     (!cur.is_null()).then_some(cur)
 }
 
-fn first<'a>(v: &'a Value, candidates: Option<&Vec<Vec<String>>>) -> Option<&'a Value> {
-    candidates?.iter().find_map(|p| lookup(v, p))
-}
-
 fn scalar_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.trim().is_empty() && s != "-" => Some(s.clone()),
@@ -231,10 +227,28 @@ static PROMPT_PATHS: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock
 pub fn fields(record: &Value, source: &Source) -> Fields {
     use super::source::FIELDS;
     let mut out = Fields::default();
-    let found: Vec<Option<&Value>> = FIELDS
-        .iter()
-        .map(|name| first(record, source.fields.get(name)))
-        .collect();
+    // The first candidate (by rank) of each field that the record has: each of the record's
+    // top-level keys is looked up once in the source's index.
+    let mut best: [Option<(usize, &Value)>; FIELDS.len()] = [None; FIELDS.len()];
+    if let Value::Object(m) = record {
+        for (k, v) in m {
+            let Some(cands) = source.by_key.get(k.as_str()) else {
+                continue;
+            };
+            for (fi, rank, rest) in cands {
+                let Some(slot) = best.get_mut(*fi) else {
+                    continue;
+                };
+                if slot.is_some_and(|(r, _)| r <= *rank) {
+                    continue;
+                }
+                if let Some(x) = lookup(v, rest) {
+                    *slot = Some((*rank, x));
+                }
+            }
+        }
+    }
+    let found: Vec<Option<&Value>> = best.iter().map(|b| b.map(|(_, v)| v)).collect();
     let get = |name: &str| -> Option<&Value> {
         FIELDS
             .iter()

@@ -325,6 +325,26 @@ pub struct Source {
     pub required_explicit: bool,
     /// Candidate paths per logical field, split on `.`.
     pub fields: BTreeMap<&'static str, Vec<Vec<String>>>,
+    /// The same, indexed by the path's first key: `(field index in FIELDS, rank among the
+    /// field's candidates, rest of the path)`. A record's keys are looked up once each.
+    pub by_key: KeyIndex,
+}
+
+/// See [`Source::by_key`].
+pub type KeyIndex = std::collections::HashMap<String, Vec<(usize, usize, Vec<String>)>>;
+
+fn key_index(fields: &BTreeMap<&'static str, Vec<Vec<String>>>) -> KeyIndex {
+    let mut out = KeyIndex::new();
+    for (fi, name) in FIELDS.iter().enumerate() {
+        for (rank, path) in fields.get(name).into_iter().flatten().enumerate() {
+            if let Some((first, rest)) = path.split_first() {
+                out.entry(first.clone())
+                    .or_default()
+                    .push((fi, rank, rest.to_vec()));
+            }
+        }
+    }
+    out
 }
 
 impl Source {
@@ -420,6 +440,7 @@ impl Source {
             redacted,
             required_explicit: !required.is_empty(),
             required,
+            by_key: key_index(&fields),
             fields,
         })
     }
@@ -437,6 +458,7 @@ fn unreachable_source(name: &str) -> Source {
         required: Vec::new(),
         required_explicit: false,
         fields: BTreeMap::new(),
+        by_key: KeyIndex::new(),
     }
 }
 
