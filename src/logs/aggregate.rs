@@ -175,7 +175,8 @@ pub struct Partial {
     fields: Vec<FieldCount>,
     raw_prompts: u64,
     raw_prompt_at: Option<Loc>,
-    principals: BTreeMap<String, Principal>,
+    /// Hashed for speed (one lookup per record); sorted when the document is built.
+    principals: std::collections::HashMap<String, Principal>,
     principals_dropped: u64,
     first: Option<i64>,
     last: Option<i64>,
@@ -200,7 +201,7 @@ impl Partial {
             fields: vec![FieldCount::default(); FIELDS.len()],
             raw_prompts: 0,
             raw_prompt_at: None,
-            principals: BTreeMap::new(),
+            principals: std::collections::HashMap::new(),
             principals_dropped: 0,
             first: None,
             last: None,
@@ -370,7 +371,12 @@ impl Partial {
         self.first = min_opt(self.first, o.first);
         self.last = max_opt(self.last, o.last);
         min_loc(&mut self.at, o.at);
-        for (who, p) in o.principals {
+        // Near the cap, which principals are kept must not depend on hash order.
+        let mut incoming: Vec<(String, Principal)> = o.principals.into_iter().collect();
+        if self.principals.len() + incoming.len() > cfg.max_principals {
+            incoming.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        for (who, p) in incoming {
             if let Some(mine) = self.principals.get_mut(&who) {
                 merge_principal(mine, p, cfg);
             } else if self.principals.len() < cfg.max_principals {
@@ -632,7 +638,9 @@ impl Partial {
             None => Value::Null,
         };
         let mut principals = Vec::with_capacity(self.principals.len());
-        for (rank, (who, p)) in self.principals.into_iter().enumerate() {
+        let mut sorted: Vec<(String, Principal)> = self.principals.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (rank, (who, p)) in sorted.into_iter().enumerate() {
             principals.push(principal_doc(&who, &p, rank, cfg, display));
         }
         let mut doc = json!({
