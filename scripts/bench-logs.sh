@@ -15,6 +15,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${1:-$here/target/release/custos}"
 size="${2:-1000000000}"
 [ -x "$bin" ] || { echo "no binary at $bin (cargo build --release)" >&2; exit 2; }
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 [ -x /usr/bin/time ] || { echo "needs GNU time at /usr/bin/time" >&2; exit 2; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
