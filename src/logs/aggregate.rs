@@ -713,13 +713,12 @@ fn principal_doc(
             // Trailing baseline: the same principal's previous active windows of this length
             // that started within `baseline` seconds before this one.
             let from = **start - cfg.baseline;
-            let prev: Vec<&Win> = entries
-                .get(..i)
-                .unwrap_or_default()
-                .iter()
-                .filter(|(s, _)| **s >= from)
-                .map(|(_, w)| *w)
-                .collect();
+            // Windows are in time order: the trailing span is one slice, found by bisection.
+            let earlier = entries.get(..i).unwrap_or_default();
+            let in_span = earlier
+                .get(earlier.partition_point(|(s, _)| **s < from)..)
+                .unwrap_or_default();
+            let prev: Vec<&Win> = in_span.iter().map(|(_, w)| *w).collect();
             let reads: Vec<f64> = prev.iter().map(|w| w.reads as f64).collect();
             let requests: Vec<f64> = prev.iter().map(|w| w.requests as f64).collect();
             let errors: Vec<f64> = prev
@@ -733,12 +732,7 @@ fn principal_doc(
             // The principal's habits before this window: how many of its previous windows (in
             // the baseline span) were off hours, and what share of its requests fell in them.
             let (mut prior_off, mut off_requests) = (0u64, 0u64);
-            for (s, pw) in entries
-                .get(..i)
-                .unwrap_or_default()
-                .iter()
-                .filter(|(s, _)| **s >= from)
-            {
+            for (s, pw) in in_span {
                 let h = u32::try_from(hour_of_day(**s * 1000, cfg.utc_offset_minutes)).unwrap_or(0);
                 if is_off_hour(h, cfg.off_hours) {
                     prior_off += 1;
