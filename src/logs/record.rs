@@ -347,7 +347,9 @@ pub fn parse_line(line: &str, kind: Kind, source: &Source) -> Option<Value> {
             if let Some(f) = &source.log_format {
                 return f.parse(t).map(Value::Object);
             }
-            let [combined, common] = super::nginx::builtin();
+            static BUILTIN: std::sync::LazyLock<[super::nginx::LogFormat; 2]> =
+                std::sync::LazyLock::new(super::nginx::builtin);
+            let [combined, common] = &*BUILTIN;
             combined
                 .parse(t)
                 .or_else(|| common.parse(t))
