@@ -332,6 +332,10 @@ fn text_payload(line: &str) -> Option<Value> {
     Some(Value::Object(m))
 }
 
+/// nginx's combined and common formats, compiled once.
+static BUILTIN_NGINX: std::sync::LazyLock<[super::nginx::LogFormat; 2]> =
+    std::sync::LazyLock::new(super::nginx::builtin);
+
 /// A line as a record value, or `None` when it is not one.
 pub fn parse_line(line: &str, kind: Kind, source: &Source) -> Option<Value> {
     let t = line.trim();
@@ -347,9 +351,7 @@ pub fn parse_line(line: &str, kind: Kind, source: &Source) -> Option<Value> {
             if let Some(f) = &source.log_format {
                 return f.parse(t).map(Value::Object);
             }
-            static BUILTIN: std::sync::LazyLock<[super::nginx::LogFormat; 2]> =
-                std::sync::LazyLock::new(super::nginx::builtin);
-            let [combined, common] = &*BUILTIN;
+            let [combined, common] = &*BUILTIN_NGINX;
             combined
                 .parse(t)
                 .or_else(|| common.parse(t))
