@@ -67,6 +67,9 @@ struct RawConfig {
     context: RawContext,
     #[serde(default)]
     suppression: RawSuppression,
+    /// `[logs]`: log sources and the access-log audit (docs/logs.md).
+    #[serde(default)]
+    logs: crate::logs::source::RawLogs,
 }
 
 /// `[suppression]`: how inline `custos:ignore` comments are accepted.
@@ -190,6 +193,8 @@ pub struct Config {
     pub demote_demo_credentials: bool,
     /// `[suppression] require_reason`: an inline ignore without `-- reason` suppresses nothing.
     pub require_reason: bool,
+    /// `[logs]`: log sources, field mappings and aggregate settings (docs/logs.md).
+    pub logs: crate::logs::source::LogsConfig,
 }
 
 pub const DEFAULT_MAX_LOG_SIZE: u64 = 64 * 1024 * 1024 * 1024;
@@ -223,6 +228,7 @@ impl Config {
             context_globs: Vec::new(),
             demote_demo_credentials: true,
             require_reason: false,
+            logs: crate::logs::source::LogsConfig::default(),
         }
     }
 
@@ -430,6 +436,7 @@ impl Config {
             };
         }
         cfg.require_reason = raw.suppression.require_reason;
+        cfg.logs = crate::logs::source::LogsConfig::from_raw(raw.logs).map_err(|m| err(m, None))?;
         for w in raw.waivers {
             let line = text[..w.rule.span().start.min(text.len())]
                 .matches('\n')

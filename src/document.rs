@@ -88,12 +88,14 @@ pub enum Kind {
     LogJsonl,
     LogNginx,
     LogText,
+    /// The aggregates of one log source (docs/logs.md): one document per source.
+    LogAggregate,
     Text,
 }
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 33] = [
+    pub const ALL: [Kind; 34] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
@@ -126,6 +128,7 @@ impl Kind {
         Kind::LogJsonl,
         Kind::LogNginx,
         Kind::LogText,
+        Kind::LogAggregate,
         Kind::Text,
     ];
 
@@ -163,6 +166,7 @@ impl Kind {
             Kind::LogJsonl => "log-jsonl",
             Kind::LogNginx => "log-nginx",
             Kind::LogText => "log-text",
+            Kind::LogAggregate => "log-aggregate",
             Kind::Text => "text",
         }
     }
@@ -182,7 +186,8 @@ impl Kind {
             | Kind::CycloneDx
             | Kind::LogJsonl
             | Kind::LogNginx
-            | Kind::LogText => &[],
+            | Kind::LogText
+            | Kind::LogAggregate => &[],
             Kind::Ini => &["#", ";"],
             Kind::Properties => &["#", "!"],
             _ => &["#"],

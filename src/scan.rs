@@ -31,6 +31,8 @@ struct FileResult {
     /// How the file's bytes became `source`, so reported byte offsets count file bytes.
     encoding: SourceEncoding,
     scanned: bool,
+    /// A log file's share of its source's aggregate (docs/logs.md).
+    log_partial: Option<logs::aggregate::Partial>,
 }
 
 /// Run a scan over `roots`.
@@ -92,6 +94,9 @@ pub fn kinds_of_files(
             Kind::HelmTemplate | Kind::Yaml => {
                 kinds.insert(Kind::Kubernetes);
             }
+            Kind::LogJsonl | Kind::LogNginx | Kind::LogText => {
+                kinds.insert(Kind::LogAggregate);
+            }
             _ => {}
         }
     }
@@ -140,6 +145,7 @@ pub fn run_excluding(
         found.files.iter().map(|c| c.size).sum(),
     );
     let (modules, pyindex) = indexes(roots, &found.files, config, limits);
+    let log_sources = logs::audit::Sources::new(&config.logs);
     let results: Vec<FileResult> = found
         .files
         .par_iter()
@@ -150,12 +156,16 @@ pub fn run_excluding(
                 let rel = discover::rel_to(&config.root, &c.fs_path);
                 let ctx = config.context_of(&rel, &within_root(roots, &c.fs_path));
                 apply_context(&mut r.findings, ctx, config, r.source.as_deref());
+                if let Some(p) = r.log_partial.take() {
+                    log_sources.add(p);
+                }
                 progress.file_done(c.size);
                 r
             },
         )
         .collect();
     progress.finish();
+    let (log_findings, log_documents) = log_sources.evaluate(policies, config);
 
     let mut report = Report::new(Command::Scan, &discover::display_path(&config.root));
     report.notes = found.notes;
@@ -175,6 +185,8 @@ pub fn run_excluding(
     report.run.config_sha256 = config.file.as_deref().and_then(crate::catalog::file_sha256);
     report.run.git_commit = crate::gitinfo::head_commit(&config.root);
     report.stats.rules = policies.rules().count();
+    report.stats.documents += log_documents;
+    report.findings.extend(log_findings);
     for r in results {
         report.stats.files_scanned += usize::from(r.scanned);
         report.stats.documents += r.documents;
@@ -468,6 +480,7 @@ fn scan_file(
         source: None,
         encoding: SourceEncoding::Utf8,
         scanned: false,
+        log_partial: None,
     };
     if !discover::is_regular_file(&c.fs_path) {
         res.notes.push(Note {
@@ -477,7 +490,7 @@ fn scan_file(
         return res;
     }
     if discover::is_log_name(&c.fs_path) {
-        return scan_log(res, c, config);
+        return scan_log(res, c, config, ev);
     }
     let bytes = match std::fs::read(&c.fs_path) {
         Ok(b) => b,
@@ -749,7 +762,12 @@ fn detector_findings(
 }
 
 /// A log file, streamed: secret and PII findings, each with its own masked excerpt.
-fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
+fn scan_log(
+    mut res: FileResult,
+    c: &Candidate,
+    config: &Config,
+    ev: &mut Evaluator<'_>,
+) -> FileResult {
     let mut head = Vec::with_capacity(8192);
     let opened = std::fs::File::open(&c.fs_path).and_then(|f| {
         use std::io::Read as _;
@@ -791,7 +809,32 @@ fn scan_log(mut res: FileResult, c: &Candidate, config: &Config) -> FileResult {
     let rate = |rule: &str, severity: Severity| {
         (!config.is_disabled(rule)).then(|| config.severity_for(rule, severity))
     };
-    match logs::scan_file(&c.fs_path, &c.display, kind, &opts, &rate) {
+    // Access-log audit: every line is also a record of the file's source.
+    let source = config.logs.source_for(&rel, &c.display);
+    let evaluate = logs::audit::rules_name(ev.policies(), source.kind.unwrap_or(kind));
+    let mut audit = logs::audit::FileAudit::new(&config.logs, source, kind, &c.display, evaluate);
+    let scanned = logs::scan_file_with(
+        &c.fs_path,
+        &c.display,
+        kind,
+        &opts,
+        &rate,
+        &mut |line, n, start, sampled| audit.line(line, n, start, sampled, ev, config),
+    );
+    let audited = audit.finish();
+    res.documents += audited.documents;
+    res.findings.extend(audited.findings);
+    for ((rule_id, severity), count) in audited.unlisted {
+        res.unlisted.push(Unlisted {
+            path: c.display.clone(),
+            rule_id,
+            severity,
+            level: Level::Failure,
+            count,
+        });
+    }
+    res.log_partial = Some(audited.partial);
+    match scanned {
         Ok(scan) => {
             let unlisted = scan.unlisted_total();
             res.scanned = true;

@@ -373,6 +373,44 @@ fn corpus(root: &Path) -> Vec<Base> {
             });
         }
     }
+    out.extend(log_aggregates(root));
+    out
+}
+
+/// The aggregate document (docs/logs.md) of each log fixture of the LOG rules.
+fn log_aggregates(root: &Path) -> Vec<Base> {
+    use custos::logs::{aggregate::Display, audit::aggregate_files, source};
+    let cfg = source::LogsConfig::default();
+    let display = Display::new(&cfg, custos::detect::pii::Entity::defaults());
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(root.join("fixtures/rules")).sort_by_file_name() {
+        let entry = entry.expect("walk fixtures");
+        let rel = entry.path().strip_prefix(root).expect("in repo");
+        let kind = match rel.extension().and_then(|e| e.to_str()) {
+            Some("jsonl") => Kind::LogJsonl,
+            Some("log") => Kind::LogNginx,
+            _ => continue,
+        };
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let path = rel.display().to_string();
+        let files = [(path.clone(), text)];
+        let value = aggregate_files(
+            &files,
+            kind,
+            &source::Source::implied(&path),
+            &cfg,
+            &display,
+        );
+        out.push(Base {
+            path,
+            kind: Kind::LogAggregate,
+            source: String::new(),
+            value,
+            spans: custos::document::SpanMap::new(),
+        });
+    }
     out
 }
 

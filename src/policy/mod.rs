@@ -788,6 +788,7 @@ impl PolicySet {
             set: self,
             engine: self.trusted.clone(),
             worker: None,
+            explicit: false,
         }
     }
 
@@ -826,6 +827,8 @@ pub struct Evaluator<'a> {
     set: &'a PolicySet,
     engine: Engine,
     worker: Option<sandbox::Worker>,
+    /// Only rules that name the document's kind apply (log records and aggregates).
+    explicit: bool,
 }
 
 impl Drop for Evaluator<'_> {
@@ -843,6 +846,11 @@ pub trait RuleFilter {
 }
 
 impl Evaluator<'_> {
+    /// The policy set this evaluator evaluates.
+    pub fn policies(&self) -> &PolicySet {
+        self.set
+    }
+
     /// Evaluate every applicable rule on `doc`; problems evaluating a rule become findings.
     pub fn evaluate(
         &mut self,
@@ -874,6 +882,21 @@ impl Evaluator<'_> {
         self.evaluate_input(&doc, Some(input), source, lines, filter, false)
     }
 
+    /// [`Evaluator::evaluate_owned`] with only the rules that name the document's kind in their
+    /// `kinds`: log records and log aggregates (docs/logs.md), which rules written for every
+    /// structured document were not written for (and a log has millions of records).
+    pub fn evaluate_explicit_owned(
+        &mut self,
+        mut doc: Document,
+        filter: &dyn RuleFilter,
+    ) -> Vec<Finding> {
+        let input = std::mem::take(&mut doc.input);
+        self.explicit = true;
+        let out = self.evaluate_input(&doc, Some(input), "", &LineIndex::new(""), filter, false);
+        self.explicit = false;
+        out
+    }
+
     fn evaluate_input(
         &mut self,
         doc: &Document,
@@ -889,6 +912,7 @@ impl Evaluator<'_> {
             .rules
             .iter()
             .filter(|r| !only_conftest || r.conftest.is_some())
+            .filter(|r| !self.explicit || r.meta.kinds.contains(&doc.kind))
             .filter(|r| r.meta.kinds.is_empty() || r.meta.kinds.contains(&doc.kind))
             .filter(|r| !filter.is_disabled(&r.meta.id))
             .collect();

@@ -6,6 +6,17 @@
 //! have their request URI and referrer percent-decoded and scanned again, so that an email or a
 //! key hidden as `%40` is still found (reported on the whole field). With `--log-sample N`, a
 //! deterministic, evenly spaced sample of N lines is scanned instead of every line.
+//!
+//! The same pass reads every line as a record of its source for the access-log audit
+//! ([`audit`]): records become policy documents and feed per-source aggregates
+//! ([`aggregate`]), see docs/logs.md.
+
+pub mod aggregate;
+pub mod audit;
+pub mod nginx;
+pub mod record;
+pub mod source;
+pub mod time;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -80,7 +91,7 @@ pub struct LogOptions {
     pub sample: Option<usize>,
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     if !s.contains('%') {
         return None;
     }
@@ -159,7 +170,7 @@ pub fn describe(d: &Detection, value: &str) -> (Severity, String) {
 /// credential masked too: an excerpt must never carry a key a rule does not know. The same
 /// byte length as `line`, so spans stay valid. Computed once per line, whatever the number of
 /// findings on it.
-fn masked_line(line: &str, dets: &[Detection]) -> String {
+pub(crate) fn masked_line(line: &str, dets: &[Detection]) -> String {
     let mut masked = line.to_owned();
     for d in dets {
         if let Some(v) = line.get(d.start..d.end) {
@@ -280,6 +291,23 @@ pub fn scan_file(
     opts: &LogOptions,
     rate: Rate<'_>,
 ) -> std::io::Result<LogScan> {
+    scan_file_with(path, display, kind, opts, rate, &mut |_, _, _, _| {})
+}
+
+/// What [`scan_file_with`] calls for every line: the line (without its end of line), its
+/// 1-based number, the byte offset of its start, and whether it is in the sample.
+pub type OnLine<'a> = &'a mut dyn FnMut(&str, usize, usize, bool);
+
+/// [`scan_file`], handing every line to `on_line` as well (the access-log audit reads
+/// records in the same pass).
+pub fn scan_file_with(
+    path: &Path,
+    display: &str,
+    kind: Kind,
+    opts: &LogOptions,
+    rate: Rate<'_>,
+    on_line: OnLine<'_>,
+) -> std::io::Result<LogScan> {
     let stride = match opts.sample {
         Some(n) if n > 0 => {
             let total = count_lines(path)?;
@@ -301,12 +329,14 @@ pub fn scan_file(
         out.bytes += n as u64;
         let line_start = offset;
         offset += n;
-        if (out.lines - 1) % stride != 0 {
+        let sampled = (out.lines - 1) % stride == 0;
+        let text = text_of(&buf);
+        let line = text.trim_end_matches(['\n', '\r']);
+        on_line(line, out.lines, line_start, sampled);
+        if !sampled {
             continue;
         }
         out.lines_scanned += 1;
-        let text = text_of(&buf);
-        let line = text.trim_end_matches(['\n', '\r']);
         let dets = detect_line(line, kind, &opts.entities);
         let masked = if dets.is_empty() {
             String::new()

@@ -1,0 +1,880 @@
+//! Per-source aggregates of log records, built while streaming and handed to policies as one
+//! `log-aggregate` document per source.
+//!
+//! Each file yields a [`Partial`]; partials of one source merge ([`Partial::merge`]) in any
+//! order and any grouping with the same result, so the aggregate does not depend on how the
+//! records were split into files (a property test checks it). Everything is a sum, a minimum or
+//! a maximum: costs are summed as integer millionths, not floats, so that even they are exact.
+//! Medians, MADs and baselines are computed once, at the end ([`Partial::into_document`]).
+//!
+//! Memory is bounded by principals × windows, not by the log's size (docs/logs.md): at most
+//! `max_principals` principals (the records of any further principal are counted, not kept),
+//! one entry per (principal, window length, window) with activity, at most
+//! [`MAP_CAP`] keys in each per-window breakdown and `max_resources` first-seen resources per
+//! principal. Beyond a cap, which keys are kept depends on the order records arrive; the caps
+//! are reported in the document.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+
+use super::record::{Fields, Outcome};
+use super::source::{LogsConfig, Source, FIELDS};
+use super::time::format_ms;
+
+/// Keys kept in each per-window breakdown (actions, resources, statuses); the rest count
+/// under `(other)`.
+pub const MAP_CAP: usize = 32;
+/// New resources listed per principal.
+const NEW_RESOURCES_LISTED: usize = 20;
+const OTHER: &str = "(other)";
+
+/// Where a record is: the evidence a finding points at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Loc {
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// Byte offset of the line's start.
+    pub offset: usize,
+}
+
+impl Loc {
+    fn json(&self) -> Value {
+        json!({"file": self.file, "line": self.line, "offset": self.offset})
+    }
+}
+
+/// The first location of a partial's records (they come in line order, see
+/// [`Partial::add`]): set once.
+fn first_loc(a: &mut Option<Loc>, b: &Loc) {
+    if a.is_none() {
+        *a = Some(b.clone());
+    }
+}
+
+fn min_loc(a: &mut Option<Loc>, b: Option<Loc>) {
+    if let Some(b) = b {
+        if a.as_ref().is_none_or(|x| b < *x) {
+            *a = Some(b);
+        }
+    }
+}
+
+fn add_capped(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    if let Some(v) = map.get_mut(key) {
+        *v += n;
+    } else if map.len() < MAP_CAP {
+        map.insert(key.to_owned(), n);
+    } else {
+        *map.entry(OTHER.to_owned()).or_default() += n;
+    }
+}
+
+fn merge_capped(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
+    for (k, v) in from {
+        add_capped(into, &k, v);
+    }
+}
+
+/// One principal's activity in one window.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Win {
+    requests: u64,
+    reads: u64,
+    bytes: u64,
+    tokens: u64,
+    cost: i64,
+    at_limit: u64,
+    errors_429: u64,
+    errors_5xx: u64,
+    by_action: BTreeMap<String, u64>,
+    by_resource: BTreeMap<String, u64>,
+    by_outcome: BTreeMap<String, u64>,
+    errors_by_resource: BTreeMap<String, u64>,
+    first: i64,
+    last: i64,
+    /// The earliest record (by time, then place).
+    at: Option<(i64, Loc)>,
+}
+
+impl Win {
+    fn merge(&mut self, o: Win) {
+        if self.requests == 0 {
+            self.first = o.first;
+            self.last = o.last;
+        } else {
+            self.first = self.first.min(o.first);
+            self.last = self.last.max(o.last);
+        }
+        self.requests += o.requests;
+        self.reads += o.reads;
+        self.bytes += o.bytes;
+        self.tokens += o.tokens;
+        self.cost += o.cost;
+        self.at_limit += o.at_limit;
+        self.errors_429 += o.errors_429;
+        self.errors_5xx += o.errors_5xx;
+        merge_capped(&mut self.by_action, o.by_action);
+        merge_capped(&mut self.by_resource, o.by_resource);
+        merge_capped(&mut self.by_outcome, o.by_outcome);
+        merge_capped(&mut self.errors_by_resource, o.errors_by_resource);
+        if let Some(b) = o.at {
+            if self.at.as_ref().is_none_or(|a| b < *a) {
+                self.at = Some(b);
+            }
+        }
+    }
+}
+
+/// One principal's activity over the whole source.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Principal {
+    requests: u64,
+    reads: u64,
+    bytes: u64,
+    tokens: u64,
+    cost: i64,
+    /// Requests that carried a cost / a token count (for per-request averages).
+    costed: u64,
+    tokened: u64,
+    at_limit: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    hours: [u64; 24],
+    limit_hours: [u64; 24],
+    /// Per window length (as configured), window start (seconds) → activity.
+    windows: Vec<BTreeMap<i64, Win>>,
+    /// Resource → (first time seen, where).
+    resources: BTreeMap<String, (i64, Loc)>,
+    resources_capped: bool,
+    at: Option<Loc>,
+}
+
+/// Counts of one logical field over the records.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct FieldCount {
+    present: u64,
+    missing_at: Option<Loc>,
+}
+
+/// What a set of records of one source add up to; merge partials of the same source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partial {
+    pub source: String,
+    pub kind: String,
+    files: BTreeSet<String>,
+    pub lines: u64,
+    pub records: u64,
+    unparsed: u64,
+    unattributed: u64,
+    untimed: u64,
+    outcomes: BTreeMap<String, u64>,
+    successes: u64,
+    failures: u64,
+    fields: Vec<FieldCount>,
+    raw_prompts: u64,
+    raw_prompt_at: Option<Loc>,
+    /// Hashed for speed (one lookup per record); sorted when the document is built.
+    principals: std::collections::HashMap<String, Principal>,
+    principals_dropped: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    at: Option<Loc>,
+    windows: Vec<i64>,
+}
+
+impl Partial {
+    pub fn new(source: &str, kind: &str, windows: &[i64]) -> Self {
+        Self {
+            source: source.to_owned(),
+            kind: kind.to_owned(),
+            files: BTreeSet::new(),
+            lines: 0,
+            records: 0,
+            unparsed: 0,
+            unattributed: 0,
+            untimed: 0,
+            outcomes: BTreeMap::new(),
+            successes: 0,
+            failures: 0,
+            fields: vec![FieldCount::default(); FIELDS.len()],
+            raw_prompts: 0,
+            raw_prompt_at: None,
+            principals: std::collections::HashMap::new(),
+            principals_dropped: 0,
+            first: None,
+            last: None,
+            at: None,
+            windows: windows.to_vec(),
+        }
+    }
+
+    /// A file of this source was read (even an empty one).
+    pub fn add_file(&mut self, display: &str) {
+        self.files.insert(display.to_owned());
+    }
+
+    /// A line that is not a record.
+    pub fn add_unparsed(&mut self) {
+        self.lines += 1;
+        self.unparsed += 1;
+    }
+
+    /// Add one record. Records of one partial come in the order of their lines (`loc`
+    /// ascending), so the first location seen is the smallest and is kept without comparing.
+    pub fn add(&mut self, f: &Fields, loc: &Loc, cfg: &LogsConfig) {
+        self.lines += 1;
+        self.records += 1;
+        first_loc(&mut self.at, loc);
+        for (i, c) in self.fields.iter_mut().enumerate() {
+            if f.present.get(i).copied().unwrap_or(false) {
+                c.present += 1;
+            } else {
+                first_loc(&mut c.missing_at, loc);
+            }
+        }
+        if f.raw_prompt {
+            self.raw_prompts += 1;
+            first_loc(&mut self.raw_prompt_at, loc);
+        }
+        if let Some(o) = f.outcome {
+            *self.outcomes.entry(o.class().to_owned()).or_default() += 1;
+            if o.is_success() {
+                self.successes += 1;
+            } else {
+                self.failures += 1;
+            }
+        }
+        if let Some(ts) = f.ts {
+            self.first = Some(self.first.map_or(ts, |x| x.min(ts)));
+            self.last = Some(self.last.map_or(ts, |x| x.max(ts)));
+        } else {
+            self.untimed += 1;
+        }
+        let Some(who) = f.principal.as_deref() else {
+            self.unattributed += 1;
+            return;
+        };
+        let n_windows = self.windows.len();
+        if !self.principals.contains_key(who) {
+            if self.principals.len() >= cfg.max_principals {
+                self.principals_dropped += 1;
+                return;
+            }
+            self.principals.insert(who.to_owned(), Principal::default());
+        }
+        let Some(p) = self.principals.get_mut(who) else {
+            return;
+        };
+        if p.windows.len() != n_windows {
+            p.windows = vec![BTreeMap::new(); n_windows];
+        }
+        let read = f.action.as_deref().is_some_and(|a| cfg.is_read(a));
+        let at_limit = at_limit(f, cfg);
+        let is_429 = f.outcome == Some(Outcome::Status(429));
+        let is_5xx = matches!(f.outcome, Some(Outcome::Status(s)) if s >= 500);
+        p.requests += 1;
+        p.reads += u64::from(read);
+        p.bytes += f.bytes.unwrap_or(0);
+        p.tokens += f.tokens.unwrap_or(0);
+        p.cost += f.cost_micros.unwrap_or(0);
+        p.costed += u64::from(f.cost_micros.is_some());
+        p.tokened += u64::from(f.tokens.is_some());
+        p.at_limit += u64::from(at_limit);
+        first_loc(&mut p.at, loc);
+        if let Some(r) = f.resource.as_deref() {
+            let ts = f.ts.unwrap_or(i64::MAX);
+            if let Some(e) = p.resources.get_mut(r) {
+                // Same time: the earlier line, already kept.
+                if ts < e.0 {
+                    *e = (ts, loc.clone());
+                }
+            } else if p.resources.len() < cfg.max_resources {
+                p.resources.insert(r.to_owned(), (ts, loc.clone()));
+            } else {
+                p.resources_capped = true;
+            }
+        }
+        let Some(ts) = f.ts else { return };
+        p.first = Some(p.first.map_or(ts, |x| x.min(ts)));
+        p.last = Some(p.last.map_or(ts, |x| x.max(ts)));
+        let hour = hour_of_day(ts, cfg.utc_offset_minutes);
+        if let Some(h) = p.hours.get_mut(hour) {
+            *h += 1;
+        }
+        if at_limit {
+            if let Some(h) = p.limit_hours.get_mut(hour) {
+                *h += 1;
+            }
+        }
+        let secs = ts.div_euclid(1000);
+        for (i, len) in self.windows.iter().enumerate() {
+            let start = secs - secs.rem_euclid(*len);
+            let Some(series) = p.windows.get_mut(i) else {
+                continue;
+            };
+            let w = series.entry(start).or_default();
+            if w.requests == 0 {
+                w.first = ts;
+                w.last = ts;
+            } else {
+                w.first = w.first.min(ts);
+                w.last = w.last.max(ts);
+            }
+            w.requests += 1;
+            w.reads += u64::from(read);
+            w.bytes += f.bytes.unwrap_or(0);
+            w.tokens += f.tokens.unwrap_or(0);
+            w.cost += f.cost_micros.unwrap_or(0);
+            w.at_limit += u64::from(at_limit);
+            w.errors_429 += u64::from(is_429);
+            w.errors_5xx += u64::from(is_5xx);
+            if let Some(a) = &f.action {
+                add_capped(&mut w.by_action, a, 1);
+            }
+            if let Some(r) = &f.resource {
+                add_capped(&mut w.by_resource, r, 1);
+                if is_429 || is_5xx {
+                    add_capped(&mut w.errors_by_resource, r, 1);
+                }
+            }
+            if let Some(o) = f.outcome {
+                add_capped(&mut w.by_outcome, o.class(), 1);
+            }
+            if w.at.as_ref().is_none_or(|(t, _)| ts < *t) {
+                w.at = Some((ts, loc.clone()));
+            }
+        }
+    }
+
+    /// Merge another partial of the same source.
+    pub fn merge(&mut self, o: Partial, cfg: &LogsConfig) {
+        self.files.extend(o.files);
+        self.lines += o.lines;
+        self.records += o.records;
+        self.unparsed += o.unparsed;
+        self.unattributed += o.unattributed;
+        self.untimed += o.untimed;
+        for (k, v) in o.outcomes {
+            *self.outcomes.entry(k).or_default() += v;
+        }
+        self.successes += o.successes;
+        self.failures += o.failures;
+        for (a, b) in self.fields.iter_mut().zip(o.fields) {
+            a.present += b.present;
+            min_loc(&mut a.missing_at, b.missing_at);
+        }
+        self.raw_prompts += o.raw_prompts;
+        min_loc(&mut self.raw_prompt_at, o.raw_prompt_at);
+        self.principals_dropped += o.principals_dropped;
+        self.first = min_opt(self.first, o.first);
+        self.last = max_opt(self.last, o.last);
+        min_loc(&mut self.at, o.at);
+        // Near the cap, which principals are kept must not depend on hash order.
+        let mut incoming: Vec<(String, Principal)> = o.principals.into_iter().collect();
+        if self.principals.len() + incoming.len() > cfg.max_principals {
+            incoming.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        for (who, p) in incoming {
+            if let Some(mine) = self.principals.get_mut(&who) {
+                merge_principal(mine, p, cfg);
+            } else if self.principals.len() < cfg.max_principals {
+                self.principals.insert(who, p);
+            } else {
+                self.principals_dropped += p.requests;
+            }
+        }
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn merge_principal(a: &mut Principal, b: Principal, cfg: &LogsConfig) {
+    a.requests += b.requests;
+    a.reads += b.reads;
+    a.bytes += b.bytes;
+    a.tokens += b.tokens;
+    a.cost += b.cost;
+    a.costed += b.costed;
+    a.tokened += b.tokened;
+    a.at_limit += b.at_limit;
+    a.first = min_opt(a.first, b.first);
+    a.last = max_opt(a.last, b.last);
+    for (x, y) in a.hours.iter_mut().zip(b.hours) {
+        *x += y;
+    }
+    for (x, y) in a.limit_hours.iter_mut().zip(b.limit_hours) {
+        *x += y;
+    }
+    if a.windows.len() < b.windows.len() {
+        a.windows.resize(b.windows.len(), BTreeMap::new());
+    }
+    for (series, other) in a.windows.iter_mut().zip(b.windows) {
+        for (start, w) in other {
+            series.entry(start).or_default().merge(w);
+        }
+    }
+    for (r, seen) in b.resources {
+        if let Some(e) = a.resources.get_mut(&r) {
+            if seen < *e {
+                *e = seen;
+            }
+        } else if a.resources.len() < cfg.max_resources {
+            a.resources.insert(r, seen);
+        } else {
+            a.resources_capped = true;
+        }
+    }
+    a.resources_capped |= b.resources_capped;
+    min_loc(&mut a.at, b.at);
+}
+
+/// The record ended at the model's output limit: `finish_reason` says so, or the completion
+/// used every token the request allowed, or as many as the model's configured limit.
+fn at_limit(f: &Fields, cfg: &LogsConfig) -> bool {
+    if f.finish_reason.as_deref().is_some_and(|r| {
+        matches!(
+            r.to_ascii_lowercase().as_str(),
+            "length" | "max_tokens" | "max_output_tokens"
+        )
+    }) {
+        return true;
+    }
+    let Some(done) = f.completion_tokens else {
+        return false;
+    };
+    if f.max_tokens.is_some_and(|m| m > 0 && done >= m) {
+        return true;
+    }
+    f.model
+        .as_deref()
+        .and_then(|m| cfg.model_limits.get(m))
+        .is_some_and(|limit| done >= *limit)
+}
+
+fn hour_of_day(ts_ms: i64, offset_minutes: i32) -> usize {
+    let local = ts_ms.div_euclid(1000) + i64::from(offset_minutes) * 60;
+    usize::try_from(local.rem_euclid(86_400) / 3600).unwrap_or(0)
+}
+
+/// Is the hour `h` off-hours for `[start, end)` (wrapping past midnight when start > end)?
+pub fn is_off_hour(h: u32, off: [u32; 2]) -> bool {
+    let [s, e] = off;
+    match s.cmp(&e) {
+        std::cmp::Ordering::Equal => false,
+        std::cmp::Ordering::Less => (s..e).contains(&h),
+        std::cmp::Ordering::Greater => h >= s || h < e,
+    }
+}
+
+/// Median of a sorted slice.
+fn median_sorted(v: &[f64]) -> Option<f64> {
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    let mid = n / 2;
+    Some(if n % 2 == 1 {
+        *v.get(mid)?
+    } else {
+        (v.get(mid - 1)? + v.get(mid)?) / 2.0
+    })
+}
+
+/// Median and median absolute deviation.
+pub fn median_mad(values: &[f64]) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let m = median_sorted(&v)?;
+    let mut dev: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    Some((m, median_sorted(&dev)?))
+}
+
+/// A number for the document: rounded to 6 decimals so the output does not depend on float
+/// noise.
+fn num(x: f64) -> Value {
+    let r = (x * 1e6).round() / 1e6;
+    serde_json::Number::from_f64(r).map_or(Value::Null, Value::Number)
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn money(micros: i64) -> Value {
+    num(micros as f64 / 1e6)
+}
+
+fn stat(values: &[f64], min: u32) -> Value {
+    if values.len() < min as usize {
+        return Value::Null;
+    }
+    match median_mad(values) {
+        Some((m, d)) => json!({"median": num(m), "mad": num(d), "windows": values.len()}),
+        None => Value::Null,
+    }
+}
+
+/// How log-derived strings are shown: PII and secrets masked, or pseudonymised under a key.
+pub struct Display {
+    redactor: crate::redact::Redactor,
+    pseudonyms: bool,
+}
+
+impl Display {
+    pub fn new(cfg: &LogsConfig, entities: Vec<crate::detect::pii::Entity>) -> Self {
+        let mode = match &cfg.pseudonym_key {
+            Some(k) => crate::redact::Mode::Pseudonym(k.clone()),
+            None => crate::redact::Mode::Mask,
+        };
+        Self {
+            pseudonyms: cfg.pseudonym_key.is_some(),
+            redactor: crate::redact::Redactor {
+                mode,
+                entities,
+                secrets: true,
+            },
+        }
+    }
+
+    /// `s` with PII and secrets replaced; `disambiguate` is appended (`#n`) when something was
+    /// masked, so distinct values stay distinct.
+    pub fn show(&self, s: &str, disambiguate: usize) -> String {
+        let (text, n) = self.redactor.text(s);
+        if n > 0 && !self.pseudonyms {
+            format!("{text}#{disambiguate}")
+        } else {
+            text
+        }
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn ratio(a: u64, b: u64) -> Value {
+    if b == 0 {
+        Value::Null
+    } else {
+        num(a as f64 / b as f64)
+    }
+}
+
+impl Partial {
+    /// The settings rules read, as they appear in the document.
+    fn settings(cfg: &LogsConfig, source: &Source) -> Value {
+        json!({
+            "windows": cfg.windows,
+            "baseline_s": cfg.baseline,
+            "min_baseline": cfg.min_baseline,
+            "spike_factor": num(cfg.spike_factor),
+            "spike_window": cfg.spike_window,
+            "spike_min": cfg.spike_min,
+            "off_hours": cfg.off_hours,
+            "utc_offset_minutes": cfg.utc_offset_minutes,
+            "bulk_reads": cfg.bulk_reads,
+            "learning_s": cfg.learning,
+            "outlier_z": num(cfg.outlier_z),
+            "outlier_ratio": num(cfg.outlier_ratio),
+            "outlier_min_requests": cfg.outlier_min_requests,
+            "limit_share": num(cfg.limit_share),
+            "limit_min": cfg.limit_min,
+            "limit_hours": cfg.limit_hours,
+            "burst_min": cfg.burst_min,
+            "burst_share": num(cfg.burst_share),
+            "failures_min": cfg.failures_min,
+            "failures_success_share": num(cfg.failures_success_share),
+            "required": source.required,
+            "required_explicit": source.required_explicit,
+            "redacted": source.redacted,
+            "max_principals": cfg.max_principals,
+            "max_resources": cfg.max_resources,
+            "map_cap": MAP_CAP,
+        })
+    }
+
+    /// The `log-aggregate` document of this source.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn into_document(self, cfg: &LogsConfig, source: &Source, display: &Display) -> Value {
+        let mut fields = Map::new();
+        for (name, c) in FIELDS.iter().zip(&self.fields) {
+            let mut o = json!({
+                "present": c.present,
+                "missing": self.records - c.present,
+                "required": source.required.iter().any(|r| r == name),
+            });
+            if let (Some(at), Value::Object(m)) = (&c.missing_at, &mut o) {
+                if c.present < self.records {
+                    m.insert("at".into(), at.json());
+                }
+            }
+            fields.insert((*name).to_owned(), o);
+        }
+        // Per-request cost and tokens of every principal with enough requests.
+        let per = |p: &Principal, total: f64, n: u64| -> Option<f64> {
+            (n > 0 && p.requests >= cfg.outlier_min_requests).then(|| total / n as f64)
+        };
+        let costs: Vec<f64> = self
+            .principals
+            .values()
+            .filter_map(|p| per(p, p.cost as f64 / 1e6, p.costed))
+            .collect();
+        let tokens: Vec<f64> = self
+            .principals
+            .values()
+            .filter_map(|p| per(p, p.tokens as f64, p.tokened))
+            .collect();
+        let population = |v: &[f64]| match median_mad(v) {
+            Some((m, d)) => json!({"median": num(m), "mad": num(d), "principals": v.len()}),
+            None => Value::Null,
+        };
+        let mut principals = Vec::with_capacity(self.principals.len());
+        let mut sorted: Vec<(String, Principal)> = self.principals.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (rank, (who, p)) in sorted.into_iter().enumerate() {
+            principals.push(principal_doc(&who, &p, rank, cfg, display));
+        }
+        let mut doc = json!({
+            "source": self.source,
+            "preset": source.preset,
+            "format": self.kind,
+            "redacted": source.redacted,
+            "files": self.files,
+            "lines": self.lines,
+            "records": self.records,
+            "unparsed": self.unparsed,
+            "unattributed": self.unattributed,
+            "untimed": self.untimed,
+            "principals_dropped": self.principals_dropped,
+            "first": self.first.map(format_ms),
+            "last": self.last.map(format_ms),
+            "settings": Self::settings(cfg, source),
+            "outcomes": self.outcomes,
+            "with_outcome": self.successes + self.failures,
+            "successes": self.successes,
+            "failures": self.failures,
+            "fields": fields,
+            "raw_prompts": {"records": self.raw_prompts},
+            "population": {
+                "cost_per_request": population(&costs),
+                "tokens_per_request": population(&tokens),
+            },
+            "principals": principals,
+        });
+        if let (Some(at), Some(m)) = (&self.raw_prompt_at, doc["raw_prompts"].as_object_mut()) {
+            m.insert("at".into(), at.json());
+        }
+        if let (Some(at), Some(m)) = (&self.at, doc.as_object_mut()) {
+            m.insert("at".into(), at.json());
+        }
+        doc
+    }
+}
+
+fn show_map(m: &BTreeMap<String, u64>, display: &Display) -> Value {
+    let mut out = Map::new();
+    for (i, (k, v)) in m.iter().enumerate() {
+        out.insert(display.show(k, i), Value::from(*v));
+    }
+    Value::Object(out)
+}
+
+/// The top key of a breakdown (most counted, then first by name).
+fn top(m: &BTreeMap<String, u64>) -> Option<(&String, u64)> {
+    m.iter()
+        .filter(|(k, _)| k.as_str() != OTHER)
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(k, v)| (k, *v))
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn principal_doc(
+    who: &str,
+    p: &Principal,
+    rank: usize,
+    cfg: &LogsConfig,
+    display: &Display,
+) -> Value {
+    let mut windows = Map::new();
+    let mut gaps = Vec::new();
+    for (len, series) in cfg.windows.iter().zip(&p.windows) {
+        let entries: Vec<(&i64, &Win)> = series.iter().collect();
+        let mut list = Vec::with_capacity(entries.len());
+        for (i, (start, w)) in entries.iter().enumerate() {
+            // Trailing baseline: the same principal's previous active windows of this length
+            // that started within `baseline` seconds before this one.
+            let from = **start - cfg.baseline;
+            // Windows are in time order: the trailing span is one slice, found by bisection.
+            let earlier = entries.get(..i).unwrap_or_default();
+            let in_span = earlier
+                .get(earlier.partition_point(|(s, _)| **s < from)..)
+                .unwrap_or_default();
+            let prev: Vec<&Win> = in_span.iter().map(|(_, w)| *w).collect();
+            let reads: Vec<f64> = prev.iter().map(|w| w.reads as f64).collect();
+            let requests: Vec<f64> = prev.iter().map(|w| w.requests as f64).collect();
+            let errors: Vec<f64> = prev
+                .iter()
+                .map(|w| (w.errors_429 + w.errors_5xx) as f64)
+                .collect();
+            let hour =
+                u32::try_from(hour_of_day(**start * 1000, cfg.utc_offset_minutes)).unwrap_or(0);
+            let hours_in = u32::try_from((*len / 3600).max(1)).unwrap_or(1);
+            let off = (0..hours_in).all(|k| is_off_hour((hour + k) % 24, cfg.off_hours));
+            // The principal's habits before this window: how many of its previous windows (in
+            // the baseline span) were off hours, and what share of its requests fell in them.
+            let (mut prior_off, mut off_requests) = (0u64, 0u64);
+            for (s, pw) in in_span {
+                let h = u32::try_from(hour_of_day(**s * 1000, cfg.utc_offset_minutes)).unwrap_or(0);
+                if is_off_hour(h, cfg.off_hours) {
+                    prior_off += 1;
+                    off_requests += pw.requests;
+                }
+            }
+            let prior_requests: u64 = prev.iter().map(|w| w.requests).sum();
+            let mean_gap = if w.requests > 1 {
+                num((w.last - w.first) as f64 / 1000.0 / (w.requests - 1) as f64)
+            } else {
+                Value::Null
+            };
+            if let Some(g) = mean_gap.as_f64() {
+                if *len == cfg.windows.first().copied().unwrap_or(*len) {
+                    gaps.push(g);
+                }
+            }
+            let top_resource = top(&w.by_resource)
+                .map(|(k, n)| json!({"resource": display.show(k, 0), "count": n}));
+            let top_error = top(&w.errors_by_resource)
+                .map(|(k, n)| json!({"resource": display.show(k, 0), "count": n}));
+            let mut o = json!({
+                "start": format_ms(**start * 1000),
+                "end": format_ms((**start + len) * 1000),
+                "start_s": **start,
+                "requests": w.requests,
+                "reads": w.reads,
+                "bytes": w.bytes,
+                "tokens": w.tokens,
+                "cost": money(w.cost),
+                "at_limit": w.at_limit,
+                "errors_429": w.errors_429,
+                "errors_5xx": w.errors_5xx,
+                "by_action": show_map(&w.by_action, display),
+                "by_resource": show_map(&w.by_resource, display),
+                "by_outcome": w.by_outcome,
+                "errors_by_resource": show_map(&w.errors_by_resource, display),
+                "top_resource": top_resource,
+                "top_error_resource": top_error,
+                "mean_gap_s": mean_gap,
+                "off_hours": off,
+                "prior_windows": prev.len(),
+                "prior_off_hours_windows": prior_off,
+                "prior_off_hours_share": ratio(off_requests, prior_requests),
+                "baseline": {
+                    "reads": stat(&reads, cfg.min_baseline),
+                    "requests": stat(&requests, cfg.min_baseline),
+                    "errors": stat(&errors, cfg.min_baseline),
+                },
+            });
+            if let (Some((_, at)), Some(m)) = (&w.at, o.as_object_mut()) {
+                m.insert("at".into(), at.json());
+            }
+            list.push(o);
+        }
+        windows.insert(len.to_string(), Value::Array(list));
+    }
+    gaps.sort_by(f64::total_cmp);
+    let mean_gap = match (p.first, p.last) {
+        (Some(a), Some(b)) if p.requests > 1 => {
+            num((b - a) as f64 / 1000.0 / (p.requests - 1) as f64)
+        }
+        _ => Value::Null,
+    };
+    // Resources first seen after the learning period that follows the principal's first
+    // record.
+    let mut new: Vec<(&i64, &Loc, &String)> = match p.first {
+        Some(first) => p
+            .resources
+            .iter()
+            .filter(|(_, (seen, _))| *seen != i64::MAX && *seen >= first + cfg.learning * 1000)
+            .map(|(r, (seen, at))| (seen, at, r))
+            .collect(),
+        None => Vec::new(),
+    };
+    new.sort();
+    let new_count = new.len();
+    let new_list: Vec<Value> = new
+        .into_iter()
+        .take(NEW_RESOURCES_LISTED)
+        .enumerate()
+        .map(|(i, (seen, at, r))| {
+            json!({"resource": display.show(r, i), "first_seen": format_ms(*seen), "at": at.json()})
+        })
+        .collect();
+    let limit_hours = p.limit_hours.iter().filter(|n| **n > 0).count();
+    let timed: u64 = p.hours.iter().sum();
+    let off: u64 = (0u32..24)
+        .zip(p.hours)
+        .filter(|(h, _)| is_off_hour(*h, cfg.off_hours))
+        .map(|(_, n)| n)
+        .sum();
+    let mut o = json!({
+        "principal": display.show(who, rank),
+        "service_account": cfg.is_service_account(who),
+        "requests": p.requests,
+        "reads": p.reads,
+        "bytes": p.bytes,
+        "tokens": p.tokens,
+        "cost": money(p.cost),
+        "cost_per_request": if p.costed > 0 { num(p.cost as f64 / 1e6 / p.costed as f64) } else { Value::Null },
+        "tokens_per_request": if p.tokened > 0 { num(p.tokens as f64 / p.tokened as f64) } else { Value::Null },
+        "at_limit": p.at_limit,
+        "at_limit_share": ratio(p.at_limit, p.requests),
+        "at_limit_hours": limit_hours,
+        "first": p.first.map(format_ms),
+        "last": p.last.map(format_ms),
+        "hours": p.hours,
+        "off_hours_share": ratio(off, timed),
+        "interarrival": {
+            "mean_s": mean_gap,
+            "median_window_mean_s": median_sorted(&gaps).map_or(Value::Null, num),
+        },
+        "distinct_resources": p.resources.len(),
+        "resources_capped": p.resources_capped,
+        "new_resources_count": new_count,
+        "new_resources": new_list,
+        "windows": windows,
+    });
+    if let (Some(at), Some(m)) = (&p.at, o.as_object_mut()) {
+        m.insert("at".into(), at.json());
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_mad() {
+        assert_eq!(median_mad(&[1.0, 2.0, 3.0, 4.0, 100.0]), Some((3.0, 1.0)));
+        assert_eq!(median_mad(&[2.0, 4.0]), Some((3.0, 1.0)));
+        assert_eq!(median_mad(&[]), None);
+    }
+
+    #[test]
+    fn off_hours_wrap_midnight() {
+        assert!(is_off_hour(22, [20, 6]));
+        assert!(is_off_hour(3, [20, 6]));
+        assert!(!is_off_hour(12, [20, 6]));
+        assert!(is_off_hour(13, [12, 14]));
+        assert!(!is_off_hour(13, [5, 5]));
+    }
+}

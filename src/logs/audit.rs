@@ -1,0 +1,340 @@
+//! Log records and their aggregates as policy documents: what the scan hands to Rego for a
+//! log file.
+//!
+//! While a log file streams ([`super::scan_file_with`]), each line is parsed as a record of
+//! the file's source ([`FileAudit::line`]): its fields feed the source's aggregate
+//! ([`Partial`]), and, when a loaded rule names the file's kind (`log-jsonl`, `log-nginx`,
+//! `log-text`) in its `kinds`, the record itself is evaluated as a document (input = the
+//! record, span = its line; findings carry the masked line as their excerpt). Rules whose
+//! `kinds` are empty (every structured document) are not run on log records: a log has
+//! millions of them.
+//!
+//! Once every file is read, the partials of each source are merged and the aggregate is
+//! evaluated as one `log-aggregate` document ([`evaluate_aggregates`]). A finding on it is
+//! placed at the evidence its `path` points to: the nearest `at` (file, line) on the way down
+//! that path, else the source's first record.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::aggregate::{Display, Loc, Partial};
+use super::record;
+use super::source::{LogsConfig, Source};
+use crate::config::Config;
+use crate::document::{Document, Kind, LineIndex, Span};
+use crate::finding::{Excerpt, Finding, Severity};
+use crate::policy::{Evaluator, PolicySet};
+
+/// What the audit of one file produced.
+#[derive(Debug)]
+pub struct FileOutcome {
+    pub partial: Partial,
+    /// Findings of record rules (listed, at most [`super::MAX_FINDINGS_PER_LOG`]).
+    pub findings: Vec<Finding>,
+    /// Record findings over the cap, per (rule, severity).
+    pub unlisted: BTreeMap<(String, Severity), usize>,
+    /// Records evaluated as documents.
+    pub documents: usize,
+}
+
+/// The audit of one log file while it streams.
+pub struct FileAudit<'a> {
+    source: Source,
+    kind: Kind,
+    display: String,
+    cfg: &'a LogsConfig,
+    partial: Partial,
+    /// Evaluate records (a loaded rule names this kind).
+    evaluate: bool,
+    findings: Vec<Finding>,
+    unlisted: BTreeMap<(String, Severity), usize>,
+    documents: usize,
+}
+
+impl<'a> FileAudit<'a> {
+    pub fn new(
+        cfg: &'a LogsConfig,
+        source: Source,
+        kind: Kind,
+        display: &str,
+        evaluate: bool,
+    ) -> Self {
+        let kind = source.kind.unwrap_or(kind);
+        let mut partial = Partial::new(&source.name, kind.as_str(), &cfg.windows);
+        partial.add_file(display);
+        Self {
+            source,
+            kind,
+            display: display.to_owned(),
+            cfg,
+            partial,
+            evaluate,
+            findings: Vec::new(),
+            unlisted: BTreeMap::new(),
+            documents: 0,
+        }
+    }
+
+    /// The kind records of this file are read as.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// One line: aggregate it, and evaluate it as a document when `sampled` and record
+    /// rules apply.
+    pub fn line(
+        &mut self,
+        line: &str,
+        line_no: usize,
+        line_start: usize,
+        sampled: bool,
+        ev: &mut Evaluator<'_>,
+        config: &Config,
+    ) {
+        if line.trim().is_empty() {
+            return;
+        }
+        let Some(value) = record::parse_line(line, self.kind, &self.source) else {
+            self.partial.add_unparsed();
+            return;
+        };
+        let fields = record::fields(&value, &self.source);
+        let loc = Loc {
+            file: self.display.clone(),
+            line: line_no,
+            offset: line_start,
+        };
+        self.partial.add(&fields, &loc, self.cfg);
+        if !(self.evaluate && sampled) {
+            return;
+        }
+        let mut spans = crate::document::SpanMap::new();
+        spans.insert(
+            String::new(),
+            Span::new(line_start, line_start + line.len()),
+        );
+        let doc = Document {
+            path: self.display.clone(),
+            kind: self.kind,
+            // The line number: pointers of findings stay distinct across records.
+            index: line_no,
+            input: value,
+            spans,
+        };
+        self.documents += 1;
+        let found = ev.evaluate_explicit_owned(doc, config);
+        if found.is_empty() {
+            return;
+        }
+        let dets = super::detect_line(line, self.kind, &config.pii_entities);
+        let masked = super::masked_line(line, &dets);
+        for mut f in found {
+            if self.findings.len() >= super::MAX_FINDINGS_PER_LOG {
+                *self.unlisted.entry((f.rule_id, f.severity)).or_default() += 1;
+                continue;
+            }
+            f.span = Some(Span::new(line_start, line_start + line.len()));
+            f.excerpt = Some(whole_line_excerpt(&masked, line_no, line_start));
+            f.compute_fingerprint(Some(&masked));
+            self.findings.push(f);
+        }
+    }
+
+    pub fn finish(self) -> FileOutcome {
+        FileOutcome {
+            partial: self.partial,
+            findings: self.findings,
+            unlisted: self.unlisted,
+            documents: self.documents,
+        }
+    }
+}
+
+fn whole_line_excerpt(masked: &str, line_no: usize, line_start: usize) -> Excerpt {
+    let mut end = masked.len().min(240);
+    while !masked.is_char_boundary(end) {
+        end -= 1;
+    }
+    Excerpt {
+        line: line_no,
+        line_start,
+        column: 1,
+        text: masked.get(..end).unwrap_or_default().to_owned(),
+        start: 0,
+        end,
+    }
+}
+
+/// Whether a loaded rule names `kind` explicitly (records are evaluated only then).
+pub fn rules_name(policies: &PolicySet, kind: Kind) -> bool {
+    policies.rules().any(|r| r.kinds.contains(&kind))
+}
+
+/// The nearest evidence along `pointer` (a JSON pointer into `doc`): the deepest `at`.
+fn evidence(doc: &Value, pointer: Option<&str>) -> Option<Loc> {
+    let at = |v: &Value| -> Option<Loc> {
+        let a = v.get("at")?;
+        Some(Loc {
+            file: a.get("file")?.as_str()?.to_owned(),
+            line: usize::try_from(a.get("line")?.as_u64()?).ok()?,
+            offset: usize::try_from(a.get("offset")?.as_u64()?).ok()?,
+        })
+    };
+    let mut best = at(doc);
+    let mut cur = doc;
+    for token in pointer.unwrap_or("").split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        let next = match cur {
+            Value::Object(m) => m.get(&token),
+            Value::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        };
+        let Some(next) = next else { break };
+        cur = next;
+        if let Some(l) = at(cur) {
+            best = Some(l);
+        }
+    }
+    best
+}
+
+/// The aggregates of every source, merged as files finish (so that memory holds one
+/// aggregate per source, not one per file). Shared by the scan's worker threads.
+pub struct Sources<'a> {
+    cfg: &'a LogsConfig,
+    by_source: std::sync::Mutex<BTreeMap<String, Partial>>,
+}
+
+impl<'a> Sources<'a> {
+    pub fn new(cfg: &'a LogsConfig) -> Self {
+        Self {
+            cfg,
+            by_source: std::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Merge one file's partial into its source's aggregate.
+    pub fn add(&self, p: Partial) {
+        let Ok(mut map) = self.by_source.lock() else {
+            return;
+        };
+        match map.get_mut(&p.source) {
+            Some(mine) => mine.merge(p, self.cfg),
+            None => {
+                map.insert(p.source.clone(), p);
+            }
+        }
+    }
+
+    /// Evaluate every source's aggregate (see [`evaluate_aggregates`]).
+    pub fn evaluate(self, policies: &PolicySet, config: &Config) -> (Vec<Finding>, usize) {
+        let map = self.by_source.into_inner().unwrap_or_default();
+        evaluate_aggregates(map.into_values().collect(), policies, config)
+    }
+}
+
+/// Merge the partials of each source, evaluate each source's aggregate document, and place
+/// the findings at their evidence. Returns the findings and the number of documents.
+pub fn evaluate_aggregates(
+    partials: Vec<Partial>,
+    policies: &PolicySet,
+    config: &Config,
+) -> (Vec<Finding>, usize) {
+    let cfg = &config.logs;
+    let mut by_source: BTreeMap<String, Partial> = BTreeMap::new();
+    for p in partials {
+        match by_source.get_mut(&p.source) {
+            Some(mine) => mine.merge(p, cfg),
+            None => {
+                by_source.insert(p.source.clone(), p);
+            }
+        }
+    }
+    if !rules_name(policies, Kind::LogAggregate) {
+        return (Vec::new(), 0);
+    }
+    let display = Display::new(cfg, config.pii_entities.clone());
+    let mut ev = policies.worker();
+    let mut out = Vec::new();
+    let mut documents = 0;
+    for (name, partial) in by_source {
+        if partial.records == 0 {
+            continue;
+        }
+        let source = cfg
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .unwrap_or_else(|| Source::implied(&name));
+        let doc_value = partial.into_document(cfg, &source, &display);
+        let doc = Document {
+            path: format!("log source {name}"),
+            kind: Kind::LogAggregate,
+            index: 0,
+            input: doc_value.clone(),
+            spans: crate::document::SpanMap::new(),
+        };
+        documents += 1;
+        for mut f in ev.evaluate_explicit_owned(doc, config) {
+            if let Some(at) = evidence(&doc_value, f.pointer.as_deref()) {
+                f.path.clone_from(&at.file);
+                f.span = Some(Span::new(at.offset, at.offset));
+                f.excerpt = Some(Excerpt {
+                    line: at.line,
+                    line_start: at.offset,
+                    column: 1,
+                    text: String::new(),
+                    start: 0,
+                    end: 0,
+                });
+            }
+            f.compute_fingerprint(None);
+            out.push(f);
+        }
+    }
+    (out, documents)
+}
+
+/// The aggregate documents of `files` read as one source (for tests and benchmarks): every
+/// file fully parsed, no policies.
+pub fn aggregate_files(
+    files: &[(String, String)],
+    kind: Kind,
+    source: &Source,
+    cfg: &LogsConfig,
+    display: &Display,
+) -> Value {
+    let mut total = Partial::new(&source.name, kind.as_str(), &cfg.windows);
+    for (name, text) in files {
+        let mut p = Partial::new(&source.name, kind.as_str(), &cfg.windows);
+        p.add_file(name);
+        let mut offset = 0;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let l = line.trim_end_matches(['\n', '\r']);
+            if !l.trim().is_empty() {
+                match record::parse_line(l, kind, source) {
+                    Some(v) => p.add(
+                        &record::fields(&v, source),
+                        &Loc {
+                            file: name.clone(),
+                            line: i + 1,
+                            offset,
+                        },
+                        cfg,
+                    ),
+                    None => p.add_unparsed(),
+                }
+            }
+            offset += line.len();
+        }
+        total.merge(p, cfg);
+    }
+    total.into_document(cfg, source, display)
+}
+
+/// A line-less empty evaluation context (aggregates have no source text).
+pub fn no_lines() -> LineIndex {
+    LineIndex::new("")
+}
