@@ -67,6 +67,9 @@ struct RawConfig {
     context: RawContext,
     #[serde(default)]
     suppression: RawSuppression,
+    /// `[s3]`: endpoint, region, parallelism, audit-log prefixes (src/s3/mod.rs).
+    #[serde(default)]
+    s3: crate::s3::S3Config,
 }
 
 /// `[suppression]`: how inline `custos:ignore` comments are accepted.
@@ -190,6 +193,8 @@ pub struct Config {
     pub demote_demo_credentials: bool,
     /// `[suppression] require_reason`: an inline ignore without `-- reason` suppresses nothing.
     pub require_reason: bool,
+    /// `[s3]`: how S3 sources are reached and which prefixes hold audit logs.
+    pub s3: crate::s3::S3Config,
 }
 
 pub const DEFAULT_MAX_LOG_SIZE: u64 = 64 * 1024 * 1024 * 1024;
@@ -223,6 +228,7 @@ impl Config {
             context_globs: Vec::new(),
             demote_demo_credentials: true,
             require_reason: false,
+            s3: crate::s3::S3Config::default(),
         }
     }
 
@@ -430,6 +436,7 @@ impl Config {
             };
         }
         cfg.require_reason = raw.suppression.require_reason;
+        cfg.s3 = raw.s3;
         for w in raw.waivers {
             let line = text[..w.rule.span().start.min(text.len())]
                 .matches('\n')

@@ -383,7 +383,7 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
     for (glob, kind) in &config.classify {
         if glob.is_match(rel) {
             let syntax = match kind {
-                Kind::Json => Syntax::Json,
+                Kind::Json | Kind::S3Bucket | Kind::S3AuditLog => Syntax::Json,
                 Kind::Yaml
                 | Kind::Kubernetes
                 | Kind::GithubActions

@@ -67,11 +67,15 @@ pub enum Kind {
     LogNginx,
     LogText,
     Text,
+    /// An S3 bucket's posture (src/s3/posture.rs), path `s3://bucket`.
+    S3Bucket,
+    /// Object versions under an S3 audit-log prefix (src/s3/versions.rs).
+    S3AuditLog,
 }
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 24] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
@@ -94,6 +98,8 @@ impl Kind {
         Kind::LogNginx,
         Kind::LogText,
         Kind::Text,
+        Kind::S3Bucket,
+        Kind::S3AuditLog,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -120,6 +126,8 @@ impl Kind {
             Kind::LogNginx => "log-nginx",
             Kind::LogText => "log-text",
             Kind::Text => "text",
+            Kind::S3Bucket => "s3-bucket",
+            Kind::S3AuditLog => "s3-audit-log",
         }
     }
 
