@@ -166,6 +166,8 @@ pub struct Store {
     rt: tokio::runtime::Runtime,
     client: Client,
     concurrency: usize,
+    /// Keys per listing page (`None`: the server's default, 1000 on S3).
+    page_size: Option<i32>,
     /// Where requests go: the configured endpoint, or `AWS` (for messages).
     pub endpoint: String,
     pub region: String,
@@ -244,6 +246,7 @@ impl Store {
             rt,
             client: Client::from_conf(b.build()),
             concurrency: cfg.concurrency.unwrap_or(DEFAULT_CONCURRENCY).clamp(1, 64),
+            page_size: None,
             endpoint: shown,
             region,
         })
@@ -252,6 +255,16 @@ impl Store {
     /// The SDK client (tests configure buckets through it).
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// List with pages of at most `n` keys (tests exercise pagination with it).
+    pub fn set_page_size(&mut self, n: i32) {
+        self.page_size = Some(n.max(1));
+    }
+
+    /// Keys per listing page, when set.
+    pub fn page_size(&self) -> Option<i32> {
+        self.page_size
     }
 
     /// How many GETs may run at once.
@@ -276,6 +289,7 @@ impl Store {
                     .list_objects_v2()
                     .bucket(bucket)
                     .prefix(prefix)
+                    .set_max_keys(self.page_size)
                     .set_continuation_token(token.take())
                     .send()
                     .await

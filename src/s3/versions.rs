@@ -58,6 +58,7 @@ pub fn collect(store: &Store, url: &S3Url, start: i64, end: i64) -> Result<Value
                 .list_object_versions()
                 .bucket(&url.bucket)
                 .prefix(&url.key)
+                .set_max_keys(store.page_size())
                 .set_key_marker(key_marker.take())
                 .set_version_id_marker(version_marker.take())
                 .send()
