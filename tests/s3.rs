@@ -100,7 +100,12 @@ fn scan_reads_objects_by_kind_and_reports_bucket_posture() {
     let server = seaweed();
     let s = store(server);
     create_bucket(&s, "scan-plain", false);
-    put(&s, "scan-plain", "conf/app.yaml", b"service: api\npassword: \"Xq9-correct-horse-battery\"\n");
+    put(
+        &s,
+        "scan-plain",
+        "conf/app.yaml",
+        b"service: api\npassword: \"Xq9-correct-horse-battery\"\n",
+    );
     let log = format!(
         "{{\"level\":\"info\",\"msg\":\"start\"}}\n{{\"level\":\"warn\",\"msg\":\"using {}\"}}\n",
         token()
@@ -123,7 +128,9 @@ fn scan_reads_objects_by_kind_and_reports_bucket_posture() {
     assert_eq!(unknown["level"], "warning");
     let msg = unknown["message"].as_str().unwrap();
     assert!(
-        msg.contains("public_access_block") && msg.contains("GetPublicAccessBlock") && msg.contains("501"),
+        msg.contains("public_access_block")
+            && msg.contains("GetPublicAccessBlock")
+            && msg.contains("501"),
         "{msg}"
     );
     assert!(findings(&v, "S3B001")[0]["message"]
@@ -150,11 +157,27 @@ fn an_unreadable_object_is_an_error_finding_and_the_rest_is_scanned() {
     let server = seaweed();
     let s = store(server);
     create_bucket(&s, "scan-deny", false);
-    put(&s, "scan-deny", "ok/app.yaml", b"password: \"Xq9-correct-horse-battery\"\n");
-    put(&s, "scan-deny", "secret/app.yaml", b"password: \"Xq9-correct-horse-battery\"\n");
+    put(
+        &s,
+        "scan-deny",
+        "ok/app.yaml",
+        b"password: \"Xq9-correct-horse-battery\"\n",
+    );
+    put(
+        &s,
+        "scan-deny",
+        "secret/app.yaml",
+        b"password: \"Xq9-correct-horse-battery\"\n",
+    );
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoSecret","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::scan-deny/secret/*"}]}"#;
-    s.block_on(s.client().put_bucket_policy().bucket("scan-deny").policy(policy).send())
-        .expect("put policy");
+    s.block_on(
+        s.client()
+            .put_bucket_policy()
+            .bucket("scan-deny")
+            .policy(policy)
+            .send(),
+    )
+    .expect("put policy");
     let (code, v, _) = scan(server, "s3://scan-deny/", "");
     assert_eq!(code, 1);
     assert_eq!(rules_at(&v, "s3://scan-deny/ok/app.yaml"), ["CFG001"]);
@@ -163,7 +186,10 @@ fn an_unreadable_object_is_an_error_finding_and_the_rest_is_scanned() {
     assert_eq!(err[0]["path"], "s3://scan-deny/secret/app.yaml");
     assert_eq!(err[0]["severity"], "high");
     let msg = err[0]["message"].as_str().unwrap();
-    assert!(msg.contains("s3://scan-deny/secret/app.yaml: access denied"), "{msg}");
+    assert!(
+        msg.contains("s3://scan-deny/secret/app.yaml: access denied"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -226,9 +252,7 @@ fn audit_bucket_posture_and_deletions_in_the_window() {
     let now = custos::s3::now_secs();
     let hour = |t: i64| {
         let t = t - t.rem_euclid(3600);
-        custos::s3::format_time(t)
-            .replace(['-', ':'], "")
-            .replace("T", "T")
+        custos::s3::format_time(t).replace(['-', ':'], "")
     };
     let t0 = now - 5 * 3600;
     for t in [t0, t0 + 3600, t0 + 4 * 3600] {
@@ -249,16 +273,33 @@ fn audit_bucket_posture_and_deletions_in_the_window() {
         "{v:#}"
     );
     let prefix = format!("s3://{b}/AWSLogs/");
-    assert_eq!(rules_at(&v, &prefix), ["S3L001", "S3L002", "S3L003"], "{v:#}");
-    let del = findings(&v, "S3L001")[0]["message"].as_str().unwrap().to_owned();
-    assert!(del.starts_with(&format!("s3://{b}/AWSLogs/app/b.log was deleted at ")), "{del}");
-    let over = findings(&v, "S3L002")[0]["message"].as_str().unwrap().to_owned();
+    assert_eq!(
+        rules_at(&v, &prefix),
+        ["S3L001", "S3L002", "S3L003"],
+        "{v:#}"
+    );
+    let del = findings(&v, "S3L001")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        del.starts_with(&format!("s3://{b}/AWSLogs/app/b.log was deleted at ")),
+        "{del}"
+    );
+    let over = findings(&v, "S3L002")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let first = v1.unwrap_or_default();
     assert!(
-        over.contains("AWSLogs/app/a.log was overwritten") && over.contains(&format!("version {first}")),
+        over.contains("AWSLogs/app/a.log was overwritten")
+            && over.contains(&format!("version {first}")),
         "{over}"
     );
-    let gap = findings(&v, "S3L003")[0]["message"].as_str().unwrap().to_owned();
+    let gap = findings(&v, "S3L003")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(gap.contains("about 2 hourly digest(s)"), "{gap}");
 
     // The same prefix outside the window: nothing deleted or overwritten in it.
@@ -331,7 +372,9 @@ fn errors_name_the_bucket_and_key_and_never_panic() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str], env: &[(&str, &str)]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_custos"));
-        cmd.args(args).current_dir(dir.path()).envs(s3_server::env());
+        cmd.args(args)
+            .current_dir(dir.path())
+            .envs(s3_server::env());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -347,9 +390,15 @@ fn errors_name_the_bucket_and_key_and_never_panic() {
         (common::code(&o), words)
     };
     let e = server.endpoint.as_str();
-    let (code, err) = run(&["scan", "s3://no-such-bucket-x/", "--endpoint-url", e], &[]);
+    let (code, err) = run(
+        &["scan", "s3://no-such-bucket-x/", "--endpoint-url", e],
+        &[],
+    );
     assert_eq!(code, 2);
-    assert!(err.contains("s3://no-such-bucket-x/: no such bucket"), "{err}");
+    assert!(
+        err.contains("s3://no-such-bucket-x/: no such bucket"),
+        "{err}"
+    );
     let (code, err) = run(
         &["scan", "s3://scan-any/", "--endpoint-url", e],
         &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")],
@@ -357,17 +406,34 @@ fn errors_name_the_bucket_and_key_and_never_panic() {
     assert_eq!(code, 2);
     assert!(err.contains("access denied"), "{err}");
     assert!(!err.contains("not-the-secret"), "{err}");
-    let (code, err) = run(&["scan", "s3://scan-any/", "--endpoint-url", "http://127.0.0.1:9"], &[]);
+    let (code, err) = run(
+        &[
+            "scan",
+            "s3://scan-any/",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+        &[],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("endpoint unreachable"), "{err}");
     let s = store(server);
     create_bucket(&s, "chain-missing", false);
     let (code, err) = run(
-        &["chain", "verify", "s3://chain-missing/none.jsonl", "--endpoint-url", e],
+        &[
+            "chain",
+            "verify",
+            "s3://chain-missing/none.jsonl",
+            "--endpoint-url",
+            e,
+        ],
         &[],
     );
     assert_eq!(code, 2);
-    assert!(err.contains("s3://chain-missing/none.jsonl: no such key"), "{err}");
+    assert!(
+        err.contains("s3://chain-missing/none.jsonl: no such key"),
+        "{err}"
+    );
     // AWS_ENDPOINT_URL is honoured without a flag.
     let (code, err) = run(
         &["chain", "verify", "s3://chain-missing/none.jsonl"],
@@ -383,17 +449,29 @@ fn chain_verify_reads_a_chain_from_s3() {
     let s = store(server);
     create_bucket(&s, "chains-b", false);
     let dir = tempfile::tempdir().unwrap();
-    let plain: String = (0..50)
-        .map(|i| format!("{{\"event\":\"login\",\"n\":{i}}}\n"))
-        .collect();
+    let mut plain = Vec::new();
+    for i in 0..50 {
+        writeln!(plain, "{{\"event\":\"login\",\"n\":{i}}}").unwrap();
+    }
     std::fs::write(dir.path().join("plain.jsonl"), plain).unwrap();
-    let o = common::custos(&["chain", "seal", "plain.jsonl", "-o", "chain.jsonl"], dir.path());
+    let o = common::custos(
+        &["chain", "seal", "plain.jsonl", "-o", "chain.jsonl"],
+        dir.path(),
+    );
     assert_eq!(common::code(&o), 0, "{}", common::stderr(&o));
     let chain = std::fs::read(dir.path().join("chain.jsonl")).unwrap();
     put(&s, "chains-b", "audit/chain.jsonl", &chain);
     let e = server.endpoint.as_str();
     let o = custos_with(
-        &["chain", "verify", "s3://chains-b/audit/chain.jsonl", "--endpoint-url", e, "--format", "json"],
+        &[
+            "chain",
+            "verify",
+            "s3://chains-b/audit/chain.jsonl",
+            "--endpoint-url",
+            e,
+            "--format",
+            "json",
+        ],
         dir.path(),
     );
     assert_eq!(common::code(&o), 0, "{}", common::stderr(&o));
@@ -401,10 +479,18 @@ fn chain_verify_reads_a_chain_from_s3() {
     assert_eq!(v["records"], 50);
     assert_eq!(v["chain"], "s3://chains-b/audit/chain.jsonl");
     // One record altered in the stored object: tampered.
-    let text = String::from_utf8(chain).unwrap().replacen("\"n\":7", "\"n\":8", 1);
+    let text = String::from_utf8(chain)
+        .unwrap()
+        .replacen("\"n\":7", "\"n\":8", 1);
     put(&s, "chains-b", "audit/chain.jsonl", text.as_bytes());
     let o = custos_with(
-        &["chain", "verify", "s3://chains-b/audit/chain.jsonl", "--endpoint-url", e],
+        &[
+            "chain",
+            "verify",
+            "s3://chains-b/audit/chain.jsonl",
+            "--endpoint-url",
+            e,
+        ],
         dir.path(),
     );
     assert_eq!(common::code(&o), 1, "{}", common::stdout(&o));
@@ -443,7 +529,9 @@ mod trail {
         )
         .unwrap();
         let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key);
-        let fp = PublicKey::load(&keys_file()).unwrap()[0].fingerprint.clone();
+        let fp = PublicKey::load(&keys_file()).unwrap()[0]
+            .fingerprint
+            .clone();
         let base = cloudtrail::parse_time(BASE).unwrap();
         let mut prev: Option<(String, String, String)> = None;
         let mut out = Vec::new();
@@ -453,7 +541,8 @@ mod trail {
             let end_s = custos::s3::format_time(start + 3600);
             let compact = end_s.replace(['-', ':'], "");
             let log_key = format!("AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/111122223333_CloudTrail_us-east-1_{compact}_{h:04}.json.gz");
-            let log = format!(r#"{{"Records":[{{"eventName":"GetObject","eventTime":"{start_s}"}}]}}"#);
+            let log =
+                format!(r#"{{"Records":[{{"eventName":"GetObject","eventTime":"{start_s}"}}]}}"#);
             let digest_key = format!("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/01/01/111122223333_CloudTrail-Digest_us-east-1_mgmt_us-east-1_{compact}.json.gz");
             let (pk, ph, ps, alg) = match &prev {
                 Some((k, sha, sig)) => (
@@ -498,7 +587,10 @@ fn cloudtrail_digests_are_verified_with_signatures_from_object_metadata() {
     let objects = trail::build(b, 4);
     for (key, body, sig) in &objects {
         let meta: Vec<(&str, &str)> = match sig {
-            Some(sig) => vec![("signature", sig.as_str()), ("signature-algorithm", "SHA256withRSA")],
+            Some(sig) => vec![
+                ("signature", sig.as_str()),
+                ("signature-algorithm", "SHA256withRSA"),
+            ],
             None => vec![],
         };
         s.put(b, key, body.clone(), &meta).unwrap();
@@ -540,7 +632,10 @@ fn cloudtrail_digests_are_verified_with_signatures_from_object_metadata() {
     assert!(
         problems.iter().any(|p| p["kind"] == "missing-log-file"
             && p["detail"].as_str().unwrap().contains(log_key.as_str())
-            && p["file"].as_str().unwrap().starts_with(&format!("s3://{b}/AWSLogs/"))),
+            && p["file"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("s3://{b}/AWSLogs/"))),
         "{problems:?}"
     );
     // A digest rewritten without its signature metadata: its signature cannot be found.
@@ -551,7 +646,10 @@ fn cloudtrail_digests_are_verified_with_signatures_from_object_metadata() {
     let problems = v["report"]["problems"].as_array().unwrap();
     assert!(
         problems.iter().any(|p| p["kind"] == "bad-signature"
-            && p["detail"].as_str().unwrap().contains("x-amz-meta-signature")
+            && p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("x-amz-meta-signature")
             && p["file"] == format!("s3://{b}/{dkey}")),
         "{problems:?}"
     );
@@ -636,8 +734,13 @@ fn posture_calls_seaweedfs_lacks_are_read_from_moto() {
     let policy = r#"{"Version":"2012-10-17","Statement":[
         {"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::posture-full","arn:aws:s3:::posture-full/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}},
         {"Sid":"PublicRead","Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::posture-full/*"}]}"#;
-    s.block_on(c.put_bucket_policy().bucket("posture-full").policy(policy).send())
-        .expect("policy");
+    s.block_on(
+        c.put_bucket_policy()
+            .bucket("posture-full")
+            .policy(policy)
+            .send(),
+    )
+    .expect("policy");
     s.block_on(
         c.put_bucket_logging()
             .bucket("posture-full")
@@ -656,7 +759,10 @@ fn posture_calls_seaweedfs_lacks_are_read_from_moto() {
     )
     .expect("logging");
     let doc = custos::s3::posture::collect(&s, "posture-full", false).unwrap();
-    assert_eq!(doc["public_access_block"]["status"], "configured", "{doc:#}");
+    assert_eq!(
+        doc["public_access_block"]["status"], "configured",
+        "{doc:#}"
+    );
     assert_eq!(doc["policy"]["tls_only"], true);
     assert_eq!(doc["policy"]["public_statements"][0]["sid"], "PublicRead");
     assert_eq!(doc["logging"]["target_bucket"], "posture-logs");
@@ -690,6 +796,9 @@ fn posture_calls_seaweedfs_lacks_are_read_from_moto() {
         ["S3B002", "S3B005", "S3B007", "S3B008"],
         "{v:#}"
     );
-    let m = findings(&v, "S3B005")[0]["message"].as_str().unwrap().to_owned();
+    let m = findings(&v, "S3B005")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(m.contains("block_public_policy off"), "{m}");
 }

@@ -12,10 +12,10 @@
 use std::io::Read;
 use std::time::Duration;
 
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::Client;
 
 use super::{S3Config, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS};
@@ -109,15 +109,31 @@ where
         }
     };
     let kind = match err {
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ErrorKind::Endpoint,
-        SdkError::TimeoutError(_) => ErrorKind::Endpoint,
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) | SdkError::TimeoutError(_) => {
+            ErrorKind::Endpoint
+        }
         SdkError::ConstructionFailure(_) => ErrorKind::Credentials,
         _ => match (code, status) {
-            ("AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch", _)
+            (
+                "AccessDenied"
+                | "AllAccessDisabled"
+                | "InvalidAccessKeyId"
+                | "SignatureDoesNotMatch",
+                _,
+            )
             | ("", Some(403)) => ErrorKind::AccessDenied,
             ("NoSuchBucket", _) => ErrorKind::NoSuchBucket,
-            ("NoSuchKey" | "NotFound" | "NoSuchVersion", _) | ("", Some(404)) => ErrorKind::NoSuchKey,
-            ("SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequests", _)
+            ("NoSuchKey" | "NotFound" | "NoSuchVersion", _) | ("", Some(404)) => {
+                ErrorKind::NoSuchKey
+            }
+            (
+                "SlowDown"
+                | "Throttling"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TooManyRequests",
+                _,
+            )
             | (_, Some(429 | 503)) => ErrorKind::Throttled,
             ("NotImplemented", _) | (_, Some(501)) => ErrorKind::NotImplemented,
             (c, _) if NOT_CONFIGURED.contains(&c) => ErrorKind::NotConfigured,
@@ -300,7 +316,9 @@ impl Store {
                         key: key.to_owned(),
                         size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
                         etag: o.e_tag().map(|e| e.trim_matches('"').to_owned()),
-                        last_modified: o.last_modified().map(aws_sdk_s3::primitives::DateTime::secs),
+                        last_modified: o
+                            .last_modified()
+                            .map(aws_sdk_s3::primitives::DateTime::secs),
                     });
                 }
                 match resp.next_continuation_token() {

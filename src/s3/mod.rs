@@ -177,7 +177,14 @@ mod tests {
         assert_eq!(u.bucket, "acme-logs");
         assert_eq!(u.key, "AWSLogs/1/x.json");
         assert_eq!(S3Url::parse("S3://abc").unwrap().key, "");
-        for bad in ["s3://", "s3://ab", "s3://Upper/x", "s3://-ab/x", "/tmp/x", "s3://a_b/c"] {
+        for bad in [
+            "s3://",
+            "s3://ab",
+            "s3://Upper/x",
+            "s3://-ab/x",
+            "/tmp/x",
+            "s3://a_b/c",
+        ] {
             assert!(S3Url::parse(bad).is_err(), "{bad}");
         }
     }

@@ -99,7 +99,7 @@ pub fn collect(store: &Store, bucket: &str, audit_log: bool) -> Result<Value, S3
             json!({
                 "status": if enabled { "enabled" } else { "none" },
                 "call": CALLS[2].1,
-                "mode": retention.and_then(|r| r.mode()).map(|m| m.as_str()),
+                "mode": retention.and_then(|r| r.mode()).map(aws_sdk_s3::types::ObjectLockRetentionMode::as_str),
                 "days": retention.and_then(aws_sdk_s3::types::DefaultRetention::days),
                 "years": retention.and_then(aws_sdk_s3::types::DefaultRetention::years),
             })
@@ -201,7 +201,9 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 fn public_principal(p: Option<&Value>) -> bool {
     match p {
         Some(Value::String(s)) => s == "*",
-        Some(Value::Object(o)) => o.get("AWS").is_some_and(|a| strings(Some(a)).iter().any(|s| s == "*")),
+        Some(Value::Object(o)) => o
+            .get("AWS")
+            .is_some_and(|a| strings(Some(a)).iter().any(|s| s == "*")),
         _ => false,
     }
 }
@@ -231,7 +233,12 @@ pub fn analyse_policy(text: &str) -> Value {
         let secure_false = cond
             .and_then(|c| c.get("Bool"))
             .and_then(|b| b.get("aws:SecureTransport"))
-            .is_some_and(|v| strings(Some(v)).iter().any(|x| x.eq_ignore_ascii_case("false")) || v == &json!(false));
+            .is_some_and(|v| {
+                strings(Some(v))
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case("false"))
+                    || v == &json!(false)
+            });
         if effect == "Deny" && all_actions && public_principal(s.get("Principal")) && secure_false {
             tls_only = true;
         }

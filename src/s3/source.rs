@@ -65,9 +65,7 @@ pub struct Outcome {
 
 /// Is any of `paths` an `s3://` URL?
 pub fn has_s3(paths: &[PathBuf]) -> bool {
-    paths
-        .iter()
-        .any(|p| p.to_str().is_some_and(S3Url::is_s3))
+    paths.iter().any(|p| p.to_str().is_some_and(S3Url::is_s3))
 }
 
 /// Scan local paths and `s3://` URLs into one report (see the module docs).
@@ -237,7 +235,9 @@ pub fn scan_paths(
                 .push(read_error("custos.toml", &format!("[s3] {e}"), config)),
         }
     }
-    report.findings.extend(evaluate(&documents, config, policies));
+    report
+        .findings
+        .extend(evaluate(&documents, config, policies));
     report.stats.documents += documents.len();
     finding::sort_findings(&mut report.findings);
     finding::disambiguate_fingerprints(&mut report.findings);

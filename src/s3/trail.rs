@@ -95,7 +95,7 @@ pub fn verify_cloudtrail(
     // Name files as S3 does, and say where the signature comes from.
     let local = crate::discover::display_path(&bucket_dir);
     let rename = |s: &str| s.replace(&format!("{local}/"), &format!("s3://{}/", u.bucket));
-    report.root = url.to_owned();
+    url.clone_into(&mut report.root);
     for p in &mut report.problems {
         p.file = rename(&p.file);
         p.detail = rename(&p.detail);

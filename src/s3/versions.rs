@@ -28,6 +28,7 @@ pub const MAX_VERSIONS: usize = 1_000_000;
 pub const MAX_ENTRIES: usize = 1000;
 
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_field_names)] // `version_id` is S3's name for it
 struct Version {
     key: String,
     version_id: String,
@@ -44,11 +45,13 @@ pub fn collect(store: &Store, url: &S3Url, start: i64, end: i64) -> Result<Value
     let c = store.client();
     let versioning = store
         .block_on(c.get_bucket_versioning().bucket(&url.bucket).send())
-        .map(|o| o.status().map_or("Off", |s| s.as_str()).to_owned())
-        .unwrap_or_else(|e| {
-            let err = classify(&e, &S3Url::bucket_url(&url.bucket));
-            format!("unknown: {err}")
-        });
+        .map_or_else(
+            |e| {
+                let err = classify(&e, &S3Url::bucket_url(&url.bucket));
+                format!("unknown: {err}")
+            },
+            |o| o.status().map_or("Off", |s| s.as_str()).to_owned(),
+        );
     let mut all: Vec<Version> = Vec::new();
     let mut truncated = false;
     store.block_on(async {
@@ -68,7 +71,9 @@ pub fn collect(store: &Store, url: &S3Url, start: i64, end: i64) -> Result<Value
                 all.push(Version {
                     key: v.key().unwrap_or_default().to_owned(),
                     version_id: v.version_id().unwrap_or("null").to_owned(),
-                    last_modified: v.last_modified().map_or(0, aws_sdk_s3::primitives::DateTime::secs),
+                    last_modified: v
+                        .last_modified()
+                        .map_or(0, aws_sdk_s3::primitives::DateTime::secs),
                     is_latest: v.is_latest().unwrap_or(false),
                     delete_marker: false,
                     etag: v.e_tag().map(|e| e.trim_matches('"').to_owned()),
@@ -79,7 +84,9 @@ pub fn collect(store: &Store, url: &S3Url, start: i64, end: i64) -> Result<Value
                 all.push(Version {
                     key: m.key().unwrap_or_default().to_owned(),
                     version_id: m.version_id().unwrap_or("null").to_owned(),
-                    last_modified: m.last_modified().map_or(0, aws_sdk_s3::primitives::DateTime::secs),
+                    last_modified: m
+                        .last_modified()
+                        .map_or(0, aws_sdk_s3::primitives::DateTime::secs),
                     is_latest: m.is_latest().unwrap_or(false),
                     delete_marker: true,
                     etag: None,

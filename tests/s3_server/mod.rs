@@ -9,7 +9,7 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,8 @@ pub struct Server {
     /// Data directory (removed with the temporary directory when the process exits).
     pub dir: PathBuf,
     _tmp: tempfile::TempDir,
+    /// The watchdog shell (it outlives the tests on purpose: it stops the server after them).
+    _watchdog: Child,
 }
 
 fn free_port() -> u16 {
@@ -41,7 +43,7 @@ fn on_path(bin: &str) -> bool {
 
 /// Start `cmd` under a watchdog that kills it when this test process is gone, then removes
 /// `dir` (its data).
-fn spawn_watched(cmd: &str, log: &std::path::Path, dir: &std::path::Path) {
+fn spawn_watched(cmd: &str, log: &std::path::Path, dir: &std::path::Path) -> Child {
     let me = std::process::id();
     let script = format!(
         "{cmd} >{log} 2>&1 & child=$!; while kill -0 {me} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done; kill $child 2>/dev/null; sleep 1; kill -9 $child 2>/dev/null; rm -rf '{dir}'",
@@ -54,7 +56,7 @@ fn spawn_watched(cmd: &str, log: &std::path::Path, dir: &std::path::Path) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start the server under its watchdog");
+        .expect("start the server under its watchdog")
 }
 
 fn wait_http(endpoint: &str, log: &std::path::Path, what: &str) {
@@ -79,7 +81,10 @@ fn set_credentials() {
     std::env::set_var("AWS_REGION", "us-east-1");
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/custos-test-aws-config");
-    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/custos-test-aws-credentials");
+    std::env::set_var(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "/nonexistent/custos-test-aws-credentials",
+    );
     std::env::remove_var("AWS_PROFILE");
     std::env::remove_var("AWS_ENDPOINT_URL");
     std::env::remove_var("AWS_SESSION_TOKEN");
@@ -112,7 +117,7 @@ pub fn seaweed() -> &'static Server {
             dir = dir.display()
         );
         let log = tmp.path().join("weed.log");
-        spawn_watched(&cmd, &log, tmp.path());
+        let watchdog = spawn_watched(&cmd, &log, tmp.path());
         let endpoint = format!("http://127.0.0.1:{}", p[6]);
         wait_http(&endpoint, &log, "SeaweedFS");
         // The S3 gateway accepts connections a moment before it serves requests.
@@ -134,6 +139,7 @@ pub fn seaweed() -> &'static Server {
             endpoint,
             dir,
             _tmp: tmp,
+            _watchdog: watchdog,
         }
     })
 }
@@ -150,7 +156,7 @@ pub fn moto() -> &'static Server {
         let tmp = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let log = tmp.path().join("moto.log");
-        spawn_watched(
+        let watchdog = spawn_watched(
             &format!("exec moto_server -H 127.0.0.1 -p {port}"),
             &log,
             tmp.path(),
@@ -161,6 +167,7 @@ pub fn moto() -> &'static Server {
             endpoint,
             dir: tmp.path().to_path_buf(),
             _tmp: tmp,
+            _watchdog: watchdog,
         }
     })
 }
@@ -188,7 +195,10 @@ pub fn env() -> Vec<(&'static str, String)> {
         ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.into()),
         ("AWS_REGION", "us-east-1".into()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_CONFIG_FILE", "/nonexistent/custos-test-aws-config".into()),
+        (
+            "AWS_CONFIG_FILE",
+            "/nonexistent/custos-test-aws-config".into(),
+        ),
         (
             "AWS_SHARED_CREDENTIALS_FILE",
             "/nonexistent/custos-test-aws-credentials".into(),
