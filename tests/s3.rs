@@ -178,8 +178,19 @@ fn an_unreadable_object_is_an_error_finding_and_the_rest_is_scanned() {
             .send(),
     )
     .expect("put policy");
+    // `clash/x.yaml` is a key and a prefix of another: one is mirrored, the other is a note.
+    put(&s, "scan-deny", "clash/x.yaml", b"a: 1\n");
+    put(&s, "scan-deny", "clash/x.yaml/y.yaml", b"b: 2\n");
     let (code, v, _) = scan(server, "s3://scan-deny/", "");
     assert_eq!(code, 1);
+    let clash: Vec<&Value> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["message"].as_str().unwrap().contains("prefix of other keys"))
+        .collect();
+    assert_eq!(clash.len(), 1, "{:#}", v["notes"]);
+    assert!(clash[0]["path"].as_str().unwrap().starts_with("s3://scan-deny/clash/x.yaml"));
     assert_eq!(rules_at(&v, "s3://scan-deny/ok/app.yaml"), ["CFG001"]);
     let err = findings(&v, "read-error");
     assert_eq!(err.len(), 1, "{v:#}");

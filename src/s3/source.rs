@@ -353,6 +353,13 @@ pub(super) fn fetch_all(
 /// CloudTrail verification reads it.
 fn fetch_one(store: &Store, url: &S3Url, limit: u64, mirror: &Path, sidecars: bool) -> Fetched {
     let display = url.to_string();
+    // Keys are untrusted: never let one name a path outside the mirror.
+    if let Some(why) = unsafe_key(&url.key) {
+        return Fetched::Skipped(Note {
+            path: display,
+            message: format!("skipped: {why}"),
+        });
+    }
     let path = mirror.join(&url.bucket).join(&url.key);
     let mut reader = match store.open(&url.bucket, &url.key) {
         Ok(r) => r,
@@ -413,6 +420,22 @@ fn fetch_one(store: &Store, url: &S3Url, limit: u64, mirror: &Path, sidecars: bo
             Fetched::Skipped(Note {
                 path: display,
                 message: format!("skipped: it grew since it was listed and is {e}"),
+            })
+        }
+        // `a` and `a/b` are both keys: a file system cannot hold both.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::AlreadyExists
+                    | std::io::ErrorKind::NotADirectory
+                    | std::io::ErrorKind::IsADirectory
+            ) =>
+        {
+            Fetched::Skipped(Note {
+                path: display,
+                message: format!(
+                    "skipped: the key is also a prefix of other keys (or one of its prefixes is a key), which the local mirror cannot hold ({e})"
+                ),
             })
         }
         Err(e) => {
