@@ -187,10 +187,18 @@ fn an_unreadable_object_is_an_error_finding_and_the_rest_is_scanned() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|n| n["message"].as_str().unwrap().contains("prefix of other keys"))
+        .filter(|n| {
+            n["message"]
+                .as_str()
+                .unwrap()
+                .contains("prefix of other keys")
+        })
         .collect();
     assert_eq!(clash.len(), 1, "{:#}", v["notes"]);
-    assert!(clash[0]["path"].as_str().unwrap().starts_with("s3://scan-deny/clash/x.yaml"));
+    assert!(clash[0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("s3://scan-deny/clash/x.yaml"));
     assert_eq!(rules_at(&v, "s3://scan-deny/ok/app.yaml"), ["CFG001"]);
     let err = findings(&v, "read-error");
     assert_eq!(err.len(), 1, "{v:#}");
@@ -261,12 +269,10 @@ fn audit_bucket_posture_and_deletions_in_the_window() {
     s.block_on(c.delete_object().bucket(b).key("AWSLogs/app/b.log").send())
         .expect("delete");
     let now = custos::s3::now_secs();
-    let hour = |t: i64| {
-        let t = t - t.rem_euclid(3600);
-        custos::s3::format_time(t).replace(['-', ':'], "")
-    };
-    let t0 = now - 5 * 3600;
-    for t in [t0, t0 + 3600, t0 + 4 * 3600] {
+    let hour = |t: i64| custos::s3::format_time(t).replace(['-', ':'], "");
+    // Digests of the current hour and 3 and 4 hours before it: hours -2 and -1 are missing.
+    let this_hour = now - now.rem_euclid(3600);
+    for t in [this_hour - 4 * 3600, this_hour - 3 * 3600, this_hour] {
         let key = format!(
             "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_{}.json.gz",
             hour(t)

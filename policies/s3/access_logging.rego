@@ -14,6 +14,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["logging", "status"]} if {
+	is_object(input)
 	l := object.get(input, "logging", {})
 	is_object(l)
 	object.get(l, "status", "") == "disabled"

@@ -14,6 +14,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["delete_markers", i]} if {
+	is_object(input)
 	markers := object.get(input, "delete_markers", [])
 	is_array(markers)
 	some i, m in markers
@@ -24,6 +25,7 @@ deny contains {"msg": msg, "path": ["delete_markers", i]} if {
 }
 
 deny contains {"msg": msg, "path": ["deleted_count"]} if {
+	is_object(input)
 	markers := object.get(input, "delete_markers", [])
 	n := object.get(input, "deleted_count", 0)
 	is_array(markers)

@@ -14,6 +14,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["overwritten", i]} if {
+	is_object(input)
 	versions := object.get(input, "overwritten", [])
 	is_array(versions)
 	some i, v in versions
@@ -25,6 +26,7 @@ deny contains {"msg": msg, "path": ["overwritten", i]} if {
 }
 
 deny contains {"msg": msg, "path": ["overwritten_count"]} if {
+	is_object(input)
 	versions := object.get(input, "overwritten", [])
 	n := object.get(input, "overwritten_count", 0)
 	is_array(versions)

@@ -15,6 +15,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["encryption", "status"]} if {
+	is_object(input)
 	e := object.get(input, "encryption", {})
 	is_object(e)
 	object.get(e, "status", "") == "none"

@@ -6,7 +6,7 @@ import rego.v1
 metadata := {
 	"id": "S3L003",
 	"title": "Gap in hourly CloudTrail digest files",
-	"description": "CloudTrail writes a digest file every hour for each trail and region. Under an audit-log prefix (`[s3] audit_logs`), two consecutive current digest files more than 90 minutes apart, or a last digest older than that at the end of the audit window, mean digests (and so the proof that the logs of those hours are complete) are missing — deleted, or logging was stopped.",
+	"description": "CloudTrail writes a digest file every hour for each trail and region. Under an audit-log prefix (`[s3] audit_logs`), two consecutive current digest files more than 90 minutes apart, or a last digest more than 2.5 hours before the end of the audit window (an hour plus delivery delay), mean digests (and so the proof that the logs of those hours are complete) are missing — deleted, or logging was stopped.",
 	"severity": "high",
 	"kinds": ["s3-audit-log"],
 	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "NIST-800-53:AU-9", "NIST-800-53:AU-6"],
@@ -14,6 +14,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["digest_gaps", i]} if {
+	is_object(input)
 	gaps := object.get(input, "digest_gaps", [])
 	is_array(gaps)
 	some i, g in gaps

@@ -18,6 +18,7 @@ metadata := {
 sections := ["encryption", "versioning", "object_lock", "public_access_block", "policy", "logging"]
 
 warn contains {"msg": msg, "path": [section, "status"]} if {
+	is_object(input)
 	some section in sections
 	s := object.get(input, section, {})
 	is_object(s)

@@ -27,6 +27,7 @@ customer_key(e) if {
 }
 
 deny contains {"msg": msg, "path": ["encryption", "algorithm"]} if {
+	is_object(input)
 	e := object.get(input, "encryption", {})
 	is_object(e)
 	object.get(e, "status", "") == "enabled"

@@ -52,6 +52,7 @@ problem(lock) := sprintf("Object Lock is in GOVERNANCE mode (%v), which principa
 retention(lock) := sprintf("%v days", [lock.days]) if is_number(lock.days) else := sprintf("%v years", [lock.years]) if is_number(lock.years) else := "no period"
 
 deny contains {"msg": msg, "path": ["object_lock", "status"]} if {
+	is_object(input)
 	audit_bucket(input)
 	lock := lock_of(input)
 	msg := sprintf("s3://%v holds audit logs but %s (%v)", [object.get(input, "bucket", "?"), problem(lock), object.get(lock, "call", "GetObjectLockConfiguration")])

@@ -22,12 +22,14 @@ pab_of(doc) := p if {
 } else := {}
 
 deny contains {"msg": msg, "path": ["public_access_block", "status"]} if {
+	is_object(input)
 	pab := pab_of(input)
 	object.get(pab, "status", "") == "none"
 	msg := sprintf("s3://%v has no public access block (%v: no configuration)", [object.get(input, "bucket", "?"), object.get(pab, "call", "GetPublicAccessBlock")])
 }
 
 deny contains {"msg": msg, "path": ["public_access_block", off[0]]} if {
+	is_object(input)
 	pab := pab_of(input)
 	object.get(pab, "status", "") == "configured"
 	off := [f | some f in flags; object.get(pab, f, false) != true]

@@ -14,6 +14,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["policy", "public_statements", i]} if {
+	is_object(input)
 	p := object.get(input, "policy", {})
 	is_object(p)
 	object.get(p, "status", "") == "present"

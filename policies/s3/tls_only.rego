@@ -14,6 +14,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["policy", "status"]} if {
+	is_object(input)
 	p := object.get(input, "policy", {})
 	is_object(p)
 	status := object.get(p, "status", "")

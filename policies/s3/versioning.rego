@@ -15,6 +15,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["versioning", "status"]} if {
+	is_object(input)
 	v := object.get(input, "versioning", {})
 	is_object(v)
 	status := object.get(v, "status", "")

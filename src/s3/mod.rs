@@ -121,7 +121,7 @@ impl std::fmt::Display for S3Url {
     }
 }
 
-/// The audit window `[start, end)` in seconds since the epoch, from `[s3] audit_window`:
+/// The audit window `[start, end]` in seconds since the epoch, from `[s3] audit_window`:
 /// `Nd` / `Nh` (the N days or hours before `now`) or `START/END` (UTC, `YYYY-MM-DDThh:mm:ssZ`).
 pub fn parse_window(spec: Option<&str>, now: i64) -> Result<(i64, i64), String> {
     let Some(spec) = spec.map(str::trim) else {

@@ -2,13 +2,13 @@
 //! (path `s3://bucket/prefix`) for the rules under `policies/s3/`.
 //!
 //! Every object version under the prefix is listed (ListObjectVersions, all pages). Inside the
-//! audit window `[start, end)` the document lists, with key, version id and timestamps:
+//! audit window `[start, end]` the document lists, with key, version id and timestamps:
 //! - `delete_markers`: objects deleted (a delete marker was written);
 //! - `overwritten`: versions that stopped being current because a newer version replaced them
 //!   (`replaced_at` is when the next version was written — the overwrite);
 //! - `digest_gaps`: for each CloudTrail digest stream (account, region, trail), consecutive
 //!   current digest files more than 90 minutes apart (digests are hourly), and a last digest
-//!   that is older than that at the window's end.
+//!   more than 2.5 hours before the window's end (an hour plus delivery delay).
 //!
 //! Without versioning a deleted object leaves no trace: the document then says
 //! `versioning: "Off"` (or `"Suspended"`), and the rules report that deletions cannot be seen.
@@ -22,6 +22,9 @@ use super::{format_time, S3Url, Store};
 
 /// Digests are hourly; a gap is more than this between two consecutive digests.
 const DIGEST_GAP_SECS: i64 = 3600 + 30 * 60;
+/// The last digest may lag the window's end by its hour plus CloudTrail's delivery delay
+/// (digests arrive up to about an hour after the hour they cover): more than this is a gap.
+const TAIL_GAP_SECS: i64 = 2 * 3600 + 30 * 60;
 /// At most this many versions are listed (then the document says `truncated`).
 pub const MAX_VERSIONS: usize = 1_000_000;
 /// At most this many evidence entries of each list are kept in the document (counts stay exact).
@@ -39,7 +42,7 @@ struct Version {
     size: Option<i64>,
 }
 
-/// Build the `s3-audit-log` document for `url` over the window `[start, end)`.
+/// Build the `s3-audit-log` document for `url` over the window `[start, end]`.
 pub fn collect(store: &Store, url: &S3Url, start: i64, end: i64) -> Result<Value, S3Error> {
     let target = url.to_string();
     let c = store.client();
@@ -128,7 +131,8 @@ fn document(
             .then(b.is_latest.cmp(&a.is_latest))
             .then(a.version_id.cmp(&b.version_id))
     });
-    let inside = |t: i64| start <= t && t < end;
+    // Inclusive at both ends: a version written in the second the window closes is in it.
+    let inside = |t: i64| start <= t && t <= end;
     let mut deleted = Vec::new();
     let mut overwritten = Vec::new();
     let (mut n_deleted, mut n_overwritten) = (0usize, 0usize);
@@ -197,7 +201,7 @@ fn document(
             }
         }
         if let Some((last, key)) = ds.last() {
-            if end - last > DIGEST_GAP_SECS && *last >= start {
+            if end - last > TAIL_GAP_SECS && *last >= start {
                 gaps.push(json!({
                     "stream": stream,
                     "after": format_time(*last),
@@ -307,7 +311,16 @@ mod tests {
         assert_eq!(gaps.len(), 1, "{gaps:?}");
         assert_eq!(gaps[0]["missing_hours"], 2);
         assert_eq!(gaps[0]["after"], "2026-01-01T01:00:00Z");
-        // The tail: the last digest is 4 hours before the window's end.
+        // The tail: the last digest is 4 hours before the window's end (2 hours is not a gap).
+        let d2 = document(
+            &url,
+            "Enabled",
+            vec![v(&k("20260101T000000Z"), "1", base, true, false)],
+            false,
+            base,
+            base + 2 * 3600,
+        );
+        assert_eq!(d2["digest_gaps"], serde_json::json!([]));
         let d = document(
             &url,
             "Enabled",
