@@ -39,6 +39,11 @@ const BUILTIN_DESCRIPTIONS: &[(&str, &str, &str)] = &[
         "Make the file readable by the user running custos, or exclude it in custos.toml.",
     ),
     (
+        "too-large",
+        "A file named on the command line was not scanned because it is over the size limit (`max_file_size`, or `max_log_size` for logs), so no rule checked it. A file found by walking a directory gets a note instead.",
+        "Raise the limit in custos.toml if the file is meant to be checked, or stop naming it.",
+    ),
+    (
         "policy-error",
         "A policy failed while evaluating this document (an error in the Rego, or it exceeded its time or memory bound), so the document is not known to comply.",
         "Fix the policy (run `custos policy test`), or raise `policy_timeout_ms` / `policy_memory_limit` in custos.toml if the document is legitimately large.",

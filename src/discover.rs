@@ -36,6 +36,10 @@ pub use crate::report::Note;
 pub struct Discovered {
     pub files: Vec<Candidate>,
     pub notes: Vec<Note>,
+    /// Files named on the command line that will not be scanned (over a size limit). A file
+    /// the user asked for by name must not pass the gate unread, so the scan reports each as
+    /// a `too-large` finding; a file found by walking a directory gets a note instead.
+    pub refused: Vec<Note>,
 }
 
 /// A root that could not be scanned at all (exit code 2).
@@ -68,7 +72,7 @@ pub fn discover(roots: &[PathBuf], config: &Config) -> Result<Discovered, RootEr
         if meta.is_file() {
             let display = display_path(root);
             if config.selects(&rel_to(&config.root, root)) {
-                push_sized(&mut out, root.clone(), display, meta.len(), config);
+                push_sized(&mut out, root.clone(), display, meta.len(), config, true);
             }
             continue;
         }
@@ -160,7 +164,7 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
                 }),
                 Ok(target) => {
                     let size = std::fs::metadata(&target).map_or(0, |m| m.len());
-                    push_sized(out, path.to_path_buf(), display, size, config);
+                    push_sized(out, path.to_path_buf(), display, size, config, false);
                 }
             }
             continue;
@@ -175,7 +179,7 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
             continue;
         }
         let size = entry.metadata().map_or(0, |m| m.len());
-        push_sized(out, path.to_path_buf(), display, size, config);
+        push_sized(out, path.to_path_buf(), display, size, config, false);
     }
     Ok(())
 }
@@ -199,6 +203,38 @@ fn special_kind(ft: std::fs::FileType) -> &'static str {
     "special file"
 }
 
+/// Open `path` for reading only if it is a regular file (or a symlink to one). Opening a FIFO
+/// blocks until a writer appears and reading a device such as `/dev/zero` never ends, so
+/// commands that read named inputs (chains, checkpoints, keys, proofs) refuse them up front
+/// with the kind of file in the error; stdin (`-`) is the way to stream.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(std::io::Error::other("is a directory, not a file"));
+    }
+    if !meta.is_file() {
+        return Err(std::io::Error::other(format!(
+            "is a {}, not a regular file; pipe it to stdin (`-`) to stream it",
+            special_kind(meta.file_type())
+        )));
+    }
+    std::fs::File::open(path)
+}
+
+/// [`open_regular`], read whole.
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    open_regular(path)?.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// [`read_regular`] as UTF-8 text.
+pub fn read_regular_string(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_regular(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
 /// Is `path` (still) a regular file, or a symlink to one? Checked right before a file is
 /// opened, since it may have been replaced by a FIFO after it was listed.
 pub fn is_regular_file(path: &Path) -> bool {
@@ -216,7 +252,14 @@ pub fn is_log_name(path: &Path) -> bool {
         .any(|e| name.ends_with(e))
 }
 
-fn push_sized(out: &mut Discovered, fs_path: PathBuf, display: String, size: u64, config: &Config) {
+fn push_sized(
+    out: &mut Discovered,
+    fs_path: PathBuf,
+    display: String,
+    size: u64,
+    config: &Config,
+    named: bool,
+) {
     // Logs are streamed, so they have their own (larger) limit.
     let (limit, what, key) = if is_log_name(&fs_path) {
         (config.max_log_size, "log size limit", "max_log_size")
@@ -224,10 +267,15 @@ fn push_sized(out: &mut Discovered, fs_path: PathBuf, display: String, size: u64
         (config.max_file_size, "size limit", "max_file_size")
     };
     if size > limit {
-        out.notes.push(Note {
+        let note = Note {
             path: display,
             message: format!("skipped: {size} bytes is over the {what} of {limit} bytes ({key})"),
-        });
+        };
+        if named {
+            out.refused.push(note);
+        } else {
+            out.notes.push(note);
+        }
     } else {
         out.files.push(Candidate {
             fs_path,
@@ -509,9 +557,21 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
     (Kind::Text, Syntax::Text)
 }
 
-/// A file is binary if its first 8 KiB hold a NUL byte (git's heuristic).
+/// A file is binary if its first 8 KiB hold a NUL byte and are dense in control bytes.
 pub fn looks_binary(bytes: &[u8]) -> bool {
-    bytes.iter().take(8192).any(|&b| b == 0)
+    let head = bytes.get(..8192).unwrap_or(bytes);
+    if !head.contains(&0) {
+        return false;
+    }
+    // A stray NUL (a log line written by a crashed process, a padded record) does not make a
+    // text file binary: skipping it would let what else it holds pass unread. Binary data is
+    // dense in control bytes (about 12 % of random bytes are NUL or C0 controls other than
+    // whitespace and ESC); text is not. Short files are judged against a 64-byte floor.
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+        .count();
+    control * 20 > head.len().max(64)
 }
 
 #[cfg(test)]
@@ -589,7 +649,17 @@ mod tests {
 
     #[test]
     fn binary_sniff() {
-        assert!(looks_binary(b"abc\0def"));
+        assert!(looks_binary(
+            b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0"
+        ));
         assert!(!looks_binary("héllo".as_bytes()));
+        // A stray NUL in a line of text does not hide the rest of the file.
+        assert!(!looks_binary(
+            b"2026-01-01 boot\0 user jane.doe@example.com logged in from 10.0.0.1\n"
+        ));
+        let random: Vec<u8> = (0u32..4096)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
+            .collect();
+        assert!(looks_binary(&random));
     }
 }

@@ -7,6 +7,7 @@
 //! output format; the binary in `main.rs` only maps arguments to a run and a run to an exit
 //! code.
 
+pub mod audit;
 pub mod baseline;
 pub mod catalog;
 pub mod chain;

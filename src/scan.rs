@@ -17,7 +17,7 @@ use crate::finding::{self, Finding, Level, Severity};
 use crate::logs;
 use crate::parse::{self, Limits};
 use crate::policy::{Evaluator, PolicySet};
-use crate::report::{Command, Report, SourceFile, Unlisted};
+use crate::report::{Command, Report, SourceEncoding, SourceFile, Unlisted};
 use crate::suppress;
 
 struct FileResult {
@@ -28,6 +28,8 @@ struct FileResult {
     bytes: u64,
     suppressed: usize,
     source: Option<String>,
+    /// How the file's bytes became `source`, so reported byte offsets count file bytes.
+    encoding: SourceEncoding,
     scanned: bool,
 }
 
@@ -174,6 +176,17 @@ pub fn run_discovered(
 
     let mut report = Report::new(Command::Scan, &discover::display_path(&config.root));
     report.notes = found.notes;
+    let refused_files = found.refused.len();
+    for refused in found.refused {
+        let mut f = Finding::new(
+            "too-large",
+            config.severity_for("too-large", config.parse_error_severity),
+            refused.message,
+            &refused.path,
+        );
+        f.compute_fingerprint(None);
+        report.findings.push(f);
+    }
     report.fail_on = Some(config.fail_on);
     report.catalog = crate::catalog::build(policies.rules());
     report.run.config_sha256 = config.file.as_deref().and_then(crate::catalog::file_sha256);
@@ -187,7 +200,9 @@ pub fn run_discovered(
         report.notes.extend(r.notes);
         if let Some(src) = r.source {
             if let Some(f) = r.findings.first() {
-                report.sources.insert(f.path.clone(), SourceFile::new(src));
+                report
+                    .sources
+                    .insert(f.path.clone(), SourceFile::new(src).encoded(r.encoding));
             }
         }
         report.findings.extend(r.findings);
@@ -218,7 +233,8 @@ pub fn run_discovered(
         .notes
         .iter()
         .filter(|n| n.message.starts_with("skipped"))
-        .count();
+        .count()
+        + refused_files;
     report
 }
 
@@ -466,6 +482,7 @@ fn scan_file(
         bytes: 0,
         suppressed: 0,
         source: None,
+        encoding: SourceEncoding::Utf8,
         scanned: false,
     };
     if !discover::is_regular_file(&c.fs_path) {
@@ -489,7 +506,10 @@ fn scan_file(
     };
     // UTF-16 text (with a BOM) is text, not binary: decode it before the NUL-byte check.
     let bytes = match decode_utf16(&bytes) {
-        Some(Ok(text)) => text.into_bytes(),
+        Some(Ok(text)) => {
+            res.encoding = SourceEncoding::Utf16;
+            text.into_bytes()
+        }
         Some(Err(at)) => {
             let mut f = file_problem(
                 "parse-error",
@@ -506,14 +526,17 @@ fn scan_file(
     if discover::looks_binary(&bytes) {
         res.notes.push(Note {
             path: c.display.clone(),
-            message: "skipped: binary file (a NUL byte in its first 8 KiB)".into(),
+            message: "skipped: binary file (NUL and control bytes in its first 8 KiB)".into(),
         });
         return res;
     }
-    // A UTF-8 byte-order mark is not content: classify and parse as without it. (Byte
-    // offsets in the report are then counted from after the mark; lines are unchanged.)
+    // A UTF-8 byte-order mark is not content: classify and parse as without it. (Reported
+    // byte offsets add the mark back; lines are unchanged.)
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => rest.to_vec(),
+        Some(rest) => {
+            res.encoding = SourceEncoding::Utf8Bom;
+            rest.to_vec()
+        }
         None => bytes,
     };
     // Re-check the size: the file may have grown since it was listed.

@@ -302,6 +302,16 @@ fn a_20_mb_single_line_log_is_scanned_and_the_excerpt_stays_short() {
     );
     let why = note(&report, "one.json").expect("a note for the oversized file");
     assert!(why.contains("size limit"), "{why}");
+    assert!(finding(&report, "one.json", "too-large").is_none());
+
+    // Named on the command line (as pre-commit and CI pass files), the same file is a
+    // finding that fails the gate: a file the user asked for never passes unread.
+    let (exit, report) = scan(&["one.json"], p);
+    assert_eq!(exit, 1, "{:?}", triples(&report));
+    let (_, message) = finding(&report, "one.json", "too-large")
+        .unwrap_or_else(|| panic!("{:?}", triples(&report)));
+    assert!(message.contains("max_file_size"), "{message}");
+    assert_eq!(report["summary"]["not_scanned"], 1);
 }
 
 #[test]
@@ -344,11 +354,56 @@ fn crlf_bom_utf16_be_and_nul_bytes_are_read_or_reported() {
         finding(&report, "utf16be.yaml", "K8S001").map(|f| f.0),
         Some(11)
     );
-    for skipped in ["utf16-nobom.yaml", "nul.tf", "nul.log"] {
-        let why = note(&report, skipped).unwrap_or_else(|| panic!("no note for {skipped}"));
-        assert!(why.contains("binary"), "{skipped}: {why}");
+    // Byte offsets count the file's bytes (after a byte-order mark, and in UTF-16 units), so
+    // a tool that seeks into the file lands on the flagged value.
+    let bytes_of = |path: &str| {
+        let f = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["path"] == path && f["rule_id"] == "K8S001")
+            .expect("finding");
+        let at = |k: &str| usize::try_from(f["location"][k].as_u64().expect(k)).expect("usize");
+        (at("start_byte"), at("end_byte"))
+    };
+    let file = fs::read(p.join("bom-crlf.yaml")).expect("read");
+    let (start, end) = bytes_of("bom-crlf.yaml");
+    let flagged = std::str::from_utf8(&file[start..end]).expect("UTF-8 range");
+    assert!(
+        flagged.contains("Zq8vT2mWx9Lk4Rb7") && crlf(manifest).contains(flagged),
+        "{flagged:?}"
+    );
+    let file = fs::read(p.join("utf16be.yaml")).expect("read");
+    let (start, end) = bytes_of("utf16be.yaml");
+    assert!(
+        start % 2 == 0 && end % 2 == 0 && start >= 2,
+        "{start}..{end}"
+    );
+    let units: Vec<u16> = file[start..end]
+        .chunks_exact(2)
+        .map(|p| u16::from_be_bytes([p[0], p[1]]))
+        .collect();
+    let flagged = String::from_utf16(&units).expect("UTF-16 range");
+    assert!(
+        flagged.contains("Zq8vT2mWx9Lk4Rb7") && manifest.contains(&flagged),
+        "{flagged:?}"
+    );
+    // Dense binary is skipped with a note; a stray NUL does not make text binary, so what the
+    // file holds is still checked (a NUL used to hide a whole log from the detectors).
+    let why = note(&report, "utf16-nobom.yaml").expect("a note for utf16-nobom.yaml");
+    assert!(why.contains("binary"), "{why}");
+    for scanned in ["nul.tf", "nul.log"] {
+        assert!(note(&report, scanned).is_none(), "{scanned} was skipped");
     }
-    assert_eq!(report["summary"]["not_scanned"], 3);
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["path"] == "nul.log" && f["rule_id"] == "PII001"),
+        "the email after the NUL in nul.log is reported"
+    );
+    assert_eq!(report["summary"]["not_scanned"], 1);
 }
 
 #[cfg(unix)]
@@ -379,6 +434,27 @@ fn special_files_named_like_configs_and_logs_never_block_the_scan() {
     ] {
         let why = note(&report, special).unwrap_or_else(|| panic!("no note for {special}"));
         assert!(why.contains(what), "{special}: {why}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn chain_commands_refuse_fifos_and_devices_instead_of_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let made = Command::new("mkfifo")
+        .arg(p.join("chain.jsonl"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    for (input, what) in [("chain.jsonl", "FIFO"), ("/dev/zero", "device")] {
+        for args in [vec!["chain", "verify", input], vec!["chain", "seal", input]] {
+            let o = run_bounded(&args, p, Duration::from_secs(30));
+            assert_orderly(&o);
+            assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+            let err = stderr(&o);
+            assert!(err.contains(input) && err.contains(what), "{args:?}: {err}");
+        }
     }
 }
 
@@ -487,7 +563,16 @@ fn file_names_with_newlines_and_invalid_utf8_are_scanned_and_escaped() {
     assert_eq!(exit, 1);
     assert_good_scanned(&report, "good.tf");
     assert_good_scanned(&report, "new\nline.tf");
+    // Human output shows the newline escaped, as git quotes such names.
     assert_good_scanned(&report, "bad\u{fffd}name.tf");
+    let o = run_bounded(&["scan", "--no-config", "."], p, Duration::from_secs(60));
+    assert_orderly(&o);
+    let human = stdout(&o);
+    assert!(human.contains("new\\nline.tf:2"), "{human}");
+    assert!(
+        !human.lines().any(|l| l.starts_with("line.tf")),
+        "a file name broke a line of human output: {human}"
+    );
 }
 
 #[test]

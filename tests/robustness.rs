@@ -278,7 +278,8 @@ fn encodings_and_shapes_are_read_or_reported_never_skipped_silently() {
         utf16.extend_from_slice(&u.to_le_bytes());
     }
     fs::write(dir.path().join("utf16.yaml"), utf16).expect("write");
-    fs::write(dir.path().join("stray-nul.txt"), b"hello\0world\n").expect("write");
+    let blob: Vec<u8> = (0u32..600).map(|i| (i * 7 % 23) as u8).collect();
+    fs::write(dir.path().join("stray-nul.txt"), blob).expect("write");
     fs::write(dir.path().join("bad.tf.json"), r#"[{"resource": {}}]"#).expect("write");
     let (exit, report, _) = scan_json(&["--no-config", "."], dir.path());
     assert_eq!(exit, 1);

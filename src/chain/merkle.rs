@@ -222,29 +222,18 @@ pub fn verify_consistency(
 }
 
 pub fn to_hex(h: &[u8]) -> String {
-    use std::fmt::Write as _;
-    h.iter()
-        .fold(String::with_capacity(h.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(h.len() * 2);
+    for &b in h {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0F)]));
+    }
+    s
 }
 
 /// Parse 64 lowercase hex digits (the chain format allows no other form).
 pub fn from_hex(s: &str) -> Option<Hash> {
-    if s.len() != 64
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        let hex = std::str::from_utf8(chunk).ok()?;
-        out[i] = u8::from_str_radix(hex, 16).ok()?;
-    }
-    Some(out)
+    super::fast::hex32(s.as_bytes())
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
     std::process::exit(EXIT_ERROR);
 }
 
+mod audit_cmd;
 mod chain_cmd;
 mod cloudtrail_cmd;
 mod combine;
@@ -78,6 +79,11 @@ enum Command {
     /// Seal, checkpoint, prove and verify tamper-evident audit logs.
     #[command(subcommand)]
     Chain(chain_cmd::ChainCommand),
+    /// Run a compliance audit over a declared scope and write the evidence bundle and reports.
+    Audit(audit_cmd::AuditArgs),
+    /// Work with audit evidence bundles (merge the shards of one audit).
+    #[command(subcommand)]
+    Report(audit_cmd::ReportCommand),
     /// Internal: evaluate untrusted policies for a parent scan (see src/policy/sandbox.rs).
     #[command(name = "policy-worker", hide = true)]
     PolicyWorker,
@@ -132,6 +138,8 @@ pub fn run() -> i32 {
         Command::Policy(cmd) => policy_cmd::run(&cmd),
         Command::Chain(cmd) => chain_cmd::run(&cmd),
         Command::Redact(args) => redact_cmd::run(&args),
+        Command::Audit(args) => audit_cmd::run(&args),
+        Command::Report(cmd) => audit_cmd::run_report(&cmd),
         Command::PolicyWorker => crate::policy::sandbox::serve(std::io::stdin(), std::io::stdout()),
     }
 }

@@ -211,7 +211,7 @@ fn entries(args: &PolicyArgs) -> Result<Vec<Entry>, miette::Report> {
         .map(|r| {
             let default = match r.id.as_str() {
                 // Problems with a file itself take `parse_error_severity` (src/scan.rs).
-                "parse-error" | "read-error" => config.parse_error_severity,
+                "parse-error" | "read-error" | "too-large" => config.parse_error_severity,
                 _ => r.severity,
             };
             let mut rule = r.clone();

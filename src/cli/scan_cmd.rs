@@ -164,7 +164,7 @@ pub struct BaselineArgs {
 
 /// Load configuration and policies, scan `roots`, and return the report (or the exit code of
 /// a setup error, already reported).
-fn scan(
+pub(super) fn scan(
     inputs: &ScanInputs,
     roots: &[PathBuf],
     fail_on: Option<&str>,

@@ -24,6 +24,7 @@ mod analysis;
 mod builtins;
 mod compat;
 mod input;
+mod regex_cache;
 pub mod sandbox;
 pub mod test;
 
@@ -50,6 +51,10 @@ include!(concat!(env!("OUT_DIR"), "/bundled_policies.rs"));
 pub const BUILTIN_RULES: &[(&str, &str)] = &[
     ("parse-error", "File could not be parsed"),
     ("read-error", "File could not be read"),
+    (
+        "too-large",
+        "File named for scanning is over the size limit",
+    ),
     ("policy-error", "Policy evaluation failed"),
     ("waiver-expired", "Expired waiver"),
     ("waiver-unused", "Unused waiver"),
@@ -396,6 +401,7 @@ fn new_engine() -> Result<Engine, PolicyError> {
     engine.set_gather_prints(true);
     builtins::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
     compat::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
+    regex_cache::register(&mut engine).map_err(|e| PolicyError::Engine(e.to_string()))?;
     Ok(engine)
 }
 

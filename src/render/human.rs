@@ -11,7 +11,7 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{Render, RenderOptions};
+use super::{verdict, Render, RenderOptions};
 use crate::detect::mask;
 use crate::document::Span;
 use crate::finding::{Finding, Level, Severity};
@@ -183,7 +183,7 @@ fn diagnostic<'a>(
             Level::Warning => "warning here",
         };
         d.src = Some(LineSource {
-            name: f.path.clone(),
+            name: verdict::escaped(&f.path).into_owned(),
             text: &e.text,
             line: e.line - 1,
             base: e.line_start,
@@ -206,7 +206,7 @@ fn diagnostic<'a>(
             Level::Warning => "warning here",
         };
         d.src = Some(LineSource {
-            name: f.path.clone(),
+            name: verdict::escaped(&f.path).into_owned(),
             text: text.get(range.range()).unwrap_or_default(),
             line: line - 1,
             base: range.start,
@@ -259,11 +259,16 @@ impl Render for Human {
             let d = diagnostic(f, report, &masked);
             let mut s = String::new();
             if handler.render_report(&mut s, &d).is_err() {
-                s = format!("{}: {} {}\n", f.path, f.rule_id, d.header);
+                s = format!(
+                    "{}: {} {}\n",
+                    verdict::escaped(&f.path),
+                    f.rule_id,
+                    d.header
+                );
             }
             if d.src.is_none() {
                 // No position to show: still name the file.
-                writeln!(out, "{}:", f.path)?;
+                writeln!(out, "{}:", verdict::escaped(&f.path))?;
             }
             write!(out, "{s}")?;
             if !f.related.is_empty() {
@@ -275,7 +280,7 @@ impl Render for Human {
             writeln!(out)?;
         }
         for n in &report.notes {
-            writeln!(out, "note: {}: {}", n.path, n.message)?;
+            writeln!(out, "note: {}: {}", verdict::escaped(&n.path), n.message)?;
         }
         if !report.notes.is_empty() {
             writeln!(out)?;
@@ -286,7 +291,7 @@ impl Render for Human {
                 writeln!(
                     out,
                     "  {}: {} {} ({}) ×{}",
-                    u.path,
+                    verdict::escaped(&u.path),
                     u.rule_id,
                     u.severity,
                     report.catalog.title(&u.rule_id),

@@ -171,6 +171,28 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// `text` with control characters written as escapes (`\n`, `\t`, `\r`, `\u{1b}`), as git
+/// quotes such file names: for a name shown in free-form text, where it must stay one visible
+/// name, can neither break a line nor drive a terminal, and must still be recognisable.
+pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// At most `max` characters of `text`, ending in `…` when it was cut.
 pub fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

@@ -292,12 +292,60 @@ pub struct Check {
 pub struct SourceFile {
     pub text: String,
     lines: LineIndex,
+    encoding: SourceEncoding,
+}
+
+/// How a file's bytes were turned into the UTF-8 text findings' spans point into. Spans are
+/// offsets into that text; reports give offsets into the file ([`SourceFile::file_offset`]),
+/// which differ after a byte-order mark and throughout UTF-16.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SourceEncoding {
+    #[default]
+    Utf8,
+    /// UTF-8 after a three-byte byte-order mark.
+    Utf8Bom,
+    /// UTF-16 (either byte order) after a two-byte byte-order mark.
+    Utf16,
 }
 
 impl SourceFile {
     pub fn new(text: String) -> Self {
         let lines = LineIndex::new(&text);
-        Self { text, lines }
+        Self {
+            text,
+            lines,
+            encoding: SourceEncoding::Utf8,
+        }
+    }
+
+    /// The same text, read from a file in `encoding`.
+    #[must_use]
+    pub fn encoded(mut self, encoding: SourceEncoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// The offset in the file's bytes of `offset` in the decoded text.
+    pub fn file_offset(&self, offset: usize) -> usize {
+        match self.encoding {
+            SourceEncoding::Utf8 => offset,
+            SourceEncoding::Utf8Bom => offset + 3,
+            SourceEncoding::Utf16 => {
+                let before = self
+                    .text
+                    .get(..offset.min(self.text.len()))
+                    .or_else(|| {
+                        // Not on a character boundary: count up to the boundary before it.
+                        let mut at = offset.min(self.text.len());
+                        while !self.text.is_char_boundary(at) {
+                            at -= 1;
+                        }
+                        self.text.get(..at)
+                    })
+                    .unwrap_or_default();
+                2 + 2 * before.encode_utf16().count()
+            }
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -456,8 +504,8 @@ pub fn span_location(src: &SourceFile, span: Span) -> Location {
         column,
         end_line,
         end_column,
-        start_byte: span.start,
-        end_byte: span.end,
+        start_byte: src.file_offset(span.start),
+        end_byte: src.file_offset(span.end),
     }
 }
 

@@ -86,6 +86,7 @@ pub fn scan_paths(
         Discovered {
             files: Vec::new(),
             notes: Vec::new(),
+            refused: Vec::new(),
         }
     } else {
         discover::discover(&local, config)?
