@@ -9,7 +9,7 @@ metadata := {
 	"description": "CloudTrail writes a digest file every hour for each trail and region. Under an audit-log prefix (`[s3] audit_logs`), two consecutive current digest files more than 90 minutes apart, or a last digest more than 2.5 hours before the end of the audit window (an hour plus delivery delay), mean digests (and so the proof that the logs of those hours are complete) are missing — deleted, or logging was stopped.",
 	"severity": "high",
 	"kinds": ["s3-audit-log"],
-	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "NIST-800-53:AU-9", "NIST-800-53:AU-6"],
+	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "NIST-800-53:AU-9"],
 	"remediation": "Check the trail's status and event history for StopLogging/DeleteTrail, look for delete markers on the missing digest keys, and run `custos chain verify --cloudtrail` over the prefix to validate the digests that remain.",
 }
 
