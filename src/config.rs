@@ -70,6 +70,9 @@ struct RawConfig {
     /// `[logs]`: log sources and the access-log audit (docs/logs.md).
     #[serde(default)]
     logs: crate::logs::source::RawLogs,
+    /// `[s3]`: endpoint, region, parallelism, audit-log prefixes (src/s3/mod.rs).
+    #[serde(default)]
+    s3: crate::s3::S3Config,
 }
 
 /// `[suppression]`: how inline `custos:ignore` comments are accepted.
@@ -195,6 +198,8 @@ pub struct Config {
     pub require_reason: bool,
     /// `[logs]`: log sources, field mappings and aggregate settings (docs/logs.md).
     pub logs: crate::logs::source::LogsConfig,
+    /// `[s3]`: how S3 sources are reached and which prefixes hold audit logs.
+    pub s3: crate::s3::S3Config,
 }
 
 pub const DEFAULT_MAX_LOG_SIZE: u64 = 64 * 1024 * 1024 * 1024;
@@ -229,6 +234,7 @@ impl Config {
             demote_demo_credentials: true,
             require_reason: false,
             logs: crate::logs::source::LogsConfig::default(),
+            s3: crate::s3::S3Config::default(),
         }
     }
 
@@ -437,6 +443,7 @@ impl Config {
         }
         cfg.require_reason = raw.suppression.require_reason;
         cfg.logs = crate::logs::source::LogsConfig::from_raw(raw.logs).map_err(|m| err(m, None))?;
+        cfg.s3 = raw.s3;
         for w in raw.waivers {
             let line = text[..w.rule.span().start.min(text.len())]
                 .matches('\n')

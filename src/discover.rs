@@ -434,7 +434,7 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
     for (glob, kind) in &config.classify {
         if glob.is_match(rel) {
             let syntax = match kind {
-                Kind::Json => Syntax::Json,
+                Kind::Json | Kind::S3Bucket | Kind::S3AuditLog => Syntax::Json,
                 Kind::Yaml
                 | Kind::Kubernetes
                 | Kind::GithubActions
@@ -464,6 +464,13 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
     }
     if ext_is(&[".tf.json", ".tfvars.json"]) {
         return (Kind::Terraform, Syntax::Json);
+    }
+    // Saved S3 posture and audit-log documents (docs/s3.md), evaluated offline.
+    if ext_is(&[".s3-bucket.json"]) {
+        return (Kind::S3Bucket, Syntax::Json);
+    }
+    if ext_is(&[".s3-audit-log.json"]) {
+        return (Kind::S3AuditLog, Syntax::Json);
     }
     if ext_is(&[".tf", ".tfvars"]) {
         return (Kind::Terraform, Syntax::Hcl);

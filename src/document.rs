@@ -91,11 +91,15 @@ pub enum Kind {
     /// The aggregates of one log source (docs/logs.md): one document per source.
     LogAggregate,
     Text,
+    /// An S3 bucket's posture (src/s3/posture.rs), path `s3://bucket`.
+    S3Bucket,
+    /// Object versions under an S3 audit-log prefix (src/s3/versions.rs).
+    S3AuditLog,
 }
 
 impl Kind {
     /// Every kind, in a fixed order (used by `policy list` and config validation).
-    pub const ALL: [Kind; 34] = [
+    pub const ALL: [Kind; 36] = [
         Kind::AirflowDag,
         Kind::Python,
         Kind::Terraform,
@@ -130,6 +134,8 @@ impl Kind {
         Kind::LogText,
         Kind::LogAggregate,
         Kind::Text,
+        Kind::S3Bucket,
+        Kind::S3AuditLog,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -168,6 +174,8 @@ impl Kind {
             Kind::LogText => "log-text",
             Kind::LogAggregate => "log-aggregate",
             Kind::Text => "text",
+            Kind::S3Bucket => "s3-bucket",
+            Kind::S3AuditLog => "s3-audit-log",
         }
     }
 

@@ -26,6 +26,7 @@ pub mod pyindex;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod s3;
 pub mod scan;
 pub mod suppress;
 pub mod terraform;

@@ -125,7 +125,24 @@ pub fn run_excluding(
     progress: &dyn Progress,
     own: &[PathBuf],
 ) -> Result<Report, RootError> {
-    let mut found = discover::discover(roots, config)?;
+    let found = discover::discover(roots, config)?;
+    Ok(run_discovered(
+        found, roots, config, policies, limits, progress, own,
+    ))
+}
+
+/// [`run_excluding`] over files already listed: the local files of `roots`, and files that
+/// stand in for objects of another store (`crate::s3::source` lists S3 objects, spools them
+/// into a private mirror and names each candidate `s3://bucket/key`).
+pub fn run_discovered(
+    mut found: discover::Discovered,
+    roots: &[PathBuf],
+    config: &Config,
+    policies: &PolicySet,
+    limits: &Limits,
+    progress: &dyn Progress,
+    own: &[PathBuf],
+) -> Report {
     let own: Vec<(std::ffi::OsString, PathBuf)> = own
         .iter()
         .filter_map(|p| Some((p.file_name()?.to_owned(), p.canonicalize().ok()?)))
@@ -230,7 +247,7 @@ pub fn run_excluding(
         .filter(|n| n.message.starts_with("skipped"))
         .count()
         + refused_files;
-    Ok(report)
+    report
 }
 
 /// The Terraform module index and the Python project index the scanned files are judged in.

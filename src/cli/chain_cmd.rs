@@ -68,7 +68,7 @@ pub struct CheckpointArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The chain file (omit with --cloudtrail).
+    /// The chain file, or an `s3://bucket/key` object (omit with --cloudtrail).
     #[arg(required_unless_present = "cloudtrail")]
     pub chain: Option<PathBuf>,
     /// A signed checkpoint to verify against (repeatable).
@@ -77,8 +77,9 @@ pub struct VerifyArgs {
     /// A verifier key: file or `name+id+key` string (repeatable).
     #[arg(long)]
     pub key: Vec<String>,
-    /// Verify an AWS CloudTrail digest chain in this directory instead.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["chain", "checkpoint"])]
+    /// Verify an AWS CloudTrail digest chain in this directory, or in the bucket under
+    /// `s3://bucket/AWSLogs/…` (signatures from object metadata), instead.
+    #[arg(long, value_name = "DIR|S3URL", conflicts_with_all = ["chain", "checkpoint"])]
     pub cloudtrail: Option<PathBuf>,
     /// CloudTrail public keys (the JSON of `aws cloudtrail list-public-keys`, or PEM/DER files).
     #[arg(long, value_name = "FILE")]
@@ -96,6 +97,10 @@ pub struct VerifyArgs {
     /// (sarif, junit, markdown …) renders the verdict as a check with findings.
     #[arg(long, short, default_value = "human", value_parser = clap::builder::PossibleValuesParser::new(crate::render::names()))]
     pub format: String,
+    /// S3-compatible endpoint for `s3://` arguments (else `[s3] endpoint_url`, else
+    /// AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +139,7 @@ pub fn run(cmd: &ChainCommand) -> i32 {
                     public_keys: &a.public_keys,
                     as_of: a.as_of.as_deref(),
                     format: &a.format,
+                    endpoint_url: a.endpoint_url.as_deref(),
                 })
             } else {
                 verify(a)
@@ -400,7 +406,16 @@ fn verify(a: &VerifyArgs) -> Result<i32, String> {
         strict: a.strict,
         ..VerifyOptions::default()
     };
-    let mut report = chain::verify_with(open_chain(chain_path)?, &offered, opts);
+    let mut report = if crate::s3::trail::is_s3_path(chain_path) {
+        crate::s3::trail::with_object(
+            &crate::s3::trail::shown(chain_path),
+            &crate::s3::trail::config_from_cwd(),
+            a.endpoint_url.as_deref(),
+            |r| chain::verify_with(r, &offered, opts),
+        )?
+    } else {
+        chain::verify_with(open_chain(chain_path)?, &offered, opts)
+    };
     report.problems.splice(0..0, sig_problems);
     if let Some(e) = &report.io_error {
         return Err(format!("{}: {e}", chain_path.display()));

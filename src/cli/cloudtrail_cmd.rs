@@ -12,11 +12,14 @@ pub struct TrailArgs<'a> {
     pub public_keys: &'a [PathBuf],
     pub as_of: Option<&'a str>,
     pub format: &'a str,
+    /// For an `s3://` trail.
+    pub endpoint_url: Option<&'a str>,
 }
 
 pub fn run(a: &TrailArgs<'_>) -> Result<i32, String> {
     let dir = a.cloudtrail.ok_or("--cloudtrail DIR is required")?;
-    if !dir.is_dir() {
+    let s3 = crate::s3::trail::is_s3_path(dir);
+    if !s3 && !dir.is_dir() {
         return Err(format!("{} is not a directory", dir.display()));
     }
     if a.public_keys.is_empty() {
@@ -36,7 +39,17 @@ pub fn run(a: &TrailArgs<'_>) -> Result<i32, String> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
     };
-    let report = cloudtrail::verify_dir(dir, &keys, as_of);
+    let report = if s3 {
+        crate::s3::trail::verify_cloudtrail(
+            &crate::s3::trail::shown(dir),
+            &keys,
+            as_of,
+            &crate::s3::trail::config_from_cwd(),
+            a.endpoint_url,
+        )?
+    } else {
+        cloudtrail::verify_dir(dir, &keys, as_of)
+    };
     let outcome = report.outcome();
     if !matches!(a.format, "human" | "json") {
         let model =

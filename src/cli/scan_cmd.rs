@@ -35,6 +35,10 @@ pub struct ScanInputs {
     /// named as `-` (default yaml, as conftest).
     #[arg(long, value_name = "FORMAT")]
     pub parser: Option<String>,
+    /// S3-compatible endpoint for `s3://bucket/prefix` paths (else `[s3] endpoint_url`, else
+    /// AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     #[command(flatten)]
     pub policies: PolicyArgs,
     #[command(flatten)]
@@ -174,6 +178,7 @@ pub(super) fn scan(
         .paths
         .first()
         .cloned()
+        .filter(|p| !crate::s3::trail::is_s3_path(p))
         .unwrap_or_else(|| PathBuf::from("."));
     let mut config = load_config(&inputs.policies, &first).map_err(fail)?;
     if let Some(s) = fail_on {
@@ -260,8 +265,17 @@ pub(super) fn scan(
         super::combine::scan(roots, &config, &policies)
             .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
     } else {
-        crate::scan::run_excluding(roots, &config, &policies, &Limits::default(), progress, own)
-            .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
+        crate::s3::source::scan_paths(
+            roots,
+            &config,
+            &policies,
+            &Limits::default(),
+            progress,
+            own,
+            inputs.endpoint_url.as_deref(),
+        )
+        .map(|o| o.report)
+        .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
     };
     let prints = super::combine::add_conftest_results(&mut report, &policies);
     super::show_prints(&prints);
