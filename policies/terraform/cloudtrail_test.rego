@@ -9,7 +9,7 @@ test_each_control_is_its_own_finding if {
 }
 
 test_compliant_trail if {
-	r := tf008.deny with input as parse_config("hcl2", `
+	r := tf008.deny with input as parse_config("terraform", `
 resource "aws_cloudtrail" "main" {
   name                       = "main"
   s3_bucket_name             = aws_s3_bucket.trail.id

@@ -4,7 +4,7 @@ import data.custos.terraform.hardcoded_secrets as tf010
 import rego.v1
 
 test_variables if {
-	r := tf010.deny with input as parse_config("hcl2", `
+	r := tf010.deny with input as parse_config("terraform", `
 variable "db_password" { default = "Pg-Admin-2024" }
 variable "signing" {
   sensitive = true
@@ -17,7 +17,7 @@ variable "api_token" { default = "" }
 }
 
 test_resources_and_envs if {
-	r := tf010.deny with input as parse_config("hcl2", `
+	r := tf010.deny with input as parse_config("terraform", `
 resource "aws_db_instance" "db" { password = "Pg-Admin-2024" }
 resource "aws_rds_cluster" "c" { master_password = random_password.db.result }
 resource "aws_lambda_function" "f" {
@@ -44,7 +44,7 @@ test_json_container_definitions if {
 }
 
 test_write_only_arguments if {
-	r := tf010.deny with input as parse_config("hcl2", `
+	r := tf010.deny with input as parse_config("terraform", `
 resource "aws_db_instance" "db" {
   password_wo         = "Pg-Admin-2025"
   password_wo_version = 1
@@ -74,7 +74,7 @@ test_write_only_in_repeated_blocks if {
 }
 
 test_managed_service_admin_passwords if {
-	r := tf010.deny with input as parse_config("hcl2", `
+	r := tf010.deny with input as parse_config("terraform", `
 resource "aws_directory_service_directory" "d" { password = "Dir-Admin-2025!" }
 resource "azurerm_linux_virtual_machine" "vm" { admin_password = "Vm-Admin-2025!" }
 resource "azurerm_windows_virtual_machine" "w" { admin_password = random_password.w.result }

@@ -4,7 +4,7 @@ import data.custos.terraform.provider_credentials as tf001
 import rego.v1
 
 test_aws_literal_keys if {
-	r := tf001.deny with input as parse_config("hcl2", `
+	r := tf001.deny with input as parse_config("terraform", `
 provider "aws" {
   region     = "us-east-1"
   access_key = "AKIA2E0A8F3B244C9986"
@@ -30,7 +30,7 @@ test_azure_and_google if {
 }
 
 test_references_and_paths_pass if {
-	r := tf001.deny with input as parse_config("hcl2", `
+	r := tf001.deny with input as parse_config("terraform", `
 provider "aws" {
   access_key = var.access_key
   secret_key = "${var.secret_key}"

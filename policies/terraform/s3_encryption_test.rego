@@ -4,14 +4,14 @@ import data.custos.terraform.s3_encryption as tf002
 import rego.v1
 
 test_bucket_without_encryption if {
-	r := tf002.deny with input as parse_config("hcl2", `resource "aws_s3_bucket" "raw" { bucket = "acme-raw" }`)
+	r := tf002.deny with input as parse_config("terraform", `resource "aws_s3_bucket" "raw" { bucket = "acme-raw" }`)
 	count(r) == 1
 	some f in r
 	f.path == ["resource", "aws_s3_bucket", "raw"]
 }
 
 test_inline_v3_block if {
-	r := tf002.deny with input as parse_config("hcl2", `
+	r := tf002.deny with input as parse_config("terraform", `
 resource "aws_s3_bucket" "raw" {
   bucket = "acme-raw"
   server_side_encryption_configuration {
@@ -24,7 +24,7 @@ resource "aws_s3_bucket" "raw" {
 }
 
 test_v4_sibling_by_reference if {
-	r := tf002.deny with input as parse_config("hcl2", `
+	r := tf002.deny with input as parse_config("terraform", `
 resource "aws_s3_bucket" "raw" { bucket = "acme-raw" }
 resource "aws_s3_bucket_server_side_encryption_configuration" "raw" {
   bucket = aws_s3_bucket.raw.id
@@ -44,7 +44,7 @@ test_v4_sibling_by_literal_name if {
 }
 
 test_sibling_for_another_bucket_does_not_count if {
-	r := tf002.deny with input as parse_config("hcl2", `
+	r := tf002.deny with input as parse_config("terraform", `
 resource "aws_s3_bucket" "raw" { bucket = "acme-raw" }
 resource "aws_s3_bucket" "curated" { bucket = "acme-curated" }
 resource "aws_s3_bucket_server_side_encryption_configuration" "c" {
@@ -56,7 +56,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "c" {
 }
 
 test_counted_bucket_reference if {
-	r := tf002.deny with input as parse_config("hcl2", `
+	r := tf002.deny with input as parse_config("terraform", `
 resource "aws_s3_bucket" "logs" {
   count  = 2
   bucket = "acme-logs-${count.index}"
@@ -69,7 +69,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
 }
 
 test_conditional_and_try_references if {
-	r := tf002.deny with input as parse_config("hcl2", `
+	r := tf002.deny with input as parse_config("terraform", `
 resource "aws_s3_bucket" "this" {
   count  = var.create ? 1 : 0
   bucket = var.bucket
@@ -85,7 +85,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "other" {
 }
 
 test_a_configuration_naming_two_buckets_covers_neither if {
-	r := tf002.deny with input as parse_config("hcl2", `
+	r := tf002.deny with input as parse_config("terraform", `
 resource "aws_s3_bucket" "a" { bucket = "acme-a" }
 resource "aws_s3_bucket" "b" { bucket = "acme-b" }
 resource "aws_s3_bucket_server_side_encryption_configuration" "x" {
@@ -95,7 +95,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "x" {
 }
 
 test_data_sources_are_not_bucket_resources if {
-	r := tf002.deny with input as parse_config("hcl2", `
+	r := tf002.deny with input as parse_config("terraform", `
 resource "aws_s3_bucket" "logs" { bucket = "acme-logs" }
 resource "aws_s3_bucket_server_side_encryption_configuration" "x" {
   bucket = data.aws_s3_bucket.logs.id

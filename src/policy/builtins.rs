@@ -76,16 +76,24 @@ pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
             else {
                 anyhow::bail!("parse_config(parser, text) takes two strings");
             };
-            let syntax = match syntax.as_ref() {
-                "python" | "airflow" => Syntax::Python,
-                name => parse::syntax_for_parser_name(name)
-                    .map_err(|e| anyhow::anyhow!("parse_config: {e}"))?,
+            // `terraform`: HCL in custos's own Terraform document shape (what bundled rules
+            // read; the bundled rules' tests build their inputs with it), where `hcl2` gives
+            // conftest's hcl2json shape.
+            let (syntax, conftest_shape) = match syntax.as_ref() {
+                "python" | "airflow" => (Syntax::Python, true),
+                "terraform" => (Syntax::Hcl, false),
+                name => (
+                    parse::syntax_for_parser_name(name)
+                        .map_err(|e| anyhow::anyhow!("parse_config: {e}"))?,
+                    true,
+                ),
             };
             Ok(Value::from(parse_text(
                 syntax,
                 text,
                 "parse_config",
                 "<text>",
+                conftest_shape,
             )?))
         }),
     )?;
@@ -139,9 +147,14 @@ fn parse_text(
     text: &str,
     what: &str,
     origin: &str,
+    conftest_shape: bool,
 ) -> anyhow::Result<serde_json::Value> {
-    let parsed = parse::parse_conftest(syntax, text, &Limits::default())
-        .ok_or_else(|| anyhow::anyhow!("{what}: no parser for {syntax:?}"))?;
+    let parsed = if conftest_shape {
+        parse::parse_conftest(syntax, text, &Limits::default())
+    } else {
+        parse::parse(syntax, text, &Limits::default())
+    }
+    .ok_or_else(|| anyhow::anyhow!("{what}: no parser for {syntax:?}"))?;
     if let Some(e) = &parsed.error {
         let at = e.span.map_or_else(String::new, |s| {
             let (line, col) = LineIndex::new(text).line_col(text, s.start);
@@ -196,7 +209,7 @@ fn parse_file(path: &str, what: &str) -> anyhow::Result<(String, serde_json::Val
     let text = std::fs::read_to_string(&resolved)
         .map_err(|e| anyhow::anyhow!("{what}: cannot read {shown}: {e}"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    Ok((shown.clone(), parse_text(syntax, text, what, &shown)?))
+    Ok((shown.clone(), parse_text(syntax, text, what, &shown, true)?))
 }
 
 /// Files a policy may parse through the builtins are bounded like scanned files.
