@@ -819,3 +819,59 @@ fn posture_calls_seaweedfs_lacks_are_read_from_moto() {
         .to_owned();
     assert!(m.contains("block_public_policy off"), "{m}");
 }
+
+/// An audit whose scope is an S3 prefix records each object read as evidence: its key,
+/// version id, ETag and the SHA-256 of the bytes the scan read, so a finding traces to exactly
+/// that version of the object.
+#[test]
+fn an_audit_of_an_s3_prefix_records_each_object_version_as_evidence() {
+    use sha2::Digest as _;
+    let server = seaweed();
+    let s = store(server);
+    create_bucket(&s, "audit-scope", true);
+    let body = b"service: api\npassword: \"Xq9-correct-horse-battery\"\n";
+    put(&s, "audit-scope", "conf/app.yaml", body);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("audit.toml"),
+        "name = \"s3 scope\"\noutput = \"out\"\nscan = [\"s3://audit-scope/conf/\"]\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["audit", "--config", "audit.toml"])
+        .current_dir(dir.path())
+        .envs(s3_server::env())
+        .env("AWS_ENDPOINT_URL", &server.endpoint)
+        .output()
+        .expect("run custos");
+    let err = common::stderr(&o);
+    assert_eq!(common::code(&o), 1, "{err}");
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/bundle.json")).unwrap())
+            .unwrap();
+    let item = bundle["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "s3://audit-scope/conf/app.yaml")
+        .unwrap_or_else(|| panic!("no evidence for the object: {:#}", bundle["evidence"]));
+    assert_eq!(item["role"], "s3-object");
+    let sha = format!("{:x}", sha2::Sha256::digest(body));
+    assert_eq!(item["sha256"], sha);
+    assert_eq!(item["s3"]["bucket"], "audit-scope");
+    assert_eq!(item["s3"]["key"], "conf/app.yaml");
+    assert!(
+        item["s3"]["version_id"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty()),
+        "{item:#}"
+    );
+    // The finding in the object points at that evidence.
+    let finding = bundle["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "s3://audit-scope/conf/app.yaml")
+        .unwrap_or_else(|| panic!("{:#}", bundle["findings"]));
+    assert_eq!(finding["evidence_sha256"], sha);
+}

@@ -338,16 +338,18 @@ fn scan_item(path: &str, fail_on: Option<&str>) -> ItemOutcome {
         Ok(w) => w.inputs,
         Err(e) => return failed(result, format!("{path}: {e}")),
     };
-    let (report, config) = match super::scan_cmd::scan(&inputs, &inputs.paths, fail_on, false, &[])
-    {
-        Ok(r) => r,
-        Err(code) => {
-            return failed(
-                result,
-                format!("could not be scanned (exit code {code}; the reason is on standard error)"),
-            )
-        }
-    };
+    let (report, config, objects) =
+        match super::scan_cmd::scan(&inputs, &inputs.paths, fail_on, false, &[]) {
+            Ok(r) => r,
+            Err(code) => {
+                return failed(
+                    result,
+                    format!(
+                        "could not be scanned (exit code {code}; the reason is on standard error)"
+                    ),
+                )
+            }
+        };
     let mut items = Vec::new();
     let mut kinds = None;
     if local {
@@ -395,6 +397,32 @@ fn scan_item(path: &str, fail_on: Option<&str>) -> ItemOutcome {
         // here, so only rules that apply to every kind, and the kinds findings were made in,
         // count as in effect — a control is never passed on evidence nobody looked at.
         kinds = Some(report.findings.iter().filter_map(|f| f.kind).collect());
+        // Each object read is evidence: its key, version, ETag and the SHA-256 of the bytes
+        // the scan read, so a finding in it traces to exactly that version.
+        for o in objects {
+            let (bucket, object_key) = o
+                .url
+                .strip_prefix("s3://")
+                .and_then(|rest| rest.split_once('/'))
+                .map(|(b, k)| (b.to_owned(), k.to_owned()))
+                .unwrap_or_default();
+            items.push(evidence::Item {
+                scope: key.clone(),
+                role: "s3-object".to_owned(),
+                path: o.url,
+                sha256: Some(o.sha256),
+                size: Some(o.size),
+                s3: Some(evidence::S3Object {
+                    bucket,
+                    key: object_key,
+                    version_id: o.version_id,
+                    etag: o.etag,
+                    checksum: None,
+                    retention: None,
+                }),
+                error: None,
+            });
+        }
     }
     ItemOutcome {
         result,

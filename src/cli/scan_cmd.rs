@@ -173,7 +173,7 @@ pub(super) fn scan(
     fail_on: Option<&str>,
     show_progress: bool,
     own: &[PathBuf],
-) -> Result<(crate::report::Report, crate::config::Config), i32> {
+) -> Result<Scanned, i32> {
     let first = inputs
         .paths
         .first()
@@ -261,6 +261,7 @@ pub(super) fn scan(
         None => &crate::scan::NoProgress,
     };
     let combine = inputs.conftest.combine || conftest.as_ref().is_some_and(|c| c.combine);
+    let mut objects = Vec::new();
     let mut report = if combine {
         super::combine::scan(roots, &config, &policies)
             .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
@@ -274,13 +275,24 @@ pub(super) fn scan(
             own,
             inputs.endpoint_url.as_deref(),
         )
-        .map(|o| o.report)
+        .map(|o| {
+            objects = o.objects;
+            o.report
+        })
         .map_err(|e| fail(miette::Report::new_boxed(Box::new(RootDiag(e)))))?
     };
     let prints = super::combine::add_conftest_results(&mut report, &policies);
     super::show_prints(&prints);
-    Ok((report, config))
+    Ok((report, config, objects))
 }
+
+/// What [`scan`] produced: the report, the configuration it ran under, and the identity of
+/// every S3 object it read (the audit records them as evidence).
+pub(super) type Scanned = (
+    crate::report::Report,
+    crate::config::Config,
+    Vec<crate::s3::source::ObjectEvidence>,
+);
 
 /// One report to write: a format and where (`None`: standard output).
 #[derive(Debug, PartialEq, Eq)]
@@ -368,7 +380,7 @@ pub fn run(args: &ScanArgs) -> i32 {
             _ => r,
         })
         .collect();
-    let (mut report, _config) = match scan(
+    let (mut report, _config, _) = match scan(
         &args.inputs,
         &roots,
         args.fail_on.as_deref(),
@@ -527,7 +539,7 @@ pub fn run_baseline(cmd: &BaselineCommand) -> i32 {
     } else {
         None
     };
-    let (mut report, _config) = match scan(
+    let (mut report, _config, _) = match scan(
         &args.inputs,
         &args.inputs.paths,
         None,
