@@ -832,9 +832,17 @@ fn an_audit_of_an_s3_prefix_records_each_object_version_as_evidence() {
     let body = b"service: api\npassword: \"Xq9-correct-horse-battery\"\n";
     put(&s, "audit-scope", "conf/app.yaml", body);
     let dir = tempfile::tempdir().unwrap();
+    // A chain stored in the bucket, with its second record edited after sealing.
+    let plain = "{\"who\":\"a\",\"n\":1}\n{\"who\":\"b\",\"n\":2}\n{\"who\":\"c\",\"n\":3}\n";
+    std::fs::write(dir.path().join("plain.jsonl"), plain).unwrap();
+    let sealed = custos_with(&["chain", "seal", "plain.jsonl"], dir.path());
+    assert_eq!(common::code(&sealed), 0, "{}", common::stderr(&sealed));
+    let tampered = common::stdout(&sealed).replacen("\"who\":\"b\"", "\"who\":\"x\"", 1);
+    put(&s, "audit-scope", "chains/audit.jsonl", tampered.as_bytes());
     std::fs::write(
         dir.path().join("audit.toml"),
-        "name = \"s3 scope\"\noutput = \"out\"\nscan = [\"s3://audit-scope/conf/\"]\n",
+        "name = \"s3 scope\"\noutput = \"out\"\nscan = [\"s3://audit-scope/conf/\"]\n\
+         [[chain]]\npath = \"s3://audit-scope/chains/audit.jsonl\"\n",
     )
     .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_custos"))
@@ -874,4 +882,20 @@ fn an_audit_of_an_s3_prefix_records_each_object_version_as_evidence() {
         .find(|f| f["path"] == "s3://audit-scope/conf/app.yaml")
         .unwrap_or_else(|| panic!("{:#}", bundle["findings"]));
     assert_eq!(finding["evidence_sha256"], sha);
+    // The chain read from S3 is verified (its edited record found) and hashed as evidence.
+    let chain_hash = format!("{:x}", sha2::Sha256::digest(tampered.as_bytes()));
+    let chain = bundle["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "s3://audit-scope/chains/audit.jsonl")
+        .unwrap_or_else(|| panic!("no chain evidence: {:#}", bundle["evidence"]));
+    assert_eq!(chain["sha256"], chain_hash);
+    let edited = bundle["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "chain-tampered")
+        .unwrap_or_else(|| panic!("{:#}", bundle["findings"]));
+    assert_eq!(edited["line"], 2);
 }

@@ -489,8 +489,10 @@ fn chain_item(c: &ChainItem) -> ItemOutcome {
             "checkpoints need at least one trusted key to verify their signatures".into(),
         );
     }
+    let in_s3 = crate::s3::trail::is_s3_path(Path::new(&c.path));
     // A FIFO or device would block or never end: only regular files are read.
-    for p in std::iter::once(&c.path).chain(&c.checkpoints) {
+    let local_chain = (!in_s3).then_some(&c.path);
+    for p in local_chain.into_iter().chain(&c.checkpoints) {
         if !crate::discover::is_regular_file(Path::new(p)) {
             return failed(result, format!("{p} is not a regular file"));
         }
@@ -512,22 +514,73 @@ fn chain_item(c: &ChainItem) -> ItemOutcome {
         Ok(x) => x,
         Err(e) => return failed(result, e),
     };
-    let file = match fs::File::open(&c.path) {
-        Ok(f) => std::io::BufReader::new(f),
-        Err(e) => return failed(result, format!("{}: {e}", c.path)),
+    let (mut vr, display) = if in_s3 {
+        // A chain stored in S3 is streamed through the verifier, hashed on the way, and
+        // recorded as the object it was read from.
+        let read = crate::s3::trail::with_object(
+            &c.path,
+            &crate::s3::trail::config_from_cwd(),
+            None,
+            |r| {
+                let mut hashed = HashingRead {
+                    inner: r,
+                    hasher: sha2::Sha256::default(),
+                    size: 0,
+                };
+                let vr = chain::verify_with(
+                    std::io::BufReader::new(&mut hashed),
+                    &offered,
+                    VerifyOptions::default(),
+                );
+                (vr, hashed.hasher, hashed.size)
+            },
+        );
+        let (vr, hasher, size) = match read {
+            Ok(x) => x,
+            Err(e) => return failed(result, e),
+        };
+        let (bucket, object_key) = c
+            .path
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(b, k)| (b.to_owned(), k.to_owned()))
+            .unwrap_or_default();
+        items.push(evidence::Item {
+            scope: key.clone(),
+            role: "chain".to_owned(),
+            path: c.path.clone(),
+            sha256: Some(to_hex(&sha2::Digest::finalize(hasher))),
+            size: Some(size),
+            s3: Some(evidence::S3Object {
+                bucket,
+                key: object_key,
+                version_id: None,
+                etag: None,
+                checksum: None,
+                retention: None,
+            }),
+            error: None,
+        });
+        (vr, c.path.clone())
+    } else {
+        let file = match fs::File::open(&c.path) {
+            Ok(f) => std::io::BufReader::new(f),
+            Err(e) => return failed(result, format!("{}: {e}", c.path)),
+        };
+        let vr = chain::verify_with(file, &offered, VerifyOptions::default());
+        let display = display_path(Path::new(&c.path));
+        items.push(evidence::file_item(
+            &key,
+            "chain",
+            &display,
+            Path::new(&c.path),
+        ));
+        (vr, display)
     };
-    let mut vr = chain::verify_with(file, &offered, VerifyOptions::default());
     vr.problems.splice(0..0, sig_problems);
     if let Some(e) = &vr.io_error {
         return failed(result, format!("{}: {e}", c.path));
     }
-    let display = display_path(Path::new(&c.path));
-    items.push(evidence::file_item(
-        &key,
-        "chain",
-        &display,
-        Path::new(&c.path),
-    ));
     let hashes: Vec<(String, Option<String>)> = items
         .iter()
         .map(|i| (i.path.clone(), i.sha256.clone()))
@@ -576,7 +629,8 @@ fn trail_item(t: &TrailItem, as_of: Option<i64>) -> ItemOutcome {
     let key = Item::Cloudtrail(t.clone()).key();
     let result = new_result(key.clone(), "cloudtrail", &t.path);
     let dir = Path::new(&t.path);
-    if !dir.is_dir() {
+    let in_s3 = crate::s3::trail::is_s3_path(dir);
+    if !in_s3 && !dir.is_dir() {
         return failed(result, format!("{} is not a directory", t.path));
     }
     if t.public_keys.is_empty() {
@@ -601,6 +655,28 @@ fn trail_item(t: &TrailItem, as_of: Option<i64>) -> ItemOutcome {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
     });
+    if in_s3 {
+        // Digests and log files are read from the bucket, signatures from object metadata,
+        // as `custos chain verify --cloudtrail s3://…` reads them.
+        let tr = match crate::s3::trail::verify_cloudtrail(
+            &t.path,
+            &keys,
+            as_of,
+            &crate::s3::trail::config_from_cwd(),
+            None,
+        ) {
+            Ok(tr) => tr,
+            Err(e) => return failed(result, e),
+        };
+        let report = chain::report::trail_report(&t.path, &tr);
+        return ItemOutcome {
+            result,
+            report: Some(report),
+            evidence: items,
+            checkpoints: Vec::new(),
+            kinds: None,
+        };
+    }
     let tr = chain::cloudtrail::verify_dir(dir, &keys, as_of);
     let display = display_path(dir);
     for e in walkdir::WalkDir::new(dir)
@@ -623,5 +699,22 @@ fn trail_item(t: &TrailItem, as_of: Option<i64>) -> ItemOutcome {
         evidence: items,
         checkpoints: Vec::new(),
         kinds: None,
+    }
+}
+
+/// A reader that hashes and counts what passes through it (a chain read from S3 is hashed
+/// as it is verified, in one pass).
+struct HashingRead<'a> {
+    inner: &'a mut dyn std::io::BufRead,
+    hasher: sha2::Sha256,
+    size: u64,
+}
+
+impl std::io::Read for HashingRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        sha2::Digest::update(&mut self.hasher, buf.get(..n).unwrap_or_default());
+        self.size += n as u64;
+        Ok(n)
     }
 }
