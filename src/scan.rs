@@ -612,6 +612,7 @@ fn scan_file(
                 spans: crate::document::SpanMap::new(),
             });
         }
+        let parse_failed = parsed.error.as_ref().map(|e| e.span);
         let unread_extra_format =
             !c.named && crate::parse::conftest_only_syntax(&c.fs_path).is_some();
         if let (Some(err), true) = (&parsed.error, unread_extra_format) {
@@ -661,6 +662,27 @@ fn scan_file(
                 return finish(res, findings, source, kind, &lines, c, config);
             }
         }
+        // HCL2 reaches conftest-style (user) policies in conftest's own shape (hcl2json:
+        // every block an array of bodies), file by file as conftest reads it; bundled and
+        // custos-style rules read custos's resolved Terraform documents below.
+        let conftest_hcl = syntax == parse::Syntax::Hcl
+            && parse_failed.is_none()
+            && ev.policies().has_conftest_rules();
+        if conftest_hcl {
+            if let Some(shaped) = parse::parse_conftest(syntax, &source, limits) {
+                for (index, d) in shaped.docs.into_iter().enumerate() {
+                    let doc = Document {
+                        path: c.display.clone(),
+                        kind,
+                        index,
+                        input: d.value,
+                        spans: d.spans,
+                    };
+                    findings.extend(ev.evaluate_conftest_in(&doc, &source, &lines, config));
+                }
+            }
+        }
+        let conftest_before = ev.set_conftest_elsewhere(conftest_hcl);
         for (index, d) in parsed.docs.into_iter().enumerate() {
             if d.value.is_null() {
                 // An empty YAML document is still input to conftest (user) policies, as
@@ -720,6 +742,7 @@ fn scan_file(
                     }),
             );
         }
+        ev.set_conftest_elsewhere(conftest_before);
     }
     let detected = detector_findings(
         &source,

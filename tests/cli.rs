@@ -195,6 +195,73 @@ fn conftest_policies_run_unchanged() {
 }
 
 #[test]
+fn terraform_reaches_conftest_policies_in_conftest_shape_and_bundled_rules_in_custos_shape() {
+    // One module of two files: `main.tf` has an unencrypted bucket whose encryption lives in
+    // the sibling `encryption.tf` (custos's module context: no TF002 finding), and an HTTP
+    // listener. A conftest policy (`package main`, no metadata) reads conftest's hcl2 shape,
+    // where every block is an array of bodies; a custos-style user rule (with metadata) reads
+    // custos's Terraform shape; each runs once per file.
+    let dir = tempfile::tempdir().unwrap();
+    let tf = dir.path().join("infra");
+    fs::create_dir_all(&tf).unwrap();
+    fs::write(
+        tf.join("main.tf"),
+        "resource \"aws_s3_bucket\" \"data\" {\n  bucket = \"acme-data\"\n}\n\n\
+         resource \"aws_alb_listener\" \"front\" {\n  port     = 80\n  protocol = \"HTTP\"\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        tf.join("encryption.tf"),
+        "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"data\" {\n  \
+         bucket = aws_s3_bucket.data.id\n  rule {\n    apply_server_side_encryption_by_default {\n      \
+         sse_algorithm = \"aws:kms\"\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let policy = dir.path().join("policy");
+    fs::create_dir_all(&policy).unwrap();
+    fs::write(
+        policy.join("conftest.rego"),
+        "package main\nimport rego.v1\n\n\
+         deny contains msg if {\n  some name\n  some lb in input.resource.aws_alb_listener[name]\n  \
+         lb.protocol == \"HTTP\"\n  msg := sprintf(\"ALB `%v` is using HTTP rather than HTTPS\", [name])\n}\n\n\
+         deny contains msg if {\n  some name\n  some rule in input.resource.aws_s3_bucket_server_side_encryption_configuration[name]\n  \
+         some r in rule.rule\n  some d in r.apply_server_side_encryption_by_default\n  \
+         d.sse_algorithm == \"aws:kms\"\n  msg := sprintf(\"bucket encryption `%v` seen in conftest's shape\", [name])\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        policy.join("custos_style.rego"),
+        "package user.listeners\nimport rego.v1\n\nmetadata := {\"id\": \"USR010\", \"title\": \"HTTP listener\", \
+         \"severity\": \"medium\", \"kinds\": [\"terraform\"]}\n\n\
+         deny contains {\"msg\": sprintf(\"listener %s speaks HTTP\", [name])} if {\n  \
+         some name, l in input.resource.aws_alb_listener\n  l.protocol == \"HTTP\"\n}\n",
+    )
+    .unwrap();
+    let (exit, report, _) = scan_json(
+        &["infra", "--policy", "policy", "--no-config"],
+        dir.path(),
+    );
+    assert_eq!(exit, 1, "{report:#}");
+    let findings = report["findings"].as_array().unwrap();
+    let with = |msg: &str| {
+        findings
+            .iter()
+            .filter(|f| f["message"].as_str() == Some(msg))
+            .collect::<Vec<_>>()
+    };
+    let alb = with("ALB `front` is using HTTP rather than HTTPS");
+    assert_eq!(alb.len(), 1, "{findings:#?}");
+    assert_eq!(alb[0]["path"], "infra/main.tf");
+    let enc = with("bucket encryption `data` seen in conftest's shape");
+    assert_eq!(enc.len(), 1, "{findings:#?}");
+    assert_eq!(enc[0]["path"], "infra/encryption.tf");
+    assert_eq!(with("listener front speaks HTTP").len(), 1, "{findings:#?}");
+    // The bundled rules still see the module: the sibling's encryption counts.
+    let ids = rule_ids(&report);
+    assert!(!ids.iter().any(|i| i == "TF002"), "{ids:?}");
+}
+
+#[test]
 fn warnings_alone_pass_the_gate() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(

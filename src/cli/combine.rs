@@ -51,7 +51,7 @@ pub fn scan(
         let (_, syntax) = crate::discover::classify(&rel, &source, config);
         report.stats.files_scanned += 1;
         report.stats.bytes += source.len() as u64;
-        let Some(parsed) = crate::parse::parse(syntax, &source, &Limits::default()) else {
+        let Some(parsed) = crate::parse::parse_conftest(syntax, &source, &Limits::default()) else {
             continue;
         };
         if let Some(e) = parsed.error {

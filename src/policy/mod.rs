@@ -789,6 +789,7 @@ impl PolicySet {
             engine: self.trusted.clone(),
             worker: None,
             explicit: false,
+            conftest_elsewhere: false,
         }
     }
 
@@ -829,6 +830,9 @@ pub struct Evaluator<'a> {
     worker: Option<sandbox::Worker>,
     /// Only rules that name the document's kind apply (log records and aggregates).
     explicit: bool,
+    /// conftest-style packages are evaluated elsewhere, on the document in conftest's shape
+    /// (HCL2: [`Evaluator::set_conftest_elsewhere`]); `evaluate` leaves them out.
+    conftest_elsewhere: bool,
 }
 
 impl Drop for Evaluator<'_> {
@@ -867,6 +871,28 @@ impl Evaluator<'_> {
     pub fn evaluate_conftest(&mut self, doc: &Document, filter: &dyn RuleFilter) -> Vec<Finding> {
         let lines = LineIndex::new("");
         self.evaluate_input(doc, None, "", &lines, filter, true)
+    }
+
+    /// Evaluate only the user's conftest-style packages on `doc`, a document in conftest's
+    /// shape of a file whose custos-shaped documents go through [`Evaluator::evaluate`] inside
+    /// [`Evaluator::set_conftest_elsewhere`] (HCL2: conftest's policies read hcl2json's
+    /// arrays of blocks, the bundled Terraform rules custos's resolved module documents).
+    pub fn evaluate_conftest_in(
+        &mut self,
+        doc: &Document,
+        source: &str,
+        lines: &LineIndex,
+        filter: &dyn RuleFilter,
+    ) -> Vec<Finding> {
+        self.evaluate_input(doc, None, source, lines, filter, true)
+    }
+
+    /// Leave the conftest-style packages out of [`Evaluator::evaluate`] and
+    /// [`Evaluator::evaluate_owned`] (`true`: they see the file through
+    /// [`Evaluator::evaluate_conftest_in`] instead) or put them back; returns the previous
+    /// setting.
+    pub fn set_conftest_elsewhere(&mut self, elsewhere: bool) -> bool {
+        std::mem::replace(&mut self.conftest_elsewhere, elsewhere)
     }
 
     /// [`Evaluator::evaluate`] on a document that is not needed afterwards: its input is
@@ -912,6 +938,7 @@ impl Evaluator<'_> {
             .rules
             .iter()
             .filter(|r| !only_conftest || r.conftest.is_some())
+            .filter(|r| only_conftest || !self.conftest_elsewhere || r.conftest.is_none())
             .filter(|r| !self.explicit || r.meta.kinds.contains(&doc.kind))
             .filter(|r| r.meta.kinds.is_empty() || r.meta.kinds.contains(&doc.kind))
             .filter(|r| !filter.is_disabled(&r.meta.id))
