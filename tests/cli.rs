@@ -237,10 +237,7 @@ fn terraform_reaches_conftest_policies_in_conftest_shape_and_bundled_rules_in_cu
          some name, l in input.resource.aws_alb_listener\n  l.protocol == \"HTTP\"\n}\n",
     )
     .unwrap();
-    let (exit, report, _) = scan_json(
-        &["infra", "--policy", "policy", "--no-config"],
-        dir.path(),
-    );
+    let (exit, report, _) = scan_json(&["infra", "--policy", "policy", "--no-config"], dir.path());
     assert_eq!(exit, 1, "{report:#}");
     let findings = report["findings"].as_array().unwrap();
     let with = |msg: &str| {

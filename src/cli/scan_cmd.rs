@@ -283,6 +283,7 @@ pub(super) fn scan(
     };
     let prints = super::combine::add_conftest_results(&mut report, &policies);
     super::show_prints(&prints);
+    policies.release_at_exit();
     Ok((report, config, objects))
 }
 

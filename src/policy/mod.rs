@@ -243,25 +243,43 @@ pub struct PolicySources {
 /// id and kinds (`None` for a library file without metadata; an empty list for `"*"`). A test
 /// keeps this equal to the compiled metadata of every bundled rule.
 pub fn bundled_rule_kinds(src: &str) -> Option<(String, Vec<String>)> {
-    static META: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?ms)^metadata\s*:?=\s*\{(.*?)^\}").expect("static regex"));
-    static ID: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("static regex"));
-    static KINDS: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#""kinds"\s*:\s*\[([^\]]*)\]"#).expect("static regex"));
-    static NAME: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#""([^"]+)""#).expect("static regex"));
-    let body = META.captures(src)?.get(1)?.as_str();
-    let id = ID.captures(body)?.get(1)?.as_str().to_owned();
-    let kinds = KINDS
-        .captures(body)
-        .and_then(|c| c.get(1))
-        .map(|list| {
-            NAME.captures_iter(list.as_str())
-                .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
+    let block = metadata_block(src)?;
+    let (id, kinds) = match literal_object(block) {
+        Some(meta) => {
+            let id = meta.get("id")?.as_str()?.to_owned();
+            let kinds: Vec<String> = meta
+                .get("kinds")
+                .and_then(serde_json::Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|k| k.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (id, kinds)
+        }
+        // Metadata with expressions in it: the id and kinds are still literal strings.
+        None => {
+            static ID: LazyLock<Regex> =
+                LazyLock::new(|| Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("static regex"));
+            static KINDS: LazyLock<Regex> = LazyLock::new(|| {
+                Regex::new(r#""kinds"\s*:\s*\[([^\]]*)\]"#).expect("static regex")
+            });
+            static NAME: LazyLock<Regex> =
+                LazyLock::new(|| Regex::new(r#""([^"]+)""#).expect("static regex"));
+            let id = ID.captures(block)?.get(1)?.as_str().to_owned();
+            let kinds = KINDS
+                .captures(block)
+                .and_then(|c| c.get(1))
+                .map(|list| {
+                    NAME.captures_iter(list.as_str())
+                        .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            (id, kinds)
+        }
+    };
     let kinds = if kinds.iter().any(|k| k == "*") {
         Vec::new()
     } else {
@@ -270,14 +288,40 @@ pub fn bundled_rule_kinds(src: &str) -> Option<(String, Vec<String>)> {
     Some((id, kinds))
 }
 
-/// The `metadata := {…}` object of a bundled file when it is a JSON literal (JSON with
-/// trailing commas: Rego's object syntax for strings, lists and booleans), as the engine would
-/// evaluate it; `None` otherwise. A test checks it equals the evaluated metadata of every
-/// bundled rule.
-pub fn literal_metadata_of(src: &str) -> Option<serde_json::Value> {
-    static META: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?ms)^metadata\s*:?=\s*(\{.*?^\})").expect("static regex"));
-    let block = META.captures(src)?.get(1)?.as_str();
+/// The text of a bundled file's `metadata := {` … `}` block: from a line that starts with
+/// `metadata` and an assignment to the first later line that starts with `}` (how every
+/// bundled file writes it; a test keeps the reading equal to the compiled metadata). A plain
+/// scan rather than a regex: it runs over every bundled file at each start-up.
+fn metadata_block(src: &str) -> Option<&str> {
+    let mut offset = 0;
+    let mut start = None;
+    for line in src.split_inclusive('\n') {
+        let here = offset;
+        offset += line.len();
+        match start {
+            None => {
+                let Some(rest) = line.strip_prefix("metadata") else {
+                    continue;
+                };
+                let rest = rest.trim_start();
+                let rest = rest
+                    .strip_prefix(":=")
+                    .or_else(|| rest.strip_prefix('='))
+                    .map(str::trim_start);
+                if let Some(brace) = rest.filter(|r| r.starts_with('{')) {
+                    start = Some(here + (line.len() - brace.len()));
+                }
+            }
+            Some(from) if line.starts_with('}') => return src.get(from..=here),
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// A metadata block parsed as JSON with trailing commas (Rego's object syntax for strings,
+/// lists and booleans); `None` when it is anything else.
+fn literal_object(block: &str) -> Option<serde_json::Value> {
     let parsed = crate::parse::json::parse_jsonc(block, &crate::parse::Limits::default());
     if parsed.error.is_some() {
         return None;
@@ -285,6 +329,14 @@ pub fn literal_metadata_of(src: &str) -> Option<serde_json::Value> {
     let mut docs = parsed.docs.into_iter();
     let doc = docs.next()?;
     (docs.next().is_none() && doc.value.is_object()).then_some(doc.value)
+}
+
+/// The `metadata := {…}` object of a bundled file when it is a JSON literal (JSON with
+/// trailing commas: Rego's object syntax for strings, lists and booleans), as the engine would
+/// evaluate it; `None` otherwise. A test checks it equals the evaluated metadata of every
+/// bundled rule.
+pub fn literal_metadata_of(src: &str) -> Option<serde_json::Value> {
+    literal_object(metadata_block(src)?)
 }
 
 /// [`literal_metadata_of`] for a package made of one bundled file and nothing else.
@@ -779,6 +831,21 @@ impl PolicySet {
     /// The worker pool for untrusted policies, if any were loaded.
     pub(crate) fn sandbox(&self) -> Option<&sandbox::Sandbox> {
         self.sandbox.as_deref()
+    }
+
+    /// Give the set up at the end of a command: policy workers are stopped as on drop, but
+    /// the compiled engines are not freed node by node (the process ends right after; freeing
+    /// the syntax trees of every rule costs a millisecond of a one-file pre-commit run).
+    pub fn release_at_exit(self) {
+        let PolicySet {
+            engine,
+            trusted,
+            rules,
+            sandbox,
+            ..
+        } = self;
+        drop(sandbox);
+        std::mem::forget((engine, trusted, rules));
     }
 
     /// A copy of the trusted engine for one evaluation thread; untrusted rules go to a

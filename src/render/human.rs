@@ -141,7 +141,11 @@ fn masked_sources(report: &Report) -> BTreeMap<&str, String> {
         let (Some(src), Some(text)) = (report.sources.get(path), out.get_mut(path)) else {
             continue;
         };
-        let Ok(ac) = aho_corasick::AhoCorasick::new(secrets.iter()) else {
+        // A handful of values searched once: the plain NFA, not a DFA built for it.
+        let Ok(ac) = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+            .build(secrets.iter())
+        else {
             continue;
         };
         for m in ac.find_overlapping_iter(src.text.as_str()) {
