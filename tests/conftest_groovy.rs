@@ -40,7 +40,13 @@ fn outline(src: &str) -> String {
     let mut out = String::new();
     let mut stack = vec![(&doc.value, 0usize)];
     while let Some((node, depth)) = stack.pop() {
-        let _ = write!(out, "{:indent$}{}", "", node["kind"].as_str().unwrap_or("?"), indent = depth * 2);
+        let _ = write!(
+            out,
+            "{:indent$}{}",
+            "",
+            node["kind"].as_str().unwrap_or("?"),
+            indent = depth * 2
+        );
         if let Some(text) = node["text"].as_str() {
             let _ = write!(out, " {text:?}");
         }
@@ -93,7 +99,10 @@ fn positions_are_one_based_lines_and_columns() {
     let text = outline(src);
     assert!(text.contains("Identifier \"pipeline\" 1:1"), "{text}");
     assert!(text.contains("Identifier \"sh\" 6:9"), "{text}");
-    assert!(text.contains("StringLiteral \"'make build'\" 6:12"), "{text}");
+    assert!(
+        text.contains("StringLiteral \"'make build'\" 6:12"),
+        "{text}"
+    );
     // Columns count characters, as custos's locations do.
     assert!(outline("x = 'é'; y = 1").contains("Identifier \"y\" 1:10"));
 }
@@ -115,7 +124,12 @@ fn parse_errors_have_a_location() {
         let err = parsed.error.unwrap_or_else(|| panic!("{src:?} parsed"));
         assert!(err.message.contains(needle), "{src:?}: {}", err.message);
         let at = err.span.expect("a location").start;
-        assert_eq!(LineIndex::new(src).line_col(src, at), (line, col), "{src:?}: {}", err.message);
+        assert_eq!(
+            LineIndex::new(src).line_col(src, at),
+            (line, col),
+            "{src:?}: {}",
+            err.message
+        );
     }
     // Through the CLI: a broken Jenkinsfile named on the command line fails the scan with a
     // parse-error finding at its line.
@@ -138,7 +152,8 @@ fn depth_and_size_limits() {
             .map(|e| e.message)
             .unwrap_or_default()
     };
-    let deep = |open: &str, close: &str, n: usize| format!("{}1{}", open.repeat(n), close.repeat(n));
+    let deep =
+        |open: &str, close: &str, n: usize| format!("{}1{}", open.repeat(n), close.repeat(n));
     // conftest's TestParserRejectsExcessiveNesting.
     assert!(error(&deep("(", ")", 256)).contains("syntax tree exceeds maximum depth of 256"));
     for src in [
@@ -151,7 +166,11 @@ fn depth_and_size_limits() {
         format!("1{}", " + 1".repeat(300)),
         format!("x = \"$a{}\"", ".b".repeat(300)),
     ] {
-        assert!(error(&src).contains("maximum depth of 256"), "{}", &src[..20]);
+        assert!(
+            error(&src).contains("maximum depth of 256"),
+            "{}",
+            &src[..20]
+        );
     }
     // Just inside the limit: FileNode > ExpressionStmt > 250 × ParenExpr > LiteralExpr > token.
     parse_ok(&deep("(", ")", 250));
@@ -165,7 +184,10 @@ fn depth_and_size_limits() {
 #[test]
 fn jenkins_policy_flags_piped_downloads() {
     let policy = format!("{DIR}/policy");
-    let (exit, report, err) = scan_json(&[DIR, "--policy", &policy, "--no-bundled", "--no-config"], &repo());
+    let (exit, report, err) = scan_json(
+        &[DIR, "--policy", &policy, "--no-bundled", "--no-config"],
+        &repo(),
+    );
     assert_eq!(exit, 1, "{report}\n{err}");
     let mut got: Vec<(String, u64, String)> = report["findings"]
         .as_array()
@@ -184,12 +206,26 @@ fn jenkins_policy_flags_piped_downloads() {
     got.sort();
     let want = [
         ("Jenkinsfile", 3, "pipeline runs on any agent"),
-        ("Jenkinsfile", 20, "line 20: a downloaded script is piped into an interpreter"),
-        ("scripted.groovy", 14, "line 14: a downloaded script is piped into an interpreter"),
-        ("scripted.groovy", 23, "line 23: a downloaded script is piped into an interpreter"),
+        (
+            "Jenkinsfile",
+            20,
+            "line 20: a downloaded script is piped into an interpreter",
+        ),
+        (
+            "scripted.groovy",
+            14,
+            "line 14: a downloaded script is piped into an interpreter",
+        ),
+        (
+            "scripted.groovy",
+            23,
+            "line 23: a downloaded script is piped into an interpreter",
+        ),
     ];
-    let want: Vec<(String, u64, String)> =
-        want.iter().map(|(p, l, m)| ((*p).to_owned(), *l, (*m).to_owned())).collect();
+    let want: Vec<(String, u64, String)> = want
+        .iter()
+        .map(|(p, l, m)| ((*p).to_owned(), *l, (*m).to_owned()))
+        .collect();
     assert_eq!(got, want);
     assert_eq!(report["notes"], serde_json::json!([]), "{report}");
 }
@@ -207,12 +243,29 @@ fn parse_config_groovy_in_policy_tests() {
 #[test]
 fn groovy_is_picked_by_name_and_by_parser_flag() {
     use std::path::Path;
-    for name in ["Jenkinsfile", "jenkinsfile", "Jenkinsfile.release", "vars/deploy.groovy"] {
-        assert_eq!(parse::syntax_for_conftest_path(Path::new(name)), Ok(Syntax::Groovy), "{name}");
-        assert_eq!(parse::conftest_only_syntax(Path::new(name)), Some(Syntax::Groovy), "{name}");
+    for name in [
+        "Jenkinsfile",
+        "jenkinsfile",
+        "Jenkinsfile.release",
+        "vars/deploy.groovy",
+    ] {
+        assert_eq!(
+            parse::syntax_for_conftest_path(Path::new(name)),
+            Ok(Syntax::Groovy),
+            "{name}"
+        );
+        assert_eq!(
+            parse::conftest_only_syntax(Path::new(name)),
+            Some(Syntax::Groovy),
+            "{name}"
+        );
     }
     for name in ["Jenkinsfile-old", "build.gradle", "pipeline.txt"] {
-        assert_ne!(parse::conftest_only_syntax(Path::new(name)), Some(Syntax::Groovy), "{name}");
+        assert_ne!(
+            parse::conftest_only_syntax(Path::new(name)),
+            Some(Syntax::Groovy),
+            "{name}"
+        );
     }
     let policy = repo().join(DIR).join("policy").display().to_string();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -228,7 +281,16 @@ fn groovy_is_picked_by_name_and_by_parser_flag() {
     assert_eq!(report["findings"][0]["location"]["line"], 2, "{report}");
     // Standard input.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custos"))
-        .args(["scan", "-", "--parser", "groovy", "--policy", &policy, "--no-bundled", "--no-config"])
+        .args([
+            "scan",
+            "-",
+            "--parser",
+            "groovy",
+            "--policy",
+            &policy,
+            "--no-bundled",
+            "--no-config",
+        ])
         .current_dir(dir.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -241,7 +303,11 @@ fn groovy_is_picked_by_name_and_by_parser_flag() {
     }
     let o = child.wait_with_output().expect("wait");
     assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("piped into an interpreter"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("piped into an interpreter"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// Hostile input: every truncation of every fixture, and strings of Groovy's special
@@ -253,7 +319,10 @@ fn truncated_and_random_inputs_never_panic() {
         match parsed.error {
             Some(e) => {
                 let span = e.span.expect("an error has a location");
-                assert!(span.end <= src.len() && src.is_char_boundary(span.start), "{src:?}");
+                assert!(
+                    span.end <= src.len() && src.is_char_boundary(span.start),
+                    "{src:?}"
+                );
             }
             None => {
                 for span in parsed.docs.iter().flat_map(|d| d.spans.values()) {
@@ -263,7 +332,12 @@ fn truncated_and_random_inputs_never_panic() {
             }
         }
     };
-    for name in ["Jenkinsfile", "Jenkinsfile.safe", "scripted.groovy", "strings.groovy"] {
+    for name in [
+        "Jenkinsfile",
+        "Jenkinsfile.safe",
+        "scripted.groovy",
+        "strings.groovy",
+    ] {
         let src = fixture(name);
         for (i, _) in src.char_indices() {
             check(&src[..i]);

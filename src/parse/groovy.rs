@@ -340,8 +340,7 @@ fn skip_trivia(src: &str, pos: usize) -> Result<(usize, bool), ParseError> {
     if pos == 0 && c.starts_with("#!") {
         c.skip_line();
     }
-    loop {
-        let Some(ch) = c.peek() else { break };
+    while let Some(ch) = c.peek() {
         if ch == '\n' {
             nl = true;
             c.bump();
@@ -376,7 +375,14 @@ fn skip_trivia(src: &str, pos: usize) -> Result<(usize, bool), ParseError> {
 fn lex(src: &str, pos: usize, operand: bool) -> Result<Tok, ParseError> {
     let (start, nl) = skip_trivia(src, pos)?;
     let mut c = Cursor { src, pos: start };
-    let tok = |kind, end| Ok(Tok { kind, start, end, nl });
+    let tok = |kind, end| {
+        Ok(Tok {
+            kind,
+            start,
+            end,
+            nl,
+        })
+    };
     let Some(ch) = c.peek() else {
         return tok(EOF, start);
     };
@@ -736,7 +742,7 @@ impl Parser<'_> {
                 let next = self.peek_operand()?;
                 if next.kind == "KwImport" {
                     self.import(prefix)
-                } else if self.starts_declaration(next)? {
+                } else if self.starts_declaration(next) {
                     self.declaration(prefix)
                 } else {
                     let e = self.expr(true)?;
@@ -801,7 +807,7 @@ impl Parser<'_> {
                 let stmt = self.statement()?;
                 self.node("LabeledStmt", vec![label, colon, stmt])
             }
-            _ if self.starts_declaration(tok)? => self.declaration(Vec::new()),
+            _ if self.starts_declaration(tok) => self.declaration(Vec::new()),
             _ => {
                 let e = self.expr(true)?;
                 self.node("ExpressionStmt", vec![e])
@@ -811,41 +817,41 @@ impl Parser<'_> {
 
     /// Whether a declaration starts at `tok`: a modifier, `def`, a class keyword, or a type
     /// (a capitalised or primitive name) followed by the declared name.
-    fn starts_declaration(&mut self, tok: Tok) -> R<bool> {
+    fn starts_declaration(&self, tok: Tok) -> bool {
         if MODIFIERS.contains(&tok.kind)
             || matches!(
                 tok.kind,
                 "KwDef" | "KwClass" | "KwInterface" | "KwEnum" | "KwTrait"
             )
         {
-            return Ok(true);
+            return true;
         }
         if tok.kind != "Identifier" {
-            return Ok(false);
+            return false;
         }
         let text = self.src.get(tok.start..tok.end).unwrap_or_default();
-        let typeish = text.chars().next().is_some_and(char::is_uppercase)
-            || PRIMITIVES.contains(&text);
+        let typeish =
+            text.chars().next().is_some_and(char::is_uppercase) || PRIMITIVES.contains(&text);
         if !typeish {
-            return Ok(false);
+            return false;
         }
         let Some(end) = self.type_end(tok.start) else {
-            return Ok(false);
+            return false;
         };
         let Ok(name) = lex(self.src, end, false) else {
-            return Ok(false);
+            return false;
         };
         if name.kind != "Identifier" || name.nl {
-            return Ok(false);
+            return false;
         }
         let Some(next) = self.after(name) else {
-            return Ok(false);
+            return false;
         };
-        Ok(next.nl
+        next.nl
             || matches!(
                 next.kind,
                 "Assign" | "Semicolon" | "RBrace" | EOF | "Comma" | "LParen"
-            ))
+            )
     }
 
     /// Where a type starting at `pos` ends (`a.b.C<D, ? extends E>[]`), if one does.
@@ -1195,14 +1201,12 @@ impl Parser<'_> {
             }
             let tok = self.peek_operand()?;
             if tok.kind == "Identifier"
-                && self
-                    .after(tok)
-                    .is_some_and(|t| t.kind == "LParen" && !t.nl)
+                && self.after(tok).is_some_and(|t| t.kind == "LParen" && !t.nl)
             {
                 prefix.push(self.take(tok)?);
                 return self.method_rest(prefix);
             }
-            if !prefix.is_empty() || self.starts_declaration(tok)? {
+            if !prefix.is_empty() || self.starts_declaration(tok) {
                 return self.declaration(prefix);
             }
             self.statement()
@@ -2107,7 +2111,11 @@ mod tests {
     fn tree(src: &str) -> Value {
         let p = parse(src, &Limits::default());
         assert!(p.error.is_none(), "{src:?}: {:?}", p.error);
-        p.docs.into_iter().next().map(|d| d.value).unwrap_or_default()
+        p.docs
+            .into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or_default()
     }
 
     fn error(src: &str) -> (String, usize, usize) {
@@ -2124,7 +2132,10 @@ mod tests {
         let mut stack = vec![v];
         while let Some(n) = stack.pop() {
             if let Some(t) = n["text"].as_str() {
-                out.push((n["kind"].as_str().unwrap_or_default().to_owned(), t.to_owned()));
+                out.push((
+                    n["kind"].as_str().unwrap_or_default().to_owned(),
+                    t.to_owned(),
+                ));
             }
             if let Some(ch) = n["children"].as_array() {
                 stack.extend(ch.iter().rev());
@@ -2300,7 +2311,9 @@ mod tests {
     #[test]
     fn depth_is_bounded() {
         let deep = format!("{}1{}", "(".repeat(256), ")".repeat(256));
-        assert!(error(&deep).0.contains("syntax tree exceeds maximum depth of 256"));
+        assert!(error(&deep)
+            .0
+            .contains("syntax tree exceeds maximum depth of 256"));
         let chain = format!("a{}", ".b".repeat(300));
         assert!(error(&chain).0.contains("maximum depth"));
         let sum = format!("1{}", "+1".repeat(300));
