@@ -92,7 +92,7 @@ fn parse_here(source: &str, limits: &Limits) -> Parsed {
         nesting: 0,
         nodes: 0,
         nl_significant: true,
-        peeked: None,
+        peeked: [None, None],
     };
     match parser.file() {
         Ok(root) => {
@@ -107,6 +107,7 @@ fn parse_here(source: &str, limits: &Limits) -> Parsed {
                     .len()
                     .saturating_mul(POINTER_BUDGET_PER_BYTE)
                     .saturating_add(POINTER_BUDGET_BASE),
+                at: (0, 1, 1),
             };
             let value = out.value(&root, &mut String::new());
             Parsed {
@@ -136,6 +137,30 @@ struct Output<'a> {
     lines: &'a LineIndex,
     spans: &'a mut SpanMap,
     budget: usize,
+    /// The last position located, as (offset, line, column): nodes are visited in source
+    /// order, so each is located from the previous one (a long line is not recounted from
+    /// its start for every node on it).
+    at: (usize, usize, usize),
+}
+
+impl Output<'_> {
+    /// 1-based line and column (in characters) of `offset`.
+    fn line_col(&mut self, offset: usize) -> (usize, usize) {
+        let (from, mut line, mut col) = self.at;
+        let Some(between) = self.src.get(from..offset) else {
+            return self.lines.line_col(self.src, offset);
+        };
+        for ch in between.chars() {
+            if ch == '\n' {
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
+            }
+        }
+        self.at = (offset, line, col);
+        (line, col)
+    }
 }
 
 impl Output<'_> {
@@ -148,7 +173,7 @@ impl Output<'_> {
             let text = self.src.get(node.start..node.end).unwrap_or_default();
             m.insert("text".into(), Value::from(text));
         }
-        let (line, column) = self.lines.line_col(self.src, node.start);
+        let (line, column) = self.line_col(node.start);
         m.insert("line".into(), Value::from(line));
         m.insert("column".into(), Value::from(column));
         if !node.children.is_empty() {
@@ -520,7 +545,9 @@ struct Parser<'a> {
     nodes: usize,
     /// Newlines end expressions (false inside parentheses and brackets).
     nl_significant: bool,
-    peeked: Option<(usize, bool, Tok)>,
+    /// The last token peeked at a position, where an operator may come and where an
+    /// operand may start.
+    peeked: [Option<(usize, Tok)>; 2],
 }
 
 type R<T> = Result<T, ParseError>;
@@ -529,13 +556,23 @@ impl Parser<'_> {
     // ---- tokens and nodes -------------------------------------------------------------
 
     fn peek_mode(&mut self, operand: bool) -> R<Tok> {
-        if let Some((pos, mode, tok)) = self.peeked {
-            if pos == self.pos && mode == operand {
+        let (this, other) = if operand { (1, 0) } else { (0, 1) };
+        if let Some(Some((pos, tok))) = self.peeked.get(this) {
+            if *pos == self.pos {
+                return Ok(*tok);
+            }
+        }
+        // The two modes lex alike except where a `/` or `$/` starts.
+        if let Some(Some((pos, tok))) = self.peeked.get(other) {
+            let first = self.src.as_bytes().get(tok.start);
+            if *pos == self.pos && !matches!(first, Some(b'/' | b'$')) {
+                let tok = *tok;
+                self.peeked[this] = Some((self.pos, tok));
                 return Ok(tok);
             }
         }
         let tok = lex(self.src, self.pos, operand)?;
-        self.peeked = Some((self.pos, operand, tok));
+        self.peeked[this] = Some((self.pos, tok));
         Ok(tok)
     }
 
