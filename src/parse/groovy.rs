@@ -1998,10 +1998,35 @@ impl Parser<'_> {
             match lex(self.src, q, false) {
                 Ok(n) if n.kind == "Comma" => q = n.end,
                 Ok(n) if n.kind == "Arrow" => return true,
+                Ok(n) if n.kind == "Assign" => match self.skip_default(n.end) {
+                    Some((next, true)) => q = next,
+                    Some((_, false)) => return true,
+                    None => return false,
+                },
                 _ => return false,
             }
         }
         false
+    }
+
+    /// Lookahead over a parameter's default value (from `pos`, after its `=`) to the `,` or
+    /// `->` that ends it: the position after that token and whether it was a comma. `None`
+    /// when it does not end within the lookahead or holds a string that interpolates.
+    fn skip_default(&self, mut pos: usize) -> Option<(usize, bool)> {
+        let mut depth = 0usize;
+        for _ in 0..LOOKAHEAD_TOKENS {
+            let t = lex(self.src, pos, true).ok()?;
+            pos = t.end;
+            match t.kind {
+                "LParen" | "LBracket" | "LBrace" => depth += 1,
+                "RParen" | "RBracket" | "RBrace" => depth = depth.checked_sub(1)?,
+                "Comma" if depth == 0 => return Some((pos, true)),
+                "Arrow" if depth == 0 => return Some((pos, false)),
+                DQ_START | SLASHY_START | DOLLAR_SLASHY_START | EOF => return None,
+                _ => {}
+            }
+        }
+        None
     }
 
     // ---- strings ----------------------------------------------------------------------
@@ -2283,7 +2308,7 @@ mod tests {
     #[test]
     fn commands_calls_and_closures() {
         let v = tree(
-            "timeout time: 5, unit: 'MINUTES'\nretry(3) { echo 'x' }\nlist.each { a, b -> println a }\nx = sh script: 'ls', returnStdout: true\nthis.sh 'y'\n",
+            "timeout time: 5, unit: 'MINUTES'\nretry(3) { echo 'x' }\nlist.each { a, b = [1, 2] -> println a }\nx = sh script: 'ls', returnStdout: true\nthis.sh 'y'\n",
         );
         let k = kinds(&v);
         for want in ["NamedArg", "Param", "Arrow", "AssignExpr", "PropertyExpr"] {
