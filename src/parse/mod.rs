@@ -329,8 +329,8 @@ const CONFTEST_EXTRA: &[&str] = &[
 ];
 
 /// The conftest parser a file would be read with, by conftest's naming rules, when custos
-/// has no parser for it (`nginx.conf` → `nginx`, `Jenkinsfile` → `groovy`): such a file must
-/// never look checked when it was not.
+/// has no parser for it (one named in [`CONFTEST_UNSUPPORTED`]): such a file must never look
+/// checked when it was not.
 pub fn conftest_format_unsupported(path: &std::path::Path) -> Option<&'static str> {
     let name = path
         .file_name()
