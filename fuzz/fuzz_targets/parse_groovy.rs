@@ -1,5 +1,5 @@
 #![no_main]
-//! Groovy parser (hand-written, src/parse/groovy.rs): no panic or stack overflow, spans valid.
+//! Groovy parser (hand-written, src/parse/groovy/): no panic or stack overflow, spans valid.
 use custos::parse::Syntax;
 use libfuzzer_sys::fuzz_target;
 
