@@ -39,9 +39,9 @@
 //! within a budget proportional to the input (a hostile file of deep nodes would otherwise
 //! need gigabytes of pointers); past it, a node's location falls back to its ancestors'.
 //!
-//! [`lex`] gives one token at an offset on demand (Groovy's tokens depend on whether an
-//! operand may start there); [`parser`] holds the statements, declarations and the limits;
-//! [`expr`] the expressions, types and strings; this module turns the finished tree into the
+//! `lex` gives one token at an offset on demand (Groovy's tokens depend on whether an
+//! operand may start there); `parser` holds the statements, declarations and the limits;
+//! `expr` the expressions, types and strings; this module turns the finished tree into the
 //! JSON value and its spans.
 
 mod expr;
