@@ -289,6 +289,20 @@ mod tests {
     }
 
     #[test]
+    fn crlf_and_line_continuations() {
+        let v = tree("node {\r\n  sh 'x' + \\\r\n    'y'\r\n}\r\n");
+        let toks = tokens(&v);
+        assert!(
+            toks.contains(&("StringLiteral".into(), "'y'".into())),
+            "{toks:?}"
+        );
+        assert_eq!(
+            v["children"][0]["children"][0]["children"][1]["children"][1]["line"],
+            2
+        );
+    }
+
+    #[test]
     fn trivia_is_left_out() {
         let v = tree("#!/usr/bin/env groovy\n// comment\npipeline { agent any } /* c */\n");
         let text = serde_json::to_string(&v).unwrap();
