@@ -153,6 +153,13 @@ CASES = [
     ("jenkinsfile", ".", ["test", "-p", "examples/jenkins/policy", "examples/jenkins/Jenkinsfile"], 1,
      ["Pipeline downloads a script and pipes it directly to an interpreter"], {}),
     ("jenkinsfile-safe", ".", ["test", "-p", "examples/jenkins/policy", "examples/jenkins/Jenkinsfile.safe"], 0, [], {}),
+    # "Can parse Groovy from stdin" (`conftest parse --parser groovy -`; custos has no `parse`
+    # verb, so the same input is tested with the example's policy instead).
+    ("jenkinsfile-stdin", ".", ["test", "--parser", "groovy", "-p", "examples/jenkins/policy", "-"], 0, [], {},
+     "examples/jenkins/Jenkinsfile.safe"),
+    # Not an acceptance test: the Jenkins example's own unit tests (`deny_test.rego`, built with
+    # `parse_config("groovy", ...)`: command calls, GStrings split by `${''}`, dollar-slashy strings).
+    ("verify-jenkins", ".", ["verify", "-p", "examples/jenkins/policy"], 0, [], {"tests": 5, "passed": 5}),
     # Flags.
     ("strict", ".", ["test", "-p", "examples/strict-rules/policy/", "examples/kubernetes/deployment.yaml", "--strict"], 1,
      ["rego_compile_error: assigned var b unused", "rego_compile_error: assigned var x unused",

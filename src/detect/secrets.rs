@@ -102,7 +102,7 @@ impl Context {
             return Context::Digests;
         }
         match kind {
-            Kind::Python | Kind::AirflowDag | Kind::Terraform => Context::Code,
+            Kind::Python | Kind::AirflowDag | Kind::Terraform | Kind::Groovy => Context::Code,
             Kind::Text if ends(CODE_EXTENSIONS) || name == "jenkinsfile" => Context::Code,
             Kind::Text if ends(PROSE_EXTENSIONS) => Context::Prose,
             Kind::Yaml
@@ -1333,6 +1333,8 @@ mod tests {
             ("src/Main.java", Kind::Text, Context::Code),
             ("src/lib.rs", Kind::Text, Context::Code),
             ("Jenkinsfile", Kind::Text, Context::Code),
+            ("Jenkinsfile", Kind::Groovy, Context::Code),
+            ("vars/deploy.groovy", Kind::Groovy, Context::Code),
             ("deploy.sh", Kind::Text, Context::Config),
             ("Dockerfile", Kind::Text, Context::Config),
             ("docs/setup.md", Kind::Text, Context::Prose),

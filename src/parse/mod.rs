@@ -14,6 +14,7 @@ pub mod cyclonedx;
 pub mod dockerfile;
 pub mod dotenv;
 pub mod edn;
+pub mod groovy;
 pub mod hcl;
 pub mod hcl1;
 pub mod hocon;
@@ -79,6 +80,8 @@ pub enum Syntax {
     CycloneDx,
     /// Jsonnet, evaluated.
     Jsonnet,
+    /// Groovy (`Jenkinsfile`, `*.groovy`), as conftest's concrete syntax tree.
+    Groovy,
     /// No structural parser: the file is only seen by text detectors.
     Text,
 }
@@ -177,16 +180,18 @@ pub static PARSERS: &[(Syntax, ParseFn)] = &[
     (Syntax::Spdx, spdx::parse),
     (Syntax::CycloneDx, cyclonedx::parse),
     (Syntax::Jsonnet, jsonnet::parse),
+    (Syntax::Groovy, groovy::parse),
 ];
 
 /// conftest's parser names (`--parser`, `parse_config`) and the syntax custos reads each
-/// with. conftest's other names are listed in [`CONFTEST_UNSUPPORTED`].
+/// with. conftest's other names, if any, are listed in [`CONFTEST_UNSUPPORTED`].
 pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
     ("cue", Syntax::Cue),
     ("cyclonedx", Syntax::CycloneDx),
     ("dockerfile", Syntax::Dockerfile),
     ("dotenv", Syntax::Dotenv),
     ("edn", Syntax::Edn),
+    ("groovy", Syntax::Groovy),
     ("hcl1", Syntax::Hcl1),
     ("hcl2", Syntax::Hcl),
     ("hocon", Syntax::Hocon),
@@ -205,8 +210,11 @@ pub static CONFTEST_PARSERS: &[(&str, Syntax)] = &[
     ("yaml", Syntax::Yaml),
 ];
 
-/// conftest parser names custos does not read yet: named so the error can say so.
-pub static CONFTEST_UNSUPPORTED: &[&str] = &["groovy"];
+/// conftest parser names custos does not read yet: named so the error can say so, and so a
+/// file conftest would read with one is never silently passed (an error when named, a note
+/// when discovered). Empty since Groovy is read: every parser of conftest's (commit 6a3fd60)
+/// is in [`CONFTEST_PARSERS`]; a parser conftest adds goes here until custos reads it.
+pub static CONFTEST_UNSUPPORTED: &[&str] = &[];
 
 /// The syntax for a conftest parser name (also accepting custos's aliases `hcl`, `yml`).
 pub fn syntax_for_parser_name(name: &str) -> Result<Syntax, String> {
@@ -321,8 +329,8 @@ const CONFTEST_EXTRA: &[&str] = &[
 ];
 
 /// The conftest parser a file would be read with, by conftest's naming rules, when custos
-/// has no parser for it (`nginx.conf` → `nginx`, `Jenkinsfile` → `groovy`): such a file must
-/// never look checked when it was not.
+/// has no parser for it (one named in [`CONFTEST_UNSUPPORTED`]): such a file must never look
+/// checked when it was not.
 pub fn conftest_format_unsupported(path: &std::path::Path) -> Option<&'static str> {
     let name = path
         .file_name()
@@ -361,6 +369,7 @@ pub fn kind_for_syntax(syntax: Syntax) -> crate::document::Kind {
         Syntax::Spdx => Kind::Spdx,
         Syntax::CycloneDx => Kind::CycloneDx,
         Syntax::Jsonnet => Kind::Jsonnet,
+        Syntax::Groovy => Kind::Groovy,
         Syntax::Text => Kind::Text,
     }
 }
@@ -380,6 +389,7 @@ pub fn syntax_for_kind(kind: crate::document::Kind) -> Syntax {
         Kind::Spdx => Syntax::Spdx,
         Kind::CycloneDx => Syntax::CycloneDx,
         Kind::Jsonnet => Syntax::Jsonnet,
+        Kind::Groovy => Syntax::Groovy,
         _ => Syntax::Text,
     }
 }
@@ -486,6 +496,7 @@ mod tests {
             Syntax::Spdx,
             Syntax::CycloneDx,
             Syntax::Jsonnet,
+            Syntax::Groovy,
         ] {
             assert_eq!(
                 PARSERS.iter().filter(|(s, _)| *s == syntax).count(),
@@ -500,9 +511,7 @@ mod tests {
     fn parser_names_resolve_or_explain() {
         assert_eq!(syntax_for_parser_name("Dockerfile"), Ok(Syntax::Dockerfile));
         assert_eq!(syntax_for_parser_name("hcl2"), Ok(Syntax::Hcl));
-        assert!(syntax_for_parser_name("groovy")
-            .unwrap_err()
-            .contains("does not support yet"));
+        assert_eq!(syntax_for_parser_name("groovy"), Ok(Syntax::Groovy));
         assert!(syntax_for_parser_name("nope")
             .unwrap_err()
             .contains("unknown parser"));
