@@ -32,7 +32,8 @@ const OTHER: &str = "(other)";
 /// Where a record is: the evidence a finding points at.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Loc {
-    pub file: String,
+    /// The file's display path, shared by every location in it.
+    pub file: std::sync::Arc<str>,
     /// 1-based line.
     pub line: usize,
     /// Byte offset of the line's start.
@@ -41,7 +42,7 @@ pub struct Loc {
 
 impl Loc {
     fn json(&self) -> Value {
-        json!({"file": self.file, "line": self.line, "offset": self.offset})
+        json!({"file": &*self.file, "line": self.line, "offset": self.offset})
     }
 }
 
@@ -223,7 +224,7 @@ impl Partial {
 
     /// Add one record. Records of one partial come in the order of their lines (`loc`
     /// ascending), so the first location seen is the smallest and is kept without comparing.
-    pub fn add(&mut self, f: &Fields, loc: &Loc, cfg: &LogsConfig) {
+    pub fn add(&mut self, f: &Fields<'_>, loc: &Loc, cfg: &LogsConfig) {
         self.lines += 1;
         self.records += 1;
         first_loc(&mut self.at, loc);
@@ -444,12 +445,11 @@ fn merge_principal(a: &mut Principal, b: Principal, cfg: &LogsConfig) {
 
 /// The record ended at the model's output limit: `finish_reason` says so, or the completion
 /// used every token the request allowed, or as many as the model's configured limit.
-fn at_limit(f: &Fields, cfg: &LogsConfig) -> bool {
+fn at_limit(f: &Fields<'_>, cfg: &LogsConfig) -> bool {
     if f.finish_reason.as_deref().is_some_and(|r| {
-        matches!(
-            r.to_ascii_lowercase().as_str(),
-            "length" | "max_tokens" | "max_output_tokens"
-        )
+        ["length", "max_tokens", "max_output_tokens"]
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(r))
     }) {
         return true;
     }

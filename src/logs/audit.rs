@@ -43,7 +43,11 @@ pub struct FileAudit<'a> {
     source: Source,
     kind: Kind,
     display: String,
+    /// The display path as evidence locations hold it.
+    file: std::sync::Arc<str>,
     cfg: &'a LogsConfig,
+    /// Reused for every JSON line read in place.
+    reader: super::json::Record,
     partial: Partial,
     /// Evaluate records (a loaded rule names this kind).
     evaluate: bool,
@@ -67,7 +71,9 @@ impl<'a> FileAudit<'a> {
             source,
             kind,
             display: display.to_owned(),
+            file: display.into(),
             cfg,
+            reader: super::json::Record::default(),
             partial,
             evaluate,
             findings: Vec::new(),
@@ -95,20 +101,25 @@ impl<'a> FileAudit<'a> {
         if line.trim().is_empty() {
             return;
         }
+        let loc = Loc {
+            file: self.file.clone(),
+            line: line_no,
+            offset: line_start,
+        };
+        if !(self.evaluate && sampled) {
+            // Only the aggregates need this record: its fields, read in place when it can be.
+            match record::read(&mut self.reader, line, self.kind, &self.source) {
+                Some(fields) => self.partial.add(&fields, &loc, self.cfg),
+                None => self.partial.add_unparsed(),
+            }
+            return;
+        }
         let Some(value) = record::parse_line(line, self.kind, &self.source) else {
             self.partial.add_unparsed();
             return;
         };
-        let fields = record::fields(&value, &self.source);
-        let loc = Loc {
-            file: self.display.clone(),
-            line: line_no,
-            offset: line_start,
-        };
-        self.partial.add(&fields, &loc, self.cfg);
-        if !(self.evaluate && sampled) {
-            return;
-        }
+        self.partial
+            .add(&record::fields(&value, &self.source), &loc, self.cfg);
         let mut spans = crate::document::SpanMap::new();
         spans.insert(
             String::new(),
@@ -176,7 +187,7 @@ fn evidence(doc: &Value, pointer: Option<&str>) -> Option<Loc> {
     let at = |v: &Value| -> Option<Loc> {
         let a = v.get("at")?;
         Some(Loc {
-            file: a.get("file")?.as_str()?.to_owned(),
+            file: a.get("file")?.as_str()?.into(),
             line: usize::try_from(a.get("line")?.as_u64()?).ok()?,
             offset: usize::try_from(a.get("offset")?.as_u64()?).ok()?,
         })
@@ -279,7 +290,7 @@ pub fn evaluate_aggregates(
         documents += 1;
         for mut f in ev.evaluate_explicit_owned(doc, config) {
             if let Some(at) = evidence(&doc_value, f.pointer.as_deref()) {
-                f.path.clone_from(&at.file);
+                f.path = at.file.to_string();
                 f.span = Some(Span::new(at.offset, at.offset));
                 f.excerpt = Some(Excerpt {
                     line: at.line,
@@ -307,18 +318,20 @@ pub fn aggregate_files(
     display: &Display,
 ) -> Value {
     let mut total = Partial::new(&source.name, kind.as_str(), &cfg.windows);
+    let mut reader = super::json::Record::default();
     for (name, text) in files {
+        let file: std::sync::Arc<str> = name.as_str().into();
         let mut p = Partial::new(&source.name, kind.as_str(), &cfg.windows);
         p.add_file(name);
         let mut offset = 0;
         for (i, line) in text.split_inclusive('\n').enumerate() {
             let l = line.trim_end_matches(['\n', '\r']);
             if !l.trim().is_empty() {
-                match record::parse_line(l, kind, source) {
-                    Some(v) => p.add(
-                        &record::fields(&v, source),
+                match record::read(&mut reader, l, kind, source) {
+                    Some(f) => p.add(
+                        &f,
                         &Loc {
-                            file: name.clone(),
+                            file: file.clone(),
                             line: i + 1,
                             offset,
                         },

@@ -13,6 +13,7 @@
 
 pub mod aggregate;
 pub mod audit;
+pub mod json;
 pub mod nginx;
 pub mod record;
 pub mod source;
