@@ -349,6 +349,28 @@ impl Partial {
         }
     }
 
+    /// How many entries this partial holds: files, principals, their windows, the keys of every
+    /// breakdown and the first-seen resources. Its memory is proportional to this (each entry
+    /// is a fixed-size record plus a short key), and this depends on the principals, the
+    /// windows with activity and the distinct keys (each capped), never on how many records
+    /// were added.
+    pub fn entries(&self) -> usize {
+        let windows: usize = self
+            .principals
+            .values()
+            .flat_map(|p| &p.windows)
+            .flat_map(BTreeMap::values)
+            .map(|w| {
+                1 + w.by_action.len()
+                    + w.by_resource.len()
+                    + w.by_outcome.len()
+                    + w.errors_by_resource.len()
+            })
+            .sum();
+        let resources: usize = self.principals.values().map(|p| p.resources.len()).sum();
+        self.files.len() + self.outcomes.len() + self.principals.len() + windows + resources
+    }
+
     /// Merge another partial of the same source.
     pub fn merge(&mut self, o: Partial, cfg: &LogsConfig) {
         self.files.extend(o.files);
@@ -867,6 +889,51 @@ mod tests {
         assert_eq!(median_mad(&[1.0, 2.0, 3.0, 4.0, 100.0]), Some((3.0, 1.0)));
         assert_eq!(median_mad(&[2.0, 4.0]), Some((3.0, 1.0)));
         assert_eq!(median_mad(&[]), None);
+    }
+
+    /// Aggregate state is bounded by principals × windows: ten times the records of the same
+    /// principals over the same period take exactly the same entries (not a timing: a count).
+    #[test]
+    fn state_does_not_grow_with_the_number_of_records() {
+        let cfg = LogsConfig::default();
+        let source = Source::implied("t");
+        let mut reader = super::super::json::Record::default();
+        let file: std::sync::Arc<str> = "a.jsonl".into();
+        let state = |records: usize, reader: &mut super::super::json::Record| {
+            let mut p = Partial::new("t", "log-jsonl", &cfg.windows);
+            p.add_file("a.jsonl");
+            // 50 principals, 6 resources, one day: the record count is all that changes.
+            for n in 0..records {
+                let t = 1_795_305_600_000 + i64::try_from(n * 86_400_000 / records).unwrap_or(0);
+                let line = format!(
+                    r#"{{"timestamp":"{}","principal":"user-{}","action":"GET","resource":"ds-{}","status":{},"bytes":{}}}"#,
+                    format_ms(t),
+                    n % 50,
+                    n % 6,
+                    if n % 10 == 0 { 503 } else { 200 },
+                    n % 9000
+                );
+                let f = super::super::record::read(
+                    reader,
+                    &line,
+                    crate::document::Kind::LogJsonl,
+                    &source,
+                )
+                .unwrap();
+                let loc = Loc {
+                    file: file.clone(),
+                    line: n + 1,
+                    offset: n * 100,
+                };
+                p.add(&f, &loc, &cfg);
+            }
+            p.entries()
+        };
+        let small = state(5_000, &mut reader);
+        let large = state(50_000, &mut reader);
+        assert_eq!(small, large);
+        // 50 principals × (24 one-hour + 12 two-hour windows), with their breakdowns.
+        assert!(small > 50 * 36, "{small}");
     }
 
     #[test]
