@@ -956,11 +956,16 @@ fn uri_password_ok(secret: &str) -> bool {
 /// Run every rule whose keyword occurs in `text`.
 pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
     let c = &*COMPILED;
+    let mut hits = c.prefilter.find_overlapping_iter(text).peekable();
+    // Most lines of a log hold no keyword at all: nothing to allocate for them.
+    if hits.peek().is_none() {
+        return Vec::new();
+    }
     let mut wanted = vec![false; RULES.len()];
     // Line-scoped rules run on the lines where their keyword occurs, not on the whole text.
     let mut lines: Vec<Vec<(usize, usize)>> = vec![Vec::new(); RULES.len()];
     let mut any = false;
-    for m in c.prefilter.find_overlapping_iter(text) {
+    for m in hits {
         for &r in &c.by_keyword[m.pattern().as_usize()] {
             wanted[r] = true;
             any = true;
