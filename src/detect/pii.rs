@@ -148,6 +148,40 @@ fn context(text: &str, start: usize, words: &[&str]) -> bool {
     })
 }
 
+/// Which context words occur anywhere in a text (ASCII case-insensitive): a validator that
+/// needs a word within 48 bytes before its match cannot succeed in a text without the word, so
+/// its pattern need not run. Computed once per text, and only when a window needs it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Words {
+    nhs: bool,
+    passport: bool,
+    phone: bool,
+}
+
+const NHS_WORDS: &[&str] = &["nhs", "national health"];
+const PASSPORT_WORDS: &[&str] = &["passport"];
+
+static WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(NHS_WORDS.iter().chain(PASSPORT_WORDS).chain(PHONE_WORDS))
+        .expect("static context words")
+});
+
+impl Words {
+    fn of(text: &str) -> Words {
+        let mut w = Words::default();
+        for m in WORDS.find_overlapping_iter(text) {
+            match m.pattern().as_usize() {
+                i if i < NHS_WORDS.len() => w.nhs = true,
+                i if i < NHS_WORDS.len() + PASSPORT_WORDS.len() => w.passport = true,
+                _ => w.phone = true,
+            }
+        }
+        w
+    }
+}
+
 /// What a candidate window holds, counted in one pass, so that a validating pattern runs only
 /// where it could match: each test below is a necessary condition of its pattern (digit counts,
 /// a `+`, a run of digits, a length), so skipping a pattern never loses a match. Windows with
@@ -159,6 +193,8 @@ struct Shape {
     digits: usize,
     /// Longest run of consecutive digits.
     run: usize,
+    /// Some run of consecutive digits is exactly 8 or 9 long (a passport number's).
+    run89: bool,
     plus: bool,
     zero: bool,
     /// A space or a dash (the SSN's separators).
@@ -186,6 +222,7 @@ impl Shape {
                 sh.run = sh.run.max(run);
                 sh.zero |= c == b'0';
             } else {
+                sh.run89 |= (8..=9).contains(&run);
                 run = 0;
             }
             let upper = c.is_ascii_uppercase();
@@ -199,6 +236,7 @@ impl Shape {
                 _ => {}
             }
         }
+        sh.run89 |= (8..=9).contains(&run);
         sh
     }
 
@@ -212,7 +250,8 @@ impl Shape {
             Pattern::Iban => self.upper2 && self.len >= 15,
             Pattern::Ssn => self.digits >= 9 && self.sep,
             Pattern::Nhs => self.digits >= 10,
-            Pattern::Passport => self.run >= 8,
+            // `\b` on both sides: a longer run of digits holds no match.
+            Pattern::Passport => self.run89,
             Pattern::Btc => self.len >= 26,
             Pattern::Bech32 => self.b && self.len >= 14,
             Pattern::Eth => self.x && self.len >= 42,
@@ -601,7 +640,7 @@ fn scan_with(text: &str, entities: &[Entity], prechecks: bool) -> Vec<Detection>
         .map(|m| (m.start(), m.as_str(), shape(m.as_str())))
         .collect();
     if !windows.is_empty() {
-        scan_windows(text, &windows, &want, &mut out, &push, &shape);
+        scan_windows(text, &windows, &want, &mut out, &push, prechecks);
     }
     if want(Entity::IpAddress) {
         for m in p.ipv4.find_iter(text) {
@@ -643,9 +682,31 @@ fn scan_windows(
     want: &dyn Fn(Entity) -> bool,
     out: &mut Vec<Detection>,
     push: Push<'_>,
-    shape: &dyn Fn(&str) -> Shape,
+    prechecks: bool,
 ) {
     let p = &*P;
+    let shape = |s: &str| {
+        if prechecks {
+            Shape::of(s)
+        } else {
+            Shape::default()
+        }
+    };
+    let words_cell = std::cell::OnceCell::new();
+    let words = || {
+        *words_cell.get_or_init(|| {
+            if prechecks {
+                Words::of(text)
+            } else {
+                Words {
+                    nhs: true,
+                    passport: true,
+                    phone: true,
+                }
+            }
+        })
+    };
+    let may = |pattern: Pattern| windows.iter().any(|w| w.2.may(pattern));
     if want(Entity::CreditCard) {
         for h in hits(&p.card, windows, Pattern::Card) {
             // Candidate windows cut digit runs out of longer tokens, so the boundaries are
@@ -684,14 +745,14 @@ fn scan_windows(
             }
         }
     }
-    if want(Entity::UkNhs) {
+    if want(Entity::UkNhs) && may(Pattern::Nhs) && words().nhs {
         for h in hits(&p.nhs, windows, Pattern::Nhs) {
             if nhs_ok(&digits(h.text)) && context(text, h.start, &["nhs", "national health"]) {
                 push(Entity::UkNhs, h.start, h.end, out);
             }
         }
     }
-    if want(Entity::UsPassport) {
+    if want(Entity::UsPassport) && may(Pattern::Passport) && words().passport {
         for h in hits(&p.passport, windows, Pattern::Passport) {
             if context(text, h.start, &["passport"]) {
                 push(Entity::UsPassport, h.start, h.end, out);
@@ -732,11 +793,10 @@ fn scan_windows(
                 .map_or(base, |(i, _)| i);
             let region = &text[from..base + win.len()];
             let shape = shape(region);
-            let (intl, national, nanp) = (
-                shape.may(Pattern::PhoneIntl),
-                shape.may(Pattern::PhoneNational),
-                shape.may(Pattern::PhoneNanp),
-            );
+            // A national number needs a phone word; a NANP one a word or its `(`.
+            let intl = shape.may(Pattern::PhoneIntl);
+            let national = shape.may(Pattern::PhoneNational) && words().phone;
+            let nanp = shape.may(Pattern::PhoneNanp) && (words().phone || region.contains('('));
             if !(intl || national || nanp) {
                 continue;
             }

@@ -17,7 +17,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use regex::Regex;
@@ -656,9 +656,13 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         }
     }
     Compiled {
+        // A full DFA: the prefilter runs over every line of every log, and an overlapping
+        // search (every keyword, even inside another) is fastest on a DFA; the keyword set is
+        // small, so the table is too.
         prefilter: AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .expect("static keywords build"),
         by_keyword,
