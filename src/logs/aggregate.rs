@@ -177,7 +177,7 @@ pub struct Partial {
     raw_prompts: u64,
     raw_prompt_at: Option<Loc>,
     /// Hashed for speed (one lookup per record); sorted when the document is built.
-    principals: std::collections::HashMap<String, Principal>,
+    principals: std::collections::HashMap<String, Principal, super::source::KeyHash>,
     principals_dropped: u64,
     first: Option<i64>,
     last: Option<i64>,
@@ -202,7 +202,7 @@ impl Partial {
             fields: vec![FieldCount::default(); FIELDS.len()],
             raw_prompts: 0,
             raw_prompt_at: None,
-            principals: std::collections::HashMap::new(),
+            principals: std::collections::HashMap::default(),
             principals_dropped: 0,
             first: None,
             last: None,

@@ -294,7 +294,7 @@ fn fields_of<'a, N: Node<'a>>(
     // The first candidate (by rank) of each field that the record has: each of the record's
     // top-level keys is looked up once in the source's index. Members that name a field or a
     // prompt are kept (the last of a duplicated key wins).
-    let mut kept: Vec<(Cow<'a, str>, N)> = Vec::new();
+    let mut kept: Vec<(Cow<'a, str>, N)> = Vec::with_capacity(16);
     for (k, v) in members {
         if !source.by_key.contains_key(k.as_ref()) && !PROMPT_KEYS.contains(&k.as_ref()) {
             continue;
@@ -323,13 +323,8 @@ fn fields_of<'a, N: Node<'a>>(
         }
     }
     let found: [Option<N>; FIELDS.len()] = best.map(|b| b.map(|(_, v)| v));
-    let get = |name: &str| -> Option<N> {
-        FIELDS
-            .iter()
-            .position(|f| *f == name)
-            .and_then(|i| found.get(i).copied().flatten())
-    };
-    out.model = get("model").and_then(scalar_string);
+    let get = |i: usize| -> Option<N> { found.get(i).copied().flatten() };
+    out.model = get(F_MODEL).and_then(scalar_string);
     for (i, name) in FIELDS.iter().enumerate() {
         let value = found.get(i).copied().flatten();
         let present = match *name {
@@ -337,30 +332,30 @@ fn fields_of<'a, N: Node<'a>>(
                 value.and_then(scalar_string).is_some()
                     || out.model.as_deref().is_some_and(model_is_versioned)
             }
-            "tokens" => value.is_some() || get("prompt_tokens").is_some(),
+            "tokens" => value.is_some() || get(F_PROMPT_TOKENS).is_some(),
             _ => value.is_some_and(|x| !blank(x)),
         };
         if let Some(slot) = out.present.get_mut(i) {
             *slot = present;
         }
     }
-    out.ts = get("timestamp").and_then(time_of);
-    out.principal = get("principal").and_then(scalar_string);
-    out.resource = get("resource").and_then(scalar_string);
-    out.action = get("action").and_then(scalar_string);
-    out.outcome = get("outcome").and_then(Outcome::from_json);
-    out.completion_tokens = get("completion_tokens").and_then(as_u64);
-    out.tokens = get("tokens").and_then(as_u64).or_else(|| {
-        let p = get("prompt_tokens").and_then(as_u64);
+    out.ts = get(F_TIMESTAMP).and_then(time_of);
+    out.principal = get(F_PRINCIPAL).and_then(scalar_string);
+    out.resource = get(F_RESOURCE).and_then(scalar_string);
+    out.action = get(F_ACTION).and_then(scalar_string);
+    out.outcome = get(F_OUTCOME).and_then(Outcome::from_json);
+    out.completion_tokens = get(F_COMPLETION_TOKENS).and_then(as_u64);
+    out.tokens = get(F_TOKENS).and_then(as_u64).or_else(|| {
+        let p = get(F_PROMPT_TOKENS).and_then(as_u64);
         match (p, out.completion_tokens) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
         }
     });
-    out.max_tokens = get("max_tokens").and_then(as_u64);
-    out.finish_reason = get("finish_reason").and_then(scalar_string);
-    out.cost_micros = get("cost").and_then(cost_micros);
-    out.bytes = get("bytes").and_then(as_u64);
+    out.max_tokens = get(F_MAX_TOKENS).and_then(as_u64);
+    out.finish_reason = get(F_FINISH_REASON).and_then(scalar_string);
+    out.cost_micros = get(F_COST).and_then(cost_micros);
+    out.bytes = get(F_BYTES).and_then(as_u64);
     out.raw_prompt = PROMPT_PATHS.iter().any(|path| {
         let Some((first, rest)) = path.split_first() else {
             return false;
@@ -372,6 +367,21 @@ fn fields_of<'a, N: Node<'a>>(
     });
     out
 }
+
+// Positions in [`super::source::FIELDS`] (a test checks them).
+const F_TIMESTAMP: usize = 0;
+const F_PRINCIPAL: usize = 2;
+const F_RESOURCE: usize = 3;
+const F_MODEL: usize = 4;
+const F_ACTION: usize = 6;
+const F_OUTCOME: usize = 7;
+const F_TOKENS: usize = 8;
+const F_PROMPT_TOKENS: usize = 9;
+const F_COMPLETION_TOKENS: usize = 10;
+const F_MAX_TOKENS: usize = 11;
+const F_FINISH_REASON: usize = 12;
+const F_COST: usize = 13;
+const F_BYTES: usize = 14;
 
 /// First keys of [`super::source::PROMPT_FIELDS`].
 const PROMPT_KEYS: [&str; 8] = [
@@ -519,6 +529,28 @@ mod tests {
 
     fn src() -> Source {
         Source::implied("t")
+    }
+
+    #[test]
+    fn field_positions() {
+        use super::super::source::FIELDS;
+        for (i, name) in [
+            (F_TIMESTAMP, "timestamp"),
+            (F_PRINCIPAL, "principal"),
+            (F_RESOURCE, "resource"),
+            (F_MODEL, "model"),
+            (F_ACTION, "action"),
+            (F_OUTCOME, "outcome"),
+            (F_TOKENS, "tokens"),
+            (F_PROMPT_TOKENS, "prompt_tokens"),
+            (F_COMPLETION_TOKENS, "completion_tokens"),
+            (F_MAX_TOKENS, "max_tokens"),
+            (F_FINISH_REASON, "finish_reason"),
+            (F_COST, "cost"),
+            (F_BYTES, "bytes"),
+        ] {
+            assert_eq!(FIELDS[i], name);
+        }
     }
 
     #[test]
