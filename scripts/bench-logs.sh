@@ -15,7 +15,8 @@
 #
 # Usage: scripts/bench-logs.sh [path/to/custos] [SIZE]   (defaults: target/release/custos,
 # 1000000000). Environment: RUNS (3), HOURS (4), EXTRA (more `custos scan` arguments, e.g.
-# --no-bundled). Build first with `cargo build --release`. Needs python3 and GNU time; uses
+# --no-bundled), BASE (another custos binary, e.g. an earlier build, measured on the same
+# generated inputs: its rows are marked `base`). Build first with `cargo build --release`. Needs python3 and GNU time; uses
 # about 1.1 × SIZE of disk in $TMPDIR at a time.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,24 +25,18 @@ size="${2:-1000000000}"
 runs="${RUNS:-3}"
 hours="${HOURS:-4}"
 extra="${EXTRA:-}"
+base="${BASE:-}"
 [ -x "$bin" ] || { echo "no binary at $bin (cargo build --release)" >&2; exit 2; }
+[ -z "$base" ] || [ -x "$base" ] || { echo "no binary at $base" >&2; exit 2; }
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 [ -x /usr/bin/time ] || { echo "needs GNU time at /usr/bin/time" >&2; exit 2; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 echo "custos: $bin ${extra:+($extra)}; median of $runs runs; records over $hours h, ~2,040 principals"
-printf '%-10s %12s %9s %10s %10s %12s %10s  %s\n' input bytes records "user+sys" wall "MB/cpu-s" "MB/s wall" "peak RSS"
-run() { # run NAME FORMAT SIZE [gen-logs options…]
-    local name="$1" fmt="$2" n="$3"
-    shift 3
-    local dir="$work/$name-$n"
-    mkdir -p "$dir"
-    local records
-    records=$(python3 "$here/scripts/gen-logs.py" --scenario bench --format "$fmt" --bytes "$n" \
-        --hours "$hours" --out "$dir" "$@" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
-    local bytes
-    bytes=$(du -cb "$dir" | tail -1 | cut -f1)
+printf '%-15s %12s %9s %10s %10s %10s %10s  %s\n' input bytes records "user+sys" wall "MB/cpu-s" "MB/s wall" "peak RSS"
+measure() { # measure BINARY DIR NAME BYTES RECORDS
+    local bin="$1" dir="$2" name="$3" bytes="$4" records="$5"
     : >"$work/runs.txt"
     for _ in $(seq "$runs"); do
         # shellcheck disable=SC2086
@@ -72,9 +67,21 @@ try:
     extra = f"({s['findings']} findings, {s['documents']} documents)"
 except Exception:
     extra = "(no report: see stderr)"
-print(f"{name:<10} {nbytes:>12} {records:>9} {cpu:>9.2f}s {wall:>9.2f}s {mb / cpu if cpu else 0:>12.1f} "
-      f"{mb / wall if wall else 0:>10.1f} {rss:>7.0f} MB  {extra}")
+print(f"{name:<15} {nbytes:>12} {records:>9} {cpu:>9.2f}s {wall:>9.2f}s {mb / cpu if cpu else 0:>10.1f} "
+      f"{mb / wall if wall else 0:>10.1f} {rss:>7.0f} MB  {extra}", flush=True)
 PY
+}
+run() { # run NAME FORMAT SIZE [gen-logs options…]
+    local name="$1" fmt="$2" n="$3"
+    shift 3
+    local dir="$work/$name-$n"
+    mkdir -p "$dir"
+    local records bytes
+    records=$(python3 "$here/scripts/gen-logs.py" --scenario bench --format "$fmt" --bytes "$n" \
+        --hours "$hours" --out "$dir" "$@" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
+    bytes=$(du -cb "$dir" | tail -1 | cut -f1)
+    [ -z "$base" ] || measure "$base" "$dir" "$name base" "$bytes" "$records"
+    measure "$bin" "$dir" "$name" "$bytes" "$records"
     rm -rf "$dir"
 }
 run jsonl jsonl "$((size / 10))"

@@ -240,7 +240,11 @@ impl Partial {
             first_loc(&mut self.raw_prompt_at, loc);
         }
         if let Some(o) = f.outcome {
-            *self.outcomes.entry(o.class().to_owned()).or_default() += 1;
+            if let Some(n) = self.outcomes.get_mut(o.class()) {
+                *n += 1;
+            } else {
+                self.outcomes.insert(o.class().to_owned(), 1);
+            }
             if o.is_success() {
                 self.successes += 1;
             } else {
@@ -258,15 +262,16 @@ impl Partial {
             return;
         };
         let n_windows = self.windows.len();
-        if !self.principals.contains_key(who) {
-            if self.principals.len() >= cfg.max_principals {
-                self.principals_dropped += 1;
-                return;
+        // One lookup for a known principal (the common case), a second only for a new one.
+        let p = match self.principals.get_mut(who) {
+            Some(p) => p,
+            None => {
+                if self.principals.len() >= cfg.max_principals {
+                    self.principals_dropped += 1;
+                    return;
+                }
+                self.principals.entry(who.to_owned()).or_default()
             }
-            self.principals.insert(who.to_owned(), Principal::default());
-        }
-        let Some(p) = self.principals.get_mut(who) else {
-            return;
         };
         if p.windows.len() != n_windows {
             p.windows = vec![BTreeMap::new(); n_windows];
