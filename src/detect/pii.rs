@@ -696,7 +696,15 @@ fn scan_windows(
     let words = || {
         *words_cell.get_or_init(|| {
             if prechecks {
-                Words::of(text)
+                // Every context check looks at most 48 bytes (plus one character, for the
+                // phone patterns, and a character boundary) before a match in a window.
+                let lo = windows.iter().map(|w| w.0).min().unwrap_or(0);
+                let hi = windows.iter().map(|w| w.0 + w.1.len()).max().unwrap_or(0);
+                let mut from = lo.saturating_sub(48 + 8);
+                while !text.is_char_boundary(from) {
+                    from -= 1;
+                }
+                Words::of(text.get(from..hi).unwrap_or(text))
             } else {
                 Words {
                     nhs: true,
