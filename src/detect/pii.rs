@@ -187,6 +187,7 @@ impl Words {
 /// a `+`, a run of digits, a length), so skipping a pattern never loses a match. Windows with
 /// non-ASCII text (where `\d` also matches other scripts' digits) run every pattern.
 #[derive(Debug, Clone, Copy, Default)]
+#[allow(clippy::struct_excessive_bools)] // independent facts, each tested by one pattern
 struct Shape {
     ascii: bool,
     len: usize,
@@ -249,7 +250,7 @@ impl Shape {
             Pattern::Card => self.digits >= 13,
             Pattern::Iban => self.upper2 && self.len >= 15,
             Pattern::Ssn => self.digits >= 9 && self.sep,
-            Pattern::Nhs => self.digits >= 10,
+            Pattern::Nhs | Pattern::PhoneNanp => self.digits >= 10,
             // `\b` on both sides: a longer run of digits holds no match.
             Pattern::Passport => self.run89,
             Pattern::Btc => self.len >= 26,
@@ -257,7 +258,6 @@ impl Shape {
             Pattern::Eth => self.x && self.len >= 42,
             Pattern::PhoneIntl => self.plus && self.digits >= 2,
             Pattern::PhoneNational => self.zero && self.digits >= 8,
-            Pattern::PhoneNanp => self.digits >= 10,
         }
     }
 }

@@ -263,15 +263,14 @@ impl Partial {
         };
         let n_windows = self.windows.len();
         // One lookup for a known principal (the common case), a second only for a new one.
-        let p = match self.principals.get_mut(who) {
-            Some(p) => p,
-            None => {
-                if self.principals.len() >= cfg.max_principals {
-                    self.principals_dropped += 1;
-                    return;
-                }
-                self.principals.entry(who.to_owned()).or_default()
+        let p = if let Some(p) = self.principals.get_mut(who) {
+            p
+        } else {
+            if self.principals.len() >= cfg.max_principals {
+                self.principals_dropped += 1;
+                return;
             }
+            self.principals.entry(who.to_owned()).or_default()
         };
         if p.windows.len() != n_windows {
             p.windows = vec![BTreeMap::new(); n_windows];

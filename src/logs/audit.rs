@@ -408,12 +408,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn loc(line: usize) -> Option<Loc> {
-        Some(Loc {
+    fn loc(line: usize) -> Loc {
+        Loc {
             file: "a.jsonl".into(),
             line,
             offset: line * 10,
-        })
+        }
     }
 
     #[test]
@@ -445,7 +445,7 @@ mod tests {
             (Some("/odd~1key"), 6),
             (Some("/principals/0/at"), 3),
         ] {
-            assert_eq!(e.find(pointer), loc(want), "{pointer:?}");
+            assert_eq!(e.find(pointer), Some(loc(want)), "{pointer:?}");
         }
         assert!(Evidence::of(&json!({"a": [1, {"b": 2}]})).is_none());
     }

@@ -556,7 +556,7 @@ mod tests {
     #[test]
     fn accepts_only_what_serde_json_accepts_as_an_object() {
         for s in [
-            r#"{}"#,
+            r"{}",
             r#"{"a":1}"#,
             r#"{ "a" : [1, 2.5, -3e2, true, false, null, "x\"y\\u00e9"] , "b": {"c": {}}}"#,
             r#"{"a":"\ud83d\ude00"}"#,
@@ -584,7 +584,7 @@ mod tests {
             r#"{"a":tru}"#,
             r#"{"a":1} x"#,
             r#"{"a" 1}"#,
-            r#"{a:1}"#,
+            r"{a:1}",
             r#"{"a":[1,]}"#,
             r#"{"a":[1 2]}"#,
             deep.as_str(),

@@ -54,25 +54,6 @@ impl Outcome {
     }
 
     fn from_json<'a, N: Node<'a>>(v: N) -> Option<Self> {
-        if let Some(n) = v.number() {
-            return n
-                .as_u64()
-                .and_then(|s| u16::try_from(s).ok())
-                .filter(|s| (100..600).contains(s))
-                .map(Outcome::Status);
-        }
-        if let Some(b) = v.boolean() {
-            return Some(if b {
-                Outcome::Success
-            } else {
-                Outcome::Failure
-            });
-        }
-        let s = v.string()?;
-        let t = s.trim();
-        if let Ok(code) = t.parse::<u16>() {
-            return (100..600).contains(&code).then_some(Outcome::Status(code));
-        }
         const SUCCESS: [&str; 11] = [
             "ok",
             "success",
@@ -102,6 +83,25 @@ impl Outcome {
             "rate_limited",
             "throttled",
         ];
+        if let Some(n) = v.number() {
+            return n
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .filter(|s| (100..600).contains(s))
+                .map(Outcome::Status);
+        }
+        if let Some(b) = v.boolean() {
+            return Some(if b {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            });
+        }
+        let s = v.string()?;
+        let t = s.trim();
+        if let Ok(code) = t.parse::<u16>() {
+            return (100..600).contains(&code).then_some(Outcome::Status(code));
+        }
         if SUCCESS.iter().any(|w| w.eq_ignore_ascii_case(t)) {
             Some(Outcome::Success)
         } else if FAILURE.iter().any(|w| w.eq_ignore_ascii_case(t)) {
