@@ -2,7 +2,7 @@
 # Throughput and peak memory of the log scan and the access-log audit (docs/logs.md).
 #
 # Generates logs with scripts/gen-logs.py --scenario bench (seeded; ~2,040 principals, clean
-# traffic; JSONL records ~330 bytes, nginx lines ~165 bytes), then runs `custos scan` on each
+# traffic; JSONL records ~262 bytes, ~326 with --pii; nginx lines ~157 bytes), then runs `custos scan` on each
 # under GNU time with the bundled rules (secret and PII detectors with the default entities,
 # record parsing, per-source aggregates, LOG001-LOG009 on the aggregate) and prints, per input,
 # the median over RUNS runs of: MB per CPU-second (user + system), MB per wall second and peak
