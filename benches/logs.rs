@@ -1,7 +1,9 @@
-//! Access-log audit throughput (MB/s): records parsed and aggregated per source (JSONL and
-//! nginx), and the bundled LOG rules evaluated on the resulting aggregate document. The logs
-//! are generated here (a seeded generator: ~400 principals over two days); scripts/bench-logs.sh
-//! measures the whole scan on 1 GB with peak memory.
+//! Log scanning throughput (MB/s): the secret and PII detectors on every line (default
+//! entities; clean lines, and lines with an email address and a client IP each), records
+//! parsed and aggregated per source (JSONL and nginx), and the bundled LOG rules evaluated on
+//! the resulting aggregate document. The logs are generated here (a seeded generator: ~400
+//! principals over two days); scripts/bench-logs.sh measures the whole scan on up to 1 GB
+//! with peak memory.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -42,6 +44,11 @@ const RESOURCES: [&str; 6] = [
 ];
 
 fn corpus(nginx: bool, records: usize) -> String {
+    corpus_with(nginx, records, false)
+}
+
+/// `pii`: every JSONL record also carries an email address and a client IP.
+fn corpus_with(nginx: bool, records: usize, pii: bool) -> String {
     let mut r = Rng(7);
     let mut s = String::new();
     let mut t: i64 = 1_795_305_600_000;
@@ -61,14 +68,24 @@ fn corpus(nginx: bool, records: usize) -> String {
                 clf(secs)
             );
         } else {
-            let _ = writeln!(
+            let _ = write!(
                 s,
-                r#"{{"timestamp":"{}","request_id":"req-{n:010}","principal":"user-{who}","action":"GET","resource":"{res}","status":{status},"bytes":{bytes},"model":"gpt-4o-2024-08-06","usage":{{"prompt_tokens":{},"completion_tokens":{}}},"cost_usd":0.00{}}}"#,
+                r#"{{"timestamp":"{}","request_id":"req-{n:010}","principal":"user-{who}","action":"GET","resource":"{res}","status":{status},"bytes":{bytes},"model":"gpt-4o-2024-08-06","usage":{{"prompt_tokens":{},"completion_tokens":{}}},"cost_usd":0.00{}"#,
                 format_ms(t),
                 r.below(900),
                 r.below(900),
                 r.below(9999)
             );
+            if pii {
+                let _ = write!(
+                    s,
+                    r#","client_ip":"203.0.{}.{}","contact":"user-{who}.{}@acme-corp.io""#,
+                    r.below(256),
+                    1 + r.below(254),
+                    r.below(100)
+                );
+            }
+            s.push_str("}\n");
         }
     }
     s
@@ -96,6 +113,23 @@ fn bench(c: &mut Criterion) {
     let source = Source::implied("bench");
     let mut g = c.benchmark_group("logs");
     g.sample_size(10).measurement_time(Duration::from_secs(8));
+    // The detectors on every line, as `custos scan` runs them on a log.
+    let entities = custos::detect::pii::Entity::defaults();
+    for (name, nginx, pii, kind) in [
+        ("jsonl", false, false, Kind::LogJsonl),
+        ("jsonl_pii", false, true, Kind::LogJsonl),
+        ("nginx", true, false, Kind::LogNginx),
+    ] {
+        let text = corpus_with(nginx, 50_000, pii);
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_function(format!("detect_{name}"), |b| {
+            b.iter(|| {
+                text.lines()
+                    .map(|l| custos::logs::detect_line(l, kind, &entities).len())
+                    .sum::<usize>()
+            });
+        });
+    }
     for (name, nginx, kind) in [
         ("jsonl", false, Kind::LogJsonl),
         ("nginx", true, Kind::LogNginx),

@@ -251,30 +251,47 @@ def nginx_line(t, r):
     )
 
 
-def bench(out, fmt, size, seed):
-    """Clean traffic for many principals, streamed to `size` bytes."""
+def bench(out, fmt, size, seed, hours=0.0, pii=False):
+    """Clean traffic for ~2,040 principals, streamed to `size` bytes.
+
+    With `hours`, the records are spread evenly over that many hours whatever the size (a
+    bigger file is a busier log of the same period: the same principals and windows, more
+    records); without, records are ~10 ms apart (a bigger file covers a longer period). With
+    `pii`, every record also carries an email address and a client IP (the detectors' worst
+    case: a finding on every line)."""
     r = random.Random(seed)
     principals = ["user-%04d" % i for i in range(2000)] + ["svc-job-%02d" % i for i in range(40)]
     written, n = 0, 0
     t = float(START)
+    step = None  # seconds between records; fixed once the record size is known
+
+    def record(t, n):
+        who = principals[r.randrange(len(principals))]
+        rec = {
+            "timestamp": iso(round(t, 3)),
+            "request_id": "req-%010d" % n,
+            "principal": who,
+            "action": "GET" if r.random() < 0.8 else "POST",
+            "resource": DATASETS[r.randrange(4)] if r.random() < 0.7 else ENDPOINTS[r.randrange(2)],
+            "status": 200 if r.random() > 0.02 else 503,
+            "bytes": r.randint(200, 9000),
+            "model": MODELS[0],
+            "usage": {"prompt_tokens": r.randint(10, 900), "completion_tokens": r.randint(10, 900)},
+            "cost_usd": round(r.random() * 0.01, 6),
+        }
+        if pii:
+            rec["client_ip"] = "203.0.%d.%d" % (r.randrange(256), r.randrange(1, 255))
+            rec["contact"] = "%s.%s@acme-corp.io" % (who, "xyz"[r.randrange(3)])
+        return json.dumps(rec, separators=(",", ":")) if fmt == "jsonl" else nginx_line(t, rec)
+
     with open(out, "w") as f:
         while written < size:
-            t += r.random() * 0.02
-            who = principals[r.randrange(len(principals))]
+            if step is None and hours and n == 1000:
+                # Spread the rest evenly over the period, from the mean size of the first lines.
+                step = hours * 3600 / max(1.0, size / (written / n) - n)
+            t += step if step is not None else r.random() * 0.02
             n += 1
-            rec = {
-                "timestamp": iso(round(t, 3)),
-                "request_id": "req-%010d" % n,
-                "principal": who,
-                "action": "GET" if r.random() < 0.8 else "POST",
-                "resource": DATASETS[r.randrange(4)] if r.random() < 0.7 else ENDPOINTS[r.randrange(2)],
-                "status": 200 if r.random() > 0.02 else 503,
-                "bytes": r.randint(200, 9000),
-                "model": MODELS[0],
-                "usage": {"prompt_tokens": r.randint(10, 900), "completion_tokens": r.randint(10, 900)},
-                "cost_usd": round(r.random() * 0.01, 6),
-            }
-            line = json.dumps(rec, separators=(",", ":")) if fmt == "jsonl" else nginx_line(t, rec)
+            line = record(t, n)
             f.write(line + "\n")
             written += len(line) + 1
     return n
@@ -291,12 +308,14 @@ def main():
     ap.add_argument("--bytes", type=int, default=0, help="bench: size to write")
     ap.add_argument("--light", action="store_true", help="about half the clean traffic (small fixtures)")
     ap.add_argument("--split", type=int, default=1, help="split the output into N files")
+    ap.add_argument("--hours", type=float, default=0.0, help="bench: spread the records over this many hours")
+    ap.add_argument("--pii", action="store_true", help="bench: an email and a client IP in every record")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     ext = "jsonl" if a.format == "jsonl" else "log"
     name = a.name or f"{a.scenario}.{ext}"
     if a.scenario == "bench":
-        n = bench(os.path.join(a.out, name), a.format, a.bytes or 10_000_000, a.seed)
+        n = bench(os.path.join(a.out, name), a.format, a.bytes or 10_000_000, a.seed, a.hours, a.pii)
         print(json.dumps({"records": n}))
         return
     g = Gen(a.seed, a.days, a.light)

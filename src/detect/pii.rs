@@ -133,14 +133,148 @@ static P: LazyLock<Patterns> = LazyLock::new(|| {
     }
 });
 
-/// Does one of `words` occur within 48 bytes before `start` (case-insensitive)?
+/// Does one of `words` (lower-case ASCII) occur within 48 bytes before `start`
+/// (case-insensitive)? Compared in place: this runs for every candidate that needs context.
 fn context(text: &str, start: usize, words: &[&str]) -> bool {
     let mut from = start.saturating_sub(48);
     while !text.is_char_boundary(from) {
         from -= 1;
     }
-    let window = text[from..start].to_ascii_lowercase();
-    words.iter().any(|w| window.contains(w))
+    let window = text.as_bytes().get(from..start).unwrap_or_default();
+    words.iter().any(|w| {
+        window
+            .windows(w.len())
+            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+    })
+}
+
+/// Which context words occur anywhere in a text (ASCII case-insensitive): a validator that
+/// needs a word within 48 bytes before its match cannot succeed in a text without the word, so
+/// its pattern need not run. Computed once per text, and only when a window needs it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Words {
+    nhs: bool,
+    passport: bool,
+    phone: bool,
+}
+
+const NHS_WORDS: &[&str] = &["nhs", "national health"];
+const PASSPORT_WORDS: &[&str] = &["passport"];
+
+static WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(NHS_WORDS.iter().chain(PASSPORT_WORDS).chain(PHONE_WORDS))
+        .expect("static context words")
+});
+
+impl Words {
+    fn of(text: &str) -> Words {
+        let mut w = Words::default();
+        for m in WORDS.find_overlapping_iter(text) {
+            match m.pattern().as_usize() {
+                i if i < NHS_WORDS.len() => w.nhs = true,
+                i if i < NHS_WORDS.len() + PASSPORT_WORDS.len() => w.passport = true,
+                _ => w.phone = true,
+            }
+        }
+        w
+    }
+}
+
+/// What a candidate window holds, counted in one pass, so that a validating pattern runs only
+/// where it could match: each test below is a necessary condition of its pattern (digit counts,
+/// a `+`, a run of digits, a length), so skipping a pattern never loses a match. Windows with
+/// non-ASCII text (where `\d` also matches other scripts' digits) run every pattern.
+#[derive(Debug, Clone, Copy, Default)]
+#[allow(clippy::struct_excessive_bools)] // independent facts, each tested by one pattern
+struct Shape {
+    ascii: bool,
+    len: usize,
+    digits: usize,
+    /// Longest run of consecutive digits.
+    run: usize,
+    /// Some run of consecutive digits is exactly 8 or 9 long (a passport number's).
+    run89: bool,
+    plus: bool,
+    zero: bool,
+    /// A space or a dash (the SSN's separators).
+    sep: bool,
+    /// Two upper-case letters in a row (an IBAN's country code).
+    upper2: bool,
+    /// An `x` or `X` (the `0x` of an Ethereum address).
+    x: bool,
+    /// A `b` or `B` (bech32's `bc1`).
+    b: bool,
+}
+
+impl Shape {
+    fn of(s: &str) -> Shape {
+        let mut sh = Shape {
+            ascii: s.is_ascii(),
+            len: s.len(),
+            ..Shape::default()
+        };
+        let (mut run, mut prev_upper) = (0, false);
+        for &c in s.as_bytes() {
+            if c.is_ascii_digit() {
+                sh.digits += 1;
+                run += 1;
+                sh.run = sh.run.max(run);
+                sh.zero |= c == b'0';
+            } else {
+                sh.run89 |= (8..=9).contains(&run);
+                run = 0;
+            }
+            let upper = c.is_ascii_uppercase();
+            sh.upper2 |= upper && prev_upper;
+            prev_upper = upper;
+            match c {
+                b'+' => sh.plus = true,
+                b' ' | b'-' => sh.sep = true,
+                b'x' | b'X' => sh.x = true,
+                b'b' | b'B' => sh.b = true,
+                _ => {}
+            }
+        }
+        sh.run89 |= (8..=9).contains(&run);
+        sh
+    }
+
+    /// Could `pattern` match here? (Always, for non-ASCII text.)
+    fn may(self, pattern: Pattern) -> bool {
+        if !self.ascii {
+            return true;
+        }
+        match pattern {
+            Pattern::Card => self.digits >= 13,
+            Pattern::Iban => self.upper2 && self.len >= 15,
+            Pattern::Ssn => self.digits >= 9 && self.sep,
+            Pattern::Nhs | Pattern::PhoneNanp => self.digits >= 10,
+            // `\b` on both sides: a longer run of digits holds no match.
+            Pattern::Passport => self.run89,
+            Pattern::Btc => self.len >= 26,
+            Pattern::Bech32 => self.b && self.len >= 14,
+            Pattern::Eth => self.x && self.len >= 42,
+            Pattern::PhoneIntl => self.plus && self.digits >= 2,
+            Pattern::PhoneNational => self.zero && self.digits >= 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Pattern {
+    Card,
+    Iban,
+    Ssn,
+    Nhs,
+    Passport,
+    Btc,
+    Bech32,
+    Eth,
+    PhoneIntl,
+    PhoneNational,
+    PhoneNanp,
 }
 
 fn digits(s: &str) -> Vec<u8> {
@@ -451,10 +585,11 @@ struct Hit<'t> {
     text: &'t str,
 }
 
-fn hits<'t>(re: &Regex, windows: &[(usize, &'t str)]) -> Vec<Hit<'t>> {
+fn hits<'t>(re: &Regex, windows: &[(usize, &'t str, Shape)], pattern: Pattern) -> Vec<Hit<'t>> {
     windows
         .iter()
-        .flat_map(|&(base, win)| {
+        .filter(|w| w.2.may(pattern))
+        .flat_map(|&(base, win, _)| {
             re.find_iter(win).map(move |m| Hit {
                 start: base + m.start(),
                 end: base + m.end(),
@@ -466,6 +601,19 @@ fn hits<'t>(re: &Regex, windows: &[(usize, &'t str)]) -> Vec<Hit<'t>> {
 
 /// Find PII of the given entities in `text`.
 pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
+    scan_with(text, entities, true)
+}
+
+/// [`scan`], with the per-window prechecks ([`Shape`]) on or off (off: every validating
+/// pattern runs in every window, for tests that hold the two to the same result).
+fn scan_with(text: &str, entities: &[Entity], prechecks: bool) -> Vec<Detection> {
+    let shape = |s: &str| {
+        if prechecks {
+            Shape::of(s)
+        } else {
+            Shape::default()
+        }
+    };
     let p = &*P;
     let want = |e: Entity| entities.contains(&e);
     let mut out: Vec<Detection> = Vec::new();
@@ -486,13 +634,13 @@ pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
         }
     }
     // One pass for every other entity's candidates; validators run inside the windows only.
-    let windows: Vec<(usize, &str)> = p
+    let windows: Vec<(usize, &str, Shape)> = p
         .candidates
         .find_iter(text)
-        .map(|m| (m.start(), m.as_str()))
+        .map(|m| (m.start(), m.as_str(), shape(m.as_str())))
         .collect();
     if !windows.is_empty() {
-        scan_windows(text, &windows, &want, &mut out, &push);
+        scan_windows(text, &windows, &want, &mut out, &push, prechecks);
     }
     if want(Entity::IpAddress) {
         for m in p.ipv4.find_iter(text) {
@@ -530,14 +678,45 @@ type Push<'a> = &'a dyn Fn(Entity, usize, usize, &mut Vec<Detection>);
 /// Checksummed entities first, so a card is not also reported as a phone.
 fn scan_windows(
     text: &str,
-    windows: &[(usize, &str)],
+    windows: &[(usize, &str, Shape)],
     want: &dyn Fn(Entity) -> bool,
     out: &mut Vec<Detection>,
     push: Push<'_>,
+    prechecks: bool,
 ) {
     let p = &*P;
+    let shape = |s: &str| {
+        if prechecks {
+            Shape::of(s)
+        } else {
+            Shape::default()
+        }
+    };
+    let words_cell = std::cell::OnceCell::new();
+    let words = || {
+        *words_cell.get_or_init(|| {
+            if prechecks {
+                // Every context check looks at most 48 bytes (plus one character, for the
+                // phone patterns, and a character boundary) before a match in a window.
+                let lo = windows.iter().map(|w| w.0).min().unwrap_or(0);
+                let hi = windows.iter().map(|w| w.0 + w.1.len()).max().unwrap_or(0);
+                let mut from = lo.saturating_sub(48 + 8);
+                while !text.is_char_boundary(from) {
+                    from -= 1;
+                }
+                Words::of(text.get(from..hi).unwrap_or(text))
+            } else {
+                Words {
+                    nhs: true,
+                    passport: true,
+                    phone: true,
+                }
+            }
+        })
+    };
+    let may = |pattern: Pattern| windows.iter().any(|w| w.2.may(pattern));
     if want(Entity::CreditCard) {
-        for h in hits(&p.card, windows) {
+        for h in hits(&p.card, windows, Pattern::Card) {
             // Candidate windows cut digit runs out of longer tokens, so the boundaries are
             // checked on the whole text: `9f3c4111111111111111e2` is a request id, not a card.
             let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -554,14 +733,14 @@ fn scan_windows(
         }
     }
     if want(Entity::Iban) {
-        for h in hits(&p.iban, windows) {
+        for h in hits(&p.iban, windows, Pattern::Iban) {
             if iban_ok(h.text) {
                 push(Entity::Iban, h.start, h.end, out);
             }
         }
     }
     if want(Entity::UsSsn) {
-        for &(base, win) in windows {
+        for &(base, win, _) in windows.iter().filter(|w| w.2.may(Pattern::Ssn)) {
             for c in p.ssn.captures_iter(win) {
                 let (Some(a), Some(s1), Some(g), Some(s2), Some(s)) =
                     (c.get(1), c.get(2), c.get(3), c.get(4), c.get(5))
@@ -574,32 +753,32 @@ fn scan_windows(
             }
         }
     }
-    if want(Entity::UkNhs) {
-        for h in hits(&p.nhs, windows) {
+    if want(Entity::UkNhs) && may(Pattern::Nhs) && words().nhs {
+        for h in hits(&p.nhs, windows, Pattern::Nhs) {
             if nhs_ok(&digits(h.text)) && context(text, h.start, &["nhs", "national health"]) {
                 push(Entity::UkNhs, h.start, h.end, out);
             }
         }
     }
-    if want(Entity::UsPassport) {
-        for h in hits(&p.passport, windows) {
+    if want(Entity::UsPassport) && may(Pattern::Passport) && words().passport {
+        for h in hits(&p.passport, windows, Pattern::Passport) {
             if context(text, h.start, &["passport"]) {
                 push(Entity::UsPassport, h.start, h.end, out);
             }
         }
     }
     if want(Entity::CryptoWallet) {
-        for h in hits(&p.btc, windows) {
+        for h in hits(&p.btc, windows, Pattern::Btc) {
             if base58check_ok(h.text) {
                 push(Entity::CryptoWallet, h.start, h.end, out);
             }
         }
-        for h in hits(&p.bech32, windows) {
+        for h in hits(&p.bech32, windows, Pattern::Bech32) {
             if bech32_ok(h.text) {
                 push(Entity::CryptoWallet, h.start, h.end, out);
             }
         }
-        for h in hits(&p.eth, windows) {
+        for h in hits(&p.eth, windows, Pattern::Eth) {
             let hex = &h.text[2..];
             let mixed = hex.chars().any(|c| c.is_ascii_uppercase())
                 && hex.chars().any(|c| c.is_ascii_lowercase());
@@ -614,33 +793,48 @@ fn scan_windows(
         }
     }
     if want(Entity::Phone) {
-        for &(base, win) in windows {
+        for &(base, win, _) in windows {
             // The phone patterns look one character back for a boundary: give them that character.
             let from = text[..base]
                 .char_indices()
                 .next_back()
                 .map_or(base, |(i, _)| i);
             let region = &text[from..base + win.len()];
-            for c in p.phone_intl.captures_iter(region) {
-                let Some(m) = c.get(1) else { continue };
-                let n = digits(m.as_str()).len();
-                if (8..=15).contains(&n) {
-                    push(Entity::Phone, from + m.start(), from + m.end(), out);
+            let shape = shape(region);
+            // A national number needs a phone word; a NANP one a word or its `(`.
+            let intl = shape.may(Pattern::PhoneIntl);
+            let national = shape.may(Pattern::PhoneNational) && words().phone;
+            let nanp = shape.may(Pattern::PhoneNanp) && (words().phone || region.contains('('));
+            if !(intl || national || nanp) {
+                continue;
+            }
+            if intl {
+                for c in p.phone_intl.captures_iter(region) {
+                    let Some(m) = c.get(1) else { continue };
+                    let n = digits(m.as_str()).len();
+                    if (8..=15).contains(&n) {
+                        push(Entity::Phone, from + m.start(), from + m.end(), out);
+                    }
                 }
             }
-            for c in p.phone_national.captures_iter(region) {
-                let Some(m) = c.get(1) else { continue };
-                let n = digits(m.as_str()).len();
-                // A leading-zero number is only a phone where the text says so.
-                if (9..=12).contains(&n) && context(text, from + m.start(), PHONE_WORDS) {
-                    push(Entity::Phone, from + m.start(), from + m.end(), out);
+            if national {
+                for c in p.phone_national.captures_iter(region) {
+                    let Some(m) = c.get(1) else { continue };
+                    let n = digits(m.as_str()).len();
+                    // A leading-zero number is only a phone where the text says so.
+                    if (9..=12).contains(&n) && context(text, from + m.start(), PHONE_WORDS) {
+                        push(Entity::Phone, from + m.start(), from + m.end(), out);
+                    }
                 }
             }
-            for c in p.phone_nanp.captures_iter(region) {
-                let Some(m) = c.get(1) else { continue };
-                // "(555) 123-4567" is a phone by its shape; bare "555-123-4567" needs a context word.
-                if m.as_str().starts_with('(') || context(text, from + m.start(), PHONE_WORDS) {
-                    push(Entity::Phone, from + m.start(), from + m.end(), out);
+            if nanp {
+                for c in p.phone_nanp.captures_iter(region) {
+                    let Some(m) = c.get(1) else { continue };
+                    // "(555) 123-4567" is a phone by its shape; bare "555-123-4567" needs a
+                    // context word.
+                    if m.as_str().starts_with('(') || context(text, from + m.start(), PHONE_WORDS) {
+                        push(Entity::Phone, from + m.start(), from + m.end(), out);
+                    }
                 }
             }
         }
@@ -812,6 +1006,29 @@ mod tests {
                     "{e:?} false positive on {text:?}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 2000, ..proptest::test_runner::Config::default() })]
+
+        /// The prechecks only skip patterns that could not match: with and without them, the
+        /// same detections.
+        #[test]
+        fn prechecks_never_lose_a_match(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "4111", "1111", "0", "1", "5", "9", "12", "078", "555", "0123", "943", "476",
+                "5919", " ", "-", ".", "+", "(", ")", "x", "0x", "bc1", "DE89", "GB", "AB",
+                "q", "z", "phone ", "nhs ", "passport ", "wallet ", "\u{663}", "é", "@", "a@b.io",
+                "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                "qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "3704", "0044", "0532", "0130", "00",
+                "(415) 555-0132", "415-555-0132", "+44 20 7946 0958", "07700 900123", "536-22-8741",
+                "4111 1111 1111 1111", "378282246310005", "GB82WEST12345698765432", "912803456",
+            ]), 0..40),
+        ) {
+            let text: String = parts.concat();
+            let all: Vec<Entity> = ENTITIES.iter().map(|e| e.0).collect();
+            proptest::prop_assert_eq!(scan_with(&text, &all, true), scan_with(&text, &all, false), "{}", text);
         }
     }
 

@@ -17,7 +17,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use regex::Regex;
@@ -656,9 +656,13 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         }
     }
     Compiled {
+        // A full DFA: the prefilter runs over every line of every log, and an overlapping
+        // search (every keyword, even inside another) is fastest on a DFA; the keyword set is
+        // small, so the table is too.
         prefilter: AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .expect("static keywords build"),
         by_keyword,
@@ -956,11 +960,16 @@ fn uri_password_ok(secret: &str) -> bool {
 /// Run every rule whose keyword occurs in `text`.
 pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
     let c = &*COMPILED;
+    let mut hits = c.prefilter.find_overlapping_iter(text).peekable();
+    // Most lines of a log hold no keyword at all: nothing to allocate for them.
+    if hits.peek().is_none() {
+        return Vec::new();
+    }
     let mut wanted = vec![false; RULES.len()];
     // Line-scoped rules run on the lines where their keyword occurs, not on the whole text.
     let mut lines: Vec<Vec<(usize, usize)>> = vec![Vec::new(); RULES.len()];
     let mut any = false;
-    for m in c.prefilter.find_overlapping_iter(text) {
+    for m in hits {
         for &r in &c.by_keyword[m.pattern().as_usize()] {
             wanted[r] = true;
             any = true;

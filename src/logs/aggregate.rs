@@ -32,7 +32,8 @@ const OTHER: &str = "(other)";
 /// Where a record is: the evidence a finding points at.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Loc {
-    pub file: String,
+    /// The file's display path, shared by every location in it.
+    pub file: std::sync::Arc<str>,
     /// 1-based line.
     pub line: usize,
     /// Byte offset of the line's start.
@@ -41,7 +42,7 @@ pub struct Loc {
 
 impl Loc {
     fn json(&self) -> Value {
-        json!({"file": self.file, "line": self.line, "offset": self.offset})
+        json!({"file": &*self.file, "line": self.line, "offset": self.offset})
     }
 }
 
@@ -176,7 +177,7 @@ pub struct Partial {
     raw_prompts: u64,
     raw_prompt_at: Option<Loc>,
     /// Hashed for speed (one lookup per record); sorted when the document is built.
-    principals: std::collections::HashMap<String, Principal>,
+    principals: std::collections::HashMap<String, Principal, super::source::KeyHash>,
     principals_dropped: u64,
     first: Option<i64>,
     last: Option<i64>,
@@ -201,7 +202,7 @@ impl Partial {
             fields: vec![FieldCount::default(); FIELDS.len()],
             raw_prompts: 0,
             raw_prompt_at: None,
-            principals: std::collections::HashMap::new(),
+            principals: std::collections::HashMap::default(),
             principals_dropped: 0,
             first: None,
             last: None,
@@ -223,7 +224,7 @@ impl Partial {
 
     /// Add one record. Records of one partial come in the order of their lines (`loc`
     /// ascending), so the first location seen is the smallest and is kept without comparing.
-    pub fn add(&mut self, f: &Fields, loc: &Loc, cfg: &LogsConfig) {
+    pub fn add(&mut self, f: &Fields<'_>, loc: &Loc, cfg: &LogsConfig) {
         self.lines += 1;
         self.records += 1;
         first_loc(&mut self.at, loc);
@@ -239,7 +240,11 @@ impl Partial {
             first_loc(&mut self.raw_prompt_at, loc);
         }
         if let Some(o) = f.outcome {
-            *self.outcomes.entry(o.class().to_owned()).or_default() += 1;
+            if let Some(n) = self.outcomes.get_mut(o.class()) {
+                *n += 1;
+            } else {
+                self.outcomes.insert(o.class().to_owned(), 1);
+            }
             if o.is_success() {
                 self.successes += 1;
             } else {
@@ -257,15 +262,15 @@ impl Partial {
             return;
         };
         let n_windows = self.windows.len();
-        if !self.principals.contains_key(who) {
+        // One lookup for a known principal (the common case), a second only for a new one.
+        let p = if let Some(p) = self.principals.get_mut(who) {
+            p
+        } else {
             if self.principals.len() >= cfg.max_principals {
                 self.principals_dropped += 1;
                 return;
             }
-            self.principals.insert(who.to_owned(), Principal::default());
-        }
-        let Some(p) = self.principals.get_mut(who) else {
-            return;
+            self.principals.entry(who.to_owned()).or_default()
         };
         if p.windows.len() != n_windows {
             p.windows = vec![BTreeMap::new(); n_windows];
@@ -346,6 +351,28 @@ impl Partial {
                 w.at = Some((ts, loc.clone()));
             }
         }
+    }
+
+    /// How many entries this partial holds: files, principals, their windows, the keys of every
+    /// breakdown and the first-seen resources. Its memory is proportional to this (each entry
+    /// is a fixed-size record plus a short key), and this depends on the principals, the
+    /// windows with activity and the distinct keys (each capped), never on how many records
+    /// were added.
+    pub fn entries(&self) -> usize {
+        let windows: usize = self
+            .principals
+            .values()
+            .flat_map(|p| &p.windows)
+            .flat_map(BTreeMap::values)
+            .map(|w| {
+                1 + w.by_action.len()
+                    + w.by_resource.len()
+                    + w.by_outcome.len()
+                    + w.errors_by_resource.len()
+            })
+            .sum();
+        let resources: usize = self.principals.values().map(|p| p.resources.len()).sum();
+        self.files.len() + self.outcomes.len() + self.principals.len() + windows + resources
     }
 
     /// Merge another partial of the same source.
@@ -444,12 +471,11 @@ fn merge_principal(a: &mut Principal, b: Principal, cfg: &LogsConfig) {
 
 /// The record ended at the model's output limit: `finish_reason` says so, or the completion
 /// used every token the request allowed, or as many as the model's configured limit.
-fn at_limit(f: &Fields, cfg: &LogsConfig) -> bool {
+fn at_limit(f: &Fields<'_>, cfg: &LogsConfig) -> bool {
     if f.finish_reason.as_deref().is_some_and(|r| {
-        matches!(
-            r.to_ascii_lowercase().as_str(),
-            "length" | "max_tokens" | "max_output_tokens"
-        )
+        ["length", "max_tokens", "max_output_tokens"]
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(r))
     }) {
         return true;
     }
@@ -867,6 +893,51 @@ mod tests {
         assert_eq!(median_mad(&[1.0, 2.0, 3.0, 4.0, 100.0]), Some((3.0, 1.0)));
         assert_eq!(median_mad(&[2.0, 4.0]), Some((3.0, 1.0)));
         assert_eq!(median_mad(&[]), None);
+    }
+
+    /// Aggregate state is bounded by principals × windows: ten times the records of the same
+    /// principals over the same period take exactly the same entries (not a timing: a count).
+    #[test]
+    fn state_does_not_grow_with_the_number_of_records() {
+        let cfg = LogsConfig::default();
+        let source = Source::implied("t");
+        let mut reader = super::super::json::Record::default();
+        let file: std::sync::Arc<str> = "a.jsonl".into();
+        let state = |records: usize, reader: &mut super::super::json::Record| {
+            let mut p = Partial::new("t", "log-jsonl", &cfg.windows);
+            p.add_file("a.jsonl");
+            // 50 principals, 6 resources, one day: the record count is all that changes.
+            for n in 0..records {
+                let t = 1_795_305_600_000 + i64::try_from(n * 86_400_000 / records).unwrap_or(0);
+                let line = format!(
+                    r#"{{"timestamp":"{}","principal":"user-{}","action":"GET","resource":"ds-{}","status":{},"bytes":{}}}"#,
+                    format_ms(t),
+                    n % 50,
+                    n % 6,
+                    if n % 10 == 0 { 503 } else { 200 },
+                    n % 9000
+                );
+                let f = super::super::record::read(
+                    reader,
+                    &line,
+                    crate::document::Kind::LogJsonl,
+                    &source,
+                )
+                .unwrap();
+                let loc = Loc {
+                    file: file.clone(),
+                    line: n + 1,
+                    offset: n * 100,
+                };
+                p.add(&f, &loc, &cfg);
+            }
+            p.entries()
+        };
+        let small = state(5_000, &mut reader);
+        let large = state(50_000, &mut reader);
+        assert_eq!(small, large);
+        // 50 principals × (24 one-hour + 12 two-hour windows), with their breakdowns.
+        assert!(small > 50 * 36, "{small}");
     }
 
     #[test]

@@ -43,7 +43,11 @@ pub struct FileAudit<'a> {
     source: Source,
     kind: Kind,
     display: String,
+    /// The display path as evidence locations hold it.
+    file: std::sync::Arc<str>,
     cfg: &'a LogsConfig,
+    /// Reused for every JSON line read in place.
+    reader: super::json::Record,
     partial: Partial,
     /// Evaluate records (a loaded rule names this kind).
     evaluate: bool,
@@ -67,7 +71,9 @@ impl<'a> FileAudit<'a> {
             source,
             kind,
             display: display.to_owned(),
+            file: display.into(),
             cfg,
+            reader: super::json::Record::default(),
             partial,
             evaluate,
             findings: Vec::new(),
@@ -95,20 +101,25 @@ impl<'a> FileAudit<'a> {
         if line.trim().is_empty() {
             return;
         }
+        let loc = Loc {
+            file: self.file.clone(),
+            line: line_no,
+            offset: line_start,
+        };
+        if !(self.evaluate && sampled) {
+            // Only the aggregates need this record: its fields, read in place when it can be.
+            match record::read(&mut self.reader, line, self.kind, &self.source) {
+                Some(fields) => self.partial.add(&fields, &loc, self.cfg),
+                None => self.partial.add_unparsed(),
+            }
+            return;
+        }
         let Some(value) = record::parse_line(line, self.kind, &self.source) else {
             self.partial.add_unparsed();
             return;
         };
-        let fields = record::fields(&value, &self.source);
-        let loc = Loc {
-            file: self.display.clone(),
-            line: line_no,
-            offset: line_start,
-        };
-        self.partial.add(&fields, &loc, self.cfg);
-        if !(self.evaluate && sampled) {
-            return;
-        }
+        self.partial
+            .add(&record::fields(&value, &self.source), &loc, self.cfg);
         let mut spans = crate::document::SpanMap::new();
         spans.insert(
             String::new(),
@@ -171,32 +182,82 @@ pub fn rules_name(policies: &PolicySet, kind: Kind) -> bool {
     policies.rules().any(|r| r.kinds.contains(&kind))
 }
 
-/// The nearest evidence along `pointer` (a JSON pointer into `doc`): the deepest `at`.
-fn evidence(doc: &Value, pointer: Option<&str>) -> Option<Loc> {
-    let at = |v: &Value| -> Option<Loc> {
-        let a = v.get("at")?;
-        Some(Loc {
-            file: a.get("file")?.as_str()?.to_owned(),
-            line: usize::try_from(a.get("line")?.as_u64()?).ok()?,
-            offset: usize::try_from(a.get("offset")?.as_u64()?).ok()?,
-        })
-    };
-    let mut best = at(doc);
-    let mut cur = doc;
-    for token in pointer.unwrap_or("").split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
-        let next = match cur {
-            Value::Object(m) => m.get(&token),
-            Value::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)),
-            _ => None,
+/// The `at` (file, line, offset) of an object of an aggregate document, if it has one.
+fn at_of(v: &Value) -> Option<Loc> {
+    let a = v.get("at")?;
+    Some(Loc {
+        file: a.get("file")?.as_str()?.into(),
+        line: usize::try_from(a.get("line")?.as_u64()?).ok()?,
+        offset: usize::try_from(a.get("offset")?.as_u64()?).ok()?,
+    })
+}
+
+/// The evidence locations of an aggregate document (every `at`, where it is), kept apart from
+/// the document so that the document itself can be handed to the engine and freed while it is
+/// converted: the document is by far the largest thing a log audit holds.
+#[derive(Debug, Default)]
+struct Evidence {
+    at: Option<Loc>,
+    kids: Kids,
+}
+
+#[derive(Debug, Default)]
+enum Kids {
+    #[default]
+    None,
+    Object(BTreeMap<String, Evidence>),
+    Array(Vec<Evidence>),
+}
+
+impl Evidence {
+    /// The evidence under `v`, or `None` when there is none.
+    fn of(v: &Value) -> Option<Evidence> {
+        let at = at_of(v);
+        let kids = match v {
+            Value::Object(m) => {
+                let k: BTreeMap<String, Evidence> = m
+                    .iter()
+                    .filter_map(|(k, x)| Some((k.clone(), Evidence::of(x)?)))
+                    .collect();
+                if k.is_empty() {
+                    Kids::None
+                } else {
+                    Kids::Object(k)
+                }
+            }
+            Value::Array(a) => {
+                let items: Vec<Option<Evidence>> = a.iter().map(Evidence::of).collect();
+                if items.iter().all(Option::is_none) {
+                    Kids::None
+                } else {
+                    Kids::Array(items.into_iter().map(Option::unwrap_or_default).collect())
+                }
+            }
+            _ => Kids::None,
         };
-        let Some(next) = next else { break };
-        cur = next;
-        if let Some(l) = at(cur) {
-            best = Some(l);
-        }
+        (at.is_some() || !matches!(kids, Kids::None)).then_some(Evidence { at, kids })
     }
-    best
+
+    /// The nearest evidence along `pointer` (a JSON pointer into the document): the deepest
+    /// `at` on the way down.
+    fn find(&self, pointer: Option<&str>) -> Option<Loc> {
+        let mut best = self.at.as_ref();
+        let mut cur = self;
+        for token in pointer.unwrap_or("").split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            let next = match &cur.kids {
+                Kids::Object(m) => m.get(&token),
+                Kids::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)),
+                Kids::None => None,
+            };
+            let Some(next) = next else { break };
+            cur = next;
+            if let Some(l) = &cur.at {
+                best = Some(l);
+            }
+        }
+        best.cloned()
+    }
 }
 
 /// The aggregates of every source, merged as files finish (so that memory holds one
@@ -269,17 +330,18 @@ pub fn evaluate_aggregates(
             .cloned()
             .unwrap_or_else(|| Source::implied(&name));
         let doc_value = partial.into_document(cfg, &source, &display);
+        let evidence = Evidence::of(&doc_value).unwrap_or_default();
         let doc = Document {
             path: format!("log source {name}"),
             kind: Kind::LogAggregate,
             index: 0,
-            input: doc_value.clone(),
+            input: doc_value,
             spans: crate::document::SpanMap::new(),
         };
         documents += 1;
         for mut f in ev.evaluate_explicit_owned(doc, config) {
-            if let Some(at) = evidence(&doc_value, f.pointer.as_deref()) {
-                f.path.clone_from(&at.file);
+            if let Some(at) = evidence.find(f.pointer.as_deref()) {
+                f.path = at.file.to_string();
                 f.span = Some(Span::new(at.offset, at.offset));
                 f.excerpt = Some(Excerpt {
                     line: at.line,
@@ -307,18 +369,20 @@ pub fn aggregate_files(
     display: &Display,
 ) -> Value {
     let mut total = Partial::new(&source.name, kind.as_str(), &cfg.windows);
+    let mut reader = super::json::Record::default();
     for (name, text) in files {
+        let file: std::sync::Arc<str> = name.as_str().into();
         let mut p = Partial::new(&source.name, kind.as_str(), &cfg.windows);
         p.add_file(name);
         let mut offset = 0;
         for (i, line) in text.split_inclusive('\n').enumerate() {
             let l = line.trim_end_matches(['\n', '\r']);
             if !l.trim().is_empty() {
-                match record::parse_line(l, kind, source) {
-                    Some(v) => p.add(
-                        &record::fields(&v, source),
+                match record::read(&mut reader, l, kind, source) {
+                    Some(f) => p.add(
+                        &f,
                         &Loc {
-                            file: name.clone(),
+                            file: file.clone(),
                             line: i + 1,
                             offset,
                         },
@@ -337,4 +401,52 @@ pub fn aggregate_files(
 /// A line-less empty evaluation context (aggregates have no source text).
 pub fn no_lines() -> LineIndex {
     LineIndex::new("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn loc(line: usize) -> Loc {
+        Loc {
+            file: "a.jsonl".into(),
+            line,
+            offset: line * 10,
+        }
+    }
+
+    #[test]
+    fn evidence_is_the_deepest_at_along_the_pointer() {
+        let at = |line: usize| json!({"file": "a.jsonl", "line": line, "offset": line * 10});
+        let doc = json!({
+            "at": at(1),
+            "fields": {"request_id": {"present": 1, "at": at(2)}, "model": {"present": 3}},
+            "principals": [
+                {"principal": "a", "at": at(3), "windows": {"7200": [{"at": at(4)}, {"reads": 2}]}},
+                {"principal": "b", "windows": {"3600": [{"at": at(5)}]}},
+            ],
+            "odd/key": {"at": at(6)},
+        });
+        let e = Evidence::of(&doc).unwrap();
+        for (pointer, want) in [
+            (None, 1),
+            (Some(""), 1),
+            (Some("/fields/request_id"), 2),
+            (Some("/fields/model"), 1),
+            (Some("/principals/0"), 3),
+            (Some("/principals/0/windows/7200/0"), 4),
+            (Some("/principals/0/windows/7200/0/reads"), 4),
+            (Some("/principals/0/windows/7200/1"), 3),
+            (Some("/principals/0/windows/7200/9"), 3),
+            (Some("/principals/1/windows/3600/0"), 5),
+            (Some("/principals/1"), 1),
+            (Some("/principals/x"), 1),
+            (Some("/odd~1key"), 6),
+            (Some("/principals/0/at"), 3),
+        ] {
+            assert_eq!(e.find(pointer), Some(loc(want)), "{pointer:?}");
+        }
+        assert!(Evidence::of(&json!({"a": [1, {"b": 2}]})).is_none());
+    }
 }

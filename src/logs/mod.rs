@@ -13,6 +13,7 @@
 
 pub mod aggregate;
 pub mod audit;
+pub mod json;
 pub mod nginx;
 pub mod record;
 pub mod source;
@@ -122,7 +123,8 @@ pub fn detect_line(line: &str, kind: Kind, entities: &[pii::Entity]) -> Vec<Dete
             found.push(d);
         }
     }
-    if kind == Kind::LogNginx {
+    // Only a `%` in the line can make a decoded field differ from the raw one.
+    if kind == Kind::LogNginx && memchr::memchr(b'%', line.as_bytes()).is_some() {
         if let Some(c) = NGINX.captures(line) {
             for field in ["uri", "referrer"] {
                 let Some(m) = c.name(field) else { continue };

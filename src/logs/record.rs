@@ -7,7 +7,11 @@
 //! and level added as `log_time` and `log_level` when the object does not carry them. Lines
 //! that are none of these are not records (they are counted, and still scanned for secrets).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
+
+use super::json::Node;
 
 use super::source::Source;
 use crate::document::Kind;
@@ -49,48 +53,78 @@ impl Outcome {
         }
     }
 
-    fn from_json(v: &Value) -> Option<Self> {
-        match v {
-            Value::Number(n) => n
+    fn from_json<'a, N: Node<'a>>(v: N) -> Option<Self> {
+        const SUCCESS: [&str; 11] = [
+            "ok",
+            "success",
+            "succeeded",
+            "successful",
+            "allowed",
+            "allow",
+            "completed",
+            "complete",
+            "done",
+            "pass",
+            "passed",
+        ];
+        const FAILURE: [&str; 14] = [
+            "error",
+            "err",
+            "failed",
+            "failure",
+            "fail",
+            "denied",
+            "deny",
+            "forbidden",
+            "unauthorized",
+            "timeout",
+            "timed_out",
+            "rejected",
+            "rate_limited",
+            "throttled",
+        ];
+        if let Some(n) = v.number() {
+            return n
                 .as_u64()
                 .and_then(|s| u16::try_from(s).ok())
                 .filter(|s| (100..600).contains(s))
-                .map(Outcome::Status),
-            Value::Bool(true) => Some(Outcome::Success),
-            Value::Bool(false) => Some(Outcome::Failure),
-            Value::String(s) => {
-                if let Ok(code) = s.trim().parse::<u16>() {
-                    return (100..600).contains(&code).then_some(Outcome::Status(code));
-                }
-                match s.trim().to_ascii_lowercase().as_str() {
-                    "ok" | "success" | "succeeded" | "successful" | "allowed" | "allow"
-                    | "completed" | "complete" | "done" | "pass" | "passed" => {
-                        Some(Outcome::Success)
-                    }
-                    "error" | "err" | "failed" | "failure" | "fail" | "denied" | "deny"
-                    | "forbidden" | "unauthorized" | "timeout" | "timed_out" | "rejected"
-                    | "rate_limited" | "throttled" => Some(Outcome::Failure),
-                    _ => None,
-                }
-            }
-            _ => None,
+                .map(Outcome::Status);
+        }
+        if let Some(b) = v.boolean() {
+            return Some(if b {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            });
+        }
+        let s = v.string()?;
+        let t = s.trim();
+        if let Ok(code) = t.parse::<u16>() {
+            return (100..600).contains(&code).then_some(Outcome::Status(code));
+        }
+        if SUCCESS.iter().any(|w| w.eq_ignore_ascii_case(t)) {
+            Some(Outcome::Success)
+        } else if FAILURE.iter().any(|w| w.eq_ignore_ascii_case(t)) {
+            Some(Outcome::Failure)
+        } else {
+            None
         }
     }
 }
 
-/// The logical fields of one record.
+/// The logical fields of one record; text is borrowed from the line where it can be.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields {
+pub struct Fields<'a> {
     pub ts: Option<i64>,
-    pub principal: Option<String>,
-    pub resource: Option<String>,
-    pub model: Option<String>,
-    pub action: Option<String>,
+    pub principal: Option<Cow<'a, str>>,
+    pub resource: Option<Cow<'a, str>>,
+    pub model: Option<Cow<'a, str>>,
+    pub action: Option<Cow<'a, str>>,
     pub outcome: Option<Outcome>,
     pub tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
     pub max_tokens: Option<u64>,
-    pub finish_reason: Option<String>,
+    pub finish_reason: Option<Cow<'a, str>>,
     /// Cost in millionths (of the record's currency): integer, so sums do not depend on order.
     pub cost_micros: Option<i64>,
     pub bytes: Option<u64>,
@@ -101,29 +135,33 @@ pub struct Fields {
 }
 
 /// The value at a dotted path (`usage.total_tokens`, `choices.0.finish_reason`).
-pub fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+pub fn lookup<'a, N: Node<'a>>(v: N, path: &[String]) -> Option<N> {
     let mut cur = v;
     for seg in path {
-        cur = match cur {
-            Value::Object(m) => m.get(seg.as_str())?,
-            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
-            _ => return None,
+        cur = if cur.is_object() {
+            cur.get(seg.as_str())?
+        } else {
+            cur.index(seg.parse::<usize>().ok()?)?
         };
     }
     (!cur.is_null()).then_some(cur)
 }
 
-fn scalar_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.trim().is_empty() && s != "-" => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+fn scalar_string<'a, N: Node<'a>>(v: N) -> Option<Cow<'a, str>> {
+    if let Some(s) = v.string() {
+        return (!s.trim().is_empty() && s != "-").then_some(s);
     }
+    v.number().map(|n| Cow::Owned(n.to_string()))
 }
 
-fn as_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64().or_else(|| {
+/// A string value that is blank or `-` (an absent field, as nginx writes it).
+fn blank<'a, N: Node<'a>>(v: N) -> bool {
+    v.string().is_some_and(|s| s.trim().is_empty() || s == "-")
+}
+
+fn as_u64<'a, N: Node<'a>>(v: N) -> Option<u64> {
+    if let Some(n) = v.number() {
+        return n.as_u64().or_else(|| {
             n.as_f64()
                 .filter(|f| f.is_finite() && *f >= 0.0 && *f < 1.8e19)
                 .map(|f| {
@@ -131,17 +169,16 @@ fn as_u64(v: &Value) -> Option<u64> {
                     let u = f.round() as u64;
                     u
                 })
-        }),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+        });
     }
+    v.string()?.trim().parse().ok()
 }
 
-fn cost_micros(v: &Value) -> Option<i64> {
-    let f = match v {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().trim_start_matches('$').parse().ok()?,
-        _ => return None,
+fn cost_micros<'a, N: Node<'a>>(v: N) -> Option<i64> {
+    let f = if let Some(n) = v.number() {
+        n.as_f64()?
+    } else {
+        v.string()?.trim().trim_start_matches('$').parse().ok()?
     };
     let micros = (f * 1e6).round();
     #[allow(clippy::cast_possible_truncation)]
@@ -173,19 +210,21 @@ pub fn looks_redacted(s: &str) -> bool {
 }
 
 /// Whether a prompt-holding value carries text that is not redacted.
-fn has_raw_text(v: &Value, depth: usize) -> bool {
+fn has_raw_text<'a, N: Node<'a>>(v: N, depth: usize) -> bool {
     if depth > 6 {
         return false;
     }
-    match v {
-        Value::String(s) => !looks_redacted(s),
-        Value::Array(items) => items.iter().any(|i| has_raw_text(i, depth + 1)),
-        Value::Object(m) => ["content", "text", "message", "prompt"]
-            .iter()
-            .filter_map(|k| m.get(*k))
-            .any(|x| has_raw_text(x, depth + 1)),
-        _ => false,
+    if let Some(s) = v.string() {
+        return !looks_redacted(&s);
     }
+    if let Some(any) = v.any_item(&mut |i| has_raw_text(i, depth + 1)) {
+        return any;
+    }
+    v.is_object()
+        && ["content", "text", "message", "prompt"]
+            .iter()
+            .filter_map(|k| v.get(k))
+            .any(|x| has_raw_text(x, depth + 1))
 }
 
 /// A model name that names its version: a date (`-2024-08-06`), a version (`-v3`, `@3`,
@@ -223,39 +262,69 @@ static PROMPT_PATHS: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock
         .collect()
 });
 
-/// Extract the logical fields of a record. Each field's candidates are looked up once.
-pub fn fields(record: &Value, source: &Source) -> Fields {
+/// Extract the logical fields of a record (a parsed value). Each field's candidates are looked
+/// up once.
+pub fn fields<'a>(record: &'a Value, source: &Source) -> Fields<'a> {
+    match record {
+        Value::Object(m) => fields_of(
+            m.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), v)),
+            source,
+        ),
+        _ => fields_of(std::iter::empty::<(Cow<'a, str>, &'a Value)>(), source),
+    }
+}
+
+/// The fields of a JSONL record read in place ([`super::json::Record::parse`] of `line`).
+pub fn fields_in_place<'a>(
+    record: &super::json::Record,
+    line: &'a str,
+    source: &Source,
+) -> Fields<'a> {
+    fields_of(record.members(line), source)
+}
+
+/// Extract the logical fields of a record from its top-level members (a later duplicate key
+/// replaces an earlier one, as in a parsed object).
+fn fields_of<'a, N: Node<'a>>(
+    members: impl Iterator<Item = (Cow<'a, str>, N)>,
+    source: &Source,
+) -> Fields<'a> {
     use super::source::FIELDS;
     let mut out = Fields::default();
     // The first candidate (by rank) of each field that the record has: each of the record's
-    // top-level keys is looked up once in the source's index.
-    let mut best: [Option<(usize, &Value)>; FIELDS.len()] = [None; FIELDS.len()];
-    if let Value::Object(m) = record {
-        for (k, v) in m {
-            let Some(cands) = source.by_key.get(k.as_str()) else {
+    // top-level keys is looked up once in the source's index. Members that name a field or a
+    // prompt are kept (the last of a duplicated key wins).
+    let mut kept: Vec<(Cow<'a, str>, N)> = Vec::with_capacity(16);
+    for (k, v) in members {
+        if !source.by_key.contains_key(k.as_ref()) && !PROMPT_KEYS.contains(&k.as_ref()) {
+            continue;
+        }
+        if let Some(slot) = kept.iter_mut().find(|(x, _)| *x == k) {
+            slot.1 = v;
+        } else {
+            kept.push((k, v));
+        }
+    }
+    let mut best: [Option<(usize, N)>; FIELDS.len()] = [None; FIELDS.len()];
+    for (k, v) in &kept {
+        let Some(cands) = source.by_key.get(k.as_ref()) else {
+            continue;
+        };
+        for (fi, rank, rest) in cands {
+            let Some(slot) = best.get_mut(*fi) else {
                 continue;
             };
-            for (fi, rank, rest) in cands {
-                let Some(slot) = best.get_mut(*fi) else {
-                    continue;
-                };
-                if slot.is_some_and(|(r, _)| r <= *rank) {
-                    continue;
-                }
-                if let Some(x) = lookup(v, rest) {
-                    *slot = Some((*rank, x));
-                }
+            if slot.is_some_and(|(r, _)| r <= *rank) {
+                continue;
+            }
+            if let Some(x) = lookup(*v, rest) {
+                *slot = Some((*rank, x));
             }
         }
     }
-    let found: Vec<Option<&Value>> = best.iter().map(|b| b.map(|(_, v)| v)).collect();
-    let get = |name: &str| -> Option<&Value> {
-        FIELDS
-            .iter()
-            .position(|f| *f == name)
-            .and_then(|i| found.get(i).copied().flatten())
-    };
-    out.model = get("model").and_then(scalar_string);
+    let found: [Option<N>; FIELDS.len()] = best.map(|b| b.map(|(_, v)| v));
+    let get = |i: usize| -> Option<N> { found.get(i).copied().flatten() };
+    out.model = get(F_MODEL).and_then(scalar_string);
     for (i, name) in FIELDS.iter().enumerate() {
         let value = found.get(i).copied().flatten();
         let present = match *name {
@@ -263,35 +332,98 @@ pub fn fields(record: &Value, source: &Source) -> Fields {
                 value.and_then(scalar_string).is_some()
                     || out.model.as_deref().is_some_and(model_is_versioned)
             }
-            "tokens" => value.is_some() || get("prompt_tokens").is_some(),
-            _ => value
-                .is_some_and(|x| !matches!(x, Value::String(s) if s.trim().is_empty() || s == "-")),
+            "tokens" => value.is_some() || get(F_PROMPT_TOKENS).is_some(),
+            _ => value.is_some_and(|x| !blank(x)),
         };
         if let Some(slot) = out.present.get_mut(i) {
             *slot = present;
         }
     }
-    out.ts = get("timestamp").and_then(super::time::from_json);
-    out.principal = get("principal").and_then(scalar_string);
-    out.resource = get("resource").and_then(scalar_string);
-    out.action = get("action").and_then(scalar_string);
-    out.outcome = get("outcome").and_then(Outcome::from_json);
-    out.completion_tokens = get("completion_tokens").and_then(as_u64);
-    out.tokens = get("tokens").and_then(as_u64).or_else(|| {
-        let p = get("prompt_tokens").and_then(as_u64);
+    out.ts = get(F_TIMESTAMP).and_then(time_of);
+    out.principal = get(F_PRINCIPAL).and_then(scalar_string);
+    out.resource = get(F_RESOURCE).and_then(scalar_string);
+    out.action = get(F_ACTION).and_then(scalar_string);
+    out.outcome = get(F_OUTCOME).and_then(Outcome::from_json);
+    out.completion_tokens = get(F_COMPLETION_TOKENS).and_then(as_u64);
+    out.tokens = get(F_TOKENS).and_then(as_u64).or_else(|| {
+        let p = get(F_PROMPT_TOKENS).and_then(as_u64);
         match (p, out.completion_tokens) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
         }
     });
-    out.max_tokens = get("max_tokens").and_then(as_u64);
-    out.finish_reason = get("finish_reason").and_then(scalar_string);
-    out.cost_micros = get("cost").and_then(cost_micros);
-    out.bytes = get("bytes").and_then(as_u64);
-    out.raw_prompt = PROMPT_PATHS
-        .iter()
-        .any(|path| lookup(record, path).is_some_and(|x| has_raw_text(x, 0)));
+    out.max_tokens = get(F_MAX_TOKENS).and_then(as_u64);
+    out.finish_reason = get(F_FINISH_REASON).and_then(scalar_string);
+    out.cost_micros = get(F_COST).and_then(cost_micros);
+    out.bytes = get(F_BYTES).and_then(as_u64);
+    out.raw_prompt = PROMPT_PATHS.iter().any(|path| {
+        let Some((first, rest)) = path.split_first() else {
+            return false;
+        };
+        kept.iter()
+            .find(|(k, _)| k == first)
+            .and_then(|(_, v)| lookup(*v, rest))
+            .is_some_and(|x| has_raw_text(x, 0))
+    });
     out
+}
+
+// Positions in [`super::source::FIELDS`] (a test checks them).
+const F_TIMESTAMP: usize = 0;
+const F_PRINCIPAL: usize = 2;
+const F_RESOURCE: usize = 3;
+const F_MODEL: usize = 4;
+const F_ACTION: usize = 6;
+const F_OUTCOME: usize = 7;
+const F_TOKENS: usize = 8;
+const F_PROMPT_TOKENS: usize = 9;
+const F_COMPLETION_TOKENS: usize = 10;
+const F_MAX_TOKENS: usize = 11;
+const F_FINISH_REASON: usize = 12;
+const F_COST: usize = 13;
+const F_BYTES: usize = 14;
+
+/// First keys of [`super::source::PROMPT_FIELDS`].
+const PROMPT_KEYS: [&str; 8] = [
+    "prompt",
+    "messages",
+    "input",
+    "request",
+    "completion",
+    "output_text",
+    "response",
+    "choices",
+];
+
+impl Fields<'_> {
+    /// The same fields, owning their text.
+    pub fn into_owned(self) -> Fields<'static> {
+        let own = |c: Option<Cow<'_, str>>| c.map(|c| Cow::Owned(c.into_owned()));
+        Fields {
+            ts: self.ts,
+            principal: own(self.principal),
+            resource: own(self.resource),
+            model: own(self.model),
+            action: own(self.action),
+            outcome: self.outcome,
+            tokens: self.tokens,
+            completion_tokens: self.completion_tokens,
+            max_tokens: self.max_tokens,
+            finish_reason: own(self.finish_reason),
+            cost_micros: self.cost_micros,
+            bytes: self.bytes,
+            present: self.present,
+            raw_prompt: self.raw_prompt,
+        }
+    }
+}
+
+/// A timestamp in a record's value: a string in any recognised form, or an epoch number.
+fn time_of<'a, N: Node<'a>>(v: N) -> Option<i64> {
+    if let Some(s) = v.string() {
+        return super::time::parse(&s);
+    }
+    super::time::from_epoch(v.number()?.as_f64()?)
 }
 
 const LEVELS: [&str; 9] = [
@@ -368,6 +500,23 @@ pub fn parse_line(line: &str, kind: Kind, source: &Source) -> Option<Value> {
     }
 }
 
+/// The fields of a line as a record, or `None` when it is not one: what
+/// `fields(&parse_line(..)?)` gives, without building the record's value when the line is a
+/// JSON object [`super::json::Record`] reads in place.
+pub fn read<'a>(
+    reader: &mut super::json::Record,
+    line: &'a str,
+    kind: Kind,
+    source: &Source,
+) -> Option<Fields<'a>> {
+    let t = line.trim();
+    if matches!(kind, Kind::LogJsonl | Kind::LogText) && t.starts_with('{') && reader.parse(t) {
+        return Some(fields_in_place(reader, t, source));
+    }
+    let value = parse_line(line, kind, source)?;
+    Some(fields(&value, source).into_owned())
+}
+
 /// An empty record (for tests and defaults).
 pub fn empty() -> Value {
     Value::Object(Map::new())
@@ -380,6 +529,196 @@ mod tests {
 
     fn src() -> Source {
         Source::implied("t")
+    }
+
+    #[test]
+    fn field_positions() {
+        use super::super::source::FIELDS;
+        for (i, name) in [
+            (F_TIMESTAMP, "timestamp"),
+            (F_PRINCIPAL, "principal"),
+            (F_RESOURCE, "resource"),
+            (F_MODEL, "model"),
+            (F_ACTION, "action"),
+            (F_OUTCOME, "outcome"),
+            (F_TOKENS, "tokens"),
+            (F_PROMPT_TOKENS, "prompt_tokens"),
+            (F_COMPLETION_TOKENS, "completion_tokens"),
+            (F_MAX_TOKENS, "max_tokens"),
+            (F_FINISH_REASON, "finish_reason"),
+            (F_COST, "cost"),
+            (F_BYTES, "bytes"),
+        ] {
+            assert_eq!(FIELDS[i], name);
+        }
+    }
+
+    #[test]
+    fn prompt_keys_are_the_first_keys_of_the_prompt_fields() {
+        let mut firsts: Vec<&str> = super::super::source::PROMPT_FIELDS
+            .iter()
+            .map(|p| p.split('.').next().unwrap_or(p))
+            .collect();
+        firsts.dedup();
+        firsts.sort_unstable();
+        let mut keys = PROMPT_KEYS.to_vec();
+        keys.sort_unstable();
+        assert_eq!(firsts, keys);
+    }
+
+    /// The members a record reader looks at, and some it must skip.
+    const KEYS: &[&str] = &[
+        "timestamp",
+        "ts",
+        "created",
+        "request_id",
+        "id",
+        "principal",
+        "user",
+        "user_id",
+        "resource",
+        "model",
+        "endpoint",
+        "action",
+        "method",
+        "status",
+        "outcome",
+        "usage",
+        "total_tokens",
+        "prompt_tokens",
+        "completion_tokens",
+        "max_tokens",
+        "finish_reason",
+        "choices",
+        "cost_usd",
+        "cost",
+        "bytes",
+        "prompt",
+        "messages",
+        "error",
+        "request",
+        "response",
+        "billing",
+        "other",
+        "é",
+    ];
+
+    /// Keys of nested objects: few, so that duplicates are common.
+    const INNER_KEYS: &[&str] = &[
+        "total_tokens",
+        "prompt_tokens",
+        "0",
+        "content",
+        "text",
+        "code",
+        "status",
+        "id",
+        "finish_reason",
+        "cost",
+        "prompt",
+    ];
+
+    /// JSON text (duplicate keys included, at any depth), optionally spaced out.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (0u32..3000).prop_map(|n| Value::from(f64::from(n) / 1e5)),
+            prop::sample::select(vec![
+                200u64,
+                429,
+                503,
+                99,
+                700,
+                1_795_327_200,
+                1_795_327_200_123
+            ])
+            .prop_map(Value::from),
+            prop::sample::select(vec![
+                "",
+                " ",
+                "-",
+                "ok",
+                "DENIED",
+                "200",
+                " 503 ",
+                "alice",
+                "svc-etl",
+                "jane.doe@acme-corp.io",
+                "gpt-4o-2024-08-06",
+                "length",
+                "MAX_TOKENS",
+                "2026-11-22T06:00:00Z",
+                "22/Nov/2026:06:00:00 +0000",
+                "1795327200",
+                "[REDACTED]",
+                "say \"hi\"\n",
+                "caf\u{e9} \u{1f600}",
+                "tab\there",
+                "ctl\u{1}x",
+                "$0.25",
+                "12.5",
+            ])
+            .prop_map(Value::from),
+        ]
+        .prop_map(|v| v.to_string());
+        let spaced = |open: &str, parts: Vec<String>, close: &str, sp: bool| {
+            let sep = if sp { " ,\t" } else { "," };
+            format!(
+                "{open}{}{}{close}",
+                if sp { " " } else { "" },
+                parts.join(sep)
+            )
+        };
+        leaf.prop_recursive(4, 40, 6, move |inner| {
+            prop_oneof![
+                (prop::collection::vec(inner.clone(), 0..4), any::<bool>())
+                    .prop_map(move |(items, sp)| spaced("[", items, "]", sp)),
+                (
+                    prop::collection::vec((prop::sample::select(INNER_KEYS), inner), 0..6),
+                    any::<bool>()
+                )
+                    .prop_map(move |(members, sp)| {
+                        let parts = members
+                            .into_iter()
+                            .map(|(k, v)| {
+                                format!("{}{}:{v}", Value::from(k), if sp { " " } else { "" })
+                            })
+                            .collect();
+                        spaced("{", parts, "}", sp)
+                    }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 512, ..proptest::test_runner::Config::default() })]
+
+        /// A JSON line read in place gives the fields its parsed value gives: same grammar,
+        /// same duplicate-key rule, same numbers and strings.
+        #[test]
+        fn records_read_in_place_are_records_parsed(
+            members in proptest::collection::vec((proptest::sample::select(KEYS), json_text()), 0..12),
+            spaced in proptest::prelude::any::<bool>(),
+        ) {
+            // Written by hand so that duplicate keys stay in the line.
+            let sep = if spaced { " , " } else { "," };
+            let body: Vec<String> = members
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", Value::from(*k)))
+                .collect();
+            let line = format!("{{{}}}", body.join(sep));
+            let source = src();
+            let mut reader = super::super::json::Record::default();
+            proptest::prop_assert!(reader.parse(&line), "{}", line);
+            let parsed = parse_line(&line, Kind::LogJsonl, &source).unwrap();
+            let want = fields(&parsed, &source);
+            let got = read(&mut reader, &line, Kind::LogJsonl, &source).unwrap();
+            proptest::prop_assert_eq!(got, want, "{}", line);
+        }
     }
 
     #[test]

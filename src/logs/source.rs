@@ -331,10 +331,37 @@ pub struct Source {
 }
 
 /// See [`Source::by_key`].
-pub type KeyIndex = std::collections::HashMap<String, Vec<(usize, usize, Vec<String>)>>;
+pub type KeyIndex = std::collections::HashMap<String, Vec<(usize, usize, Vec<String>)>, KeyHash>;
+
+/// FNV-1a: the log audit hashes a dozen short keys per record (member names, principals);
+/// SipHash's protection against chosen collisions costs more than the rest of the lookup, and
+/// these maps are bounded by configuration (field names) or by caps (principals), so a
+/// collision-heavy input only slows itself down.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// The hasher of the log audit's maps ([`Fnv`]).
+pub type KeyHash = std::hash::BuildHasherDefault<Fnv>;
 
 fn key_index(fields: &BTreeMap<&'static str, Vec<Vec<String>>>) -> KeyIndex {
-    let mut out = KeyIndex::new();
+    let mut out = KeyIndex::default();
     for (fi, name) in FIELDS.iter().enumerate() {
         for (rank, path) in fields.get(name).into_iter().flatten().enumerate() {
             if let Some((first, rest)) = path.split_first() {
@@ -458,7 +485,7 @@ fn unreachable_source(name: &str) -> Source {
         required: Vec::new(),
         required_explicit: false,
         fields: BTreeMap::new(),
-        by_key: KeyIndex::new(),
+        by_key: KeyIndex::default(),
     }
 }
 
