@@ -18,7 +18,10 @@ logged buckets; secrets from secret stores), except in one service of every PLAN
 literal Kubernetes env password, a Compose connection URI with a password. So about 3 % of
 the files have findings, and the memory a scan keeps for them (sources, findings) is small.
 
-Usage: gen-scan-corpus.py --files N --out DIR [--plant-every K] [--seed S]
+With --only terraform, only the Terraform files of the same N/10 services are written (4 per
+service: a Terraform-only corpus for comparing with Terraform-only tools).
+
+Usage: gen-scan-corpus.py --files N --out DIR [--plant-every K] [--seed S] [--only terraform]
 Prints one line: files, bytes, files with planted findings.
 """
 
@@ -394,20 +397,24 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--plant-every", type=int, default=10, help="one service in K has findings (0: none)")
     ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--only", choices=["terraform"], help="write only the Terraform files of each service")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     services = max(1, a.files // PER_SERVICE)
-    total = planted = 0
+    total = planted = files = 0
     for s in range(services):
         plant = a.plant_every > 0 and s % a.plant_every == a.plant_every // 2
         for rel, text in service_files(s, rng, plant):
+            if a.only and not rel.startswith(a.only + "/"):
+                continue
+            files += 1
             path = os.path.join(a.out, f"svc{s:05d}", rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8", newline="\n") as f:
                 f.write(text)
             total += len(text.encode())
-        planted += 3 if plant else 0
-    print(f"{services * PER_SERVICE} files, {total} bytes, {planted} files with planted findings")
+        planted += (1 if a.only else 3) if plant else 0
+    print(f"{files} files, {total} bytes, {planted} files with planted findings")
 
 
 if __name__ == "__main__":
