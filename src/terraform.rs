@@ -822,6 +822,12 @@ impl ModuleIndex {
             } else {
                 m.common = (0..m.files.len()).map(|_| OnceLock::new()).collect();
             }
+            // The scopes are built: of the declarations only the calls are read from here on
+            // (`call_targets`), and the rest is as large as the module's resources.
+            m.decls = Decls {
+                calls: std::mem::take(&mut m.decls.calls),
+                ..Decls::default()
+            };
         }
         for v in instances_by_file.values_mut() {
             v.sort_unstable();
