@@ -772,8 +772,7 @@ impl ModuleIndex {
         for (dir, path, decls) in per_file {
             let e = modules.entry(dir).or_default();
             e.decls.extend(decls);
-            e.files
-                .extend(path.and_then(|p| kept_files.remove(&p)));
+            e.files.extend(path.and_then(|p| kept_files.remove(&p)));
         }
         // Each module's own scope: tfvars, else defaults.
         modules.par_iter_mut().for_each(|(_, m)| {
