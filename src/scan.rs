@@ -31,8 +31,9 @@ struct FileResult {
     /// How the file's bytes became `source`, so reported byte offsets count file bytes.
     encoding: SourceEncoding,
     scanned: bool,
-    /// A log file's share of its source's aggregate (docs/logs.md).
-    log_partial: Option<logs::aggregate::Partial>,
+    /// A log file's share of its source's aggregate (docs/logs.md); boxed, as every file's
+    /// result is held until the scan ends and few files are logs.
+    log_partial: Option<Box<logs::aggregate::Partial>>,
 }
 
 /// Run a scan over `roots`.
@@ -174,7 +175,7 @@ pub fn run_discovered(
                 let ctx = config.context_of(&rel, &within_root(roots, &c.fs_path));
                 apply_context(&mut r.findings, ctx, config, r.source.as_deref());
                 if let Some(p) = r.log_partial.take() {
-                    log_sources.add(p);
+                    log_sources.add(*p);
                 }
                 progress.file_done(c.size);
                 r
@@ -873,7 +874,7 @@ fn scan_log(
             count,
         });
     }
-    res.log_partial = Some(audited.partial);
+    res.log_partial = Some(Box::new(audited.partial));
     match scanned {
         Ok(scan) => {
             let unlisted = scan.unlisted_total();

@@ -283,8 +283,8 @@ fn each_object_at(v: &Value) -> Vec<(String, &Map<String, Value>)> {
     }
 }
 
-/// The facts one file contributes to its module, and the parsed file when it is Terraform.
-fn facts(c: &Candidate, limits: &Limits) -> Option<(PathBuf, Decls, Option<ModuleFile>)> {
+/// A file read and parsed for the module index: its source and its one document.
+fn parsed_file(c: &Candidate, limits: &Limits) -> Option<(String, crate::parse::ParsedDoc)> {
     let path = &c.fs_path;
     let source = std::fs::read_to_string(path).ok()?;
     let syntax = if path.to_string_lossy().ends_with(".json") {
@@ -297,13 +297,34 @@ fn facts(c: &Candidate, limits: &Limits) -> Option<(PathBuf, Decls, Option<Modul
         return None;
     }
     let doc = parsed.docs.into_iter().next()?;
+    Some((source, doc))
+}
+
+/// A Terraform file of a called module, kept for its evaluation per call.
+fn module_file(c: &Candidate, limits: &Limits) -> Option<ModuleFile> {
+    let (source, doc) = parsed_file(c, limits)?;
+    Some(ModuleFile {
+        fs_path: c.fs_path.clone(),
+        display: c.display.clone(),
+        lines: LineIndex::new(&source),
+        source,
+        value: doc.value,
+        spans: doc.spans,
+    })
+}
+
+/// The facts one file contributes to its module, and its path when it is Terraform (not
+/// `.tfvars`): such a file is kept ([`module_file`]) when its module turns out to be called.
+fn facts(c: &Candidate, limits: &Limits) -> Option<(PathBuf, Option<PathBuf>, Decls)> {
+    let path = &c.fs_path;
+    let (_, doc) = parsed_file(c, limits)?;
     let dir = normalize(path.parent().unwrap_or(Path::new("")));
     let mut m = Decls::default();
     if is_auto_tfvars(path) {
         if let Value::Object(vars) = doc.value {
             m.tfvars = vars;
         }
-        return Some((dir, m, None));
+        return Some((dir, None, m));
     }
     let root = &doc.value;
     if let Some(vars) = root.get("variable").and_then(Value::as_object) {
@@ -378,15 +399,7 @@ fn facts(c: &Candidate, limits: &Limits) -> Option<(PathBuf, Decls, Option<Modul
             }
         }
     }
-    let file = ModuleFile {
-        fs_path: path.clone(),
-        display: c.display.clone(),
-        lines: LineIndex::new(&source),
-        source,
-        value: doc.value,
-        spans: doc.spans,
-    };
-    Some((dir, m, Some(file)))
+    Some((dir, Some(path.clone()), m))
 }
 
 /// The bucket resource a reference kind names: `aws_s3_bucket.<name>.id` / `.bucket`.
@@ -732,21 +745,34 @@ impl<'a> Walker<'a> {
 impl ModuleIndex {
     /// Gather facts from every Terraform file among `files` and build every scope.
     pub fn build(files: &[Candidate], limits: &Limits) -> Self {
-        let mut per_file: Vec<(PathBuf, Decls, Option<ModuleFile>)> = files
+        let mut per_file: Vec<(PathBuf, Option<PathBuf>, Decls)> = files
             .par_iter()
             .filter(|c| is_tf(&c.fs_path) || is_auto_tfvars(&c.fs_path))
             .filter_map(|c| facts(c, limits))
             .collect();
-        per_file.sort_by(|a, b| {
-            let pa = a.2.as_ref().map(|f| &f.fs_path);
-            let pb = b.2.as_ref().map(|f| &f.fs_path);
-            (&a.0, pa).cmp(&(&b.0, pb))
-        });
+        per_file.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        // Only a module that another module of the scan calls is evaluated per call, from its
+        // files as parsed here: only those files are kept (read again), so the index does
+        // not hold every Terraform file of a large scan at once.
+        let called: HashSet<&PathBuf> = per_file
+            .iter()
+            .flat_map(|(_, _, d)| d.calls.iter().map(|c| &c.target))
+            .collect();
+        let kept: HashSet<&PathBuf> = per_file
+            .iter()
+            .filter(|(dir, path, _)| path.is_some() && called.contains(dir))
+            .filter_map(|(_, path, _)| path.as_ref())
+            .collect();
+        let mut kept_files: HashMap<PathBuf, ModuleFile> = files
+            .par_iter()
+            .filter(|c| kept.contains(&c.fs_path))
+            .filter_map(|c| module_file(c, limits).map(|f| (c.fs_path.clone(), f)))
+            .collect();
         let mut modules: HashMap<PathBuf, Module> = HashMap::new();
-        for (dir, decls, file) in per_file {
+        for (dir, path, decls) in per_file {
             let e = modules.entry(dir).or_default();
             e.decls.extend(decls);
-            e.files.extend(file);
+            e.files.extend(path.and_then(|p| kept_files.remove(&p)));
         }
         // Each module's own scope: tfvars, else defaults.
         modules.par_iter_mut().for_each(|(_, m)| {
@@ -795,6 +821,12 @@ impl ModuleIndex {
             } else {
                 m.common = (0..m.files.len()).map(|_| OnceLock::new()).collect();
             }
+            // The scopes are built: of the declarations only the calls are read from here on
+            // (`call_targets`), and the rest is as large as the module's resources.
+            m.decls = Decls {
+                calls: std::mem::take(&mut m.decls.calls),
+                ..Decls::default()
+            };
         }
         for v in instances_by_file.values_mut() {
             v.sort_unstable();

@@ -391,6 +391,11 @@ pub struct PolicySet {
     sandbox: Option<std::sync::Arc<sandbox::Sandbox>>,
     /// conftest's counts over every evaluation with this set (shared by its evaluators).
     tally: std::sync::Arc<std::sync::Mutex<ConftestTally>>,
+    /// `trusted`, prepared for evaluation (the engine's schedule, function and rule tables
+    /// built): what each worker clones. Built on the first [`PolicySet::worker`] call, so a
+    /// scan prepares the engine once rather than once per worker (rayon starts a worker per
+    /// split of the file list), and loading policies that are never evaluated costs nothing.
+    prepared: std::sync::Arc<std::sync::OnceLock<Engine>>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -816,6 +821,7 @@ impl PolicySet {
             timeout,
             sandbox,
             tally: std::sync::Arc::default(),
+            prepared: std::sync::Arc::default(),
         })
     }
 
@@ -853,7 +859,7 @@ impl PolicySet {
     pub fn worker(&self) -> Evaluator<'_> {
         Evaluator {
             set: self,
-            engine: self.trusted.clone(),
+            engine: self.prepared_engine().clone(),
             worker: None,
             explicit: false,
             conftest_elsewhere: false,
@@ -862,6 +868,23 @@ impl PolicySet {
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The trusted engine, prepared once: the engine prepares itself on its first evaluation
+    /// and remembers it, so evaluating one literal (a bundled rule's `metadata`) prepares it,
+    /// and clones of it start prepared. Every evaluation starts from a clean state (the
+    /// engine resets its caches per `eval_rule`), so the preparing evaluation leaves nothing
+    /// behind that a document could see.
+    fn prepared_engine(&self) -> &Engine {
+        self.prepared.get_or_init(|| {
+            let mut engine = self.trusted.clone();
+            if let Some(rule) = self.rules.iter().find(|r| r.trusted) {
+                // The value is not needed; an error here would recur, and be reported, on
+                // the documents.
+                let _ = engine.eval_rule(format!("{}.metadata", rule.meta.package));
+            }
+            engine
+        })
     }
 
     /// The time limit of one policy on one document.
