@@ -24,20 +24,26 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
     // exactly that case as a plain "invalid indentation" (in block context it unrolls the
     // indentation first, so the error cannot arise there): the line is shifted right with
     // spaces, which change nothing inside a flow collection, and the text parsed again, with
-    // every position mapped back to the original. Bounded: a few retries on small files.
+    // every position mapped back to the original. Bounded: a few retries on small files, and
+    // never more than twice as many spaces as the text is long.
+    parse_shifted(source, limits).0
+}
+
+/// [`parse`], also returning the spaces it inserted.
+fn parse_shifted(source: &str, limits: &Limits) -> (Parsed, Shifts) {
     let mut shifts = Shifts::default();
     let mut text = std::borrow::Cow::Borrowed(source);
     loop {
         let (parsed, flow_indent_error) = parse_once(&text, limits, &shifts);
         let Some(at) = flow_indent_error else {
-            return parsed;
+            return (parsed, shifts);
         };
         if shifts.retries >= MAX_FLOW_INDENT_RETRIES || source.len() > MAX_FLOW_INDENT_SOURCE {
-            return parsed;
+            return (parsed, shifts);
         }
         // The error is at the first token of its line; shift the line from its first non-blank.
         let Some(line_start) = text.get(..at).map(|t| t.rfind('\n').map_or(0, |i| i + 1)) else {
-            return parsed;
+            return (parsed, shifts);
         };
         let lead = text[line_start..]
             .bytes()
@@ -45,6 +51,12 @@ pub fn parse(source: &str, limits: &Limits) -> Parsed {
             .count();
         let at_modified = line_start + lead;
         let at_original = shifts.original(at_modified);
+        // Lines moved further right than the text is long are past every parent's column: more
+        // spaces cannot help (doubling them 24 times made a 132-byte file 8 MB of spaces). Each
+        // retry at most doubles the total, so the text never grows past three times its size.
+        if shifts.total() > source.len() {
+            return (parsed, shifts);
+        }
         let count = shifts.grow(at_original);
         let mut next = String::with_capacity(text.len() + count);
         next.push_str(&text[..at_modified]);
@@ -84,6 +96,11 @@ impl Shifts {
                 1
             }
         }
+    }
+
+    /// Spaces inserted in all.
+    fn total(&self) -> usize {
+        self.inserted.iter().map(|&(_, n)| n).sum()
     }
 
     /// The original byte offset of byte `modified` of the shifted text (inserted spaces map to
@@ -737,6 +754,31 @@ mod tests {
         let p = parse(&src, &Limits::default());
         let e = p.error.expect("bomb must be refused");
         assert!(e.message.contains("alias expansion"), "{}", e.message);
+    }
+
+    #[test]
+    fn flow_indentation_retries_insert_at_most_twice_the_text_length() {
+        // Found by fuzz/parse_yaml: the retries doubled the spaces before one line 24 times,
+        // 8 million spaces for this 132-byte file (1.6 s per parse in the fuzz build).
+        let src = "bs: 2}\nsvc:\n    env[: {name\r A, vasiltlu: [*b,<<: *b\n <<:2}\nSvc:\n  <<: *b\n  env[: {name\r A, vasiltlu: [*b, *b]\ntexlti lineulti line\n";
+        assert_eq!(src.len(), 132);
+        for limits in [
+            Limits::default(),
+            Limits {
+                max_depth: 32,
+                max_alias_nodes: 2_000,
+            },
+        ] {
+            let (parsed, shifts) = parse_shifted(src, &limits);
+            assert!(parsed.error.is_some());
+            assert!(shifts.retries >= 2, "the shifting path is not exercised");
+            assert!(
+                shifts.total() <= 2 * src.len(),
+                "{} spaces inserted into {} bytes",
+                shifts.total(),
+                src.len()
+            );
+        }
     }
 
     #[test]
