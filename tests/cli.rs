@@ -259,6 +259,35 @@ fn terraform_reaches_conftest_policies_in_conftest_shape_and_bundled_rules_in_cu
 }
 
 #[test]
+fn conftest_policies_see_the_file_name_and_dir_in_data() {
+    // conftest gives each file's documents `data.conftest.file.name` and `.dir`; a policy
+    // that reports them (as conftest's Jenkins example does in `_loc.file`) sees each file's.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("cfg/sub")).unwrap();
+    fs::write(dir.path().join("cfg/a.yaml"), "x: 1\n").unwrap();
+    fs::write(dir.path().join("cfg/sub/b.yaml"), "x: 2\n").unwrap();
+    fs::write(
+        dir.path().join("p.rego"),
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.x > 0\n  \
+         msg := sprintf(\"%s in %s\", [data.conftest.file.name, data.conftest.file.dir])\n}\n",
+    )
+    .unwrap();
+    let (exit, report, _) = scan_json(
+        &["cfg", "--policy", "p.rego", "--no-bundled", "--no-config"],
+        dir.path(),
+    );
+    assert_eq!(exit, 1, "{report:#}");
+    let mut msgs: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    msgs.sort_unstable();
+    assert_eq!(msgs, ["cfg/a.yaml in cfg", "cfg/sub/b.yaml in cfg/sub"]);
+}
+
+#[test]
 fn warnings_alone_pass_the_gate() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(

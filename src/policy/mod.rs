@@ -244,41 +244,37 @@ pub struct PolicySources {
 /// keeps this equal to the compiled metadata of every bundled rule.
 pub fn bundled_rule_kinds(src: &str) -> Option<(String, Vec<String>)> {
     let block = metadata_block(src)?;
-    let (id, kinds) = match literal_object(block) {
-        Some(meta) => {
-            let id = meta.get("id")?.as_str()?.to_owned();
-            let kinds: Vec<String> = meta
-                .get("kinds")
-                .and_then(serde_json::Value::as_array)
-                .map(|list| {
-                    list.iter()
-                        .filter_map(|k| k.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            (id, kinds)
-        }
+    let (id, kinds) = if let Some(meta) = literal_object(block) {
+        let id = meta.get("id")?.as_str()?.to_owned();
+        let kinds: Vec<String> = meta
+            .get("kinds")
+            .and_then(serde_json::Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (id, kinds)
+    } else {
         // Metadata with expressions in it: the id and kinds are still literal strings.
-        None => {
-            static ID: LazyLock<Regex> =
-                LazyLock::new(|| Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("static regex"));
-            static KINDS: LazyLock<Regex> = LazyLock::new(|| {
-                Regex::new(r#""kinds"\s*:\s*\[([^\]]*)\]"#).expect("static regex")
-            });
-            static NAME: LazyLock<Regex> =
-                LazyLock::new(|| Regex::new(r#""([^"]+)""#).expect("static regex"));
-            let id = ID.captures(block)?.get(1)?.as_str().to_owned();
-            let kinds = KINDS
-                .captures(block)
-                .and_then(|c| c.get(1))
-                .map(|list| {
-                    NAME.captures_iter(list.as_str())
-                        .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            (id, kinds)
-        }
+        static ID: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("static regex"));
+        static KINDS: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#""kinds"\s*:\s*\[([^\]]*)\]"#).expect("static regex"));
+        static NAME: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#""([^"]+)""#).expect("static regex"));
+        let id = ID.captures(block)?.get(1)?.as_str().to_owned();
+        let kinds = KINDS
+            .captures(block)
+            .and_then(|c| c.get(1))
+            .map(|list| {
+                NAME.captures_iter(list.as_str())
+                    .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        (id, kinds)
     };
     let kinds = if kinds.iter().any(|k| k == "*") {
         Vec::new()
@@ -1048,9 +1044,10 @@ impl Evaluator<'_> {
             })
             .collect();
         let mut remote_out = match (&self.set.sandbox, remote.is_empty()) {
-            (Some(sb), false) => sb.evaluate(
+            (Some(sb), false) => sb.evaluate_file(
                 &mut self.worker,
                 Some(owned.as_ref().unwrap_or(&doc.input)),
+                Some(&doc.path),
                 &remote,
             ),
             _ => Vec::new(),

@@ -142,6 +142,10 @@ struct Request {
     #[serde(default)]
     no_input: bool,
     entries: Vec<String>,
+    /// The file the document comes from, as conftest gives it to policies:
+    /// `data.conftest.file.name` (the path as shown) and `data.conftest.file.dir`.
+    #[serde(default)]
+    file: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -538,6 +542,18 @@ impl Sandbox {
         input: Option<&serde_json::Value>,
         entries: &[String],
     ) -> Vec<Outcome> {
+        self.evaluate_file(slot, input, None, entries)
+    }
+
+    /// [`Sandbox::evaluate`] on a document of the file `file` (conftest's
+    /// `data.conftest.file`).
+    pub fn evaluate_file(
+        &self,
+        slot: &mut Option<Worker>,
+        input: Option<&serde_json::Value>,
+        file: Option<&str>,
+        entries: &[String],
+    ) -> Vec<Outcome> {
         let mut out: Vec<Outcome> = Vec::with_capacity(entries.len());
         let input_json = match input.map(serde_json::to_string).transpose() {
             Ok(j) => j.unwrap_or_else(|| "null".to_owned()),
@@ -569,9 +585,10 @@ impl Sandbox {
                 },
             };
             let request = format!(
-                "{{\"input\":{input_json},\"no_input\":{},\"entries\":{}}}",
+                "{{\"input\":{input_json},\"no_input\":{},\"entries\":{},\"file\":{}}}",
                 input.is_none(),
-                serde_json::to_string(remaining).unwrap_or_else(|_| "[]".to_owned())
+                serde_json::to_string(remaining).unwrap_or_else(|_| "[]".to_owned()),
+                serde_json::to_string(&file).unwrap_or_else(|_| "null".to_owned())
             );
             if worker.send(&request).is_err() {
                 out.push(Outcome::Error {
@@ -702,15 +719,26 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
         engine.set_enable_coverage(true);
     }
     let mut line = String::new();
+    let mut data_file: Option<String> = None;
     loop {
         line.clear();
         match input.read_line(&mut line) {
             Ok(0) | Err(_) => return 0,
             Ok(_) => {}
         }
-        let Ok(req) = serde_json::from_str::<Request>(&line) else {
+        let Ok(req) = decode_request(&line) else {
             return 2;
         };
+        if req.file.is_some() && req.file != data_file {
+            // conftest's `data.conftest.file`, replaced when the file changes.
+            engine.clear_data();
+            let data = with_conftest_file(&setup.data, req.file.as_deref().unwrap_or_default());
+            if let Err(e) = engine.add_data(Value::from(data)) {
+                let _ = write_reply(&mut output, &Reply::Error(format!("data: {e}")));
+                return 2;
+            }
+            data_file.clone_from(&req.file);
+        }
         engine.set_input(if req.no_input {
             Value::Undefined
         } else {
@@ -745,6 +773,45 @@ fn run_worker(setup: &Setup, mut input: impl BufRead, output: impl Write) -> i32
             }
         }
     }
+}
+
+/// A request from the parent. serde_json's default nesting limit (128) is lifted: documents
+/// are already bounded by the parsers' depth limit (256 levels of the source; a Groovy tree
+/// level is two JSON levels), and the worker runs on a large stack
+/// ([`Setup::stack_size`]).
+fn decode_request(line: &str) -> serde_json::Result<Request> {
+    use serde::Deserialize as _;
+    let mut de = serde_json::Deserializer::from_str(line);
+    de.disable_recursion_limit();
+    let req = Request::deserialize(&mut de)?;
+    de.end()?;
+    Ok(req)
+}
+
+/// `data` with `conftest.file` set to `{name, dir}` for the file at `path`, as conftest gives
+/// each file's documents (`dir` is the path's parent, `.` for a bare name).
+fn with_conftest_file(data: &serde_json::Value, path: &str) -> serde_json::Value {
+    let dir = match std::path::Path::new(path).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_string_lossy().into_owned(),
+        _ => ".".to_owned(),
+    };
+    let mut data = match data {
+        serde_json::Value::Object(_) => data.clone(),
+        _ => serde_json::json!({}),
+    };
+    let file = serde_json::json!({"name": path, "dir": dir});
+    if let Some(root) = data.as_object_mut() {
+        let conftest = root
+            .entry("conftest")
+            .or_insert_with(|| serde_json::json!({}));
+        match conftest.as_object_mut() {
+            Some(c) => {
+                c.insert("file".to_owned(), file);
+            }
+            None => *conftest = serde_json::json!({ "file": file }),
+        }
+    }
+    data
 }
 
 /// Marks a printed line as trace output (`show_prints` writes it as `TRAC`).
