@@ -394,3 +394,64 @@ fn a_memory_limit_below_the_minimum_is_a_config_error_at_its_line() {
     );
     assert!(err.contains("custos.toml:2"), "{err}");
 }
+
+/// regorus parses the first element of nested `[`/`{` literals twice per level: 81 unclosed
+/// `{` (found by scripts/mutate-binary.py) never finished loading. Such a file is refused as a
+/// compile error with its line and column before the parser runs, instead of hanging the run;
+/// the same structure with the nesting in later elements still loads.
+#[test]
+fn exponential_literal_nesting_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deep = format!(
+        "package main\nimport rego.v1\n\n# nested first elements\nx := {}1{}\n",
+        "[".repeat(30),
+        "]".repeat(30)
+    );
+    let unclosed = format!(
+        "package main\nimport rego.v1\n\ndeny contains{}.name)\n",
+        "{".repeat(81)
+    );
+    let later = format!(
+        "package main\nimport rego.v1\n\nx := {}1{}\n\ndeny contains \"later elements load\" if count(x) == 2\n",
+        "[0, ".repeat(30),
+        "]".repeat(30)
+    );
+    let target = repo().join(DIR).join("repo");
+    let target = target.to_str().expect("utf-8 path");
+    for (name, src, line) in [("deep", &deep, "5:"), ("unclosed", &unclosed, "4:")] {
+        let policy = dir.path().join(name);
+        fs::create_dir_all(&policy).expect("mkdir");
+        fs::write(policy.join("p.rego"), src).expect("write");
+        let out = common::custos(
+            &[
+                "scan",
+                "--no-config",
+                "--policy",
+                policy.to_str().expect("utf-8"),
+                target,
+            ],
+            &repo(),
+        );
+        let err = common::stderr(&out);
+        assert_eq!(common::code(&out), 2, "{name}: {err}");
+        assert!(err.contains("brackets nested"), "{name}: {err}");
+        assert!(err.contains(&format!("p.rego:{line}")), "{name}: {err}");
+    }
+    let policy = dir.path().join("later");
+    fs::create_dir_all(&policy).expect("mkdir");
+    fs::write(policy.join("p.rego"), later).expect("write");
+    let out = common::custos(
+        &[
+            "scan",
+            "--no-config",
+            "-f",
+            "json",
+            "--policy",
+            policy.to_str().expect("utf-8"),
+            target,
+        ],
+        &repo(),
+    );
+    assert_eq!(common::code(&out), 1, "{}", common::stderr(&out));
+    assert!(common::stdout(&out).contains("later elements load"));
+}

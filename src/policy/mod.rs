@@ -25,6 +25,7 @@ mod builtins;
 pub mod checks;
 mod compat;
 mod input;
+mod parse_cost;
 mod regex_cache;
 pub mod sandbox;
 pub mod test;
@@ -1520,6 +1521,10 @@ pub(crate) fn add_policy(
     src: String,
 ) -> Result<(), PolicyError> {
     builtins::note_policy_path(&path);
+    if let Err(too_costly) = parse_cost::check(&src) {
+        let message = format!("{path}:{too_costly}");
+        return Err(PolicyError::Compile { path, message });
+    }
     let src = match compat::rewrite_metadata_calls(&src) {
         std::borrow::Cow::Borrowed(_) => src,
         std::borrow::Cow::Owned(rewritten) => rewritten,
