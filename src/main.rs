@@ -9,5 +9,11 @@ fn main() {
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
+    // Scan threads get the main thread's stack size (8 MiB) rather than the 2 MiB default of
+    // spawned threads: parsers and converters bound their depth, and this keeps a margin
+    // where a bound is approximate (a thread's stack is address space, touched only as used).
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(8 << 20)
+        .build_global();
     std::process::exit(custos::cli::run());
 }

@@ -727,3 +727,52 @@ fn a_secret_repeated_on_a_log_line_is_masked_everywhere_in_every_format() {
         assert!(!all.contains(secret), "{format} leaks the value: {all}");
     }
 }
+
+/// Found by `scripts/mutate-binary.py`: a mutated import line, `import GCSToS- - - …` with
+/// 200,000 minus signs, makes tree-sitter's error recovery nest ERROR nodes that deep, and
+/// finding the first syntax error recursed into them until the scan thread's stack overflowed
+/// (abort, no report). Now a parse error at the line, and the rest of the scan intact.
+#[test]
+fn python_error_recovery_nesting_is_a_parse_error_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let dag = format!(
+        "from airflow import DAG\nfrom airflow.providers.x import GCSToS{}3Operator\n",
+        "- ".repeat(200_000)
+    );
+    fs::write(p.join("dag.py"), dag).expect("write");
+    fs::write(p.join("good.tf"), GOOD_TF).expect("write");
+    let (exit, report) = scan(&["."], p);
+    assert_eq!(exit, 1);
+    assert_good_scanned(&report, "good.tf");
+    let (line, message) = finding(&report, "dag.py", "parse-error").expect("parse-error");
+    assert_eq!(line, 2, "{message}");
+}
+
+/// Found by `scripts/mutate-binary.py`: in a mutated Terraform file a quote opened on one line
+/// and closed on a later one hid the blocks between from the bracket counter that bounds
+/// nesting before parsing, while the HCL parser read them as nested blocks: a document
+/// hundreds of levels deep from a file whose brackets nest one deep, whose conversion for the
+/// engine overflowed a scan thread's stack. Whatever the text looks like, a parsed document
+/// deeper than the nesting limit is now a parse error at a line.
+#[test]
+fn hcl_nesting_hidden_from_the_bracket_count_is_a_parse_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    fs::create_dir(p.join("mod")).expect("mkdir");
+    let block = "resource \"aws_s3_bucket\" \"logs\" {\n  bucket lic_buckets = true\n}\n\n";
+    let hidden = format!(
+        "resource \"aws_s3_bucket_x = true\n}}\n\n{}resource \"aws_s3_bucket\" \"logs\" {{\n  bucket v\" \"logs\" {{\n  bucket = 1\n}}\n",
+        block.repeat(3000)
+    );
+    fs::write(p.join("mod/main.tf"), hidden).expect("write");
+    fs::write(p.join("good.tf"), GOOD_TF).expect("write");
+    let (exit, report) = scan(&["."], p);
+    assert_eq!(exit, 1);
+    assert_good_scanned(&report, "good.tf");
+    let (line, message) = finding(&report, "mod/main.tf", "parse-error").expect("parse-error");
+    assert!(
+        line >= 1 && message.contains("nesting deeper than"),
+        "{line}: {message}"
+    );
+}

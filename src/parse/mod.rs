@@ -414,7 +414,94 @@ pub fn parse(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
     PARSERS
         .iter()
         .find(|(s, _)| *s == syntax)
-        .map(|(_, f)| f(source, limits))
+        .map(|(_, f)| bound_depth(f(source, limits), source, limits))
+}
+
+/// A parsed value nested deeper than `limits.max_depth` is refused, whatever the text looked
+/// like: [`check_depth`] counts brackets before a parser runs, but text the counter reads as a
+/// string can be structure to the parser (a mutated HCL file with a quote split across lines
+/// gave a document about a thousand levels deep from ten), and every later step —
+/// conversion for the engine, Rego's `walk`, serialisation to a worker — recurses on the
+/// value. The error points at the deepest part the spans locate.
+fn bound_depth(mut parsed: Parsed, source: &str, limits: &Limits) -> Parsed {
+    let Some(i) = parsed
+        .docs
+        .iter()
+        .position(|d| exceeds_depth(&d.value, limits.max_depth))
+    else {
+        return parsed;
+    };
+    let doc = parsed.docs.swap_remove(i);
+    let offset = deepest_span(&doc, limits.max_depth).map_or(0, |s| s.start);
+    // A deep value is dismantled without recursion, as it was built by a parser that could.
+    dismantle(doc.value);
+    Parsed::failed(ParseError::within(
+        source,
+        format!(
+            "nesting deeper than {} levels; refusing to evaluate",
+            limits.max_depth
+        ),
+        offset,
+    ))
+}
+
+/// Whether `v` nests arrays and objects more than `max` deep (checked without recursion).
+fn exceeds_depth(v: &serde_json::Value, max: usize) -> bool {
+    let mut stack: Vec<(&serde_json::Value, usize)> = vec![(v, 0)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match v {
+            serde_json::Value::Array(items) => Box::new(items.iter()),
+            serde_json::Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth >= max {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
+/// The span the parser recorded for the deepest pointer on a path nested more than `max` deep.
+fn deepest_span(doc: &ParsedDoc, max: usize) -> Option<Span> {
+    let mut v = &doc.value;
+    let mut pointer = String::new();
+    let mut best = doc.spans.get("").copied();
+    for level in 0..max {
+        // The child through which the value still nests more than `max` levels from the root.
+        let below = max - level - 1;
+        let next = match v {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find(|(_, c)| exceeds_depth(c, below))
+                .map(|(i, c)| (i.to_string(), c)),
+            serde_json::Value::Object(map) => map
+                .iter()
+                .find(|(_, c)| exceeds_depth(c, below))
+                .map(|(k, c)| (k.clone(), c)),
+            _ => None,
+        };
+        let Some((token, child)) = next else { break };
+        pointer = crate::document::push_token(&pointer, &token);
+        if let Some(span) = doc.spans.get(&pointer) {
+            best = Some(*span);
+        }
+        v = child;
+    }
+    best
+}
+
+/// Drop `v` without recursing into it.
+fn dismantle(v: serde_json::Value) {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Array(items) => stack.extend(items),
+            serde_json::Value::Object(map) => stack.extend(map.into_iter().map(|(_, c)| c)),
+            _ => {}
+        }
+    }
 }
 
 /// Parse `source` as conftest's parser for `syntax` would (what `parse_config` returns): as
@@ -422,7 +509,11 @@ pub fn parse(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
 /// bodies) where custos's Terraform documents nest blocks as objects.
 pub fn parse_conftest(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
     if syntax == Syntax::Hcl {
-        return Some(hcl::parse_conftest(source, limits));
+        return Some(bound_depth(
+            hcl::parse_conftest(source, limits),
+            source,
+            limits,
+        ));
     }
     parse(syntax, source, limits)
 }

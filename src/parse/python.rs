@@ -359,24 +359,30 @@ pub fn summarize(source: &str, limits: &Limits) -> ModuleSummary {
     }
 }
 
-fn first_error(node: Node<'_>) -> Option<ParseError> {
-    if node.is_error() || node.is_missing() {
-        let what = if node.is_missing() {
-            format!("missing `{}`", kind(node))
-        } else {
-            "invalid syntax".to_owned()
-        };
-        return Some(ParseError {
-            message: format!("Python syntax error: {what}"),
-            span: Some(Span::new(node.start_byte(), node.end_byte())),
-        });
+fn first_error(root: Node<'_>) -> Option<ParseError> {
+    // Depth first in source order, without recursion: error recovery can nest ERROR nodes
+    // thousands deep (a mutated `import A- - - …` overflowed the stack of a scan thread).
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            let what = if node.is_missing() {
+                format!("missing `{}`", kind(node))
+            } else {
+                "invalid syntax".to_owned()
+            };
+            return Some(ParseError {
+                message: format!("Python syntax error: {what}"),
+                span: Some(Span::new(node.start_byte(), node.end_byte())),
+            });
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node
+            .children(&mut cursor)
+            .filter(|c| c.has_error() || c.is_error() || c.is_missing())
+            .collect();
+        stack.extend(children.into_iter().rev());
     }
-    let mut cursor = node.walk();
-    let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
-    children
-        .into_iter()
-        .filter(|c| c.has_error() || c.is_error() || c.is_missing())
-        .find_map(first_error)
+    None
 }
 
 /// Field ids of the Python grammar, looked up once (by name, a lookup scans all field names).
