@@ -14,12 +14,15 @@ contract of the command line (docs/limits.md):
 
 Modes, chosen at random per iteration: `scan` (one to three mutated fixtures under their
 original relative paths, so kind detection sees real names), `policy` (a mutated Rego file as a
-user policy over fixtures/demo), `config` (a mutated custos.toml). Each failure is kept under
+user policy over fixtures/demo), `config` (a mutated custos.toml), `chain` (a chain sealed
+from the first 40 records of fixtures/logs/gateway.jsonl with a signed checkpoint, mutated,
+then verified against the checkpoint: besides the contract above, exit 0 — intact — is a
+failure unless the bytes are the sealed ones, with at most one more newline). Each failure is kept under
 OUT/fail-N with the inputs, the command and stderr, and is printed; the exit code is the number
 of failures (capped at 100).
 
 Usage: scripts/mutate-binary.py [--custos BIN] [-n ITERATIONS] [--seed S] [--timeout SECONDS]
-                                 [--out DIR] [--mem-gib G] [--modes scan,policy,config]
+                                 [--out DIR] [--mem-gib G] [--modes scan,policy,config,chain]
 Run it under `nice -n 19` on a shared machine. The inputs are the repository's fixtures only.
 """
 
@@ -144,6 +147,21 @@ def check(rc, out, err, want_json, want_canary):
     return None
 
 
+def seal_chain(custos, setup):
+    """Seal the first 40 gateway records and sign a checkpoint; the sealed bytes."""
+    lines = (ROOT / "fixtures/logs/gateway.jsonl").read_bytes().splitlines(keepends=True)
+    (setup / "plain.jsonl").write_bytes(b"".join(lines[:40]))
+    steps = [
+        ["chain", "keygen", "audit", "--out-dir", "."],
+        ["chain", "seal", "plain.jsonl", "-o", "chain.jsonl"],
+        ["chain", "checkpoint", "--key", "audit.key", "--origin", "example.com/audit",
+         "chain.jsonl", "-o", "cp.txt"],
+    ]
+    for step in steps:
+        subprocess.run([custos, *step], cwd=setup, check=True, capture_output=True)
+    return (setup / "chain.jsonl").read_bytes()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--custos", default=str(ROOT / "target/release/custos"))
@@ -152,8 +170,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--mem-gib", type=int, default=8)
     ap.add_argument("--out", default="mutate-out")
-    ap.add_argument("--modes", default="scan,policy,config",
-                    help="comma-separated modes to draw from (weights 6:2:1)")
+    ap.add_argument("--modes", default="scan,policy,config,chain",
+                    help="comma-separated modes to draw from (weights 6:2:1:2)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     data_seeds = seeds("data")
@@ -163,7 +181,9 @@ def main():
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     demo = ROOT / "fixtures" / "demo"
-    weights = {"scan": 6, "policy": 2, "config": 1}
+    weights = {"scan": 6, "policy": 2, "config": 1, "chain": 2}
+    setup = Path(tempfile.mkdtemp(prefix="custos-mut-chain-"))
+    sealed = seal_chain(args.custos, setup)
     pool = [m for m in args.modes.split(",") for _ in range(weights.get(m, 0))]
     if not pool:
         ap.error("--modes: choose from scan, policy, config")
@@ -196,6 +216,13 @@ def main():
                 (pol / rel.name).write_bytes(mutate(rng, src, []))
                 cmd = [args.custos, "scan", "--no-config", "-f", "json", "--policy", "policy",
                        str(demo)]
+            elif mode == "chain":
+                chain = mutate(rng, sealed, [])
+                (root / "chain.jsonl").write_bytes(chain)
+                for name in ("cp.txt", "audit.pub"):
+                    shutil.copy(setup / name, root / name)
+                cmd = [args.custos, "chain", "verify", "--checkpoint", "root/cp.txt", "--key",
+                       "root/audit.pub", "root/chain.jsonl"]
             else:
                 rel = rng.choice(toml_seeds)
                 src = (ROOT / "fixtures" / rel).read_bytes()
@@ -207,7 +234,9 @@ def main():
             if secs > slowest[0]:
                 slowest = (secs, f"iteration {i} ({mode})")
             # A config the tool rejects (exit 2) cannot be expected to report the canary.
-            problem = check(rc, out, err, True, want_canary)
+            problem = check(rc, out, err, mode != "chain", want_canary)
+            if not problem and mode == "chain" and rc == 0 and chain not in (sealed, sealed + b"\n"):
+                problem = "chain verify accepted a modified chain (exit 0)"
             if problem:
                 failures += 1
                 keep = out_dir / f"fail-{i}"
@@ -217,6 +246,7 @@ def main():
                 print(f"[{i}] {mode}: {problem} -> {keep}", flush=True)
         if (i + 1) % 200 == 0:
             print(f"{i + 1} runs, {failures} failures", flush=True)
+    shutil.rmtree(setup, ignore_errors=True)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(f"done: {args.n} runs ({summary}), {failures} failures, "
           f"slowest {slowest[0]:.1f} s at {slowest[1]}")
