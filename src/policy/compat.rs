@@ -4,15 +4,36 @@
 //!
 //! - `minus(a, b)`, the deprecated builtin policy packs still call (set difference, or
 //!   subtraction of numbers), is provided as an extension.
+//! - `sprintf` with more arguments than the format has verbs: OPA formats with Go's
+//!   `fmt.Sprintf`, which appends `%!(EXTRA type=value, …)`; regorus 0.14 fails the call, so
+//!   the message (and the result that carries it) is lost. `sprintf` is registered as an
+//!   extension (extensions are looked up before builtins) that calls regorus's own builtin
+//!   and, only when it refuses extra arguments, formats the arguments the verbs take and
+//!   appends Go's suffix.
 //! - `rego.metadata.rule()` is not a regorus builtin: each call is rewritten, before the file
 //!   is compiled, into the object literal of the `# METADATA` block above the rule (YAML, as
 //!   OPA reads it, with `scope: rule`), or `{}` for a rule without one. The rewrite keeps
 //!   every line where it was, so locations in errors and coverage are unchanged.
+//! - A reference through an import alias (`import data.lib.k8s` then `k8s.pods`) makes
+//!   regorus 0.14 evaluate the whole imported package before it takes the field, so a test
+//!   in the package that imports itself (`package docker` with `import data.docker`) is
+//!   reported as recursion, and one failing rule anywhere in the imported package fails every
+//!   reference into it. OPA resolves the reference to the one rule. Each `alias.x` /
+//!   `alias[…]` is rewritten to the imported path (`data.lib.k8s.pods`), which regorus
+//!   resolves to the rule alone. An alias also used bare in the file (a local variable of
+//!   that name, or the package as a value) is left alone.
+//! - `x = ref[x]` (and `ref[x] = x`), the unification the Kubernetes libraries use to
+//!   iterate a set, is refused by regorus 0.14 (`var x is unsafe`); it is rewritten to
+//!   `ref[x] == x`, which means the same whether or not `x` is bound.
+//!
+//! Every rewrite keeps each line where it was (locations in errors name the same line; the
+//! column can move on a rewritten line) and leaves strings and comments untouched.
 
 use regorus::{Engine, Value};
 
 /// Register the compatibility builtins.
 pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
+    engine.add_extension("sprintf".to_owned(), 2, Box::new(sprintf))?;
     engine.add_extension(
         "minus".to_owned(),
         2,
@@ -29,6 +50,138 @@ pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
             }
         }),
     )
+}
+
+/// `src` with every rewrite of this module applied; `src` itself when none applies.
+pub fn rewrite(src: &str) -> std::borrow::Cow<'_, str> {
+    let mut out = rewrite_metadata_calls(src);
+    if let std::borrow::Cow::Owned(s) = rewrite_import_refs(&out) {
+        out = std::borrow::Cow::Owned(s);
+    }
+    if let std::borrow::Cow::Owned(s) = rewrite_self_index_unification(&out) {
+        out = std::borrow::Cow::Owned(s);
+    }
+    out
+}
+
+/// The parameters regorus's builtins are handed with the values: a span and an expression
+/// per argument, used only in their error messages.
+struct CallSite {
+    span: regorus::unstable::Span,
+    params: Vec<regorus::unstable::Ref<regorus::unstable::Expr>>,
+}
+
+fn call_site() -> Option<&'static CallSite> {
+    static SITE: std::sync::LazyLock<Option<CallSite>> = std::sync::LazyLock::new(|| {
+        let source = regorus::Source::from_contents(
+            "sprintf".to_owned(),
+            "package custos_compat\nx := sprintf(format, values)\n".to_owned(),
+        )
+        .ok()?;
+        let module = regorus::unstable::Parser::new(&source).ok()?.parse().ok()?;
+        let mut site = None;
+        for rule in &module.policy {
+            super::analysis::walk_rule(rule, &mut |e| {
+                if let regorus::unstable::Expr::Call { span, params, .. } = e {
+                    site.get_or_insert_with(|| CallSite {
+                        span: span.clone(),
+                        params: params.clone(),
+                    });
+                }
+                true
+            });
+        }
+        site
+    });
+    SITE.as_ref()
+}
+
+/// `sprintf(format, values)` as OPA gives it (see the module docs).
+fn sprintf(args: Vec<Value>) -> anyhow::Result<Value> {
+    let Some(site) = call_site() else {
+        anyhow::bail!("sprintf: internal error: no call site");
+    };
+    let Some((builtin, _)) = regorus::unstable::BUILTINS.get("sprintf") else {
+        anyhow::bail!("sprintf: internal error: no builtin");
+    };
+    let first = builtin(&site.span, &site.params, &args, false);
+    let err = match first {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    // The builtin's message: "extra arguments (M) specified for N format verbs."
+    let text = err.to_string();
+    let verbs = text
+        .split("specified for ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<usize>().ok());
+    let (Some(verbs), Some(Value::Array(values))) = (verbs, args.get(1)) else {
+        let reason = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("error: "))
+            .unwrap_or(&text)
+            .to_owned();
+        anyhow::bail!("sprintf: {reason}");
+    };
+    let all: Vec<Value> = values.iter().cloned().collect();
+    let (used, extra) = all.split_at(verbs.min(all.len()));
+    let mut head_args = args.clone();
+    if let Some(slot) = head_args.get_mut(1) {
+        *slot = Value::from(used.to_vec());
+    }
+    let head = builtin(&site.span, &site.params, &head_args, false)?;
+    let Value::String(head) = head else {
+        anyhow::bail!("sprintf: internal error: not a string");
+    };
+    let extra: Vec<String> = extra.iter().map(go_extra).collect();
+    Ok(Value::from(format!(
+        "{head}%!(EXTRA {})",
+        extra.join(", ")
+    )))
+}
+
+/// One extra argument as Go prints it in `%!(EXTRA …)`: OPA hands strings over as `string`,
+/// integers as `int`, other numbers as `float64`, and anything else as its Rego text, a
+/// `string`.
+fn go_extra(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("string={s}"),
+        Value::Number(n) => {
+            let text = v.to_string();
+            if n.is_integer() {
+                format!("int={text}")
+            } else {
+                format!("float64={text}")
+            }
+        }
+        other => format!("string={}", rego_text(other)),
+    }
+}
+
+/// A value written as Rego prints a term (`{"a": 1}`, `["x", 2]`, `{1, 2}`).
+fn rego_text(v: &Value) -> String {
+    match v {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(rego_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Set(items) if items.is_empty() => "set()".to_owned(),
+        Value::Set(items) => format!(
+            "{{{}}}",
+            items.iter().map(rego_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(fields) => format!(
+            "{{{}}}",
+            fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", rego_text(k), rego_text(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Undefined => "undefined".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 const CALL: &str = "rego.metadata.rule()";
@@ -92,6 +245,260 @@ fn metadata_literal(yaml: &str) -> String {
             .or_insert_with(|| serde_json::Value::from("rule"));
     }
     serde_json::to_string(&value).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The byte ranges of `src` that are code: strings (`"…"` with escapes, raw `` `…` ``) and
+/// comments (`#` to the end of the line) are left out.
+fn code_ranges(src: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = src.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let end = match b {
+            b'"' => {
+                let mut j = i + 1;
+                while let Some(&c) = bytes.get(j) {
+                    match c {
+                        b'\\' => j += 2,
+                        b'"' | b'\n' => break,
+                        _ => j += 1,
+                    }
+                }
+                Some(j + 1)
+            }
+            b'`' => Some(
+                bytes
+                    .get(i + 1..)
+                    .and_then(|rest| rest.iter().position(|&c| c == b'`'))
+                    .map_or(bytes.len(), |p| i + 1 + p + 1),
+            ),
+            b'#' => Some(
+                bytes
+                    .get(i..)
+                    .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
+                    .map_or(bytes.len(), |p| i + p),
+            ),
+            _ => None,
+        };
+        match end {
+            Some(end) => {
+                if start < i {
+                    out.push(start..i);
+                }
+                i = end.min(bytes.len());
+                start = i;
+            }
+            None => i += 1,
+        }
+    }
+    if start < bytes.len() {
+        out.push(start..bytes.len());
+    }
+    out
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Identifiers in the code of `src`: (byte offset, text).
+fn identifiers(src: &str) -> Vec<(usize, &str)> {
+    let bytes = src.as_bytes();
+    let mut out = Vec::new();
+    for range in code_ranges(src) {
+        let mut i = range.start;
+        while i < range.end {
+            let b = bytes.get(i).copied().unwrap_or_default();
+            if is_ident_byte(b) {
+                let start = i;
+                while i < range.end && bytes.get(i).copied().is_some_and(is_ident_byte) {
+                    i += 1;
+                }
+                // Numbers are not identifiers.
+                if !b.is_ascii_digit() {
+                    if let Some(word) = src.get(start..i) {
+                        out.push((start, word));
+                    }
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The `import data.…` lines of a module: (alias, imported path as written).
+fn data_imports(src: &str) -> Vec<(String, String)> {
+    static IMPORT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?m)^[ \t]*import[ \t]+(data(?:\.[A-Za-z_][A-Za-z0-9_]*|\["[^"\n]*"\])+)(?:[ \t]+as[ \t]+([A-Za-z_][A-Za-z0-9_]*))?[ \t]*(?:#.*)?\r?$"#,
+        )
+        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+    });
+    IMPORT
+        .captures_iter(src)
+        .filter_map(|c| {
+            let path = c.get(1)?.as_str().to_owned();
+            let alias = match c.get(2) {
+                Some(a) => a.as_str().to_owned(),
+                None => {
+                    let last = path.rsplit('.').next()?;
+                    if last.contains('[') {
+                        return None;
+                    }
+                    last.to_owned()
+                }
+            };
+            Some((alias, path))
+        })
+        .collect()
+}
+
+/// `src` with references through `import data.…` aliases spelled out (see the module docs).
+pub fn rewrite_import_refs(src: &str) -> std::borrow::Cow<'_, str> {
+    let imports = data_imports(src);
+    if imports.is_empty() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let bytes = src.as_bytes();
+    let idents = identifiers(src);
+    // Lines that are `import` or `package` statements are not rewritten.
+    let statement_line = |at: usize| {
+        let line_start = src.get(..at).and_then(|s| s.rfind('\n')).map_or(0, |p| p + 1);
+        let line = src.get(line_start..).unwrap_or_default().trim_start();
+        line.starts_with("import ") || line.starts_with("package ")
+    };
+    let mut edits: Vec<(usize, usize, &str)> = Vec::new();
+    for (alias, path) in &imports {
+        let mut uses = Vec::new();
+        let mut bare = false;
+        for &(at, word) in &idents {
+            if word != alias || statement_line(at) {
+                continue;
+            }
+            let before = at.checked_sub(1).and_then(|p| bytes.get(p)).copied();
+            if before == Some(b'.') {
+                // A field of something else (`x.alias`).
+                continue;
+            }
+            match bytes.get(at + word.len()) {
+                Some(b'.' | b'[') => uses.push(at),
+                _ => bare = true,
+            }
+        }
+        if !bare {
+            edits.extend(uses.into_iter().map(|at| (at, alias.len(), path.as_str())));
+        }
+    }
+    if edits.is_empty() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    edits.sort_unstable_by_key(|e| e.0);
+    let mut out = String::with_capacity(src.len() + edits.len() * 16);
+    let mut last = 0;
+    for (at, len, path) in edits {
+        out.push_str(src.get(last..at).unwrap_or_default());
+        out.push_str(path);
+        last = at + len;
+    }
+    out.push_str(src.get(last..).unwrap_or_default());
+    std::borrow::Cow::Owned(out)
+}
+
+/// `src` with `x = ref[x]` and `ref[x] = x` written `ref[x] == x` (see the module docs).
+pub fn rewrite_self_index_unification(src: &str) -> std::borrow::Cow<'_, str> {
+    static VAR_FIRST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*([A-Za-z_][A-Za-z0-9_.]*)\[([A-Za-z_][A-Za-z0-9_]*)\]",
+        )
+        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+    });
+    static REF_FIRST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"([A-Za-z_][A-Za-z0-9_.]*)\[([A-Za-z_][A-Za-z0-9_]*)\][ \t]*=[ \t]*([A-Za-z_][A-Za-z0-9_]*)",
+        )
+        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+    });
+    if !src.contains('=') {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let bytes = src.as_bytes();
+    // (start, end, replacement)
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for range in code_ranges(src) {
+        let Some(code) = src.get(range.clone()) else {
+            continue;
+        };
+        let at = |i: usize| bytes.get(range.start + i).copied();
+        // The match stands alone: not preceded by a name, `.`, or an operator that
+        // would make its `=` part of `==`, `:=`, `!=`, `<=`, `>=`; not followed by more of
+        // a reference or an operator.
+        // A match at the start of a line is a rule head (`p[x] = x { … }`), not a statement.
+        let standalone = |start: usize, end: usize, eq: usize| {
+            let line_start = src
+                .get(..range.start + start)
+                .and_then(|s| s.rfind('\n'))
+                .map_or(0, |p| p + 1);
+            if line_start == range.start + start {
+                return false;
+            }
+            let prev = start.checked_sub(1).and_then(at);
+            let next = at(end);
+            !prev.is_some_and(|b| is_ident_byte(b) || b == b'.' || b == b'[')
+                && !matches!(at(eq + 1), Some(b'='))
+                && !eq.checked_sub(1).and_then(at).is_some_and(|b| b":!<>=".contains(&b))
+                && !next.is_some_and(|b| is_ident_byte(b) || b"[.(=".contains(&b))
+        };
+        for c in VAR_FIRST.captures_iter(code) {
+            let (Some(m), Some(var), Some(refr), Some(idx)) = (c.get(0), c.get(1), c.get(2), c.get(3))
+            else {
+                continue;
+            };
+            let eq = var.end() + code.get(var.end()..).and_then(|s| s.find('=')).unwrap_or(0);
+            if var.as_str() == idx.as_str() && standalone(m.start(), m.end(), eq) {
+                edits.push((
+                    range.start + m.start(),
+                    range.start + m.end(),
+                    format!("{}[{}] == {}", refr.as_str(), idx.as_str(), var.as_str()),
+                ));
+            }
+        }
+        for c in REF_FIRST.captures_iter(code) {
+            let (Some(m), Some(refr), Some(idx), Some(var)) = (c.get(0), c.get(1), c.get(2), c.get(3))
+            else {
+                continue;
+            };
+            let eq = idx.end() + code.get(idx.end()..).and_then(|s| s.find('=')).unwrap_or(0);
+            if var.as_str() == idx.as_str()
+                && refr.as_str() != "data"
+                && standalone(m.start(), m.end(), eq)
+            {
+                edits.push((
+                    range.start + m.start(),
+                    range.start + m.end(),
+                    format!("{}[{}] == {}", refr.as_str(), idx.as_str(), var.as_str()),
+                ));
+            }
+        }
+    }
+    if edits.is_empty() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    edits.sort_unstable_by_key(|e| e.0);
+    let mut out = String::with_capacity(src.len() + edits.len());
+    let mut last = 0;
+    for (start, end, replacement) in edits {
+        if start < last {
+            continue;
+        }
+        out.push_str(src.get(last..start).unwrap_or_default());
+        out.push_str(&replacement);
+        last = end;
+    }
+    out.push_str(src.get(last..).unwrap_or_default());
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

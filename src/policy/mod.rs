@@ -1520,7 +1520,7 @@ pub(crate) fn add_policy(
     src: String,
 ) -> Result<(), PolicyError> {
     builtins::note_policy_path(&path);
-    let src = match compat::rewrite_metadata_calls(&src) {
+    let src = match compat::rewrite(&src) {
         std::borrow::Cow::Borrowed(_) => src,
         std::borrow::Cow::Owned(rewritten) => rewritten,
     };
