@@ -26,6 +26,18 @@
 //!   iterate a set, is refused by regorus 0.14 (`var x is unsafe`); it is rewritten to
 //!   `ref[x] == x`, which means the same whether or not `x` is bound.
 //!
+//! - A call inside a negated expression (`not object.get(o, k, "N") == "N"`): OPA's
+//!   compiler evaluates the call before the negation (it is hoisted into its own
+//!   expression), so when the call is undefined or fails (`object.get(null, …)`) the body
+//!   fails; regorus negates the whole expression, so `not` holds. konstraint's `has_field`
+//!   idiom depends on OPA's reading. The call is hoisted as OPA does:
+//!   `__custos_not_1 := object.get(o, k, "N"); not __custos_not_1 == "N"` (only in a body
+//!   between braces or a comprehension, and not when the expression has `with` modifiers).
+//! - `some x in c` where `c` is a string, number, boolean or null: OPA iterates nothing (the
+//!   body is undefined); regorus 0.14 stops the rule with an error. The collection is
+//!   wrapped in an extension that passes arrays, sets and objects through and gives an
+//!   empty array for anything else: `some x in __custos_collection(c)`.
+//!
 //! Every rewrite keeps each line where it was (locations in errors name the same line; the
 //! column can move on a rewritten line) and leaves strings and comments untouched.
 
@@ -34,6 +46,16 @@ use regorus::{Engine, Value};
 /// Register the compatibility builtins.
 pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
     engine.add_extension("sprintf".to_owned(), 2, Box::new(sprintf))?;
+    engine.add_extension(
+        COLLECTION_GUARD.to_owned(),
+        1,
+        Box::new(|args: Vec<Value>| {
+            Ok(match args.into_iter().next() {
+                Some(v @ (Value::Array(_) | Value::Set(_) | Value::Object(_) | Value::Undefined)) => v,
+                _ => Value::new_array(),
+            })
+        }),
+    )?;
     engine.add_extension(
         "minus".to_owned(),
         2,
@@ -55,6 +77,12 @@ pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
 /// `src` with every rewrite of this module applied; `src` itself when none applies.
 pub fn rewrite(src: &str) -> std::borrow::Cow<'_, str> {
     let mut out = rewrite_metadata_calls(src);
+    if let std::borrow::Cow::Owned(s) = guard_some_in_collections(&out) {
+        out = std::borrow::Cow::Owned(s);
+    }
+    if let std::borrow::Cow::Owned(s) = hoist_calls_out_of_not(&out) {
+        out = std::borrow::Cow::Owned(s);
+    }
     if let std::borrow::Cow::Owned(s) = rewrite_import_refs(&out) {
         out = std::borrow::Cow::Owned(s);
     }
@@ -104,6 +132,14 @@ fn sprintf(args: Vec<Value>) -> anyhow::Result<Value> {
     let Some((builtin, _)) = regorus::unstable::BUILTINS.get("sprintf") else {
         anyhow::bail!("sprintf: internal error: no builtin");
     };
+    let mut args = args;
+    if let Some(Value::String(format)) = args.first() {
+        if let Some(go) = go_float_defaults(format) {
+            if let Some(slot) = args.get_mut(0) {
+                *slot = Value::from(go);
+            }
+        }
+    }
     let first = builtin(&site.span, &site.params, &args, false);
     let err = match first {
         Ok(v) => return Ok(v),
@@ -139,6 +175,31 @@ fn sprintf(args: Vec<Value>) -> anyhow::Result<Value> {
         "{head}%!(EXTRA {})",
         extra.join(", ")
     )))
+}
+
+/// `format` with each bare `%f` given Go's default precision (`%.6f`: Go prints `%f` with six
+/// decimals, regorus with all of them); `None` when it has none.
+fn go_float_defaults(format: &str) -> Option<String> {
+    if !format.contains("%f") {
+        return None;
+    }
+    let mut out = String::with_capacity(format.len() + 4);
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '%' {
+            continue;
+        }
+        match chars.peek() {
+            Some('%') => {
+                out.push('%');
+                chars.next();
+            }
+            Some('f') => out.push_str(".6"),
+            _ => {}
+        }
+    }
+    Some(out)
 }
 
 /// One extra argument as Go prints it in `%!(EXTRA …)`: OPA hands strings over as `string`,
@@ -245,6 +306,186 @@ fn metadata_literal(yaml: &str) -> String {
             .or_insert_with(|| serde_json::Value::from("rule"));
     }
     serde_json::to_string(&value).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The parsed module of `src`, as Rego v1 or else v0 (`None` when neither parses: the
+/// engine then reports the error).
+fn parse_module(src: &str) -> Option<regorus::unstable::Ref<regorus::unstable::Module>> {
+    let source = regorus::Source::from_contents("policy.rego".to_owned(), src.to_owned()).ok()?;
+    let v1 = regorus::unstable::Parser::new(&source).ok().and_then(|mut p| {
+        p.enable_rego_v1().ok()?;
+        p.parse().ok()
+    });
+    v1.or_else(|| regorus::unstable::Parser::new(&source).ok()?.parse().ok())
+        .map(regorus::unstable::Ref::new)
+}
+
+/// Every query of a rule (bodies, comprehensions, `every`), outermost first.
+fn rule_queries(
+    rule: &regorus::unstable::Rule,
+) -> Vec<regorus::unstable::Ref<regorus::unstable::Query>> {
+    use regorus::unstable::{Expr, Literal, Query, Ref, Rule};
+    fn nested(q: &Ref<Query>, out: &mut Vec<Ref<Query>>) {
+        out.push(q.clone());
+        for stmt in &q.stmts {
+            if let Literal::Every { query, .. } = &stmt.literal {
+                nested(query, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Rule::Spec { bodies, .. } = rule {
+        for b in bodies {
+            nested(&b.query, &mut out);
+        }
+    }
+    super::analysis::walk_rule(rule, &mut |e| {
+        if let Expr::ArrayCompr { query, .. }
+        | Expr::SetCompr { query, .. }
+        | Expr::ObjectCompr { query, .. } = e
+        {
+            nested(query, &mut out);
+        }
+        true
+    });
+    out
+}
+
+/// The extension `some … in` collections are wrapped in (see the module docs).
+const COLLECTION_GUARD: &str = "__custos_collection";
+
+/// `src` with the collection of every `some … in` wrapped in [`COLLECTION_GUARD`].
+pub fn guard_some_in_collections(src: &str) -> std::borrow::Cow<'_, str> {
+    use regorus::unstable::Literal;
+    if !src.contains(" in ") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let Some(module) = parse_module(src) else {
+        return std::borrow::Cow::Borrowed(src);
+    };
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for rule in &module.policy {
+        for query in rule_queries(rule) {
+            for stmt in &query.stmts {
+                if let Literal::SomeIn { collection, .. } = &stmt.literal {
+                    let s = collection.span();
+                    if let (Ok(a), Ok(b)) = (usize::try_from(s.start), usize::try_from(s.end)) {
+                        ranges.push((a, b));
+                    }
+                }
+            }
+        }
+    }
+    if ranges.is_empty() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    ranges.sort_unstable();
+    ranges.dedup();
+    let mut out = String::with_capacity(src.len() + ranges.len() * (COLLECTION_GUARD.len() + 2));
+    let mut last = 0;
+    for (start, end) in ranges {
+        if start < last || src.get(start..end).is_none() {
+            continue;
+        }
+        out.push_str(src.get(last..start).unwrap_or_default());
+        out.push_str(COLLECTION_GUARD);
+        out.push('(');
+        out.push_str(src.get(start..end).unwrap_or_default());
+        out.push(')');
+        last = end;
+    }
+    out.push_str(src.get(last..).unwrap_or_default());
+    std::borrow::Cow::Owned(out)
+}
+
+/// `src` with calls in negated expressions hoisted before the negation (see the module docs).
+pub fn hoist_calls_out_of_not(src: &str) -> std::borrow::Cow<'_, str> {
+    use regorus::unstable::{Expr, Literal};
+    if !src.contains("not ") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let Some(module) = parse_module(src) else {
+        return std::borrow::Cow::Borrowed(src);
+    };
+    let span_range = |s: &regorus::unstable::Span| {
+        usize::try_from(s.start).ok().zip(usize::try_from(s.end).ok())
+    };
+    // (literal start, literal end, replacement)
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut n = 0usize;
+    for rule in &module.policy {
+        for query in rule_queries(rule) {
+            for stmt in &query.stmts {
+                let Literal::NotExpr { span, expr } = &stmt.literal else {
+                    continue;
+                };
+                if !stmt.with_mods.is_empty() {
+                    continue;
+                }
+                let Some((start, end)) = span_range(span) else {
+                    continue;
+                };
+                // The operands OPA evaluates before negating: calls that are operands of a
+                // comparison, or arguments of the negated call.
+                let operands: Vec<&Expr> = match expr.as_ref() {
+                    Expr::BoolExpr { lhs, rhs, .. } => vec![lhs.as_ref(), rhs.as_ref()],
+                    Expr::Call { params, .. } => params.iter().map(AsRef::as_ref).collect(),
+                    _ => continue,
+                };
+                let calls: Vec<(usize, usize)> = operands
+                    .into_iter()
+                    .filter(|e| matches!(e, Expr::Call { .. }))
+                    .filter_map(|e| span_range(e.span()))
+                    .filter(|&(s, e)| start <= s && e <= end)
+                    .collect();
+                if calls.is_empty() {
+                    continue;
+                }
+                // A body written after `if` without braces cannot take a second literal.
+                let before = src.get(..start).unwrap_or_default().trim_end();
+                let after_if = before.ends_with("if")
+                    && !before
+                        .get(..before.len() - 2)
+                        .and_then(|b| b.chars().next_back())
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+                if after_if || before.ends_with(":=") || before.ends_with('=') {
+                    continue;
+                }
+                let mut hoisted = String::new();
+                let mut negated = String::new();
+                let mut last = start;
+                for (cs, ce) in calls {
+                    n += 1;
+                    let var = format!("__custos_not_{n}");
+                    hoisted.push_str(&format!(
+                        "{var} := {}; ",
+                        src.get(cs..ce).unwrap_or_default()
+                    ));
+                    negated.push_str(src.get(last..cs).unwrap_or_default());
+                    negated.push_str(&var);
+                    last = ce;
+                }
+                negated.push_str(src.get(last..end).unwrap_or_default());
+                edits.push((start, end, format!("{hoisted}{negated}")));
+            }
+        }
+    }
+    if edits.is_empty() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    edits.sort_unstable_by_key(|e| e.0);
+    let mut out = String::with_capacity(src.len() + edits.len() * 32);
+    let mut last = 0;
+    for (start, end, replacement) in edits {
+        if start < last {
+            continue;
+        }
+        out.push_str(src.get(last..start).unwrap_or_default());
+        out.push_str(&replacement);
+        last = end;
+    }
+    out.push_str(src.get(last..).unwrap_or_default());
+    std::borrow::Cow::Owned(out)
 }
 
 /// The byte ranges of `src` that are code: strings (`"…"` with escapes, raw `` `…` ``) and

@@ -1524,6 +1524,22 @@ pub(crate) fn add_policy(
         std::borrow::Cow::Borrowed(_) => src,
         std::borrow::Cow::Owned(rewritten) => rewritten,
     };
+    add_policy_source(engine, path, src)
+}
+
+/// [`add_policy`] with only the rewrites that do not change what the policy calls or imports
+/// (for OPA's load-time checks, `--strict` and `--capabilities`, which judge the policy as
+/// written: see `compat`).
+pub(crate) fn add_policy_as_written(
+    engine: &mut Engine,
+    path: String,
+    src: String,
+) -> Result<(), PolicyError> {
+    let src = compat::rewrite_metadata_calls(&src).into_owned();
+    add_policy_source(engine, path, src)
+}
+
+fn add_policy_source(engine: &mut Engine, path: String, src: String) -> Result<(), PolicyError> {
     let Err(e1) = engine.add_policy(path.clone(), src.clone()) else {
         return Ok(());
     };
