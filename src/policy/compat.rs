@@ -762,4 +762,67 @@ mod tests {
             std::borrow::Cow::Borrowed(_)
         ));
     }
+
+    #[test]
+    fn import_aliases_are_spelled_out_outside_strings_comments_and_fields() {
+        let src = "package p\nimport data.lib.k8s\nimport data.other as o\n\nx if {\n\tk8s.pods[_]\n\to.f(1) # k8s.pods\n\tinput.k8s.y == \"k8s.pods\"\n}\n";
+        let out = rewrite_import_refs(src);
+        assert_eq!(
+            out,
+            "package p\nimport data.lib.k8s\nimport data.other as o\n\nx if {\n\tdata.lib.k8s.pods[_]\n\tdata.other.f(1) # k8s.pods\n\tinput.k8s.y == \"k8s.pods\"\n}\n"
+        );
+        assert_eq!(out.lines().count(), src.lines().count());
+    }
+
+    #[test]
+    fn an_alias_also_used_bare_is_left_alone() {
+        // A local of the same name (or the package used as a value) could be meant.
+        let src = "package p\nimport data.lib\nx if {\n\tlib := {\"a\": 1}\n\tlib.a == 1\n}\n";
+        assert!(matches!(
+            rewrite_import_refs(src),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn self_index_unification_becomes_a_comparison_in_bodies_only() {
+        let src = "package p\nys[y] { y = xs[y] }\nzs[z] {\n\tlib.xs[z] = z\n}\np[x] = x { x := 1 }\nq { a := b[a] }\nr { a == b[a] }\n";
+        assert_eq!(
+            rewrite_self_index_unification(src),
+            "package p\nys[y] { xs[y] == y }\nzs[z] {\n\tlib.xs[z] == z\n}\np[x] = x { x := 1 }\nq { a := b[a] }\nr { a == b[a] }\n"
+        );
+    }
+
+    #[test]
+    fn calls_are_hoisted_out_of_negations_in_braced_bodies() {
+        let src = "package p\nimport rego.v1\n\nf(o) if {\n\tnot object.get(o, \"k\", \"N\") == \"N\"\n}\n\ng(o) if not object.get(o, \"k\", \"N\") == \"N\"\n\nh(o) if {\n\tnot object.get(o, \"k\", \"N\") == \"N\" with input as {}\n}\n";
+        let out = hoist_calls_out_of_not(src);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), src.lines().count());
+        assert_eq!(
+            lines[4],
+            "\t__custos_not_1 := object.get(o, \"k\", \"N\"); not __custos_not_1 == \"N\""
+        );
+        // After `if` without braces, and with a `with` modifier: as written.
+        assert_eq!(lines[7], "g(o) if not object.get(o, \"k\", \"N\") == \"N\"");
+        assert_eq!(
+            lines[10],
+            "\tnot object.get(o, \"k\", \"N\") == \"N\" with input as {}"
+        );
+    }
+
+    #[test]
+    fn some_in_collections_are_guarded() {
+        let src = "package p\nimport rego.v1\nx contains v if {\n\tsome v in input.a\n\tsome k, w in input.b\n}\n";
+        assert_eq!(
+            guard_some_in_collections(src),
+            "package p\nimport rego.v1\nx contains v if {\n\tsome v in __custos_collection(input.a)\n\tsome k, w in __custos_collection(input.b)\n}\n"
+        );
+    }
+
+    #[test]
+    fn go_float_precision_is_added_to_bare_percent_f_only() {
+        assert_eq!(go_float_defaults("%f %.2f %%f %5f").as_deref(), Some("%.6f %.2f %%f %5f"));
+        assert_eq!(go_float_defaults("%s"), None);
+    }
 }

@@ -1,0 +1,161 @@
+//! Public conftest policy packs' own tests under `custos policy test` (compat/policy_packs.py
+//! runs the packs themselves): one fixture per class of difference between regorus 0.14 and
+//! OPA those packs ran into, written for custos under `fixtures/conftest/packs/`. Every
+//! `test_*` rule there holds under OPA, and each class failed here before custos closed it
+//! (docs/rego-compatibility.md).
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{code, custos, repo, stderr};
+
+fn dir(case: &str) -> PathBuf {
+    repo().join("fixtures/conftest/packs").join(case)
+}
+
+/// `custos policy test --format json -p <case>/policy`: (exit code, [(test, outcome, detail)]).
+fn policy_test(case: &str) -> (i32, Vec<(String, String, String)>) {
+    let o = custos(
+        &[
+            "policy",
+            "test",
+            "--no-config",
+            "--format",
+            "json",
+            "-p",
+            "policy",
+        ],
+        &dir(case),
+    );
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("json: {e}\n{err}"));
+    let mut tests: Vec<(String, String, String)> = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["id"] == "policy-test")
+        .map(|c| {
+            let evidence: std::collections::BTreeMap<String, String> =
+                serde_json::from_value::<Vec<(String, String)>>(c["evidence"].clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+            (
+                c["subject"].as_str().unwrap_or_default().to_owned(),
+                evidence.get("outcome").cloned().unwrap_or_default(),
+                evidence.get("detail").cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    tests.sort();
+    (code(&o), tests)
+}
+
+/// Every test of the case passes, and there are `count` of them.
+fn all_pass(case: &str, count: usize) {
+    let (rc, tests) = policy_test(case);
+    let failed: Vec<_> = tests.iter().filter(|t| t.1 != "pass").collect();
+    assert!(failed.is_empty(), "{case}: {failed:#?}");
+    assert_eq!(tests.len(), count, "{case}: {tests:#?}");
+    assert_eq!(rc, 0, "{case}");
+}
+
+#[test]
+fn references_through_an_import_alias_evaluate_only_the_rule_named() {
+    // A package importing itself (`import data.shapes` in `package shapes`) was reported
+    // as recursion, and an alias into a package with a failing rule failed every reference.
+    all_pass("import-alias", 3);
+}
+
+#[test]
+fn unifying_a_variable_with_its_own_index_iterates_the_collection() {
+    // `x = s[x]` and `s[x] = x` (regorus: `var x is unsafe`).
+    all_pass("self-index", 3);
+}
+
+#[test]
+fn sprintf_formats_extra_arguments_and_floats_as_go_does() {
+    all_pass("sprintf", 4);
+}
+
+#[test]
+fn calls_in_a_negated_expression_are_evaluated_before_the_negation() {
+    // konstraint's `has_field` on a null value.
+    all_pass("negated-call", 4);
+}
+
+#[test]
+fn some_in_over_a_scalar_iterates_nothing() {
+    all_pass("some-in-scalar", 3);
+}
+
+#[test]
+fn data_paths_load_json_and_yaml_only() {
+    // `--data` naming a .rego file (as conftest users do for `package parameters`) loads
+    // nothing from it, as conftest's loader; the data beside it is still read.
+    let o = custos(
+        &[
+            "scan",
+            "--no-bundled",
+            "--no-config",
+            "--format",
+            "json",
+            "-p",
+            "policy",
+            "-d",
+            "data/limits.yaml",
+            "-d",
+            "data/notes.rego",
+            "deployment.yaml",
+        ],
+        &dir("data-files"),
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(messages, ["5 replicas is more than 3"]);
+}
+
+#[test]
+fn strict_and_capabilities_judge_the_policy_as_written() {
+    // The compatibility rewrites remove uses of an import and add calls of custos's own;
+    // OPA's load-time checks must see neither.
+    let strict = custos(
+        &[
+            "policy",
+            "test",
+            "--no-config",
+            "--strict",
+            "-p",
+            "policy",
+        ],
+        &dir("import-alias"),
+    );
+    let err = stderr(&strict);
+    assert!(!err.contains("unused"), "{err}");
+    assert_eq!(code(&strict), 0, "{err}");
+    let caps = custos(
+        &[
+            "policy",
+            "test",
+            "--no-config",
+            "--capabilities",
+            "capabilities.json",
+            "-p",
+            "policy",
+        ],
+        &dir("some-in-scalar"),
+    );
+    let err = stderr(&caps);
+    assert!(!err.contains("__custos"), "{err}");
+    assert_eq!(code(&caps), 0, "{err}");
+}
