@@ -159,3 +159,77 @@ fn strict_and_capabilities_judge_the_policy_as_written() {
     assert!(!err.contains("__custos"), "{err}");
     assert_eq!(code(&caps), 0, "{err}");
 }
+
+/// `custos scan --no-bundled --format json ARGS` in the textproto fixture: (exit, messages of
+/// the findings, sorted).
+fn scan_textproto(args: &[&str]) -> (i32, Vec<String>) {
+    let mut all = vec!["scan", "--no-bundled", "--no-config", "--format", "json", "-p", "policy"];
+    all.extend_from_slice(args);
+    let o = custos(&all, &dir("textproto"));
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("json: {e}\n{err}"));
+    let mut messages: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["message"].as_str().map(str::to_owned))
+        .collect();
+    messages.sort();
+    (code(&o), messages)
+}
+
+#[test]
+fn proto_file_dirs_read_text_format_with_its_schema() {
+    // With the schema (conftest's --proto-file-dirs, the .proto files found in
+    // subdirectories too): one `tags` value is an array, `timeout_ms` (int64) a string.
+    let (rc, messages) = scan_textproto(&[
+        "--proto-file-dirs",
+        "protos",
+        "docs/risky.textproto",
+        "docs/calm.textproto",
+    ]);
+    assert_eq!(rc, 1);
+    assert_eq!(
+        messages,
+        [
+            "nightly-export handles personal data in production (timeout 60000)",
+            "nightly-export retries 9 times",
+        ]
+    );
+    // Without it, text format is read as written: `tags` is one string, so `in` finds
+    // nothing.
+    let (rc, messages) = scan_textproto(&["docs/risky.textproto", "docs/calm.textproto"]);
+    assert_eq!(rc, 1);
+    assert_eq!(messages, ["nightly-export retries 9 times"]);
+}
+
+#[test]
+fn a_message_type_the_schema_lacks_is_a_parse_error_with_conftest_s_words() {
+    let (rc, messages) = scan_textproto(&["--proto-file-dirs", "protos", "docs/unknown.textproto"]);
+    assert_eq!(rc, 1);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].contains("look up message type \"pipeline.v1.Missing\""),
+        "{messages:?}"
+    );
+    // A directory without .proto files is a usage error.
+    let o = custos(
+        &["scan", "--no-bundled", "--no-config", "--proto-file-dirs", "docs", "docs"],
+        &dir("textproto"),
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no .proto files"), "{}", stderr(&o));
+}
+
+#[test]
+fn proto_file_dirs_reach_parse_config_in_policy_tests() {
+    let run = |args: &[&str]| {
+        let mut all = vec!["policy", "test", "--no-config", "-p", "policy"];
+        all.extend_from_slice(args);
+        code(&custos(&all, &dir("textproto")))
+    };
+    assert_eq!(run(&["--proto-file-dirs", "protos"]), 0);
+    assert_eq!(run(&[]), 1, "without the schema the document keeps its written shape");
+}

@@ -84,8 +84,21 @@ pub struct TestArgs {
     pub coverage: bool,
     #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
+    /// Directories of `.proto` files for text-format documents (conftest's
+    /// `--proto-file-dirs`): `parse_config`/`parse_config_file` read text format with its
+    /// schema.
+    #[arg(long, value_name = "DIR", value_delimiter = ',')]
+    pub proto_file_dirs: Vec<PathBuf>,
     #[command(flatten)]
     pub checks: crate::policy::checks::CheckArgs,
+}
+
+/// Load the `.proto` files of conftest's `--proto-file-dirs` (nothing when none is given).
+pub(super) fn load_proto_file_dirs(dirs: &[PathBuf]) -> Result<(), miette::Report> {
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    crate::parse::textproto_schema::activate(dirs).map_err(|e| miette::miette!("{e}"))
 }
 
 pub fn run(cmd: &PolicyCommand) -> i32 {
@@ -375,6 +388,9 @@ fn test(args: &TestArgs) -> i32 {
     }
     if dirs.is_empty() {
         dirs.extend(super::default_policy_dir());
+    }
+    if let Err(e) = load_proto_file_dirs(&args.proto_file_dirs) {
+        return fail(e);
     }
     // `--strict` / `--capabilities`: OPA's load-time checks of the user's policies.
     if let Err(e) = crate::policy::checks::enforce(&args.checks, &dirs) {

@@ -65,6 +65,11 @@ pub struct ConftestArgs {
     /// `{"path": …, "contents": …}` (conftest's `--combine`).
     #[arg(long)]
     pub combine: bool,
+    /// Directories of `.proto` files: text-format files are read as the message their
+    /// `# proto-message: pkg.Type` comment names, in protojson's shape (conftest's
+    /// `--proto-file-dirs`; repeatable or comma-separated).
+    #[arg(long, value_name = "DIR", value_delimiter = ',')]
+    pub proto_file_dirs: Vec<PathBuf>,
 }
 
 impl ConftestArgs {
@@ -195,6 +200,7 @@ pub(super) fn scan(
     if let Some(t) = inputs.policy_timeout_ms {
         config.policy_timeout_ms = t;
     }
+    super::policy_cmd::load_proto_file_dirs(&inputs.conftest.proto_file_dirs).map_err(fail)?;
     if let Some(p) = &inputs.parser {
         config.parser = Some(
             crate::parse::syntax_for_parser_name(p)

@@ -317,7 +317,7 @@ mod tests {
 
     fn problems(src: &str, strict: bool, allowed: Option<&[&str]>) -> Vec<String> {
         let mut engine = Engine::new();
-        super::super::add_policy(&mut engine, "p.rego".into(), src.into()).unwrap();
+        super::super::add_policy_as_written(&mut engine, "p.rego".into(), src.into()).unwrap();
         let allowed: Option<BTreeSet<String>> =
             allowed.map(|a| a.iter().map(|s| (*s).to_owned()).collect());
         check_modules(engine.get_modules(), strict, allowed.as_ref())

@@ -555,6 +555,7 @@ impl PolicySet {
                 memory_limit: bounds.memory_limit,
                 stack_size: bounds.stack_size,
                 trace: bounds.trace,
+                proto_file_dirs: crate::parse::textproto_schema::active_dirs(),
             };
             let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
             sb.launch();
