@@ -88,6 +88,12 @@ fn calls_in_a_negated_expression_are_evaluated_before_the_negation() {
 }
 
 #[test]
+fn a_set_rule_whose_element_iterates_is_empty_over_nothing() {
+    // konstraint's `volumes contains pod.spec.volumes[_]` on a pod without volumes.
+    all_pass("iterating-head", 4);
+}
+
+#[test]
 fn some_in_over_a_scalar_iterates_nothing() {
     all_pass("some-in-scalar", 3);
 }

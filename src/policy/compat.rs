@@ -37,6 +37,11 @@
 //!   body is undefined); regorus 0.14 stops the rule with an error. The collection is
 //!   wrapped in an extension that passes arrays, sets and objects through and gives an
 //!   empty array for anything else: `some x in __custos_collection(c)`.
+//! - A partial set rule without a body whose element iterates (`volumes contains
+//!   pod.spec.volumes[_]`, v0 `volumes[pod.spec.volumes[_]]`, konstraint's `lib.pods`):
+//!   regorus 0.14 stops the rule with `item cannot be indexed` when the collection is
+//!   undefined (a pod without volumes); OPA's set is empty. The element moves into a body:
+//!   `volumes contains __custos_item if { __custos_item := pod.spec.volumes[_] }`.
 //!
 //! Every rewrite keeps each line where it was (locations in errors name the same line; the
 //! column can move on a rewritten line) and leaves strings and comments untouched.
@@ -77,6 +82,9 @@ pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
 /// `src` with every rewrite of this module applied; `src` itself when none applies.
 pub fn rewrite(src: &str) -> std::borrow::Cow<'_, str> {
     let mut out = rewrite_metadata_calls(src);
+    if let std::borrow::Cow::Owned(s) = iterating_heads_into_bodies(&out) {
+        out = std::borrow::Cow::Owned(s);
+    }
     if let std::borrow::Cow::Owned(s) = guard_some_in_collections(&out) {
         out = std::borrow::Cow::Owned(s);
     }
@@ -311,13 +319,26 @@ fn metadata_literal(yaml: &str) -> String {
 /// The parsed module of `src`, as Rego v1 or else v0 (`None` when neither parses: the
 /// engine then reports the error).
 fn parse_module(src: &str) -> Option<regorus::unstable::Ref<regorus::unstable::Module>> {
+    parse_module_with_version(src).map(|(m, _)| m)
+}
+
+/// [`parse_module`], and whether the module is Rego v1.
+fn parse_module_with_version(
+    src: &str,
+) -> Option<(regorus::unstable::Ref<regorus::unstable::Module>, bool)> {
     let source = regorus::Source::from_contents("policy.rego".to_owned(), src.to_owned()).ok()?;
     let v1 = regorus::unstable::Parser::new(&source).ok().and_then(|mut p| {
         p.enable_rego_v1().ok()?;
         p.parse().ok()
     });
-    v1.or_else(|| regorus::unstable::Parser::new(&source).ok()?.parse().ok())
-        .map(regorus::unstable::Ref::new)
+    match v1 {
+        Some(m) => Some((regorus::unstable::Ref::new(m), true)),
+        None => regorus::unstable::Parser::new(&source)
+            .ok()?
+            .parse()
+            .ok()
+            .map(|m| (regorus::unstable::Ref::new(m), false)),
+    }
 }
 
 /// Every query of a rule (bodies, comprehensions, `every`), outermost first.
@@ -349,6 +370,94 @@ fn rule_queries(
         true
     });
     out
+}
+
+/// `src` with the iterating element of body-less partial set rules moved into a body (see
+/// the module docs).
+pub fn iterating_heads_into_bodies(src: &str) -> std::borrow::Cow<'_, str> {
+    use regorus::unstable::{Expr, Rule, RuleHead};
+    if !src.contains("[_]") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let Some((module, v1)) = parse_module_with_version(src) else {
+        return std::borrow::Cow::Borrowed(src);
+    };
+    // `if` and `contains` are keywords in Rego v1 and where they are imported; a v0 set rule
+    // can do without both. (`p[x] if { … }` is an object rule in v1: the set keeps
+    // `contains`.)
+    let keyword = |k: &str| {
+        v1 || module.imports.iter().any(|i| {
+            let path = i.refr.span().text();
+            path == "rego.v1" || path == "future.keywords" || path == format!("future.keywords.{k}")
+        })
+    };
+    let (keyword_if, keyword_contains) = (keyword("if"), keyword("contains"));
+    let range = |s: &regorus::unstable::Span| {
+        usize::try_from(s.start).ok().zip(usize::try_from(s.end).ok())
+    };
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for rule in &module.policy {
+        let Rule::Spec {
+            span,
+            head: RuleHead::Set {
+                refr, key: Some(key), ..
+            },
+            bodies,
+        } = rule.as_ref()
+        else {
+            continue;
+        };
+        if !bodies.is_empty() {
+            continue;
+        }
+        let mut iterates = false;
+        super::analysis::walk_expr(key, &mut |e| {
+            if let Expr::RefBrack { index, .. } = e {
+                if matches!(index.as_ref(), Expr::Var { span, .. } if span.text() == "_") {
+                    iterates = true;
+                }
+            }
+            true
+        });
+        let (Some((rule_start, rule_end)), Some((key_start, key_end))) =
+            (range(span), range(key.span()))
+        else {
+            continue;
+        };
+        if !iterates || !(rule_start <= key_start && key_end <= rule_end) {
+            continue;
+        }
+        let Some(element) = src.get(key_start..key_end) else {
+            continue;
+        };
+        let name = refr.span().text();
+        let head = if keyword_contains {
+            format!("{name} contains __custos_item")
+        } else {
+            format!("{name}[__custos_item]")
+        };
+        let kw = if keyword_if { " if" } else { "" };
+        edits.push((
+            rule_start,
+            rule_end,
+            format!("{head}{kw} {{ __custos_item := {element} }}"),
+        ));
+    }
+    if edits.is_empty() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let mut out = String::with_capacity(src.len() + edits.len() * 48);
+    let mut last = 0;
+    for (start, end, replacement) in edits {
+        if start < last {
+            continue;
+        }
+        out.push_str(src.get(last..start).unwrap_or_default());
+        out.push_str(&replacement);
+        last = end;
+    }
+    out.push_str(src.get(last..).unwrap_or_default());
+    std::borrow::Cow::Owned(out)
 }
 
 /// The extension `some … in` collections are wrapped in (see the module docs).
@@ -824,5 +933,25 @@ mod tests {
     fn go_float_precision_is_added_to_bare_percent_f_only() {
         assert_eq!(go_float_defaults("%f %.2f %%f %5f").as_deref(), Some("%.6f %.2f %%f %5f"));
         assert_eq!(go_float_defaults("%s"), None);
+    }
+
+    #[test]
+    fn iterating_set_heads_get_a_body() {
+        let v1 = "package p\nimport rego.v1\n\nvolumes contains pod.spec.volumes[_]\nother contains x if { x := 1 }\n";
+        assert_eq!(
+            iterating_heads_into_bodies(v1),
+            "package p\nimport rego.v1\n\nvolumes contains __custos_item if { __custos_item := pod.spec.volumes[_] }\nother contains x if { x := 1 }\n"
+        );
+        // Parsed as v1 (regorus reads this head in v1 too): the set keeps `contains`.
+        let v0 = "package p\n\nports[input.spec.ports[_].port]\n";
+        let old_v0 = "package p\n\nports[input.spec.ports[_].port] = true\nq[x] { x := input[_] }\nr[input[_]]\n";
+        assert_eq!(
+            iterating_heads_into_bodies(old_v0),
+            "package p\n\nports[input.spec.ports[_].port] = true\nq[x] { x := input[_] }\nr[__custos_item] { __custos_item := input[_] }\n"
+        );
+        assert_eq!(
+            iterating_heads_into_bodies(v0),
+            "package p\n\nports contains __custos_item if { __custos_item := input.spec.ports[_].port }\n"
+        );
     }
 }
