@@ -30,8 +30,8 @@ fn policy_test(case: &str) -> (i32, Vec<(String, String, String)>) {
     );
     let err = stderr(&o);
     assert!(!err.contains("panicked"), "{err}");
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("json: {e}\n{err}"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("json: {e}\n{err}"));
     let mut tests: Vec<(String, String, String)> = report["checks"]
         .as_array()
         .expect("checks")
@@ -136,14 +136,7 @@ fn strict_and_capabilities_judge_the_policy_as_written() {
     // The compatibility rewrites remove uses of an import and add calls of custos's own;
     // OPA's load-time checks must see neither.
     let strict = custos(
-        &[
-            "policy",
-            "test",
-            "--no-config",
-            "--strict",
-            "-p",
-            "policy",
-        ],
+        &["policy", "test", "--no-config", "--strict", "-p", "policy"],
         &dir("import-alias"),
     );
     let err = stderr(&strict);
@@ -169,7 +162,15 @@ fn strict_and_capabilities_judge_the_policy_as_written() {
 /// `custos scan --no-bundled --format json ARGS` in the textproto fixture: (exit, messages of
 /// the findings, sorted).
 fn scan_textproto(args: &[&str]) -> (i32, Vec<String>) {
-    let mut all = vec!["scan", "--no-bundled", "--no-config", "--format", "json", "-p", "policy"];
+    let mut all = vec![
+        "scan",
+        "--no-bundled",
+        "--no-config",
+        "--format",
+        "json",
+        "-p",
+        "policy",
+    ];
     all.extend_from_slice(args);
     let o = custos(&all, &dir("textproto"));
     let err = stderr(&o);
@@ -222,7 +223,14 @@ fn a_message_type_the_schema_lacks_is_a_parse_error_with_conftest_s_words() {
     );
     // A directory without .proto files is a usage error.
     let o = custos(
-        &["scan", "--no-bundled", "--no-config", "--proto-file-dirs", "docs", "docs"],
+        &[
+            "scan",
+            "--no-bundled",
+            "--no-config",
+            "--proto-file-dirs",
+            "docs",
+            "docs",
+        ],
         &dir("textproto"),
     );
     assert_eq!(code(&o), 2);
@@ -237,5 +245,9 @@ fn proto_file_dirs_reach_parse_config_in_policy_tests() {
         code(&custos(&all, &dir("textproto")))
     };
     assert_eq!(run(&["--proto-file-dirs", "protos"]), 0);
-    assert_eq!(run(&[]), 1, "without the schema the document keeps its written shape");
+    assert_eq!(
+        run(&[]),
+        1,
+        "without the schema the document keeps its written shape"
+    );
 }

@@ -83,9 +83,7 @@ impl Schema {
                 let entry =
                     entry.map_err(|e| format!("--proto-file-dirs {}: {e}", dir.display()))?;
                 let path = entry.path();
-                if !entry.file_type().is_file()
-                    || path.extension().is_none_or(|x| x != "proto")
-                {
+                if !entry.file_type().is_file() || path.extension().is_none_or(|x| x != "proto") {
                     continue;
                 }
                 let text = std::fs::read_to_string(path)
@@ -186,10 +184,9 @@ impl Schema {
                         expect(c, ",")?;
                         let v = token(c)?.unwrap_or_default();
                         expect(c, ">")?;
-                        let key = SCALARS
-                            .iter()
-                            .find(|s| **s == k)
-                            .ok_or_else(|| c.error_at(format!("map key type {k} is not a scalar"), at))?;
+                        let key = SCALARS.iter().find(|s| **s == k).ok_or_else(|| {
+                            c.error_at(format!("map key type {k} is not a scalar"), at)
+                        })?;
                         Type::Map(key, Box::new(type_of(&v)))
                     } else {
                         type_of(&ty_word)
@@ -229,8 +226,9 @@ impl Schema {
                     if n == "-" {
                         n = format!("-{}", token(c)?.unwrap_or_default());
                     }
-                    let number = parse_int(&n)
-                        .ok_or_else(|| c.error_at(format!("enum value {word}: bad number {n}"), at))?;
+                    let number = parse_int(&n).ok_or_else(|| {
+                        c.error_at(format!("enum value {word}: bad number {n}"), at)
+                    })?;
                     skip_statement(c)?;
                     first.get_or_insert_with(|| word.clone());
                     values.entry(number).or_insert(word);
@@ -257,7 +255,9 @@ impl Schema {
             if scope.is_empty() {
                 return None;
             }
-            scope = scope.rsplit_once('.').map_or(String::new(), |(s, _)| s.to_owned());
+            scope = scope
+                .rsplit_once('.')
+                .map_or(String::new(), |(s, _)| s.to_owned());
         }
     }
 
@@ -294,7 +294,10 @@ impl Schema {
             }
             Err((message, pointer)) => {
                 let at = doc.spans.get(&pointer).map_or(0, |s| s.start);
-                Parsed::failed(ParseError::at(format!("unmarshal textproto: {message}"), at))
+                Parsed::failed(ParseError::at(
+                    format!("unmarshal textproto: {message}"),
+                    at,
+                ))
             }
         }
     }
@@ -324,30 +327,7 @@ impl Schema {
             let scope = ty;
             let converted = match (&field.ty, field.label) {
                 (Type::Map(key, value_ty), _) => {
-                    let entries = match v {
-                        Value::Array(a) => a,
-                        one => vec![one],
-                    };
-                    let mut m = Map::new();
-                    for (i, entry) in entries.into_iter().enumerate() {
-                        let ep = push_token(&p, &i.to_string());
-                        let Value::Object(mut e) = entry else {
-                            return Err((format!("{name}: a map entry must be a message"), ep));
-                        };
-                        let k = e.remove("key").unwrap_or(Value::Null);
-                        let k = match scalar(key, k, &ep)? {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        };
-                        let val = e.remove("value").unwrap_or(Value::Null);
-                        let val = if val.is_null() {
-                            self.default_of(scope, value_ty)
-                        } else {
-                            self.single(scope, value_ty, val, &push_token(&ep, "value"), spans)?
-                        };
-                        m.insert(k, val);
-                    }
-                    Value::Object(m)
+                    self.map_value(scope, &name, key, value_ty, v, &p, spans)?
                 }
                 (ty_, Label::Repeated) => {
                     let items = match v {
@@ -391,6 +371,48 @@ impl Schema {
         Ok(Value::Object(out))
     }
 
+    /// A `map<K, V>` field: its `{key: … value: …}` entries as one object.
+    #[allow(clippy::too_many_arguments)]
+    fn map_value(
+        &self,
+        scope: &str,
+        name: &str,
+        key_ty: &str,
+        value_ty: &Type,
+        v: Value,
+        pointer: &str,
+        spans: &mut SpanMap,
+    ) -> Result<Value, (String, String)> {
+        let entries = match v {
+            Value::Array(a) => a,
+            one => vec![one],
+        };
+        let mut object = Map::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let entry_pointer = push_token(pointer, &i.to_string());
+            let Value::Object(mut fields) = entry else {
+                return Err((
+                    format!("{name}: a map entry must be a message"),
+                    entry_pointer,
+                ));
+            };
+            let key = fields.remove("key").unwrap_or(Value::Null);
+            let key = match scalar(key_ty, key, &entry_pointer)? {
+                Value::String(text) => text,
+                other => other.to_string(),
+            };
+            let value = fields.remove("value").unwrap_or(Value::Null);
+            let value = if value.is_null() {
+                self.default_of(scope, value_ty)
+            } else {
+                let value_pointer = push_token(&entry_pointer, "value");
+                self.single(scope, value_ty, value, &value_pointer, spans)?
+            };
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+
     /// One value of a field of type `ty` declared in message `scope`.
     fn single(
         &self,
@@ -402,7 +424,10 @@ impl Schema {
     ) -> Result<Value, (String, String)> {
         match ty {
             Type::Scalar(s) => scalar(s, v, pointer),
-            Type::Map(..) => Err(("a map cannot be nested directly".to_owned(), pointer.to_owned())),
+            Type::Map(..) => Err((
+                "a map cannot be nested directly".to_owned(),
+                pointer.to_owned(),
+            )),
             Type::Named(name) => {
                 let full = self.resolve(scope, name).ok_or_else(|| {
                     (
@@ -416,7 +441,9 @@ impl Schema {
                 })?;
                 if let Some((values, _)) = self.enums.get(&full) {
                     return match v {
-                        Value::String(s) if values.values().any(|n| *n == s) => Ok(Value::String(s)),
+                        Value::String(s) if values.values().any(|n| *n == s) => {
+                            Ok(Value::String(s))
+                        }
                         Value::Number(n) => Ok(n
                             .as_i64()
                             .and_then(|i| values.get(&i))
@@ -431,59 +458,64 @@ impl Schema {
             }
         }
     }
-
 }
 
 /// One value of a scalar field of type `ty`, as protojson writes it.
 fn scalar(ty: &str, v: Value, pointer: &str) -> Result<Value, (String, String)> {
-        let bad = |v: &Value| Err((format!("invalid value for {ty} field: {v}"), pointer.to_owned()));
-        match ty {
-            "string" => match v {
-                Value::String(_) => Ok(v),
-                other => bad(&other),
-            },
-            "bytes" => match v {
-                Value::String(s) => Ok(Value::String(base64(s.as_bytes()))),
-                other => bad(&other),
-            },
-            "bool" => match v {
-                Value::Bool(_) => Ok(v),
-                Value::Number(ref n) if n.as_u64() == Some(0) => Ok(Value::Bool(false)),
-                Value::Number(ref n) if n.as_u64() == Some(1) => Ok(Value::Bool(true)),
-                other => bad(&other),
-            },
-            "double" | "float" => match v {
-                Value::Number(_) => Ok(v),
-                Value::String(ref s) if ["inf", "infinity", "-inf", "-infinity", "nan"]
+    let bad = |v: &Value| {
+        Err((
+            format!("invalid value for {ty} field: {v}"),
+            pointer.to_owned(),
+        ))
+    };
+    match ty {
+        "string" => match v {
+            Value::String(_) => Ok(v),
+            other => bad(&other),
+        },
+        "bytes" => match v {
+            Value::String(s) => Ok(Value::String(base64(s.as_bytes()))),
+            other => bad(&other),
+        },
+        "bool" => match v {
+            Value::Bool(_) => Ok(v),
+            Value::Number(ref n) if n.as_u64() == Some(0) => Ok(Value::Bool(false)),
+            Value::Number(ref n) if n.as_u64() == Some(1) => Ok(Value::Bool(true)),
+            other => bad(&other),
+        },
+        "double" | "float" => match v {
+            Value::Number(_) => Ok(v),
+            Value::String(ref s)
+                if ["inf", "infinity", "-inf", "-infinity", "nan"]
                     .contains(&s.to_ascii_lowercase().as_str()) =>
-                {
-                    Ok(Value::String(
-                        match s.to_ascii_lowercase().trim_start_matches('-') {
-                            "nan" => "NaN",
-                            _ if s.starts_with('-') => "-Infinity",
-                            _ => "Infinity",
-                        }
-                        .to_owned(),
-                    ))
-                }
-                other => bad(&other),
-            },
-            _ => {
-                let Value::Number(n) = &v else {
-                    return bad(&v);
-                };
-                if !(n.is_i64() || n.is_u64()) {
-                    return bad(&v);
-                }
-                // protojson writes 64-bit integers as strings.
-                if ty.ends_with("64") {
-                    Ok(Value::String(n.to_string()))
-                } else {
-                    Ok(v)
-                }
+            {
+                Ok(Value::String(
+                    match s.to_ascii_lowercase().trim_start_matches('-') {
+                        "nan" => "NaN",
+                        _ if s.starts_with('-') => "-Infinity",
+                        _ => "Infinity",
+                    }
+                    .to_owned(),
+                ))
+            }
+            other => bad(&other),
+        },
+        _ => {
+            let Value::Number(n) = &v else {
+                return bad(&v);
+            };
+            if !(n.is_i64() || n.is_u64()) {
+                return bad(&v);
+            }
+            // protojson writes 64-bit integers as strings.
+            if ty.ends_with("64") {
+                Ok(Value::String(n.to_string()))
+            } else {
+                Ok(v)
             }
         }
     }
+}
 
 impl Schema {
     fn default_of(&self, scope: &str, ty: &Type) -> Value {
@@ -520,7 +552,7 @@ fn type_of(word: &str) -> Type {
     SCALARS
         .iter()
         .find(|s| **s == word)
-        .map_or_else(|| Type::Named(word.to_owned()), |s| Type::Scalar(*s))
+        .map_or_else(|| Type::Named(word.to_owned()), |s| Type::Scalar(s))
 }
 
 fn join(scope: &str, name: &str) -> String {

@@ -56,7 +56,9 @@ pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
         1,
         Box::new(|args: Vec<Value>| {
             Ok(match args.into_iter().next() {
-                Some(v @ (Value::Array(_) | Value::Set(_) | Value::Object(_) | Value::Undefined)) => v,
+                Some(
+                    v @ (Value::Array(_) | Value::Set(_) | Value::Object(_) | Value::Undefined),
+                ) => v,
                 _ => Value::new_array(),
             })
         }),
@@ -179,10 +181,7 @@ fn sprintf(args: Vec<Value>) -> anyhow::Result<Value> {
         anyhow::bail!("sprintf: internal error: not a string");
     };
     let extra: Vec<String> = extra.iter().map(go_extra).collect();
-    Ok(Value::from(format!(
-        "{head}%!(EXTRA {})",
-        extra.join(", ")
-    )))
+    Ok(Value::from(format!("{head}%!(EXTRA {})", extra.join(", "))))
 }
 
 /// `format` with each bare `%f` given Go's default precision (`%.6f`: Go prints `%f` with six
@@ -327,10 +326,12 @@ fn parse_module_with_version(
     src: &str,
 ) -> Option<(regorus::unstable::Ref<regorus::unstable::Module>, bool)> {
     let source = regorus::Source::from_contents("policy.rego".to_owned(), src.to_owned()).ok()?;
-    let v1 = regorus::unstable::Parser::new(&source).ok().and_then(|mut p| {
-        p.enable_rego_v1().ok()?;
-        p.parse().ok()
-    });
+    let v1 = regorus::unstable::Parser::new(&source)
+        .ok()
+        .and_then(|mut p| {
+            p.enable_rego_v1().ok()?;
+            p.parse().ok()
+        });
     match v1 {
         Some(m) => Some((regorus::unstable::Ref::new(m), true)),
         None => regorus::unstable::Parser::new(&source)
@@ -393,15 +394,20 @@ pub fn iterating_heads_into_bodies(src: &str) -> std::borrow::Cow<'_, str> {
     };
     let (keyword_if, keyword_contains) = (keyword("if"), keyword("contains"));
     let range = |s: &regorus::unstable::Span| {
-        usize::try_from(s.start).ok().zip(usize::try_from(s.end).ok())
+        usize::try_from(s.start)
+            .ok()
+            .zip(usize::try_from(s.end).ok())
     };
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for rule in &module.policy {
         let Rule::Spec {
             span,
-            head: RuleHead::Set {
-                refr, key: Some(key), ..
-            },
+            head:
+                RuleHead::Set {
+                    refr,
+                    key: Some(key),
+                    ..
+                },
             bodies,
         } = rule.as_ref()
         else {
@@ -424,7 +430,7 @@ pub fn iterating_heads_into_bodies(src: &str) -> std::borrow::Cow<'_, str> {
         else {
             continue;
         };
-        if !iterates || !(rule_start <= key_start && key_end <= rule_end) {
+        if !(iterates && rule_start <= key_start && key_end <= rule_end) {
             continue;
         }
         let Some(element) = src.get(key_start..key_end) else {
@@ -517,7 +523,9 @@ pub fn hoist_calls_out_of_not(src: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(src);
     };
     let span_range = |s: &regorus::unstable::Span| {
-        usize::try_from(s.start).ok().zip(usize::try_from(s.end).ok())
+        usize::try_from(s.start)
+            .ok()
+            .zip(usize::try_from(s.end).ok())
     };
     // (literal start, literal end, replacement)
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
@@ -566,10 +574,10 @@ pub fn hoist_calls_out_of_not(src: &str) -> std::borrow::Cow<'_, str> {
                 for (cs, ce) in calls {
                     n += 1;
                     let var = format!("__custos_not_{n}");
-                    hoisted.push_str(&format!(
-                        "{var} := {}; ",
-                        src.get(cs..ce).unwrap_or_default()
-                    ));
+                    hoisted.push_str(&var);
+                    hoisted.push_str(" := ");
+                    hoisted.push_str(src.get(cs..ce).unwrap_or_default());
+                    hoisted.push_str("; ");
                     negated.push_str(src.get(last..cs).unwrap_or_default());
                     negated.push_str(&var);
                     last = ce;
@@ -691,15 +699,14 @@ fn data_imports(src: &str) -> Vec<(String, String)> {
         .captures_iter(src)
         .filter_map(|c| {
             let path = c.get(1)?.as_str().to_owned();
-            let alias = match c.get(2) {
-                Some(a) => a.as_str().to_owned(),
-                None => {
-                    let last = path.rsplit('.').next()?;
-                    if last.contains('[') {
-                        return None;
-                    }
-                    last.to_owned()
+            let alias = if let Some(a) = c.get(2) {
+                a.as_str().to_owned()
+            } else {
+                let last = path.rsplit('.').next()?;
+                if last.contains('[') {
+                    return None;
                 }
+                last.to_owned()
             };
             Some((alias, path))
         })
@@ -716,7 +723,10 @@ pub fn rewrite_import_refs(src: &str) -> std::borrow::Cow<'_, str> {
     let idents = identifiers(src);
     // Lines that are `import` or `package` statements are not rewritten.
     let statement_line = |at: usize| {
-        let line_start = src.get(..at).and_then(|s| s.rfind('\n')).map_or(0, |p| p + 1);
+        let line_start = src
+            .get(..at)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |p| p + 1);
         let line = src.get(line_start..).unwrap_or_default().trim_start();
         line.starts_with("import ") || line.starts_with("package ")
     };
@@ -798,11 +808,15 @@ pub fn rewrite_self_index_unification(src: &str) -> std::borrow::Cow<'_, str> {
             let next = at(end);
             !prev.is_some_and(|b| is_ident_byte(b) || b == b'.' || b == b'[')
                 && !matches!(at(eq + 1), Some(b'='))
-                && !eq.checked_sub(1).and_then(at).is_some_and(|b| b":!<>=".contains(&b))
+                && !eq
+                    .checked_sub(1)
+                    .and_then(at)
+                    .is_some_and(|b| b":!<>=".contains(&b))
                 && !next.is_some_and(|b| is_ident_byte(b) || b"[.(=".contains(&b))
         };
         for c in VAR_FIRST.captures_iter(code) {
-            let (Some(m), Some(var), Some(refr), Some(idx)) = (c.get(0), c.get(1), c.get(2), c.get(3))
+            let (Some(m), Some(var), Some(refr), Some(idx)) =
+                (c.get(0), c.get(1), c.get(2), c.get(3))
             else {
                 continue;
             };
@@ -816,7 +830,8 @@ pub fn rewrite_self_index_unification(src: &str) -> std::borrow::Cow<'_, str> {
             }
         }
         for c in REF_FIRST.captures_iter(code) {
-            let (Some(m), Some(refr), Some(idx), Some(var)) = (c.get(0), c.get(1), c.get(2), c.get(3))
+            let (Some(m), Some(refr), Some(idx), Some(var)) =
+                (c.get(0), c.get(1), c.get(2), c.get(3))
             else {
                 continue;
             };
@@ -931,7 +946,10 @@ mod tests {
 
     #[test]
     fn go_float_precision_is_added_to_bare_percent_f_only() {
-        assert_eq!(go_float_defaults("%f %.2f %%f %5f").as_deref(), Some("%.6f %.2f %%f %5f"));
+        assert_eq!(
+            go_float_defaults("%f %.2f %%f %5f").as_deref(),
+            Some("%.6f %.2f %%f %5f")
+        );
         assert_eq!(go_float_defaults("%s"), None);
     }
 

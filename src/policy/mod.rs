@@ -1534,9 +1534,9 @@ pub(crate) fn add_policy(
 pub(crate) fn add_policy_as_written(
     engine: &mut Engine,
     path: String,
-    src: String,
+    src: &str,
 ) -> Result<(), PolicyError> {
-    let src = compat::rewrite_metadata_calls(&src).into_owned();
+    let src = compat::rewrite_metadata_calls(src).into_owned();
     add_policy_source(engine, path, src)
 }
 
