@@ -94,6 +94,13 @@ fn a_set_rule_whose_element_iterates_is_empty_over_nothing() {
 }
 
 #[test]
+fn comprehensions_have_their_own_variables() {
+    // A `:=` redeclaration inside a comprehension, and `some i` bound only inside
+    // comprehensions, as in conftest's `combine` example.
+    all_pass("comprehension-scope", 2);
+}
+
+#[test]
 fn some_in_over_a_scalar_iterates_nothing() {
     all_pass("some-in-scalar", 3);
 }

@@ -42,6 +42,17 @@
 //!   regorus 0.14 stops the rule with `item cannot be indexed` when the collection is
 //!   undefined (a pod without volumes); OPA's set is empty. The element moves into a body:
 //!   `volumes contains __custos_item if { __custos_item := pod.spec.volumes[_] }`.
+//! - A comprehension that declares with `:=` a variable it has already used, which the rule
+//!   bound before the comprehension (conftest's `combine` example: `name := …` outside, then
+//!   `[name | …; x == name; name := …]`): OPA reads the first use as the outer variable and
+//!   the `:=` as a new local of the comprehension (its term included); regorus 0.14 refuses
+//!   the rule (`var name used before definition below`). The comprehension's own variable is
+//!   renamed (`__custos_local_1`) from its declaration on, and in the comprehension's term.
+//! - `some i` in a rule body whose `i` is used only inside comprehensions (conftest's
+//!   `combine` example): OPA gives each comprehension its own `i` (the outer one is never
+//!   bound); regorus 0.14 fails with `duplicated definition of local variable i` once the
+//!   body is evaluated a second time (after an earlier iteration). The declaration is
+//!   replaced by `true`.
 //!
 //! Every rewrite keeps each line where it was (locations in errors name the same line; the
 //! column can move on a rewritten line) and leaves strings and comments untouched.
@@ -85,6 +96,12 @@ pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
 pub fn rewrite(src: &str) -> std::borrow::Cow<'_, str> {
     let mut out = rewrite_metadata_calls(src);
     if let std::borrow::Cow::Owned(s) = iterating_heads_into_bodies(&out) {
+        out = std::borrow::Cow::Owned(s);
+    }
+    if let std::borrow::Cow::Owned(s) = drop_declarations_used_only_in_comprehensions(&out) {
+        out = std::borrow::Cow::Owned(s);
+    }
+    if let std::borrow::Cow::Owned(s) = rename_comprehension_redeclarations(&out) {
         out = std::borrow::Cow::Owned(s);
     }
     if let std::borrow::Cow::Owned(s) = guard_some_in_collections(&out) {
@@ -453,6 +470,238 @@ pub fn iterating_heads_into_bodies(src: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(src);
     }
     let mut out = String::with_capacity(src.len() + edits.len() * 48);
+    let mut last = 0;
+    for (start, end, replacement) in edits {
+        if start < last {
+            continue;
+        }
+        out.push_str(src.get(last..start).unwrap_or_default());
+        out.push_str(&replacement);
+        last = end;
+    }
+    out.push_str(src.get(last..).unwrap_or_default());
+    std::borrow::Cow::Owned(out)
+}
+
+/// Every expression of one statement, nested ones included, visited by `f`.
+fn walk_stmt(
+    stmt: &regorus::unstable::LiteralStmt,
+    f: &mut dyn FnMut(&regorus::unstable::Expr) -> bool,
+) {
+    use regorus::unstable::Literal;
+    match &stmt.literal {
+        Literal::SomeVars { .. } => {}
+        Literal::SomeIn {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            if let Some(k) = key {
+                super::analysis::walk_expr(k, f);
+            }
+            super::analysis::walk_expr(value, f);
+            super::analysis::walk_expr(collection, f);
+        }
+        Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
+            super::analysis::walk_expr(expr, f);
+        }
+        Literal::Every { domain, query, .. } => {
+            super::analysis::walk_expr(domain, f);
+            super::analysis::walk_query(query, f);
+        }
+    }
+    for w in &stmt.with_mods {
+        super::analysis::walk_expr(&w.refr, f);
+        super::analysis::walk_expr(&w.r#as, f);
+    }
+}
+
+/// The variables a statement binds: `x := …`, `x = …`, `some x`, `some k, v in …`.
+fn bound_by(stmt: &regorus::unstable::LiteralStmt) -> Vec<String> {
+    use regorus::unstable::{Expr, Literal};
+    let var = |e: &Expr| match e {
+        Expr::Var { span, .. } => Some(span.text().to_owned()),
+        _ => None,
+    };
+    match &stmt.literal {
+        Literal::SomeVars { vars, .. } => vars.iter().map(|v| v.text().to_owned()).collect(),
+        Literal::SomeIn { key, value, .. } => key
+            .iter()
+            .chain(std::iter::once(value))
+            .filter_map(|e| var(e))
+            .collect(),
+        Literal::Expr { expr, .. } => match expr.as_ref() {
+            Expr::AssignExpr { lhs, .. } => var(lhs).into_iter().collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// `src` with `some x` declarations whose variables only comprehensions use replaced by
+/// `true` (see the module docs).
+pub fn drop_declarations_used_only_in_comprehensions(src: &str) -> std::borrow::Cow<'_, str> {
+    use regorus::unstable::{Expr, Literal};
+    if !src.contains("some ") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let Some(module) = parse_module(src) else {
+        return std::borrow::Cow::Borrowed(src);
+    };
+    let mut edits: Vec<(usize, usize)> = Vec::new();
+    for rule in &module.policy {
+        for query in rule_queries(rule) {
+            for (i, stmt) in query.stmts.iter().enumerate() {
+                let Literal::SomeVars { span, vars } = &stmt.literal else {
+                    continue;
+                };
+                let names: Vec<&str> = vars.iter().map(|v| v.text()).collect();
+                let mut outside = false;
+                let mut inside = false;
+                for (j, other) in query.stmts.iter().enumerate() {
+                    if j == i {
+                        continue;
+                    }
+                    // Occurrences outside comprehensions, and inside them.
+                    walk_stmt(other, &mut |e| match e {
+                        Expr::ArrayCompr { .. }
+                        | Expr::SetCompr { .. }
+                        | Expr::ObjectCompr { .. } => {
+                            super::analysis::walk_expr(e, &mut |inner| {
+                                if let Expr::Var { span, .. } = inner {
+                                    inside |= names.contains(&span.text());
+                                }
+                                true
+                            });
+                            false
+                        }
+                        Expr::Var { span, .. } => {
+                            outside |= names.contains(&span.text());
+                            true
+                        }
+                        _ => true,
+                    });
+                }
+                if inside && !outside {
+                    if let (Ok(a), Ok(b)) = (usize::try_from(span.start), usize::try_from(span.end))
+                    {
+                        edits.push((a, b));
+                    }
+                }
+            }
+        }
+    }
+    if edits.is_empty() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    edits.sort_unstable();
+    edits.dedup();
+    let mut out = String::with_capacity(src.len());
+    let mut last = 0;
+    for (start, end) in edits {
+        if start < last || src.get(start..end).is_none_or(|t| !t.starts_with("some")) {
+            continue;
+        }
+        out.push_str(src.get(last..start).unwrap_or_default());
+        out.push_str("true");
+        last = end;
+    }
+    out.push_str(src.get(last..).unwrap_or_default());
+    std::borrow::Cow::Owned(out)
+}
+
+/// `src` with a comprehension's redeclared variable renamed (see the module docs).
+pub fn rename_comprehension_redeclarations(src: &str) -> std::borrow::Cow<'_, str> {
+    use regorus::unstable::{AssignOp, Expr, Literal};
+    if !src.contains('|') || !src.contains(":=") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let Some(module) = parse_module(src) else {
+        return std::borrow::Cow::Borrowed(src);
+    };
+    // (start, end, new name) of each variable occurrence to rename.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut n = 0usize;
+    for rule in &module.policy {
+        for query in rule_queries(rule) {
+            let mut outer: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            for stmt in &query.stmts {
+                // Comprehensions directly in this statement, against what the rule bound
+                // before it.
+                walk_stmt(stmt, &mut |e| {
+                    let (terms, cq): (Vec<&regorus::unstable::Ref<Expr>>, _) = match e {
+                        Expr::ArrayCompr { term, query, .. }
+                        | Expr::SetCompr { term, query, .. } => (vec![term], query),
+                        Expr::ObjectCompr {
+                            key, value, query, ..
+                        } => (vec![key, value], query),
+                        _ => return true,
+                    };
+                    for (i, cstmt) in cq.stmts.iter().enumerate() {
+                        // A declaration (`:=`, `some`) of a variable the rule declared
+                        // outside: OPA makes it a new local of the comprehension.
+                        let declared: Vec<String> = match &cstmt.literal {
+                            Literal::Expr { expr, .. } => match expr.as_ref() {
+                                Expr::AssignExpr {
+                                    op: AssignOp::ColEq,
+                                    ..
+                                } => bound_by(cstmt),
+                                _ => Vec::new(),
+                            },
+                            Literal::SomeVars { .. } | Literal::SomeIn { .. } => bound_by(cstmt),
+                            _ => Vec::new(),
+                        };
+                        for name in declared
+                            .into_iter()
+                            .filter(|d| outer.contains(d) && d != "_")
+                        {
+                            n += 1;
+                            let renamed = format!("__custos_local_{n}");
+                            // `some x` names x by a span of its own, not an expression.
+                            if let Literal::SomeVars { vars, .. } = &cstmt.literal {
+                                for v in vars.iter().filter(|v| v.text() == name) {
+                                    if let (Ok(a), Ok(b)) =
+                                        (usize::try_from(v.start), usize::try_from(v.end))
+                                    {
+                                        edits.push((a, b, renamed.clone()));
+                                    }
+                                }
+                            }
+                            let mut rename = |e: &Expr| {
+                                if let Expr::Var { span, .. } = e {
+                                    if span.text() == name {
+                                        if let (Ok(a), Ok(b)) =
+                                            (usize::try_from(span.start), usize::try_from(span.end))
+                                        {
+                                            edits.push((a, b, renamed.clone()));
+                                        }
+                                    }
+                                }
+                                true
+                            };
+                            for later in cq.stmts.iter().skip(i) {
+                                walk_stmt(later, &mut rename);
+                            }
+                            for t in &terms {
+                                super::analysis::walk_expr(t, &mut rename);
+                            }
+                        }
+                    }
+                    // Nested comprehensions are reached by this walk too; they are judged
+                    // against the same outer variables.
+                    true
+                });
+                outer.extend(bound_by(stmt));
+            }
+        }
+    }
+    if edits.is_empty() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    edits.sort_unstable_by_key(|e| e.0);
+    edits.dedup_by_key(|e| e.0);
+    let mut out = String::with_capacity(src.len() + edits.len() * 16);
     let mut last = 0;
     for (start, end, replacement) in edits {
         if start < last {
@@ -970,6 +1219,30 @@ mod tests {
         assert_eq!(
             iterating_heads_into_bodies(v0),
             "package p\n\nports contains __custos_item if { __custos_item := input.spec.ports[_].port }\n"
+        );
+    }
+
+    #[test]
+    fn comprehension_redeclarations_are_renamed_from_the_declaration_on() {
+        let src = "package p\nimport rego.v1\nx contains n if {\n\tn := input[_].a\n\tids := [n | some i; input[i].a == n; n := input[i].b]\n\tcount(ids) > 1\n}\n";
+        assert_eq!(
+            rename_comprehension_redeclarations(src),
+            "package p\nimport rego.v1\nx contains n if {\n\tn := input[_].a\n\tids := [__custos_local_1 | some i; input[i].a == n; __custos_local_1 := input[i].b]\n\tcount(ids) > 1\n}\n"
+        );
+        // Not declared outside: left alone.
+        let alone = "package p\nimport rego.v1\nx := [n | some n in input]\n";
+        assert!(matches!(
+            rename_comprehension_redeclarations(alone),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn some_declarations_only_comprehensions_use_become_true() {
+        let src = "package p\nimport rego.v1\nx contains f if {\n\tk := input[_]\n\tsome i\n\tf := [o | input[i] == k; o := i]\n}\ny contains i if {\n\tsome i\n\tinput[i]\n}\n";
+        assert_eq!(
+            drop_declarations_used_only_in_comprehensions(src),
+            "package p\nimport rego.v1\nx contains f if {\n\tk := input[_]\n\ttrue\n\tf := [o | input[i] == k; o := i]\n}\ny contains i if {\n\tsome i\n\tinput[i]\n}\n"
         );
     }
 }
