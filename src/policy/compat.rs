@@ -556,7 +556,7 @@ pub fn drop_declarations_used_only_in_comprehensions(src: &str) -> std::borrow::
                 let Literal::SomeVars { span, vars } = &stmt.literal else {
                     continue;
                 };
-                let names: Vec<&str> = vars.iter().map(|v| v.text()).collect();
+                let names: Vec<&str> = vars.iter().map(regorus::unstable::Span::text).collect();
                 let mut outside = false;
                 let mut inside = false;
                 for (j, other) in query.stmts.iter().enumerate() {
