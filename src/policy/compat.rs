@@ -338,10 +338,32 @@ fn parse_module(src: &str) -> Option<regorus::unstable::Ref<regorus::unstable::M
     parse_module_with_version(src).map(|(m, _)| m)
 }
 
+type ParsedModule = Option<(regorus::unstable::Ref<regorus::unstable::Module>, bool)>;
+
+thread_local! {
+    /// The last text parsed and its module: the rewrites run one after another over the
+    /// same text, and most change nothing, so a file is parsed once, not once per rewrite.
+    static LAST_PARSE: std::cell::RefCell<Option<(String, ParsedModule)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// [`parse_module`], and whether the module is Rego v1.
-fn parse_module_with_version(
-    src: &str,
-) -> Option<(regorus::unstable::Ref<regorus::unstable::Module>, bool)> {
+fn parse_module_with_version(src: &str) -> ParsedModule {
+    let cached = LAST_PARSE.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(text, _)| text == src)
+            .map(|(_, parsed)| parsed.clone())
+    });
+    if let Some(parsed) = cached {
+        return parsed;
+    }
+    let parsed = parse_uncached(src);
+    LAST_PARSE.with(|last| *last.borrow_mut() = Some((src.to_owned(), parsed.clone())));
+    parsed
+}
+
+fn parse_uncached(src: &str) -> ParsedModule {
     let source = regorus::Source::from_contents("policy.rego".to_owned(), src.to_owned()).ok()?;
     let v1 = regorus::unstable::Parser::new(&source)
         .ok()

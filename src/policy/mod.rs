@@ -470,7 +470,7 @@ fn set_timer(engine: &mut Engine, timeout: Duration) {
 pub(crate) fn compile_untrusted(setup: &sandbox::Setup) -> Result<Engine, PolicyError> {
     let mut engine = new_engine()?;
     for (path, src) in bundled_files(setup.include_bundled, setup.include_tests, None) {
-        add_policy(&mut engine, path, src)?;
+        add_policy_as_written(&mut engine, path, &src)?;
     }
     engine
         .add_data(Value::from(setup.data.clone()))
@@ -566,7 +566,7 @@ impl PolicySet {
         // the parent keeps the same set.
         let kinds = sources.kinds.as_ref().filter(|_| user_files.is_empty());
         for (path, src) in bundled_files(sources.include_bundled, sources.include_tests, kinds) {
-            add_policy(&mut trusted, path, src)?;
+            add_policy_as_written(&mut trusted, path, &src)?;
         }
         // Modules are kept in the order they were added: the first ones are the bundled
         // ones. (Trust follows where a file came from, never its path: a user's file may
@@ -1528,9 +1528,10 @@ pub(crate) fn add_policy(
     add_policy_source(engine, path, src)
 }
 
-/// [`add_policy`] with only the rewrites that do not change what the policy calls or imports
-/// (for OPA's load-time checks, `--strict` and `--capabilities`, which judge the policy as
-/// written: see `compat`).
+/// [`add_policy`] with only the rewrites that do not change what the policy calls or imports:
+/// for OPA's load-time checks (`--strict` and `--capabilities` judge the policy as written:
+/// see `compat`), and for the bundled policies, written for regorus (the compatibility
+/// rewrites would only cost start-up time).
 pub(crate) fn add_policy_as_written(
     engine: &mut Engine,
     path: String,
