@@ -735,6 +735,8 @@ pub struct ConftestConfig {
     pub data: Vec<PathBuf>,
     pub combine: bool,
     pub fail_on_warn: bool,
+    /// `proto-file-dirs`: `.proto` schemas for text-format files.
+    pub proto_file_dirs: Vec<PathBuf>,
 }
 
 impl ConftestConfig {
@@ -792,6 +794,10 @@ impl ConftestConfig {
             data: strings("data")?.into_iter().map(PathBuf::from).collect(),
             combine: flag("combine")?,
             fail_on_warn: flag("fail-on-warn")?,
+            proto_file_dirs: strings("proto-file-dirs")?
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
         })
     }
 

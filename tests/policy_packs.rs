@@ -258,3 +258,34 @@ fn proto_file_dirs_reach_parse_config_in_policy_tests() {
         "without the schema the document keeps its written shape"
     );
 }
+
+#[test]
+fn conftest_toml_names_the_proto_file_dirs() {
+    let o = custos(
+        &[
+            "scan",
+            "--no-bundled",
+            "--format",
+            "json",
+            "../textproto/docs/risky.textproto",
+        ],
+        &dir("textproto-config"),
+    );
+    let err = stderr(&o);
+    let report: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("json: {e}\n{err}"));
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    // The `tags` rule fires only with the schema (`tags` an array).
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("personal data in production")),
+        "{messages:?}\n{err}"
+    );
+    assert_eq!(code(&o), 1);
+}
