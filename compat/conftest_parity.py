@@ -13,8 +13,8 @@ The conftest command line is translated to custos:
   conftest verify ...  ->  custos policy test --format json ...  (file arguments dropped:
                           verify ignores them)
 and conftest's flags keep their names (-p/--policy, -d/--data, --namespace, --all-namespaces,
---combine, --fail-on-warn, --parser, -c/--config, --strict, --capabilities, --trace); `--no-color`,
-`-o json` and `--proto-file-dirs` (custos reads text format without a schema) are dropped.
+--combine, --fail-on-warn, --parser, -c/--config, --strict, --capabilities, --trace,
+--proto-file-dirs); `--no-color` and `-o json` are dropped.
 
 A case's *decision* matches when custos passes (exit 0) exactly when conftest does. It is
 *equivalent* when, in addition, every expected message is among custos's results and the
@@ -194,8 +194,8 @@ def translate(argv, symlink):
     i = 0
     while i < len(rest):
         a = rest[i]
-        if a in DROP or a.startswith("--proto-file-dirs"):
-            pass  # custos reads text format without a schema
+        if a in DROP:
+            pass
         elif a in ("-o", "--output"):
             i += 1
         elif "=" in a and a.startswith("--") and a.split("=", 1)[0] in SCAN_FLAGS:

@@ -735,6 +735,8 @@ pub struct ConftestConfig {
     pub data: Vec<PathBuf>,
     pub combine: bool,
     pub fail_on_warn: bool,
+    /// `proto-file-dirs`: `.proto` schemas for text-format files.
+    pub proto_file_dirs: Vec<PathBuf>,
 }
 
 impl ConftestConfig {
@@ -792,6 +794,10 @@ impl ConftestConfig {
             data: strings("data")?.into_iter().map(PathBuf::from).collect(),
             combine: flag("combine")?,
             fail_on_warn: flag("fail-on-warn")?,
+            proto_file_dirs: strings("proto-file-dirs")?
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
         })
     }
 
@@ -811,18 +817,26 @@ pub fn load_data_files(paths: &[PathBuf]) -> Result<serde_json::Value, String> {
     for root in paths {
         let meta =
             std::fs::metadata(root).map_err(|e| format!("--data {}: {e}", root.display()))?;
+        // As OPA's loader under conftest: only JSON and YAML files are data, a file named
+        // explicitly too (`--data lib.rego` loads nothing).
+        let is_data_file = |p: &Path| {
+            p.extension().is_some_and(|x| {
+                x.eq_ignore_ascii_case("json")
+                    || x.eq_ignore_ascii_case("yaml")
+                    || x.eq_ignore_ascii_case("yml")
+            })
+        };
         let files: Vec<(PathBuf, Vec<String>)> = if meta.is_file() {
-            vec![(root.clone(), Vec::new())]
+            if is_data_file(root) {
+                vec![(root.clone(), Vec::new())]
+            } else {
+                Vec::new()
+            }
         } else {
             let mut out = Vec::new();
             for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
                 let entry = entry.map_err(|e| format!("--data {}: {e}", root.display()))?;
-                let is_data = entry.path().extension().is_some_and(|x| {
-                    x.eq_ignore_ascii_case("json")
-                        || x.eq_ignore_ascii_case("yaml")
-                        || x.eq_ignore_ascii_case("yml")
-                });
-                if entry.file_type().is_file() && is_data {
+                if entry.file_type().is_file() && is_data_file(entry.path()) {
                     let prefix = entry
                         .path()
                         .parent()

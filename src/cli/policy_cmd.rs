@@ -84,8 +84,32 @@ pub struct TestArgs {
     pub coverage: bool,
     #[arg(long, short, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
+    /// Directories of `.proto` files for text-format documents (conftest's
+    /// `--proto-file-dirs`; default: conftest.toml's `proto-file-dirs`): `parse_config` and
+    /// `parse_config_file` read text format with its schema.
+    #[arg(long, value_name = "DIR", value_delimiter = ',')]
+    pub proto_file_dirs: Vec<PathBuf>,
     #[command(flatten)]
     pub checks: crate::policy::checks::CheckArgs,
+}
+
+/// Load the `.proto` files of conftest's `--proto-file-dirs`, else of conftest.toml's
+/// `proto-file-dirs` (nothing when neither names one).
+pub(super) fn load_proto_file_dirs(
+    flags: &[PathBuf],
+    conftest: Option<&crate::config::ConftestConfig>,
+) -> Result<(), miette::Report> {
+    let dirs = if flags.is_empty() {
+        conftest
+            .map(|c| c.proto_file_dirs.as_slice())
+            .unwrap_or_default()
+    } else {
+        flags
+    };
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    crate::parse::textproto_schema::activate(dirs).map_err(|e| miette::miette!("{e}"))
 }
 
 pub fn run(cmd: &PolicyCommand) -> i32 {
@@ -375,6 +399,9 @@ fn test(args: &TestArgs) -> i32 {
     }
     if dirs.is_empty() {
         dirs.extend(super::default_policy_dir());
+    }
+    if let Err(e) = load_proto_file_dirs(&args.proto_file_dirs, conftest.as_ref()) {
+        return fail(e);
     }
     // `--strict` / `--capabilities`: OPA's load-time checks of the user's policies.
     if let Err(e) = crate::policy::checks::enforce(&args.checks, &dirs) {

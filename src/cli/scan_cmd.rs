@@ -65,6 +65,12 @@ pub struct ConftestArgs {
     /// `{"path": …, "contents": …}` (conftest's `--combine`).
     #[arg(long)]
     pub combine: bool,
+    /// Directories of `.proto` files: text-format files are read as the message their
+    /// `# proto-message: pkg.Type` comment names, in protojson's shape (conftest's
+    /// `--proto-file-dirs`; repeatable or comma-separated; default: conftest.toml's
+    /// `proto-file-dirs`).
+    #[arg(long, value_name = "DIR", value_delimiter = ',')]
+    pub proto_file_dirs: Vec<PathBuf>,
 }
 
 impl ConftestArgs {
@@ -202,6 +208,8 @@ pub(super) fn scan(
         );
     }
     let conftest = super::conftest_config(&inputs.policies).map_err(fail)?;
+    super::policy_cmd::load_proto_file_dirs(&inputs.conftest.proto_file_dirs, conftest.as_ref())
+        .map_err(fail)?;
     let mut sources = inputs.policies.sources(&config);
     if sources.dirs.is_empty() {
         // conftest.toml's `policy`, when neither flags nor custos.toml name policies; else

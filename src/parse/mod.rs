@@ -28,6 +28,7 @@ pub mod python;
 pub mod spdx;
 pub mod template;
 pub mod textproto;
+pub mod textproto_schema;
 pub mod toml;
 pub mod vcl;
 pub mod xml;

@@ -2,9 +2,11 @@
 //!
 //! conftest decodes text format against a message type loaded from `.proto` files
 //! (`--proto-file-dirs`, with the type named by a `# proto-message: pkg.Type` comment) and
-//! gives policies protojson's output with the proto field names. Without the schema conftest
-//! refuses the file. custos reads the text format without a schema, which gives the same
-//! document for the common case and differs where only the schema can tell:
+//! gives policies protojson's output with the proto field names. custos does the same when
+//! `--proto-file-dirs` is given ([`super::textproto_schema`] turns the reading below into
+//! protojson's shape). Without the schema conftest refuses the file; custos reads the text
+//! format without a schema, which gives the same document for the common case and differs
+//! where only the schema can tell:
 //!
 //! - a field written once is a single value, a field written several times (or with the
 //!   `[a, b]` list syntax) an array — protojson makes a `repeated` field an array even with
@@ -28,7 +30,18 @@ use super::cursor::Cursor;
 use super::{Limits, ParseError, Parsed, ParsedDoc};
 use crate::document::{push_token, Span, SpanMap};
 
+/// The document of a text-format file: with the `.proto` schema `--proto-file-dirs` loaded,
+/// as conftest reads it ([`super::textproto_schema`]); without one, as read without a schema.
 pub fn parse(source: &str, limits: &Limits) -> Parsed {
+    let parsed = parse_schemaless(source, limits);
+    match super::textproto_schema::active() {
+        Some(schema) => schema.decode(source, parsed),
+        None => parsed,
+    }
+}
+
+/// The document of a text-format file read without a schema (see the module docs).
+pub fn parse_schemaless(source: &str, limits: &Limits) -> Parsed {
     let mut c = Cursor::new(source);
     let mut spans = SpanMap::new();
     spans.insert(String::new(), Span::new(0, source.len()));

@@ -78,7 +78,7 @@ pub fn enforce(args: &CheckArgs, dirs: &[PathBuf]) -> Result<(), String> {
         for path in files {
             let display = crate::document::display_path(&path);
             let src = std::fs::read_to_string(&path).map_err(|e| format!("{display}: {e}"))?;
-            super::add_policy(&mut engine, display, src).map_err(|e| e.to_string())?;
+            super::add_policy_as_written(&mut engine, display, &src).map_err(|e| e.to_string())?;
         }
     }
     let problems = check_modules(engine.get_modules(), args.strict, allowed.as_ref());
@@ -317,7 +317,7 @@ mod tests {
 
     fn problems(src: &str, strict: bool, allowed: Option<&[&str]>) -> Vec<String> {
         let mut engine = Engine::new();
-        super::super::add_policy(&mut engine, "p.rego".into(), src.into()).unwrap();
+        super::super::add_policy_as_written(&mut engine, "p.rego".into(), src).unwrap();
         let allowed: Option<BTreeSet<String>> =
             allowed.map(|a| a.iter().map(|s| (*s).to_owned()).collect());
         check_modules(engine.get_modules(), strict, allowed.as_ref())

@@ -471,7 +471,7 @@ fn set_timer(engine: &mut Engine, timeout: Duration) {
 pub(crate) fn compile_untrusted(setup: &sandbox::Setup) -> Result<Engine, PolicyError> {
     let mut engine = new_engine()?;
     for (path, src) in bundled_files(setup.include_bundled, setup.include_tests, None) {
-        add_policy(&mut engine, path, src)?;
+        add_policy_as_written(&mut engine, path, &src)?;
     }
     engine
         .add_data(Value::from(setup.data.clone()))
@@ -556,6 +556,7 @@ impl PolicySet {
                 memory_limit: bounds.memory_limit,
                 stack_size: bounds.stack_size,
                 trace: bounds.trace,
+                proto_file_dirs: crate::parse::textproto_schema::active_dirs(),
             };
             let sb = sandbox::Sandbox::new(&setup, bounds.clone()).map_err(PolicyError::Engine)?;
             sb.launch();
@@ -566,7 +567,7 @@ impl PolicySet {
         // the parent keeps the same set.
         let kinds = sources.kinds.as_ref().filter(|_| user_files.is_empty());
         for (path, src) in bundled_files(sources.include_bundled, sources.include_tests, kinds) {
-            add_policy(&mut trusted, path, src)?;
+            add_policy_as_written(&mut trusted, path, &src)?;
         }
         // Modules are kept in the order they were added: the first ones are the bundled
         // ones. (Trust follows where a file came from, never its path: a user's file may
@@ -1525,10 +1526,27 @@ pub(crate) fn add_policy(
         let message = format!("{path}:{too_costly}");
         return Err(PolicyError::Compile { path, message });
     }
-    let src = match compat::rewrite_metadata_calls(&src) {
+    let src = match compat::rewrite(&src) {
         std::borrow::Cow::Borrowed(_) => src,
         std::borrow::Cow::Owned(rewritten) => rewritten,
     };
+    add_policy_source(engine, path, src)
+}
+
+/// [`add_policy`] with only the rewrites that do not change what the policy calls or imports:
+/// for OPA's load-time checks (`--strict` and `--capabilities` judge the policy as written:
+/// see `compat`), and for the bundled policies, written for regorus (the compatibility
+/// rewrites would only cost start-up time).
+pub(crate) fn add_policy_as_written(
+    engine: &mut Engine,
+    path: String,
+    src: &str,
+) -> Result<(), PolicyError> {
+    let src = compat::rewrite_metadata_calls(src).into_owned();
+    add_policy_source(engine, path, src)
+}
+
+fn add_policy_source(engine: &mut Engine, path: String, src: String) -> Result<(), PolicyError> {
     let Err(e1) = engine.add_policy(path.clone(), src.clone()) else {
         return Ok(());
     };

@@ -131,6 +131,9 @@ pub(crate) struct Setup {
     /// `--trace` (absent in a setup from an older parent: off).
     #[serde(default)]
     pub trace: bool,
+    /// conftest's `--proto-file-dirs`, for `parse_config*` on text-format files.
+    #[serde(default)]
+    pub proto_file_dirs: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -682,6 +685,9 @@ where
         return 2;
     };
     apply_limits(&setup);
+    if !setup.proto_file_dirs.is_empty() {
+        let _ = crate::parse::textproto_schema::activate(&setup.proto_file_dirs);
+    }
     let stack = setup.stack_size;
     let spawned = std::thread::Builder::new()
         .name("policy-worker".to_owned())
