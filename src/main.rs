@@ -12,8 +12,14 @@ fn main() {
     // Scan threads get the main thread's stack size (8 MiB) rather than the 2 MiB default of
     // spawned threads: parsers and converters bound their depth, and this keeps a margin
     // where a bound is approximate (a thread's stack is address space, touched only as used).
-    let _ = rayon::ThreadPoolBuilder::new()
-        .stack_size(8 << 20)
-        .build_global();
+    // Not in a policy worker: it uses no scan threads, and building the pool starts them at
+    // once, each with its own malloc arena reserved in the worker's capped address space.
+    if std::env::args_os().nth(1).as_deref()
+        != Some(custos::policy::sandbox::WORKER_COMMAND.as_ref())
+    {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .stack_size(8 << 20)
+            .build_global();
+    }
     std::process::exit(custos::cli::run());
 }
