@@ -966,7 +966,7 @@ fn data_imports(src: &str) -> Vec<(String, String)> {
         regex::Regex::new(
             r#"(?m)^[ \t]*import[ \t]+(data(?:\.[A-Za-z_][A-Za-z0-9_]*|\["[^"\n]*"\])+)(?:[ \t]+as[ \t]+([A-Za-z_][A-Za-z0-9_]*))?[ \t]*(?:#.*)?\r?$"#,
         )
-        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+        .expect("static regex")
     });
     IMPORT
         .captures_iter(src)
@@ -1046,13 +1046,13 @@ pub fn rewrite_self_index_unification(src: &str) -> std::borrow::Cow<'_, str> {
         regex::Regex::new(
             r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*([A-Za-z_][A-Za-z0-9_.]*)\[([A-Za-z_][A-Za-z0-9_]*)\]",
         )
-        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+        .expect("static regex")
     });
     static REF_FIRST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
             r"([A-Za-z_][A-Za-z0-9_.]*)\[([A-Za-z_][A-Za-z0-9_]*)\][ \t]*=[ \t]*([A-Za-z_][A-Za-z0-9_]*)",
         )
-        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+        .expect("static regex")
     });
     if !src.contains('=') {
         return std::borrow::Cow::Borrowed(src);
