@@ -68,6 +68,10 @@ pub struct Schema {
     enums: BTreeMap<String, (BTreeMap<i64, String>, String)>,
 }
 
+/// How deeply messages may nest in a `.proto` file (a bound on recursion, far above real
+/// schemas).
+const MAX_NESTING: usize = 64;
+
 const SCALARS: [&str; 15] = [
     "double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32",
     "fixed64", "sfixed32", "sfixed64", "bool", "string", "bytes",
@@ -126,7 +130,7 @@ impl Schema {
                     package = token(&mut c)?.unwrap_or_default();
                     expect(&mut c, ";")?;
                 }
-                "message" => self.message(&mut c, &package, proto3)?,
+                "message" => self.message(&mut c, &package, proto3, 0)?,
                 "enum" => self.enumeration(&mut c, &package)?,
                 ";" => {}
                 // import, option, service, extend …: to the end of the statement or block.
@@ -135,12 +139,23 @@ impl Schema {
         }
     }
 
-    fn message(&mut self, c: &mut Cursor<'_>, scope: &str, proto3: bool) -> Result<(), ParseError> {
+    fn message(
+        &mut self,
+        c: &mut Cursor<'_>,
+        scope: &str,
+        proto3: bool,
+        depth: usize,
+    ) -> Result<(), ParseError> {
+        if depth > MAX_NESTING {
+            return Err(c.error(format!(
+                "messages nested deeper than {MAX_NESTING} levels; refusing to read"
+            )));
+        }
         let name = token(c)?.ok_or_else(|| c.error("expected a message name"))?;
         let full = join(scope, &name);
         expect(c, "{")?;
         let mut msg = Message::default();
-        self.message_body(c, &full, proto3, &mut msg, false)?;
+        self.message_body(c, &full, proto3, &mut msg, false, depth)?;
         self.messages.insert(full, msg);
         Ok(())
     }
@@ -153,7 +168,13 @@ impl Schema {
         proto3: bool,
         msg: &mut Message,
         in_oneof: bool,
+        depth: usize,
     ) -> Result<(), ParseError> {
+        if depth > MAX_NESTING {
+            return Err(c.error(format!(
+                "messages nested deeper than {MAX_NESTING} levels; refusing to read"
+            )));
+        }
         loop {
             let at = c.pos;
             let Some(word) = token(c)? else {
@@ -162,12 +183,12 @@ impl Schema {
             match word.as_str() {
                 "}" => return Ok(()),
                 ";" => {}
-                "message" => self.message(c, full, proto3)?,
+                "message" => self.message(c, full, proto3, depth + 1)?,
                 "enum" => self.enumeration(c, full)?,
                 "oneof" => {
                     let _name = token(c)?;
                     expect(c, "{")?;
-                    self.message_body(c, full, proto3, msg, true)?;
+                    self.message_body(c, full, proto3, msg, true, depth + 1)?;
                 }
                 "option" | "reserved" | "extensions" | "extend" => skip_statement(c)?,
                 "group" => return Err(c.error_at("proto2 groups are not supported", at)),
@@ -567,8 +588,8 @@ fn parse_int(s: &str) -> Option<i64> {
     let (neg, body) = s.strip_prefix('-').map_or((false, s), |b| (true, b));
     let n = if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
         i64::from_str_radix(hex, 16).ok()?
-    } else if body.len() > 1 && body.starts_with('0') {
-        i64::from_str_radix(&body[1..], 8).ok()?
+    } else if let Some(octal) = body.strip_prefix('0').filter(|o| !o.is_empty()) {
+        i64::from_str_radix(octal, 8).ok()?
     } else {
         body.parse().ok()?
     };
@@ -813,5 +834,16 @@ service Jobs { rpc Run(Job) returns (Job) { option idempotency_level = NO_SIDE_E
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        for text in [
+            "message A {".repeat(10_000),
+            format!("message A {{{}", "oneof o {".repeat(10_000)),
+        ] {
+            let e = Schema::default().add_file(&text).unwrap_err();
+            assert!(e.message.contains("nested deeper"), "{}", e.message);
+        }
     }
 }

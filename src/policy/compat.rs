@@ -25,7 +25,6 @@
 //! - `x = ref[x]` (and `ref[x] = x`), the unification the Kubernetes libraries use to
 //!   iterate a set, is refused by regorus 0.14 (`var x is unsafe`); it is rewritten to
 //!   `ref[x] == x`, which means the same whether or not `x` is bound.
-//!
 //! - A call inside a negated expression (`not object.get(o, k, "N") == "N"`): OPA's
 //!   compiler evaluates the call before the negation (it is hoisted into its own
 //!   expression), so when the call is undefined or fails (`object.get(null, …)`) the body
@@ -42,20 +41,23 @@
 //!   regorus 0.14 stops the rule with `item cannot be indexed` when the collection is
 //!   undefined (a pod without volumes); OPA's set is empty. The element moves into a body:
 //!   `volumes contains __custos_item if { __custos_item := pod.spec.volumes[_] }`.
-//! - A comprehension that declares with `:=` a variable it has already used, which the rule
-//!   bound before the comprehension (conftest's `combine` example: `name := …` outside, then
-//!   `[name | …; x == name; name := …]`): OPA reads the first use as the outer variable and
-//!   the `:=` as a new local of the comprehension (its term included); regorus 0.14 refuses
-//!   the rule (`var name used before definition below`). The comprehension's own variable is
-//!   renamed (`__custos_local_1`) from its declaration on, and in the comprehension's term.
+//! - A comprehension that declares (`:=`, `some`) a variable the rule declared before it
+//!   (conftest's `combine` example: `name := …` outside, then `[name | …; x == name;
+//!   name := …]`): OPA reads a use before the declaration as the outer variable and the
+//!   declaration as a new local of the comprehension (its term included); regorus 0.14
+//!   refuses the rule (`var name used before definition below`, `duplicated definition`).
+//!   The comprehension's own variable is renamed (`__custos_local_1`) from its declaration
+//!   on, and in the comprehension's term.
 //! - `some i` in a rule body whose `i` is used only inside comprehensions (conftest's
 //!   `combine` example): OPA gives each comprehension its own `i` (the outer one is never
 //!   bound); regorus 0.14 fails with `duplicated definition of local variable i` once the
 //!   body is evaluated a second time (after an earlier iteration). The declaration is
 //!   replaced by `true`.
 //!
-//! Every rewrite keeps each line where it was (locations in errors name the same line; the
-//! column can move on a rewritten line) and leaves strings and comments untouched.
+//! The rewrites apply to the user's policies ([`rewrite`]; the bundled ones are written for
+//! regorus). Every rewrite keeps each line where it was (locations in errors name the same
+//! line; the column can move on a rewritten line) and leaves strings and comments
+//! untouched. The AST-based ones share one parse of the file while none changes it.
 
 use regorus::{Engine, Value};
 
@@ -964,7 +966,7 @@ fn data_imports(src: &str) -> Vec<(String, String)> {
         regex::Regex::new(
             r#"(?m)^[ \t]*import[ \t]+(data(?:\.[A-Za-z_][A-Za-z0-9_]*|\["[^"\n]*"\])+)(?:[ \t]+as[ \t]+([A-Za-z_][A-Za-z0-9_]*))?[ \t]*(?:#.*)?\r?$"#,
         )
-        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+        .expect("static regex")
     });
     IMPORT
         .captures_iter(src)
@@ -1044,13 +1046,13 @@ pub fn rewrite_self_index_unification(src: &str) -> std::borrow::Cow<'_, str> {
         regex::Regex::new(
             r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*([A-Za-z_][A-Za-z0-9_.]*)\[([A-Za-z_][A-Za-z0-9_]*)\]",
         )
-        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+        .expect("static regex")
     });
     static REF_FIRST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
             r"([A-Za-z_][A-Za-z0-9_.]*)\[([A-Za-z_][A-Za-z0-9_]*)\][ \t]*=[ \t]*([A-Za-z_][A-Za-z0-9_]*)",
         )
-        .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+        .expect("static regex")
     });
     if !src.contains('=') {
         return std::borrow::Cow::Borrowed(src);
