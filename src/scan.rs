@@ -614,8 +614,11 @@ fn scan_file(
             });
         }
         let parse_failed = parsed.error.as_ref().map(|e| e.span);
-        let unread_extra_format =
-            !c.named && crate::parse::conftest_only_syntax(&c.fs_path).is_some();
+        // With conftest-style (user) policies loaded the run is conftest's, and conftest fails
+        // on a file it cannot read: then a parse error, as for a named file.
+        let unread_extra_format = !c.named
+            && crate::parse::conftest_only_syntax(&c.fs_path).is_some()
+            && !ev.policies().has_conftest_rules();
         if let (Some(err), true) = (&parsed.error, unread_extra_format) {
             // A file in one of conftest's extra formats (CUE, Jsonnet, nginx, HOCON …) that a
             // directory walk came across and that custos cannot evaluate (a CUE schema with

@@ -860,3 +860,41 @@ fn unreadable_extra_formats_are_notes_when_discovered_and_errors_when_named() {
         assert_eq!(rules, ["parse-error"], "{named}");
     }
 }
+
+/// A text-format file that names its message type (`# proto-message:`) is read as that type or
+/// not at all, as conftest does ("look up message type"): without `--proto-file-dirs` it is a
+/// parse error at the comment's line, even when a directory walk found it and conftest-style
+/// policies are loaded (conftest fails on a file it cannot read).
+#[test]
+fn a_textproto_naming_its_type_without_a_schema_is_a_parse_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).expect("mkdir");
+    std::fs::write(
+        docs.join("job.textproto"),
+        "# a job\n# proto-message: example.Job\nname: \"x\"\n",
+    )
+    .expect("write");
+    let policy = format!("{FORMATS}/textproto/policy");
+    let policy = repo().join(policy);
+    let (exit, report, err) = scan_json(
+        &[
+            docs.to_str().expect("utf-8"),
+            "--policy",
+            policy.to_str().expect("utf-8"),
+            "--no-bundled",
+            "--no-config",
+        ],
+        &repo(),
+    );
+    assert_eq!(exit, 1, "{err}");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["rule_id"], "parse-error");
+    assert_eq!(findings[0]["location"]["line"], 2);
+    let message = findings[0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("look up message type \"example.Job\""),
+        "{message}"
+    );
+}

@@ -4,9 +4,10 @@
 //! (`--proto-file-dirs`, with the type named by a `# proto-message: pkg.Type` comment) and
 //! gives policies protojson's output with the proto field names. custos does the same when
 //! `--proto-file-dirs` is given ([`super::textproto_schema`] turns the reading below into
-//! protojson's shape). Without the schema conftest refuses the file; custos reads the text
-//! format without a schema, which gives the same document for the common case and differs
-//! where only the schema can tell:
+//! protojson's shape). Without the schema conftest refuses the file, and so does custos when
+//! the file names its type (`# proto-message:`); a file that names no type is read without a
+//! schema, which gives the same document for the common case and differs where only the
+//! schema can tell:
 //!
 //! - a field written once is a single value, a field written several times (or with the
 //!   `[a, b]` list syntax) an array — protojson makes a `repeated` field an array even with
@@ -33,8 +34,24 @@ use crate::document::{push_token, Span, SpanMap};
 /// The document of a text-format file: with the `.proto` schema `--proto-file-dirs` loaded,
 /// as conftest reads it ([`super::textproto_schema`]); without one, as read without a schema.
 pub fn parse(source: &str, limits: &Limits) -> Parsed {
+    let schema = super::textproto_schema::active();
+    if schema.is_none() {
+        // A file that names its message type is read as that type or not at all, as conftest
+        // does: without the `.proto` files its fields cannot be typed.
+        if let Some(ty) = super::textproto_schema::message_type(source) {
+            let at = source.find("proto-message:").unwrap_or(0);
+            let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+            return Parsed::failed(ParseError::at(
+                format!(
+                    "look up message type \"{ty}\": no .proto schema loaded (give the directories \
+                     of its .proto files with --proto-file-dirs)"
+                ),
+                line_start,
+            ));
+        }
+    }
     let parsed = parse_schemaless(source, limits);
-    match super::textproto_schema::active() {
+    match schema {
         Some(schema) => schema.decode(source, parsed),
         None => parsed,
     }
