@@ -20,8 +20,9 @@ then verified against the checkpoint: besides the contract above, exit 0 — int
 failure unless every line is the sealed record's JSON value — records are hashed in JCS
 canonical form, so whitespace between tokens is not part of them — with at most one more
 empty line). Each failure is kept under
-OUT/fail-N with the inputs, the command and stderr, and is printed; the exit code is the number
-of failures (capped at 100).
+OUT/fail-N with the inputs, the command and stderr, and is printed, as is any input slower than
+`--slow` seconds (OUT/slow-N, not a failure); the exit code is the number of failures (capped
+at 100).
 
 Usage: scripts/mutate-binary.py [--custos BIN] [-n ITERATIONS] [--seed S] [--timeout SECONDS]
                                  [--out DIR] [--mem-gib G] [--modes scan,policy,config,chain]
@@ -189,6 +190,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--mem-gib", type=int, default=8)
+    ap.add_argument("--slow", type=float, default=10.0,
+                    help="keep inputs slower than this many seconds under OUT/slow-N (not failures)")
     ap.add_argument("--out", default="mutate-out")
     ap.add_argument("--modes", default="scan,policy,config,chain",
                     help="comma-separated modes to draw from (weights 6:2:1:2)")
@@ -257,6 +260,11 @@ def main():
             problem = check(rc, out, err, mode != "chain", want_canary)
             if not problem and mode == "chain" and rc == 0 and not same_records(chain, sealed):
                 problem = "chain verify accepted a modified chain (exit 0)"
+            if not problem and secs > args.slow:
+                keep = out_dir / f"slow-{i}"
+                shutil.copytree(tmp, keep, dirs_exist_ok=True)
+                (keep / "command.txt").write_text(" ".join(cmd) + f"\n{secs:.1f} s\nrc={rc}\n")
+                print(f"[{i}] {mode}: slow, {secs:.1f} s -> {keep}", flush=True)
             if problem:
                 failures += 1
                 keep = out_dir / f"fail-{i}"

@@ -363,7 +363,14 @@ mod tests {
     #[test]
     fn schemaless_shape() {
         let src = "# proto-message: conftest.testing.TestMessage\n\nname: \"fail\" 'ed'\nnumber: 9000\nratio: 0.5f\nkind: ENUM_A\nok: true\nitem { id: 1 }\nitem < id: 2 >\ntags: [\"a\", \"b\"]\nbytes: \"\\101\\x42\"\n[ext.field]: 3;\n";
-        let p = parse(src, &Limits::default());
+        // Naming its type, the file is refused without the schema, as conftest does …
+        let refused = parse(src, &Limits::default());
+        let err = refused.error.expect("refused without a schema");
+        assert!(err.message.contains("look up message type \"conftest.testing.TestMessage\""));
+        assert_eq!(err.span, Some(Span::new(0, 0)));
+        // … and read without one when it names none.
+        let src = src.replacen("# proto-message:", "# message:", 1);
+        let p = parse(&src, &Limits::default());
         assert!(p.error.is_none(), "{:?}", p.error);
         let v = &p.docs[0].value;
         assert_eq!(v["name"], "failed");
