@@ -117,7 +117,11 @@ fn the_generated_scan_corpus_gets_the_same_findings_with_and_without_prefilters(
         .arg(dir.path())
         .output()
         .expect("python3 runs scripts/gen-scan-corpus.py");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let config = Config::defaults(dir.path().to_path_buf());
     let roots: Vec<PathBuf> = vec![dir.path().to_path_buf()];
     let scan = |set: &PolicySet| {
@@ -134,24 +138,94 @@ fn the_generated_scan_corpus_gets_the_same_findings_with_and_without_prefilters(
 
 /// Keys around the edges of CFG001's name patterns and their exceptions.
 const KEYS: &[&str] = &[
-    "password", "PASSWORD", "db_password", "DB_PASSWORD", "dbPass", "dbPwd", "FTP_PASS",
-    "pass", "passwd", "passphrase", "secret", "client_secret", "token", "api_key", "apiKey",
-    "API-KEY", "api.key", "private_key", "access_key", "secret_key", "jwt_key", "signing_key",
-    "hmac_key", "credentials", "credential", "next_page_token", "nextPageToken", "eos_token",
-    "client_token", "ClientToken", "allow_empty_password", "ALLOW_EMPTY_PASSWORD",
-    "allowEmptyPassword", "password_hash", "hashedPassword", "existingSecret", "passwordSecret",
-    "userSecretKey", "password_file", "bypass", "compass", "Passport", "name", "value", "key",
-    "keys", "token_limit", "secrets", "ПАРОЛЬ_password", "İpassword",
+    "password",
+    "PASSWORD",
+    "db_password",
+    "DB_PASSWORD",
+    "dbPass",
+    "dbPwd",
+    "FTP_PASS",
+    "pass",
+    "passwd",
+    "passphrase",
+    "secret",
+    "client_secret",
+    "token",
+    "api_key",
+    "apiKey",
+    "API-KEY",
+    "api.key",
+    "private_key",
+    "access_key",
+    "secret_key",
+    "jwt_key",
+    "signing_key",
+    "hmac_key",
+    "credentials",
+    "credential",
+    "next_page_token",
+    "nextPageToken",
+    "eos_token",
+    "client_token",
+    "ClientToken",
+    "allow_empty_password",
+    "ALLOW_EMPTY_PASSWORD",
+    "allowEmptyPassword",
+    "password_hash",
+    "hashedPassword",
+    "existingSecret",
+    "passwordSecret",
+    "userSecretKey",
+    "password_file",
+    "bypass",
+    "compass",
+    "Passport",
+    "name",
+    "value",
+    "key",
+    "keys",
+    "token_limit",
+    "secrets",
+    "ПАРОЛЬ_password",
+    "İpassword",
 ];
 
 /// Values around the edges of the literal judgement.
 const VALUES: &[&str] = &[
-    "hunter2-Literal-9x", "s3cr3t", "", "   ", " \t", "${DB_PASSWORD}", "{{ .Values.pw }}",
-    "$(PW)", "$PW", "%(pw)s", "<your-token>", "xxxx", "****", "changeme", "CHANGEME",
-    "DB_PASSWORD", "db-password", "vault:secret/data/db", "arn:aws:secretsmanager:x",
-    "/run/secrets/db", "./pw.txt", "true", "no", "write", "password", "Forgot your password?",
-    "sk-XXXXXXXXXXXXXXXXXXXX", "ENC[AES256_GCM,data:abc]", " padded-Literal-1 ",
-    "\u{a0}nbsp-Literal\u{a0}", "\u{85}", "T00000000?token=XXXXXXXX", "%s", "{0}",
+    "hunter2-Literal-9x",
+    "s3cr3t",
+    "",
+    "   ",
+    " \t",
+    "${DB_PASSWORD}",
+    "{{ .Values.pw }}",
+    "$(PW)",
+    "$PW",
+    "%(pw)s",
+    "<your-token>",
+    "xxxx",
+    "****",
+    "changeme",
+    "CHANGEME",
+    "DB_PASSWORD",
+    "db-password",
+    "vault:secret/data/db",
+    "arn:aws:secretsmanager:x",
+    "/run/secrets/db",
+    "./pw.txt",
+    "true",
+    "no",
+    "write",
+    "password",
+    "Forgot your password?",
+    "sk-XXXXXXXXXXXXXXXXXXXX",
+    "ENC[AES256_GCM,data:abc]",
+    " padded-Literal-1 ",
+    "\u{a0}nbsp-Literal\u{a0}",
+    "\u{85}",
+    "T00000000?token=XXXXXXXX",
+    "%s",
+    "{0}",
 ];
 
 /// One document per (shape, key, value): a mapping entry, a long-form variable, a
@@ -162,7 +236,9 @@ fn pair_documents() -> Vec<Value> {
         for v in VALUES {
             docs.push(json!({ "config": { *k: v } }));
             docs.push(json!({ "variables": { *k: { "value": v, "description": "d" } } }));
-            docs.push(json!({ "containerDefinitions": [{ "environment": [{ "name": k, "value": v }] }] }));
+            docs.push(
+                json!({ "containerDefinitions": [{ "environment": [{ "name": k, "value": v }] }] }),
+            );
             docs.push(json!({ "services": { "app": { "environment": [format!("{k}={v}")] } } }));
             docs.push(json!({ "dependencies": { *k: v } }));
         }
@@ -203,6 +279,12 @@ fn every_credential_pair_gets_the_same_findings_with_and_without_prefilters() {
         }
     }
     // Both sides of the boundary are reached.
-    assert!(fired > 100, "CFG001 fired on only {fired} of {docs} documents");
-    assert!(docs - fired > 1000, "CFG001 fired on {fired} of {docs} documents");
+    assert!(
+        fired > 100,
+        "CFG001 fired on only {fired} of {docs} documents"
+    );
+    assert!(
+        docs - fired > 1000,
+        "CFG001 fired on {fired} of {docs} documents"
+    );
 }

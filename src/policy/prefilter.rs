@@ -45,10 +45,7 @@ impl Prefilters {
     /// `false` only when the rule of `package` provably has no result on `input`.
     pub(crate) fn may_fire(&self, package: &str, input: &serde_json::Value) -> bool {
         match package {
-            LITERAL_CREDENTIALS => self
-                .credentials
-                .as_ref()
-                .is_none_or(|c| c.may_fire(input)),
+            LITERAL_CREDENTIALS => self.credentials.as_ref().is_none_or(|c| c.may_fire(input)),
             _ => true,
         }
     }
@@ -103,10 +100,7 @@ impl Credentials {
         let lib = |name: &str| format!("{CREDENTIALS_LIB}.{name}");
         let rule = |name: &str| format!("{LITERAL_CREDENTIALS}.{name}");
         // The rule itself must be loaded (one-file runs compile only the rules they need).
-        if !matches!(
-            engine.eval_rule(rule("metadata")),
-            Ok(Value::Object(_))
-        ) {
+        if !matches!(engine.eval_rule(rule("metadata")), Ok(Value::Object(_))) {
             return None;
         }
         let env_list_keys = match engine.eval_rule(rule("env_list_keys")) {
@@ -179,7 +173,10 @@ impl Credentials {
                     }
                     for (k, x) in map {
                         // Shape 1.
-                        if (x.is_string() || x.is_number()) && self.is_key(k) && self.may_be_literal(x) {
+                        if (x.is_string() || x.is_number())
+                            && self.is_key(k)
+                            && self.may_be_literal(x)
+                        {
                             return true;
                         }
                         if x.is_object() || x.is_array() {
@@ -210,5 +207,191 @@ impl Credentials {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::policy::{PolicySet, PolicySources};
+
+    fn bundled() -> PolicySet {
+        let sources = PolicySources {
+            include_bundled: true,
+            dirs: vec![],
+            include_tests: false,
+            kinds: None,
+        };
+        PolicySet::load(&sources, &serde_json::json!({}), Duration::from_secs(300))
+            .expect("bundled policies load")
+    }
+
+    /// Every object key and string value of the structured fixtures, and strings around the
+    /// edges of the patterns.
+    fn samples() -> (BTreeSet<String>, BTreeSet<String>) {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let config = crate::config::Config::defaults(root.clone());
+        let limits = crate::parse::Limits::default();
+        let (mut keys, mut values) = (BTreeSet::new(), BTreeSet::new());
+        for entry in walkdir::WalkDir::new(root.join("fixtures")).sort_by_file_name() {
+            let Ok(entry) = entry else { continue };
+            let Ok(source) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            let rel = entry.path().strip_prefix(&root).unwrap_or(entry.path());
+            let (_, syntax) = crate::discover::classify(rel, &source, &config);
+            if syntax == crate::parse::Syntax::Text {
+                continue;
+            }
+            let Some(parsed) = crate::parse::parse(syntax, &source, &limits) else {
+                continue;
+            };
+            let mut stack: Vec<serde_json::Value> =
+                parsed.docs.into_iter().map(|d| d.value).collect();
+            while let Some(v) = stack.pop() {
+                match v {
+                    serde_json::Value::Object(map) => {
+                        for (k, x) in map {
+                            keys.insert(k);
+                            stack.push(x);
+                        }
+                    }
+                    serde_json::Value::Array(items) => stack.extend(items),
+                    serde_json::Value::String(s) => {
+                        values.insert(s);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for edge in [
+            "password",
+            "dbPass",
+            "next_page_token",
+            "allowEmptyPassword",
+            "existingSecret",
+            "Passport",
+            "bypass",
+            "İpassword",
+            "ПАРОЛЬ_password",
+            "",
+        ] {
+            keys.insert(edge.to_owned());
+        }
+        for edge in [
+            "",
+            " ",
+            "\u{a0}",
+            "\u{85}",
+            "\u{2028}x",
+            " ${X} ",
+            "changeme",
+            "CHANGEME",
+            "x",
+            "hunter2-Literal",
+            "<your-token>",
+            "ENC[x]",
+            "İ",
+        ] {
+            values.insert(edge.to_owned());
+        }
+        (keys, values)
+    }
+
+    /// The Rust judgement of names is the Rego one, and its judgement of values never calls
+    /// a literal what the rule would not: checked against the Rego functions themselves, so a
+    /// change to `lib/credentials.rego` that the prefilter does not follow fails here.
+    #[test]
+    fn judges_keys_and_values_as_the_rego_library_does() {
+        let set = bundled();
+        let (engine, prefilters) = set.prepared();
+        let c = prefilters
+            .credentials
+            .as_ref()
+            .expect("the CFG001 prefilter is loaded");
+        assert!(prefilters.is_active(LITERAL_CREDENTIALS));
+        let (keys, values) = samples();
+        assert!(
+            keys.len() > 500 && values.len() > 500,
+            "{} keys, {} values",
+            keys.len(),
+            values.len()
+        );
+        let mut engine = engine.clone();
+        engine
+            .add_policy(
+                "prefilter_check.rego".to_owned(),
+                "package prefilter_check\nimport rego.v1\nimport data.custos.lib.credentials\n\
+                 keys := {k | some k in input.keys; credentials.key(k)}\n\
+                 literals := {v | some v in input.values; credentials.literal(v)}\n"
+                    .to_owned(),
+            )
+            .expect("check module compiles");
+        engine.set_input(Value::from(
+            serde_json::json!({"keys": keys, "values": values}),
+        ));
+        let set_of = |v: Value| -> BTreeSet<String> {
+            match v {
+                Value::Set(s) => s
+                    .iter()
+                    .filter_map(|x| match x {
+                        Value::String(s) => Some(s.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+                other => panic!("not a set: {other:?}"),
+            }
+        };
+        let rego_keys = set_of(
+            engine
+                .eval_rule("data.prefilter_check.keys".to_owned())
+                .expect("keys"),
+        );
+        let rego_literals = set_of(
+            engine
+                .eval_rule("data.prefilter_check.literals".to_owned())
+                .expect("literals"),
+        );
+        let rust_keys: BTreeSet<String> = keys.iter().filter(|k| c.is_key(k)).cloned().collect();
+        assert_eq!(rust_keys, rego_keys);
+        let missed: Vec<&String> = rego_literals
+            .iter()
+            .filter(|v| !c.may_be_literal(&serde_json::Value::String((*v).clone())))
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "literals the prefilter would skip: {missed:?}"
+        );
+        // Both answers occur: the check is not vacuous.
+        assert!(rust_keys.len() > 20, "{rust_keys:?}");
+        let rejected = values
+            .iter()
+            .filter(|v| !c.may_be_literal(&serde_json::Value::String((*v).clone())))
+            .count();
+        assert!(rejected > 20, "only {rejected} values rejected");
+    }
+
+    #[test]
+    fn is_off_without_its_rule_and_when_turned_off() {
+        let sources = PolicySources {
+            include_bundled: true,
+            dirs: vec![],
+            include_tests: false,
+            kinds: Some([crate::document::Kind::Terraform].into_iter().collect()),
+        };
+        let set = PolicySet::load(&sources, &serde_json::json!({}), Duration::from_secs(300))
+            .expect("policies load");
+        assert!(!set.prepared().1.is_active(LITERAL_CREDENTIALS));
+        let mut set = bundled();
+        set.set_prefilters(false);
+        assert!(!set.prepared().1.is_active(LITERAL_CREDENTIALS));
+        // With no prefilter, every document may fire.
+        assert!(set
+            .prepared()
+            .1
+            .may_fire(LITERAL_CREDENTIALS, &serde_json::json!({"a": 1})));
     }
 }
