@@ -92,48 +92,75 @@ unquote(s) := substring(t, 1, count(t) - 2) if {
 	regex.match(`^(?:'.*'|".*")$`, t)
 } else := trim_space(s)
 
-# A mapping entry: the key names the credential. (Cheap checks first: this runs on every node.)
-deny contains {"msg": sprintf("`%s` is set to a literal credential", [key]), "path": path} if {
-	not skip_document
+# The document's nodes below its root, each with the key (or index) it is found under:
+# [path, key, node], from one walk. The shapes below read these instead of walking the
+# document once each, and the credential patterns run once per distinct key
+# (`credential_keys`) rather than once per node: a JSON array of 100,000 objects has a
+# handful of distinct keys.
+nodes := [[path, path[count(path) - 1], node] |
 	walk(input, [path, node])
 	count(path) > 0
-	key := path[count(path) - 1]
-	is_string(key)
-	credentials.credential_name(key)
-	credentials.literal_credential(key, node)
+]
+
+credential_keys := {k | some k in {key | some [_, key, _] in nodes}; is_string(k); credentials.key(k)}
+
+# The nodes under a credential-named key.
+credential_nodes := [n | some n in nodes; n[1] in credential_keys]
+
+# Each distinct (key, scalar value) pair under a credential-named key, judged once: a
+# generated file repeats the same pairs thousands of times.
+literal_entries := {pair |
+	some pair in {[key, node] | some [_, key, node] in credential_nodes; not is_object(node); not is_array(node)}
+	credentials.literal_credential(pair[0], pair[1])
+}
+
+# A mapping entry: the key names the credential.
+deny contains {"msg": sprintf("`%s` is set to a literal credential", [key]), "path": path} if {
+	not skip_document
+	some [path, key, node] in credential_nodes
+	[key, node] in literal_entries
 	not skipped(path)
 	not encrypted(node)
 }
 
-# `DB_PASSWORD: {value: x, description: …}` (GitLab long-form variables), and
-# `{name: DB_PASSWORD, value: x}` outside Kubernetes `env` (K8S001 covers those).
-deny contains {"msg": sprintf("`%s` is set to a literal credential%s", [key, where]), "path": array.concat(path, ["value"])} if {
+# `DB_PASSWORD: {value: x, description: …}` (GitLab long-form variables) …
+deny contains {"msg": sprintf("`%s` is set to a literal credential (long-form variable)", [key]), "path": array.concat(path, ["value"])} if {
 	not skip_document
-	walk(input, [path, node])
+	some [path, key, node] in credential_nodes
 	is_object(node)
 	value := node.value
-	some [key, where] in value_pair_keys(path, node)
 	credentials.literal_credential(key, value)
 	not skipped(path)
 	not encrypted(value)
 }
 
-value_pair_keys(path, node) := {[k, " (long-form variable)"] |
-	count(path) > 0
-	k := path[count(path) - 1]
-} | {[k, " (name/value pair)"] |
-	k := node.name
-	is_string(k)
+# … and `{name: DB_PASSWORD, value: x}` outside Kubernetes `env` (K8S001 covers those), the
+# document itself included.
+deny contains {"msg": sprintf("`%s` is set to a literal credential (name/value pair)", [key]), "path": array.concat(path, ["value"])} if {
+	not skip_document
+	some [path, node] in value_objects
+	key := node.name
+	is_string(key)
 	not k8s_env_entry(path)
+	value := node.value
+	credentials.literal_credential(key, value)
+	not skipped(path)
+	not encrypted(value)
 }
+
+# Objects with a `value` member: [path, node].
+value_objects := [[path, node] |
+	some [path, _, node] in array.concat([[[], null, input]], nodes)
+	is_object(node)
+	node.value != null
+]
 
 # docker-compose `environment: ["DB_PASSWORD=x"]`.
 deny contains {"msg": sprintf("`%s` is set to a literal credential (in an environment list)", [m[1]]), "path": array.concat(path, [i])} if {
 	not skip_document
-	walk(input, [path, node])
+	some [path, key, node] in nodes
+	key in env_list_keys
 	is_array(node)
-	count(path) > 0
-	path[count(path) - 1] in env_list_keys
 	some i, item in node
 	is_string(item)
 	some m in regex.find_all_string_submatch_n(env_assignment, item, 1)

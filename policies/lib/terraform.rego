@@ -71,6 +71,13 @@ resources(ty) := array.concat(
 	[[["resource", ty, name, i], name, b] | some name, v in of_type(ty); is_array(v); some i, b in v; is_object(b)],
 )
 
+# Every resource instance of the document by type, as `resources` lists them: {type: [[path,
+# name, body], …]} for each type the document declares. A rule evaluation builds it once; a
+# rule that knows many types looks each one up (`some [path, name, r] in tf.by_type[ty]`,
+# undefined for a type the document does not declare) instead of calling `resources` once per
+# type it knows, as a function call costs far more than a lookup in the interpreter.
+by_type[ty] := resources(ty) if some ty, _ in section("resource")
+
 of_type(ty) := input.resource[ty] if is_object(input.resource[ty])
 
 of_type(ty) := {} if not is_object(input.resource[ty])

@@ -35,3 +35,14 @@ test_resources_handles_repeated_and_odd_declarations if {
 	r == [[["resource", "t", "a"], "a", {"x": 1}], [["resource", "t", "b", 0], "b", {"y": 1}]]
 	tf.resources("t") == [] with input as {"resource": "${var.r}"}
 }
+
+test_by_type_lists_each_declared_type_as_resources_does if {
+	doc := {"resource": {"t": {"a": {"x": 1}, "b": [{"y": 1}, "text"]}, "u": {"c": {}}, "v": "${var.v}"}}
+	tf.by_type == {
+		"t": [[["resource", "t", "a"], "a", {"x": 1}], [["resource", "t", "b", 0], "b", {"y": 1}]],
+		"u": [[["resource", "u", "c"], "c", {}]],
+		"v": [],
+	} with input as doc
+	tf.by_type == {} with input as {"resource": "${var.r}"}
+	tf.by_type == {} with input as {"variable": {}}
+}

@@ -26,6 +26,7 @@ pub mod checks;
 mod compat;
 mod input;
 mod parse_cost;
+mod prefilter;
 mod regex_cache;
 pub mod sandbox;
 pub mod test;
@@ -392,7 +393,10 @@ pub struct PolicySet {
     /// built): what each worker clones. Built on the first [`PolicySet::worker`] call, so a
     /// scan prepares the engine once rather than once per worker (rayon starts a worker per
     /// split of the file list), and loading policies that are never evaluated costs nothing.
-    prepared: std::sync::Arc<std::sync::OnceLock<Engine>>,
+    prepared: std::sync::Arc<std::sync::OnceLock<(Engine, prefilter::Prefilters)>>,
+    /// Skip a bundled rule on a document where its native prefilter proves it cannot fire
+    /// (`prefilter`); on unless [`PolicySet::set_prefilters`] turned it off.
+    prefilters: bool,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -820,6 +824,7 @@ impl PolicySet {
             sandbox,
             tally: std::sync::Arc::default(),
             prepared: std::sync::Arc::default(),
+            prefilters: true,
         })
     }
 
@@ -857,7 +862,7 @@ impl PolicySet {
     pub fn worker(&self) -> Evaluator<'_> {
         Evaluator {
             set: self,
-            engine: self.prepared_engine().clone(),
+            engine: self.prepared().0.clone(),
             worker: None,
             explicit: false,
             conftest_elsewhere: false,
@@ -873,7 +878,8 @@ impl PolicySet {
     /// and clones of it start prepared. Every evaluation starts from a clean state (the
     /// engine resets its caches per `eval_rule`), so the preparing evaluation leaves nothing
     /// behind that a document could see.
-    fn prepared_engine(&self) -> &Engine {
+    /// The prefilters are read from the same engine when it is prepared.
+    fn prepared(&self) -> &(Engine, prefilter::Prefilters) {
         self.prepared.get_or_init(|| {
             let mut engine = self.trusted.clone();
             if let Some(rule) = self.rules.iter().find(|r| r.trusted) {
@@ -881,8 +887,21 @@ impl PolicySet {
                 // the documents.
                 let _ = engine.eval_rule(format!("{}.metadata", rule.meta.package));
             }
-            engine
+            let prefilters = if self.prefilters {
+                prefilter::Prefilters::load(&mut engine)
+            } else {
+                prefilter::Prefilters::default()
+            };
+            (engine, prefilters)
         })
+    }
+
+    /// Turn the native prefilters of bundled rules off (`false`: every applicable rule is
+    /// evaluated on every document) or on, for workers made after the call; for comparing
+    /// findings with and without them.
+    pub fn set_prefilters(&mut self, on: bool) {
+        self.prefilters = on;
+        self.prepared = std::sync::Arc::default();
     }
 
     /// The time limit of one policy on one document.
@@ -1030,6 +1049,19 @@ impl Evaluator<'_> {
             .filter(|r| !self.explicit || r.meta.kinds.contains(&doc.kind))
             .filter(|r| r.meta.kinds.is_empty() || r.meta.kinds.contains(&doc.kind))
             .filter(|r| !filter.is_disabled(&r.meta.id))
+            .collect();
+        // A bundled rule whose prefilter proves it has no result here is not evaluated (and,
+        // when no trusted rule is left, the input is not converted for the engine).
+        let prefilters = &self.set.prepared().1;
+        let input_json = owned.as_ref().unwrap_or(&doc.input);
+        let applicable: Vec<&RulePackage> = applicable
+            .into_iter()
+            .filter(|r| {
+                !r.trusted
+                    || r.conftest.is_some()
+                    || r.rejected.is_some()
+                    || prefilters.may_fire(&r.meta.package, input_json)
+            })
             .collect();
         if applicable.is_empty() {
             return out;

@@ -44,6 +44,15 @@ fn compile(pattern: &str) -> Compiled {
     }
 }
 
+/// `pattern` compiled as `regex.match` compiles it, for host code that must match exactly as
+/// a rule does (the prefilters); `None` when `regex.match` would not match with it.
+pub(crate) fn compiled(pattern: &str) -> Option<Regex> {
+    match compile(pattern) {
+        Compiled::Ok(re) => Some(re),
+        Compiled::Invalid | Compiled::TooBig => None,
+    }
+}
+
 /// Does `value` match `pattern`? `None` when the pattern is invalid (undefined in Rego).
 fn is_match(pattern: &str, value: &str) -> anyhow::Result<Option<bool>> {
     CACHE.with(|cache| {
