@@ -615,16 +615,21 @@ fn the_generator_breaks_a_partial_rule() {
         r#"package canary.partial
 import rego.v1
 metadata := {"id": "CANARY", "title": "partial", "severity": "low", "kinds": ["gitlab-ci", "kubernetes", "github-actions"]}
-# Assumes every job's script is a list and every container's env is a list.
+# Assumes every job's script and every container's env is a list: anything else reaches
+# arithmetic (iterating a string or a number is undefined in Rego, as in OPA, not an error).
 deny contains msg if {
 	some _, job in input
-	some line in job.script
-	msg := line
+	job.script
+	not is_array(job.script)
+	n := job.script + 1
+	msg := sprintf("%v", [n])
 }
-deny contains name if {
+deny contains msg if {
 	some c in input.spec.template.spec.containers
-	some e in c.env
-	name := e.name
+	c.env
+	not is_array(c.env)
+	n := c.env + 1
+	msg := sprintf("%v", [n])
 }
 deny contains name if {
 	some name, job in input.jobs

@@ -418,30 +418,30 @@ pub fn parse(syntax: Syntax, source: &str, limits: &Limits) -> Option<Parsed> {
         .map(|(_, f)| bound_depth(f(source, limits), source, limits))
 }
 
-/// A parsed value nested deeper than `limits.max_depth` is refused, whatever the text looked
+/// A parsed value nested deeper than about twice `limits.max_depth` is refused, whatever the text looked
 /// like: [`check_depth`] counts brackets before a parser runs, but text the counter reads as a
 /// string can be structure to the parser (a mutated HCL file with a quote split across lines
 /// gave a document about a thousand levels deep from ten), and every later step —
 /// conversion for the engine, Rego's `walk`, serialisation to a worker — recurses on the
 /// value. The error points at the deepest part the spans locate.
 fn bound_depth(mut parsed: Parsed, source: &str, limits: &Limits) -> Parsed {
+    // Twice the parsers' nesting limit: a syntax tree in conftest's shape (Groovy's
+    // `{kind, children: [...]}`) takes two levels of JSON per node of the tree.
+    let max = limits.max_depth.saturating_mul(2).saturating_add(8);
     let Some(i) = parsed
         .docs
         .iter()
-        .position(|d| exceeds_depth(&d.value, limits.max_depth))
+        .position(|d| exceeds_depth(&d.value, max))
     else {
         return parsed;
     };
     let doc = parsed.docs.swap_remove(i);
-    let offset = deepest_span(&doc, limits.max_depth).map_or(0, |s| s.start);
+    let offset = deepest_span(&doc, max).map_or(0, |s| s.start);
     // A deep value is dismantled without recursion, as it was built by a parser that could.
     dismantle(doc.value);
     Parsed::failed(ParseError::within(
         source,
-        format!(
-            "nesting deeper than {} levels; refusing to evaluate",
-            limits.max_depth
-        ),
+        format!("nesting deeper than {max} levels; refusing to evaluate"),
         offset,
     ))
 }
