@@ -1429,10 +1429,29 @@ mod tests {
             .map(|s| (*s).to_owned())
             .collect();
         let keys = [
-            "token", "Token", "TOKEN", "prompt_tokens", "tokens", "access_token", "tokenizer",
-            "api-key", "apiKey", "API_KEY", "key", "monkey", "keys", "client_secret",
-            "clientSecret", "secrets", "credentials", "Credential", "db_passwd", "PASSWORD",
-            "passphrase", "private_key", "accesskey",
+            "token",
+            "Token",
+            "TOKEN",
+            "prompt_tokens",
+            "tokens",
+            "access_token",
+            "tokenizer",
+            "api-key",
+            "apiKey",
+            "API_KEY",
+            "key",
+            "monkey",
+            "keys",
+            "client_secret",
+            "clientSecret",
+            "secrets",
+            "credentials",
+            "Credential",
+            "db_passwd",
+            "PASSWORD",
+            "passphrase",
+            "private_key",
+            "accesskey",
         ];
         let values = [
             "Zq8vT2mWx9Lk3Rp6",

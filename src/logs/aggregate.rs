@@ -221,7 +221,8 @@ impl Win {
         self.by_action.merge(o.by_action, keys, from);
         self.by_resource.merge(o.by_resource, keys, from);
         self.by_outcome.merge(o.by_outcome, keys, from);
-        self.errors_by_resource.merge(o.errors_by_resource, keys, from);
+        self.errors_by_resource
+            .merge(o.errors_by_resource, keys, from);
         if let Some(b) = o.at {
             if self.at.as_ref().is_none_or(|a| b < *a) {
                 self.at = Some(b);
@@ -927,8 +928,8 @@ fn principal_doc(
                 .into_iter()
                 .map(|(k, n)| (k.to_owned(), Value::from(n)))
                 .collect();
-            let top_resource = top(&by_resource)
-                .map(|(k, n)| json!({"resource": display.show(k, 0), "count": n}));
+            let top_resource =
+                top(&by_resource).map(|(k, n)| json!({"resource": display.show(k, 0), "count": n}));
             let top_error = top(&errors_by_resource)
                 .map(|(k, n)| json!({"resource": display.show(k, 0), "count": n}));
             let mut o = json!({

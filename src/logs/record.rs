@@ -518,17 +518,13 @@ pub fn read<'a>(
         if t.is_empty() {
             return None;
         }
-        let members = match &source.log_format {
-            Some(f) => f.members(t)?,
-            None => {
-                let [combined, common] = &*BUILTIN_NGINX;
-                combined.members(t).or_else(|| common.members(t))?
-            }
+        let members = if let Some(f) = &source.log_format {
+            f.members(t)?
+        } else {
+            let [combined, common] = &*BUILTIN_NGINX;
+            combined.members(t).or_else(|| common.members(t))?
         };
-        let f = fields_of(
-            members.iter().map(|(k, v)| (Cow::Borrowed(*k), v)),
-            source,
-        );
+        let f = fields_of(members.iter().map(|(k, v)| (Cow::Borrowed(*k), v)), source);
         return Some(f.into_owned());
     }
     let value = parse_line(line, kind, source)?;
