@@ -618,6 +618,11 @@ pub static RULES: &[SecretRule] = &[
 
 struct Compiled {
     prefilter: AhoCorasick,
+    /// The keywords (first, with the same indices) and then the PII detector's context words:
+    /// one pass over a log line finds both ([`scan_with_context_words`]).
+    with_context: AhoCorasick,
+    /// How many keywords `with_context` starts with.
+    keyword_count: usize,
     /// Keyword index → rule indices.
     by_keyword: Vec<Vec<usize>>,
     /// Compiled on first use: a run only pays for the rules whose keywords occur (a
@@ -655,16 +660,23 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
             }
         }
     }
-    Compiled {
-        // A full DFA: the prefilter runs over every line of every log, and an overlapping
-        // search (every keyword, even inside another) is fastest on a DFA; the keyword set is
-        // small, so the table is too.
-        prefilter: AhoCorasickBuilder::new()
+    // A full DFA: the prefilter runs over every line of every log, and an overlapping search
+    // (every keyword, even inside another) is fastest on a DFA; the keyword set is small, so
+    // the table is too.
+    let dfa = |words: &[&str]| {
+        AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .expect("static keywords build"),
+            .build(words)
+            .expect("static keywords build")
+    };
+    let mut both = keywords.clone();
+    both.extend(super::pii::context_words());
+    Compiled {
+        prefilter: dfa(&keywords),
+        with_context: dfa(&both),
+        keyword_count: keywords.len(),
         by_keyword,
         regexes: RULES.iter().map(|_| std::sync::OnceLock::new()).collect(),
         allows: RULES.iter().map(|_| std::sync::OnceLock::new()).collect(),
@@ -1009,8 +1021,40 @@ fn generic_may_match(text: &str) -> bool {
 /// off (off: the pattern runs whenever a keyword occurs, for tests that hold the two to the
 /// same result).
 fn scan_with(text: &str, ctx: Context, gate: bool) -> Vec<Detection> {
+    let hits = COMPILED
+        .prefilter
+        .find_overlapping_iter(text)
+        .map(|m| (m.pattern().as_usize(), m.start()));
+    scan_hits(text, ctx, gate, hits)
+}
+
+/// [`scan`], and the PII detector's context words found in the same pass over `text` (for
+/// [`super::pii::scan_with_words`]): a log line is walked by one keyword automaton, not two.
+/// The keywords are the same, with the same indices, so the detections are [`scan`]'s.
+pub fn scan_with_context_words(text: &str, ctx: Context) -> (Vec<Detection>, super::pii::Words) {
     let c = &*COMPILED;
-    let mut hits = c.prefilter.find_overlapping_iter(text).peekable();
+    let mut words = super::pii::Words::default();
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    for m in c.with_context.find_overlapping_iter(text) {
+        let i = m.pattern().as_usize();
+        match i.checked_sub(c.keyword_count) {
+            Some(w) => words.add(w),
+            None => hits.push((i, m.start())),
+        }
+    }
+    (scan_hits(text, ctx, true, hits.into_iter()), words)
+}
+
+/// Run the rules whose keywords are among `hits` (keyword index, start; in the order an
+/// overlapping search reports them).
+fn scan_hits(
+    text: &str,
+    ctx: Context,
+    gate: bool,
+    hits: impl Iterator<Item = (usize, usize)>,
+) -> Vec<Detection> {
+    let c = &*COMPILED;
+    let mut hits = hits.peekable();
     // Most lines of a log hold no keyword at all: nothing to allocate for them.
     if hits.peek().is_none() {
         return Vec::new();
@@ -1019,17 +1063,20 @@ fn scan_with(text: &str, ctx: Context, gate: bool) -> Vec<Detection> {
     // Line-scoped rules run on the lines where their keyword occurs, not on the whole text.
     let mut lines: Vec<Vec<(usize, usize)>> = vec![Vec::new(); RULES.len()];
     let mut any = false;
-    for m in hits {
-        for &r in &c.by_keyword[m.pattern().as_usize()] {
+    for (keyword, start) in hits {
+        let Some(rules) = c.by_keyword.get(keyword) else {
+            continue;
+        };
+        for &r in rules {
             wanted[r] = true;
             any = true;
             // Matches come in text order: one on the line already recorded adds nothing, and
             // looking for its line's ends again would make a long line with many keywords
             // quadratic.
-            if line_scoped(&RULES[r]) && lines[r].last().is_none_or(|&(_, end)| end < m.start()) {
+            if line_scoped(&RULES[r]) && lines[r].last().is_none_or(|&(_, end)| end < start) {
                 let b = text.as_bytes();
-                let from = memchr::memrchr(b'\n', &b[..m.start()]).map_or(0, |i| i + 1);
-                let to = memchr::memchr(b'\n', &b[m.start()..]).map_or(b.len(), |i| m.start() + i);
+                let from = memchr::memrchr(b'\n', &b[..start]).map_or(0, |i| i + 1);
+                let to = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i);
                 if lines[r].last().is_none_or(|&(_, end)| end < from) {
                     lines[r].push((from, to));
                 }
