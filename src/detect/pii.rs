@@ -152,7 +152,7 @@ fn context(text: &str, start: usize, words: &[&str]) -> bool {
 /// needs a word within 48 bytes before its match cannot succeed in a text without the word, so
 /// its pattern need not run. Computed once per text, and only when a window needs it.
 #[derive(Debug, Clone, Copy, Default)]
-struct Words {
+pub struct Words {
     nhs: bool,
     passport: bool,
     phone: bool,
@@ -168,17 +168,32 @@ static WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
         .expect("static context words")
 });
 
+/// The context words, in the order [`Words::add`] numbers them: for a caller that looks for
+/// them in its own pass over a text, together with other keywords (ASCII case-insensitive).
+pub fn context_words() -> impl Iterator<Item = &'static str> {
+    NHS_WORDS
+        .iter()
+        .chain(PASSPORT_WORDS)
+        .chain(PHONE_WORDS)
+        .copied()
+}
+
 impl Words {
     fn of(text: &str) -> Words {
         let mut w = Words::default();
         for m in WORDS.find_overlapping_iter(text) {
-            match m.pattern().as_usize() {
-                i if i < NHS_WORDS.len() => w.nhs = true,
-                i if i < NHS_WORDS.len() + PASSPORT_WORDS.len() => w.passport = true,
-                _ => w.phone = true,
-            }
+            w.add(m.pattern().as_usize());
         }
         w
+    }
+
+    /// Context word `i` (of [`context_words`]) occurs in the text.
+    pub fn add(&mut self, i: usize) {
+        match i {
+            i if i < NHS_WORDS.len() => self.nhs = true,
+            i if i < NHS_WORDS.len() + PASSPORT_WORDS.len() => self.passport = true,
+            _ => self.phone = true,
+        }
     }
 }
 
@@ -601,12 +616,26 @@ fn hits<'t>(re: &Regex, windows: &[(usize, &'t str, Shape)], pattern: Pattern) -
 
 /// Find PII of the given entities in `text`.
 pub fn scan(text: &str, entities: &[Entity]) -> Vec<Detection> {
-    scan_with(text, entities, true)
+    scan_with(text, entities, true, None)
+}
+
+/// [`scan`], given the context words found anywhere in `text` by the caller's own pass (see
+/// [`context_words`]): the same detections, without a second pass over the text for them.
+/// The words only let a validator be skipped where its word is absent (each validator still
+/// checks its word right before its match), so words from the whole text, a superset of those
+/// near the candidates, change nothing.
+pub fn scan_with_words(text: &str, entities: &[Entity], words: Words) -> Vec<Detection> {
+    scan_with(text, entities, true, Some(words))
 }
 
 /// [`scan`], with the per-window prechecks ([`Shape`]) on or off (off: every validating
 /// pattern runs in every window, for tests that hold the two to the same result).
-fn scan_with(text: &str, entities: &[Entity], prechecks: bool) -> Vec<Detection> {
+fn scan_with(
+    text: &str,
+    entities: &[Entity],
+    prechecks: bool,
+    known: Option<Words>,
+) -> Vec<Detection> {
     let shape = |s: &str| {
         if prechecks {
             Shape::of(s)
@@ -640,7 +669,7 @@ fn scan_with(text: &str, entities: &[Entity], prechecks: bool) -> Vec<Detection>
         .map(|m| (m.start(), m.as_str(), shape(m.as_str())))
         .collect();
     if !windows.is_empty() {
-        scan_windows(text, &windows, &want, &mut out, &push, prechecks);
+        scan_windows(text, &windows, &want, &mut out, &push, (prechecks, known));
     }
     if want(Entity::IpAddress) {
         for m in p.ipv4.find_iter(text) {
@@ -682,7 +711,7 @@ fn scan_windows(
     want: &dyn Fn(Entity) -> bool,
     out: &mut Vec<Detection>,
     push: Push<'_>,
-    prechecks: bool,
+    (prechecks, known): (bool, Option<Words>),
 ) {
     let p = &*P;
     let shape = |s: &str| {
@@ -695,7 +724,9 @@ fn scan_windows(
     let words_cell = std::cell::OnceCell::new();
     let words = || {
         *words_cell.get_or_init(|| {
-            if prechecks {
+            if let (true, Some(w)) = (prechecks, known) {
+                w
+            } else if prechecks {
                 // Every context check looks at most 48 bytes (plus one character, for the
                 // phone patterns, and a character boundary) before a match in a window.
                 let lo = windows.iter().map(|w| w.0).min().unwrap_or(0);
@@ -1028,7 +1059,7 @@ mod tests {
         ) {
             let text: String = parts.concat();
             let all: Vec<Entity> = ENTITIES.iter().map(|e| e.0).collect();
-            proptest::prop_assert_eq!(scan_with(&text, &all, true), scan_with(&text, &all, false), "{}", text);
+            proptest::prop_assert_eq!(scan_with(&text, &all, true, None), scan_with(&text, &all, false, None), "{}", text);
         }
     }
 

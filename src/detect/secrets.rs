@@ -618,6 +618,11 @@ pub static RULES: &[SecretRule] = &[
 
 struct Compiled {
     prefilter: AhoCorasick,
+    /// The keywords (first, with the same indices) and then the PII detector's context words:
+    /// one pass over a log line finds both ([`scan_with_context_words`]).
+    with_context: AhoCorasick,
+    /// How many keywords `with_context` starts with.
+    keyword_count: usize,
     /// Keyword index → rule indices.
     by_keyword: Vec<Vec<usize>>,
     /// Compiled on first use: a run only pays for the rules whose keywords occur (a
@@ -655,16 +660,23 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
             }
         }
     }
-    Compiled {
-        // A full DFA: the prefilter runs over every line of every log, and an overlapping
-        // search (every keyword, even inside another) is fastest on a DFA; the keyword set is
-        // small, so the table is too.
-        prefilter: AhoCorasickBuilder::new()
+    // A full DFA: the prefilter runs over every line of every log, and an overlapping search
+    // (every keyword, even inside another) is fastest on a DFA; the keyword set is small, so
+    // the table is too.
+    let dfa = |words: &[&str]| {
+        AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .expect("static keywords build"),
+            .build(words)
+            .expect("static keywords build")
+    };
+    let mut both = keywords.clone();
+    both.extend(super::pii::context_words());
+    Compiled {
+        prefilter: dfa(&keywords),
+        with_context: dfa(&both),
+        keyword_count: keywords.len(),
         by_keyword,
         regexes: RULES.iter().map(|_| std::sync::OnceLock::new()).collect(),
         allows: RULES.iter().map(|_| std::sync::OnceLock::new()).collect(),
@@ -959,8 +971,90 @@ fn uri_password_ok(secret: &str) -> bool {
 
 /// Run every rule whose keyword occurs in `text`.
 pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
+    scan_with(text, ctx, true)
+}
+
+/// The words a key of the generic rule (SEC024) can end with: the last word of each
+/// alternative of its key pattern (`api[_-]?key`, `client[_-]?secret`, `credentials?`, …).
+const GENERIC_KEY_ENDS: [&[u8]; 8] = [
+    b"password",
+    b"passwd",
+    b"passphrase",
+    b"secret",
+    b"token",
+    b"key",
+    b"credential",
+    b"credentials",
+];
+
+/// Could the generic rule's pattern (SEC024) match in `text`? A match needs a key that ends
+/// in one of [`GENERIC_KEY_ENDS`], then an optional quote, blanks, and `:` or `=` (every
+/// operator starts with one): checked at each `:` and `=` of the text, going back. A log line
+/// whose only keyword is part of a name (`"prompt_tokens":`) fails it, and the pattern, the
+/// costliest of the detector on such lines, does not run. Text that is not ASCII always runs
+/// the pattern: its case-insensitive match also folds non-ASCII letters (the Kelvin sign to
+/// `k`, `ſ` to `s`).
+fn generic_may_match(text: &str) -> bool {
+    if !text.is_ascii() {
+        return true;
+    }
+    let b = text.as_bytes();
+    memchr::memchr2_iter(b':', b'=', b).any(|op| {
+        let mut end = op;
+        while end > 0 && matches!(b.get(end - 1), Some(b' ' | b'\t')) {
+            end -= 1;
+        }
+        if end > 0 && matches!(b.get(end - 1), Some(b'"' | b'\'')) {
+            end -= 1;
+        }
+        let before = b.get(..end).unwrap_or_default();
+        GENERIC_KEY_ENDS.iter().any(|w| {
+            before.len() >= w.len()
+                && before
+                    .get(before.len() - w.len()..)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(w))
+        })
+    })
+}
+
+/// [`scan`], with the generic rule's necessary-condition check ([`generic_may_match`]) on or
+/// off (off: the pattern runs whenever a keyword occurs, for tests that hold the two to the
+/// same result).
+fn scan_with(text: &str, ctx: Context, gate: bool) -> Vec<Detection> {
+    let hits = COMPILED
+        .prefilter
+        .find_overlapping_iter(text)
+        .map(|m| (m.pattern().as_usize(), m.start()));
+    scan_hits(text, ctx, gate, hits)
+}
+
+/// [`scan`], and the PII detector's context words found in the same pass over `text` (for
+/// [`super::pii::scan_with_words`]): a log line is walked by one keyword automaton, not two.
+/// The keywords are the same, with the same indices, so the detections are [`scan`]'s.
+pub fn scan_with_context_words(text: &str, ctx: Context) -> (Vec<Detection>, super::pii::Words) {
     let c = &*COMPILED;
-    let mut hits = c.prefilter.find_overlapping_iter(text).peekable();
+    let mut words = super::pii::Words::default();
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    for m in c.with_context.find_overlapping_iter(text) {
+        let i = m.pattern().as_usize();
+        match i.checked_sub(c.keyword_count) {
+            Some(w) => words.add(w),
+            None => hits.push((i, m.start())),
+        }
+    }
+    (scan_hits(text, ctx, true, hits.into_iter()), words)
+}
+
+/// Run the rules whose keywords are among `hits` (keyword index, start; in the order an
+/// overlapping search reports them).
+fn scan_hits(
+    text: &str,
+    ctx: Context,
+    gate: bool,
+    hits: impl Iterator<Item = (usize, usize)>,
+) -> Vec<Detection> {
+    let c = &*COMPILED;
+    let mut hits = hits.peekable();
     // Most lines of a log hold no keyword at all: nothing to allocate for them.
     if hits.peek().is_none() {
         return Vec::new();
@@ -969,17 +1063,20 @@ pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
     // Line-scoped rules run on the lines where their keyword occurs, not on the whole text.
     let mut lines: Vec<Vec<(usize, usize)>> = vec![Vec::new(); RULES.len()];
     let mut any = false;
-    for m in hits {
-        for &r in &c.by_keyword[m.pattern().as_usize()] {
+    for (keyword, start) in hits {
+        let Some(rules) = c.by_keyword.get(keyword) else {
+            continue;
+        };
+        for &r in rules {
             wanted[r] = true;
             any = true;
             // Matches come in text order: one on the line already recorded adds nothing, and
             // looking for its line's ends again would make a long line with many keywords
             // quadratic.
-            if line_scoped(&RULES[r]) && lines[r].last().is_none_or(|&(_, end)| end < m.start()) {
+            if line_scoped(&RULES[r]) && lines[r].last().is_none_or(|&(_, end)| end < start) {
                 let b = text.as_bytes();
-                let from = memchr::memrchr(b'\n', &b[..m.start()]).map_or(0, |i| i + 1);
-                let to = memchr::memchr(b'\n', &b[m.start()..]).map_or(b.len(), |i| m.start() + i);
+                let from = memchr::memrchr(b'\n', &b[..start]).map_or(0, |i| i + 1);
+                let to = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i);
                 if lines[r].last().is_none_or(|&(_, end)| end < from) {
                     lines[r].push((from, to));
                 }
@@ -992,6 +1089,9 @@ pub fn scan(text: &str, ctx: Context) -> Vec<Detection> {
     let mut out: Vec<Detection> = Vec::new();
     for (i, rule) in RULES.iter().enumerate() {
         if !wanted[i] {
+            continue;
+        }
+        if gate && rule.check == Check::Generic && !generic_may_match(text) {
             continue;
         }
         let whole = [(0, text.len())];
@@ -1361,5 +1461,90 @@ mod tests {
         ] {
             assert_eq!(Context::for_file(path, kind), want, "{path}");
         }
+    }
+
+    /// The generic rule's gate ([`generic_may_match`]) only skips texts where the pattern
+    /// cannot match: every text gives the same detections with and without it, in every
+    /// context. Texts: every rule's samples, and keys × quotes × blanks × operators × values,
+    /// names that merely contain a keyword (`prompt_tokens`), JSON and log framings, and
+    /// non-ASCII case folds.
+    #[test]
+    fn the_generic_gate_loses_no_detection() {
+        let mut texts: Vec<String> = RULES
+            .iter()
+            .flat_map(|r| r.tps.iter().chain(r.fps))
+            .map(|s| (*s).to_owned())
+            .collect();
+        let keys = [
+            "token",
+            "Token",
+            "TOKEN",
+            "prompt_tokens",
+            "tokens",
+            "access_token",
+            "tokenizer",
+            "api-key",
+            "apiKey",
+            "API_KEY",
+            "key",
+            "monkey",
+            "keys",
+            "client_secret",
+            "clientSecret",
+            "secrets",
+            "credentials",
+            "Credential",
+            "db_passwd",
+            "PASSWORD",
+            "passphrase",
+            "private_key",
+            "accesskey",
+        ];
+        let values = [
+            "Zq8vT2mWx9Lk3Rp6",
+            "\"Zq8vT2mWx9Lk3Rp6\"",
+            "'Zq8vT2mWx9Lk3Rp6'",
+            "string = \"Zq8vT2mWx9Lk3Rp6\"",
+            "get_it()",
+            "529",
+        ];
+        for k in keys {
+            for q in ["", "\"", "'"] {
+                for blank in ["", " ", "\t", "  "] {
+                    for op in [":", "=", ":=", "=>"] {
+                        for v in values {
+                            texts.push(format!("{k}{q}{blank}{op}{blank}{v}"));
+                            texts.push(format!("{{\"ts\":1,{q}{k}{q}{blank}{op}{blank}{v}}}"));
+                        }
+                    }
+                }
+            }
+            texts.push(format!("2026-11-22 INFO svc {k} rotated for user 7"));
+            texts.push(format!("{{\"usage\":{{\"{k}\":529}},\"note\":\"{k} ok\"}}"));
+        }
+        // Non-ASCII: the Kelvin sign folds to `k`, the long s to `s`.
+        texts.push("api_\u{212a}ey=Zq8vT2mWx9Lk3Rp6".to_owned());
+        texts.push("pa\u{17f}sword=Zq8vT2mWx9Lk3Rp6".to_owned());
+        texts.push("token=Zq8vT2mWx9Lk3Rp6 caf\u{e9}".to_owned());
+        let mut found = 0;
+        for t in &texts {
+            for ctx in [
+                Context::Code,
+                Context::Config,
+                Context::Prose,
+                Context::Yaml,
+                Context::Digests,
+            ] {
+                let gated = scan_with(t, ctx, true);
+                assert_eq!(gated, scan_with(t, ctx, false), "{t:?} in {ctx:?}");
+                found += usize::from(gated.iter().any(|d| d.rule == "SEC024"));
+            }
+        }
+        assert!(found > 500, "the texts exercise the rule: {found}");
+        assert!(!generic_may_match(
+            r#"{"usage":{"prompt_tokens":529,"completion_tokens":229},"cost_usd":0.0003}"#
+        ));
+        assert!(generic_may_match(r#"{"access_token": "Zq8vT2mWx9Lk3Rp6"}"#));
+        assert!(generic_may_match("pa\u{17f}sword=x"));
     }
 }

@@ -62,19 +62,121 @@ fn min_loc(a: &mut Option<Loc>, b: Option<Loc>) {
     }
 }
 
-fn add_capped(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
-    if let Some(v) = map.get_mut(key) {
-        *v += n;
-    } else if map.len() < MAP_CAP {
-        map.insert(key.to_owned(), n);
-    } else {
-        *map.entry(OTHER.to_owned()).or_default() += n;
+/// The breakdown keys (actions, resources, outcome classes) of one partial, each stored once:
+/// a record looks its action and resource up once, and breakdowns count under small ids
+/// instead of searching string-keyed maps. A key is interned only when a breakdown or a
+/// first-seen list admits it under its cap, so the interner is bounded by the same caps.
+#[derive(Debug, Clone)]
+struct Keys {
+    ids: std::collections::HashMap<std::sync::Arc<str>, usize, super::source::KeyHash>,
+    names: Vec<std::sync::Arc<str>>,
+}
+
+/// The id of [`OTHER`] in every [`Keys`].
+const OTHER_ID: usize = 0;
+
+impl Default for Keys {
+    fn default() -> Self {
+        let mut k = Keys {
+            ids: std::collections::HashMap::default(),
+            names: Vec::new(),
+        };
+        k.intern(OTHER);
+        k
     }
 }
 
-fn merge_capped(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
-    for (k, v) in from {
-        add_capped(into, &k, v);
+impl Keys {
+    fn get(&self, name: &str) -> Option<usize> {
+        self.ids.get(name).copied()
+    }
+
+    fn intern(&mut self, name: &str) -> usize {
+        if let Some(id) = self.get(name) {
+            return id;
+        }
+        let id = self.names.len();
+        let shared: std::sync::Arc<str> = name.into();
+        self.names.push(shared.clone());
+        self.ids.insert(shared, id);
+        id
+    }
+
+    fn name(&self, id: usize) -> &str {
+        self.names.get(id).map_or(OTHER, |n| n)
+    }
+}
+
+/// A key of one record, looked up once and interned on first admission.
+struct Key<'a> {
+    name: &'a str,
+    id: Option<usize>,
+}
+
+impl<'a> Key<'a> {
+    fn new(name: &'a str, keys: &Keys) -> Self {
+        Key {
+            name,
+            id: keys.get(name),
+        }
+    }
+
+    fn intern(&mut self, keys: &mut Keys) -> usize {
+        *self.id.get_or_insert_with(|| keys.intern(self.name))
+    }
+}
+
+/// A capped breakdown: (key id, count) in the order keys arrived, at most [`MAP_CAP`] keys,
+/// the rest counted under [`OTHER`]. Breakdowns hold a handful of keys, so a linear search
+/// over ids beats any map.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Counts(Vec<(usize, u64)>);
+
+impl Counts {
+    fn add(&mut self, key: &mut Key<'_>, keys: &mut Keys, n: u64) {
+        if let Some(id) = key.id {
+            if let Some(e) = self.0.iter_mut().find(|e| e.0 == id) {
+                e.1 += n;
+                return;
+            }
+        }
+        if self.0.len() < MAP_CAP {
+            let id = key.intern(keys);
+            self.0.push((id, n));
+        } else if let Some(e) = self.0.iter_mut().find(|e| e.0 == OTHER_ID) {
+            e.1 += n;
+        } else {
+            self.0.push((OTHER_ID, n));
+        }
+    }
+
+    /// Add another partial's breakdown, its keys in name order (as a name-keyed map would
+    /// hand them over: near the cap, which keys are kept must not depend on arrival order).
+    fn merge(&mut self, from: Counts, keys: &mut Keys, from_keys: &Keys) {
+        let mut entries = from.0;
+        entries.sort_by(|a, b| from_keys.name(a.0).cmp(from_keys.name(b.0)));
+        for (id, n) in entries {
+            let mut key = Key::new(from_keys.name(id), keys);
+            self.add(&mut key, keys, n);
+        }
+    }
+
+    /// The same entries under the ids of `keys` (for a principal new to the merged partial).
+    fn rekey(&mut self, keys: &mut Keys, from_keys: &Keys) {
+        for e in &mut self.0 {
+            e.0 = keys.intern(from_keys.name(e.0));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// (name, count) in name order.
+    fn named<'k>(&self, keys: &'k Keys) -> Vec<(&'k str, u64)> {
+        let mut v: Vec<(&str, u64)> = self.0.iter().map(|(id, n)| (keys.name(*id), *n)).collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
     }
 }
 
@@ -89,10 +191,10 @@ struct Win {
     at_limit: u64,
     errors_429: u64,
     errors_5xx: u64,
-    by_action: BTreeMap<String, u64>,
-    by_resource: BTreeMap<String, u64>,
-    by_outcome: BTreeMap<String, u64>,
-    errors_by_resource: BTreeMap<String, u64>,
+    by_action: Counts,
+    by_resource: Counts,
+    by_outcome: Counts,
+    errors_by_resource: Counts,
     first: i64,
     last: i64,
     /// The earliest record (by time, then place).
@@ -100,7 +202,7 @@ struct Win {
 }
 
 impl Win {
-    fn merge(&mut self, o: Win) {
+    fn merge(&mut self, o: Win, keys: &mut Keys, from: &Keys) {
         if self.requests == 0 {
             self.first = o.first;
             self.last = o.last;
@@ -116,10 +218,11 @@ impl Win {
         self.at_limit += o.at_limit;
         self.errors_429 += o.errors_429;
         self.errors_5xx += o.errors_5xx;
-        merge_capped(&mut self.by_action, o.by_action);
-        merge_capped(&mut self.by_resource, o.by_resource);
-        merge_capped(&mut self.by_outcome, o.by_outcome);
-        merge_capped(&mut self.errors_by_resource, o.errors_by_resource);
+        self.by_action.merge(o.by_action, keys, from);
+        self.by_resource.merge(o.by_resource, keys, from);
+        self.by_outcome.merge(o.by_outcome, keys, from);
+        self.errors_by_resource
+            .merge(o.errors_by_resource, keys, from);
         if let Some(b) = o.at {
             if self.at.as_ref().is_none_or(|a| b < *a) {
                 self.at = Some(b);
@@ -129,7 +232,7 @@ impl Win {
 }
 
 /// One principal's activity over the whole source.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 struct Principal {
     requests: u64,
     reads: u64,
@@ -146,8 +249,8 @@ struct Principal {
     limit_hours: [u64; 24],
     /// Per window length (as configured), window start (seconds) → activity.
     windows: Vec<BTreeMap<i64, Win>>,
-    /// Resource → (first time seen, where).
-    resources: BTreeMap<String, (i64, Loc)>,
+    /// Resource (id in the partial's [`Keys`]) → (first time seen, where).
+    resources: std::collections::HashMap<usize, (i64, Loc), super::source::KeyHash>,
     resources_capped: bool,
     at: Option<Loc>,
 }
@@ -160,7 +263,7 @@ struct FieldCount {
 }
 
 /// What a set of records of one source add up to; merge partials of the same source.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Partial {
     pub source: String,
     pub kind: String,
@@ -176,6 +279,8 @@ pub struct Partial {
     fields: Vec<FieldCount>,
     raw_prompts: u64,
     raw_prompt_at: Option<Loc>,
+    /// The names of the breakdowns' and first-seen lists' keys.
+    keys: Keys,
     /// Hashed for speed (one lookup per record); sorted when the document is built.
     principals: std::collections::HashMap<String, Principal, super::source::KeyHash>,
     principals_dropped: u64,
@@ -202,6 +307,7 @@ impl Partial {
             fields: vec![FieldCount::default(); FIELDS.len()],
             raw_prompts: 0,
             raw_prompt_at: None,
+            keys: Keys::default(),
             principals: std::collections::HashMap::default(),
             principals_dropped: 0,
             first: None,
@@ -288,15 +394,19 @@ impl Partial {
         p.tokened += u64::from(f.tokens.is_some());
         p.at_limit += u64::from(at_limit);
         first_loc(&mut p.at, loc);
-        if let Some(r) = f.resource.as_deref() {
+        let keys = &mut self.keys;
+        let mut resource = f.resource.as_deref().map(|r| Key::new(r, keys));
+        let mut action = f.action.as_deref().map(|a| Key::new(a, keys));
+        let mut class = f.outcome.map(|o| Key::new(o.class(), keys));
+        if let Some(r) = &mut resource {
             let ts = f.ts.unwrap_or(i64::MAX);
-            if let Some(e) = p.resources.get_mut(r) {
+            if let Some(e) = r.id.and_then(|id| p.resources.get_mut(&id)) {
                 // Same time: the earlier line, already kept.
                 if ts < e.0 {
                     *e = (ts, loc.clone());
                 }
             } else if p.resources.len() < cfg.max_resources {
-                p.resources.insert(r.to_owned(), (ts, loc.clone()));
+                p.resources.insert(r.intern(keys), (ts, loc.clone()));
             } else {
                 p.resources_capped = true;
             }
@@ -335,17 +445,17 @@ impl Partial {
             w.at_limit += u64::from(at_limit);
             w.errors_429 += u64::from(is_429);
             w.errors_5xx += u64::from(is_5xx);
-            if let Some(a) = &f.action {
-                add_capped(&mut w.by_action, a, 1);
+            if let Some(a) = &mut action {
+                w.by_action.add(a, keys, 1);
             }
-            if let Some(r) = &f.resource {
-                add_capped(&mut w.by_resource, r, 1);
+            if let Some(r) = &mut resource {
+                w.by_resource.add(r, keys, 1);
                 if is_429 || is_5xx {
-                    add_capped(&mut w.errors_by_resource, r, 1);
+                    w.errors_by_resource.add(r, keys, 1);
                 }
             }
-            if let Some(o) = f.outcome {
-                add_capped(&mut w.by_outcome, o.class(), 1);
+            if let Some(c) = &mut class {
+                w.by_outcome.add(c, keys, 1);
             }
             if w.at.as_ref().is_none_or(|(t, _)| ts < *t) {
                 w.at = Some((ts, loc.clone()));
@@ -372,7 +482,12 @@ impl Partial {
             })
             .sum();
         let resources: usize = self.principals.values().map(|p| p.resources.len()).sum();
-        self.files.len() + self.outcomes.len() + self.principals.len() + windows + resources
+        self.files.len()
+            + self.outcomes.len()
+            + self.principals.len()
+            + windows
+            + resources
+            + self.keys.names.len()
     }
 
     /// Merge another partial of the same source.
@@ -403,10 +518,12 @@ impl Partial {
         if self.principals.len() + incoming.len() > cfg.max_principals {
             incoming.sort_by(|a, b| a.0.cmp(&b.0));
         }
-        for (who, p) in incoming {
+        let from = &o.keys;
+        for (who, mut p) in incoming {
             if let Some(mine) = self.principals.get_mut(&who) {
-                merge_principal(mine, p, cfg);
+                merge_principal(mine, p, cfg, &mut self.keys, from);
             } else if self.principals.len() < cfg.max_principals {
+                rekey_principal(&mut p, &mut self.keys, from);
                 self.principals.insert(who, p);
             } else {
                 self.principals_dropped += p.requests;
@@ -429,7 +546,28 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-fn merge_principal(a: &mut Principal, b: Principal, cfg: &LogsConfig) {
+/// A principal of another partial, its keys re-interned in `keys` (nothing is merged, so
+/// every entry stays).
+fn rekey_principal(p: &mut Principal, keys: &mut Keys, from: &Keys) {
+    for w in p.windows.iter_mut().flat_map(BTreeMap::values_mut) {
+        w.by_action.rekey(keys, from);
+        w.by_resource.rekey(keys, from);
+        w.by_outcome.rekey(keys, from);
+        w.errors_by_resource.rekey(keys, from);
+    }
+    p.resources = std::mem::take(&mut p.resources)
+        .into_iter()
+        .map(|(id, seen)| (keys.intern(from.name(id)), seen))
+        .collect();
+}
+
+fn merge_principal(
+    a: &mut Principal,
+    b: Principal,
+    cfg: &LogsConfig,
+    keys: &mut Keys,
+    from: &Keys,
+) {
     a.requests += b.requests;
     a.reads += b.reads;
     a.bytes += b.bytes;
@@ -451,16 +589,20 @@ fn merge_principal(a: &mut Principal, b: Principal, cfg: &LogsConfig) {
     }
     for (series, other) in a.windows.iter_mut().zip(b.windows) {
         for (start, w) in other {
-            series.entry(start).or_default().merge(w);
+            series.entry(start).or_default().merge(w, keys, from);
         }
     }
-    for (r, seen) in b.resources {
-        if let Some(e) = a.resources.get_mut(&r) {
+    // In name order, as a name-keyed map would hand them over (which are kept at the cap).
+    let mut resources: Vec<(usize, (i64, Loc))> = b.resources.into_iter().collect();
+    resources.sort_by(|x, y| from.name(x.0).cmp(from.name(y.0)));
+    for (r, seen) in resources {
+        let mut key = Key::new(from.name(r), keys);
+        if let Some(e) = key.id.and_then(|id| a.resources.get_mut(&id)) {
             if seen < *e {
                 *e = seen;
             }
         } else if a.resources.len() < cfg.max_resources {
-            a.resources.insert(r, seen);
+            a.resources.insert(key.intern(keys), seen);
         } else {
             a.resources_capped = true;
         }
@@ -667,7 +809,7 @@ impl Partial {
         let mut sorted: Vec<(String, Principal)> = self.principals.into_iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
         for (rank, (who, p)) in sorted.into_iter().enumerate() {
-            principals.push(principal_doc(&who, &p, rank, cfg, display));
+            principals.push(principal_doc(&who, &p, rank, cfg, display, &self.keys));
         }
         let mut doc = json!({
             "source": self.source,
@@ -706,7 +848,8 @@ impl Partial {
     }
 }
 
-fn show_map(m: &BTreeMap<String, u64>, display: &Display) -> Value {
+/// A breakdown as an object, keys in name order (masked where they carry PII).
+fn show_map(m: &[(&str, u64)], display: &Display) -> Value {
     let mut out = Map::new();
     for (i, (k, v)) in m.iter().enumerate() {
         out.insert(display.show(k, i), Value::from(*v));
@@ -715,11 +858,11 @@ fn show_map(m: &BTreeMap<String, u64>, display: &Display) -> Value {
 }
 
 /// The top key of a breakdown (most counted, then first by name).
-fn top(m: &BTreeMap<String, u64>) -> Option<(&String, u64)> {
+fn top<'k>(m: &[(&'k str, u64)]) -> Option<(&'k str, u64)> {
     m.iter()
-        .filter(|(k, _)| k.as_str() != OTHER)
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(k, v)| (k, *v))
+        .filter(|(k, _)| *k != OTHER)
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .copied()
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -729,6 +872,7 @@ fn principal_doc(
     rank: usize,
     cfg: &LogsConfig,
     display: &Display,
+    keys: &Keys,
 ) -> Value {
     let mut windows = Map::new();
     let mut gaps = Vec::new();
@@ -776,9 +920,17 @@ fn principal_doc(
                     gaps.push(g);
                 }
             }
-            let top_resource = top(&w.by_resource)
-                .map(|(k, n)| json!({"resource": display.show(k, 0), "count": n}));
-            let top_error = top(&w.errors_by_resource)
+            let by_resource = w.by_resource.named(keys);
+            let errors_by_resource = w.errors_by_resource.named(keys);
+            let by_outcome: Map<String, Value> = w
+                .by_outcome
+                .named(keys)
+                .into_iter()
+                .map(|(k, n)| (k.to_owned(), Value::from(n)))
+                .collect();
+            let top_resource =
+                top(&by_resource).map(|(k, n)| json!({"resource": display.show(k, 0), "count": n}));
+            let top_error = top(&errors_by_resource)
                 .map(|(k, n)| json!({"resource": display.show(k, 0), "count": n}));
             let mut o = json!({
                 "start": format_ms(**start * 1000),
@@ -792,10 +944,10 @@ fn principal_doc(
                 "at_limit": w.at_limit,
                 "errors_429": w.errors_429,
                 "errors_5xx": w.errors_5xx,
-                "by_action": show_map(&w.by_action, display),
-                "by_resource": show_map(&w.by_resource, display),
-                "by_outcome": w.by_outcome,
-                "errors_by_resource": show_map(&w.errors_by_resource, display),
+                "by_action": show_map(&w.by_action.named(keys), display),
+                "by_resource": show_map(&by_resource, display),
+                "by_outcome": by_outcome,
+                "errors_by_resource": show_map(&errors_by_resource, display),
                 "top_resource": top_resource,
                 "top_error_resource": top_error,
                 "mean_gap_s": mean_gap,
@@ -825,12 +977,12 @@ fn principal_doc(
     };
     // Resources first seen after the learning period that follows the principal's first
     // record.
-    let mut new: Vec<(&i64, &Loc, &String)> = match p.first {
+    let mut new: Vec<(&i64, &Loc, &str)> = match p.first {
         Some(first) => p
             .resources
             .iter()
             .filter(|(_, (seen, _))| *seen != i64::MAX && *seen >= first + cfg.learning * 1000)
-            .map(|(r, (seen, at))| (seen, at, r))
+            .map(|(r, (seen, at))| (seen, at, keys.name(*r)))
             .collect(),
         None => Vec::new(),
     };

@@ -117,8 +117,9 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
 
 /// Detections on one line: secrets, PII, and (for nginx) the decoded URI and referrer.
 pub fn detect_line(line: &str, kind: Kind, entities: &[pii::Entity]) -> Vec<Detection> {
-    let mut found = secrets::scan(line, secrets::Context::Config);
-    for d in pii::scan(line, entities) {
+    // One keyword pass over the line finds the secret rules' keywords and the PII context words.
+    let (mut found, words) = secrets::scan_with_context_words(line, secrets::Context::Config);
+    for d in pii::scan_with_words(line, entities, words) {
         if !found.iter().any(|f| f.start < d.end && d.start < f.end) {
             found.push(d);
         }
@@ -558,5 +559,77 @@ mod tests {
             assert!(!e.text.contains("2E0A8F3B244C9986"), "{}", e.text);
         }
         assert!(!dets.is_empty());
+    }
+
+    /// One keyword pass over a line (the secret rules' keywords and the PII context words
+    /// together) gives the detections of the two separate passes: on every line of the log
+    /// fixtures, and on lines with each context-dependent entity with and without its word,
+    /// near it or far from it, beside secrets.
+    #[test]
+    fn one_keyword_pass_gives_the_detections_of_two() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut lines: Vec<String> = Vec::new();
+        let mut dirs = vec![root.join("logs"), root.join("rules")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "jsonl" || e == "log") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    lines.extend(text.lines().map(str::to_owned));
+                }
+            }
+        }
+        assert!(lines.len() > 1_000, "{}", lines.len());
+        let values = [
+            "943 476 5919",
+            "912803456",
+            "415-555-0132",
+            "020 7946 0958",
+            "+44 20 7946 0958",
+            "(415) 555-0132",
+        ];
+        let words = [
+            "NHS number:",
+            "passport no.",
+            "phone:",
+            "Tel",
+            "call me on",
+            "order",
+            "",
+        ];
+        for v in values {
+            for w in words {
+                lines.push(format!("{w} {v}"));
+                lines.push(format!(
+                    r#"{{"note":"{w}","pad":"{}","v":"{v}"}}"#,
+                    "x".repeat(60)
+                ));
+                lines.push(format!(
+                    "user jane.doe@acme-corp.io {w} {v} token=Zq8vT2mWx9Lk3Rp6"
+                ));
+            }
+        }
+        let all: Vec<pii::Entity> = pii::ENTITIES.iter().map(|e| e.0).collect();
+        let mut context_found = 0;
+        for line in &lines {
+            let (secrets_found, words) =
+                secrets::scan_with_context_words(line, secrets::Context::Config);
+            assert_eq!(
+                secrets_found,
+                secrets::scan(line, secrets::Context::Config),
+                "{line}"
+            );
+            for entities in [&all, &pii::Entity::defaults()] {
+                let one = pii::scan_with_words(line, entities, words);
+                assert_eq!(one, pii::scan(line, entities), "{line}");
+                context_found += one
+                    .iter()
+                    .filter(|d| ["PII002", "PII007", "PII009"].contains(&d.rule))
+                    .count();
+            }
+        }
+        assert!(context_found > 20, "{context_found}");
     }
 }

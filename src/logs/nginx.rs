@@ -118,8 +118,19 @@ impl LogFormat {
 
     /// A line as a record (see the module docs), or `None` when it does not match.
     pub fn parse(&self, line: &str) -> Option<Map<String, Value>> {
-        let pairs = self.split(line)?;
         let mut m = Map::new();
+        for (k, v) in self.members(line)? {
+            m.insert(k.to_owned(), v);
+        }
+        Some(m)
+    }
+
+    /// The members of the record [`LogFormat::parse`] makes of a line, in the order it inserts
+    /// them (a later duplicate replaces an earlier one's value), with the names borrowed: what
+    /// the aggregates read, without building the record's map.
+    pub fn members<'a>(&'a self, line: &'a str) -> Option<Vec<(&'a str, Value)>> {
+        let pairs = self.split(line)?;
+        let mut m: Vec<(&'a str, Value)> = Vec::with_capacity(pairs.len() + 4);
         for (name, raw) in pairs {
             let name = expand_short(name);
             if raw == "-" || raw.is_empty() {
@@ -131,21 +142,21 @@ impl LogFormat {
                     let mut it = value.splitn(3, ' ');
                     if let (Some(method), Some(target)) = (it.next(), it.next()) {
                         if !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase()) {
-                            m.insert("method".into(), Value::from(method));
+                            m.push(("method", Value::from(method)));
                             insert_target(&mut m, target);
                             if let Some(p) = it.next() {
-                                m.insert("protocol".into(), Value::from(p));
+                                m.push(("protocol", Value::from(p)));
                             }
                         }
                     }
                 }
                 "request_uri" => insert_target(&mut m, &value),
                 "request_method" => {
-                    m.insert("method".into(), Value::from(value.as_str()));
+                    m.push(("method", Value::from(value.as_str())));
                 }
                 "time_local" | "time_iso8601" | "msec" => {
                     if let Some(ms) = super::time::parse(&value) {
-                        m.insert("timestamp".into(), Value::from(super::time::format_ms(ms)));
+                        m.push(("timestamp", Value::from(super::time::format_ms(ms))));
                     }
                 }
                 _ => {}
@@ -166,7 +177,7 @@ impl LogFormat {
             } else {
                 Value::from(value)
             };
-            m.insert(name.to_owned(), typed);
+            m.push((name, typed));
         }
         Some(m)
     }
@@ -212,10 +223,10 @@ fn is_seconds_var(name: &str) -> bool {
 
 /// `path?query` into `path` and `query` (percent-decoded; a repeated parameter keeps its
 /// first value).
-fn insert_target(m: &mut Map<String, Value>, target: &str) {
+fn insert_target(m: &mut Vec<(&str, Value)>, target: &str) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let path = super::percent_decode(path).unwrap_or_else(|| path.to_owned());
-    m.insert("path".into(), Value::from(path));
+    m.push(("path", Value::from(path)));
     if query.is_empty() {
         return;
     }
@@ -226,7 +237,7 @@ fn insert_target(m: &mut Map<String, Value>, target: &str) {
         let v = super::percent_decode(v).unwrap_or_else(|| v.replace('+', " "));
         q.entry(k).or_insert(Value::from(v));
     }
-    m.insert("query".into(), Value::Object(q));
+    m.push(("query", Value::Object(q)));
 }
 
 /// The first occurrence of `lit` in `s` not preceded by a backslash (nginx escapes `"` as

@@ -513,6 +513,20 @@ pub fn read<'a>(
     if matches!(kind, Kind::LogJsonl | Kind::LogText) && t.starts_with('{') && reader.parse(t) {
         return Some(fields_in_place(reader, t, source));
     }
+    if kind == Kind::LogNginx {
+        // The members, without the record's map (the same values, see `LogFormat::members`).
+        if t.is_empty() {
+            return None;
+        }
+        let members = if let Some(f) = &source.log_format {
+            f.members(t)?
+        } else {
+            let [combined, common] = &*BUILTIN_NGINX;
+            combined.members(t).or_else(|| common.members(t))?
+        };
+        let f = fields_of(members.iter().map(|(k, v)| (Cow::Borrowed(*k), v)), source);
+        return Some(f.into_owned());
+    }
     let value = parse_line(line, kind, source)?;
     Some(fields(&value, source).into_owned())
 }
@@ -815,5 +829,60 @@ log_format = '$time_iso8601|$remote_user|$request|$status|$request_time|$http_x_
         assert_eq!(f.action.as_deref(), Some("GET"));
         assert_eq!(f.outcome.map(Outcome::class), Some("429"));
         assert_eq!(f.ts, Some(1_795_327_200_000));
+    }
+
+    /// An nginx line read without building its map gives the fields its parsed record gives,
+    /// with the built-in formats and a configured one: duplicate variables (two times, a method
+    /// from `$request` and `$request_method`), escapes, absent (`-`) values, query parameters,
+    /// `key=value` extras, and lines of neither format.
+    #[test]
+    fn nginx_records_read_without_a_map_are_records_parsed() {
+        let fixture = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/logs/gateway.log"),
+        )
+        .unwrap();
+        let mut lines: Vec<String> = fixture.lines().map(str::to_owned).collect();
+        assert!(lines.len() >= 100);
+        lines.extend(
+            [
+                r#"203.0.113.7 - - [22/Nov/2026:06:00:00 +0000] "GET /signup?email=jane%40acme.io&next=%2F&next=x HTTP/1.1" 302 0 "-" "curl/8.5""#,
+                r#"203.0.113.7 - alice [22/Nov/2026:06:00:01 +0000] "POST /v1/chat HTTP/2.0" 429 17"#,
+                r#"10.0.0.1 - svc-etl [22/Nov/2026:06:00:02 +0000] "GET /a\x22b HTTP/1.1" 503 - "https://x/?q=1" "a \"quoted\" agent" rt=0.120 urt="0.118, 0.004" uaddr=10.1.1.1:80 rid=req-9 us=503"#,
+                r#"10.0.0.1 - - [22/Nov/2026:06:00:03 +0000] "-" 400 0 "-" "-""#,
+                r#"10.0.0.1 - bob [22/Nov/2026:06:00:04 +0000] "get lower HTTP/1.1" 200 12"#,
+                "not an access log line at all",
+                "",
+            ]
+            .map(str::to_owned),
+        );
+        let mut custom = src();
+        custom.log_format = Some(
+            super::super::nginx::LogFormat::new(
+                r#"$remote_addr [$time_iso8601] $request_method $request_uri $status $msec "$http_x_api_key" $request_time"#,
+            )
+            .unwrap(),
+        );
+        let custom_lines = [
+            r#"10.0.0.2 [2026-11-22T06:00:00+00:00] GET /v1/models?limit=5 200 1795327200.120 "key-7" 0.031"#,
+            r#"10.0.0.2 [2026-11-22T06:00:01+00:00] DELETE /v1/files/f-1 404 - "-" -"#,
+            r#"10.0.0.2 [bad time] PUT /x 201 1795327201 "key-8" 0.5"#,
+        ];
+        let mut reader = super::super::json::Record::default();
+        let mut records = 0;
+        for (source, lines) in [
+            (src(), lines.iter().map(String::as_str).collect::<Vec<_>>()),
+            (custom, custom_lines.to_vec()),
+        ] {
+            for line in lines {
+                let want = parse_line(line, Kind::LogNginx, &source);
+                let got = read(&mut reader, line, Kind::LogNginx, &source);
+                assert_eq!(got.is_some(), want.is_some(), "{line}");
+                if let (Some(got), Some(want)) = (got, want) {
+                    assert_eq!(got, fields(&want, &source), "{line}");
+                    records += 1;
+                }
+            }
+        }
+        assert!(records >= 150 + 3 + 3, "{records}");
     }
 }

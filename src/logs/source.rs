@@ -876,6 +876,74 @@ cost = ["billing.usd", "cost"]
         assert!(c.is_read("GET") && !c.is_read("POST"));
     }
 
+    /// Each preset reads its shape: its own preference wins over the default order where a
+    /// record carries both (a gateway's `path` over its `model`, an OpenAI usage record's
+    /// `object` over its `method`, a feature store's `feature_view` over its `dataset`), and
+    /// its required fields are the source's.
+    #[test]
+    fn each_preset_reads_its_shape() {
+        let c = parse(
+            r#"
+[[logs.source]]
+name = "llm"
+path = "llm/**"
+preset = "openai-usage"
+[[logs.source]]
+name = "gw"
+path = "gw/**"
+preset = "gateway"
+[[logs.source]]
+name = "fs"
+path = "fs/**"
+preset = "feature-store"
+[[logs.source]]
+name = "web"
+path = "web/**"
+preset = "nginx"
+"#,
+        )
+        .unwrap();
+        let record = serde_json::json!({
+            "timestamp": "2026-11-22T06:00:00Z", "request_id": "r-1", "user": "u-1",
+            "model": "gpt-4o-2024-08-06", "object": "chat.completion", "method": "POST",
+            "path": "/v1/chat/completions", "dataset": "fs-prod", "feature_view": "customer_ltv",
+            "status": 200,
+        });
+        for (dir, preset, resource, action) in [
+            (
+                "llm",
+                "openai-usage",
+                "gpt-4o-2024-08-06",
+                "chat.completion",
+            ),
+            ("gw", "gateway", "/v1/chat/completions", "POST"),
+            ("fs", "feature-store", "customer_ltv", "POST"),
+            ("web", "nginx", "/v1/chat/completions", "POST"),
+        ] {
+            let rel = format!("{dir}/a.jsonl");
+            let s = c.source_for(std::path::Path::new(&rel), &rel);
+            assert_eq!(s.preset, preset);
+            let f = super::super::record::fields(&record, &s);
+            assert_eq!(f.resource.as_deref(), Some(resource), "{preset}");
+            assert_eq!(f.action.as_deref(), Some(action), "{preset}");
+            assert_eq!(f.principal.as_deref(), Some("u-1"), "{preset}");
+            let required: Vec<String> = super::preset(preset)
+                .unwrap()
+                .0
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(s.required, required, "{preset}");
+            assert!(!s.required.is_empty(), "{preset}");
+        }
+        // Without a preset the default order decides: `dataset` before `feature_view`,
+        // `method` before `object`.
+        let s = c.source_for(std::path::Path::new("x.jsonl"), "x.jsonl");
+        let f = super::super::record::fields(&record, &s);
+        assert_eq!(f.resource.as_deref(), Some("fs-prod"));
+        assert_eq!(f.action.as_deref(), Some("POST"));
+    }
+
     #[test]
     fn bad_settings_are_named() {
         for (text, want) in [
