@@ -366,7 +366,9 @@ mod tests {
         // Naming its type, the file is refused without the schema, as conftest does …
         let refused = parse(src, &Limits::default());
         let err = refused.error.expect("refused without a schema");
-        assert!(err.message.contains("look up message type \"conftest.testing.TestMessage\""));
+        assert!(err
+            .message
+            .contains("look up message type \"conftest.testing.TestMessage\""));
         assert_eq!(err.span, Some(Span::new(0, 0)));
         // … and read without one when it names none.
         let src = src.replacen("# proto-message:", "# message:", 1);
