@@ -496,7 +496,13 @@ fn typed(text: &str) -> Value {
 }
 
 fn convert_root(h: &H, root: &H, spans: &mut SpanMap, src: &str) -> Result<Value, ParseError> {
-    convert(h, root, spans, src, "", 0, &Cell::new(100_000))
+    // One budget for substitutions resolved and for the document built: every field costs
+    // a unit plus one per 32 bytes of its JSON pointer. Substitutions of objects that refer
+    // to their ancestors copy whole subtrees, each copy one level deeper: a 2.3 KB file
+    // (found by fuzz/parse_hocon) built 1.2 GB of pointers before the substitution limit hit.
+    // The budget grows with the file, so a large plain file is never refused.
+    let budget = Cell::new(100_000_usize.saturating_add(src.len().saturating_mul(4)));
+    convert(h, root, spans, src, "", 0, &budget)
 }
 
 fn convert(
@@ -519,6 +525,14 @@ fn convert(
     let mut m = Map::new();
     for (k, v, span) in fields {
         let p = push_token(pointer, k);
+        budget.set(budget.get().saturating_sub(1 + p.len() / 32));
+        if budget.get() == 0 {
+            return Err(ParseError::within(
+                src,
+                "substitutions expand to too much; refusing to resolve",
+                span.start,
+            ));
+        }
         let value = match v {
             H::Obj(_) => convert(v, root, spans, src, &p, guard, budget)?,
             other => match go_akka_string(other, root, src, guard, budget)? {
@@ -562,6 +576,37 @@ mod tests {
         assert_eq!(v["copy"], serde_json::json!({"a": 1, "b": 2}));
         let s = p.docs[0].spans["/play/server/http/address"];
         assert_eq!(&src[s.range()], "address = \"0.0.0.0\"");
+    }
+
+    /// fuzz/parse_hocon found this 2.3 KB file: its substitutions copy objects into their own
+    /// descendants, and the document built reached 1.2 GB of pointers before the substitution
+    /// limit stopped it. The budget now counts what is built, so it stops within a few MB.
+    #[test]
+    fn substitutions_that_copy_ancestors_stop_at_the_budget() {
+        let src = include_str!("../../fixtures/parse/hocon-expansion.hocon");
+        let p = parse(src, &Limits::default());
+        let err = p.error.expect("refused");
+        assert!(err.message.contains("expand to too much"), "{err:?}");
+        assert!(p.docs.is_empty());
+    }
+
+    #[test]
+    fn a_large_plain_file_stays_within_the_budget() {
+        // 30,000 fields four levels deep with long keys: no substitution, never refused.
+        let mut src = String::new();
+        for i in 0..30_000 {
+            let _ = writeln!(
+                src,
+                "service_{}.component_with_a_long_name.settings.value_{i} = {i}",
+                i % 50
+            );
+        }
+        let p = parse(&src, &Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
+        assert_eq!(
+            p.docs[0].value["service_7"]["component_with_a_long_name"]["settings"]["value_7"],
+            7
+        );
     }
 
     #[test]
