@@ -1,4 +1,5 @@
-//! The fast path of `chain verify`: a record line that is already in RFC 8785 canonical form.
+//! The fast paths of `chain verify` and `chain seal`: a record line that is already in RFC 8785
+//! canonical form, and an input line whose values are (see [`seal_members`]).
 //!
 //! `chain seal` writes every record canonically, so on an intact chain the line itself, minus
 //! its `"hash":"…"` member, is exactly the canonical form whose SHA-256 the `hash` member must
@@ -41,6 +42,67 @@ pub fn parse_canonical(line: &str) -> Option<Record> {
         hash: top.hash?,
         computed: h.finalize().into(),
     })
+}
+
+/// The members of an input line for `chain seal`, when every value is in canonical form
+/// already: `(key, value text)` sorted in canonical order, borrowed from the line.
+///
+/// Producers write audit records as compact or `json.dumps`-style JSON, whose values (strings
+/// without escapes, integers, nested canonical values) are usually canonical while the member
+/// order and the blanks between top-level tokens are not; sealing such a line needs only the
+/// members sorted, not a tree. Blanks are allowed between the top-level tokens only; keys must
+/// have no escape and no supplementary-plane character (so byte order is RFC 8785's order);
+/// every value must pass the same check as [`parse_canonical`]'s. A line with a reserved
+/// member (`seq`, `prev_hash`, `hash`), a duplicate key, or anything else returns `None` and
+/// takes the general path, which decides and words the error.
+pub fn seal_members(line: &str) -> Option<Vec<(&str, &str)>> {
+    let b = line.as_bytes();
+    let mut p = Parser { b, i: 0 };
+    p.blanks();
+    p.eat(b'{')?;
+    p.blanks();
+    let mut members: Vec<(&str, &str)> = Vec::with_capacity(16);
+    if p.eat(b'}').is_none() {
+        loop {
+            let start = p.i + 1;
+            p.key(None)?;
+            let key = line.get(start..p.i - 1)?;
+            if matches!(key, "seq" | "prev_hash" | "hash") {
+                return None;
+            }
+            p.blanks();
+            p.eat(b':')?;
+            p.blanks();
+            let value_start = p.i;
+            p.value(1)?;
+            members.push((key, line.get(value_start..p.i)?));
+            p.blanks();
+            match p.peek()? {
+                b',' => {
+                    p.i += 1;
+                    p.blanks();
+                }
+                b'}' => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    p.blanks();
+    if p.i != b.len() {
+        return None;
+    }
+    // Most keys differ in their first byte: compare that inline before the whole keys.
+    members.sort_unstable_by(|x, y| {
+        let (a, b) = (x.0.as_bytes(), y.0.as_bytes());
+        a.first().cmp(&b.first()).then_with(|| a.cmp(b))
+    });
+    if members.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    Some(members)
 }
 
 /// Value of each byte as a lowercase hex digit; 0xFF for every other byte.
@@ -91,6 +153,13 @@ struct Parser<'a> {
 impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
+    }
+
+    /// JSON's insignificant whitespace.
+    fn blanks(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
     }
 
     fn eat(&mut self, c: u8) -> Option<()> {

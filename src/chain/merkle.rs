@@ -222,13 +222,23 @@ pub fn verify_consistency(
 }
 
 pub fn to_hex(h: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(h.len() * 2);
-    for &b in h {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0F)]));
-    }
+    push_hex(&mut s, h);
     s
+}
+
+/// Append `h` as lowercase hex digits to `out`.
+pub fn push_hex(out: &mut String, h: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 64];
+    for chunk in h.chunks(32) {
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0x0F)];
+        }
+        // Every byte written is an ASCII digit or letter.
+        out.push_str(std::str::from_utf8(&buf[..chunk.len() * 2]).unwrap_or_default());
+    }
 }
 
 /// Parse 64 lowercase hex digits (the chain format allows no other form).

@@ -120,6 +120,60 @@ pub enum SealError {
     Io(#[from] std::io::Error),
 }
 
+/// A record's content (canonical, without `hash`) from an input line's members whose values
+/// are canonical already ([`fast::seal_members`]), with the offset where the `hash` member
+/// belongs and whether members precede it there.
+fn fast_content(members: Vec<(&str, &str)>, seq: u64, prev: &str) -> (String, usize, bool) {
+    let seq = seq.to_string();
+    let quoted = format!("\"{prev}\"");
+    // `members` is sorted and holds neither key: insert each where it sorts.
+    let mut members = members;
+    for (k, v) in [("prev_hash", quoted.as_str()), ("seq", seq.as_str())] {
+        let at = members.partition_point(|(m, _)| m.as_bytes() < k.as_bytes());
+        members.insert(at, (k, v));
+    }
+    let mut content = String::with_capacity(
+        members
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum::<usize>()
+            + 2,
+    );
+    content.push('{');
+    let mut at = None;
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            content.push(',');
+        }
+        if at.is_none() && *k > "hash" {
+            at = Some(content.len());
+        }
+        content.push('"');
+        content.push_str(k);
+        content.push_str("\":");
+        content.push_str(v);
+    }
+    // `prev_hash` sorts after `hash`, so `at` is always set.
+    let at = at.unwrap_or(content.len());
+    content.push('}');
+    let before = members.first().is_some_and(|(k, _)| *k < "hash");
+    (content, at, before)
+}
+
+/// The same as [`fast_content`] for any input line, through a parsed tree.
+fn general_content(line: &str, seq: f64, prev: String) -> Result<(String, usize, bool), String> {
+    let v = jcs::parse(line)?;
+    let Json::Obj(mut members) = v else {
+        return Err("input lines must be JSON objects".into());
+    };
+    if let Some((k, _)) = members.iter().find(|(k, _)| RESERVED.contains(&k.as_str())) {
+        return Err(format!("input already carries the reserved field `{k}`"));
+    }
+    members.push(("seq".into(), Json::Num(seq)));
+    members.push(("prev_hash".into(), Json::Str(prev)));
+    Ok(jcs::canonical_object_with_slot(&members, "hash"))
+}
+
 /// Turns plain JSON objects into chain records.
 #[derive(Debug, Clone, Default)]
 pub struct Sealer {
@@ -159,38 +213,44 @@ impl Sealer {
 
     /// Seal one input line (a JSON object without reserved fields) into a record line.
     pub fn seal(&mut self, line: &str, line_no: usize) -> Result<String, SealError> {
+        let mut record = String::new();
+        self.seal_into(line, line_no, &mut record)?;
+        Ok(record)
+    }
+
+    /// [`Sealer::seal`] into `record` (cleared first), so a stream reuses one buffer.
+    pub fn seal_into(
+        &mut self,
+        line: &str,
+        line_no: usize,
+        record: &mut String,
+    ) -> Result<(), SealError> {
         let err = |message: String| SealError::Input {
             line: line_no,
             message,
         };
-        let v = jcs::parse(line).map_err(err)?;
-        let Json::Obj(mut members) = v else {
-            return Err(err("input lines must be JSON objects".into()));
-        };
-        if let Some((k, _)) = members.iter().find(|(k, _)| RESERVED.contains(&k.as_str())) {
-            return Err(err(format!(
-                "input already carries the reserved field `{k}`"
-            )));
-        }
         #[allow(clippy::cast_precision_loss)]
         let seq = self.next_seq as f64;
         if seq > jcs::MAX_SAFE {
             return Err(err("seq would exceed 2^53".into()));
         }
-        members.push(("seq".into(), Json::Num(seq)));
-        members.push(("prev_hash".into(), Json::Str(to_hex(&self.prev))));
+        let prev = to_hex(&self.prev);
         // The content is written once and hashed; the record is the content with the `hash`
-        // member inserted where it sorts.
-        let (content, at, before) = jcs::canonical_object_with_slot(&members, "hash");
+        // member inserted where it sorts (`at`; `before`: whether members precede it there).
+        let (content, at, before) = match fast::seal_members(line) {
+            Some(members) => fast_content(members, self.next_seq, &prev),
+            None => general_content(line, seq, prev).map_err(err)?,
+        };
         let hash: Hash = Sha256::digest(content.as_bytes()).into();
         let after = at + 1 < content.len();
-        let mut record = String::with_capacity(content.len() + 76);
+        record.clear();
+        record.reserve(content.len() + 76);
         record.push_str(&content[..at]);
         if before && !after {
             record.push(',');
         }
         record.push_str("\"hash\":\"");
-        record.push_str(&to_hex(&hash));
+        merkle::push_hex(record, &hash);
         record.push('"');
         if after {
             record.push(',');
@@ -204,7 +264,7 @@ impl Sealer {
         }
         self.prev = hash;
         self.next_seq += 1;
-        Ok(record)
+        Ok(())
     }
 
     /// Seal every non-blank line of `input` to `out`. Returns the number of records written.
@@ -216,6 +276,7 @@ impl Sealer {
         let mut n = 0;
         let mut lines = LineReader::new(input, MAX_RECORD_BYTES);
         let mut buf = Vec::new();
+        let mut rec = String::new();
         let mut line_no = 0;
         while let Some(kind) = lines.next_line(&mut buf)? {
             line_no += 1;
@@ -234,7 +295,7 @@ impl Sealer {
             if line.trim().is_empty() {
                 continue;
             }
-            let rec = self.seal(line, line_no)?;
+            self.seal_into(line, line_no, &mut rec)?;
             out.write_all(rec.as_bytes())?;
             out.write_all(b"\n")?;
             n += 1;
@@ -882,6 +943,98 @@ mod tests {
         assert!(s.seal(r#"{"n": 9007199254740993}"#, 1).is_err());
         assert!(s.seal(r#"{"a": 1, "a": 2}"#, 1).is_err());
         assert_eq!(s.next_seq(), 0);
+    }
+
+    #[test]
+    fn seal_errors_name_the_cause_on_both_paths() {
+        let mut s = Sealer::default();
+        let msg = |r: Result<String, SealError>| r.unwrap_err().to_string();
+        // Blank-separated members, as `json.dumps` writes them (the fast path's shape).
+        assert!(msg(s.seal(r#"{"a": 1, "seq": 2}"#, 3)).contains("reserved field `seq`"));
+        assert!(msg(s.seal(r#"{"a": 1, "a": 2}"#, 3)).contains("duplicate key"));
+        assert!(msg(s.seal(r#"{"a": 1} x"#, 3)).starts_with("line 3:"));
+        assert_eq!(s.next_seq(), 0);
+    }
+
+    /// The content the fast path writes for a line equals the general path's; `fast`: whether
+    /// the line must take the fast path.
+    fn both_paths(line: &str, fast: bool) {
+        let prev = to_hex(&[7; 32]);
+        let general = general_content(line, 42.0, prev.clone());
+        match fast::seal_members(line) {
+            Some(members) => {
+                assert!(fast, "fast path took {line}");
+                let general = general.unwrap_or_else(|e| {
+                    panic!("fast path took a line the general path refuses ({e}): {line}")
+                });
+                assert_eq!(fast_content(members, 42, &prev), general, "{line}");
+            }
+            None => assert!(!fast, "fast path declined {line}"),
+        }
+    }
+
+    #[test]
+    fn seal_fast_path_agrees_with_the_general_path() {
+        for (line, fast) in [
+            ("{}", true),
+            (" { } ", true),
+            (r#"{"b": 1, "a": "x\n", "z": [1,2]}"#, true),
+            (r#"{"b":1,"a":"x","z":[1,2]}"#, true),
+            (
+                r#"{"hashes": 1, "h": 2, "has": 3, "prev": 4, "seqs": 5, "zzz": null}"#,
+                true,
+            ),
+            (
+                r#"{"nested": {"b":1}, "é": "ü", "x": 0.5, "y": -3, "t": true}"#,
+                true,
+            ),
+            // Blanks inside a nested value, a key with an escape or a supplementary-plane
+            // character, a non-canonical number or string: the general path's work.
+            (r#"{"z": [1, 2]}"#, false),
+            (r#"{"😀": 1}"#, false),
+            (r#"{"a\u0062": 1}"#, false),
+            (r#"{"x": 1.0}"#, false),
+            (r#"{"x": "\/"}"#, false),
+            (r#"{"a": 1, "a": 2}"#, false),
+            (r#"{"seq": 1}"#, false),
+        ] {
+            both_paths(line, fast);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn seal_paths_agree(
+            members in proptest::collection::vec(("[a-z_é😀\\\\\"]{0,6}", 0u8..6, -1e6f64..1e6, "[ -~é]{0,8}"), 0..8),
+            blank in "[ \t]{0,2}",
+            seq in 0u64..1_000_000,
+        ) {
+            let parts: Vec<String> = members
+                .iter()
+                .map(|(k, kind, x, text)| {
+                    let text = serde_json::to_string(text).unwrap_or_default();
+                    let value = match kind {
+                        0 => text,
+                        1 => serde_json::to_string(x).unwrap_or_default(),
+                        2 => format!("{}", x.trunc()),
+                        3 => format!("[{text},{{\"k\":{x}}}]"),
+                        4 => format!("[{text}, {x}]"),
+                        _ => format!("{x:e}"),
+                    };
+                    let key = serde_json::to_string(k).unwrap_or_default();
+                    format!("{key}{blank}:{blank}{value}")
+                })
+                .collect();
+            let line = format!("{{{blank}{}{blank}}}", parts.join(&format!(",{blank}")));
+            let prev = to_hex(&[7; 32]);
+            #[allow(clippy::cast_precision_loss)]
+            let general = general_content(&line, seq as f64, prev.clone());
+            if let Some(m) = fast::seal_members(&line) {
+                proptest::prop_assert_eq!(Ok(fast_content(m, seq, &prev)), general, "{}", line);
+            }
+        }
     }
 
     #[test]

@@ -241,7 +241,7 @@ fn seal(a: &SealArgs) -> Result<i32, String> {
         // Seal into memory-bounded temp storage first, so a bad input line leaves the chain untouched.
         let mut staged = tempfile::tempfile().map_err(|e| e.to_string())?;
         let n = {
-            let mut w = BufWriter::new(&mut staged);
+            let mut w = BufWriter::with_capacity(CHAIN_BUFFER, &mut staged);
             let n = sealer
                 .seal_stream(input, &mut w)
                 .map_err(|e| e.to_string())?;
@@ -272,7 +272,7 @@ fn seal(a: &SealArgs) -> Result<i32, String> {
             .unwrap_or(Path::new("."));
         let tmp =
             tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut w = BufWriter::new(tmp);
+        let mut w = BufWriter::with_capacity(CHAIN_BUFFER, tmp);
         let n = sealer
             .seal_stream(input, &mut w)
             .map_err(|e| e.to_string())?;
@@ -286,7 +286,7 @@ fn seal(a: &SealArgs) -> Result<i32, String> {
         );
     } else {
         let stdout = std::io::stdout();
-        let mut w = BufWriter::new(stdout.lock());
+        let mut w = BufWriter::with_capacity(CHAIN_BUFFER, stdout.lock());
         sealer
             .seal_stream(input, &mut w)
             .map_err(|e| e.to_string())?;
