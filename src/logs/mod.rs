@@ -169,6 +169,9 @@ pub fn describe(d: &Detection, value: &str) -> (Severity, String) {
     (severity, format!("value {}", detect::preview(value)))
 }
 
+/// Up to this many detected values on a line are searched for one by one in [`masked_line`].
+const FEW_VALUES: usize = 8;
+
 /// `line` with every detection masked, and whatever no detector recognised but looks like a
 /// credential masked too: an excerpt must never carry a key a rule does not know. The same
 /// byte length as `line`, so spans stay valid. Computed once per line, whatever the number of
@@ -181,21 +184,41 @@ pub(crate) fn masked_line(line: &str, dets: &[Detection]) -> String {
         }
     }
     // A detected value written a second time where no rule recognised it (`password=v … v`)
-    // is the same secret: every occurrence on the line is masked. One automaton per line keeps
-    // this linear in the line, whatever the number of findings on it.
+    // is the same secret: every occurrence on the line is masked. A few values are searched
+    // one by one (a substring search each); more go through one automaton per line, which keeps
+    // this linear in the line whatever the number of findings on it. The automaton is the
+    // non-contiguous NFA: building a DFA for every line cost more than the whole rest of a
+    // scan of a log with PII on every line.
     let values: Vec<&str> = dets
         .iter()
         .filter_map(|d| line.get(d.start..d.end))
         .filter(|v| v.len() >= 4)
         .collect();
-    if let Ok(ac) = aho_corasick::AhoCorasick::builder()
+    let mut found: Vec<std::ops::Range<usize>> = Vec::new();
+    if values.len() <= FEW_VALUES {
+        for v in &values {
+            found.extend(line.match_indices(v).map(|(at, _)| at..at + v.len()));
+        }
+        found.sort_unstable_by_key(|r| r.start);
+    } else if let Ok(ac) = aho_corasick::AhoCorasick::builder()
         .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
         .build(&values)
     {
-        for m in ac.find_iter(line) {
-            if let Some(v) = line.get(m.range()) {
-                masked.replace_range(m.range(), &crate::detect::mask(v));
-            }
+        found.extend(ac.find_iter(line).map(|m| m.range()));
+    }
+    // Overlapping occurrences are masked as one range: masking them one after the other would
+    // write the first characters of a later one over the masked middle of an earlier one.
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(found.len());
+    for r in found {
+        match merged.last_mut() {
+            Some(last) if r.start < last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    for r in merged {
+        if let Some(v) = line.get(r.clone()) {
+            masked.replace_range(r, &crate::detect::mask(v));
         }
     }
     // Detections are sorted by start: a token overlaps one only if it overlaps one of the
@@ -456,6 +479,31 @@ mod tests {
             masked,
             "login password=Zq8********* retry with Zq8********* ok"
         );
+    }
+
+    #[test]
+    fn repeated_values_are_masked_with_few_and_with_many_detections() {
+        // Below and above FEW_VALUES detections on the line (searched one by one, or through
+        // one automaton), each value written again later in the line.
+        for n in [1, FEW_VALUES, FEW_VALUES + 3] {
+            let values: Vec<String> = (0..n).map(|i| format!("Zq8vT2mWx9L{i:02}k")).collect();
+            let mut line = String::new();
+            for v in &values {
+                let _ = write!(line, "password={v} ");
+            }
+            line.push_str("retry with");
+            for v in &values {
+                let _ = write!(line, " {v}");
+            }
+            let dets = detect_line(&line, Kind::LogText, &[]);
+            assert_eq!(dets.len(), n, "{dets:?}");
+            let masked = masked_line(&line, &dets);
+            assert_eq!(masked.len(), line.len());
+            for v in &values {
+                assert!(!masked.contains(v.as_str()), "{n}: {masked}");
+            }
+            assert_eq!(masked.matches("Zq8*********").count(), 2 * n, "{masked}");
+        }
     }
 
     #[test]
