@@ -12,6 +12,7 @@ import data.custos.airflow.calls.blocks
 import data.custos.airflow.calls.class_of
 import data.custos.airflow.calls.names
 import data.custos.lib.buckets
+import data.custos.lib.buckets.configured
 import rego.v1
 
 metadata := {
@@ -41,7 +42,7 @@ plain(name) if {
 }
 
 deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
-	buckets.configured
+	configured
 	some k in bucket_names
 	some i, c in input.calls
 	v := c.kwargs[k]
@@ -54,7 +55,7 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
 # A factory argument the factory passes on as a bucket: `make_dag(target="…")` where `target`
 # becomes `S3Hook.load_file(bucket_name=target)`.
 deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
-	buckets.configured
+	configured
 	some i in input.index.factories
 	c := input.calls[i]
 	some k, targets in c.flows
@@ -69,7 +70,7 @@ deny contains {"msg": msg, "path": ["calls", i, "kwargs", k]} if {
 
 # Buckets in URIs, first per block of calls (serialised: bucket names need no escaping).
 deny contains {"msg": msg, "path": full} if {
-	buckets.configured
+	configured
 	some [o, part] in blocks
 	bad := {name | some name in buckets.uri_buckets(json.marshal(part)); buckets.not_allowed(name)}
 	count(bad) > 0
@@ -87,7 +88,7 @@ deny contains {"msg": msg, "path": full} if {
 free_strings := concat("\n", [s.value | some s in input.strings; is_string(s.value)])
 
 deny contains {"msg": reason, "path": ["strings", i]} if {
-	buckets.configured
+	configured
 	bad := {name | some name in buckets.uri_buckets(free_strings); buckets.not_allowed(name)}
 	count(bad) > 0
 	some i, s in input.strings

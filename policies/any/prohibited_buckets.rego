@@ -6,6 +6,7 @@
 package custos.any.prohibited_buckets
 
 import data.custos.lib.buckets
+import data.custos.lib.buckets.configured
 import rego.v1
 
 metadata := {
@@ -21,7 +22,7 @@ metadata := {
 bucket_key := `(?i)^(s3_?)?(source_|src_|dest_|destination_|target_|output_|input_)?bucket(_?name)?$`
 
 deny contains {"msg": msg, "path": path} if {
-	buckets.configured
+	configured
 	walk(input, [path, value])
 	is_string(value)
 	count(path) > 0
@@ -38,7 +39,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	buckets.configured
+	configured
 	walk(input, [path, value])
 	is_string(value)
 	uri_like(value)

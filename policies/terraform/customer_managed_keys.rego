@@ -12,6 +12,7 @@ package custos.terraform.customer_managed_keys
 
 import data.custos.lib.s3
 import data.custos.lib.terraform as tf
+import data.custos.lib.terraform.by_type
 import rego.v1
 
 metadata := {
@@ -43,7 +44,7 @@ bucket_default_cmk(o) if s3.target(tf.get(o, "bucket", null)) in undetermined_bu
 
 deny contains {"msg": msg, "path": tf.at(path, o, "kms_key_id")} if {
 	some ty in ["aws_s3_object", "aws_s3_bucket_object"]
-	some [path, name, o] in tf.by_type[ty]
+	some [path, name, o] in by_type[ty]
 	not tf.set(tf.get(o, "kms_key_id", null))
 	not bucket_default_cmk(o)
 	msg := sprintf("%s.%s is not encrypted with a customer-managed KMS key (no kms_key_id, and its bucket has no such default)", [ty, name])
@@ -51,7 +52,7 @@ deny contains {"msg": msg, "path": tf.at(path, o, "kms_key_id")} if {
 
 deny contains {"msg": msg, "path": array.concat(path, ["kms_key_id"])} if {
 	some ty in ["aws_s3_object", "aws_s3_bucket_object"]
-	some [path, name, o] in tf.by_type[ty]
+	some [path, name, o] in by_type[ty]
 	key := tf.get(o, "kms_key_id", null)
 	is_string(key)
 	s3.aws_managed_key(key)
@@ -72,7 +73,7 @@ ecr_unknown(r) if {
 }
 
 deny contains {"msg": msg, "path": tf.at_block(path, r, "encryption_configuration", "encryption_type")} if {
-	some [path, name, r] in tf.by_type["aws_ecr_repository"]
+	some [path, name, r] in by_type["aws_ecr_repository"]
 	not ecr_kms(r)
 	not ecr_unknown(r)
 	msg := sprintf("aws_ecr_repository.%s is not encrypted with KMS (encryption_type is not \"KMS\")", [name])
@@ -99,7 +100,7 @@ eks_unknown(r) if {
 }
 
 deny contains {"msg": msg, "path": tf.at_block(path, r, "encryption_config", "resources")} if {
-	some [path, name, r] in tf.by_type["aws_eks_cluster"]
+	some [path, name, r] in by_type["aws_eks_cluster"]
 	not eks_secrets(r)
 	not eks_unknown(r)
 	msg := sprintf("aws_eks_cluster.%s does not encrypt Kubernetes secrets with a KMS key (encryption_config for \"secrets\")", [name])
@@ -112,7 +113,7 @@ msk_cmk(r) if {
 }
 
 deny contains {"msg": msg, "path": tf.at_block(path, r, "encryption_info", "encryption_at_rest_kms_key_arn")} if {
-	some [path, name, r] in tf.by_type["aws_msk_cluster"]
+	some [path, name, r] in by_type["aws_msk_cluster"]
 	not msk_cmk(r)
 	not tf.unknown(tf.get(r, "encryption_info", null))
 	msg := sprintf("aws_msk_cluster.%s is encrypted at rest with the AWS-managed key (no encryption_at_rest_kms_key_arn)", [name])

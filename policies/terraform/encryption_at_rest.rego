@@ -22,6 +22,7 @@
 package custos.terraform.encryption_at_rest
 
 import data.custos.lib.terraform as tf
+import data.custos.lib.terraform.by_type
 import rego.v1
 
 metadata := {
@@ -55,7 +56,7 @@ key_controls := {
 }
 
 ebs_encryption_by_default if {
-	some [_, _, e] in tf.by_type["aws_ebs_encryption_by_default"]
+	some [_, _, e] in by_type["aws_ebs_encryption_by_default"]
 	not tf.false_value(tf.get(e, "enabled", true))
 }
 
@@ -81,7 +82,7 @@ exempt("aws_rds_cluster", r) if tf.get(r, "engine_mode", null) == "serverless"
 # [type, name, finding path, attribute] of every store whose boolean control is known off.
 unencrypted contains [ty, name, tf.at(path, r, attr), attr] if {
 	some ty, attr in bool_controls
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	not exempt(ty, r)
 	tf.known_not_true(tf.get(r, attr, false))
 }
@@ -93,7 +94,7 @@ deny contains {"msg": msg, "path": path} if {
 
 deny contains {"msg": msg, "path": tf.at(path, r, attr)} if {
 	some ty, attr in key_controls
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	not tf.set(tf.get(r, attr, null))
 	msg := sprintf("%s.%s is not encrypted at rest with a KMS key (%s is not set)", [ty, name, attr])
 }
@@ -101,14 +102,14 @@ deny contains {"msg": msg, "path": tf.at(path, r, attr)} if {
 # SQS encrypts new queues with SSE-SQS unless it is switched off: only an explicit
 # `sqs_managed_sse_enabled = false` without a KMS key leaves messages unencrypted.
 deny contains {"msg": msg, "path": array.concat(path, ["sqs_managed_sse_enabled"])} if {
-	some [path, name, r] in tf.by_type["aws_sqs_queue"]
+	some [path, name, r] in by_type["aws_sqs_queue"]
 	tf.false_value(r.sqs_managed_sse_enabled)
 	not tf.set(tf.get(r, "kms_master_key_id", null))
 	msg := sprintf("aws_sqs_queue.%s is not encrypted at rest (SSE-SQS switched off, no KMS key)", [name])
 }
 
 deny contains {"msg": msg, "path": tf.at_block(path, r, "server_side_encryption", "enabled")} if {
-	some [path, name, r] in tf.by_type["aws_dynamodb_table"]
+	some [path, name, r] in by_type["aws_dynamodb_table"]
 	not dynamodb_kms(r)
 	not dynamodb_unknown(r)
 	msg := sprintf("aws_dynamodb_table.%s is not encrypted with a KMS key (server_side_encryption)", [name])
@@ -128,7 +129,7 @@ dynamodb_unknown(r) if {
 }
 
 deny contains {"msg": msg, "path": tf.at(path, r, "encryption_type")} if {
-	some [path, name, r] in tf.by_type["aws_kinesis_stream"]
+	some [path, name, r] in by_type["aws_kinesis_stream"]
 	kind := tf.get(r, "encryption_type", "NONE")
 	kind != "KMS"
 	not tf.unknown(kind)
@@ -137,7 +138,7 @@ deny contains {"msg": msg, "path": tf.at(path, r, "encryption_type")} if {
 
 deny contains {"msg": msg, "path": tf.at_block(path, r, "encrypt_at_rest", "enabled")} if {
 	some ty in ["aws_opensearch_domain", "aws_elasticsearch_domain"]
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	values := [v | some e in tf.blocks(r, "encrypt_at_rest"); v := tf.get(e, "enabled", null)]
 	not any_true(values)
 	not any_unknown(values)
@@ -161,7 +162,7 @@ device_types := ["aws_instance", "aws_launch_configuration"]
 deny contains {"msg": msg, "path": path} if {
 	not ebs_encryption_by_default
 	some ty in device_types
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	tf.get(r, "root_block_device", null) == null
 	msg := sprintf("%s.%s has no root_block_device with encrypted = true (its root volume is unencrypted)", [ty, name])
 }
@@ -169,7 +170,7 @@ deny contains {"msg": msg, "path": path} if {
 deny contains {"msg": msg, "path": p} if {
 	not ebs_encryption_by_default
 	some ty in device_types
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	some block in ["root_block_device", "ebs_block_device"]
 	some [i, d] in tf.blocks_at(r, block)
 	tf.known_not_true(tf.get(d, "encrypted", false))
@@ -180,7 +181,7 @@ deny contains {"msg": msg, "path": p} if {
 
 deny contains {"msg": msg, "path": p} if {
 	not ebs_encryption_by_default
-	some [path, name, r] in tf.by_type["aws_launch_template"]
+	some [path, name, r] in by_type["aws_launch_template"]
 	some [i, d] in tf.blocks_at(r, "block_device_mappings")
 	some [j, e] in tf.blocks_at(d, "ebs")
 	tf.known_not_true(tf.get(e, "encrypted", false))
@@ -205,7 +206,7 @@ unencrypted_names contains [ty, name] if {
 
 deny contains {"msg": msg, "path": array.concat(path, [attr])} if {
 	some snap_ty, [attr, source_ty] in snapshot_sources
-	some [path, name, s] in tf.by_type[snap_ty]
+	some [path, name, s] in by_type[snap_ty]
 	source := tf.referenced(source_ty, tf.get(s, attr, null))
 	[source_ty, source] in unencrypted_names
 	msg := sprintf("%s.%s is a snapshot of the unencrypted %s.%s", [snap_ty, name, source_ty, source])
@@ -214,21 +215,21 @@ deny contains {"msg": msg, "path": array.concat(path, [attr])} if {
 # Azure storage is encrypted by default; the control is that it is not switched to allow
 # unencrypted transport.
 deny contains {"msg": msg, "path": tf.at(path, r, attr)} if {
-	some [path, name, r] in tf.by_type["azurerm_storage_account"]
+	some [path, name, r] in by_type["azurerm_storage_account"]
 	some attr in ["https_traffic_only_enabled", "enable_https_traffic_only"]
 	tf.false_value(tf.get(r, attr, null))
 	msg := sprintf("azurerm_storage_account.%s allows unencrypted transport (%s = false)", [name, attr])
 }
 
 deny contains {"msg": msg, "path": tf.at(path, r, "transparent_data_encryption_enabled")} if {
-	some [path, name, r] in tf.by_type["azurerm_mssql_database"]
+	some [path, name, r] in by_type["azurerm_mssql_database"]
 	tf.false_value(tf.get(r, "transparent_data_encryption_enabled", null))
 	msg := sprintf("azurerm_mssql_database.%s has transparent data encryption off", [name])
 }
 
 deny contains {"msg": msg, "path": path} if {
 	tf.true_value(object.get(data, "require_gcs_cmek", false))
-	some [path, name, r] in tf.by_type["google_storage_bucket"]
+	some [path, name, r] in by_type["google_storage_bucket"]
 	not gcs_cmek(r)
 	msg := sprintf("google_storage_bucket.%s is not encrypted with a customer-managed key (require_gcs_cmek)", [name])
 }

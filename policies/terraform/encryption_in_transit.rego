@@ -8,6 +8,7 @@
 package custos.terraform.encryption_in_transit
 
 import data.custos.lib.terraform as tf
+import data.custos.lib.terraform.by_type
 import rego.v1
 
 metadata := {
@@ -23,7 +24,7 @@ metadata := {
 plaintext := {"PLAINTEXT", "TLS_PLAINTEXT"}
 
 msk_transit contains [path, name, p, t] if {
-	some [path, name, r] in tf.by_type["aws_msk_cluster"]
+	some [path, name, r] in by_type["aws_msk_cluster"]
 	some [i, e] in tf.blocks_at(r, "encryption_info")
 	some [j, t] in tf.blocks_at(e, "encryption_in_transit")
 	p := array.concat(array.concat(array.concat(array.concat(path, ["encryption_info"]), i), ["encryption_in_transit"]), j)
@@ -43,7 +44,7 @@ deny contains {"msg": msg, "path": array.concat(p, ["in_cluster"])} if {
 }
 
 deny contains {"msg": msg, "path": tf.at(path, r, "transit_encryption_enabled")} if {
-	some [path, name, r] in tf.by_type["aws_elasticache_replication_group"]
+	some [path, name, r] in by_type["aws_elasticache_replication_group"]
 	tf.known_not_true(tf.get(r, "transit_encryption_enabled", false))
 	msg := sprintf("aws_elasticache_replication_group.%s does not encrypt traffic in transit (transit_encryption_enabled is not true)", [name])
 }
@@ -52,7 +53,7 @@ search_types := ["aws_opensearch_domain", "aws_elasticsearch_domain"]
 
 deny contains {"msg": msg, "path": tf.at_block(path, r, "node_to_node_encryption", "enabled")} if {
 	some ty in search_types
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	values := [v | some n in tf.blocks(r, "node_to_node_encryption"); v := tf.get(n, "enabled", null)]
 	not any_true(values)
 	not any_unknown(values)
@@ -62,7 +63,7 @@ deny contains {"msg": msg, "path": tf.at_block(path, r, "node_to_node_encryption
 
 deny contains {"msg": msg, "path": array.concat(array.concat(array.concat(path, ["domain_endpoint_options"]), i), ["enforce_https"])} if {
 	some ty in search_types
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	some [i, e] in tf.blocks_at(r, "domain_endpoint_options")
 	tf.false_value(tf.get(e, "enforce_https", null))
 	msg := sprintf("%s.%s accepts plain HTTP (enforce_https = false)", [ty, name])

@@ -11,6 +11,7 @@ package custos.terraform.hardcoded_secrets
 
 import data.custos.lib.credentials
 import data.custos.lib.terraform as tf
+import data.custos.lib.terraform.by_type
 import rego.v1
 
 metadata := {
@@ -60,7 +61,7 @@ deny contains {"msg": msg, "path": ["variable", name, "default"]} if {
 
 deny contains {"msg": msg, "path": array.concat(path, [attr])} if {
 	some ty, attr in password_attrs
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	literal(tf.get(r, attr, null))
 	msg := sprintf("%s.%s sets %s to a literal", [ty, name, attr])
 }
@@ -79,7 +80,7 @@ any_write_only if contains(json.marshal(tf.section("resource")), `_wo"`)
 with_write_only contains [ty, path, name, r] if {
 	any_write_only
 	some ty, _ in tf.section("resource")
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	contains(json.marshal(r), `_wo"`)
 }
 
@@ -114,13 +115,13 @@ deny contains {"msg": msg, "path": array.concat(path, [block, i, attr])} if {
 }
 
 env_maps contains [array.concat(path, ["environment", "variables"]), vars] if {
-	some [path, _, r] in tf.by_type["aws_lambda_function"]
+	some [path, _, r] in by_type["aws_lambda_function"]
 	some e in tf.blocks(r, "environment")
 	vars := tf.get(e, "variables", null)
 }
 
 env_maps contains [array.concat(path, ["primary_container", "environment"]), vars] if {
-	some [path, _, r] in tf.by_type["aws_sagemaker_model"]
+	some [path, _, r] in by_type["aws_sagemaker_model"]
 	some c in tf.blocks(r, "primary_container")
 	vars := tf.get(c, "environment", null)
 }
@@ -136,7 +137,7 @@ deny contains {"msg": msg, "path": array.concat(base, [k])} if {
 
 # ECS: container_definitions as a JSON string …
 deny contains {"msg": msg, "path": array.concat(path, ["container_definitions"])} if {
-	some [path, name, r] in tf.by_type["aws_ecs_task_definition"]
+	some [path, name, r] in by_type["aws_ecs_task_definition"]
 	defs := tf.get(r, "container_definitions", null)
 	is_string(defs)
 	json.is_valid(defs)
@@ -151,7 +152,7 @@ deny contains {"msg": msg, "path": array.concat(path, ["container_definitions"])
 jsonencode_env := `name\s*=\s*"([A-Za-z0-9_]*(?i:password|passwd|secret|token|api_?key|private_?key)[A-Za-z0-9_]*)"\s*,?\s*value\s*=\s*"([^"$]+)"`
 
 deny contains {"msg": msg, "path": array.concat(path, ["container_definitions"])} if {
-	some [path, name, r] in tf.by_type["aws_ecs_task_definition"]
+	some [path, name, r] in by_type["aws_ecs_task_definition"]
 	defs := tf.get(r, "container_definitions", null)
 	is_string(defs)
 	startswith(defs, "${jsonencode(")
@@ -164,7 +165,7 @@ user_data_types := {"aws_instance", "aws_launch_template", "aws_launch_configura
 
 deny contains {"msg": msg, "path": array.concat(path, ["user_data"])} if {
 	some ty in user_data_types
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	user_data := tf.get(r, "user_data", null)
 	is_string(user_data)
 	count(custos.secrets(user_data)) > 0

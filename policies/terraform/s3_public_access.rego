@@ -14,6 +14,7 @@ package custos.terraform.s3_public_access
 
 import data.custos.lib.s3
 import data.custos.lib.terraform as tf
+import data.custos.lib.terraform.by_type
 import rego.v1
 
 metadata := {
@@ -86,7 +87,7 @@ denies_by_default(r) if {
 
 # azurerm_storage_account_network_rules resources in the document, by the account they name.
 deny_rules contains name if {
-	some [_, _, n] in tf.by_type["azurerm_storage_account_network_rules"]
+	some [_, _, n] in by_type["azurerm_storage_account_network_rules"]
 	tf.get(n, "default_action", null) in {"Deny"}
 	some attr in ["storage_account_id", "storage_account_name"]
 	name := tf.referenced("azurerm_storage_account", tf.get(n, attr, null))
@@ -115,7 +116,7 @@ policy_types := ["google_project_organization_policy", "google_folder_organizati
 
 prevention_enforced_by_org if {
 	some ty in policy_types
-	some [_, _, p] in tf.by_type[ty]
+	some [_, _, p] in by_type[ty]
 	some attr in ["constraint", "name"]
 	contains(tf.str(tf.get(p, attr, null)), "storage.publicAccessPrevention")
 }
@@ -142,7 +143,7 @@ grant_attrs := {
 
 deny contains {"msg": msg, "path": array.concat(path, [attr])} if {
 	some ty, attr in grant_attrs
-	some [path, name, r] in tf.by_type[ty]
+	some [path, name, r] in by_type[ty]
 	v := tf.get(r, attr, null)
 	some m in array.concat(tf.list(v), [x | is_string(v); x := v])
 	some p in public_principals
