@@ -15,54 +15,38 @@ unknown(v) if {
 	contains(v, "${")
 }
 
+# Each accessor with several cases is one definition with `else` branches: the engine evaluates
+# every definition of a function on each call, but an `else` branch only when the ones before
+# it are undefined (these accessors are called for every resource, by every rule).
 obj(x) := x if is_object(x)
-
-obj(x) := {} if not is_object(x)
+else := {}
 
 # Blocks that may be one object or a list of objects; anything else is no block.
 list(x) := x if is_array(x)
-
-list(x) := [x] if is_object(x)
-
-list(x) := [] if {
-	not is_array(x)
-	not is_object(x)
-}
+else := [x] if is_object(x)
+else := []
 
 str(x) := x if is_string(x)
-
-str(x) := "" if not is_string(x)
+else := ""
 
 get(x, k, d) := object.get(x, k, d) if is_object(x)
-
-get(x, k, d) := d if not is_object(x)
+else := d
 
 # The object blocks named `k` in body `r` (a block repeated in one body is a list). Written
 # with references rather than nested calls: rules call it for every resource, and a function
 # call costs far more than a reference in the interpreter.
 blocks(r, k) := [r[k]] if is_object(r[k])
-
-blocks(r, k) := [b | some b in r[k]; is_object(b)] if is_array(r[k])
-
-blocks(r, k) := [] if {
-	not is_object(r[k])
-	not is_array(r[k])
-}
+else := [b | some b in r[k]; is_object(b)] if is_array(r[k])
+else := []
 
 # [index suffix, block]: `[]` for a single block, `[i]` in a list, for finding paths.
 blocks_at(r, k) := [[[], r[k]]] if is_object(r[k])
-
-blocks_at(r, k) := [[[i], b] | some i, b in r[k]; is_object(b)] if is_array(r[k])
-
-blocks_at(r, k) := [] if {
-	not is_object(r[k])
-	not is_array(r[k])
-}
+else := [[[i], b] | some i, b in r[k]; is_object(b)] if is_array(r[k])
+else := []
 
 # A top-level section of the document (`resource`, `variable`, `provider`, …) as an object.
 section(k) := input[k] if is_object(input[k])
-
-section(k) := {} if not is_object(input[k])
+else := {}
 
 # Every instance of a resource type: [path, name, body]. A name declared twice (a list) gives
 # one entry per declaration.
@@ -79,17 +63,12 @@ resources(ty) := array.concat(
 by_type[ty] := resources(ty) if some ty, _ in section("resource")
 
 of_type(ty) := input.resource[ty] if is_object(input.resource[ty])
-
-of_type(ty) := {} if not is_object(input.resource[ty])
+else := {}
 
 # Terraform converts the strings "true"/"false" for bool arguments.
-true_value(v) if v == true
+true_value(v) if v in {true, "true"}
 
-true_value(v) if v == "true"
-
-false_value(v) if v == false
-
-false_value(v) if v == "false"
+false_value(v) if v in {false, "false"}
 
 # A value that is known and not true; null counts (Terraform treats null as unset).
 known_not_true(v) if {
@@ -106,19 +85,13 @@ set(v) if {
 # Where a finding about attribute `k` of body `r` at `base` points: the attribute when it is
 # written, the resource when it is missing.
 at(base, r, k) := array.concat(base, [k]) if r[k] != null
-
-at(base, r, k) := base if not r[k] != null
+else := base
 
 # Like `at`, for attribute `k` of block `blk`: the attribute when it is written in a single
 # block, else the block when it is written, else the resource.
 at_block(base, r, blk, k) := array.concat(base, [blk, k]) if get(get(r, blk, null), k, null) != null
-
-at_block(base, r, blk, k) := array.concat(base, [blk]) if {
-	get(get(r, blk, null), k, null) == null
-	get(r, blk, null) != null
-}
-
-at_block(base, r, blk, _) := base if get(r, blk, null) == null
+else := array.concat(base, [blk]) if get(r, blk, null) != null
+else := base
 
 # The resource name a reference names: "${aws_s3_bucket.x.id}", "${aws_s3_bucket.x[0].id}",
 # "${one(aws_s3_bucket.x[*].id)}", "${var.c ? aws_s3_bucket.x[0].id : ""}" → "x" (exactly
