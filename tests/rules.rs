@@ -192,9 +192,10 @@ fn library_rules_are_not_read_through_a_package_alias() {
     let rule_head =
         regex::Regex::new(r"(?m)^([a-z_][a-z0-9_]*)\s*(\[[^\]]*\])?\s*(:=|=|contains|if|\{)")
             .expect("regex");
-    let import =
-        regex::Regex::new(r"(?m)^import data\.custos\.lib\.([a-z_]+)(?:\s+as\s+([a-z_0-9]+))?\s*$")
-            .expect("regex");
+    let import = regex::Regex::new(
+        r"(?m)^import data\.custos\.lib\.([a-z_0-9]+)(?:\s+as\s+([a-z_0-9]+))?\s*$",
+    )
+    .expect("regex");
     let policies: Vec<(String, String)> = walkdir::WalkDir::new(&root)
         .into_iter()
         .map(|e| e.expect("walk"))

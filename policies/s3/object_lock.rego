@@ -3,6 +3,7 @@
 package custos.s3.object_lock
 
 import data.custos.lib.s3 as s3lib
+import data.custos.lib.s3.audit_words
 import rego.v1
 
 metadata := {
@@ -21,7 +22,7 @@ audit_bucket(doc) if object.get(doc, "audit_log", false) == true
 audit_bucket(doc) if {
 	b := object.get(doc, "bucket", "")
 	is_string(b)
-	regex.match(s3lib.audit_words, b)
+	regex.match(audit_words, b)
 }
 
 audit_bucket(doc) if {

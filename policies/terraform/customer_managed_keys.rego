@@ -11,6 +11,7 @@
 package custos.terraform.customer_managed_keys
 
 import data.custos.lib.s3
+import data.custos.lib.s3.buckets
 import data.custos.lib.terraform as tf
 import data.custos.lib.terraform.by_type
 import rego.v1
@@ -27,13 +28,13 @@ metadata := {
 
 # S3 objects.
 cmk_buckets contains k if {
-	some [_, name, b] in s3.buckets
+	some [_, name, b] in buckets
 	s3.customer_managed_kms(b)
 	some k in s3.keys(name, b)
 }
 
 undetermined_buckets contains k if {
-	some [_, name, b] in s3.buckets
+	some [_, name, b] in buckets
 	s3.sse_unknown(b)
 	some k in s3.keys(name, b)
 }

@@ -8,6 +8,7 @@
 package custos.terraform.s3_encryption
 
 import data.custos.lib.s3
+import data.custos.lib.s3.buckets
 import data.custos.lib.terraform as tf
 import rego.v1
 
@@ -37,7 +38,7 @@ sibling_sse(name, b) if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some [path, name, b] in s3.buckets
+	some [path, name, b] in buckets
 	not inline_sse(b)
 	not sibling_sse(name, b)
 	msg := sprintf("aws_s3_bucket.%s declares no server-side encryption", [name])

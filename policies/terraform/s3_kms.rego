@@ -5,6 +5,8 @@
 package custos.terraform.s3_kms
 
 import data.custos.lib.s3
+import data.custos.lib.s3.buckets
+import data.custos.lib.s3.kms_algorithms
 import data.custos.lib.terraform as tf
 import rego.v1
 
@@ -19,12 +21,12 @@ metadata := {
 }
 
 # The attribute that is wrong: the algorithm when it is not KMS, else the (missing) key.
-wrong(d) := "sse_algorithm" if not tf.get(d, "sse_algorithm", null) in s3.kms_algorithms
+wrong(d) := "sse_algorithm" if not tf.get(d, "sse_algorithm", null) in kms_algorithms
 
-wrong(d) := "kms_master_key_id" if tf.get(d, "sse_algorithm", null) in s3.kms_algorithms
+wrong(d) := "kms_master_key_id" if tf.get(d, "sse_algorithm", null) in kms_algorithms
 
 deny contains {"msg": msg, "path": tf.at(array.concat(path, p), d, wrong(d))} if {
-	some [path, name, b] in s3.buckets
+	some [path, name, b] in buckets
 	s3.has_sse(b)
 	not s3.customer_managed_kms(b)
 	not s3.sse_unknown(b)

@@ -5,6 +5,7 @@
 package custos.terraform.s3_logging
 
 import data.custos.lib.s3
+import data.custos.lib.s3.buckets
 import data.custos.lib.terraform as tf
 import rego.v1
 
@@ -19,7 +20,7 @@ metadata := {
 }
 
 log_targets contains t if {
-	some [_, _, b] in s3.buckets
+	some [_, _, b] in buckets
 	some l in tf.blocks(b, "logging")
 	t := s3.target(object.get(l, "target_bucket", null))
 }
@@ -41,7 +42,7 @@ receives_logs(name, b) if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some [path, name, b] in s3.buckets
+	some [path, name, b] in buckets
 	not logs(b)
 	not receives_logs(name, b)
 	msg := sprintf("%s has no access logging", [s3.label(name, b)])

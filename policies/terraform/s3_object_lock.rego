@@ -3,6 +3,7 @@
 package custos.terraform.s3_object_lock
 
 import data.custos.lib.s3
+import data.custos.lib.s3.buckets
 import data.custos.lib.terraform as tf
 import rego.v1
 
@@ -31,7 +32,7 @@ locked(b) if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some [path, name, b] in s3.buckets
+	some [path, name, b] in buckets
 	s3.holds_audit_logs(b)
 	not locked(b)
 	msg := sprintf("%s holds audit logs but has no Object Lock", [s3.label(name, b)])

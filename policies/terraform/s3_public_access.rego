@@ -13,6 +13,7 @@
 package custos.terraform.s3_public_access
 
 import data.custos.lib.s3
+import data.custos.lib.s3.buckets
 import data.custos.lib.terraform as tf
 import data.custos.lib.terraform.by_type
 import rego.v1
@@ -32,7 +33,7 @@ public_acls := {"public-read", "public-read-write", "authenticated-read"}
 pab_settings := ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
 
 deny contains {"msg": msg, "path": array.concat(path, ["acl"])} if {
-	some [path, name, b] in s3.buckets
+	some [path, name, b] in buckets
 	acl := b.acl
 	acl in public_acls
 	msg := sprintf("%s has the public ACL %q", [s3.label(name, b), acl])
@@ -43,13 +44,13 @@ has_pab(b) if count(tf.blocks(b, "public_access_block")) > 0
 has_pab(b) if tf.unknown(b.public_access_block)
 
 deny contains {"msg": msg, "path": path} if {
-	some [path, name, b] in s3.buckets
+	some [path, name, b] in buckets
 	not has_pab(b)
 	msg := sprintf("%s has no public access block", [s3.label(name, b)])
 }
 
 deny contains {"msg": msg, "path": array.concat(path, ["public_access_block", off[0]])} if {
-	some [path, name, b] in s3.buckets
+	some [path, name, b] in buckets
 	some pab in tf.blocks(b, "public_access_block")
 	off := [s | some s in pab_settings; tf.known_not_true(object.get(pab, s, false))]
 	count(off) > 0

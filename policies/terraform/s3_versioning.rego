@@ -6,6 +6,7 @@
 package custos.terraform.s3_versioning
 
 import data.custos.lib.s3
+import data.custos.lib.s3.buckets
 import data.custos.lib.terraform as tf
 import rego.v1
 
@@ -59,7 +60,7 @@ where(path, b) := array.concat(path, array.concat(array.concat(["versioning"], i
 where(path, b) := path if count(tf.blocks_at(b, "versioning")) != 1
 
 deny contains {"msg": msg, "path": where(path, b)} if {
-	some [path, name, b] in s3.buckets
+	some [path, name, b] in buckets
 	not enabled(b)
 	not undetermined(b)
 	msg := sprintf("%s does not have versioning enabled", [s3.label(name, b)])
