@@ -192,10 +192,8 @@ fn library_rules_are_not_read_through_a_package_alias() {
     let rule_head =
         regex::Regex::new(r"(?m)^([a-z_][a-z0-9_]*)\s*(\[[^\]]*\])?\s*(:=|=|contains|if|\{)")
             .expect("regex");
-    let import = regex::Regex::new(
-        r"(?m)^import data\.custos\.lib\.([a-z_0-9]+)(?:\s+as\s+([a-z_0-9]+))?\s*$",
-    )
-    .expect("regex");
+    let import = regex::Regex::new(r"(?m)^import data\.([a-z_0-9.]+)(?:\s+as\s+([a-z_0-9]+))?\s*$")
+        .expect("regex");
     let policies: Vec<(String, String)> = walkdir::WalkDir::new(&root)
         .into_iter()
         .map(|e| e.expect("walk"))
@@ -211,6 +209,14 @@ fn library_rules_are_not_read_through_a_package_alias() {
             (rel, std::fs::read_to_string(e.path()).expect("read"))
         })
         .collect();
+    let package = regex::Regex::new(r"(?m)^package ([a-z_0-9.]+)\s*$").expect("regex");
+    let packages: Vec<(String, &str)> = policies
+        .iter()
+        .filter_map(|(_, text)| {
+            let name = package.captures(text)?.get(1)?.as_str().to_string();
+            Some((name, text.as_str()))
+        })
+        .collect();
     let mut checked = 0;
     let mut offenders = Vec::new();
     for (path, text) in &policies {
@@ -222,24 +228,24 @@ fn library_rules_are_not_read_through_a_package_alias() {
             .collect::<Vec<_>>()
             .join("\n");
         for cap in import.captures_iter(text) {
-            let lib = &cap[1];
-            let alias = cap.get(2).map_or(lib, |m| m.as_str());
-            let Some((_, lib_text)) = policies
-                .iter()
-                .find(|(p, _)| p == &format!("lib/{lib}.rego"))
-            else {
-                continue;
-            };
-            let rules: BTreeSet<&str> = rule_head
-                .captures_iter(lib_text)
-                .map(|c| c.get(1).expect("name").as_str())
-                .filter(|n| !["package", "import", "default"].contains(n))
-                .collect();
-            for rule in rules {
-                checked += 1;
-                let pattern = format!(r"\b{alias}\.{rule}\b");
-                if regex::Regex::new(&pattern).expect("regex").is_match(&body) {
-                    offenders.push(format!("{path}: {alias}.{rule}"));
+            let imported = &cap[1];
+            let alias = cap.get(2).map_or_else(
+                || imported.rsplit('.').next().unwrap_or(imported),
+                |m| m.as_str(),
+            );
+            // Every file of the imported package (a package may span files).
+            for (_, lib_text) in packages.iter().filter(|(name, _)| name == imported) {
+                let rules: BTreeSet<&str> = rule_head
+                    .captures_iter(lib_text)
+                    .map(|c| c.get(1).expect("name").as_str())
+                    .filter(|n| !["package", "import", "default"].contains(n))
+                    .collect();
+                for rule in rules {
+                    checked += 1;
+                    let pattern = format!(r"\b{alias}\.{rule}\b");
+                    if regex::Regex::new(&pattern).expect("regex").is_match(&body) {
+                        offenders.push(format!("{path}: {alias}.{rule}"));
+                    }
                 }
             }
         }

@@ -6,6 +6,8 @@
 package custos.logs.error_bursts
 
 import data.custos.logs.lib
+import data.custos.logs.lib.principals
+import data.custos.logs.lib.short_window
 import rego.v1
 
 metadata := {
@@ -19,8 +21,8 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [len]), j]} if {
-	len := lib.short_window
-	some [i, p] in lib.principals
+	len := short_window
+	some [i, p] in principals
 	some [j, w] in lib.windows(p, len)
 	e429 := lib.number(w, "errors_429")
 	e5xx := lib.number(w, "errors_5xx")

@@ -7,6 +7,7 @@
 package custos.logs.new_resource
 
 import data.custos.logs.lib
+import data.custos.logs.lib.principals
 import rego.v1
 
 metadata := {
@@ -24,7 +25,7 @@ learning := lib.duration(lib.setting("learning_s")) if lib.setting("learning_s")
 else := "learning period"
 
 deny contains {"msg": msg, "path": ["principals", i, "new_resources", 0]} if {
-	some [i, p] in lib.principals
+	some [i, p] in principals
 	p.service_account == true
 	n := lib.number(p, "new_resources_count")
 	n > 0

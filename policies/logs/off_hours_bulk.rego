@@ -8,6 +8,8 @@
 package custos.logs.off_hours_bulk
 
 import data.custos.logs.lib
+import data.custos.logs.lib.principals
+import data.custos.logs.lib.short_window
 import rego.v1
 
 span(h) := sprintf("%s–%s", [lib.hour(h[0]), lib.hour(h[1])]) if {
@@ -28,9 +30,9 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [len]), j]} if {
-	len := lib.short_window
+	len := short_window
 	min_prior := lib.setting("min_baseline")
-	some [i, p] in lib.principals
+	some [i, p] in principals
 	some [j, w] in lib.windows(p, len)
 	w.off_hours == true
 	reads := lib.number(w, "reads")

@@ -7,6 +7,7 @@
 package custos.logs.read_spike
 
 import data.custos.logs.lib
+import data.custos.logs.lib.principals
 import rego.v1
 
 metadata := {
@@ -22,7 +23,7 @@ metadata := {
 deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [len]), j]} if {
 	len := lib.setting("spike_window")
 	factor := lib.setting("spike_factor")
-	some [i, p] in lib.principals
+	some [i, p] in principals
 	some [j, w] in lib.windows(p, len)
 	b := lib.field(lib.field(w, "baseline"), "reads")
 	median := lib.number(b, "median")

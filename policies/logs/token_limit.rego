@@ -7,6 +7,7 @@
 package custos.logs.token_limit
 
 import data.custos.logs.lib
+import data.custos.logs.lib.principals
 import rego.v1
 
 metadata := {
@@ -20,7 +21,7 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["principals", i]} if {
-	some [i, p] in lib.principals
+	some [i, p] in principals
 	at := lib.number(p, "at_limit")
 	requests := lib.number(p, "requests")
 	hours := lib.number(p, "at_limit_hours")

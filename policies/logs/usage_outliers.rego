@@ -8,6 +8,7 @@
 package custos.logs.usage_outliers
 
 import data.custos.logs.lib
+import data.custos.logs.lib.principals
 import rego.v1
 
 metadata := {
@@ -49,7 +50,7 @@ deny contains {"msg": msg, "path": ["principals", i]} if {
 	lib.number(pop, "principals") >= 5
 	lib.number(pop, "median")
 	lib.number(pop, "mad")
-	some [i, p] in lib.principals
+	some [i, p] in principals
 	requests := lib.number(p, "requests")
 	requests >= lib.setting("outlier_min_requests")
 	x := lib.number(p, metric)
