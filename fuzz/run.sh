@@ -76,7 +76,9 @@ run_one() {
     before=$(find "artifacts/$t" -type f | wc -l)
     [ "$runs" -gt 0 ] && runs_flag=(-runs="$runs")
     start=$(date +%s)
-    nice -n 19 "$bin/$t" "corpus/$t" "seeds/$t" -artifact_prefix="artifacts/$t/" \
+    # libFuzzer's timeout handler can deadlock (seen once: parse_hocon sat in a futex wait for
+    # an hour after "ALARM: working on the last Unit"), so the whole run is bounded too.
+    timeout -k 30 "$((seconds + 300))" nice -n 19 "$bin/$t" "corpus/$t" "seeds/$t" -artifact_prefix="artifacts/$t/" \
         "${runs_flag[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
         -print_final_stats=1 >"logs/$t.log" 2>&1
     end=$(date +%s)

@@ -385,7 +385,9 @@ fn go_akka_string(
                     Resolved::Missing => String::new(),
                 });
             }
-            Ok(Resolved::Array(format!("[{}]", strs.join(","))))
+            let joined = format!("[{}]", strs.join(","));
+            spend_text(budget, joined.len(), src, 0)?;
+            Ok(Resolved::Array(joined))
         }
         H::Concat(parts) => {
             let mut out = String::new();
@@ -432,12 +434,16 @@ fn go_akka_string(
                                 if parts.len() == 1 {
                                     return Ok(Resolved::Text(t));
                                 }
+                                spend_text(budget, t.len(), src, *at)?;
                                 out.push_str(&t);
                             }
                             Resolved::Array(a) if parts.len() == 1 => {
                                 return Ok(Resolved::Array(a))
                             }
-                            Resolved::Array(a) => out.push_str(&a),
+                            Resolved::Array(a) => {
+                                spend_text(budget, a.len(), src, *at)?;
+                                out.push_str(&a);
+                            }
                             Resolved::Obj(o) if parts.len() == 1 => return Ok(Resolved::Obj(o)),
                             Resolved::Obj(_) => {
                                 return Err(ParseError::within(
@@ -455,6 +461,22 @@ fn go_akka_string(
             Ok(Resolved::Text(out))
         }
     }
+}
+
+/// Charge the budget for `len` bytes of text built by resolving substitutions (a unit per 32
+/// bytes): text that doubles at each substitution (`b = ${a}${a}`, `c = ${b}${b}`, …) grows
+/// exponentially while the substitutions themselves stay within the budget (a 2.7 KB file
+/// found by fuzz/parse_hocon built 250 MB of text).
+fn spend_text(budget: &Cell<usize>, len: usize, src: &str, at: usize) -> Result<(), ParseError> {
+    budget.set(budget.get().saturating_sub(len / 32));
+    if budget.get() == 0 {
+        return Err(ParseError::within(
+            src,
+            "substitutions expand to too much; refusing to resolve",
+            at,
+        ));
+    }
+    Ok(())
 }
 
 enum Resolved {
@@ -588,6 +610,30 @@ mod tests {
         let err = p.error.expect("refused");
         assert!(err.message.contains("expand to too much"), "{err:?}");
         assert!(p.docs.is_empty());
+    }
+
+    /// fuzz/parse_hocon found this 2.7 KB file (after the fix above): substitutions whose text
+    /// doubles at each level built 250 MB of strings in ~1.5 s. Text is charged to the budget.
+    #[test]
+    fn substitutions_whose_text_doubles_stop_at_the_budget() {
+        let src = include_str!("../../fixtures/parse/hocon-text-expansion.hocon");
+        let p = parse(src, &Limits::default());
+        let err = p.error.expect("refused");
+        assert!(err.message.contains("expand to too much"), "{err:?}");
+        // The same shape written out: each level concatenates the one before twice. 14 levels
+        // stay under the substitution count (~65k resolutions) but build ~1.2 MB of text from
+        // ~450 bytes, copied again at every level: without charging text this parsed.
+        let mut doubling = String::from("l0 = abcdefghijklmnopqrstuvwxyz0123456789\n");
+        for i in 1..=14 {
+            let _ = writeln!(doubling, "l{i} = ${{l{}}}${{l{}}}", i - 1, i - 1);
+        }
+        let p = parse(&doubling, &Limits::default());
+        let err = p.error.expect("refused");
+        assert!(err.message.contains("expand to too much"), "{err:?}");
+        // A few levels of it are ordinary configuration.
+        let few: String = doubling.lines().take(6).map(|l| format!("{l}\n")).collect();
+        let p = parse(&few, &Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
     }
 
     #[test]
