@@ -631,7 +631,7 @@ mod tests {
         let err = p.error.expect("refused");
         assert!(err.message.contains("expand to too much"), "{err:?}");
         // A few levels of it are ordinary configuration.
-        let few: String = doubling.lines().take(6).map(|l| format!("{l}\n")).collect();
+        let few: String = doubling.lines().take(6).flat_map(|l| [l, "\n"]).collect();
         let p = parse(&few, &Limits::default());
         assert!(p.error.is_none(), "{:?}", p.error);
     }
