@@ -830,14 +830,20 @@ impl Partial {
             "with_outcome": self.successes + self.failures,
             "successes": self.successes,
             "failures": self.failures,
-            "fields": fields,
+            // Large values are placed after the macro (it would copy them by serialising).
+            "fields": null,
             "raw_prompts": {"records": self.raw_prompts},
             "population": {
                 "cost_per_request": population(&costs),
                 "tokens_per_request": population(&tokens),
             },
-            "principals": principals,
+            "principals": null,
         });
+        if let Some(m) = doc.as_object_mut() {
+            // Same position: the map keeps a key's place when its value is replaced.
+            m.insert("fields".into(), Value::Object(fields));
+            m.insert("principals".into(), Value::Array(principals));
+        }
         if let (Some(at), Some(m)) = (&self.raw_prompt_at, doc["raw_prompts"].as_object_mut()) {
             m.insert("at".into(), at.json());
         }
@@ -944,10 +950,10 @@ fn principal_doc(
                 "at_limit": w.at_limit,
                 "errors_429": w.errors_429,
                 "errors_5xx": w.errors_5xx,
-                "by_action": show_map(&w.by_action.named(keys), display),
-                "by_resource": show_map(&by_resource, display),
-                "by_outcome": by_outcome,
-                "errors_by_resource": show_map(&errors_by_resource, display),
+                "by_action": null,
+                "by_resource": null,
+                "by_outcome": null,
+                "errors_by_resource": null,
                 "top_resource": top_resource,
                 "top_error_resource": top_error,
                 "mean_gap_s": mean_gap,
@@ -961,6 +967,18 @@ fn principal_doc(
                     "errors": stat(&errors, cfg.min_baseline),
                 },
             });
+            if let Some(m) = o.as_object_mut() {
+                m.insert(
+                    "by_action".into(),
+                    show_map(&w.by_action.named(keys), display),
+                );
+                m.insert("by_resource".into(), show_map(&by_resource, display));
+                m.insert("by_outcome".into(), Value::Object(by_outcome));
+                m.insert(
+                    "errors_by_resource".into(),
+                    show_map(&errors_by_resource, display),
+                );
+            }
             if let (Some((_, at)), Some(m)) = (&w.at, o.as_object_mut()) {
                 m.insert("at".into(), at.json());
             }
@@ -1027,9 +1045,13 @@ fn principal_doc(
         "distinct_resources": p.resources.len(),
         "resources_capped": p.resources_capped,
         "new_resources_count": new_count,
-        "new_resources": new_list,
-        "windows": windows,
+        "new_resources": null,
+        "windows": null,
     });
+    if let Some(m) = o.as_object_mut() {
+        m.insert("new_resources".into(), Value::Array(new_list));
+        m.insert("windows".into(), Value::Object(windows));
+    }
     if let (Some(at), Some(m)) = (&p.at, o.as_object_mut()) {
         m.insert("at".into(), at.json());
     }
