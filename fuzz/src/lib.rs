@@ -9,6 +9,7 @@ pub fn small_limits() -> Limits {
     Limits {
         max_depth: 32,
         max_alias_nodes: 2_000,
+        ..Limits::default()
     }
 }
 

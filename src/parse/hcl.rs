@@ -31,7 +31,7 @@ fn convert(source: &str, limits: &Limits, conftest_shape: bool) -> Parsed {
     if let Err(e) = check_depth(source, limits.max_depth, b"[{(", b"]})") {
         return Parsed::failed(e);
     }
-    match hcl_edit::parser::parse_body(source) {
+    match parse_body_bounded(source, limits) {
         Ok(body) => {
             let mut cx = Converter {
                 source,
@@ -48,11 +48,84 @@ fn convert(source: &str, limits: &Limits, conftest_shape: bool) -> Parsed {
                 error: None,
             }
         }
-        Err(e) => {
-            let loc = e.location();
-            Parsed::failed(ParseError::within(source, e.message(), loc.offset()))
+        Err(e) => Parsed::failed(e),
+    }
+}
+
+/// `hcl_edit::parser::parse_body`, given at most `limits.parse_time_limit` (plus a second per
+/// MiB). The parser backtracks exponentially on some malformed expressions (fuzz/parse_hcl
+/// found a 991-byte file that takes 72 s, each further ~100 bytes ten times more), and a
+/// library call cannot be interrupted: the parse runs on its own thread, and when the time is
+/// up the file is reported as not parsed while that thread is left to finish or to end with
+/// the process. A thread per file costs more than parsing a small file (measured: 1.18× the
+/// CPU of a scan of small files), so a file runs on its own thread only when its parentheses
+/// nest deeper than [`QUICK_PAREN_DEPTH`]: the shape of every slow input found so far (a run of
+/// unclosed `(`); shallower ones are parsed directly. A file whose parse ran out of time once
+/// is not parsed again in the same process (the module index and the scan both parse it).
+fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError> {
+    use std::hash::{Hash, Hasher};
+    static TIMED_OUT: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+    let error =
+        |e: hcl_edit::parser::Error| ParseError::within(source, e.message(), e.location().offset());
+    if max_paren_depth(source) <= QUICK_PAREN_DEPTH {
+        return hcl_edit::parser::parse_body(source).map_err(error);
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    source.hash(&mut h);
+    let key = h.finish();
+    let mib = u64::try_from(source.len() >> 20).unwrap_or(u64::MAX);
+    let limit = limits
+        .parse_time_limit
+        .saturating_add(std::time::Duration::from_secs(mib));
+    let timed_out = || {
+        ParseError::within(
+            source,
+            format!(
+                "the HCL parser did not finish within {} s (deeply nested parentheses make it backtrack); the file was not parsed",
+                limit.as_secs_f32()
+            ),
+            0,
+        )
+    };
+    if TIMED_OUT.lock().is_ok_and(|t| t.contains(&key)) {
+        return Err(timed_out());
+    }
+    let owned = source.to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("hcl-parse".into())
+        .spawn(move || {
+            let _ = tx.send(hcl_edit::parser::parse_body(&owned));
+        });
+    if spawned.is_err() {
+        return hcl_edit::parser::parse_body(source).map_err(error);
+    }
+    if let Ok(result) = rx.recv_timeout(limit) {
+        return result.map_err(error);
+    }
+    if let Ok(mut t) = TIMED_OUT.lock() {
+        t.push(key);
+    }
+    Err(timed_out())
+}
+
+/// Nesting of `(` up to which a file is parsed without a time limit.
+const QUICK_PAREN_DEPTH: usize = 8;
+
+/// Deepest nesting of parentheses in `source`, counting `(` and `)` wherever they are.
+fn max_paren_depth(source: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in source.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
+    max
 }
 
 struct Converter<'a> {
@@ -236,6 +309,35 @@ impl Converter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// fuzz/parse_hcl found a 991-byte file that `hcl-edit` takes 72 s to refuse (this is its
+    /// first 800 bytes: ~0.8 s in a release build, far more in a test build); each further
+    /// ~100 bytes multiplies the time by ten. The parse is bounded: past the limit the file is
+    /// a parse error, and the second parse of the same text is refused at once.
+    #[test]
+    fn a_parse_that_backtracks_is_cut_off_at_the_time_limit() {
+        let src = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/parse/hcl-backtracking.tf"
+        ))
+        .expect("fixture");
+        assert!(max_paren_depth(&src) > QUICK_PAREN_DEPTH);
+        let limits = Limits {
+            parse_time_limit: std::time::Duration::from_millis(50),
+            ..Limits::default()
+        };
+        for _ in 0..2 {
+            let p = parse(&src, &limits);
+            let err = p.error.expect("cut off");
+            assert!(err.message.contains("did not finish within"), "{err:?}");
+            assert!(p.docs.is_empty());
+        }
+        // Deep parentheses that parse quickly still parse on the bounded path.
+        let deep = format!("x = {}1{}\n", "(".repeat(20), ")".repeat(20));
+        let p = parse(&deep, &Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
+        assert_eq!(p.docs[0].value["x"], 1);
+    }
 
     #[test]
     fn conftest_shape_makes_every_block_an_array() {

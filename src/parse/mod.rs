@@ -94,6 +94,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Maximum number of nodes that YAML alias expansion may produce in one file.
     pub max_alias_nodes: usize,
+    /// Longest a parser written elsewhere may take on one file before the file is reported as
+    /// not parsed (HCL: `hcl-edit` backtracks exponentially on some malformed expressions).
+    pub parse_time_limit: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -101,6 +104,7 @@ impl Default for Limits {
         Self {
             max_depth: 256,
             max_alias_nodes: 100_000,
+            parse_time_limit: std::time::Duration::from_secs(5),
         }
     }
 }

@@ -767,6 +767,7 @@ mod tests {
             Limits {
                 max_depth: 32,
                 max_alias_nodes: 2_000,
+                ..Limits::default()
             },
         ] {
             let (parsed, shifts) = parse_shifted(src, &limits);
