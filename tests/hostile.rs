@@ -776,3 +776,30 @@ fn hcl_nesting_hidden_from_the_bracket_count_is_a_parse_error() {
         "{line}: {message}"
     );
 }
+
+/// fuzz/parse_hcl found a 991-byte malformed expression (`fixtures/parse/hcl-backtracking-full.tf`)
+/// that `hcl-edit` backtracks on for 72 s in a release build, far longer in this test build.
+/// Its parse is cut off at the time limit: a `parse-error` for that file, and every other
+/// file scanned, in the same module directory too (the module index parses its siblings as
+/// well), within the bound of this test.
+#[test]
+fn an_hcl_file_that_makes_the_parser_backtrack_is_cut_off_and_the_rest_is_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let slow =
+        fs::read(common::repo().join("fixtures/parse/hcl-backtracking-full.tf")).expect("read");
+    // Two copies of the module: the second copy's text is refused at once.
+    for m in ["a", "b"] {
+        fs::create_dir(p.join(m)).expect("mkdir");
+        fs::write(p.join(m).join("slow.tf"), &slow).expect("write");
+        fs::write(p.join(m).join("good.tf"), GOOD_TF).expect("write");
+    }
+    let (exit, report) = scan(&["."], p);
+    assert_eq!(exit, 1);
+    for m in ["a", "b"] {
+        assert_good_scanned(&report, &format!("{m}/good.tf"));
+        let (_, message) =
+            finding(&report, &format!("{m}/slow.tf"), "parse-error").expect("parse-error");
+        assert!(message.contains("did not finish within"), "{message}");
+    }
+}
