@@ -783,6 +783,30 @@ fn hcl_nesting_hidden_from_the_bracket_count_is_a_parse_error() {
 /// file scanned, in the same module directory too (the module index parses its siblings as
 /// well), within the bound of this test.
 #[test]
+fn an_hcl_object_with_a_quadratic_number_of_key_comparisons_is_cut_off() {
+    // hcl-edit keeps an object literal's keys in a vector map: 150,000 keys (2.2 MB, under the
+    // 5 MiB size limit) would take minutes (40,000 take 11 s in a release build). A file over
+    // 256 KiB is parsed with the time limit, so it ends as a parse-error and the rest is scanned.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let mut big = String::from("locals {\n  m = {\n");
+    for i in 0..150_000 {
+        big.push_str("    k");
+        big.push_str(&i.to_string());
+        big.push_str(" = 1\n");
+    }
+    big.push_str("  }\n}\n");
+    fs::create_dir(p.join("m")).expect("mkdir");
+    fs::write(p.join("m/big.tf"), &big).expect("write");
+    fs::write(p.join("good.tf"), GOOD_TF).expect("write");
+    let (exit, report) = scan(&["."], p);
+    assert_eq!(exit, 1);
+    assert_good_scanned(&report, "good.tf");
+    let (_, message) = finding(&report, "m/big.tf", "parse-error").expect("parse-error");
+    assert!(message.contains("did not finish within"), "{message}");
+}
+
+#[test]
 fn an_hcl_file_that_makes_the_parser_backtrack_is_cut_off_and_the_rest_is_scanned() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();

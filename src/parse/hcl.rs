@@ -59,15 +59,17 @@ fn convert(source: &str, limits: &Limits, conftest_shape: bool) -> Parsed {
 /// up the file is reported as not parsed while that thread is left to finish or to end with
 /// the process. A thread per file costs more than parsing a small file (measured: 1.18× the
 /// CPU of a scan of small files), so a file runs on its own thread only when its parentheses
-/// nest deeper than [`QUICK_PAREN_DEPTH`]: the shape of every slow input found so far (a run of
-/// unclosed `(`); shallower ones are parsed directly. A file whose parse ran out of time once
+/// nest deeper than [`QUICK_PAREN_DEPTH`] (the shape of every backtracking input found so far:
+/// a run of unclosed `(`) or when it is larger than [`QUICK_SIZE`]: the parser's objects are
+/// vector maps, so one object literal of n keys costs n² (40,000 keys: 11 s; a 5 MiB file
+/// holds 400,000). Other files are parsed directly. A file whose parse ran out of time once
 /// is not parsed again in the same process (the module index and the scan both parse it).
 fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError> {
     use std::hash::{Hash, Hasher};
     static TIMED_OUT: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
     let error =
         |e: hcl_edit::parser::Error| ParseError::within(source, e.message(), e.location().offset());
-    if max_paren_depth(source) <= QUICK_PAREN_DEPTH {
+    if source.len() <= QUICK_SIZE && max_paren_depth(source) <= QUICK_PAREN_DEPTH {
         return hcl_edit::parser::parse_body(source).map_err(error);
     }
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -81,7 +83,7 @@ fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError>
         ParseError::within(
             source,
             format!(
-                "the HCL parser did not finish within {} s (deeply nested parentheses make it backtrack); the file was not parsed",
+                "the HCL parser did not finish within {} s (it backtracks on deeply nested parentheses and is quadratic in the keys of one object); the file was not parsed",
                 limit.as_secs_f32()
             ),
             0,
@@ -108,6 +110,10 @@ fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError>
     }
     Err(timed_out())
 }
+
+/// Size up to which a file is parsed without a time limit: 256 KiB holds at most ~20,000
+/// object keys, which parse in well under a second.
+const QUICK_SIZE: usize = 256 << 10;
 
 /// Nesting of `(` up to which a file is parsed without a time limit.
 const QUICK_PAREN_DEPTH: usize = 8;
