@@ -120,47 +120,89 @@ pub enum SealError {
     Io(#[from] std::io::Error),
 }
 
-/// A record's content (canonical, without `hash`) from an input line's members whose values
-/// are canonical already ([`fast::seal_members`]), with the offset where the `hash` member
-/// belongs and whether members precede it there.
-fn fast_content(members: Vec<(&str, &str)>, seq: u64, prev: &str) -> (String, usize, bool) {
-    let seq = seq.to_string();
-    let quoted = format!("\"{prev}\"");
-    // `members` is sorted and holds neither key: insert each where it sorts.
-    let mut members = members;
-    for (k, v) in [("prev_hash", quoted.as_str()), ("seq", seq.as_str())] {
+/// Write the sealed record of an input line whose members' values are canonical already
+/// ([`fast::seal_members`]) into `record`, and return its hash. The content is written into
+/// `record` and hashed there, and the `hash` member is then inserted where it sorts (no
+/// separate copy of the content).
+fn fast_record(mut members: Vec<(&str, &str)>, seq: u64, prev: &Hash, record: &mut String) -> Hash {
+    use std::fmt::Write as _;
+    // `members` is sorted and holds neither key (`seal_members` refuses them): insert each
+    // where it sorts; their values are written below.
+    for k in ["prev_hash", "seq"] {
         let at = members.partition_point(|(m, _)| m.as_bytes() < k.as_bytes());
-        members.insert(at, (k, v));
+        members.insert(at, (k, ""));
     }
-    let mut content = String::with_capacity(
+    record.reserve(
         members
             .iter()
             .map(|(k, v)| k.len() + v.len() + 4)
             .sum::<usize>()
-            + 2,
+            + 170,
     );
-    content.push('{');
-    let mut at = None;
+    record.push('{');
+    let mut slot = None;
     for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {
-            content.push(',');
+            record.push(',');
         }
-        if at.is_none() && *k > "hash" {
-            at = Some(content.len());
+        if slot.is_none() && *k > "hash" {
+            slot = Some(record.len());
         }
-        content.push('"');
-        content.push_str(k);
-        content.push_str("\":");
-        content.push_str(v);
+        record.push('"');
+        record.push_str(k);
+        record.push_str("\":");
+        match *k {
+            "prev_hash" => {
+                record.push('"');
+                merkle::push_hex(record, prev);
+                record.push('"');
+            }
+            "seq" => {
+                let _ = write!(record, "{seq}");
+            }
+            _ => record.push_str(v),
+        }
     }
-    // `prev_hash` sorts after `hash`, so `at` is always set.
-    let at = at.unwrap_or(content.len());
-    content.push('}');
-    let before = members.first().is_some_and(|(k, _)| *k < "hash");
-    (content, at, before)
+    record.push('}');
+    let hash: Hash = Sha256::digest(record.as_bytes()).into();
+    // `prev_hash` sorts after `hash`, so the slot is always set and a member follows it.
+    let at = slot.unwrap_or(1);
+    let mut member = [0_u8; 74];
+    member[..8].copy_from_slice(b"\"hash\":\"");
+    for (pair, b) in member[8..72].chunks_exact_mut(2).zip(hash) {
+        pair[0] = b"0123456789abcdef"[usize::from(b >> 4)];
+        pair[1] = b"0123456789abcdef"[usize::from(b & 15)];
+    }
+    member[72..].copy_from_slice(b"\",");
+    // Always ASCII (a quote, a key, hex digits), so the check cannot fail.
+    if let Ok(member) = std::str::from_utf8(&member) {
+        record.insert_str(at, member);
+    }
+    hash
 }
 
-/// The same as [`fast_content`] for any input line, through a parsed tree.
+/// [`fast_record`] for any input line, through a parsed tree.
+fn general_record(line: &str, seq: f64, prev: &Hash, record: &mut String) -> Result<Hash, String> {
+    let (content, at, before) = general_content(line, seq, to_hex(prev))?;
+    let hash: Hash = Sha256::digest(content.as_bytes()).into();
+    let after = at + 1 < content.len();
+    record.reserve(content.len() + 76);
+    record.push_str(&content[..at]);
+    if before && !after {
+        record.push(',');
+    }
+    record.push_str("\"hash\":\"");
+    merkle::push_hex(record, &hash);
+    record.push('"');
+    if after {
+        record.push(',');
+    }
+    record.push_str(&content[at..]);
+    Ok(hash)
+}
+
+/// A record's content (canonical, without `hash`) from any input line, through a parsed tree,
+/// with the offset where the `hash` member belongs and whether members precede it there.
 fn general_content(line: &str, seq: f64, prev: String) -> Result<(String, usize, bool), String> {
     let v = jcs::parse(line)?;
     let Json::Obj(mut members) = v else {
@@ -234,28 +276,11 @@ impl Sealer {
         if seq > jcs::MAX_SAFE {
             return Err(err("seq would exceed 2^53".into()));
         }
-        let prev = to_hex(&self.prev);
-        // The content is written once and hashed; the record is the content with the `hash`
-        // member inserted where it sorts (`at`; `before`: whether members precede it there).
-        let (content, at, before) = match fast::seal_members(line) {
-            Some(members) => fast_content(members, self.next_seq, &prev),
-            None => general_content(line, seq, prev).map_err(err)?,
-        };
-        let hash: Hash = Sha256::digest(content.as_bytes()).into();
-        let after = at + 1 < content.len();
         record.clear();
-        record.reserve(content.len() + 76);
-        record.push_str(&content[..at]);
-        if before && !after {
-            record.push(',');
-        }
-        record.push_str("\"hash\":\"");
-        merkle::push_hex(record, &hash);
-        record.push('"');
-        if after {
-            record.push(',');
-        }
-        record.push_str(&content[at..]);
+        let hash = match fast::seal_members(line) {
+            Some(members) => fast_record(members, self.next_seq, &self.prev, record),
+            None => general_record(line, seq, &self.prev, record).map_err(err)?,
+        };
         if record.len() > MAX_RECORD_BYTES {
             return Err(err(format!(
                 "the sealed record would be {} bytes, over the limit of {MAX_RECORD_BYTES} bytes (16 MiB) per record",
@@ -959,18 +984,35 @@ mod tests {
     /// The content the fast path writes for a line equals the general path's; `fast`: whether
     /// the line must take the fast path.
     fn both_paths(line: &str, fast: bool) {
-        let prev = to_hex(&[7; 32]);
-        let general = general_content(line, 42.0, prev.clone());
         match fast::seal_members(line) {
             Some(members) => {
                 assert!(fast, "fast path took {line}");
+                let (fast, general) = records(members, line, 42);
                 let general = general.unwrap_or_else(|e| {
                     panic!("fast path took a line the general path refuses ({e}): {line}")
                 });
-                assert_eq!(fast_content(members, 42, &prev), general, "{line}");
+                assert_eq!(fast, general, "{line}");
             }
             None => assert!(!fast, "fast path declined {line}"),
         }
+    }
+
+    type Sealed = (String, Hash);
+
+    /// The record and hash of both paths for `line`, sealed after a record whose hash is
+    /// all 7s.
+    fn records(
+        members: Vec<(&str, &str)>,
+        line: &str,
+        seq: u64,
+    ) -> (Sealed, Result<Sealed, String>) {
+        let prev = [7; 32];
+        let mut fast = String::new();
+        let fast_hash = fast_record(members, seq, &prev, &mut fast);
+        let mut general = String::new();
+        #[allow(clippy::cast_precision_loss)]
+        let general_hash = general_record(line, seq as f64, &prev, &mut general);
+        ((fast, fast_hash), general_hash.map(|h| (general, h)))
     }
 
     #[test]
@@ -1028,11 +1070,9 @@ mod tests {
                 })
                 .collect();
             let line = format!("{{{blank}{}{blank}}}", parts.join(&format!(",{blank}")));
-            let prev = to_hex(&[7; 32]);
-            #[allow(clippy::cast_precision_loss)]
-            let general = general_content(&line, seq as f64, prev.clone());
             if let Some(m) = fast::seal_members(&line) {
-                proptest::prop_assert_eq!(Ok(fast_content(m, seq, &prev)), general, "{}", line);
+                let (fast, general) = records(m, &line, seq);
+                proptest::prop_assert_eq!(Ok(fast), general, "{}", line);
             }
         }
     }
