@@ -19,7 +19,7 @@
 //! A `.py` file marked here is modelled as an `airflow-dag`, and its calls of those functions
 //! become `factory` calls in its model (see [`crate::parse::python`]).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -125,6 +125,11 @@ pub struct PyIndex {
     roots: Vec<PathBuf>,
     files: Vec<File>,
     by_path: HashMap<PathBuf, usize>,
+    /// Every directory name and module name (file stem) on the indexed files' paths: an
+    /// import whose first part is none of them names no file here (`os`, `typing`, …), so it
+    /// is not looked up under every root. Without this, looking up the standard library's
+    /// imports was a third of a scan of a Python package tree.
+    names: HashSet<String>,
     /// Per file: imports `airflow`, directly or through project modules.
     airflow: Vec<bool>,
     modules: HashMap<usize, Module>,
@@ -170,6 +175,19 @@ impl PyIndex {
                 .iter()
                 .enumerate()
                 .map(|(i, f)| (f.path.clone(), i))
+                .collect(),
+            names: read
+                .iter()
+                .flat_map(|f| {
+                    f.path
+                        .components()
+                        .filter_map(|c| match c {
+                            std::path::Component::Normal(n) => Some(n),
+                            _ => None,
+                        })
+                        .chain(f.path.file_stem())
+                        .map(|n| n.to_string_lossy().into_owned())
+                })
                 .collect(),
             airflow: vec![false; read.len()],
             files: read,
@@ -268,18 +286,19 @@ impl PyIndex {
             return Vec::new();
         };
         let mut out = Vec::new();
+        let mut roots = None;
         for imp in &f.imports {
             if imp.is_airflow() {
                 continue;
             }
-            out.extend(self.module_files(file, imp.level, &imp.module));
+            out.extend(self.module_files(file, imp.level, &imp.module, &mut roots));
             for name in &imp.names {
                 let sub = if imp.module.is_empty() {
                     name.clone()
                 } else {
                     format!("{}.{name}", imp.module)
                 };
-                if let Some(i) = self.module_file(file, imp.level, &sub) {
+                if let Some(i) = self.module_file_in(file, imp.level, &sub, &mut roots) {
                     out.push(i);
                 }
             }
@@ -351,7 +370,25 @@ impl PyIndex {
 
     /// The file of module `module` imported from `file` (`level` leading dots).
     fn module_file(&self, file: usize, level: usize, module: &str) -> Option<usize> {
+        self.module_file_in(file, level, module, &mut None)
+    }
+
+    /// [`PyIndex::module_file`], with `file`'s roots ([`PyIndex::roots_for`]) computed once
+    /// into `roots` for all of a file's imports.
+    fn module_file_in(
+        &self,
+        file: usize,
+        level: usize,
+        module: &str,
+        roots: &mut Option<Vec<PathBuf>>,
+    ) -> Option<usize> {
         let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+        if parts
+            .first()
+            .is_some_and(|first| !self.names.contains(*first))
+        {
+            return None;
+        }
         if level > 0 {
             return self.lookup(&self.relative_base(file, level)?, &parts);
         }
@@ -359,26 +396,36 @@ impl PyIndex {
             return None;
         }
         let path = &self.files.get(file)?.path;
-        self.roots_for(path)
+        roots
+            .get_or_insert_with(|| self.roots_for(path))
             .iter()
             .find_map(|r| self.lookup(r, &parts))
     }
 
     /// The module's file and the package `__init__.py` files on the way to it (importing
     /// `a.b.c` runs `a/__init__.py` and `a/b/__init__.py` too).
-    fn module_files(&self, file: usize, level: usize, module: &str) -> Vec<usize> {
-        let Some(target) = self.module_file(file, level, module) else {
+    fn module_files(
+        &self,
+        file: usize,
+        level: usize,
+        module: &str,
+        roots: &mut Option<Vec<PathBuf>>,
+    ) -> Vec<usize> {
+        let Some(target) = self.module_file_in(file, level, module, roots) else {
             return Vec::new();
         };
         let mut out = vec![target];
         let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
         for k in 1..parts.len() {
             let prefix = parts.get(..k).unwrap_or_default().join(".");
-            if let Some(pkg) = self.module_file(file, level, &prefix).filter(|&p| {
-                self.files
-                    .get(p)
-                    .is_some_and(|f| f.path.ends_with("__init__.py"))
-            }) {
+            if let Some(pkg) = self
+                .module_file_in(file, level, &prefix, roots)
+                .filter(|&p| {
+                    self.files
+                        .get(p)
+                        .is_some_and(|f| f.path.ends_with("__init__.py"))
+                })
+            {
                 out.push(pkg);
             }
         }
