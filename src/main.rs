@@ -14,6 +14,13 @@ fn main() {
     // where a bound is approximate (a thread's stack is address space, touched only as used).
     // Not in a policy worker: it uses no scan threads, and building the pool starts them at
     // once, each with its own malloc arena reserved in the worker's capped address space.
+    // A child process that parses one HCL file under a time limit (src/parse/hcl.rs).
+    if std::env::args_os().nth(1).as_deref() == Some(custos::parse::hcl::PROBE_COMMAND.as_ref()) {
+        std::process::exit(custos::parse::hcl::probe_main());
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        custos::parse::hcl::use_probe_process(exe);
+    }
     if std::env::args_os().nth(1).as_deref()
         != Some(custos::policy::sandbox::WORKER_COMMAND.as_ref())
     {

@@ -783,6 +783,27 @@ fn hcl_nesting_hidden_from_the_bracket_count_is_a_parse_error() {
 /// file scanned, in the same module directory too (the module index parses its siblings as
 /// well), within the bound of this test.
 #[test]
+fn the_hcl_probe_child_reports_whether_a_file_parses() {
+    // The child process a slow-looking HCL file is parsed in first (killed at the time limit,
+    // so a file that never finishes does not keep a core busy for the rest of the run).
+    let probe = |text: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
+            .arg("hcl-parse-probe")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        if let Some(mut stdin) = child.stdin.take() {
+            std::io::Write::write_all(&mut stdin, text.as_bytes()).expect("write");
+        }
+        child.wait().expect("wait").code()
+    };
+    assert_eq!(probe(GOOD_TF), Some(0));
+    assert_eq!(probe("x = ((((1\n"), Some(1));
+}
+
+#[test]
 fn an_hcl_object_with_a_quadratic_number_of_key_comparisons_is_cut_off() {
     // hcl-edit keeps an object literal's keys in a vector map: 150,000 keys (2.2 MB, under the
     // 5 MiB size limit) would take minutes (40,000 take 11 s in a release build). A file over

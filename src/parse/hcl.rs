@@ -52,8 +52,8 @@ fn convert(source: &str, limits: &Limits, conftest_shape: bool) -> Parsed {
     }
 }
 
-/// `hcl_edit::parser::parse_body`, given at most `limits.parse_time_limit` (plus a second per
-/// MiB). The parser backtracks exponentially on some malformed expressions (fuzz/parse_hcl
+/// `hcl_edit::parser::parse_body`, given at most `limits.parse_time_limit` (a fifth of it for
+/// a file up to [`QUICK_SIZE`]; plus a second per MiB). The parser backtracks exponentially on some malformed expressions (fuzz/parse_hcl
 /// found a 991-byte file that takes 72 s, each further ~100 bytes ten times more), and a
 /// library call cannot be interrupted: the parse runs on its own thread, and when the time is
 /// up the file is reported as not parsed while that thread is left to finish or to end with
@@ -75,10 +75,15 @@ fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError>
     let mut h = std::collections::hash_map::DefaultHasher::new();
     source.hash(&mut h);
     let key = h.finish();
+    // A small file (the backtracking shape) gets a fifth of the limit: it parses in
+    // milliseconds when it parses at all.
+    let base = if source.len() <= QUICK_SIZE {
+        limits.parse_time_limit / 5
+    } else {
+        limits.parse_time_limit
+    };
     let mib = u64::try_from(source.len() >> 20).unwrap_or(u64::MAX);
-    let limit = limits
-        .parse_time_limit
-        .saturating_add(std::time::Duration::from_secs(mib));
+    let limit = base.saturating_add(std::time::Duration::from_secs(mib));
     let timed_out = || {
         ParseError::within(
             source,
@@ -92,6 +97,29 @@ fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError>
     if TIMED_OUT.lock().is_ok_and(|t| t.contains(&key)) {
         return Err(timed_out());
     }
+    if let Some(exe) = PROBE_EXE.get() {
+        match probe(exe, source, limit) {
+            Probe::Finished => return hcl_edit::parser::parse_body(source).map_err(error),
+            Probe::TimedOut => {
+                if let Ok(mut t) = TIMED_OUT.lock() {
+                    t.push(key);
+                }
+                return Err(timed_out());
+            }
+            Probe::Crashed(status) => {
+                return Err(ParseError::within(
+                    source,
+                    format!(
+                        "the HCL parser failed on this file ({status}); the file was not parsed"
+                    ),
+                    0,
+                ))
+            }
+            Probe::Unavailable => {}
+        }
+    }
+    // No child process: a thread, left running after the limit (using a core until the
+    // process ends).
     let owned = source.to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
@@ -109,6 +137,98 @@ fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError>
         t.push(key);
     }
     Err(timed_out())
+}
+
+/// The binary to run [`PROBE_COMMAND`] with, set by the `custos` binary at start-up
+/// ([`use_probe_process`]); without it (the library in tests and fuzz targets) a bounded parse
+/// runs on a thread.
+static PROBE_EXE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// The hidden command of the `custos` binary that parses HCL from standard input in a child
+/// process and exits 0 when it parses, 1 when it does not ([`probe_main`]).
+pub const PROBE_COMMAND: &str = "hcl-parse-probe";
+
+/// Parse files that may be slow in a child process running `exe` ([`PROBE_COMMAND`]), which is
+/// killed at the time limit. A thread cannot be stopped: past the limit it kept a core busy
+/// until the end of the run (a scan of this repository, whose fixtures hold two such files,
+/// spent three quarters of its CPU in them).
+pub fn use_probe_process(exe: std::path::PathBuf) {
+    let _ = PROBE_EXE.set(exe);
+}
+
+/// [`PROBE_COMMAND`]: read HCL from standard input, parse it, and exit 0 if it parses, 1 if it
+/// does not, 2 if the input cannot be read. Its address space is capped (4 GiB).
+pub fn probe_main() -> i32 {
+    #[cfg(unix)]
+    {
+        let _ = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0);
+        let _ = rlimit::setrlimit(rlimit::Resource::AS, 4 << 30, 4 << 30);
+    }
+    let mut text = String::new();
+    if std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).is_err() {
+        return 2;
+    }
+    i32::from(hcl_edit::parser::parse_body(&text).is_err())
+}
+
+enum Probe {
+    /// The child parsed the file (or found its syntax error) within the limit.
+    Finished,
+    TimedOut,
+    /// The child ended some other way (a signal, an exit code of its own): what it was.
+    Crashed(String),
+    /// No child could be run.
+    Unavailable,
+}
+
+/// Parse `source` in a child process, killed at `limit`.
+fn probe(exe: &std::path::Path, source: &str, limit: std::time::Duration) -> Probe {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let start = std::time::Instant::now();
+    let Ok(mut child) = Command::new(exe)
+        .arg(PROBE_COMMAND)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return Probe::Unavailable;
+    };
+    // The child reads all of its input before parsing, so this write does not wait on it.
+    let written = child
+        .stdin
+        .take()
+        .is_some_and(|mut stdin| stdin.write_all(source.as_bytes()).is_ok());
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if !written => {
+                return if status.success() || status.code() == Some(1) {
+                    Probe::Unavailable
+                } else {
+                    Probe::Crashed(status.to_string())
+                }
+            }
+            Ok(Some(status)) => {
+                return match status.code() {
+                    Some(0 | 1) => Probe::Finished,
+                    _ => Probe::Crashed(status.to_string()),
+                }
+            }
+            Ok(None) if start.elapsed() < limit => {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            waited => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return if waited.is_ok() {
+                    Probe::TimedOut
+                } else {
+                    Probe::Unavailable
+                };
+            }
+        }
+    }
 }
 
 /// Size up to which a file is parsed without a time limit: 256 KiB holds at most ~20,000

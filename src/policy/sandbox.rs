@@ -207,6 +207,11 @@ impl Worker {
             // A backtrace would only slow down a worker's death: nobody reads it.
             .env("RUST_BACKTRACE", "0")
             .env("RUST_LIB_BACKTRACE", "0")
+            // One malloc arena: glibc reserves 64 MiB of address space per extra arena, and
+            // creates one when two threads allocate at once, so under contention a worker
+            // could run out of its capped address space (seen at the 256 MiB minimum, on a
+            // loaded machine) before the policy used any of it.
+            .env("MALLOC_ARENA_MAX", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
