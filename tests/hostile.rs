@@ -790,17 +790,40 @@ fn the_hcl_probe_child_reports_whether_a_file_parses() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
             .arg("hcl-parse-probe")
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
         if let Some(mut stdin) = child.stdin.take() {
             std::io::Write::write_all(&mut stdin, text.as_bytes()).expect("write");
         }
-        child.wait().expect("wait").code()
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
-    assert_eq!(probe(GOOD_TF), Some(0));
-    assert_eq!(probe("x = ((((1\n"), Some(1));
+    assert_eq!(probe(GOOD_TF), (Some(0), String::new()));
+    // A syntax error: its offset and message, the same as the parser gives in process.
+    let bad = "x = ((((((((((1\n";
+    let (code, said) = probe(bad);
+    assert_eq!(code, Some(1));
+    let expected = custos::parse::parse(
+        custos::parse::Syntax::Hcl,
+        bad,
+        &custos::parse::Limits::default(),
+    )
+    .and_then(|p| p.error)
+    .expect("a syntax error");
+    let offset = expected.span.map(|s| s.start).expect("a location");
+    assert_eq!(said, format!("{offset}\n{}\n", expected.message));
+    // And a scan reports that error at that place (the file takes the bounded path: its
+    // parentheses nest 10 deep).
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("bad.tf"), bad).expect("write");
+    let (_, report) = scan(&["."], dir.path());
+    let (_, message) = finding(&report, "bad.tf", "parse-error").expect("parse-error");
+    assert!(message.starts_with(&expected.message), "{message}");
 }
 
 #[test]

@@ -52,8 +52,9 @@ fn convert(source: &str, limits: &Limits, conftest_shape: bool) -> Parsed {
     }
 }
 
-/// `hcl_edit::parser::parse_body`, given at most `limits.parse_time_limit` (a fifth of it for
-/// a file up to [`QUICK_SIZE`]; plus a second per MiB). The parser backtracks exponentially on some malformed expressions (fuzz/parse_hcl
+/// `hcl_edit::parser::parse_body`, given at most `limits.parse_time_limit` (a twentieth of it
+/// for a file up to [`QUICK_SIZE`]; plus a second per MiB) of CPU time in a child process, or
+/// of wall time on a thread. The parser backtracks exponentially on some malformed expressions (fuzz/parse_hcl
 /// found a 991-byte file that takes 72 s, each further ~100 bytes ten times more), and a
 /// library call cannot be interrupted: the parse runs on its own thread, and when the time is
 /// up the file is reported as not parsed while that thread is left to finish or to end with
@@ -66,7 +67,8 @@ fn convert(source: &str, limits: &Limits, conftest_shape: bool) -> Parsed {
 /// is not parsed again in the same process (the module index and the scan both parse it).
 fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError> {
     use std::hash::{Hash, Hasher};
-    static TIMED_OUT: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+    // What the bounded path learnt about a text, by its hash: it is not probed again.
+    static KNOWN: std::sync::Mutex<Vec<(u64, Known)>> = std::sync::Mutex::new(Vec::new());
     let error =
         |e: hcl_edit::parser::Error| ParseError::within(source, e.message(), e.location().offset());
     if source.len() <= QUICK_SIZE && max_paren_depth(source) <= QUICK_PAREN_DEPTH {
@@ -75,10 +77,10 @@ fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError>
     let mut h = std::collections::hash_map::DefaultHasher::new();
     source.hash(&mut h);
     let key = h.finish();
-    // A small file (the backtracking shape) gets a fifth of the limit: it parses in
+    // A small file (the backtracking shape) gets a twentieth of the limit: it parses in
     // milliseconds when it parses at all.
     let base = if source.len() <= QUICK_SIZE {
-        limits.parse_time_limit / 5
+        limits.parse_time_limit / 20
     } else {
         limits.parse_time_limit
     };
@@ -94,26 +96,46 @@ fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError>
             0,
         )
     };
-    if TIMED_OUT.lock().is_ok_and(|t| t.contains(&key)) {
-        return Err(timed_out());
+    let known = KNOWN
+        .lock()
+        .ok()
+        .and_then(|k| k.iter().find(|(h, _)| *h == key).map(|(_, v)| v.clone()));
+    let remember = |what: Known| {
+        if let Ok(mut k) = KNOWN.lock() {
+            k.push((key, what));
+        }
+    };
+    match known {
+        Some(Known::TimedOut) => return Err(timed_out()),
+        Some(Known::Failed(e)) => return Err(e),
+        Some(Known::Parses) => return hcl_edit::parser::parse_body(source).map_err(error),
+        None => {}
     }
     if let Some(exe) = PROBE_EXE.get() {
         match probe(exe, source, limit) {
-            Probe::Finished => return hcl_edit::parser::parse_body(source).map_err(error),
+            Probe::Parses => {
+                remember(Known::Parses);
+                return hcl_edit::parser::parse_body(source).map_err(error);
+            }
+            Probe::Failed { offset, message } => {
+                let e = ParseError::within(source, message, offset);
+                remember(Known::Failed(e.clone()));
+                return Err(e);
+            }
             Probe::TimedOut => {
-                if let Ok(mut t) = TIMED_OUT.lock() {
-                    t.push(key);
-                }
+                remember(Known::TimedOut);
                 return Err(timed_out());
             }
             Probe::Crashed(status) => {
-                return Err(ParseError::within(
+                let e = ParseError::within(
                     source,
                     format!(
                         "the HCL parser failed on this file ({status}); the file was not parsed"
                     ),
                     0,
-                ))
+                );
+                remember(Known::Failed(e.clone()));
+                return Err(e);
             }
             Probe::Unavailable => {}
         }
@@ -133,10 +155,17 @@ fn parse_body_bounded(source: &str, limits: &Limits) -> Result<Body, ParseError>
     if let Ok(result) = rx.recv_timeout(limit) {
         return result.map_err(error);
     }
-    if let Ok(mut t) = TIMED_OUT.lock() {
-        t.push(key);
-    }
+    remember(Known::TimedOut);
     Err(timed_out())
+}
+
+/// What the bounded path found for a text.
+#[derive(Clone)]
+enum Known {
+    TimedOut,
+    Failed(ParseError),
+    /// The text parses within the limit (it is parsed again, directly).
+    Parses,
 }
 
 /// The binary to run [`PROBE_COMMAND`] with, set by the `custos` binary at start-up
@@ -156,9 +185,11 @@ pub fn use_probe_process(exe: std::path::PathBuf) {
     let _ = PROBE_EXE.set(exe);
 }
 
-/// [`PROBE_COMMAND`]: read HCL from standard input, parse it, and exit 0 if it parses, 1 if it
-/// does not, 2 if the input cannot be read. Its address space is capped (4 GiB).
+/// [`PROBE_COMMAND`]: read HCL from standard input, parse it, and exit 0 if it parses, 1 (after
+/// printing the error's byte offset and message) if it does not, 2 if the input cannot be
+/// read. Its address space is capped (4 GiB).
 pub fn probe_main() -> i32 {
+    use std::io::Write as _;
     #[cfg(unix)]
     {
         let _ = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0);
@@ -168,12 +199,35 @@ pub fn probe_main() -> i32 {
     if std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).is_err() {
         return 2;
     }
-    i32::from(hcl_edit::parser::parse_body(&text).is_err())
+    match hcl_edit::parser::parse_body(&text) {
+        Ok(_) => 0,
+        Err(e) => {
+            // The syntax error for the parent: its offset, then its message (at most 4 KiB,
+            // well under a pipe's buffer, so the parent may read it after the exit).
+            let mut message = e.message().to_owned();
+            let mut cut = message.len().min(4096);
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            let _ = writeln!(
+                std::io::stdout().lock(),
+                "{}\n{message}",
+                e.location().offset()
+            );
+            1
+        }
+    }
 }
 
 enum Probe {
-    /// The child parsed the file (or found its syntax error) within the limit.
-    Finished,
+    /// The child parsed the file within the limit.
+    Parses,
+    /// The child found a syntax error within the limit.
+    Failed {
+        offset: usize,
+        message: String,
+    },
     TimedOut,
     /// The child ended some other way (a signal, an exit code of its own): what it was.
     Crashed(String),
@@ -189,7 +243,7 @@ fn probe(exe: &std::path::Path, source: &str, limit: std::time::Duration) -> Pro
     let Ok(mut child) = Command::new(exe)
         .arg(PROBE_COMMAND)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
     else {
@@ -211,11 +265,27 @@ fn probe(exe: &std::path::Path, source: &str, limit: std::time::Duration) -> Pro
             }
             Ok(Some(status)) => {
                 return match status.code() {
-                    Some(0 | 1) => Probe::Finished,
+                    Some(0) => Probe::Parses,
+                    Some(1) => {
+                        let mut out = String::new();
+                        if let Some(mut stdout) = child.stdout.take() {
+                            let _ = std::io::Read::read_to_string(&mut stdout, &mut out);
+                        }
+                        let (offset, message) = out.split_once('\n').unwrap_or(("0", &out));
+                        Probe::Failed {
+                            offset: offset.trim().parse().unwrap_or(0),
+                            message: message.trim_end().to_owned(),
+                        }
+                    }
                     _ => Probe::Crashed(status.to_string()),
                 }
             }
-            Ok(None) if start.elapsed() < limit => {
+            // The limit is the child's CPU time where the system reports it (so a busy
+            // machine does not cut off a file that parses), with its wall time bounded too.
+            Ok(None)
+                if cpu_time(child.id()).map_or(start.elapsed(), |cpu| cpu) < limit
+                    && start.elapsed() < limit.saturating_mul(10) =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
             waited => {
@@ -229,6 +299,18 @@ fn probe(exe: &std::path::Path, source: &str, limit: std::time::Duration) -> Pro
             }
         }
     }
+}
+
+/// CPU time (user + system) of process `pid` so far, from `/proc` (Linux; `None` elsewhere).
+fn cpu_time(pid: u32) -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): state, then utime and stime as
+    // the 12th and 13th, in clock ticks of 1/100 s (USER_HZ, fixed for this interface).
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = rest.split_ascii_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(std::time::Duration::from_millis((utime + stime) * 10))
 }
 
 /// Size up to which a file is parsed without a time limit: 256 KiB holds at most ~20,000
