@@ -103,6 +103,9 @@ pub fn seaweed() -> &'static Server {
         let dir = tmp.path().join("data");
         std::fs::create_dir_all(&dir).expect("data dir");
         let p: Vec<u16> = (0..9).map(|_| free_port()).collect();
+        // The number of volumes is set, not derived from the free disk space: on a disk with a
+        // few GB free, `weed mini` allowed fewer volumes than one bucket's growth asks for and
+        // answered every PUT with HTTP 500. Volumes are sparse files: these tests write KBs.
         // weed's maintenance worker dials the admin port + 10000, whatever -admin.port.grpc
         // says: pick an admin port with that one free too.
         let admin = (0..100)
@@ -112,7 +115,8 @@ pub fn seaweed() -> &'static Server {
         let cmd = format!(
             "AWS_ACCESS_KEY_ID={ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SECRET_KEY} exec weed mini -dir={dir} -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false \
              -master.port={} -master.port.grpc={} -volume.port={} -volume.port.grpc={} -filer.port={} -filer.port.grpc={} \
-             -s3.port={} -s3.port.grpc={} -admin.port={admin} -s3.port.iceberg=0 -s3.port.lance=0 -webdav=false -admin.ui=false",
+             -s3.port={} -s3.port.grpc={} -admin.port={admin} -s3.port.iceberg=0 -s3.port.lance=0 -webdav=false -admin.ui=false \
+             -master.volumeSizeLimitMB=64 -volume.max=64",
             p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
             dir = dir.display()
         );
