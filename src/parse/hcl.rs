@@ -187,13 +187,13 @@ pub fn use_probe_process(exe: std::path::PathBuf) {
 
 /// [`PROBE_COMMAND`]: read HCL from standard input, parse it, and exit 0 if it parses, 1 (after
 /// printing the error's byte offset and message) if it does not, 2 if the input cannot be
-/// read. Its address space is capped (4 GiB).
+/// read. Its address space is capped at [`PROBE_MEMORY`].
 pub fn probe_main() -> i32 {
     use std::io::Write as _;
     #[cfg(unix)]
     {
         let _ = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0);
-        let _ = rlimit::setrlimit(rlimit::Resource::AS, 4 << 30, 4 << 30);
+        let _ = rlimit::setrlimit(rlimit::Resource::AS, PROBE_MEMORY, PROBE_MEMORY);
     }
     let mut text = String::new();
     if std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).is_err() {
@@ -219,6 +219,12 @@ pub fn probe_main() -> i32 {
         }
     }
 }
+
+/// Address space of the probe child. A whole scan holds ~80 times a Terraform file of small
+/// attributes (100,000 of them, 1.3 MB: 120 MB; 1,000,000, 14 MB: 1 GB, of which the child's
+/// parse needs less than this cap); every file over [`QUICK_SIZE`] is probed first, so a file
+/// whose parse alone would need more is a parse error instead of taking the scan's memory.
+const PROBE_MEMORY: u64 = 1 << 30;
 
 enum Probe {
     /// The child parsed the file within the limit.
@@ -260,7 +266,7 @@ fn probe(exe: &std::path::Path, source: &str, limit: std::time::Duration) -> Pro
                 return if status.success() || status.code() == Some(1) {
                     Probe::Unavailable
                 } else {
-                    Probe::Crashed(status.to_string())
+                    Probe::Crashed(crash_reason(status))
                 }
             }
             Ok(Some(status)) => {
@@ -277,7 +283,7 @@ fn probe(exe: &std::path::Path, source: &str, limit: std::time::Duration) -> Pro
                             message: message.trim_end().to_owned(),
                         }
                     }
-                    _ => Probe::Crashed(status.to_string()),
+                    _ => Probe::Crashed(crash_reason(status)),
                 }
             }
             // The limit is the child's CPU time where the system reports it (so a busy
@@ -299,6 +305,19 @@ fn probe(exe: &std::path::Path, source: &str, limit: std::time::Duration) -> Pro
             }
         }
     }
+}
+
+/// How the probe child ended, in words: an abort is Rust's answer to a failed allocation, i.e.
+/// the memory cap.
+fn crash_reason(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        if status.signal() == Some(6) {
+            return format!("it needed more than {} MiB of memory", PROBE_MEMORY >> 20);
+        }
+    }
+    status.to_string()
 }
 
 /// CPU time (user + system) of process `pid` so far, from `/proc` (Linux; `None` elsewhere).
@@ -539,6 +558,24 @@ mod tests {
             let err = p.error.expect("cut off");
             assert!(err.message.contains("did not finish within"), "{err:?}");
             assert!(p.docs.is_empty());
+        }
+        // The probe child's abort (a failed allocation under its cap) is named as such.
+        #[cfg(unix)]
+        {
+            let aborted = std::process::Command::new("sh")
+                .args(["-c", "kill -ABRT $$"])
+                .status()
+                .expect("sh");
+            assert!(crash_reason(aborted).contains("more than 1024 MiB of memory"));
+            let failed = std::process::Command::new("sh")
+                .args(["-c", "exit 3"])
+                .status()
+                .expect("sh");
+            assert!(
+                crash_reason(failed).contains('3'),
+                "{}",
+                crash_reason(failed)
+            );
         }
         // Deep parentheses that parse quickly still parse on the bounded path.
         let deep = format!("x = {}1{}\n", "(".repeat(20), ")".repeat(20));
