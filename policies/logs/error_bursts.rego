@@ -6,7 +6,6 @@
 package custos.logs.error_bursts
 
 import data.custos.logs.lib
-import data.custos.logs.lib.principals
 import data.custos.logs.lib.short_window
 import rego.v1
 
@@ -20,16 +19,25 @@ metadata := {
 	"remediation": "Look at the client and the endpoint in that window: block abusive clients, fix the failing dependency, or tune the rate limit.",
 }
 
-deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [len]), j]} if {
+deny contains {"msg": msg, "path": ["principals", i, "windows", key, j]} if {
 	len := short_window
-	some [i, p] in principals
-	some [j, w] in lib.windows(p, len)
-	e429 := lib.number(w, "errors_429")
-	e5xx := lib.number(w, "errors_5xx")
-	requests := lib.number(w, "requests")
+	key := sprintf("%d", [len])
+	min_errors := lib.setting("burst_min")
+	share := lib.setting("burst_share")
+	is_array(input.principals)
+	some i, p in input.principals
+	ws := p.windows[key]
+	is_array(ws)
+	some j, w in ws
+	e429 := w.errors_429
+	e5xx := w.errors_5xx
+	is_number(e429)
+	is_number(e5xx)
 	errors := e429 + e5xx
-	errors >= lib.setting("burst_min")
-	errors >= requests * lib.setting("burst_share")
+	errors >= min_errors
+	requests := w.requests
+	is_number(requests)
+	errors >= requests * share
 	msg := sprintf("%s got %d error responses (%d × 429, %d × 5xx) of %d requests (%s) in the %s window from %s%s", [lib.text(p.principal), errors, e429, e5xx, requests, lib.pct(errors, requests), lib.duration(len), lib.text(w.start), endpoint(object.get(w, "top_error_resource", null))])
 }
 

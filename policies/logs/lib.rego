@@ -13,6 +13,11 @@ principals contains [i, p] if {
 }
 
 # The windows of length `len` (seconds) of principal `p`, with their index.
+#
+# The bundled rules do not call these two helpers in their loops: they walk
+# `input.principals[i].windows[key]` in the rule body, cheapest and most selective test first.
+# In the engine a helper call per window cost up to six times the rest of a rule
+# (docs/performance.md); the helpers stay for policies that prefer them.
 windows(p, len) := [[j, w] |
 	is_object(p)
 	all := object.get(p, "windows", {})

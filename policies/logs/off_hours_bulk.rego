@@ -8,7 +8,6 @@
 package custos.logs.off_hours_bulk
 
 import data.custos.logs.lib
-import data.custos.logs.lib.principals
 import data.custos.logs.lib.short_window
 import rego.v1
 
@@ -29,19 +28,28 @@ metadata := {
 	"remediation": "Confirm with the principal's owner whether the access was expected; restrict the account to its working hours or alert on off-hours bulk reads.",
 }
 
-deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [len]), j]} if {
+deny contains {"msg": msg, "path": ["principals", i, "windows", key, j]} if {
 	len := short_window
+	key := sprintf("%d", [len])
 	min_prior := lib.setting("min_baseline")
-	some [i, p] in principals
-	some [j, w] in lib.windows(p, len)
+	bulk := lib.setting("bulk_reads")
+	is_array(input.principals)
+	some i, p in input.principals
+	ws := p.windows[key]
+	is_array(ws)
+	some j, w in ws
 	w.off_hours == true
-	reads := lib.number(w, "reads")
-	reads >= lib.setting("bulk_reads")
-	prior := lib.number(w, "prior_windows")
+	reads := w.reads
+	is_number(reads)
+	reads >= bulk
+	prior := w.prior_windows
+	is_number(prior)
 	prior >= min_prior
-	share := lib.number(w, "prior_off_hours_share")
+	share := w.prior_off_hours_share
+	is_number(share)
 	share < 0.5
-	prior_off := lib.number(w, "prior_off_hours_windows")
+	prior_off := w.prior_off_hours_windows
+	is_number(prior_off)
 	prior_off < min_prior
 	msg := sprintf("%s read %d times in the %s window from %s, off hours (%s at UTC offset %v min); before it, %s of its requests and %d of its %d windows were off hours", [lib.text(p.principal), reads, lib.duration(len), lib.text(w.start), span(input.settings.off_hours), object.get(input.settings, "utc_offset_minutes", 0), lib.pct(share, 1), prior_off, prior])
 }

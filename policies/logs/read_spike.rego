@@ -7,7 +7,6 @@
 package custos.logs.read_spike
 
 import data.custos.logs.lib
-import data.custos.logs.lib.principals
 import rego.v1
 
 metadata := {
@@ -20,15 +19,22 @@ metadata := {
 	"remediation": "Review what the principal read in the window and why; revoke or rotate its credentials if the access was not expected, and alert on it.",
 }
 
-deny contains {"msg": msg, "path": ["principals", i, "windows", sprintf("%d", [len]), j]} if {
+deny contains {"msg": msg, "path": ["principals", i, "windows", key, j]} if {
 	len := lib.setting("spike_window")
 	factor := lib.setting("spike_factor")
-	some [i, p] in principals
-	some [j, w] in lib.windows(p, len)
-	b := lib.field(lib.field(w, "baseline"), "reads")
-	median := lib.number(b, "median")
-	reads := lib.number(w, "reads")
-	reads >= lib.setting("spike_min")
+	least := lib.setting("spike_min")
+	key := sprintf("%d", [len])
+	is_array(input.principals)
+	some i, p in input.principals
+	ws := p.windows[key]
+	is_array(ws)
+	some j, w in ws
+	reads := w.reads
+	is_number(reads)
+	reads >= least
+	b := w.baseline.reads
+	median := b.median
+	is_number(median)
 	base := max([median, 1])
 	reads > factor * base
 	top := object.get(w, "top_resource", null)

@@ -7,7 +7,6 @@
 package custos.logs.token_limit
 
 import data.custos.logs.lib
-import data.custos.logs.lib.principals
 import rego.v1
 
 metadata := {
@@ -21,12 +20,19 @@ metadata := {
 }
 
 deny contains {"msg": msg, "path": ["principals", i]} if {
-	some [i, p] in principals
-	at := lib.number(p, "at_limit")
-	requests := lib.number(p, "requests")
-	hours := lib.number(p, "at_limit_hours")
-	at >= lib.setting("limit_min")
-	at >= requests * lib.setting("limit_share")
-	hours >= lib.setting("limit_hours")
+	least := lib.setting("limit_min")
+	share := lib.setting("limit_share")
+	least_hours := lib.setting("limit_hours")
+	is_array(input.principals)
+	some i, p in input.principals
+	at := p.at_limit
+	is_number(at)
+	at >= least
+	requests := p.requests
+	is_number(requests)
+	at >= requests * share
+	hours := p.at_limit_hours
+	is_number(hours)
+	hours >= least_hours
 	msg := sprintf("%s: %d of %d requests (%s) ended at the output-token limit, in %d distinct hours of the day (thresholds: %d requests, %s, %d hours)", [lib.text(p.principal), at, requests, lib.pct(at, requests), hours, lib.setting("limit_min"), lib.pct(lib.setting("limit_share"), 1), lib.setting("limit_hours")])
 }

@@ -8,7 +8,6 @@
 package custos.logs.usage_outliers
 
 import data.custos.logs.lib
-import data.custos.logs.lib.principals
 import rego.v1
 
 metadata := {
@@ -44,17 +43,23 @@ score(x, pop) := sprintf("%s× the median", [lib.num(x / pop.median)]) if {
 }
 
 deny contains {"msg": msg, "path": ["principals", i]} if {
+	least := lib.setting("outlier_min_requests")
+	ratio := lib.setting("outlier_ratio")
 	some metric, label in metrics
 	is_object(input.population)
 	pop := input.population[metric]
 	lib.number(pop, "principals") >= 5
-	lib.number(pop, "median")
+	median := lib.number(pop, "median")
 	lib.number(pop, "mad")
-	some [i, p] in principals
-	requests := lib.number(p, "requests")
-	requests >= lib.setting("outlier_min_requests")
-	x := lib.number(p, metric)
-	x > pop.median
+	is_array(input.principals)
+	some i, p in input.principals
+	requests := p.requests
+	is_number(requests)
+	requests >= least
+	x := p[metric]
+	is_number(x)
+	x > median
+	x >= ratio * median
 	outlier(x, pop)
 	msg := sprintf("%s: %s %s over %d requests is an outlier (median %s, MAD %s over %d clients; %s, thresholds: z %s and %s× the median)", [lib.text(p.principal), label, lib.num(x), requests, lib.num(pop.median), lib.num(pop.mad), pop.principals, score(x, pop), lib.num(lib.setting("outlier_z")), lib.num(lib.setting("outlier_ratio"))])
 }
