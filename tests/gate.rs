@@ -59,6 +59,49 @@ fn volume_cannot_bypass_the_gate() {
         .any(|u| u["rule_id"] == "PII001" && u["count"] == 5_000));
 }
 
+/// Once the listing is full of medium findings, later ones of the same severity are only
+/// counted, but a more severe finding further down is still listed, in place of the latest
+/// medium ones.
+#[test]
+fn a_severe_finding_after_the_listing_fills_is_still_listed() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..3_000 {
+        let _ = writeln!(text, "user jane.doe{i}@acme-corp.io signed in");
+    }
+    for i in 0..10 {
+        let _ = writeln!(text, "uploaded key AKIA2E0A8F3B244C{i:04}");
+    }
+    std::fs::write(dir.path().join("app.log"), text).expect("write log");
+    let (exit, report, _) = scan_json(
+        &["--no-config", "--fail-on", "critical", "app.log"],
+        dir.path(),
+    );
+    assert_eq!(exit, 1);
+    assert_eq!(
+        report["summary"]["findings"], 3_010,
+        "{}",
+        report["summary"]
+    );
+    let listed = report["findings"].as_array().expect("findings");
+    assert_eq!(listed.len(), 1_000);
+    let lines = |sev: &str| -> Vec<u64> {
+        listed
+            .iter()
+            .filter(|f| f["severity"] == sev)
+            .map(|f| f["location"]["line"].as_u64().unwrap_or(0))
+            .collect()
+    };
+    assert_eq!(lines("critical"), (3_001..=3_010).collect::<Vec<u64>>());
+    // Among equals the earliest stay listed.
+    assert_eq!(lines("medium"), (1..=990).collect::<Vec<u64>>());
+    let unlisted = report["unlisted"].as_array().expect("unlisted");
+    assert_eq!(unlisted.len(), 1, "{unlisted:?}");
+    assert_eq!(unlisted[0]["rule_id"], "PII001");
+    assert_eq!(unlisted[0]["count"], 2_010);
+}
+
 #[test]
 fn human_output_counts_what_it_does_not_list() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -141,10 +141,16 @@ fn context(text: &str, start: usize, words: &[&str]) -> bool {
         from -= 1;
     }
     let window = text.as_bytes().get(from..start).unwrap_or_default();
-    words.iter().any(|w| {
-        window
-            .windows(w.len())
-            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+    // Each position is compared with a word only where the word's first letter is: most
+    // positions hold none of them, and the whole comparison is skipped there.
+    window.iter().enumerate().any(|(i, b)| {
+        let b = b.to_ascii_lowercase();
+        words.iter().any(|w| {
+            w.as_bytes().first() == Some(&b)
+                && window
+                    .get(i..i + w.len())
+                    .is_some_and(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+        })
     })
 }
 
@@ -586,7 +592,11 @@ fn email_ok(m: &str) -> bool {
     // RFC 2606/6761 reserved names are examples, not people; `git@host` is an SSH user.
     let reserved = ["example.com", "example.org", "example.net"]
         .iter()
-        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+        .any(|d| {
+            domain
+                .strip_suffix(d)
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+        })
         || [".example", ".test", ".invalid", ".localhost", ".local"]
             .iter()
             .any(|t| domain.ends_with(t));
@@ -772,6 +782,10 @@ fn scan_windows(
     }
     if want(Entity::UsSsn) {
         for &(base, win, _) in windows.iter().filter(|w| w.2.may(Pattern::Ssn)) {
+            // A capture search runs the slower engines: only where the fast one finds a match.
+            if !p.ssn.is_match(win) {
+                continue;
+            }
             for c in p.ssn.captures_iter(win) {
                 let (Some(a), Some(s1), Some(g), Some(s2), Some(s)) =
                     (c.get(1), c.get(2), c.get(3), c.get(4), c.get(5))
@@ -839,7 +853,7 @@ fn scan_windows(
             if !(intl || national || nanp) {
                 continue;
             }
-            if intl {
+            if intl && p.phone_intl.is_match(region) {
                 for c in p.phone_intl.captures_iter(region) {
                     let Some(m) = c.get(1) else { continue };
                     let n = digits(m.as_str()).len();
@@ -848,7 +862,7 @@ fn scan_windows(
                     }
                 }
             }
-            if national {
+            if national && p.phone_national.is_match(region) {
                 for c in p.phone_national.captures_iter(region) {
                     let Some(m) = c.get(1) else { continue };
                     let n = digits(m.as_str()).len();
@@ -858,7 +872,7 @@ fn scan_windows(
                     }
                 }
             }
-            if nanp {
+            if nanp && p.phone_nanp.is_match(region) {
                 for c in p.phone_nanp.captures_iter(region) {
                     let Some(m) = c.get(1) else { continue };
                     // "(555) 123-4567" is a phone by its shape; bare "555-123-4567" needs a

@@ -157,7 +157,12 @@ pub fn detect_line(line: &str, kind: Kind, entities: &[pii::Entity]) -> Vec<Dete
 /// Severity and message for a detection (the value only as a short preview); the title is
 /// the catalog's.
 pub fn describe(d: &Detection, value: &str) -> (Severity, String) {
-    let severity = secrets::rule(d.rule).map_or_else(
+    (severity(d), format!("value {}", detect::preview(value)))
+}
+
+/// The catalog severity of a detection's rule.
+fn severity(d: &Detection) -> Severity {
+    secrets::rule(d.rule).map_or_else(
         || {
             pii::ENTITIES
                 .iter()
@@ -165,8 +170,7 @@ pub fn describe(d: &Detection, value: &str) -> (Severity, String) {
                 .map_or(Severity::Medium, |e| e.3)
         },
         |rule| rule.severity,
-    );
-    (severity, format!("value {}", detect::preview(value)))
+    )
 }
 
 /// Up to this many detected values on a line are searched for one by one in [`masked_line`].
@@ -345,6 +349,11 @@ pub fn scan_file_with(
     let mut reader = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
     let mut buf = Vec::new();
     let mut offset = 0usize;
+    // Once the listing is full (after a shed), the least severe listed finding: a later finding
+    // no more severe would be shed (the earlier line stays listed among equals), so it is only
+    // counted, without building its message and excerpt or masking its line.
+    let mut floor: Option<Severity> = None;
+    let mut counted: Vec<(&'static str, Severity, usize)> = Vec::new();
     loop {
         buf.clear();
         let n = reader.read_until(b'\n', &mut buf)?;
@@ -364,18 +373,25 @@ pub fn scan_file_with(
         }
         out.lines_scanned += 1;
         let dets = detect_line(line, kind, &opts.entities);
-        let masked = if dets.is_empty() {
-            String::new()
-        } else {
-            masked_line(line, &dets)
-        };
+        let mut masked: Option<String> = None;
         let mut columns = Columns::default();
         for d in &dets {
-            let value = line.get(d.start..d.end).unwrap_or_default();
-            let (severity, message) = describe(d, value);
-            let Some(severity) = rate(d.rule, severity) else {
+            let Some(severity) = rate(d.rule, severity(d)) else {
                 continue;
             };
+            if floor.is_some_and(|least| severity <= least) {
+                match counted
+                    .iter_mut()
+                    .find(|(r, s, _)| *r == d.rule && *s == severity)
+                {
+                    Some((_, _, n)) => *n += 1,
+                    None => counted.push((d.rule, severity, 1)),
+                }
+                continue;
+            }
+            let value = line.get(d.start..d.end).unwrap_or_default();
+            let message = format!("value {}", detect::preview(value));
+            let masked = masked.get_or_insert_with(|| masked_line(line, &dets));
             let mut f = Finding::new(d.rule, severity, message, display);
             f.kind = Some(kind);
             f.sensitive = true;
@@ -385,7 +401,7 @@ pub fn scan_file_with(
             ));
             f.excerpt = Some(excerpt(
                 line,
-                &masked,
+                masked,
                 d,
                 &mut columns,
                 out.lines,
@@ -396,9 +412,13 @@ pub fn scan_file_with(
         // Memory stays bounded: never hold more than twice the cap before shedding.
         if out.findings.len() >= 2 * MAX_FINDINGS_PER_LOG {
             out.shed(MAX_FINDINGS_PER_LOG);
+            floor = out.findings.iter().map(|f| f.severity).min();
         }
     }
     out.shed(MAX_FINDINGS_PER_LOG);
+    for (rule, severity, n) in counted {
+        *out.unlisted.entry((rule.to_owned(), severity)).or_default() += n;
+    }
     Ok(out)
 }
 
