@@ -108,6 +108,111 @@ fn fixture_documents_get_the_same_findings_with_and_without_prefilters() {
     assert!(cfg001 > 10, "only {cfg001} CFG001 findings in the fixtures");
 }
 
+/// `metadata.reads` is a promise: the rule reads no other top-level member of its input. For
+/// every bundled rule that makes it, every fixture document of the rule's kinds gets the same
+/// findings of that rule when only the declared members are left (with prefilters off, so that
+/// the rule is evaluated on both); and rules declaring it exist (a test over none passes).
+#[test]
+fn bundled_rules_read_only_the_members_they_declare() {
+    let root = common::repo();
+    let config = Config::defaults(root.clone());
+    let set = load(false);
+    let declared: Vec<(String, Vec<Kind>, Vec<String>)> = set
+        .rules()
+        .filter(|r| r.bundled && !r.reads.is_empty())
+        .map(|r| (r.id.clone(), r.kinds.clone(), r.reads.clone()))
+        .collect();
+    assert!(declared.len() >= 10, "{declared:?}");
+    let mut ev = set.worker();
+    let (mut compared, mut fired) = (0, 0);
+    for (path, kind, source, docs) in fixtures(&root) {
+        let lines = LineIndex::new(&source);
+        for doc in &docs {
+            let Value::Object(members) = &doc.input else {
+                continue;
+            };
+            let whole = ev.evaluate(doc, &source, &lines, &config);
+            for (id, _, reads) in declared.iter().filter(|d| d.1.contains(&kind)) {
+                let kept: serde_json::Map<String, Value> = members
+                    .iter()
+                    .filter(|(k, _)| reads.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let only = Document {
+                    input: Value::Object(kept),
+                    ..doc.clone()
+                };
+                let of = |fs: &[Finding]| -> Vec<String> {
+                    shown(fs)
+                        .into_iter()
+                        .filter(|f| f.starts_with(&format!("{id} ")))
+                        .collect()
+                };
+                let a = of(&whole);
+                let b = of(&ev.evaluate(&only, &source, &lines, &config));
+                assert_eq!(a, b, "{id} on {path} (document {})", doc.index);
+                compared += 1;
+                fired += a.len();
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} comparisons");
+    assert!(
+        fired > 20,
+        "only {fired} findings of rules that declare `reads`"
+    );
+}
+
+/// A rule that declares `reads` is not evaluated on a document without those members (its
+/// `deny` would fire on any document), and is evaluated on one with them.
+#[test]
+fn a_rule_is_skipped_where_none_of_the_members_it_reads_exist() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("r.rego"),
+        r#"package acme.always
+import rego.v1
+metadata := {"id": "ACME-READS", "severity": "low", "kinds": ["json"], "reads": ["resource"]}
+deny contains "fires on every document it is evaluated on"
+"#,
+    )
+    .expect("write rule");
+    // User policies are evaluated in a custos worker process; this harness is not custos.
+    std::env::set_var("CUSTOS_POLICY_WORKER", env!("CARGO_BIN_EXE_custos"));
+    let sources = PolicySources {
+        include_bundled: false,
+        dirs: vec![dir.path().to_path_buf()],
+        include_tests: false,
+        kinds: None,
+    };
+    let config = Config::defaults(dir.path().to_path_buf());
+    for (prefilters, input, fires) in [
+        (true, json!({"variable": {"a": {}}}), false),
+        (true, json!({"resource": {}, "variable": {}}), true),
+        (true, json!(["not", "an", "object"]), true),
+        (false, json!({"variable": {"a": {}}}), true),
+    ] {
+        let mut set =
+            PolicySet::load(&sources, &json!({}), Duration::from_secs(60)).expect("load rule");
+        set.set_prefilters(prefilters);
+        let doc = Document {
+            path: "x.json".into(),
+            kind: Kind::Json,
+            index: 0,
+            input: input.clone(),
+            spans: custos::document::SpanMap::new(),
+        };
+        let found = set
+            .worker()
+            .evaluate(&doc, "", &LineIndex::new(""), &config);
+        assert_eq!(
+            found.iter().any(|f| f.rule_id == "ACME-READS"),
+            fires,
+            "prefilters {prefilters}, input {input}: {found:?}"
+        );
+    }
+}
+
 #[test]
 fn the_generated_scan_corpus_gets_the_same_findings_with_and_without_prefilters() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -12,6 +12,7 @@ metadata := {
 	"description": "An `aws_cloudtrail` trail without log file validation, without KMS encryption or not multi-region, one finding for each. Validation makes the trail's log files tamper-evident, a customer-managed key protects what they record, and a single-region trail misses activity in every other region.",
 	"severity": "high",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "CIS-AWS:3.2", "CIS-AWS:3.5", "NIST-800-53:AU-9"],
 	"remediation": "Set enable_log_file_validation = true, kms_key_id = a customer-managed key, and is_multi_region_trail = true.",
 }

@@ -22,6 +22,7 @@ metadata := {
 	"description": "Data encrypted without a customer-managed KMS key: S3 objects (unless their bucket's default key is one), ECR repositories, EKS secrets and MSK at rest. Only a customer-managed key lets you decide and audit who can decrypt the data, and rotate or revoke the key.",
 	"severity": "medium",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "NIST-800-53:SC-12", "NIST-800-53:SC-28"],
 	"remediation": "Encrypt with a customer-managed aws_kms_key (rotation on): kms_key_id on S3 objects (or a bucket default key), encryption_configuration { encryption_type = \"KMS\", kms_key = … } on ECR, encryption_config { resources = [\"secrets\"], provider { key_arn = … } } on EKS, encryption_info { encryption_at_rest_kms_key_arn = … } on MSK.",
 }

@@ -31,6 +31,7 @@ metadata := {
 	"description": "A data store not encrypted at rest: RDS and Aurora, Neptune, DocumentDB, EBS volumes and snapshot copies, EC2 root and EBS block devices of instances, launch configurations and templates (unless `aws_ebs_encryption_by_default`), snapshots of unencrypted volumes and clusters, EFS, Redshift, ElastiCache, Kinesis, SQS (SSE-SQS switched off), SNS, DynamoDB, SageMaker, OpenSearch, Azure storage and SQL, and GCS (customer-managed keys when `data.require_gcs_cmek`). Unencrypted storage exposes data to whoever reaches the disks, snapshots or backups, and fails the encryption-at-rest controls of SOC 2, ISO 27001 and GDPR.",
 	"severity": "high",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "GDPR:Art.32", "NIST-800-53:SC-28", "HIPAA:164.312(a)(2)(iv)"],
 	"remediation": "Enable encryption at rest for the resource (storage_encrypted / encrypted / at_rest_encryption_enabled / kms_key_id / encryption_type = \"KMS\" …), with a customer-managed KMS key for regulated data; for EC2, set encrypted = true on every root_block_device and ebs_block_device, or turn on aws_ebs_encryption_by_default.",
 }

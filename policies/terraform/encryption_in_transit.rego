@@ -17,6 +17,7 @@ metadata := {
 	"description": "A data service that sends data over the network unencrypted: MSK with plaintext client or in-cluster traffic, ElastiCache without transit encryption, OpenSearch without node-to-node encryption or without enforced HTTPS. Traffic in clear can be read or altered by anyone on the network path, credentials and personal data included.",
 	"severity": "high",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC6.7", "ISO27001:A.8.24", "GDPR:Art.32", "NIST-800-53:SC-8"],
 	"remediation": "MSK: encryption_info { encryption_in_transit { client_broker = \"TLS\", in_cluster = true } }. ElastiCache: transit_encryption_enabled = true. OpenSearch: node_to_node_encryption { enabled = true } and domain_endpoint_options { enforce_https = true }.",
 }

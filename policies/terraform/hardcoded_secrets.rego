@@ -20,6 +20,7 @@ metadata := {
 	"description": "A secret written into Terraform: defaults of credential or `sensitive` variables, admin passwords of databases, directories and VMs, write-only arguments (`password_wo`, `*_wo`), Lambda and SageMaker environment variables, ECS container definitions and EC2 `user_data`. The value is committed with the code and stays in its history, and most arguments also copy it into plans and state.",
 	"severity": "critical",
 	"kinds": ["terraform"],
+	"reads": ["resource", "variable"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],
 	"remediation": "Generate the secret (random_password) or read it from Secrets Manager / Key Vault / Secret Manager, mark variables sensitive without defaults, and pass runtime secrets by reference (secrets in ECS, Lambda extensions); rotate the exposed value.",
 	"sensitive": true,

@@ -15,6 +15,7 @@ metadata := {
 	"description": "A KMS key without automatic rotation: AWS symmetric keys without `enable_key_rotation`, and Google keys without a `rotation_period` of 90 days or less. Rotation limits how much data one key version protects and how long a leaked key stays useful, as key-management controls require.",
 	"severity": "medium",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "NIST-800-53:SC-12", "CIS-AWS:3.6", "CIS-GCP:1.10", "PCI-DSS:3.6.4"],
 	"remediation": "AWS: set enable_key_rotation = true (optionally rotation_period_in_days). Google: set rotation_period to 90 days or less (\"7776000s\").",
 }

@@ -13,6 +13,7 @@ metadata := {
 	"description": "A literal credential in a Terraform `provider` block: AWS access keys and session tokens, Azure client secrets, a Google service-account key inline or an access token. Provider credentials usually grant broad access to a cloud account, and a literal in a `.tf` file is committed with the code and kept in its history.",
 	"severity": "critical",
 	"kinds": ["terraform"],
+	"reads": ["provider"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.5.17", "NIST-800-53:IA-5"],
 	"remediation": "Remove the literal and let the provider read credentials from the environment, a shared credentials file, workload identity or a secrets manager; rotate the exposed credential.",
 	"sensitive": true,

@@ -18,6 +18,7 @@ metadata := {
 	"description": "An `aws_s3_bucket` without server-side encryption: no inline `server_side_encryption_configuration` (provider v3) and no `aws_s3_bucket_server_side_encryption_configuration` for it anywhere in the module, also when that names the bucket through `this[0]`, a splat, a conditional or `try`. Encryption at rest is a baseline control of SOC 2, ISO 27001 and GDPR, and declaring it keeps the choice of key and the evidence in code rather than in an account default.",
 	"severity": "high",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "GDPR:Art.32", "NIST-800-53:SC-28"],
 	"remediation": "Add an aws_s3_bucket_server_side_encryption_configuration resource for the bucket (sse_algorithm \"aws:kms\" with a customer-managed key for data and logs), or the inline server_side_encryption_configuration block on provider v3.",
 }

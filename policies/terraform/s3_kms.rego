@@ -16,6 +16,7 @@ metadata := {
 	"description": "An S3 bucket encrypted with SSE-S3 (`AES256`) or the AWS-managed `aws/s3` key instead of a customer-managed KMS key. Only a customer-managed key lets you decide and audit who may decrypt the data, rotate or disable the key, and separate the duties of storage and key administrators.",
 	"severity": "medium",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC6.1", "ISO27001:A.8.24", "NIST-800-53:SC-12"],
 	"remediation": "Set sse_algorithm = \"aws:kms\" with kms_master_key_id = a customer-managed aws_kms_key (with rotation enabled).",
 }

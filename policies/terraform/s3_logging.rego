@@ -15,6 +15,7 @@ metadata := {
 	"description": "An S3 bucket without server access logging (buckets that receive access logs are exempt). Without access logs nobody can tell who read or changed the data, which is the evidence an incident investigation and an audit need.",
 	"severity": "low",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "NIST-800-53:AU-2"],
 	"remediation": "Add an aws_s3_bucket_logging resource (or logging { target_bucket = … } on provider v3) pointing at a log bucket.",
 }

@@ -13,6 +13,7 @@ metadata := {
 	"description": "A bucket that holds audit logs — named or tagged as such, or listed in `data.audit_buckets` — without S3 Object Lock. Audit logs are evidence only if they cannot be changed: without write-once retention, anyone with write access can delete or rewrite them.",
 	"severity": "medium",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC7.2", "ISO27001:A.8.15", "NIST-800-53:AU-9", "SEC-17a-4"],
 	"remediation": "Create the bucket with object_lock_enabled = true and add an aws_s3_bucket_object_lock_configuration with a default retention (COMPLIANCE mode for regulated logs).",
 }

@@ -24,6 +24,7 @@ metadata := {
 	"description": "Object storage open to the public: an S3 bucket with a public ACL or without a full public access block (bucket or account level); an Azure storage account whose containers may be made public or that every network can reach; a GCS bucket with fine-grained ACLs, without enforced public access prevention, or granted to `allUsers`/`allAuthenticatedUsers`. Publicly readable buckets are among the most common causes of cloud data leaks.",
 	"severity": "high",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:CC6.6", "ISO27001:A.8.3", "GDPR:Art.32", "CIS-AWS:2.1.4", "CIS-Azure:3.7", "CIS-GCP:5.1", "CIS-GCP:5.2", "NIST-800-53:AC-3"],
 	"remediation": "S3: add an aws_s3_bucket_public_access_block (or aws_s3_account_public_access_block) with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true, and use a private ACL. Azure: set allow_nested_items_to_be_public = false and public_network_access_enabled = false (or network_rules with default_action = \"Deny\"). GCS: set uniform_bucket_level_access = true and public_access_prevention = \"enforced\".",
 }

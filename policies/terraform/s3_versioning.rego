@@ -16,6 +16,7 @@ metadata := {
 	"description": "Object storage without versioning: S3 buckets, Azure blob storage and GCS buckets. Without versions an overwrite or a deletion — by mistake, a faulty job or ransomware — cannot be undone, and earlier states of a dataset cannot be shown.",
 	"severity": "medium",
 	"kinds": ["terraform"],
+	"reads": ["resource"],
 	"controls": ["SOC2:A1.2", "ISO27001:A.8.13", "NIST-800-53:CP-9"],
 	"remediation": "S3: add an aws_s3_bucket_versioning resource with status = \"Enabled\" (or versioning { enabled = true } on provider v3). Azure: blob_properties { versioning_enabled = true }. GCS: versioning { enabled = true }.",
 }

@@ -185,6 +185,10 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// Kinds the rule applies to; empty means every structured document.
     pub kinds: Vec<Kind>,
+    /// The top-level members of the input the rule reads (`metadata.reads`); empty means
+    /// anything. A document that is an object with none of them cannot make the rule fire,
+    /// and the rule is not evaluated there (as a prefilter: off with the prefilters).
+    pub reads: Vec<String>,
     pub controls: Vec<String>,
     pub remediation: Option<String>,
     /// A paragraph on what the rule checks and why (`metadata.description`).
@@ -770,6 +774,7 @@ impl PolicySet {
                     title: String::new(),
                     severity: Severity::High,
                     kinds: Vec::new(),
+                    reads: Vec::new(),
                     controls: Vec::new(),
                     remediation: None,
                     description: None,
@@ -1057,10 +1062,11 @@ impl Evaluator<'_> {
         let applicable: Vec<&RulePackage> = applicable
             .into_iter()
             .filter(|r| {
-                !r.trusted
+                r.rejected.is_some()
                     || r.conftest.is_some()
-                    || r.rejected.is_some()
-                    || prefilters.may_fire(&r.meta.package, input_json)
+                    || !self.set.prefilters
+                    || (reads_any(input_json, &r.meta.reads)
+                        && (!r.trusted || prefilters.may_fire(&r.meta.package, input_json)))
             })
             .collect();
         if applicable.is_empty() {
@@ -1199,6 +1205,17 @@ impl Evaluator<'_> {
             }
         }
         out
+    }
+}
+
+/// Whether `input` may hold what a rule declaring `reads` reads: always, unless the rule
+/// declares members and the input is an object with none of them.
+fn reads_any(input: &serde_json::Value, reads: &[String]) -> bool {
+    match input {
+        serde_json::Value::Object(m) if !reads.is_empty() => {
+            reads.iter().any(|k| m.contains_key(k.as_str()))
+        }
+        _ => true,
     }
 }
 
@@ -1471,6 +1488,7 @@ fn parse_metadata(
             "sensitive",
             "description",
             "help_uri",
+            "reads",
         ]
         .contains(&key.as_str())
         {
@@ -1509,6 +1527,7 @@ fn parse_metadata(
         title: string("title").unwrap_or_default(),
         severity,
         kinds,
+        reads: list("reads")?,
         controls: list("controls")?,
         remediation: string("remediation"),
         description: string("description"),

@@ -16,6 +16,12 @@
 //! copy is the *shape* of the rule's condition (which key, which value); a test compares the
 //! Rust judgement of keys and values with the Rego functions over every key and string of
 //! the fixtures, and another runs scans with and without prefilters and compares findings.
+//!
+//! The same switch covers a rule's `metadata.reads` (the top-level input members it reads,
+//! checked where the applicable rules are chosen in [`super::Evaluator`]): a rule is not
+//! evaluated on an object document with none of them. That is the rule's declaration, not a
+//! derivation; `tests/prefilter.rs` holds every bundled rule that declares it to the same
+//! findings on the fixtures with only the declared members left.
 
 use regex::Regex;
 use regorus::{Engine, Value};
