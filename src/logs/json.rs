@@ -115,6 +115,18 @@ fn string_text(token: &str) -> Option<Cow<'_, str>> {
     }
 }
 
+/// Whether a validated key token's text is `key`: compared in place, unescaped only when the
+/// token holds an escape (text without one is its own value).
+fn key_is(token: &str, key: &str) -> bool {
+    let Some(inner) = token.get(1..token.len().saturating_sub(1)) else {
+        return false;
+    };
+    if inner == key && !key.contains('\\') {
+        return true;
+    }
+    inner.contains('\\') && string_text(token).is_some_and(|k| k == key)
+}
+
 impl<'a> Node<'a> for Raw<'a> {
     fn string(self) -> Option<Cow<'a, str>> {
         if self.first() == b'"' {
@@ -152,7 +164,7 @@ impl<'a> Node<'a> for Raw<'a> {
     fn get(self, key: &str) -> Option<Self> {
         let mut found = None;
         for (k, v) in self.members() {
-            if string_text(k).is_some_and(|k| k == key) {
+            if key_is(k, key) {
                 found = Some(v);
             }
         }

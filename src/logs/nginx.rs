@@ -10,6 +10,8 @@
 //! or `$msec`. `key=value` pairs after the format (`rt=0.120 urt="0.118" uaddr=…`, a common
 //! extension) are kept too, under their own names, with the usual short names expanded.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 /// nginx's predefined `combined` format.
@@ -120,66 +122,153 @@ impl LogFormat {
     pub fn parse(&self, line: &str) -> Option<Map<String, Value>> {
         let mut m = Map::new();
         for (k, v) in self.members(line)? {
-            m.insert(k.to_owned(), v);
+            m.insert(k.to_owned(), v.to_value());
         }
         Some(m)
     }
 
     /// The members of the record [`LogFormat::parse`] makes of a line, in the order it inserts
-    /// them (a later duplicate replaces an earlier one's value), with the names borrowed: what
-    /// the aggregates read, without building the record's map.
-    pub fn members<'a>(&'a self, line: &'a str) -> Option<Vec<(&'a str, Value)>> {
+    /// them (a later duplicate replaces an earlier one's value), with names and text borrowed
+    /// from the line where they can be: what the aggregates read, without building the
+    /// record's map or a JSON value per field.
+    pub fn members<'a>(&'a self, line: &'a str) -> Option<Vec<(&'a str, Field<'a>)>> {
         let pairs = self.split(line)?;
-        let mut m: Vec<(&'a str, Value)> = Vec::with_capacity(pairs.len() + 4);
+        let mut m: Vec<(&'a str, Field<'a>)> = Vec::with_capacity(pairs.len() + 4);
         for (name, raw) in pairs {
             let name = expand_short(name);
             if raw == "-" || raw.is_empty() {
                 continue;
             }
             let value = unescape(raw);
+            // The line's own text, when nothing was unescaped: parts of it are borrowed.
+            let whole = match &value {
+                Cow::Borrowed(w) => Some(*w),
+                Cow::Owned(_) => None,
+            };
             match name {
                 "request" => {
                     let mut it = value.splitn(3, ' ');
                     if let (Some(method), Some(target)) = (it.next(), it.next()) {
                         if !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase()) {
-                            m.push(("method", Value::from(method)));
-                            insert_target(&mut m, target);
+                            m.push(("method", Field::text(method, whole)));
+                            insert_target(&mut m, target, whole);
                             if let Some(p) = it.next() {
-                                m.push(("protocol", Value::from(p)));
+                                m.push(("protocol", Field::text(p, whole)));
                             }
                         }
                     }
                 }
-                "request_uri" => insert_target(&mut m, &value),
+                "request_uri" => insert_target(&mut m, &value, whole),
                 "request_method" => {
-                    m.push(("method", Value::from(value.as_str())));
+                    m.push(("method", Field::Text(value.clone())));
                 }
                 "time_local" | "time_iso8601" | "msec" => {
                     if let Some(t) = timestamp_of(&value) {
-                        m.push(("timestamp", Value::from(t)));
+                        m.push(("timestamp", Field::Text(Cow::Owned(t))));
                     }
                 }
                 _ => {}
             }
             let typed = if is_integer_var(name) {
-                value
-                    .parse::<u64>()
-                    .map_or(Value::from(value.as_str()), Value::from)
+                value.parse::<u64>().map_or(Field::Text(value), Field::Int)
             } else if is_seconds_var(name) {
                 // `0.120`, or `0.118, 0.004` when several upstreams answered: the sum.
-                let parts: Option<Vec<f64>> = value
-                    .split([',', ':'])
-                    .map(|p| p.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
-                    .collect();
-                parts
-                    .and_then(|p| serde_json::Number::from_f64(p.iter().sum()))
-                    .map_or(Value::from(value.as_str()), Value::Number)
+                let sum = value.split([',', ':']).try_fold(0.0f64, |acc, p| {
+                    p.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .map(|x| acc + x)
+                });
+                match sum.and_then(serde_json::Number::from_f64) {
+                    Some(n) => Field::Number(n),
+                    None => Field::Text(value),
+                }
             } else {
-                Value::from(value)
+                Field::Text(value)
             };
             m.push((name, typed));
         }
         Some(m)
+    }
+}
+
+/// The value of one member of an nginx record: text (borrowed from the line unless unescaped
+/// or decoded), a number, or the query's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field<'a> {
+    Text(Cow<'a, str>),
+    Int(u64),
+    Number(serde_json::Number),
+    /// Decoded `(name, value)` pairs, the first of a repeated name only.
+    Query(Vec<(Cow<'a, str>, Field<'a>)>),
+}
+
+impl<'a> Field<'a> {
+    /// `part` of a value, borrowed from `whole` (the value's text in the line, when it is
+    /// the line's own) or else copied.
+    fn text(part: &str, whole: Option<&'a str>) -> Self {
+        match whole {
+            Some(w) => {
+                let start = (part.as_ptr() as usize).checked_sub(w.as_ptr() as usize);
+                match start.and_then(|s| w.get(s..s + part.len())) {
+                    Some(x) if x.as_ptr() == part.as_ptr() => Field::Text(Cow::Borrowed(x)),
+                    _ => Field::Text(Cow::Owned(part.to_owned())),
+                }
+            }
+            None => Field::Text(Cow::Owned(part.to_owned())),
+        }
+    }
+
+    /// The member's JSON value, as the record document holds it.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Field::Text(t) => Value::from(t.as_ref()),
+            Field::Int(n) => Value::from(*n),
+            Field::Number(n) => Value::Number(n.clone()),
+            Field::Query(q) => Value::Object(
+                q.iter()
+                    .map(|(k, v)| (k.clone().into_owned(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl<'b> super::json::Node<'b> for &'b Field<'_> {
+    fn string(self) -> Option<Cow<'b, str>> {
+        match self {
+            Field::Text(t) => Some(Cow::Borrowed(t.as_ref())),
+            _ => None,
+        }
+    }
+    fn number(self) -> Option<serde_json::Number> {
+        match self {
+            Field::Int(n) => Some(serde_json::Number::from(*n)),
+            Field::Number(n) => Some(n.clone()),
+            _ => None,
+        }
+    }
+    fn boolean(self) -> Option<bool> {
+        None
+    }
+    fn is_null(self) -> bool {
+        false
+    }
+    fn get(self, key: &str) -> Option<Self> {
+        match self {
+            Field::Query(q) => q.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    fn index(self, _: usize) -> Option<Self> {
+        None
+    }
+    fn any_item(self, _: &mut dyn FnMut(Self) -> bool) -> Option<bool> {
+        None
+    }
+    fn is_object(self) -> bool {
+        matches!(self, Field::Query(_))
     }
 }
 
@@ -243,43 +332,63 @@ fn is_seconds_var(name: &str) -> bool {
 }
 
 /// `path?query` into `path` and `query` (percent-decoded; a repeated parameter keeps its
-/// first value).
-fn insert_target(m: &mut Vec<(&str, Value)>, target: &str) {
+/// first value). `target` is a slice of `whole`.
+fn insert_target<'a>(m: &mut Vec<(&'a str, Field<'a>)>, target: &str, whole: Option<&'a str>) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let path = super::percent_decode(path).unwrap_or_else(|| path.to_owned());
-    m.push(("path", Value::from(path)));
+    m.push(("path", decoded(path, whole, false)));
     if query.is_empty() {
         return;
     }
-    let mut q = Map::new();
+    let mut q: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let k = super::percent_decode(k).unwrap_or_else(|| k.replace('+', " "));
-        let v = super::percent_decode(v).unwrap_or_else(|| v.replace('+', " "));
-        q.entry(k).or_insert(Value::from(v));
+        let Field::Text(k) = decoded(k, whole, true) else {
+            continue;
+        };
+        if !q.iter().any(|(x, _)| *x == k) {
+            q.push((k, decoded(v, whole, true)));
+        }
     }
-    m.push(("query", Value::Object(q)));
+    m.push(("query", Field::Query(q)));
+}
+
+/// A percent-decoded part of `whole` (in a query, `+` is a space); borrowed when nothing
+/// needs decoding.
+fn decoded<'a>(part: &str, whole: Option<&'a str>, query: bool) -> Field<'a> {
+    let b = part.as_bytes();
+    if memchr::memchr(b'%', b).is_none() && !(query && memchr::memchr(b'+', b).is_some()) {
+        return Field::text(part, whole);
+    }
+    Field::Text(Cow::Owned(super::percent_decode(part).unwrap_or_else(
+        || {
+            if query {
+                part.replace('+', " ")
+            } else {
+                part.to_owned()
+            }
+        },
+    )))
 }
 
 /// The first occurrence of `lit` in `s` not preceded by a backslash (nginx escapes `"` as
 /// `\x22`, Apache as `\"`).
 fn find_unescaped(s: &str, lit: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = s.get(from..)?.find(lit) {
-        let at = from + i;
-        if at > 0 && s.as_bytes().get(at - 1) == Some(&b'\\') && lit.starts_with('"') {
-            from = at + 1;
-            continue;
-        }
-        return Some(at);
-    }
-    None
+    let Some(&first) = lit.as_bytes().first() else {
+        return Some(0);
+    };
+    let b = s.as_bytes();
+    let quote = first == b'"';
+    // Candidates by the literal's first byte (a lead byte: a match starts a character).
+    memchr::memchr_iter(first, b).find(|&at| {
+        b.get(at..).is_some_and(|t| t.starts_with(lit.as_bytes()))
+            && !(quote && at > 0 && b.get(at - 1) == Some(&b'\\'))
+    })
 }
 
 /// nginx's `\xHH` escapes and Apache's `\"` undone.
-fn unescape(v: &str) -> String {
-    if !v.contains('\\') {
-        return v.to_owned();
+fn unescape(v: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'\\', v.as_bytes()).is_none() {
+        return Cow::Borrowed(v);
     }
     let b = v.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -305,7 +414,7 @@ fn unescape(v: &str) -> String {
         out.push(c);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// `key=value` / `key="value"` pairs after the format's text.
@@ -400,5 +509,58 @@ mod tests {
         assert!(LogFormat::new("${oops").is_err());
         assert!(f.parse("garbage").is_none());
         assert!(f.parse("").is_none());
+    }
+
+    /// Text is borrowed from the line unless it had to be unescaped or decoded; decoding
+    /// follows the record's rules (`+` is a space in a query only; undecodable text is kept).
+    #[test]
+    fn members_borrow_what_needs_no_decoding() {
+        let f = LogFormat::new(COMBINED).unwrap();
+        let line = r#"1.2.3.4 - bob [22/Nov/2026:06:00:00 +0000] "GET /a+b/%41?x=1+2&y=%zz&x=3&z=%C3%A9 HTTP/1.1" 200 1 "-" "a \x22b\x22" rt=0.1,0.2"#;
+        let m = f.members(line).unwrap();
+        let get = |k: &str| &m.iter().rev().find(|(n, _)| *n == k).unwrap().1;
+        let within = |t: &str| {
+            let (p, l) = (t.as_ptr() as usize, line.as_ptr() as usize);
+            p >= l && p + t.len() <= l + line.len()
+        };
+        let text = |k: &str| match get(k) {
+            Field::Text(t) => t.clone(),
+            other => panic!("{k}: {other:?}"),
+        };
+        for k in [
+            "remote_addr",
+            "remote_user",
+            "method",
+            "protocol",
+            "request",
+        ] {
+            assert!(matches!(text(k), Cow::Borrowed(t) if within(t)), "{k}");
+        }
+        assert_eq!(text("path"), "/a b/A");
+        assert!(matches!(text("http_user_agent"), Cow::Owned(t) if t == "a \"b\""));
+        let Field::Query(q) = get("query") else {
+            panic!("query")
+        };
+        let q: Vec<(&str, &Field)> = q.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+        assert_eq!(
+            q,
+            [
+                ("x", &Field::Text(Cow::Borrowed("1 2"))),
+                ("y", &Field::Text(Cow::Borrowed("%zz"))),
+                ("z", &Field::Text(Cow::Borrowed("é"))),
+            ]
+        );
+        assert_eq!(get("status"), &Field::Int(200));
+        assert!(
+            matches!(get("request_time"), Field::Number(n) if (n.as_f64().unwrap() - 0.3).abs() < 1e-9)
+        );
+        // A path with `+` and nothing encoded is kept as written.
+        let plain = r#"1.2.3.4 - - [22/Nov/2026:06:00:00 +0000] "GET /a+b HTTP/1.1" 200 1"#;
+        let common = LogFormat::new(COMMON).unwrap();
+        let m = common.members(plain).unwrap();
+        assert!(m
+            .iter()
+            .any(|(k, v)| *k == "path" && *v == Field::Text(Cow::Borrowed("/a+b"))));
+        assert_eq!(common.parse(plain).unwrap()["path"], "/a+b");
     }
 }

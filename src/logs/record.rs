@@ -254,14 +254,6 @@ fn regex_date(m: &str) -> bool {
     })
 }
 
-/// [`super::source::PROMPT_FIELDS`], split once.
-static PROMPT_PATHS: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock::new(|| {
-    super::source::PROMPT_FIELDS
-        .iter()
-        .map(|p| p.split('.').map(str::to_owned).collect())
-        .collect()
-});
-
 /// Extract the logical fields of a record (a parsed value). Each field's candidates are looked
 /// up once.
 pub fn fields<'a>(record: &'a Value, source: &Source) -> Fields<'a> {
@@ -294,23 +286,20 @@ fn fields_of<'a, N: Node<'a>>(
     // The first candidate (by rank) of each field that the record has: each of the record's
     // top-level keys is looked up once in the source's index. Members that name a field or a
     // prompt are kept (the last of a duplicated key wins).
-    let mut kept: Vec<(Cow<'a, str>, N)> = Vec::with_capacity(16);
+    let mut kept: Vec<(&super::source::KeyEntry, N)> = Vec::with_capacity(16);
     for (k, v) in members {
-        if !source.by_key.contains_key(k.as_ref()) && !PROMPT_KEYS.contains(&k.as_ref()) {
+        let Some(entry) = source.by_key.get(k.as_ref()) else {
             continue;
-        }
-        if let Some(slot) = kept.iter_mut().find(|(x, _)| *x == k) {
+        };
+        if let Some(slot) = kept.iter_mut().find(|(x, _)| x.id == entry.id) {
             slot.1 = v;
         } else {
-            kept.push((k, v));
+            kept.push((entry, v));
         }
     }
     let mut best: [Option<(usize, N)>; FIELDS.len()] = [None; FIELDS.len()];
-    for (k, v) in &kept {
-        let Some(cands) = source.by_key.get(k.as_ref()) else {
-            continue;
-        };
-        for (fi, rank, rest) in cands {
+    for (entry, v) in &kept {
+        for (fi, rank, rest) in &entry.cands {
             let Some(slot) = best.get_mut(*fi) else {
                 continue;
             };
@@ -356,14 +345,11 @@ fn fields_of<'a, N: Node<'a>>(
     out.finish_reason = get(F_FINISH_REASON).and_then(scalar_string);
     out.cost_micros = get(F_COST).and_then(cost_micros);
     out.bytes = get(F_BYTES).and_then(as_u64);
-    out.raw_prompt = PROMPT_PATHS.iter().any(|path| {
-        let Some((first, rest)) = path.split_first() else {
-            return false;
-        };
-        kept.iter()
-            .find(|(k, _)| k == first)
-            .and_then(|(_, v)| lookup(*v, rest))
-            .is_some_and(|x| has_raw_text(x, 0))
+    out.raw_prompt = kept.iter().any(|(entry, v)| {
+        entry
+            .prompts
+            .iter()
+            .any(|rest| lookup(*v, rest).is_some_and(|x| has_raw_text(x, 0)))
     });
     out
 }
@@ -382,18 +368,6 @@ const F_MAX_TOKENS: usize = 11;
 const F_FINISH_REASON: usize = 12;
 const F_COST: usize = 13;
 const F_BYTES: usize = 14;
-
-/// First keys of [`super::source::PROMPT_FIELDS`].
-const PROMPT_KEYS: [&str; 8] = [
-    "prompt",
-    "messages",
-    "input",
-    "request",
-    "completion",
-    "output_text",
-    "response",
-    "choices",
-];
 
 impl Fields<'_> {
     /// The same fields, owning their text.
@@ -568,16 +542,28 @@ mod tests {
     }
 
     #[test]
-    fn prompt_keys_are_the_first_keys_of_the_prompt_fields() {
-        let mut firsts: Vec<&str> = super::super::source::PROMPT_FIELDS
-            .iter()
-            .map(|p| p.split('.').next().unwrap_or(p))
-            .collect();
-        firsts.dedup();
-        firsts.sort_unstable();
-        let mut keys = PROMPT_KEYS.to_vec();
-        keys.sort_unstable();
-        assert_eq!(firsts, keys);
+    fn every_prompt_path_is_indexed_under_its_first_key() {
+        let source = src();
+        let mut ids = std::collections::BTreeSet::new();
+        for (key, entry) in &source.by_key {
+            assert!(ids.insert(entry.id), "`{key}` shares its id");
+            assert!(
+                !entry.cands.is_empty() || !entry.prompts.is_empty(),
+                "`{key}`"
+            );
+        }
+        for path in super::super::source::PROMPT_FIELDS {
+            let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
+            let entry = &source.by_key[&parts[0]];
+            assert!(entry.prompts.contains(&parts[1..].to_vec()), "{path}");
+        }
+        // A key that is both a field's candidate and a prompt's start keeps both.
+        let both = source
+            .by_key
+            .values()
+            .filter(|e| !e.cands.is_empty() && !e.prompts.is_empty())
+            .count();
+        assert!(both > 0);
     }
 
     /// The members a record reader looks at, and some it must skip.

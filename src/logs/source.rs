@@ -325,13 +325,25 @@ pub struct Source {
     pub required_explicit: bool,
     /// Candidate paths per logical field, split on `.`.
     pub fields: BTreeMap<&'static str, Vec<Vec<String>>>,
-    /// The same, indexed by the path's first key: `(field index in FIELDS, rank among the
-    /// field's candidates, rest of the path)`. A record's keys are looked up once each.
+    /// The same, and [`PROMPT_FIELDS`], indexed by the path's first key. A record's
+    /// top-level keys are looked up once each.
     pub by_key: KeyIndex,
 }
 
 /// See [`Source::by_key`].
-pub type KeyIndex = std::collections::HashMap<String, Vec<(usize, usize, Vec<String>)>, KeyHash>;
+pub type KeyIndex = std::collections::HashMap<String, KeyEntry, KeyHash>;
+
+/// What one top-level key of a record can hold.
+#[derive(Debug, Clone, Default)]
+pub struct KeyEntry {
+    /// The key's position in the index: a record's members are told apart by it (a later
+    /// duplicate replaces an earlier one) without comparing their text.
+    pub id: usize,
+    /// `(field index in FIELDS, rank among the field's candidates, rest of the path)`.
+    pub cands: Vec<(usize, usize, Vec<String>)>,
+    /// Rests of the [`PROMPT_FIELDS`] paths that start with this key (empty: the member).
+    pub prompts: Vec<Vec<String>>,
+}
 
 /// FNV-1a: the log audit hashes a dozen short keys per record (member names, principals);
 /// SipHash's protection against chosen collisions costs more than the rest of the lookup, and
@@ -362,13 +374,30 @@ pub type KeyHash = std::hash::BuildHasherDefault<Fnv>;
 
 fn key_index(fields: &BTreeMap<&'static str, Vec<Vec<String>>>) -> KeyIndex {
     let mut out = KeyIndex::default();
+    let entry = |out: &mut KeyIndex, first: &str| -> usize {
+        let n = out.len();
+        let e = out.entry(first.to_owned()).or_insert_with(|| KeyEntry {
+            id: n,
+            ..KeyEntry::default()
+        });
+        e.id
+    };
     for (fi, name) in FIELDS.iter().enumerate() {
         for (rank, path) in fields.get(name).into_iter().flatten().enumerate() {
             if let Some((first, rest)) = path.split_first() {
-                out.entry(first.clone())
-                    .or_default()
-                    .push((fi, rank, rest.to_vec()));
+                entry(&mut out, first);
+                if let Some(e) = out.get_mut(first) {
+                    e.cands.push((fi, rank, rest.to_vec()));
+                }
             }
+        }
+    }
+    for path in PROMPT_FIELDS {
+        let mut parts = path.split('.').map(str::to_owned);
+        let Some(first) = parts.next() else { continue };
+        entry(&mut out, &first);
+        if let Some(e) = out.get_mut(&first) {
+            e.prompts.push(parts.collect());
         }
     }
     out
