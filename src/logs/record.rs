@@ -230,16 +230,23 @@ fn has_raw_text<'a, N: Node<'a>>(v: N, depth: usize) -> bool {
 /// A model name that names its version: a date (`-2024-08-06`), a version (`-v3`, `@3`,
 /// `:3`, `/versions/3`) or a numeric suffix (`-0613`).
 pub fn model_is_versioned(model: &str) -> bool {
-    let m = model.to_ascii_lowercase();
-    if m.contains("/versions/") || m.contains('@') || m.contains(':') {
+    // Compared without case and without a lowered copy: this runs on every record that
+    // names its model and no version.
+    let b = model.as_bytes();
+    if memchr::memchr2(b'@', b':', b).is_some()
+        || b.windows(10).any(|w| w.eq_ignore_ascii_case(b"/versions/"))
+    {
         return true;
     }
-    let tail = m.rsplit(['-', '_']).next().unwrap_or("");
+    let tail = model.rsplit(['-', '_']).next().unwrap_or("");
     (tail.len() >= 4 && tail.bytes().all(|b| b.is_ascii_digit()))
-        || (tail.starts_with('v')
+        || (tail.starts_with(['v', 'V'])
             && tail.len() > 1
-            && tail[1..].bytes().all(|b| b.is_ascii_digit() || b == b'.'))
-        || regex_date(&m)
+            && tail
+                .bytes()
+                .skip(1)
+                .all(|b| b.is_ascii_digit() || b == b'.'))
+        || regex_date(model)
 }
 
 fn regex_date(m: &str) -> bool {
@@ -753,6 +760,11 @@ mod tests {
         assert!(model_is_versioned("claude-3-haiku-v2"));
         assert!(!model_is_versioned("gpt-4o"));
         assert!(!model_is_versioned("fraud-model"));
+        // Case does not matter, as before the copy was dropped.
+        assert!(model_is_versioned("Claude-3-Haiku-V2"));
+        assert!(model_is_versioned("projects/p/models/m/VERSIONS/7"));
+        assert!(!model_is_versioned("Fraud-Model-Vx"));
+        assert!(model_is_versioned("m_20240806"));
     }
 
     #[test]
