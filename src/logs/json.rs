@@ -29,6 +29,15 @@ pub trait Node<'a>: Copy {
     /// An object's member (the last of duplicates, as serde_json keeps); `None` for
     /// anything but an object.
     fn get(self, key: &str) -> Option<Self>;
+    /// The members of an object named `keys[i]`, into `out[i]` (the last of duplicates; left
+    /// as they are for keys it lacks): what `get` gives for each key, in one pass.
+    fn get_many(self, keys: &[String], out: &mut [Option<Self>]) {
+        for (k, o) in keys.iter().zip(out.iter_mut()) {
+            if let Some(v) = self.get(k) {
+                *o = Some(v);
+            }
+        }
+    }
     /// An array's element.
     fn index(self, i: usize) -> Option<Self>;
     /// Whether some element of an array satisfies `f` (`None`: not an array).
@@ -169,6 +178,15 @@ impl<'a> Node<'a> for Raw<'a> {
             }
         }
         found
+    }
+    fn get_many(self, keys: &[String], out: &mut [Option<Self>]) {
+        for (k, v) in self.members() {
+            for (key, o) in keys.iter().zip(out.iter_mut()) {
+                if key_is(k, key) {
+                    *o = Some(v);
+                }
+            }
+        }
     }
     fn index(self, i: usize) -> Option<Self> {
         self.items().nth(i)

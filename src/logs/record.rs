@@ -306,15 +306,26 @@ fn fields_of<'a, N: Node<'a>>(
     }
     let mut best: [Option<(usize, N)>; FIELDS.len()] = [None; FIELDS.len()];
     for (entry, v) in &kept {
-        for (fi, rank, rest) in &entry.cands {
-            let Some(slot) = best.get_mut(*fi) else {
+        // Keys one level down are read in one pass over the member's object (rather than a
+        // scan of it per candidate); `None` when there is no such object or too many keys.
+        let mut inner: [Option<N>; INNER_MAX] = [None; INNER_MAX];
+        let one_pass = entry.inner.len() > 1 && entry.inner.len() <= INNER_MAX && v.is_object();
+        if one_pass {
+            v.get_many(&entry.inner, &mut inner);
+        }
+        for c in &entry.cands {
+            let Some(slot) = best.get_mut(c.field) else {
                 continue;
             };
-            if slot.is_some_and(|(r, _)| r <= *rank) {
+            if slot.is_some_and(|(r, _)| r <= c.rank) {
                 continue;
             }
-            if let Some(x) = lookup(*v, rest) {
-                *slot = Some((*rank, x));
+            let found = match c.inner {
+                Some(i) if one_pass => inner.get(i).copied().flatten().filter(|x| !x.is_null()),
+                _ => lookup(*v, &c.rest),
+            };
+            if let Some(x) = found {
+                *slot = Some((c.rank, x));
             }
         }
     }
@@ -360,6 +371,10 @@ fn fields_of<'a, N: Node<'a>>(
     });
     out
 }
+
+/// Keys one level down read in one pass (the defaults name at most a few under `usage`,
+/// `request`, `response`, `user`).
+const INNER_MAX: usize = 16;
 
 // Positions in [`super::source::FIELDS`] (a test checks them).
 const F_TIMESTAMP: usize = 0;

@@ -339,10 +339,26 @@ pub struct KeyEntry {
     /// The key's position in the index: a record's members are told apart by it (a later
     /// duplicate replaces an earlier one) without comparing their text.
     pub id: usize,
-    /// `(field index in FIELDS, rank among the field's candidates, rest of the path)`.
-    pub cands: Vec<(usize, usize, Vec<String>)>,
+    /// The field candidates whose path starts with this key.
+    pub cands: Vec<Cand>,
+    /// The distinct keys one level down that candidates name (`usage.prompt_tokens`,
+    /// `usage.total_tokens`, …): read in one pass over the member's object.
+    pub inner: Vec<String>,
     /// Rests of the [`PROMPT_FIELDS`] paths that start with this key (empty: the member).
     pub prompts: Vec<Vec<String>>,
+}
+
+/// One candidate path of a logical field, under its first key.
+#[derive(Debug, Clone)]
+pub struct Cand {
+    /// Index in [`FIELDS`].
+    pub field: usize,
+    /// Rank among the field's candidates (lower is preferred).
+    pub rank: usize,
+    /// The rest of the path.
+    pub rest: Vec<String>,
+    /// For a rest of one key: its position in [`KeyEntry::inner`].
+    pub inner: Option<usize>,
 }
 
 /// FNV-1a: the log audit hashes a dozen short keys per record (member names, principals);
@@ -387,7 +403,22 @@ fn key_index(fields: &BTreeMap<&'static str, Vec<Vec<String>>>) -> KeyIndex {
             if let Some((first, rest)) = path.split_first() {
                 entry(&mut out, first);
                 if let Some(e) = out.get_mut(first) {
-                    e.cands.push((fi, rank, rest.to_vec()));
+                    let inner = match rest {
+                        [one] => Some(match e.inner.iter().position(|k| k == one) {
+                            Some(i) => i,
+                            None => {
+                                e.inner.push(one.clone());
+                                e.inner.len() - 1
+                            }
+                        }),
+                        _ => None,
+                    };
+                    e.cands.push(Cand {
+                        field: fi,
+                        rank,
+                        rest: rest.to_vec(),
+                        inner,
+                    });
                 }
             }
         }
