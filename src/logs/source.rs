@@ -403,15 +403,13 @@ fn key_index(fields: &BTreeMap<&'static str, Vec<Vec<String>>>) -> KeyIndex {
             if let Some((first, rest)) = path.split_first() {
                 entry(&mut out, first);
                 if let Some(e) = out.get_mut(first) {
-                    let inner = match rest {
-                        [one] => Some(match e.inner.iter().position(|k| k == one) {
-                            Some(i) => i,
-                            None => {
-                                e.inner.push(one.clone());
-                                e.inner.len() - 1
-                            }
-                        }),
-                        _ => None,
+                    let inner = if let [one] = rest {
+                        Some(e.inner.iter().position(|k| k == one).unwrap_or_else(|| {
+                            e.inner.push(one.clone());
+                            e.inner.len() - 1
+                        }))
+                    } else {
+                        None
                     };
                     e.cands.push(Cand {
                         field: fi,
