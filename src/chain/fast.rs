@@ -55,13 +55,13 @@ pub fn parse_canonical(line: &str) -> Option<Record> {
 /// every value must pass the same check as [`parse_canonical`]'s. A line with a reserved
 /// member (`seq`, `prev_hash`, `hash`), a duplicate key, or anything else returns `None` and
 /// takes the general path, which decides and words the error.
-pub fn seal_members(line: &str) -> Option<Vec<(&str, &str)>> {
+pub fn seal_members(line: &str) -> Option<Vec<Member<'_>>> {
     let b = line.as_bytes();
     let mut p = Parser { b, i: 0 };
     p.blanks();
     p.eat(b'{')?;
     p.blanks();
-    let mut members: Vec<(&str, &str)> = Vec::with_capacity(16);
+    let mut members: Vec<Member<'_>> = Vec::with_capacity(16);
     if p.eat(b'}').is_none() {
         loop {
             let start = p.i + 1;
@@ -75,7 +75,14 @@ pub fn seal_members(line: &str) -> Option<Vec<(&str, &str)>> {
             p.blanks();
             let value_start = p.i;
             p.value(1)?;
-            members.push((key, line.get(value_start..p.i)?));
+            members.push(Member {
+                order: key
+                    .as_bytes()
+                    .first_chunk::<8>()
+                    .map_or_else(|| order_prefix(key), |w| u64::from_be_bytes(*w)),
+                key,
+                value: line.get(value_start..p.i)?,
+            });
             p.blanks();
             match p.peek()? {
                 b',' => {
@@ -94,15 +101,53 @@ pub fn seal_members(line: &str) -> Option<Vec<(&str, &str)>> {
     if p.i != b.len() {
         return None;
     }
-    // Most keys differ in their first byte: compare that inline before the whole keys.
-    members.sort_unstable_by(|x, y| {
-        let (a, b) = (x.0.as_bytes(), y.0.as_bytes());
-        a.first().cmp(&b.first()).then_with(|| a.cmp(b))
-    });
-    if members.windows(2).any(|w| w[0].0 == w[1].0) {
+    members.sort_unstable_by(Member::cmp_key);
+    if members.windows(2).any(|w| w[0].key == w[1].key) {
         return None;
     }
     Some(members)
+}
+
+/// One member of an input line for `chain seal`: key and value text, borrowed from the line.
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    /// The key's first eight bytes as a big-endian number ([`order_prefix`]).
+    pub order: u64,
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+impl Member<'_> {
+    /// A member with this key and no value, to compare keys with.
+    pub const fn named(key: &'static str) -> Member<'static> {
+        Member {
+            order: order_prefix(key),
+            key,
+            value: "",
+        }
+    }
+
+    /// Canonical (byte) order of the keys; most keys differ in their first eight bytes, which
+    /// are compared as one number.
+    pub fn cmp_key(&self, other: &Self) -> std::cmp::Ordering {
+        self.order
+            .cmp(&other.order)
+            .then_with(|| self.key.as_bytes().cmp(other.key.as_bytes()))
+    }
+}
+
+/// A key's first eight bytes as a big-endian number, zero-padded: numbers compare as the keys
+/// do, up to ties between keys that share eight bytes (or differ only by trailing NUL bytes,
+/// which a plain key cannot hold).
+pub const fn order_prefix(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let mut w = [0u8; 8];
+    let mut i = 0;
+    while i < 8 && i < b.len() {
+        w[i] = b[i];
+        i += 1;
+    }
+    u64::from_be_bytes(w)
 }
 
 /// Value of each byte as a lowercase hex digit; 0xFF for every other byte.
@@ -135,6 +180,36 @@ pub fn hex32(s: &[u8]) -> Option<Hash> {
         *o = (hi << 4) | (lo & 0x0F);
     }
     (bad & 0xF0 == 0).then_some(out)
+}
+
+/// Length of the run of plain string content at the start of `s`: bytes other than a quote, a
+/// backslash or a control character. Eight bytes are tested per step as one word (the flag of
+/// the lowest matching byte of each test is exact, so the first stop byte is found exactly).
+fn plain_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    let mut at = 0;
+    for w in words.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let stop = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if stop != 0 {
+            return at + (stop.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    at + tail
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(tail.len())
 }
 
 struct Top {
@@ -292,11 +367,10 @@ impl<'a> Parser<'a> {
         self.eat(b'"')?;
         let mut plain = true;
         loop {
-            // Skip the run of bytes that need no attention (a raw control character in it
-            // is not JSON).
+            // Skip the run of bytes that need no attention, eight at a time.
             let rest = self.b.get(self.i..)?;
-            let run = memchr::memchr2(b'"', b'\\', rest)?;
-            if rest[..run].iter().any(|&c| c < 0x20) {
+            let run = plain_run(rest);
+            if run == rest.len() {
                 return None;
             }
             self.i += run;
@@ -367,6 +441,9 @@ impl<'a> Parser<'a> {
         {
             return Some(());
         }
+        if plain_decimal_is_canonical(magnitude) {
+            return Some(());
+        }
         let text = std::str::from_utf8(token).ok()?;
         let n: f64 = text.parse().ok()?;
         // The general path refuses integers beyond ±2^53 (they cannot be represented
@@ -378,6 +455,35 @@ impl<'a> Parser<'a> {
         super::jcs::write_number_to(n, &mut canon);
         (canon == text).then_some(())
     }
+}
+
+/// Whether a decimal without sign and exponent (`12.5`, `0.001`) is its own canonical form,
+/// decided from the text alone.
+///
+/// A decimal of at most 15 significant digits reads to a double that no other decimal of at
+/// most 15 digits reads to (`DBL_DIG`), so the shortest text that reads back to that double —
+/// the digits ECMAScript's `Number::toString` writes — is the decimal's own digits, provided
+/// they end in a non-zero digit. ECMAScript writes magnitudes from 10^-6 up to 10^21 without an
+/// exponent, which here means at most five zeros after `0.`. Anything else (more digits, a
+/// trailing zero, an exponent) is left to the formatter.
+fn plain_decimal_is_canonical(magnitude: &[u8]) -> bool {
+    let Some(dot) = memchr::memchr(b'.', magnitude) else {
+        return false;
+    };
+    let (int, frac) = (&magnitude[..dot], &magnitude[dot + 1..]);
+    if frac.is_empty() || frac.last() == Some(&b'0') || !frac.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let significant = if int == b"0" {
+        let zeros = frac.iter().take_while(|&&c| c == b'0').count();
+        if zeros > 5 {
+            return false;
+        }
+        frac.len() - zeros
+    } else {
+        int.len() + frac.len()
+    };
+    significant <= 15
 }
 
 /// `seq` as the general path accepts it: a non-negative integer, here in canonical digits.
@@ -463,6 +569,84 @@ mod tests {
         assert_eq!(hex32(h.as_bytes()).map(|x| x[1]), Some(0xff));
         assert!(hex32("00FF10AB".repeat(8).as_bytes()).is_none());
         assert!(hex32(b"00").is_none());
+    }
+
+    /// Whether the fast path takes `text` as a whole canonical number.
+    fn fast_number(text: &str) -> bool {
+        let mut p = Parser {
+            b: text.as_bytes(),
+            i: 0,
+        };
+        p.number().is_some() && p.i == text.len()
+    }
+
+    /// Whether the formatter writes the number `text` reads to as `text` itself.
+    fn formatter_writes(text: &str) -> bool {
+        let n: f64 = text.parse().expect("a number");
+        let mut canon = String::new();
+        crate::chain::jcs::write_number_to(n, &mut canon);
+        canon == text
+    }
+
+    #[test]
+    fn decimals_at_the_edges_of_the_plain_form() {
+        for (text, canonical) in [
+            ("0.5", true),
+            ("-0.5", true),
+            ("0.000001", true),
+            ("0.0000001", false),
+            ("100.25", true),
+            ("1.50", false),
+            ("1.0", false),
+            ("0.0", false),
+            ("123456789012345.6", true),
+            ("0.1000000000000000055511151231257827", false),
+            ("12345678901234.5", true),
+            ("0.123456789012345", true),
+            ("0.10000000000000001", false),
+            ("0.30000000000000004", true),
+        ] {
+            assert_eq!(formatter_writes(text), canonical, "{text}");
+            assert_eq!(fast_number(text), canonical, "{text}");
+        }
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_quote_backslash_or_control_byte() {
+        // Every byte value at every position of words and tails, behind plain bytes of
+        // every kind (ASCII, UTF-8 continuation and lead bytes, 0x7F).
+        for fill in [b'a', 0x80, 0xC3, 0xFF, 0x7F, b' ', b'!', b'#', b'[', b']'] {
+            for len in 0..20 {
+                for at in 0..=len {
+                    for byte in 0..=255u8 {
+                        let mut s = vec![fill; len];
+                        if at < len {
+                            s[at] = byte;
+                        }
+                        let want = s
+                            .iter()
+                            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                            .unwrap_or(s.len());
+                        assert_eq!(plain_run(&s), want, "{s:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// The fast path takes a decimal exactly when the formatter writes it back unchanged.
+        #[test]
+        fn plain_decimals_are_judged_as_the_formatter_writes_them(
+            neg in any::<bool>(),
+            int in "0|[1-9][0-9]{0,17}",
+            frac in "0{0,8}[0-9]{1,12}|[0-9]{1,19}",
+        ) {
+            let text = format!("{}{int}.{frac}", if neg { "-" } else { "" });
+            prop_assert_eq!(fast_number(&text), formatter_writes(&text), "{}", text);
+        }
     }
 
     proptest! {

@@ -5,7 +5,7 @@
 //! most `limit` bytes of a line and skips the rest (counting it), so a hostile line costs
 //! bounded memory and the lines after it are still read.
 
-use std::io::{self, BufRead, Read as _};
+use std::io::{self, BufRead};
 
 /// The longest record (one line, without its `\n`) that `chain verify` checks and `chain seal`
 /// writes: 16 MiB. A longer line is reported as `malformed` with its length, and verification
@@ -31,51 +31,61 @@ pub struct LineReader<R> {
     limit: usize,
 }
 
-/// How much of an over-long line is read per step while skipping it.
-const SKIP_CHUNK: u64 = 64 * 1024;
-
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R, limit: usize) -> Self {
         Self { inner, limit }
     }
 
     /// Read the next line into `buf` (replacing its content). `Ok(None)` at the end of input.
+    ///
+    /// Searches the reader's buffer for the newline directly (`memchr`) and copies only the
+    /// line, up to the limit; the rest of an over-long line is skipped, buffer by buffer.
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
         buf.clear();
-        let cap = u64::try_from(self.limit)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        let n = (&mut self.inner).take(cap).read_until(b'\n', buf)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-            return Ok(Some(Line::Complete));
-        }
-        if buf.len() <= self.limit {
-            // `take` stopped short of its cap: the input ended.
-            return Ok(Some(Line::Unterminated));
-        }
-        // Over the limit: skip to the end of the line without keeping it.
-        let mut len = buf.len() as u64;
+        let limit = u64::try_from(self.limit).unwrap_or(u64::MAX);
+        // Bytes of the line seen so far, kept or skipped.
+        let mut len: u64 = 0;
+        let mut started = false;
         loop {
-            buf.clear();
-            let m = (&mut self.inner).take(SKIP_CHUNK).read_until(b'\n', buf)?;
-            if m == 0 {
-                return Ok(Some(Line::TooLong {
-                    len,
-                    terminated: false,
-                }));
+            let avail = match self.inner.fill_buf() {
+                Ok(avail) => avail,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                // End of input.
+                let end = if len > limit {
+                    Line::TooLong {
+                        len,
+                        terminated: false,
+                    }
+                } else {
+                    Line::Unterminated
+                };
+                return Ok(started.then_some(end));
             }
-            if buf.last() == Some(&b'\n') {
+            started = true;
+            let newline = memchr::memchr(b'\n', avail);
+            let chunk = newline.unwrap_or(avail.len());
+            let seen = len + chunk as u64;
+            if seen <= limit {
+                buf.extend_from_slice(&avail[..chunk]);
+            } else if len <= limit {
+                // The line just went over the limit: drop what was kept of it.
                 buf.clear();
-                return Ok(Some(Line::TooLong {
-                    len: len + m as u64 - 1,
-                    terminated: true,
+            }
+            len = seen;
+            self.inner.consume(chunk + usize::from(newline.is_some()));
+            if newline.is_some() {
+                return Ok(Some(if len > limit {
+                    Line::TooLong {
+                        len,
+                        terminated: true,
+                    }
+                } else {
+                    Line::Complete
                 }));
             }
-            len += m as u64;
         }
     }
 }
@@ -84,7 +94,7 @@ impl<R: BufRead> LineReader<R> {
 mod tests {
     use super::*;
 
-    fn all(input: &[u8], limit: usize) -> Vec<(Line, Vec<u8>)> {
+    fn read_all<R: BufRead>(input: R, limit: usize) -> Vec<(Line, Vec<u8>)> {
         let mut r = LineReader::new(input, limit);
         let mut buf = Vec::new();
         let mut out = Vec::new();
@@ -92,6 +102,17 @@ mod tests {
             out.push((l, buf.clone()));
         }
         out
+    }
+
+    /// The lines of `input`, read whole and through buffers of 1 to 7 bytes (so lines and
+    /// the limit fall across buffer ends), which must agree.
+    fn all(input: &[u8], limit: usize) -> Vec<(Line, Vec<u8>)> {
+        let whole = read_all(input, limit);
+        for cap in 1..8 {
+            let small = read_all(io::BufReader::with_capacity(cap, input), limit);
+            assert_eq!(small, whole, "buffer of {cap} bytes");
+        }
+        whole
     }
 
     #[test]

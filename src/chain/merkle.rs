@@ -229,12 +229,21 @@ pub fn to_hex(h: &[u8]) -> String {
 
 /// Append `h` as lowercase hex digits to `out`.
 pub fn push_hex(out: &mut String, h: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    /// The two digits of every byte value.
+    static PAIRS: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [[0u8; 2]; 256];
+        let mut b = 0;
+        while b < 256 {
+            t[b] = [DIGITS[b >> 4], DIGITS[b & 0x0F]];
+            b += 1;
+        }
+        t
+    };
     let mut buf = [0u8; 64];
     for chunk in h.chunks(32) {
         for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0x0F)];
+            pair.copy_from_slice(&PAIRS[usize::from(b)]);
         }
         // Every byte written is an ASCII digit or letter.
         out.push_str(std::str::from_utf8(&buf[..chunk.len() * 2]).unwrap_or_default());
@@ -249,6 +258,23 @@ pub fn from_hex(s: &str) -> Option<Hash> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_digits_of_every_byte_value_read_back() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let hex = to_hex(&bytes);
+        let want = bytes.iter().fold(String::new(), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        });
+        assert_eq!(hex, want);
+        for h in bytes.chunks(32) {
+            let mut one = String::new();
+            push_hex(&mut one, h);
+            assert_eq!(from_hex(&one).map(|x| x.to_vec()), Some(h.to_vec()));
+        }
+    }
 
     fn leaves(n: usize) -> Vec<Hash> {
         (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect()

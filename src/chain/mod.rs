@@ -121,63 +121,74 @@ pub enum SealError {
 }
 
 /// Write the sealed record of an input line whose members' values are canonical already
-/// ([`fast::seal_members`]) into `record`, and return its hash. The content is written into
-/// `record` and hashed there, and the `hash` member is then inserted where it sorts (no
-/// separate copy of the content).
-fn fast_record(mut members: Vec<(&str, &str)>, seq: u64, prev: &Hash, record: &mut String) -> Hash {
-    use std::fmt::Write as _;
-    // `members` is sorted and holds neither key (`seal_members` refuses them): insert each
-    // where it sorts; their values are written below.
-    for k in ["prev_hash", "seq"] {
-        let at = members.partition_point(|(m, _)| m.as_bytes() < k.as_bytes());
-        members.insert(at, (k, ""));
-    }
+/// ([`fast::seal_members`]) into `record`, and return its hash. The members that sort before
+/// `hash` are written into `record`, those after it into `tail`; the two are hashed as they
+/// lie, and the `hash` member and `tail` are then appended to `record`.
+fn fast_record(
+    members: &[fast::Member<'_>],
+    seq: u64,
+    prev: &Hash,
+    record: &mut String,
+    tail: &mut String,
+) -> Hash {
+    /// The reserved members after `hash`, in canonical order.
+    const AFTER_HASH: [fast::Member<'static>; 2] =
+        [fast::Member::named("prev_hash"), fast::Member::named("seq")];
+    let before = members.partition_point(|m| m.cmp_key(&fast::Member::named("hash")).is_lt());
     record.reserve(
         members
             .iter()
-            .map(|(k, v)| k.len() + v.len() + 4)
+            .map(|m| m.key.len() + m.value.len() + 4)
             .sum::<usize>()
             + 170,
     );
+    // Every member is followed by a comma; the last comma becomes the closing brace.
+    let push = |out: &mut String, m: &fast::Member<'_>| {
+        out.push('"');
+        out.push_str(m.key);
+        out.push_str("\":");
+        out.push_str(m.value);
+        out.push(',');
+    };
     record.push('{');
-    let mut slot = None;
-    for (i, (k, v)) in members.iter().enumerate() {
-        if i > 0 {
-            record.push(',');
-        }
-        if slot.is_none() && *k > "hash" {
-            slot = Some(record.len());
-        }
-        record.push('"');
-        record.push_str(k);
-        record.push_str("\":");
-        match *k {
-            "prev_hash" => {
-                record.push('"');
-                merkle::push_hex(record, prev);
-                record.push('"');
+    for m in &members[..before] {
+        push(record, m);
+    }
+    tail.clear();
+    let mut next = 0;
+    let mut reserved_before = |tail: &mut String, m: Option<&fast::Member<'_>>| {
+        while next < AFTER_HASH.len() && m.is_none_or(|m| AFTER_HASH[next].cmp_key(m).is_lt()) {
+            if next == 0 {
+                tail.push_str("\"prev_hash\":\"");
+                merkle::push_hex(tail, prev);
+                tail.push_str("\",");
+            } else {
+                tail.push_str("\"seq\":");
+                // Below 2^53 (`seal_into` checks), so exact.
+                #[allow(clippy::cast_precision_loss)]
+                jcs::write_number_to(seq as f64, tail);
+                tail.push(',');
             }
-            "seq" => {
-                let _ = write!(record, "{seq}");
-            }
-            _ => record.push_str(v),
+            next += 1;
         }
+    };
+    for m in &members[before..] {
+        reserved_before(tail, Some(m));
+        push(tail, m);
     }
-    record.push('}');
-    let hash: Hash = Sha256::digest(record.as_bytes()).into();
-    // `prev_hash` sorts after `hash`, so the slot is always set and a member follows it.
-    let at = slot.unwrap_or(1);
-    let mut member = [0_u8; 74];
-    member[..8].copy_from_slice(b"\"hash\":\"");
-    for (pair, b) in member[8..72].chunks_exact_mut(2).zip(hash) {
-        pair[0] = b"0123456789abcdef"[usize::from(b >> 4)];
-        pair[1] = b"0123456789abcdef"[usize::from(b & 15)];
-    }
-    member[72..].copy_from_slice(b"\",");
-    // Always ASCII (a quote, a key, hex digits), so the check cannot fail.
-    if let Ok(member) = std::str::from_utf8(&member) {
-        record.insert_str(at, member);
-    }
+    reserved_before(tail, None);
+    // `prev_hash` and `seq` follow `hash`, so the tail is never empty.
+    tail.pop();
+    tail.push('}');
+    let hash: Hash = Sha256::new()
+        .chain_update(record.as_bytes())
+        .chain_update(tail.as_bytes())
+        .finalize()
+        .into();
+    record.push_str("\"hash\":\"");
+    merkle::push_hex(record, &hash);
+    record.push_str("\",");
+    record.push_str(tail);
     hash
 }
 
@@ -221,6 +232,8 @@ fn general_content(line: &str, seq: f64, prev: String) -> Result<(String, usize,
 pub struct Sealer {
     next_seq: u64,
     prev: Hash,
+    /// Scratch buffer of the fast path: the part of a record after its `hash` member.
+    tail: String,
 }
 
 impl Sealer {
@@ -246,6 +259,7 @@ impl Sealer {
         Ok(Self {
             next_seq: report.records,
             prev: report.last_hash.unwrap_or([0; 32]),
+            tail: String::new(),
         })
     }
 
@@ -278,7 +292,9 @@ impl Sealer {
         }
         record.clear();
         let hash = match fast::seal_members(line) {
-            Some(members) => fast_record(members, self.next_seq, &self.prev, record),
+            Some(members) => {
+                fast_record(&members, self.next_seq, &self.prev, record, &mut self.tail)
+            }
             None => general_record(line, seq, &self.prev, record).map_err(err)?,
         };
         if record.len() > MAX_RECORD_BYTES {
@@ -987,7 +1003,7 @@ mod tests {
         match fast::seal_members(line) {
             Some(members) => {
                 assert!(fast, "fast path took {line}");
-                let (fast, general) = records(members, line, 42);
+                let (fast, general) = records(&members, line, 42);
                 let general = general.unwrap_or_else(|e| {
                     panic!("fast path took a line the general path refuses ({e}): {line}")
                 });
@@ -1002,13 +1018,13 @@ mod tests {
     /// The record and hash of both paths for `line`, sealed after a record whose hash is
     /// all 7s.
     fn records(
-        members: Vec<(&str, &str)>,
+        members: &[fast::Member<'_>],
         line: &str,
         seq: u64,
     ) -> (Sealed, Result<Sealed, String>) {
         let prev = [7; 32];
         let mut fast = String::new();
-        let fast_hash = fast_record(members, seq, &prev, &mut fast);
+        let fast_hash = fast_record(members, seq, &prev, &mut fast, &mut String::new());
         let mut general = String::new();
         #[allow(clippy::cast_precision_loss)]
         let general_hash = general_record(line, seq as f64, &prev, &mut general);
@@ -1071,7 +1087,7 @@ mod tests {
                 .collect();
             let line = format!("{{{blank}{}{blank}}}", parts.join(&format!(",{blank}")));
             if let Some(m) = fast::seal_members(&line) {
-                let (fast, general) = records(m, &line, seq);
+                let (fast, general) = records(&m, &line, seq);
                 proptest::prop_assert_eq!(Ok(fast), general, "{}", line);
             }
         }
