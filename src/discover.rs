@@ -353,12 +353,15 @@ pub fn rel_to(base: &Path, path: &Path) -> PathBuf {
 /// The path as shown to users: as given, without a leading `./`, with `/` separators.
 pub use crate::document::display_path;
 
+// The word boundaries below are ASCII ones (`(?-u:\b)`): a Unicode boundary makes the regex
+// engine leave its DFA for a much slower one on any file with a non-ASCII byte (a tenth of a
+// whole-checkout scan's CPU went there), and the words bounded are ASCII.
 static AIRFLOW_IMPORT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^\s*(from|import)\s+airflow\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?m)^\s*(from|import)\s+airflow(?-u:\b)").expect("static regex"));
 /// A Go-template action as Helm charts write them (not Jinja/Ansible `{{ var }}`, which leaves
 /// the YAML valid and is read as a placeholder value).
 static HELM_ACTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|include|template|define|toYaml|tpl|printf|quote|default|required|nindent|indent)\b)")
+    Regex::new(r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|include|template|define|toYaml|tpl|printf|quote|default|required|nindent|indent)(?-u:\b))")
         .expect("static regex")
 });
 static K8S: LazyLock<Regex> =
@@ -531,7 +534,10 @@ fn classify_by_name_and_content(rel: &Path, content: &str, config: &Config) -> (
         return (kind, Syntax::Json);
     }
     if ext_is(&[".py"]) {
-        if AIRFLOW_IMPORT.is_match(content) {
+        // Most Python files never name airflow: a substring search rules them out first.
+        if memchr::memmem::find(content.as_bytes(), b"airflow").is_some()
+            && AIRFLOW_IMPORT.is_match(content)
+        {
             return (Kind::AirflowDag, Syntax::Python);
         }
         return (Kind::Python, Syntax::Text);
@@ -613,6 +619,31 @@ mod tests {
             (Kind::AirflowDag, Syntax::Python)
         );
         assert_eq!(k("lib/x.py", "import os\n"), (Kind::Python, Syntax::Text));
+        // Non-ASCII text around the import, and the words it must not match.
+        for (content, kind) in [
+            ("# café ☕\n  import airflow.models\n", Kind::AirflowDag),
+            (
+                "\"\"\"Ünïcode\"\"\"\nfrom airflow.operators.bash import X\n",
+                Kind::AirflowDag,
+            ),
+            ("import airflowish\n", Kind::Python),
+            ("name = 'airflow'  # é\n", Kind::Python),
+            ("# import airflow\n", Kind::Python),
+        ] {
+            assert_eq!(k("dags/x.py", content).0, kind, "{content}");
+        }
+        for (content, helm) in [
+            ("name: café\nimage: {{ .Values.image }}\n", true),
+            ("é: {{- include \"x\" . }}\n", true),
+            ("é: {{ endpoint }}\n", false),
+            ("é: {{ var }}\n", false),
+        ] {
+            assert_eq!(
+                k("templates/x.yaml", content).0 == Kind::HelmTemplate,
+                helm,
+                "{content}"
+            );
+        }
         assert_eq!(
             k("docker-compose.yml", ""),
             (Kind::DockerCompose, Syntax::Yaml)

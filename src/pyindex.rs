@@ -109,6 +109,9 @@ struct File {
     display: String,
     imports: Vec<Import>,
     direct: bool,
+    /// The file's text holds the word `airflow` (otherwise its imports are read only when
+    /// some file imports airflow).
+    mentions: bool,
 }
 
 /// A summarised module: its imports (for re-exports) and its functions.
@@ -142,7 +145,10 @@ fn is_py(p: &Path) -> bool {
 impl PyIndex {
     /// Index the Python files among `files` (found under `roots`).
     pub fn build(files: &[Candidate], roots: &[PathBuf], limits: &Limits) -> Self {
-        let read: Vec<File> = files
+        // A file without the word `airflow` imports no airflow itself; its imports matter
+        // only when some file does (then they are the edges towards it), so they are read in
+        // a second pass, and only then. Most trees have no Airflow import at all.
+        let mut read: Vec<File> = files
             .par_iter()
             .filter(|c| is_py(&c.fs_path) && !discover::is_log_name(&c.fs_path))
             .filter_map(|c| {
@@ -150,16 +156,28 @@ impl PyIndex {
                 if discover::looks_binary(&bytes) {
                     return None;
                 }
-                let imports = imports(&String::from_utf8_lossy(&bytes));
-                let direct = imports.iter().any(Import::is_airflow);
+                let mentions = memchr::memmem::find(&bytes, b"airflow").is_some();
+                let imports = if mentions {
+                    imports(&String::from_utf8_lossy(&bytes))
+                } else {
+                    Vec::new()
+                };
                 Some(File {
                     path: c.fs_path.clone(),
                     display: c.display.clone(),
+                    direct: imports.iter().any(Import::is_airflow),
                     imports,
-                    direct,
+                    mentions,
                 })
             })
             .collect();
+        if read.iter().any(|f| f.direct) {
+            read.par_iter_mut().filter(|f| !f.mentions).for_each(|f| {
+                if let Ok(bytes) = std::fs::read(&f.path) {
+                    f.imports = imports(&String::from_utf8_lossy(&bytes));
+                }
+            });
+        }
         let mut index = PyIndex {
             roots: roots
                 .iter()
