@@ -17,6 +17,11 @@
 //! Rust judgement of keys and values with the Rego functions over every key and string of
 //! the fixtures, and another runs scans with and without prefilters and compares findings.
 //!
+//! The bucket rules (BKT001, AF003) report only when config data names prohibited or approved
+//! buckets (`lib.buckets.configured`, which reads data only): that is evaluated once when the
+//! engine is prepared, and without such config the rules are not evaluated on any document
+//! (before, each JSON and YAML document cost a walk of its whole tree for nothing).
+//!
 //! The same switch covers a rule's `metadata.reads` (the top-level input members it reads,
 //! checked where the applicable rules are chosen in [`super::Evaluator`]): a rule is not
 //! evaluated on an object document with none of them. That is the rule's declaration, not a
@@ -33,10 +38,22 @@ const LITERAL_CREDENTIALS: &str = "data.custos.config.literal_credentials";
 /// The shared judgement of credential names and values CFG001 calls.
 const CREDENTIALS_LIB: &str = "data.custos.lib.credentials";
 
+/// The bucket rules (BKT001, AF003): every one of their results needs
+/// `data.custos.lib.buckets.configured` (a test holds each `deny` body to start with it).
+const BUCKET_RULES: [&str; 2] = [
+    "data.custos.any.prohibited_buckets",
+    "data.custos.airflow.prohibited_buckets",
+];
+/// Whether config data names prohibited or approved buckets: it reads data only, so one
+/// evaluation when the engine is prepared answers for every document.
+const BUCKETS_CONFIGURED: &str = "data.custos.lib.buckets.configured";
+
 /// Every prefilter of the loaded bundled rules, by package.
 #[derive(Debug, Default)]
 pub(crate) struct Prefilters {
     credentials: Option<Box<Credentials>>,
+    /// `configured` of the bucket library (`None`: the library is not loaded, off).
+    buckets_configured: Option<bool>,
 }
 
 impl Prefilters {
@@ -45,6 +62,11 @@ impl Prefilters {
     pub(crate) fn load(engine: &mut Engine) -> Self {
         Prefilters {
             credentials: Credentials::load(engine).map(Box::new),
+            buckets_configured: match engine.eval_rule(BUCKETS_CONFIGURED.to_owned()) {
+                Ok(Value::Bool(b)) => Some(b),
+                Ok(Value::Undefined) => Some(false),
+                _ => None,
+            },
         }
     }
 
@@ -52,6 +74,7 @@ impl Prefilters {
     pub(crate) fn may_fire(&self, package: &str, input: &serde_json::Value) -> bool {
         match package {
             LITERAL_CREDENTIALS => self.credentials.as_ref().is_none_or(|c| c.may_fire(input)),
+            p if BUCKET_RULES.contains(&p) => self.buckets_configured != Some(false),
             _ => true,
         }
     }
@@ -62,6 +85,7 @@ impl Prefilters {
     pub(crate) fn is_active(&self, package: &str) -> bool {
         match package {
             LITERAL_CREDENTIALS => self.credentials.is_some(),
+            p if BUCKET_RULES.contains(&p) => self.buckets_configured.is_some(),
             _ => false,
         }
     }
@@ -378,6 +402,65 @@ mod tests {
             .filter(|v| !c.may_be_literal(&serde_json::Value::String((*v).clone())))
             .count();
         assert!(rejected > 20, "only {rejected} values rejected");
+    }
+
+    /// The bucket prefilter relies on every result of the bucket rules needing `configured`.
+    #[test]
+    fn every_bucket_rule_body_starts_with_configured() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        for package in BUCKET_RULES {
+            let rel = package
+                .strip_prefix("data.custos.")
+                .expect("a bundled package")
+                .replace('.', "/");
+            let path = root.join("policies").join(format!("{rel}.rego"));
+            let text = std::fs::read_to_string(&path).expect("the rule's file");
+            let lines: Vec<&str> = text.lines().collect();
+            let mut bodies = 0;
+            for (i, line) in lines.iter().enumerate() {
+                let head = line.split_whitespace().next().unwrap_or_default();
+                if matches!(head, "deny" | "warn" | "violation" | "deny[" | "deny[msg]") {
+                    bodies += 1;
+                    assert!(
+                        line.trim_end().ends_with("if {"),
+                        "{package}: a result rule without a body: {line}"
+                    );
+                    assert_eq!(
+                        lines.get(i + 1).map(|l| l.trim()),
+                        Some("configured"),
+                        "{package}: {line}"
+                    );
+                }
+            }
+            assert!(bodies > 0, "{package}: no deny rule found");
+        }
+    }
+
+    #[test]
+    fn bucket_rules_run_only_when_config_names_buckets() {
+        let any = BUCKET_RULES[0];
+        let doc = serde_json::json!({"bucket": "x", "uri": "s3://x/y"});
+        let set = bundled();
+        assert!(set.prepared().1.is_active(any));
+        assert!(!set.prepared().1.may_fire(any, &doc));
+        for data in [
+            serde_json::json!({"prohibited_buckets": ["x"]}),
+            serde_json::json!({"approved_buckets": ["y"]}),
+        ] {
+            let set = PolicySet::load(
+                &PolicySources {
+                    include_bundled: true,
+                    dirs: vec![],
+                    include_tests: false,
+                    kinds: None,
+                },
+                &data,
+                Duration::from_secs(300),
+            )
+            .expect("bundled policies load");
+            assert!(set.prepared().1.may_fire(any, &doc), "{data}");
+            assert!(set.prepared().1.may_fire(BUCKET_RULES[1], &doc), "{data}");
+        }
     }
 
     #[test]
