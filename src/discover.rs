@@ -97,7 +97,7 @@ fn walk_dir(root: &Path, config: &Config, out: &mut Discovered) -> Result<(), Ro
     let mut stack: Vec<(usize, Gitignore)> = Vec::new();
     let mut it = walkdir::WalkDir::new(root)
         .follow_links(false)
-        .sort_by_file_name()
+        .sort_by(|a, b| sort_name(a.path()).cmp(sort_name(b.path())))
         .into_iter();
     while let Some(entry) = it.next() {
         let entry = match entry {
@@ -350,6 +350,23 @@ pub fn rel_to(base: &Path, path: &Path) -> PathBuf {
     p
 }
 
+/// The bytes `walkdir` sorts a directory's entries by: the file name, as `sort_by_file_name`
+/// compares it. `Path::file_name` parses the path's components from the end on every call,
+/// which was a twentieth of a scan of a tree with directories of thousands of files (sorting
+/// compares each name ~2 log n times); an entry's path is its parent joined with its name, so
+/// the name is what follows the last separator.
+fn sort_name(p: &Path) -> &[u8] {
+    #[cfg(unix)]
+    {
+        let b = p.as_os_str().as_encoded_bytes();
+        memchr::memrchr(b'/', b).map_or(b, |i| &b[i + 1..])
+    }
+    #[cfg(not(unix))]
+    {
+        p.file_name().unwrap_or(p.as_os_str()).as_encoded_bytes()
+    }
+}
+
 /// The path as shown to users: as given, without a leading `./`, with `/` separators.
 pub use crate::document::display_path;
 
@@ -593,6 +610,32 @@ mod tests {
 
     fn cfg() -> Config {
         Config::defaults(PathBuf::from("."))
+    }
+
+    #[test]
+    fn entries_sort_by_their_names() {
+        for (a, b) in [
+            ("x/a", "x/a.txt"),
+            ("x/B", "x/a"),
+            ("dir/a-b", "dir/a.b"),
+            ("./z/é", "./z/ê"),
+            ("/r/s/t", "/r/s/tt"),
+            ("name", "x/other"),
+        ] {
+            let (pa, pb) = (Path::new(a), Path::new(b));
+            let want = pa
+                .file_name()
+                .unwrap_or(pa.as_os_str())
+                .cmp(pb.file_name().unwrap_or(pb.as_os_str()));
+            assert_eq!(sort_name(pa).cmp(sort_name(pb)), want, "{a} {b}");
+            assert_eq!(
+                sort_name(pa),
+                pa.file_name()
+                    .map(std::ffi::OsStr::as_encoded_bytes)
+                    .unwrap_or_default(),
+                "{a}"
+            );
+        }
     }
 
     #[test]
