@@ -22,6 +22,13 @@ use crate::finding::{Finding, Severity};
 
 const MARKER: &str = "custos:ignore";
 
+/// Whether `text` holds `needle`: every file is searched for the suppression marks, and
+/// `memchr`'s SIMD substring search is several times faster than `str::contains` on text
+/// that does not hold them (almost all of it).
+fn holds(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// Other scanners' inline allowlist marks, each with whether it covers the next line instead
 /// of its own. Compared case-insensitively, after a comment opener.
 const FOREIGN_MARKS: &[(&str, bool)] = &[
@@ -35,7 +42,7 @@ const COMMENT_OPENERS: &[&str] = &["#", "//", "/*", "<!--", "--", ";"];
 /// 1-based lines whose secret findings another scanner's allowlist mark suppresses.
 fn foreign_allowlisted_lines(source: &str) -> Vec<usize> {
     let mut out = Vec::new();
-    if !(source.contains("allowlist") || source.contains("gitleaks:allow")) {
+    if !(holds(source, "allowlist") || holds(source, "gitleaks:allow")) {
         return out;
     }
     for (i, line) in source.lines().enumerate() {
@@ -90,7 +97,7 @@ impl InlineIgnores {
     pub fn scan(source: &str, kind: Kind) -> Self {
         let prefixes = kind.comment_prefixes();
         let mut comments = Vec::new();
-        if prefixes.is_empty() || !source.contains(MARKER) {
+        if prefixes.is_empty() || !holds(source, MARKER) {
             return Self { comments };
         }
         let mut line_start = 0usize;
